@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: Apache-2.0
+// Agent connection state machine and message handling.
+#include "agent/agent.h"
+
+#include <fstream>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "xdc_config.h"
+
+namespace xdc::agent {
+
+using namespace xdc::proto;
+
+namespace {
+
+// Commands may not carry a deadline further out than this; it also bounds how long a nonce must be remembered.
+constexpr int64_t kMaxCommandTtlNs = 300 * clk::kSec;
+constexpr size_t kMaxNonces = 200000;
+
+uint64_t readRss()
+{
+	std::ifstream f("/proc/self/statm");
+	uint64_t size = 0, rss = 0;
+	f >> size >> rss;
+	return rss * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+} // namespace
+
+Agent::Agent(AgentConfig cfg, std::map<std::string, std::string> capabilities)
+	: cfg_(std::move(cfg)), caps_(std::move(capabilities)), ctx_(1), rng_(std::random_device{}())
+{
+	startMono_ = clk::monoNs();
+	startWall_ = clk::wallNs();
+}
+
+Agent::~Agent() { closeSocket(); }
+
+void Agent::addCommand(const std::string &name, CommandHandler handler) { commands_[name] = std::move(handler); }
+
+void Agent::openSocket()
+{
+	auto lg = log::get("agent");
+	sock_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
+	transport::SocketOptions so;
+	so.maxFrame = cfg_.maxFrame;
+	// Jitter the reconnect interval per socket so a fleet that lost its controller does not return in lockstep.
+	std::uniform_int_distribution<int> jitter(50, 150);
+	so.reconnectIvlMs = jitter(rng_);
+	so.reconnectIvlMaxMs = static_cast<int>(cfg_.reconnectMax.count());
+	so.connectTimeoutMs = static_cast<int>(cfg_.connectTimeout.count());
+	transport::applyCommon(*sock_, so);
+	sock_->set(zmq::sockopt::reconnect_ivl, so.reconnectIvlMs);
+	sock_->set(zmq::sockopt::reconnect_ivl_max, so.reconnectIvlMaxMs);
+	sock_->set(zmq::sockopt::connect_timeout, so.connectTimeoutMs);
+	// Queue nothing for a connection that is not up: stale heartbeats must not burst out after a partition.
+	sock_->set(zmq::sockopt::immediate, 1);
+	if (!cfg_.insecure)
+		transport::makeCurveClient(*sock_, keys_.publicKey, keys_.secretKey, serverKey_);
+	mon_ = std::make_unique<transport::Monitor>(ctx_, *sock_, "agent." + std::to_string(++socketGen_),
+						    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+							    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+							    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+							    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+	sock_->connect(cfg_.controller);
+	state_ = State::Connecting;
+	lastHelloMono_ = 0;
+	lastHeardMono_ = clk::monoNs();
+	lg->debug("connecting to {}", cfg_.controller);
+}
+
+void Agent::closeSocket()
+{
+	mon_.reset();
+	sock_.reset();
+}
+
+void Agent::scheduleReconnect()
+{
+	closeSocket();
+	state_ = State::Waiting;
+	std::uniform_int_distribution<int64_t> jitter(backoffMs_ / 2, backoffMs_);
+	nextConnectMono_ = clk::monoNs() + jitter(rng_) * clk::kMs;
+	backoffMs_ = std::min<int64_t>(backoffMs_ * 2, cfg_.reconnectMax.count());
+}
+
+template<typename T>
+void Agent::send(const T &msg)
+{
+	if (!sock_)
+		return;
+	Header h;
+	h.version = protoVersion_;
+	h.id = ++msgId_;
+	h.sender = cfg_.id;
+	h.monoNs = clk::monoNs();
+	h.wallNs = clk::wallNs();
+	if constexpr (std::is_same_v<T, Hello>) {
+		if (cfg_.testProtoVersion)
+			h.version = static_cast<uint8_t>(cfg_.testProtoVersion);
+	}
+	std::string bytes = encode(msg, h);
+	try {
+		(void)sock_->send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+	} catch (const zmq::error_t &e) {
+		log::get("agent")->debug("send {} failed: {}", msgTypeName(T::kType), e.what());
+	}
+}
+
+void Agent::sendHello()
+{
+	Hello h;
+	h.agentId = cfg_.id;
+	h.host = cfg_.host;
+	h.dc = cfg_.dc;
+	h.labels = cfg_.labels;
+	h.version = XDC_VERSION;
+	h.capabilities = caps_;
+	h.startedNs = startWall_;
+	h.pid = static_cast<int32_t>(::getpid());
+	lastHelloMono_ = clk::monoNs();
+	send(h);
+}
+
+void Agent::sendHeartbeat()
+{
+	Heartbeat hb;
+	hb.seq = ++hbSeq_;
+	hb.uptimeMs = (clk::monoNs() - startMono_) / clk::kMs;
+	for (size_t i = 0; i < kDropCount; i++)
+		hb.drops[std::string(dropName(static_cast<Drop>(i)))] = drops_.get(static_cast<Drop>(i));
+	hb.rssBytes = readRss();
+	send(hb);
+}
+
+void Agent::onCommand(const Frame &f)
+{
+	const int64_t received = clk::wallNs();
+	auto cmd = decodeBody<Command>(f.body);
+	if (!cmd) {
+		drops_.add(Drop::BadBody);
+		return;
+	}
+	if (cmd->notAfterNs < received) {
+		drops_.add(Drop::Expired);
+		log::get("agent")->warn("refused command {} '{}': expired {} ms ago", cmd->id, cmd->name,
+					(received - cmd->notAfterNs) / clk::kMs);
+		return;
+	}
+	if (cmd->notAfterNs - received > kMaxCommandTtlNs) {
+		drops_.add(Drop::Malformed);
+		return;
+	}
+	// Forget nonces whose commands can no longer be valid anyway, then check for a replay.
+	const int64_t now = clk::monoNs();
+	if (nonces_.size() > kMaxNonces / 2) {
+		for (auto it = nonces_.begin(); it != nonces_.end();)
+			it = it->second < now ? nonces_.erase(it) : std::next(it);
+	}
+	if (nonces_.count(cmd->nonce)) {
+		drops_.add(Drop::Replayed);
+		log::get("agent")->warn("refused command {} '{}': replayed nonce", cmd->id, cmd->name);
+		return;
+	}
+	if (nonces_.size() >= kMaxNonces) {
+		drops_.add(Drop::Malformed);
+		return;
+	}
+	nonces_[cmd->nonce] = now + (cmd->notAfterNs - received);
+
+	CommandResult res;
+	res.commandId = cmd->id;
+	res.receivedNs = received;
+	auto it = commands_.find(cmd->name);
+	if (it == commands_.end()) {
+		res.ok = false;
+		res.code = "unknown_command";
+		res.message = fmt::format("this agent has no command '{}'", cmd->name);
+	} else {
+		auto out = it->second(cmd->args);
+		res.ok = out.ok();
+		if (out.ok()) {
+			res.data = std::move(*out);
+		} else {
+			res.code = errcName(out.error().code);
+			res.message = out.error().message;
+		}
+	}
+	res.doneNs = clk::wallNs();
+	send(res);
+}
+
+void Agent::onFrame(const zmq::message_t &msg, int64_t recvWallNs)
+{
+	auto fr = decodeFrame({static_cast<const uint8_t *>(msg.data()), msg.size()}, cfg_.maxFrame);
+	if (!fr.ok()) {
+		drops_.add(fr.error().reason);
+		log::get("agent")->debug("dropped frame: {}", fr.error().detail);
+		return;
+	}
+	const Frame &f = fr.frame();
+	lastHeardMono_ = clk::monoNs();
+	auto lg = log::get("agent");
+	switch (f.header.type) {
+	case MsgType::Welcome: {
+		auto w = decodeBody<Welcome>(f.body);
+		if (!w) {
+			drops_.add(Drop::BadBody);
+			return;
+		}
+		if (!w->accepted) {
+			lg->error("controller refused registration: {}", w->reason);
+			backoffMs_ = cfg_.reconnectMax.count();
+			scheduleReconnect();
+			return;
+		}
+		if (state_ != State::Registered)
+			lg->info("registered with controller {} (protocol {})", w->controllerId, w->protoVersion);
+		state_ = State::Registered;
+		controllerId_ = w->controllerId;
+		protoVersion_ = w->protoVersion;
+		heartbeatMs_ = std::clamp<int64_t>(w->heartbeatMs, 100, 60000);
+		backoffMs_ = 100;
+		nextHeartbeatMono_ = clk::monoNs() + heartbeatMs_ * clk::kMs;
+		return;
+	}
+	case MsgType::HeartbeatAck:
+		if (state_ != State::Registered)
+			drops_.add(Drop::Unexpected);
+		return;
+	case MsgType::ClockPing: {
+		auto p = decodeBody<ClockPing>(f.body);
+		if (!p) {
+			drops_.add(Drop::BadBody);
+			return;
+		}
+		ClockPong pong;
+		pong.seq = p->seq;
+		pong.t1 = p->t1;
+		pong.t2 = recvWallNs;
+		pong.t3 = clk::wallNs();
+		send(pong);
+		return;
+	}
+	case MsgType::Command:
+		if (state_ != State::Registered) {
+			drops_.add(Drop::Unauthorized);
+			return;
+		}
+		onCommand(f);
+		return;
+	case MsgType::Bye: {
+		auto b = decodeBody<Bye>(f.body);
+		if (!b) {
+			drops_.add(Drop::BadBody);
+			return;
+		}
+		// The controller does not know us (it restarted, or we were marked gone): register again.
+		lg->info("controller asked us to register again: {}", b->reason);
+		state_ = State::Connecting;
+		sendHello();
+		return;
+	}
+	default:
+		drops_.add(Drop::Unexpected);
+		return;
+	}
+}
+
+int Agent::run()
+{
+	auto lg = log::get("agent");
+	if (!cfg_.insecure) {
+		auto kp = transport::loadKeyPair(cfg_.keyFile);
+		if (!kp) {
+			lg->error("{}", kp.error().message);
+			return 2;
+		}
+		keys_ = *kp;
+		auto sk = transport::loadPublicKey(cfg_.controllerKey);
+		if (!sk) {
+			lg->error("controller_key: {}", sk.error().message);
+			return 2;
+		}
+		serverKey_ = *sk;
+		lg->info("agent {} (dc {}, host {}) key {} -> controller {} key {}", cfg_.id, cfg_.dc, cfg_.host,
+			 transport::fingerprint(keys_.publicKey), cfg_.controller, transport::fingerprint(serverKey_));
+	} else {
+		lg->warn("INSECURE: CURVE is off; anyone on the network can impersonate the controller or this agent");
+	}
+	openSocket();
+	while (!stopping_.load()) {
+		const int64_t now = clk::monoNs();
+		if (state_ == State::Waiting) {
+			if (now >= nextConnectMono_)
+				openSocket();
+			else {
+				::usleep(static_cast<useconds_t>(std::min<int64_t>((nextConnectMono_ - now) / 1000, 50000)));
+				continue;
+			}
+		}
+		// Timers: heartbeat, hello retry, silence detection.
+		if (state_ == State::Registered) {
+			if (now >= nextHeartbeatMono_) {
+				sendHeartbeat();
+				nextHeartbeatMono_ = now + heartbeatMs_ * clk::kMs;
+			}
+			if (now - lastHeardMono_ > 3 * heartbeatMs_ * clk::kMs) {
+				lg->warn("no word from the controller for {} ms; reconnecting",
+					 (now - lastHeardMono_) / clk::kMs);
+				scheduleReconnect();
+				continue;
+			}
+		} else if (state_ == State::Connecting && lastHelloMono_ &&
+			   now - lastHelloMono_ > cfg_.helloRetry.count() * clk::kMs) {
+			sendHello();
+		}
+		zmq::pollitem_t items[] = {
+			{sock_->handle(), 0, ZMQ_POLLIN, 0},
+			{mon_->socket().handle(), 0, ZMQ_POLLIN, 0},
+		};
+		int64_t wait = 100;
+		if (state_ == State::Registered)
+			wait = std::clamp<int64_t>((nextHeartbeatMono_ - now) / clk::kMs + 1, 0, 100);
+		try {
+			zmq::poll(items, 2, std::chrono::milliseconds(wait));
+		} catch (const zmq::error_t &e) {
+			if (e.num() == EINTR)
+				continue;
+			lg->error("poll: {}", e.what());
+			return 1;
+		}
+		if (items[1].revents & ZMQ_POLLIN) {
+			transport::Monitor::Event ev;
+			while (mon_ && mon_->read(ev)) {
+				if (ev.event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+					state_ = State::Connecting;
+					sendHello();
+				} else if (ev.event == ZMQ_EVENT_DISCONNECTED) {
+					if (state_ == State::Registered)
+						lg->warn("disconnected from the controller");
+					state_ = State::Connecting;
+					lastHelloMono_ = 0;
+				} else {
+					lg->warn("handshake with {} failed ({}): check controller_key and that this agent's "
+						 "key is on the controller's allow-list",
+						 ev.address, transport::eventName(ev.event));
+				}
+			}
+		}
+		if (items[0].revents & ZMQ_POLLIN) {
+			for (int i = 0; i < 1000 && sock_; i++) {
+				zmq::message_t msg;
+				try {
+					if (!sock_->recv(msg, zmq::recv_flags::dontwait))
+						break;
+				} catch (const zmq::error_t &) {
+					break;
+				}
+				const int64_t recvWall = clk::wallNs();
+				if (msg.more()) {
+					// Our protocol is one part per message; drain and count the rest.
+					drops_.add(Drop::Malformed);
+					while (msg.more() && sock_->recv(msg, zmq::recv_flags::dontwait)) {
+					}
+					continue;
+				}
+				onFrame(msg, recvWall);
+			}
+		}
+	}
+	if (sock_ && state_ == State::Registered) {
+		send(Bye{"agent stopping"});
+		// Give the goodbye a moment to leave; linger is 0 otherwise.
+		sock_->set(zmq::sockopt::linger, 200);
+	}
+	closeSocket();
+	lg->info("agent stopped");
+	return 0;
+}
+
+} // namespace xdc::agent

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+// Agent configuration loading.
+#include "agent/config.h"
+
+#include "common/yaml_reader.h"
+
+namespace xdc::agent {
+
+Result<void> readLog(MapReader &r, log::Options &out)
+{
+	YAML::Node n;
+	if (!r.child("log", n))
+		return success();
+	MapReader lr(n, r.origin(), "log");
+	lr.str("level", out.level);
+	lr.str("format", out.format);
+	lr.str("file", out.file);
+	lr.rejectUnknown();
+	return lr.result();
+}
+
+Result<AgentConfig> loadAgentConfig(const std::string &file)
+{
+	AgentConfig c;
+	if (file.empty())
+		return c;
+	auto doc = loadYamlFile(file);
+	if (!doc)
+		return doc.error();
+	MapReader r(*doc, file, "");
+	r.str("id", c.id);
+	r.str("host", c.host);
+	r.str("dc", c.dc);
+	r.strMap("labels", c.labels);
+	r.str("controller", c.controller);
+	r.str("controller_key", c.controllerKey);
+	r.str("key", c.keyFile);
+	r.boolean("insecure", c.insecure);
+	r.str("state_dir", c.stateDir);
+	r.size("max_frame", c.maxFrame);
+	r.duration("reconnect_max", c.reconnectMax);
+	r.duration("connect_timeout", c.connectTimeout);
+	r.duration("hello_retry", c.helloRetry);
+	r.boolean("test_features", c.testFeatures);
+	r.integer("test_clock_skew_ms", c.testClockSkewMs, -86400000, 86400000);
+	XDC_TRY(readLog(r, c.log));
+	r.rejectUnknown();
+	XDC_TRY(r.result());
+	return c;
+}
+
+Result<void> validateAgentConfig(const AgentConfig &c)
+{
+	if (c.dc.empty())
+		return makeError(Errc::Invalid, "dc: required (the datacenter this host belongs to)");
+	if (c.controller.empty())
+		return makeError(Errc::Invalid, "controller: required (e.g. tcp://10.0.0.1:7700)");
+	if (c.controller.rfind("tcp://", 0) != 0 && c.controller.rfind("ipc://", 0) != 0)
+		return makeError(Errc::Invalid, "controller: '{}' is not a tcp:// or ipc:// endpoint", c.controller);
+	if (!c.insecure && (c.controllerKey.empty() || c.keyFile.empty()))
+		return makeError(Errc::Invalid, "controller_key and key are required (CURVE is on by default; "
+				 "--insecure turns it off for experiments only)");
+	if (c.maxFrame < 4096 || c.maxFrame > (256u << 20))
+		return makeError(Errc::Invalid, "max_frame: {} is out of range (4KiB..256MiB)", c.maxFrame);
+	if (c.testClockSkewMs != 0 && !c.testFeatures)
+		return makeError(Errc::Refused, "test_clock_skew needs test_features: true in the agent config");
+	if (c.testProtoVersion != 0 && !c.testFeatures)
+		return makeError(Errc::Refused, "test_proto_version needs test_features: true in the agent config");
+	return success();
+}
+
+} // namespace xdc::agent

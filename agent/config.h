@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// The agent's configuration, read once at start-up from YAML and command-line flags into this struct.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "common/log.h"
+#include "common/proto/protocol.h"
+#include "common/result.h"
+
+namespace xdc::agent {
+
+using std::chrono::milliseconds;
+
+struct AgentConfig {
+	std::string id;                // agent id; defaults to host. Must match the allow-list entry of its key.
+	std::string host;              // defaults to the system host name
+	std::string dc;                // required
+	std::map<std::string, std::string> labels;
+	std::string controller;        // e.g. tcp://10.200.0.1:7700 (required)
+	std::string controllerKey;     // controller public key: Z85 or a .pub/.key file (required unless insecure)
+	std::string keyFile;           // this agent's .key file (required unless insecure)
+	bool insecure = false;         // no CURVE: explicit, warned about on every start
+	std::string stateDir = "/var/lib/xdc-agent";
+	size_t maxFrame = proto::kDefaultMaxFrame;
+	milliseconds reconnectMax{1000};
+	milliseconds connectTimeout{500};
+	milliseconds helloRetry{1000};
+	bool testFeatures = false;
+	int64_t testClockSkewMs = 0;
+	int testProtoVersion = 0;      // test only: send Hello with this header version
+	log::Options log;
+};
+
+// Reads FILE (may be empty) then applies flags; validates the result. argv parsing lives in main.cpp.
+Result<AgentConfig> loadAgentConfig(const std::string &file);
+Result<void> validateAgentConfig(const AgentConfig &c);
+
+} // namespace xdc::agent

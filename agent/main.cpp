@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+// xdc-agent: the daemon on every Streams host. Parses flags, loads its config and runs the Agent.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/capabilities.h"
+#include "common/clock.h"
+#include "common/proto/codec.h"
+#include "xdc_config.h"
+
+using namespace xdc;
+
+namespace {
+
+agent::Agent *gAgent = nullptr;
+
+void onSignal(int) { if (gAgent) gAgent->stop(); }
+
+const char *kUsage = R"(Usage: xdc-agent [--config FILE] [options]
+
+The xdc agent: connects out to the xdc controller over CurveZMQ, registers this host, heartbeats, answers clock
+pings and runs the typed commands of its fixed table. Flags override the config file.
+
+Options:
+  --config FILE            YAML config (keys as the long options below, with '_' for '-'; see docs/USER_GUIDE.md)
+  --controller ENDPOINT    controller endpoint, e.g. tcp://10.0.0.1:7700
+  --controller-key KEY     controller public key: 40 Z85 characters, or a .pub/.key file
+  --key FILE               this agent's key pair file (xdc keys generate); must be mode 0600
+  --id ID                  agent id (default: the host name); must match the allow-list entry of the key
+  --host NAME              host name to report (default: the system host name)
+  --dc DC                  datacenter of this host (required)
+  --label K=V              a label (repeatable), e.g. --label role=streams
+  --state-dir DIR          where the agent keeps its journal (default /var/lib/xdc-agent)
+  --insecure               no CURVE (experiments only; warned about on every start)
+  --log-level LEVEL        trace, debug, info (default), warn, error
+  --log-format FMT         text (default) or json
+  --log-file FILE          log here instead of stderr
+  --test-clock-skew MS     test only: shift this agent's wall clock by MS (needs test_features: true)
+  --test-proto-version N   test only: register with protocol version N (needs test_features: true)
+  --probe                  print the capability probe as key=value lines and exit
+  --version, --help
+
+Exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad configuration.
+)";
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	std::string configFile;
+	for (int i = 1; i < argc; i++)
+		if (std::string(argv[i]) == "--config" && i + 1 < argc)
+			configFile = argv[i + 1];
+	auto loaded = agent::loadAgentConfig(configFile);
+	if (!loaded) {
+		fprintf(stderr, "xdc-agent: %s\n", loaded.error().message.c_str());
+		return 2;
+	}
+	agent::AgentConfig cfg = *loaded;
+	bool probeOnly = false;
+	for (int i = 1; i < argc; i++) {
+		std::string a = argv[i];
+		auto need = [&](const char *what) -> std::string {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "xdc-agent: %s needs %s\n", a.c_str(), what);
+				exit(2);
+			}
+			return argv[++i];
+		};
+		if (a == "--help" || a == "-h") {
+			fputs(kUsage, stdout);
+			return 0;
+		} else if (a == "--version") {
+			printf("xdc-agent %s (protocol %d..%d)\n", XDC_VERSION, proto::kMinVersion, proto::kVersion);
+			return 0;
+		} else if (a == "--config") {
+			i++;
+		} else if (a == "--controller") {
+			cfg.controller = need("an endpoint");
+		} else if (a == "--controller-key") {
+			cfg.controllerKey = need("a key or file");
+		} else if (a == "--key") {
+			cfg.keyFile = need("a file");
+		} else if (a == "--id") {
+			cfg.id = need("an id");
+		} else if (a == "--host") {
+			cfg.host = need("a name");
+		} else if (a == "--dc") {
+			cfg.dc = need("a datacenter name");
+		} else if (a == "--label") {
+			std::string kv = need("K=V");
+			auto eq = kv.find('=');
+			if (eq == std::string::npos || eq == 0) {
+				fprintf(stderr, "xdc-agent: --label '%s': expected K=V\n", kv.c_str());
+				return 2;
+			}
+			cfg.labels[kv.substr(0, eq)] = kv.substr(eq + 1);
+		} else if (a == "--state-dir") {
+			cfg.stateDir = need("a directory");
+		} else if (a == "--insecure") {
+			cfg.insecure = true;
+		} else if (a == "--log-level") {
+			cfg.log.level = need("a level");
+		} else if (a == "--log-format") {
+			cfg.log.format = need("text or json");
+		} else if (a == "--log-file") {
+			cfg.log.file = need("a file");
+		} else if (a == "--test-clock-skew") {
+			try {
+				cfg.testClockSkewMs = std::stoll(need("milliseconds"));
+			} catch (...) {
+				fprintf(stderr, "xdc-agent: --test-clock-skew: expected an integer number of ms\n");
+				return 2;
+			}
+		} else if (a == "--test-proto-version") {
+			try {
+				cfg.testProtoVersion = std::stoi(need("a version"));
+			} catch (...) {
+				fprintf(stderr, "xdc-agent: --test-proto-version: expected an integer\n");
+				return 2;
+			}
+		} else if (a == "--probe") {
+			probeOnly = true;
+		} else {
+			fprintf(stderr, "xdc-agent: unknown option '%s' (see --help)\n", a.c_str());
+			return 2;
+		}
+	}
+	if (probeOnly) {
+		for (const auto &[k, v] : agent::probeCapabilities())
+			printf("%s=%s\n", k.c_str(), v.c_str());
+		return 0;
+	}
+	if (cfg.host.empty()) {
+		char hn[256] = {};
+		::gethostname(hn, sizeof hn - 1);
+		cfg.host = hn;
+	}
+	if (cfg.id.empty())
+		cfg.id = cfg.host;
+	if (auto v = agent::validateAgentConfig(cfg); !v) {
+		fprintf(stderr, "xdc-agent: %s\n", v.error().message.c_str());
+		return 2;
+	}
+	if ((cfg.testClockSkewMs || cfg.testProtoVersion) && !XDC_TEST_FEATURES) {
+		fprintf(stderr, "xdc-agent: this build has test features disabled (meson -Dtest_features=false)\n");
+		return 2;
+	}
+	if (auto r = log::init(cfg.log); !r) {
+		fprintf(stderr, "xdc-agent: %s\n", r.error().message.c_str());
+		return 2;
+	}
+	if (cfg.testClockSkewMs) {
+		clk::setTestSkew(cfg.testClockSkewMs * clk::kMs);
+		log::get("agent")->warn("TEST FEATURE: wall clock skewed by {} ms", cfg.testClockSkewMs);
+	}
+	// Probe before any thread exists: the probe forks.
+	auto caps = agent::probeCapabilities();
+	agent::Agent ag(cfg, caps);
+	ag.addCommand("ping", [](const proto::Bytes &args) -> Result<proto::Bytes> {
+		auto a = proto::unpackBytes<proto::PingArgs>(args);
+		if (!a)
+			return a.error();
+		proto::PingReply r{a->text, clk::wallNs()};
+		return proto::packBytes(r);
+	});
+	gAgent = &ag;
+	struct sigaction sa{};
+	sa.sa_handler = onSignal;
+	sigaction(SIGTERM, &sa, nullptr);
+	sigaction(SIGINT, &sa, nullptr);
+	signal(SIGPIPE, SIG_IGN);
+	int rc = ag.run();
+	gAgent = nullptr;
+	return rc;
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+// One struct per message type. Bodies are msgpack maps keyed by field name, so a peer one version older or newer
+// can skip fields it does not know and keep defaults for fields it does not get.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "common/proto/protocol.h"
+
+namespace xdc::proto {
+
+using Bytes = std::vector<uint8_t>;
+
+struct Hello {
+	static constexpr MsgType kType = MsgType::Hello;
+	std::string agentId;
+	std::string host;
+	std::string dc;
+	std::map<std::string, std::string> labels;
+	std::string version;     // software version of the agent
+	uint8_t protoMin = kMinVersion;
+	uint8_t protoMax = kVersion;
+	std::map<std::string, std::string> capabilities;
+	int64_t startedNs = 0;   // agent wall clock at start
+	int32_t pid = 0;
+	std::vector<std::string> runningFaults; // ids of faults still in place (a restarted controller learns them)
+	MSGPACK_DEFINE_MAP(agentId, host, dc, labels, version, protoMin, protoMax, capabilities, startedNs, pid,
+			   runningFaults)
+};
+
+struct Welcome {
+	static constexpr MsgType kType = MsgType::Welcome;
+	bool accepted = false;
+	std::string reason;      // why it was refused, in words for the agent's log
+	std::string controllerId;
+	uint8_t protoVersion = kVersion;
+	int64_t heartbeatMs = 1000;
+	int64_t leaseMs = 5000;
+	MSGPACK_DEFINE_MAP(accepted, reason, controllerId, protoVersion, heartbeatMs, leaseMs)
+};
+
+struct Heartbeat {
+	static constexpr MsgType kType = MsgType::Heartbeat;
+	uint64_t seq = 0;
+	int64_t uptimeMs = 0;
+	std::map<std::string, uint64_t> drops; // the agent's drop counters by category name
+	uint32_t activeFaults = 0;
+	uint64_t rssBytes = 0;
+	MSGPACK_DEFINE_MAP(seq, uptimeMs, drops, activeFaults, rssBytes)
+};
+
+struct HeartbeatAck {
+	static constexpr MsgType kType = MsgType::HeartbeatAck;
+	uint64_t seq = 0;
+	std::string controllerId;
+	int64_t leaseMs = 5000;
+	MSGPACK_DEFINE_MAP(seq, controllerId, leaseMs)
+};
+
+// A command from the agent's fixed table. `args` is the msgpack encoding of the command's own argument struct,
+// decoded by the handler registered for `name`; there is no free-form command.
+struct Command {
+	static constexpr MsgType kType = MsgType::Command;
+	uint64_t id = 0;
+	uint64_t nonce = 0;
+	int64_t notAfterNs = 0;  // on the agent's wall clock (the controller converts with its offset estimate)
+	std::string name;
+	Bytes args;
+	MSGPACK_DEFINE_MAP(id, nonce, notAfterNs, name, args)
+};
+
+struct CommandResult {
+	static constexpr MsgType kType = MsgType::Result;
+	uint64_t commandId = 0;
+	bool ok = false;
+	std::string code;        // error class name when !ok
+	std::string message;
+	Bytes data;              // msgpack of the command's result struct
+	int64_t receivedNs = 0;  // agent wall clock
+	int64_t doneNs = 0;
+	MSGPACK_DEFINE_MAP(commandId, ok, code, message, data, receivedNs, doneNs)
+};
+
+struct ClockPing {
+	static constexpr MsgType kType = MsgType::ClockPing;
+	uint64_t seq = 0;
+	int64_t t1 = 0;          // controller wall clock at send
+	MSGPACK_DEFINE_MAP(seq, t1)
+};
+
+struct ClockPong {
+	static constexpr MsgType kType = MsgType::ClockPong;
+	uint64_t seq = 0;
+	int64_t t1 = 0;
+	int64_t t2 = 0;          // agent wall clock at receive
+	int64_t t3 = 0;          // agent wall clock at send
+	MSGPACK_DEFINE_MAP(seq, t1, t2, t3)
+};
+
+struct Sample {
+	uint64_t seq = 0;        // per agent, assigned when the sample is taken
+	std::string kind;        // host, process, probe.tcp, probe.http, ...
+	std::string source;      // the sampler or probe name
+	int64_t wallNs = 0;
+	int64_t monoNs = 0;
+	std::map<std::string, double> values;
+	std::map<std::string, std::string> tags;
+	MSGPACK_DEFINE_MAP(seq, kind, source, wallNs, monoNs, values, tags)
+};
+
+struct EvidenceBatch {
+	static constexpr MsgType kType = MsgType::EvidenceBatch;
+	std::string recording;
+	std::vector<Sample> samples;
+	MSGPACK_DEFINE_MAP(recording, samples)
+};
+
+struct Bye {
+	static constexpr MsgType kType = MsgType::Bye;
+	std::string reason;
+	MSGPACK_DEFINE_MAP(reason)
+};
+
+// Arguments and results of the built-in commands of the Foundation table.
+struct PingArgs {
+	std::string text;
+	MSGPACK_DEFINE_MAP(text)
+};
+struct PingReply {
+	std::string text;
+	int64_t agentNs = 0;
+	MSGPACK_DEFINE_MAP(text, agentNs)
+};
+
+} // namespace xdc::proto
