@@ -3,6 +3,7 @@
 #include "common/sys/process.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -45,6 +46,9 @@ std::vector<char *> cArgv(const std::vector<std::string> &argv)
 void setNonBlock(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 } // namespace
+
+bool enterNetnsForChild(const std::string &netns) { return enterNetns(netns); }
+std::vector<char *> cArgvForChild(const std::vector<std::string> &argv) { return cArgv(argv); }
 
 std::string describe(const std::vector<std::string> &argv)
 {
@@ -305,6 +309,35 @@ Result<void> stopProcess(pid_t pid, std::optional<uint64_t> startTime, std::chro
 		::usleep(10000);
 	}
 	return makeError(Errc::Io, "process {} did not exit after SIGKILL", pid);
+}
+
+} // namespace xdc::sys
+
+namespace xdc::sys {
+
+Result<int> runAttached(const std::vector<std::string> &argv, const std::string &netns)
+{
+	if (argv.empty())
+		return makeError(Errc::Invalid, "empty command");
+	auto args = cArgvForChild(argv);
+	pid_t pid = ::fork();
+	if (pid < 0)
+		return makeError(Errc::Io, "fork: {}", strerror(errno));
+	if (pid == 0) {
+		if (!enterNetnsForChild(netns)) {
+			fprintf(stderr, "cannot enter netns %s: %s\n", netns.c_str(), strerror(errno));
+			::_exit(126);
+		}
+		::execvp(args[0], args.data());
+		fprintf(stderr, "cannot run %s: %s\n", args[0], strerror(errno));
+		::_exit(127);
+	}
+	int status = 0;
+	while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
 }
 
 } // namespace xdc::sys

@@ -56,3 +56,9 @@ Result<void> stopProcess(pid_t pid, std::optional<uint64_t> startTime, std::chro
 std::string describe(const std::vector<std::string> &argv);
 
 } // namespace xdc::sys
+
+namespace xdc::sys {
+// Runs argv with this process's stdin/stdout/stderr, inside netns if given; returns its exit code (128+signal if
+// killed). For `xdc lab exec`.
+Result<int> runAttached(const std::vector<std::string> &argv, const std::string &netns);
+} // namespace xdc::sys

@@ -24,7 +24,7 @@ Result<std::unique_ptr<ZapHandler>> ZapHandler::create(zmq::context_t &ctx, Allo
 	return h;
 }
 
-void ZapHandler::handle()
+bool ZapHandler::handle()
 {
 	std::vector<zmq::message_t> parts;
 	try {
@@ -38,10 +38,10 @@ void ZapHandler::handle()
 				break;
 		}
 	} catch (const zmq::error_t &) {
-		return;
+		return false;
 	}
 	if (parts.empty())
-		return;
+		return false;
 	auto reply = [&](const std::string &code, const std::string &text, const std::string &user) {
 		try {
 			sock_.send(zmq::buffer(std::string("1.0")), zmq::send_flags::sndmore);
@@ -57,7 +57,7 @@ void ZapHandler::handle()
 	// version, request id, domain, address, identity, mechanism, credentials...
 	if (parts.size() < 6 || parts[0].to_string() != "1.0") {
 		reply("500", "malformed ZAP request", "");
-		return;
+		return true;
 	}
 	const std::string address = parts[3].to_string();
 	const std::string mechanism = parts[5].to_string();
@@ -65,7 +65,7 @@ void ZapHandler::handle()
 		refused_++;
 		log::get("transport")->warn("refused a {} client from {}: only CURVE is accepted", mechanism, address);
 		reply("400", "CURVE required", "");
-		return;
+		return true;
 	}
 	char z85[41];
 	zmq_z85_encode(z85, static_cast<const uint8_t *>(parts[6].data()), 32);
@@ -87,10 +87,11 @@ void ZapHandler::handle()
 			suppressed_[key]++;
 		}
 		reply("400", "key not allowed", "");
-		return;
+		return true;
 	}
 	accepted_++;
 	reply("200", "OK", it->second);
+	return true;
 }
 
 } // namespace xdc::transport

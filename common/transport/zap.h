@@ -22,8 +22,9 @@ public:
 
 	// The REP socket to poll; call handle() when it is readable.
 	zmq::socket_t &socket() { return sock_; }
-	// Answers one pending ZAP request. Never throws; a malformed request is answered with 500.
-	void handle();
+	// Answers one pending ZAP request; returns false when none was waiting. Never throws; a malformed request is
+	// answered with 500.
+	bool handle();
 	// Swaps in a new allow-list (takes effect for the next handshake).
 	void setAllowList(AllowList allow) { allow_ = std::move(allow); }
 

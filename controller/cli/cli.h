@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+// The `xdc` command line: subcommands share argument parsing, controller lookup and output helpers.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+
+namespace xdc::cli {
+
+using nlohmann::json;
+
+// Exit codes of every subcommand (docs/USER_GUIDE.md).
+enum Exit : int {
+	kOk = 0,
+	kFailed = 1,      // the command ran and the answer is "no" (an agent failed, a check did not hold)
+	kUsage = 2,       // bad arguments, config or input
+	kUnreachable = 3, // the controller (or another needed service) could not be reached
+};
+
+// Parsed arguments: flags ("--json", "--lab NAME") and positionals, checked against what a subcommand accepts.
+struct Args {
+	std::vector<std::string> positional;
+	std::map<std::string, std::vector<std::string>> flags;
+	bool has(const std::string &f) const { return flags.count(f) != 0; }
+	std::string get(const std::string &f, const std::string &def = "") const
+	{
+		auto it = flags.find(f);
+		return it == flags.end() || it->second.empty() ? def : it->second.back();
+	}
+	const std::vector<std::string> &all(const std::string &f) const;
+};
+
+struct FlagSpec {
+	std::string name;  // "--json"
+	bool takesValue = false;
+	std::string help;
+};
+
+// Parses argv; "--" ends flags (everything after is positional). Unknown flags are errors naming the nearest one.
+Result<Args> parseArgs(const std::vector<std::string> &argv, const std::vector<FlagSpec> &specs);
+
+// The control socket chosen by --control PATH, --lab NAME, $XDC_CONTROL, $XDC_LAB, or the default.
+std::string controlPath(const Args &a);
+std::string labControlPath(const std::string &lab);
+// Flags every console command accepts.
+std::vector<FlagSpec> controlFlags();
+
+// Sends one request to the controller; prints the error and returns nullopt with the exit code set on failure.
+std::optional<json> callController(const Args &a, const json &req, int &exitCode, int timeoutMs = 15000);
+
+// Entry point shared by main() and the console: runs one subcommand.
+int dispatch(const std::vector<std::string> &argv);
+
+int cmdController(const std::vector<std::string> &argv);
+int cmdAgents(const std::vector<std::string> &argv);
+int cmdStats(const std::vector<std::string> &argv);
+int cmdPing(const std::vector<std::string> &argv);
+int cmdShutdown(const std::vector<std::string> &argv);
+int cmdKeys(const std::vector<std::string> &argv);
+int cmdConsole(const std::vector<std::string> &argv);
+int cmdLab(const std::vector<std::string> &argv);
+
+// Renders `xdc agents` as a table.
+std::string agentsTable(const json &agents);
+
+} // namespace xdc::cli

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+// Subcommand table and top-level help.
+#include <cstdio>
+#include <functional>
+
+#include "common/proto/protocol.h"
+#include "controller/cli/cli.h"
+#include "xdc_config.h"
+
+namespace xdc::cli {
+
+namespace {
+
+struct Sub {
+	const char *name;
+	int (*fn)(const std::vector<std::string> &);
+	const char *summary;
+};
+
+const Sub kSubs[] = {
+	{"controller", cmdController, "run the controller daemon (foreground)"},
+	{"agents", cmdAgents, "list agents: state, heartbeat age, clock offset, capabilities"},
+	{"stats", cmdStats, "controller status and dropped-frame counters"},
+	{"ping", cmdPing, "round-trip a command to agents"},
+	{"shutdown", cmdShutdown, "stop the controller"},
+	{"keys", cmdKeys, "generate CurveZMQ key pairs"},
+	{"console", cmdConsole, "interactive console (history, completion, live fleet view)"},
+	{"lab", cmdLab, "multi-DC lab on this machine: up, status, exec, down"},
+};
+
+void usage(FILE *to)
+{
+	fprintf(to, "Usage: xdc COMMAND [options]   (xdc COMMAND --help for details)\n\n"
+		    "xdc tests how Streams applications survive datacenter failures.\n\nCommands:\n");
+	for (const auto &s : kSubs)
+		fprintf(to, "  %-12s %s\n", s.name, s.summary);
+	fprintf(to, "  %-12s %s\n", "version", "print the version");
+	fprintf(to, "\nConsole commands find the controller at /run/xdc/control.sock unless given --lab NAME, "
+		    "--control PATH,\nor XDC_CONTROL / XDC_LAB in the environment.\n"
+		    "Exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 controller unreachable.\n");
+}
+
+} // namespace
+
+std::vector<std::string> subcommandNames()
+{
+	std::vector<std::string> n;
+	for (const auto &s : kSubs)
+		n.push_back(s.name);
+	n.push_back("version");
+	return n;
+}
+
+int dispatch(const std::vector<std::string> &argv)
+{
+	if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
+		usage(argv.empty() ? stderr : stdout);
+		return argv.empty() ? kUsage : kOk;
+	}
+	if (argv[0] == "version" || argv[0] == "--version") {
+		printf("xdc %s (protocol %d..%d)\n", XDC_VERSION, proto::kMinVersion, proto::kVersion);
+		return kOk;
+	}
+	for (const auto &s : kSubs)
+		if (argv[0] == s.name)
+			return s.fn(std::vector<std::string>(argv.begin() + 1, argv.end()));
+	fprintf(stderr, "xdc: unknown command '%s'\n\n", argv[0].c_str());
+	usage(stderr);
+	return kUsage;
+}
+
+} // namespace xdc::cli

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// The controller's local control socket: a Unix stream socket speaking one JSON object per line each way.
+// Only local users who can open the socket file (mode 0600, or 0660 with a group) reach it.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+
+namespace xdc::control {
+
+using nlohmann::json;
+
+struct Peer {
+	uint64_t id = 0;  // stable for the connection's life
+	uid_t uid = 0;
+	pid_t pid = 0;
+	std::string user; // the peer's user name, from its uid
+};
+
+class ControlServer {
+public:
+	// Called for each request line; replies with reply() now or later (requests waiting on agents).
+	using Handler = std::function<void(const Peer &, const json &request)>;
+
+	~ControlServer();
+	// Binds PATH (replacing a stale socket file, refusing a live one), sets mode and group.
+	Result<void> listen(const std::string &path, mode_t mode, const std::string &group);
+	void setHandler(Handler h) { handler_ = std::move(h); }
+
+	// The fds to poll for reading; call service() when any is readable or on each loop turn.
+	std::vector<int> pollFds() const;
+	void service(int fd);
+	// Sends one response line to a peer; ignored if it has gone.
+	void reply(uint64_t peerId, const json &response);
+	bool hasPeer(uint64_t peerId) const { return byId_.count(peerId) != 0; }
+	const std::string &path() const { return path_; }
+
+private:
+	struct Client {
+		int fd = -1;
+		Peer peer;
+		std::string in;
+		std::string out;
+	};
+	void accept();
+	void closeClient(int fd);
+	void flush(Client &c);
+
+	int listenFd_ = -1;
+	std::string path_;
+	std::map<int, Client> clients_;
+	std::map<uint64_t, int> byId_;
+	uint64_t nextId_ = 1;
+	Handler handler_;
+};
+
+// Client side: one request, one response, with a deadline.
+Result<json> request(const std::string &socketPath, const json &req, int timeoutMs);
+
+} // namespace xdc::control

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+// The controller daemon: one ROUTER for the fleet behind CURVE + ZAP, the fleet registry with liveness and clock
+// offsets, command dispatch with nonce and deadline, and the local control socket for the console.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "common/proto/codec.h"
+#include "common/transport/socket.h"
+#include "common/transport/zap.h"
+#include "controller/control/control_server.h"
+#include "controller/daemon/controller_config.h"
+#include "controller/fleet/clock_estimator.h"
+
+namespace xdc::controller {
+
+using nlohmann::json;
+
+struct AgentRecord {
+	std::string id, host, dc, version, fingerprint;
+	std::map<std::string, std::string> labels, capabilities;
+	std::string routingId;
+	bool live = false;
+	std::string lostReason;
+	int64_t lastHeardMono = 0;
+	int64_t registeredWall = 0;
+	int64_t stateSinceWall = 0;
+	uint8_t proto = proto::kVersion;
+	int32_t pid = 0;
+	int64_t startedNs = 0;
+	uint64_t rssBytes = 0;
+	uint64_t registrations = 0;
+	std::map<std::string, uint64_t> agentDrops;
+	fleet::ClockEstimator clock;
+	uint64_t pingSeq = 0;
+	int64_t nextPingMono = 0;
+	int burstLeft = 0;
+};
+
+class Controller {
+public:
+	explicit Controller(ControllerConfig cfg);
+	~Controller();
+
+	// Sets up ZAP (before the server socket), binds the agent endpoint and the control socket.
+	Result<void> start();
+	// Serves until stop(); returns the exit code.
+	int run();
+	void stop() { stopping_.store(true); }
+
+	// The result of one command on one agent.
+	using CommandCallback = std::function<void(const std::string &agent, Result<proto::CommandResult>)>;
+	// Sends a command from the fixed table; the callback runs once, with the result or a timeout error.
+	Result<void> sendCommand(const std::string &agentId, const std::string &name, proto::Bytes args,
+				 CommandCallback cb);
+
+	json agentsJson() const;
+	json statsJson() const;
+
+private:
+	void onAgentMessage(std::vector<zmq::message_t> &parts, int64_t recvWall);
+	void onHello(const std::string &routingId, const std::string &zapUser, const proto::Frame &f);
+	void onControl(const control::Peer &peer, const json &req);
+	void tick();
+	void sendTo(const std::string &routingId, const std::string &bytes);
+	template<typename T>
+	void sendMsg(const std::string &routingId, const T &msg, uint8_t version = proto::kVersion);
+	void markLost(AgentRecord &a, const std::string &reason);
+
+	ControllerConfig cfg_;
+	std::string controllerId_;
+	zmq::context_t ctx_;
+	std::unique_ptr<transport::ZapHandler> zap_;
+	std::unique_ptr<zmq::socket_t> router_;
+	std::unique_ptr<transport::Monitor> monitor_;
+	control::ControlServer control_;
+	std::atomic<bool> stopping_{false};
+	std::mt19937_64 rng_;
+	int64_t startWall_ = 0;
+	uint64_t msgId_ = 0;
+	uint64_t commandId_ = 0;
+
+	std::map<std::string, AgentRecord> agents_;
+	std::unordered_map<std::string, std::string> idByRouting_;
+	proto::DropCounters drops_;
+	std::map<std::string, uint64_t> transportEvents_;
+
+	struct Pending {
+		std::string agent;
+		int64_t deadlineMono;
+		CommandCallback cb;
+	};
+	std::map<uint64_t, Pending> pending_;
+};
+
+json agentJson(const AgentRecord &a, int64_t nowMono, int64_t nowWall);
+
+} // namespace xdc::controller

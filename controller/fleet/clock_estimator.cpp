@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+// Min-RTT clock offset estimation.
+#include "controller/fleet/clock_estimator.h"
+
+#include <cstdlib>
+#include <limits>
+
+namespace xdc::fleet {
+
+bool ClockEstimator::add(const ClockExchange &ex, int64_t nowMono)
+{
+	if (ex.delay() < 0)
+		return false;
+	if (!window_.empty()) {
+		// A step: the new exchange's interval [offset - delay/2, offset + delay/2] and the current estimate's
+		// interval do not overlap. Old exchanges describe a clock that no longer exists.
+		const ClockEstimate cur = estimate(nowMono);
+		const int64_t half = ex.delay() / 2 + opt_.resolutionNs;
+		if (cur.valid && std::llabs(ex.offset() - cur.offsetNs) > half + cur.boundNs)
+			window_.clear();
+	}
+	window_.push_back({ex, nowMono});
+	while (window_.size() > opt_.window)
+		window_.pop_front();
+	prune(nowMono);
+	return true;
+}
+
+void ClockEstimator::prune(int64_t nowMono)
+{
+	while (!window_.empty() && nowMono - window_.front().mono > opt_.maxAgeNs)
+		window_.pop_front();
+}
+
+ClockEstimate ClockEstimator::estimate(int64_t nowMono) const
+{
+	ClockEstimate e;
+	int64_t bestBound = std::numeric_limits<int64_t>::max();
+	for (const auto &w : window_) {
+		const int64_t age = nowMono - w.mono;
+		if (age > opt_.maxAgeNs)
+			continue;
+		const int64_t bound = w.ex.delay() / 2 + opt_.resolutionNs +
+				      static_cast<int64_t>(static_cast<double>(age) * opt_.driftPpm * 1e-6);
+		if (bound < bestBound) {
+			bestBound = bound;
+			e.valid = true;
+			e.offsetNs = w.ex.offset();
+			e.boundNs = bound;
+			e.rttNs = w.ex.delay();
+			e.ageNs = age;
+		}
+		e.samples++;
+	}
+	return e;
+}
+
+} // namespace xdc::fleet
