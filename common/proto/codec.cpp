@@ -78,8 +78,8 @@ FrameResult decodeFrame(std::span<const uint8_t> bytes, size_t maxFrame)
 	if (bytes.size() > maxFrame)
 		return DecodeError{Drop::Oversized, "frame of " + std::to_string(bytes.size()) + " bytes exceeds " +
 							    std::to_string(maxFrame)};
-	// Too short to hold even the magic: nothing says it was ever an xdc frame, but a cut-off frame looks the same.
-	if (bytes.size() >= 2 && (bytes[0] != kMagic0 || bytes[1] != kMagic1))
+	// Whatever bytes of the magic arrived must match; a frame cut inside the magic counts as truncated.
+	if ((bytes.size() >= 1 && bytes[0] != kMagic0) || (bytes.size() >= 2 && bytes[1] != kMagic1))
 		return DecodeError{Drop::BadMagic, "bad magic"};
 	if (bytes.size() < kHeaderSize)
 		return DecodeError{Drop::Truncated, "frame of " + std::to_string(bytes.size()) +

@@ -88,6 +88,19 @@ Result<void> teardown(const std::string &name, bool json)
 				progress(json, "warning: " + r.error().message);
 		}
 	}
+	// A controller started by hand after `up` (a restart) is not recorded: ask the one on the lab's socket to go.
+	// Only a controller listening on this lab's management address is the lab's: the default lab shares the default
+	// socket path with a controller the user may run outside any lab.
+	auto r = st.subnet ? control::request(labControlPath(name), {{"cmd", "stats"}}, 1000)
+			   : Result<nlohmann::json>(makeError(Errc::NotFound, "no record"));
+	if (r && r->value("ok", false) &&
+	    (*r)["stats"].value("listen", "").find("//" + lab::controllerAddress4(st.subnet) + ":") != std::string::npos) {
+		const pid_t cpid = (*r)["stats"].value("pid", 0);
+		const auto start = sys::processStartTime(cpid);
+		(void)control::request(labControlPath(name), {{"cmd", "shutdown"}}, 1000);
+		if (cpid > 1)
+			(void)sys::stopProcess(cpid, start, std::chrono::milliseconds(3000));
+	}
 	// Anything left inside the lab's namespaces (a process whose record a crash lost) is ours too.
 	auto nsList = sys::run({"ip", "netns", "list"});
 	if (nsList && nsList->ok()) {

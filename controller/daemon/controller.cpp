@@ -3,6 +3,7 @@
 #include "controller/daemon/controller.h"
 
 #include <poll.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "common/clock.h"
@@ -376,6 +377,7 @@ json Controller::statsJson() const
 	for (const auto &[id, a] : agents_)
 		live += a.live;
 	return {{"controller_id", controllerId_},
+		{"pid", ::getpid()},
 		{"version", XDC_VERSION},
 		{"protocol", {{"min", kMinVersion}, {"max", kVersion}}},
 		{"listen", cfg_.listen},

@@ -294,8 +294,14 @@ Result<void> build(LabState &state)
 	XDC_TRY(ip({"link", "add", veth, "type", "veth", "peer", "name", kMgmtUplink, "netns", mgmt}));
 	state.hostVeth = veth;
 	XDC_TRY(state.save());
-	XDC_TRY(ipBatch(mgmt, {fmt::format("link set {} master br0", kMgmtUplink), fmt::format("link set {} up", kMgmtUplink)}));
-	XDC_TRY(ipBatch("", {fmt::format("addr add {}/24 dev {}", controllerAddress4(b), veth), fmt::format("link set {} up", veth)}));
+	XDC_TRY(ipBatch(mgmt, {
+		fmt::format("link set {} master br0", kMgmtUplink),
+		fmt::format("link set {} up", kMgmtUplink),
+	}));
+	XDC_TRY(ipBatch("", {
+		fmt::format("addr add {}/24 dev {}", controllerAddress4(b), veth),
+		fmt::format("link set {} up", veth),
+	}));
 
 	XDC_TRY(createNetns(state, wan));
 	std::vector<std::string> wanLines;
@@ -310,7 +316,8 @@ Result<void> build(LabState &state)
 	// Per-netns sysctls: run inside the WAN namespace, the host's own forwarding settings stay untouched.
 	sys::RunOptions inWan;
 	inWan.netns = wan;
-	XDC_TRY(sys::runChecked({"sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"}, inWan));
+	XDC_TRY(sys::runChecked({"sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"},
+				inWan));
 
 	std::vector<std::string> wanPorts, mgmtPorts;
 	for (const auto &h : state.hosts) {
@@ -320,7 +327,7 @@ Result<void> build(LabState &state)
 			fmt::format("link add eth0 type veth peer name {} netns {}", h.name, wan),
 			fmt::format("link add mgmt0 type veth peer name {} netns {}", h.name, mgmt),
 			fmt::format("addr add {}/24 dev eth0", h.data4),
-			// nodad: usable at once instead of after duplicate address detection; the lab assigns unique addresses.
+			// nodad: usable at once, not after duplicate address detection; the lab's addresses are unique.
 			fmt::format("addr add {}/64 dev eth0 nodad", h.data6),
 			fmt::format("addr add {}/24 dev mgmt0", h.mgmt4),
 			"link set eth0 up",

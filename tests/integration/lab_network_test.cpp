@@ -105,6 +105,8 @@ std::string snapshotScript()
 {
 	if (const char *s = std::getenv("XDC_HOST_SNAPSHOT"))
 		return s;
+	if (const char *root = std::getenv("XDC_SOURCE_ROOT"))
+		return std::string(root) + "/tests/support/host_snapshot.sh";
 #ifdef XDC_SOURCE_DIR
 	return std::string(XDC_SOURCE_DIR) + "/tests/support/host_snapshot.sh";
 #else

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests of the lab's naming, addressing, subnet choice and record format; no root, no network changes.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <unistd.h>
 
 #include "controller/lab/lab_state.h"
@@ -13,7 +13,7 @@
 
 using namespace xdc::lab;
 
-TEST_CASE("lab names")
+TEST_CASE("lab: lab names")
 {
 	for (const char *good : {"xdc", "a", "lab-2", "abcdefghij0123456789"})
 		CHECK_MESSAGE(validateLabName(good).ok(), good);
@@ -25,7 +25,7 @@ TEST_CASE("lab names")
 	}
 }
 
-TEST_CASE("spec limits")
+TEST_CASE("lab: spec limits")
 {
 	CHECK(validateSpec(LabSpec{}).ok());
 	CHECK(validateSpec(LabSpec{"x", 1, 50}).ok());
@@ -41,7 +41,7 @@ TEST_CASE("spec limits")
 	CHECK(!validateSpec(LabSpec{"x_y", 1, 1}).ok());
 }
 
-TEST_CASE("namespace and interface names")
+TEST_CASE("lab: namespace and interface names")
 {
 	CHECK(hostName(2, 13) == "dc2-h13");
 	CHECK(netnsName("xdc", hostName(1, 2)) == "xdc_dc1-h2");
@@ -60,7 +60,7 @@ TEST_CASE("namespace and interface names")
 		CHECK(hostVethName(std::string(static_cast<size_t>(n), 'q')).size() <= 15);
 }
 
-TEST_CASE("addresses")
+TEST_CASE("lab: addresses")
 {
 	CHECK(dataAddress4(200, 1, 1) == "10.200.1.11");
 	CHECK(dataAddress6(200, 1, 1) == "fd78:c8:1::11");
@@ -90,7 +90,7 @@ TEST_CASE("addresses")
 	CHECK(big.hosts.back().mgmt4 == "10.200.0.253");
 }
 
-TEST_CASE("parsing host routes and addresses")
+TEST_CASE("lab: parsing host routes and addresses")
 {
 	const char *routes = "default via 192.0.2.1 dev eth0 \n"
 			     "192.0.2.0/24 dev eth0 proto kernel scope link src 192.0.2.2 \n"
@@ -114,7 +114,7 @@ TEST_CASE("parsing host routes and addresses")
 	CHECK(parseRoutePrefixes("garbage 1.2.3\n\n").empty());
 }
 
-TEST_CASE("subnet choice")
+TEST_CASE("lab: subnet choice")
 {
 	auto first = chooseSubnet("xdc", {}, {});
 	REQUIRE(first.ok());
@@ -138,11 +138,22 @@ TEST_CASE("subnet choice")
 	CHECK(chooseSubnet("xdc", {{0xc0000000u, 8}}, {}).ok());
 }
 
-TEST_CASE("lab record round trip keeps unknown keys")
+TEST_CASE("lab: lab record round trip keeps unknown keys")
 {
 	char tmpl[] = "/tmp/xdc-lab-unit-XXXXXX";
 	REQUIRE(::mkdtemp(tmpl) != nullptr);
 	const std::string root = tmpl;
+	// Shared unit binary: put back whatever XDC_LAB_ROOT was, even when a REQUIRE ends the test early.
+	struct RestoreRoot {
+		std::optional<std::string> old;
+		~RestoreRoot()
+		{
+			if (old)
+				::setenv("XDC_LAB_ROOT", old->c_str(), 1);
+			else
+				::unsetenv("XDC_LAB_ROOT");
+		}
+	} restore{std::getenv("XDC_LAB_ROOT") ? std::optional<std::string>(std::getenv("XDC_LAB_ROOT")) : std::nullopt};
 	::setenv("XDC_LAB_ROOT", root.c_str(), 1);
 	CHECK(stateRoot() == root);
 	CHECK(stateDir("t") == root + "/t");
@@ -197,5 +208,4 @@ TEST_CASE("lab record round trip keeps unknown keys")
 	CHECK(listLabs().empty());
 	CHECK(!removeLabState("../etc").ok());
 	std::filesystem::remove_all(root);
-	::unsetenv("XDC_LAB_ROOT");
 }
