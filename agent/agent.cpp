@@ -2,7 +2,10 @@
 // Agent connection state machine and message handling.
 #include "agent/agent.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -18,6 +21,8 @@ namespace {
 // Commands may not carry a deadline further out than this; it also bounds how long a nonce must be remembered.
 constexpr int64_t kMaxCommandTtlNs = 300 * clk::kSec;
 constexpr size_t kMaxNonces = 200000;
+// Pause before trying again after the controller refused our key.
+constexpr int64_t kAuthRetryMs = 5000;
 
 uint64_t readRss()
 {
@@ -83,7 +88,7 @@ void Agent::scheduleReconnect()
 	state_ = State::Waiting;
 	std::uniform_int_distribution<int64_t> jitter(backoffMs_ / 2, backoffMs_);
 	nextConnectMono_ = clk::monoNs() + jitter(rng_) * clk::kMs;
-	backoffMs_ = std::min<int64_t>(backoffMs_ * 2, cfg_.reconnectMax.count());
+	backoffMs_ = std::max<int64_t>(std::min<int64_t>(backoffMs_ * 2, cfg_.reconnectMax.count()), 100);
 }
 
 template<typename T>
@@ -272,6 +277,10 @@ void Agent::onFrame(const zmq::message_t &msg, int64_t recvWallNs)
 int Agent::run()
 {
 	auto lg = log::get("agent");
+	if (::mkdir(cfg_.stateDir.c_str(), 0700) != 0 && errno != EEXIST) {
+		lg->error("state_dir '{}': {}", cfg_.stateDir, strerror(errno));
+		return 2;
+	}
 	if (!cfg_.insecure) {
 		auto kp = transport::loadKeyPair(cfg_.keyFile);
 		if (!kp) {
@@ -321,9 +330,14 @@ int Agent::run()
 			{sock_->handle(), 0, ZMQ_POLLIN, 0},
 			{mon_->socket().handle(), 0, ZMQ_POLLIN, 0},
 		};
-		int64_t wait = 100;
+		// Sleep until the next timer: heartbeat when registered (silence is checked at the same cadence), hello
+		// retry while connecting. An idle agent wakes about once a second, plus clock pings.
+		int64_t wait = cfg_.helloRetry.count();
 		if (state_ == State::Registered)
-			wait = std::clamp<int64_t>((nextHeartbeatMono_ - now) / clk::kMs + 1, 0, 100);
+			wait = std::clamp<int64_t>((nextHeartbeatMono_ - now) / clk::kMs + 1, 0, heartbeatMs_);
+		else if (lastHelloMono_)
+			wait = std::clamp<int64_t>((lastHelloMono_ + cfg_.helloRetry.count() * clk::kMs - now) / clk::kMs + 1,
+						   0, cfg_.helloRetry.count());
 		try {
 			zmq::poll(items, 2, std::chrono::milliseconds(wait));
 		} catch (const zmq::error_t &e) {
@@ -344,13 +358,22 @@ int Agent::run()
 					state_ = State::Connecting;
 					lastHelloMono_ = 0;
 				} else {
-					lg->warn("handshake with {} failed ({}): check controller_key and that this agent's "
-						 "key is on the controller's allow-list",
-						 ev.address, transport::eventName(ev.event));
+					// libzmq does not retry a connection refused at the handshake: start over with a new
+					// socket after a pause, so an agent whose key is added later gets in on its own.
+					const int64_t nowLog = clk::monoNs();
+					if (lastAuthLog_ == 0 || nowLog - lastAuthLog_ > 60 * clk::kSec) {
+						lg->warn("handshake with {} failed ({}): check controller_key and that this "
+							 "agent's key is on the controller's allow-list; retrying every {} s",
+							 ev.address, transport::eventName(ev.event), kAuthRetryMs / 1000);
+						lastAuthLog_ = nowLog;
+					}
+					backoffMs_ = kAuthRetryMs;
+					scheduleReconnect();
+					break;
 				}
 			}
 		}
-		if (items[0].revents & ZMQ_POLLIN) {
+		if (sock_ && (items[0].revents & ZMQ_POLLIN)) {
 			for (int i = 0; i < 1000 && sock_; i++) {
 				zmq::message_t msg;
 				try {

@@ -66,6 +66,7 @@ private:
 	int64_t backoffMs_ = 100;
 	int64_t lastHeardMono_ = 0;
 	int64_t lastHelloMono_ = 0;
+	int64_t lastAuthLog_ = 0;
 	int64_t nextHeartbeatMono_ = 0;
 	int64_t heartbeatMs_ = 1000;
 	int64_t startMono_ = 0;

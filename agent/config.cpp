@@ -35,7 +35,6 @@ Result<AgentConfig> loadAgentConfig(const std::string &file)
 	r.str("controller", c.controller);
 	r.str("controller_key", c.controllerKey);
 	r.str("key", c.keyFile);
-	r.boolean("insecure", c.insecure);
 	r.str("state_dir", c.stateDir);
 	r.size("max_frame", c.maxFrame);
 	r.duration("reconnect_max", c.reconnectMax);

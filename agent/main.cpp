@@ -26,7 +26,7 @@ The xdc agent: connects out to the xdc controller over CurveZMQ, registers this 
 pings and runs the typed commands of its fixed table. Flags override the config file.
 
 Options:
-  --config FILE            YAML config (keys as the long options below, with '_' for '-'; see docs/USER_GUIDE.md)
+  --config FILE            YAML config; every key and default is in docs/USER_GUIDE.md (flags below win)
   --controller ENDPOINT    controller endpoint, e.g. tcp://10.0.0.1:7700
   --controller-key KEY     controller public key: 40 Z85 characters, or a .pub/.key file
   --key FILE               this agent's key pair file (xdc keys generate); must be mode 0600
@@ -34,7 +34,7 @@ Options:
   --host NAME              host name to report (default: the system host name)
   --dc DC                  datacenter of this host (required)
   --label K=V              a label (repeatable), e.g. --label role=streams
-  --state-dir DIR          where the agent keeps its journal (default /var/lib/xdc-agent)
+  --state-dir DIR          the agent's own directory, created 0700 at start (default /var/lib/xdc-agent)
   --insecure               no CURVE (experiments only; warned about on every start)
   --log-level LEVEL        trace, debug, info (default), warn, error
   --log-format FMT         text (default) or json

@@ -68,6 +68,8 @@ Result<size_t> parseSize(const std::string &text)
 		i++;
 	if (i == 0)
 		return makeError(Errc::Invalid, "invalid size '{}' (expected e.g. 4194304, 64KiB, 4MiB)", text);
+	if (i > 15)
+		return makeError(Errc::Invalid, "size '{}' is too large", text);
 	unsigned long long n = std::stoull(text.substr(0, i));
 	std::string unit = text.substr(i);
 	static const std::map<std::string, unsigned long long> units = {
@@ -76,6 +78,8 @@ Result<size_t> parseSize(const std::string &text)
 	auto it = units.find(unit);
 	if (it == units.end())
 		return makeError(Errc::Invalid, "invalid size unit '{}' in '{}' (expected B, KiB, MiB, GiB)", unit, text);
+	if (n > (1ULL << 50) / it->second)
+		return makeError(Errc::Invalid, "size '{}' is too large", text);
 	return static_cast<size_t>(n * it->second);
 }
 

@@ -11,7 +11,7 @@ PKGS=(
 	libfmt-dev libspdlog-dev libedit-dev doctest-dev nlohmann-json3-dev libsqlite3-dev
 	libnftables-dev libnetfilter-queue-dev libmnl-dev
 	# runtime tools the agent and the lab drive
-	nftables iptables iproute2 procps psmisc kmod
+	nftables iptables iproute2 procps psmisc kmod iputils-ping diffutils
 )
 
 missing=()

@@ -106,6 +106,8 @@ FrameResult decodeFrame(std::span<const uint8_t> bytes, size_t maxFrame)
 							    std::to_string(bytes.size())};
 	if (want < bytes.size())
 		return DecodeError{Drop::Malformed, std::to_string(bytes.size() - want) + " trailing bytes"};
+	if (readLe<uint16_t>(p + 6) != 0 || readLe<uint32_t>(p + 12) != 0)
+		return DecodeError{Drop::Malformed, "reserved header fields are not zero"};
 	if (senderLen > kMaxSender)
 		return DecodeError{Drop::Malformed, "sender id too long"};
 	f.header.sender.assign(reinterpret_cast<const char *>(p + kHeaderSize), senderLen);

@@ -117,7 +117,8 @@ Result<KeyPair> loadKeyPair(const std::string &path)
 
 Result<std::string> loadPublicKey(const std::string &literalOrPath)
 {
-	if (isZ85Key(literalOrPath))
+	// Z85's alphabet includes '/', '.' and '-', so a 40-character path looks like a key: an existing file wins.
+	if (isZ85Key(literalOrPath) && ::access(literalOrPath.c_str(), F_OK) != 0)
 		return literalOrPath;
 	std::ifstream f(literalOrPath);
 	if (!f)

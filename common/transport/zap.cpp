@@ -74,6 +74,11 @@ bool ZapHandler::handle()
 	if (it == allow_.idByKey.end()) {
 		refused_++;
 		const int64_t now = clk::monoNs();
+		// Bounded memory whatever keys a hostile client cycles through.
+		if (lastLogged_.size() > 1024) {
+			lastLogged_.clear();
+			suppressed_.clear();
+		}
 		auto &last = lastLogged_[key];
 		if (last == 0 || now - last > 60 * clk::kSec) {
 			log::get("transport")->warn("refused agent key {} from {}: not in the allow-list{}",

@@ -221,7 +221,26 @@ int cmdStats(const std::vector<std::string> &argv)
 	auto r = callController(*a, {{"cmd", "stats"}}, rc);
 	if (!r)
 		return rc;
-	printf("%s\n", (*r)["stats"].dump(2).c_str());
+	const json &s = (*r)["stats"];
+	if (a->has("--json")) {
+		printf("%s\n", s.dump(2).c_str());
+		return kOk;
+	}
+	printf("controller %s (pid %d), version %s, protocol %d..%d, %s\n", s.value("controller_id", "").c_str(),
+	       s.value("pid", 0), s.value("version", "").c_str(), s["protocol"].value("min", 0),
+	       s["protocol"].value("max", 0), s.value("secure", false) ? "CURVE + allow-list" : "INSECURE");
+	printf("agents endpoint %s, console %s, up %.1f s\n", s.value("listen", "").c_str(),
+	       s.value("control", "").c_str(), s.value("uptime_ms", 0) / 1000.0);
+	printf("agents: %d known, %d live; ZAP accepted %d, refused %d; %d commands pending\n",
+	       s["agents"].value("known", 0), s["agents"].value("live", 0), s["zap"].value("accepted", 0),
+	       s["zap"].value("refused", 0), s.value("pending_commands", 0));
+	printf("dropped frames:");
+	for (const auto &[k, v] : s["drops"].items())
+		printf(" %s=%d", k.c_str(), v.get<int>());
+	printf("\ntransport events:");
+	for (const auto &[k, v] : s["transport"].items())
+		printf(" %s=%d", k.c_str(), v.get<int>());
+	printf("\n");
 	return kOk;
 }
 
@@ -268,6 +287,8 @@ int cmdShutdown(const std::vector<std::string> &argv)
 	}
 	int rc = 0;
 	auto r = callController(*a, {{"cmd", "shutdown"}}, rc);
+	if (r)
+		printf(a->has("--json") ? "{\"ok\": true}\n" : "controller is stopping\n");
 	return r ? kOk : rc;
 }
 

@@ -81,13 +81,13 @@ Result<void> ControlServer::listen(const std::string &path, mode_t mode, const s
 	return success();
 }
 
-std::vector<int> ControlServer::pollFds() const
+std::vector<std::pair<int, short>> ControlServer::pollFds() const
 {
-	std::vector<int> fds;
+	std::vector<std::pair<int, short>> fds;
 	if (listenFd_ >= 0)
-		fds.push_back(listenFd_);
+		fds.push_back({listenFd_, POLLIN});
 	for (const auto &[fd, c] : clients_)
-		fds.push_back(fd);
+		fds.push_back({fd, static_cast<short>(POLLIN | (c.out.empty() ? 0 : POLLOUT))});
 	return fds;
 }
 
@@ -132,6 +132,12 @@ void ControlServer::service(int fd)
 	auto it = clients_.find(fd);
 	if (it == clients_.end())
 		return;
+	if (!it->second.out.empty()) {
+		flush(it->second);
+		it = clients_.find(fd);
+		if (it == clients_.end())
+			return;
+	}
 	char buf[65536];
 	while (true) {
 		ssize_t n = ::read(fd, buf, sizeof buf);
@@ -168,18 +174,21 @@ void ControlServer::service(int fd)
 
 void ControlServer::flush(Client &c)
 {
+	// Never blocks the controller's loop: what the socket does not take now waits for POLLOUT. A client that
+	// lets more than kMaxQueued pile up is not reading and is dropped.
+	constexpr size_t kMaxQueued = 64 << 20;
 	while (!c.out.empty()) {
-		ssize_t n = ::write(c.fd, c.out.data(), c.out.size());
+		ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
 		if (n > 0) {
 			c.out.erase(0, static_cast<size_t>(n));
 			continue;
 		}
-		if (n < 0 && errno == EAGAIN) {
-			// The console reads promptly; wait briefly rather than buffer without bound.
-			pollfd p{c.fd, POLLOUT, 0};
-			if (::poll(&p, 1, 1000) > 0)
-				continue;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (c.out.size() > kMaxQueued)
+				closeClient(c.fd);
+			return;
 		}
+		closeClient(c.fd);
 		return;
 	}
 }

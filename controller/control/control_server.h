@@ -34,8 +34,9 @@ public:
 	Result<void> listen(const std::string &path, mode_t mode, const std::string &group);
 	void setHandler(Handler h) { handler_ = std::move(h); }
 
-	// The fds to poll for reading; call service() when any is readable or on each loop turn.
-	std::vector<int> pollFds() const;
+	// The fds to poll, with the events wanted (POLLIN, plus POLLOUT while a reply is queued); call service(fd)
+	// when any is ready.
+	std::vector<std::pair<int, short>> pollFds() const;
 	void service(int fd);
 	// Sends one response line to a peer; ignored if it has gone.
 	void reply(uint64_t peerId, const json &response);

@@ -87,7 +87,14 @@ Result<void> Controller::start()
 	if (!dir.empty())
 		::mkdir(dir.c_str(), 0755);
 	XDC_TRY(control_.listen(cfg_.control, static_cast<mode_t>(cfg_.controlMode), cfg_.controlGroup));
-	control_.setHandler([this](const control::Peer &p, const json &r) { onControl(p, r); });
+	control_.setHandler([this](const control::Peer &p, const json &r) {
+		// A request with a field of the wrong type is the client's error, never the daemon's end.
+		try {
+			onControl(p, r);
+		} catch (const json::exception &e) {
+			control_.reply(p.id, errorJson("invalid", fmt::format("bad request: {}", e.what())));
+		}
+	});
 	lg->info("listening for agents on {}, console on {}", cfg_.listen, cfg_.control);
 	return success();
 }
@@ -152,7 +159,12 @@ void Controller::onHello(const std::string &routingId, const std::string &zapUse
 		w.accepted = false;
 		w.reason = fmt::format("this key is allowed as agent '{}' and cannot register as '{}'", zapUser,
 				       hello->agentId);
-		lg->warn("refused registration: {}", w.reason);
+		const int64_t now = clk::monoNs();
+		auto &last = refusalLogged_[zapUser];
+		if (last == 0 || now - last > 60 * clk::kSec) {
+			lg->warn("refused registration: {} (logged once a minute per key)", w.reason);
+			last = now;
+		}
 		drops_.add(Drop::Unauthorized);
 		sendMsg(routingId, w, f.header.version);
 		return;
@@ -160,6 +172,8 @@ void Controller::onHello(const std::string &routingId, const std::string &zapUse
 	if (hello->agentId.empty() || hello->dc.empty()) {
 		w.accepted = false;
 		w.reason = "agent id and dc must not be empty";
+		drops_.add(Drop::BadBody);
+		lg->warn("refused registration from {}: {}", zapUser.empty() ? "unknown agent" : zapUser, w.reason);
 		sendMsg(routingId, w, f.header.version);
 		return;
 	}
@@ -198,6 +212,7 @@ void Controller::onHello(const std::string &routingId, const std::string &zapUse
 	// A burst of clock pings gives a usable offset within a fraction of a second of registration.
 	a.burstLeft = 8;
 	a.nextPingMono = clk::monoNs();
+	nextTick_ = a.nextPingMono;
 	idByRouting_[routingId] = a.id;
 	w.accepted = true;
 	w.protoVersion = top;
@@ -458,10 +473,12 @@ void Controller::onControl(const control::Peer &peer, const json &req)
 	}
 }
 
-void Controller::tick()
+int64_t Controller::tick()
 {
 	const int64_t now = clk::monoNs();
 	const int64_t lostNs = cfg_.heartbeat.count() * clk::kMs * cfg_.lostAfter;
+	// Liveness is checked at least every 100 ms, so "lost" is reported within that of the deadline.
+	int64_t next = now + 100 * clk::kMs;
 	for (auto &[id, a] : agents_) {
 		if (a.live && now - a.lastHeardMono > lostNs)
 			markLost(a, fmt::format("missed {} heartbeats", cfg_.lostAfter));
@@ -475,6 +492,8 @@ void Controller::tick()
 				a.nextPingMono = now + cfg_.clockInterval.count() * clk::kMs;
 			}
 		}
+		if (a.live)
+			next = std::min(next, a.nextPingMono);
 	}
 	for (auto it = pending_.begin(); it != pending_.end();) {
 		if (now > it->second.deadlineMono) {
@@ -483,14 +502,17 @@ void Controller::tick()
 			it = pending_.erase(it);
 			cb(agent, makeError(Errc::Timeout, "agent {} did not answer in time", agent));
 		} else {
+			next = std::min(next, it->second.deadlineMono);
 			++it;
 		}
 	}
+	return next;
 }
 
 int Controller::run()
 {
 	auto lg = log::get("controller");
+	nextTick_ = clk::monoNs();
 	while (!stopping_.load()) {
 		std::vector<zmq::pollitem_t> items;
 		items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
@@ -498,11 +520,13 @@ int Controller::run()
 		if (zap_)
 			items.push_back({zap_->socket().handle(), 0, ZMQ_POLLIN, 0});
 		const size_t ctlStart = items.size();
-		for (int fd : control_.pollFds())
-			items.push_back({nullptr, fd, ZMQ_POLLIN, 0});
-		// Wake at least every 20 ms for clock bursts, liveness and command deadlines.
+		for (auto [fd, ev] : control_.pollFds())
+			items.push_back({nullptr, fd, static_cast<short>((ev & POLLIN ? ZMQ_POLLIN : 0) |
+									  (ev & POLLOUT ? ZMQ_POLLOUT : 0)), 0});
+		// Sleep until the next timer (clock pings, liveness, command deadlines) or until something arrives.
+		const int64_t waitMs = std::clamp<int64_t>((nextTick_ - clk::monoNs()) / clk::kMs + 1, 0, 100);
 		try {
-			zmq::poll(items.data(), items.size(), std::chrono::milliseconds(20));
+			zmq::poll(items.data(), items.size(), std::chrono::milliseconds(waitMs));
 		} catch (const zmq::error_t &e) {
 			if (e.num() == EINTR)
 				continue;
@@ -551,7 +575,8 @@ int Controller::run()
 		for (size_t i = ctlStart; i < items.size(); i++)
 			if (items[i].revents)
 				control_.service(items[i].fd);
-		tick();
+		if (clk::monoNs() >= nextTick_)
+			nextTick_ = tick();
 	}
 	lg->info("controller stopping");
 	return 0;

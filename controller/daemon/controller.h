@@ -70,7 +70,9 @@ private:
 	void onAgentMessage(std::vector<zmq::message_t> &parts, int64_t recvWall);
 	void onHello(const std::string &routingId, const std::string &zapUser, const proto::Frame &f);
 	void onControl(const control::Peer &peer, const json &req);
-	void tick();
+	// Runs timers that are due; returns when the next one is.
+	int64_t tick();
+	int64_t nextTick_ = 0;
 	void sendTo(const std::string &routingId, const std::string &bytes);
 	template<typename T>
 	void sendMsg(const std::string &routingId, const T &msg, uint8_t version = proto::kVersion);
@@ -93,6 +95,7 @@ private:
 	std::unordered_map<std::string, std::string> idByRouting_;
 	proto::DropCounters drops_;
 	std::map<std::string, uint64_t> transportEvents_;
+	std::map<std::string, int64_t> refusalLogged_;
 
 	struct Pending {
 		std::string agent;

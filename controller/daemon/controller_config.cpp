@@ -27,7 +27,6 @@ Result<ControllerConfig> loadControllerConfig(const std::string &file)
 	r.str("control_group", c.controlGroup);
 	r.str("key", c.keyFile);
 	r.str("allow", c.allowFile);
-	r.boolean("insecure", c.insecure);
 	r.duration("heartbeat", c.heartbeat);
 	int64_t lost = c.lostAfter;
 	r.integer("lost_after", lost, 2, 100);
@@ -62,6 +61,12 @@ Result<void> validateControllerConfig(const ControllerConfig &c)
 		return makeError(Errc::Invalid, "heartbeat: {} ms is out of range (100ms..60s)", c.heartbeat.count());
 	if (c.lease < c.heartbeat * 2)
 		return makeError(Errc::Invalid, "lease: must be at least two heartbeats");
+	if (c.commandTtl.count() < 100 || c.commandTtl.count() > 300000)
+		return makeError(Errc::Invalid, "command_ttl: {} ms is out of range (100ms..5m; agents refuse deadlines "
+				 "further out than 5m)", c.commandTtl.count());
+	if (c.clockInterval.count() < 100 || c.clockInterval.count() > 60000)
+		return makeError(Errc::Invalid, "clock_interval: {} ms is out of range (100ms..60s)",
+				 c.clockInterval.count());
 	if (c.maxFrame < 4096 || c.maxFrame > (256u << 20))
 		return makeError(Errc::Invalid, "max_frame: {} is out of range (4KiB..256MiB)", c.maxFrame);
 	return success();

@@ -206,6 +206,36 @@ TEST_CASE("an agent may not register under another agent's id, nor with a protoc
 	}
 }
 
+TEST_CASE("the host namespace after lab down equals the one before lab up (agents and controller included)")
+{
+	TempDir tmp;
+	const std::string script = sourceRoot() + "/tests/support/host_snapshot.sh";
+	auto snap = [&](const std::string &tag) {
+		const std::string path = tmp.path() + "/" + tag;
+		auto r = sys::runChecked({"bash", script, path});
+		REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+		return readFile(path);
+	};
+	const std::string before = snap("before");
+	std::string during;
+	{
+		LabFixture lab("xdcfs", {"--skew", "dc1-h2=-40"});
+		REQUIRE(lab.up());
+		REQUIRE(lab.agents().size() == 4);
+		during = snap("during");
+		// Something changes while the lab is up (its one veth), so the equality below is not vacuous.
+		CHECK(during != before);
+	}
+	const std::string after = snap("after");
+	if (after != before) {
+		auto d = sys::run({"diff", "-u", tmp.path() + "/before", tmp.path() + "/after"});
+		FAIL("host namespace changed:\n" << (d ? d->out : std::string("(diff failed)")));
+	}
+	// Nothing of the lab's is left running either.
+	auto p = sys::run({"pgrep", "-f", "xdcfs"});
+	CHECK((p && p->exitCode == 1));
+}
+
 int main(int argc, char **argv)
 {
 	requireRoot();

@@ -240,10 +240,10 @@ TEST_CASE("controller: 10,000 malformed frames from an allowed key and raw TCP g
 				return false;
 		return true;
 	}, 20s);
-	for (const auto &[kind, n] : plan) {
-		const std::string k(dropName(kind));
+	for (const auto &entry : plan) {
+		const std::string k(dropName(entry.first));
 		INFO(k);
-		CHECK(after[k].get<int>() - before[k].get<int>() == n);
+		CHECK(after[k].get<int>() - before[k].get<int>() == entry.second);
 	}
 	CHECK(counted);
 	// Still serving: the real agent answers through it, the abusive peer still gets heartbeat acks.
@@ -386,9 +386,10 @@ TEST_CASE("agent: 10,000 malformed, replayed and expired frames from its control
 		return true;
 	};
 	CHECK(serve(matches, 15000));
-	for (const auto &[kind, n] : plan) {
-		INFO(dropName(kind));
-		CHECK(lastHb.drops[std::string(dropName(kind))] == static_cast<uint64_t>(n));
+	for (const auto &entry : plan) {
+		const std::string k(dropName(entry.first));
+		INFO(k);
+		CHECK(lastHb.drops[k] == static_cast<uint64_t>(entry.second));
 	}
 	// Still serving: a fresh command is answered, and only it (no replay executed).
 	const size_t before = results.size();

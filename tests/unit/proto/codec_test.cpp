@@ -52,7 +52,8 @@ TEST_CASE("command args travel as typed msgpack")
 	c.notAfterNs = 5;
 	c.name = "ping";
 	c.args = packBytes(PingArgs{"hi"});
-	auto fr = decodeFrame(span(encode(c, hdr("controller"))));
+	const std::string bytes = encode(c, hdr("controller"));
+	auto fr = decodeFrame(span(bytes));
 	REQUIRE(fr.ok());
 	auto back = decodeBody<Command>(fr.frame().body);
 	REQUIRE(back.ok());

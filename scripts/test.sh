@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs what is missing, builds, and runs every test: unit and integration tests, the sanitizer build (unit
+# tests plus the integration tests of the 'sanitize' suite) and a short fuzz run of the wire decoder.
+# Exit code 0 only if everything passed; with CI=true a skipped test counts as a failure.
+#
+# Environment: XDC_TEST_QUICK=1 skips the sanitizer build and the fuzz run (for development only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+log() { printf '\n== %s\n' "$*"; }
+
+log "dependencies"
+bash scripts/install-deps.sh
+
+passed=0
+failed=0
+skipped=0
+# Runs one meson test invocation and adds its counts to the totals.
+run_suite() {
+	local dir=$1; shift
+	local out
+	set +e
+	meson test -C "$dir" --print-errorlogs "$@" 2>&1 | tee "$dir/last-test.log"
+	local rc=${PIPESTATUS[0]}
+	set -e
+	local ok fail skip tout
+	ok=$(awk '/^Ok:/{print $2}' "$dir/last-test.log" | tail -1)
+	fail=$(awk '/^Fail:/{print $2}' "$dir/last-test.log" | tail -1)
+	skip=$(awk '/^Skipped:/{print $2}' "$dir/last-test.log" | tail -1)
+	tout=$(awk '/^Timeout:/{print $2}' "$dir/last-test.log" | tail -1)
+	passed=$((passed + ${ok:-0}))
+	failed=$((failed + ${fail:-0} + ${tout:-0}))
+	skipped=$((skipped + ${skip:-0}))
+	if [ "$rc" != 0 ] && [ "${fail:-0}" = 0 ] && [ "${tout:-0}" = 0 ]; then
+		failed=$((failed + 1))
+	fi
+}
+
+configure() {
+	local dir=$1; shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" "$@"
+	fi
+	ninja -C "$dir"
+}
+
+log "build"
+configure build-test
+log "unit tests"
+run_suite build-test --suite unit
+log "integration tests (real binaries in network namespaces)"
+run_suite build-test --suite integration --num-processes 1
+
+if [ "${XDC_TEST_QUICK:-0}" != 1 ]; then
+	log "sanitizer build: address,undefined"
+	configure build-asan -Db_sanitize=address,undefined -Db_lundef=false
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		run_suite build-asan --suite sanitize --num-processes 1
+
+	log "fuzz: wire decoder (libFuzzer, short run; longer runs in bench/)"
+	CXX=clang++ configure build-fuzz -Dfuzz=true
+	run_suite build-fuzz --suite fuzz
+fi
+
+# Leftovers check: nothing of ours may remain on the host.
+left=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^xdc' || true)
+if [ -n "$left" ]; then
+	echo "FAIL: network namespaces left behind: $left"
+	failed=$((failed + 1))
+fi
+
+echo
+if [ "${CI:-}" = true ] && [ "$skipped" != 0 ]; then
+	echo "CI=true: $skipped skipped test(s) count as failures"
+	failed=$((failed + skipped))
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
