@@ -132,7 +132,7 @@ int cmdConsole(const std::vector<std::string> &argv)
 	if (a->has("--help")) {
 		printf("Usage: xdc console [--lab NAME | --control PATH]\n\nAn interactive console: type any xdc "
 		       "command without the leading 'xdc' (agents, stats,\nping '*', lab status, ...), 'watch' for a live "
-		       "fleet view, 'quit' to leave.\nTab completes command names; history is kept in ~/.xdc_history.\n");
+		       "fleet view, 'quit' to leave.\nTab completes command names; history is kept in ~/.xdc_history. The exit code is that of the\nlast command run, so `printf 'ping dc1-h1\\n' | xdc console` works in scripts.\n");
 		return kOk;
 	}
 	// Pass the controller selection on to every command typed.

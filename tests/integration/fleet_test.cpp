@@ -14,6 +14,7 @@
 
 using namespace xdc;
 using namespace xdc::test;
+using nlohmann::json;
 
 namespace {
 
@@ -72,6 +73,32 @@ TEST_CASE("2x2 lab: all live within 5 s, offsets right within bounds under skew"
 		CHECK(bound < 5.0);
 		CHECK(std::abs(offset - truth) <= bound);
 	}
+
+	// lab status, exec and the console over the same lab.
+	auto st = test::xdc({"lab", "status", "--name", lab.name(), "--json"});
+	REQUIRE(st.exitCode == 0);
+	auto sj = json::parse(st.out);
+	REQUIRE(sj["hosts"].size() == 4);
+	const auto h1 = sj["hosts"][0];
+	CHECK(h1["name"] == "dc1-h1");
+	CHECK(h1["agent"]["running"] == true);
+	auto ex = test::xdc({"lab", "exec", "dc1-h1", "--name", lab.name(), "--", "ip", "-o", "addr", "show", "dev", "eth0"});
+	CHECK(ex.exitCode == 0);
+	CHECK(ex.out.find(h1["data4"].get<std::string>() + "/24") != std::string::npos);
+	CHECK(ex.out.find(h1["data6"].get<std::string>() + "/64") != std::string::npos);
+	CHECK(test::xdc({"lab", "exec", "dc1-h1", "--name", lab.name(), "--", "false"}).exitCode == 1);
+	CHECK(test::xdc({"lab", "exec", "dc9-h9", "--name", lab.name(), "--", "true"}).exitCode == 2);
+	auto con = sys::run({xdcBin(), "console", "--lab", lab.name()},
+			    {.timeout = 20s, .input = "bogus\nagents\nping '*'\nstats --json\nquit\n"});
+	REQUIRE(con.ok());
+	CHECK(con->exitCode == 0);
+	CHECK(con->out.find("dc2-h1") != std::string::npos);
+	CHECK(con->out.find("+250.") != std::string::npos);
+	CHECK(con->out.find("\"controller_id\"") != std::string::npos);
+	CHECK(con->err.find("unknown command 'bogus'") != std::string::npos);
+	// The default control socket is not this lab's: without --lab nothing answers there (or another controller).
+	auto agentsJson = test::xdc({"agents", "--json", "--lab", lab.name()});
+	CHECK(json::parse(agentsJson.out).size() == 4);
 }
 
 TEST_CASE("agents are marked lost and come back: SIGKILL, black-holed management path, controller restart")
