@@ -5,11 +5,15 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/sys/process.h"
 #include "xdc_config.h"
 
 namespace xdc::agent {
@@ -30,6 +34,46 @@ uint64_t readRss()
 	uint64_t size = 0, rss = 0;
 	f >> size >> rss;
 	return rss * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// Splits "tcp://host:port" (or "tcp://[v6]:port").
+void splitEndpoint(const std::string &ep, std::string &addr, int &port)
+{
+	std::string rest = ep.substr(ep.find("://") == std::string::npos ? 0 : ep.find("://") + 3);
+	auto colon = rest.rfind(':');
+	if (colon == std::string::npos)
+		return;
+	addr = rest.substr(0, colon);
+	if (addr.size() > 2 && addr.front() == '[')
+		addr = addr.substr(1, addr.size() - 2);
+	try {
+		port = std::stoi(rest.substr(colon + 1));
+	} catch (...) {
+		port = 0;
+	}
+}
+
+// "iface=address" for every non-loopback, non-link-local address of this network namespace.
+std::vector<std::string> localAddresses()
+{
+	std::vector<std::string> out;
+	ifaddrs *ifa = nullptr;
+	if (::getifaddrs(&ifa) != 0)
+		return out;
+	for (ifaddrs *i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		char host[NI_MAXHOST];
+		const socklen_t len = i->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+		if (::getnameinfo(i->ifa_addr, len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0)
+			continue;
+		std::string a = host;
+		if (std::string(i->ifa_name) == "lo" || a.rfind("127.", 0) == 0 || a == "::1" || a.rfind("fe80", 0) == 0)
+			continue;
+		out.push_back(std::string(i->ifa_name) + "=" + a);
+	}
+	::freeifaddrs(ifa);
+	return out;
 }
 
 } // namespace
@@ -125,6 +169,20 @@ void Agent::sendHello()
 	h.capabilities = caps_;
 	h.startedNs = startWall_;
 	h.pid = static_cast<int32_t>(::getpid());
+	h.addresses = localAddresses();
+	if (!exemptAddr_.empty()) {
+		auto r = sys::run({"ip", "route", "get", exemptAddr_});
+		if (r && r->ok()) {
+			std::istringstream in(r->out);
+			std::string w;
+			while (in >> w)
+				if (w == "dev" && in >> h.mgmtIface)
+					break;
+		}
+	}
+	if (faults_)
+		for (const auto &f : faults_->list().faults)
+			h.runningFaults.push_back(f.id);
 	lastHelloMono_ = clk::monoNs();
 	send(h);
 }
@@ -137,6 +195,7 @@ void Agent::sendHeartbeat()
 	for (size_t i = 0; i < kDropCount; i++)
 		hb.drops[std::string(dropName(static_cast<Drop>(i)))] = drops_.get(static_cast<Drop>(i));
 	hb.rssBytes = readRss();
+	hb.activeFaults = faults_ ? static_cast<uint32_t>(faults_->size()) : 0;
 	send(hb);
 }
 
@@ -207,6 +266,7 @@ void Agent::onFrame(const zmq::message_t &msg, int64_t recvWallNs)
 	}
 	const Frame &f = fr.frame();
 	lastHeardMono_ = clk::monoNs();
+	lastControllerMono_ = lastHeardMono_;
 	auto lg = log::get("agent");
 	switch (f.header.type) {
 	case MsgType::Welcome: {
@@ -227,6 +287,7 @@ void Agent::onFrame(const zmq::message_t &msg, int64_t recvWallNs)
 		controllerId_ = w->controllerId;
 		protoVersion_ = w->protoVersion;
 		heartbeatMs_ = std::clamp<int64_t>(w->heartbeatMs, 100, 60000);
+		leaseMs_ = std::clamp<int64_t>(w->leaseMs, 2 * heartbeatMs_, 600000);
 		backoffMs_ = 100;
 		nextHeartbeatMono_ = clk::monoNs() + heartbeatMs_ * clk::kMs;
 		return;
@@ -299,9 +360,33 @@ int Agent::run()
 	} else {
 		lg->warn("INSECURE: CURVE is off; anyone on the network can impersonate the controller or this agent");
 	}
+	splitEndpoint(cfg_.controller, exemptAddr_, exemptPort_);
+	faults_ = std::make_unique<FaultManager>(
+		FaultManagerOptions{cfg_.stateDir, cfg_.maxFaultDuration.count(), exemptAddr_, exemptPort_});
+	for (const auto &c : faults_->recover())
+		lg->warn("removed a leftover of an earlier run: {}", c);
+	addCommand("fault.apply", [this](const Bytes &a) -> Result<Bytes> {
+		auto args = unpackBytes<FaultApplyArgs>(a);
+		if (!args)
+			return args.error();
+		auto r = faults_->apply(*args);
+		if (!r)
+			return r.error();
+		return packBytes(*r);
+	});
+	addCommand("fault.revert", [this](const Bytes &a) -> Result<Bytes> {
+		auto args = unpackBytes<FaultRevertArgs>(a);
+		if (!args)
+			return args.error();
+		return packBytes(faults_->revert(args->id, args->id == "*" ? "halt" : "revert requested"));
+	});
+	addCommand("fault.list", [this](const Bytes &) -> Result<Bytes> { return packBytes(faults_->list()); });
+	lastControllerMono_ = clk::monoNs();
 	openSocket();
 	while (!stopping_.load()) {
 		const int64_t now = clk::monoNs();
+		// Faults end at their TTL, or all at once when the controller's lease runs out.
+		faults_->tick(now, now - lastControllerMono_, leaseMs_ * clk::kMs);
 		if (state_ == State::Waiting) {
 			if (now >= nextConnectMono_)
 				openSocket();
@@ -338,6 +423,10 @@ int Agent::run()
 		else if (lastHelloMono_)
 			wait = std::clamp<int64_t>((lastHelloMono_ + cfg_.helloRetry.count() * clk::kMs - now) / clk::kMs + 1,
 						   0, cfg_.helloRetry.count());
+		if (faults_->size()) {
+			const int64_t due = std::min(faults_->nextDeadline(), lastControllerMono_ + leaseMs_ * clk::kMs);
+			wait = std::clamp<int64_t>((due - now) / clk::kMs + 1, 0, wait);
+		}
 		try {
 			zmq::poll(items, 2, std::chrono::milliseconds(wait));
 		} catch (const zmq::error_t &e) {
@@ -400,6 +489,9 @@ int Agent::run()
 		sock_->set(zmq::sockopt::linger, 200);
 	}
 	closeSocket();
+	// A stopping agent takes its faults with it (SIGKILL leaves them to the kernel timeouts and the next start).
+	if (faults_ && faults_->size())
+		faults_->revert("*", "agent stopping");
 	lg->info("agent stopped");
 	return 0;
 }

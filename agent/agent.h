@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "agent/config.h"
+#include "agent/faults/fault_manager.h"
 #include "common/proto/codec.h"
 #include "common/transport/curve.h"
 #include "common/transport/socket.h"
@@ -75,6 +76,11 @@ private:
 	uint64_t hbSeq_ = 0;
 	uint8_t protoVersion_ = proto::kVersion;
 	std::string controllerId_;
+	std::unique_ptr<FaultManager> faults_;
+	int64_t lastControllerMono_ = 0; // last frame from the controller: the lease runs from here
+	int64_t leaseMs_ = 5000;
+	std::string exemptAddr_;
+	int exemptPort_ = 0;
 	// Nonces of commands seen, with the monotonic time after which they can be forgotten (their deadline).
 	std::unordered_map<uint64_t, int64_t> nonces_;
 };

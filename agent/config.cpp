@@ -40,6 +40,7 @@ Result<AgentConfig> loadAgentConfig(const std::string &file)
 	r.duration("reconnect_max", c.reconnectMax);
 	r.duration("connect_timeout", c.connectTimeout);
 	r.duration("hello_retry", c.helloRetry);
+	r.duration("max_fault_duration", c.maxFaultDuration);
 	r.boolean("test_features", c.testFeatures);
 	r.integer("test_clock_skew_ms", c.testClockSkewMs, -86400000, 86400000);
 	XDC_TRY(readLog(r, c.log));

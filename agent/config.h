@@ -28,6 +28,7 @@ struct AgentConfig {
 	milliseconds reconnectMax{1000};
 	milliseconds connectTimeout{500};
 	milliseconds helloRetry{1000};
+	milliseconds maxFaultDuration{3600000}; // cap on any fault's duration
 	bool testFeatures = false;
 	int64_t testClockSkewMs = 0;
 	int testProtoVersion = 0;      // test only: send Hello with this header version

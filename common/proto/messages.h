@@ -29,8 +29,12 @@ struct Hello {
 	int64_t startedNs = 0;   // agent wall clock at start
 	int32_t pid = 0;
 	std::vector<std::string> runningFaults; // ids of faults still in place (a restarted controller learns them)
+	// "iface=address" for every non-loopback, non-link-local address, and the interface the controller is reached
+	// through: the controller resolves fault peers to data addresses from these.
+	std::vector<std::string> addresses;
+	std::string mgmtIface;
 	MSGPACK_DEFINE_MAP(agentId, host, dc, labels, version, protoMin, protoMax, capabilities, startedNs, pid,
-			   runningFaults)
+			   runningFaults, addresses, mgmtIface)
 };
 
 struct Welcome {
@@ -135,6 +139,47 @@ struct PingReply {
 	std::string text;
 	int64_t agentNs = 0;
 	MSGPACK_DEFINE_MAP(text, agentNs)
+};
+
+// fault.apply: one fault on this agent, fully resolved by the controller (peers are CIDRs).
+struct FaultApplyArgs {
+	std::string id;
+	std::string kind;            // network.partition
+	std::string spec;            // the user's spec, for the journal and reports
+	int64_t durationMs = 0;      // TTL, kept on the agent's monotonic clock and capped by its max_fault_duration
+	std::vector<std::string> peers; // IPv4/IPv6 addresses or CIDRs
+	std::string direction = "both"; // both | in | out
+	std::string action = "drop";    // drop | reject
+	bool dryRun = false;
+	MSGPACK_DEFINE_MAP(id, kind, spec, durationMs, peers, direction, action, dryRun)
+};
+struct FaultApplyReply {
+	std::string id;
+	std::string mechanism;       // e.g. "nft table inet xdc_f1 with set timeouts"
+	std::vector<std::string> plan; // the exact actions (for --dry-run)
+	int64_t requestedNs = 0, appliedNs = 0, verifiedNs = 0, expiresNs = 0; // agent wall clock
+	std::string readback;        // what the kernel reported after apply
+	MSGPACK_DEFINE_MAP(id, mechanism, plan, requestedNs, appliedNs, verifiedNs, expiresNs, readback)
+};
+// fault.revert: one fault by id, or "*" for every fault on the agent (halt).
+struct FaultRevertArgs {
+	std::string id;
+	MSGPACK_DEFINE_MAP(id)
+};
+struct FaultRevertReply {
+	std::vector<std::string> reverted;   // reverted and verified gone
+	std::vector<std::string> unverified; // "id: why"
+	int64_t verifiedNs = 0;
+	MSGPACK_DEFINE_MAP(reverted, unverified, verifiedNs)
+};
+struct FaultInfo {
+	std::string id, kind, mechanism;
+	int64_t appliedNs = 0, expiresNs = 0;
+	MSGPACK_DEFINE_MAP(id, kind, mechanism, appliedNs, expiresNs)
+};
+struct FaultListReply {
+	std::vector<FaultInfo> faults;
+	MSGPACK_DEFINE_MAP(faults)
 };
 
 } // namespace xdc::proto

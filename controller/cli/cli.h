@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "controller/control/control_server.h"
 
 namespace xdc::cli {
 
@@ -65,6 +66,8 @@ int cmdShutdown(const std::vector<std::string> &argv);
 int cmdKeys(const std::vector<std::string> &argv);
 int cmdConsole(const std::vector<std::string> &argv);
 int cmdLab(const std::vector<std::string> &argv);
+int cmdFault(const std::vector<std::string> &argv);
+int cmdHalt(const std::vector<std::string> &argv);
 
 // Renders `xdc agents` as a table.
 std::string agentsTable(const json &agents);

@@ -25,6 +25,8 @@ const Sub kSubs[] = {
 	{"shutdown", cmdShutdown, "stop the controller"},
 	{"keys", cmdKeys, "generate CurveZMQ key pairs"},
 	{"console", cmdConsole, "interactive console (history, completion, live fleet view)"},
+	{"fault", cmdFault, "apply, list and revert faults (docs/FAULTS.md)"},
+	{"halt", cmdHalt, "revert every fault on every agent, verified"},
 	{"lab", cmdLab, "multi-DC lab on this machine: up, status, exec, down"},
 };
 

@@ -197,6 +197,9 @@ void Controller::onHello(const std::string &routingId, const std::string &zapUse
 	a.version = hello->version;
 	a.capabilities = hello->capabilities;
 	a.pid = hello->pid;
+	a.addresses = hello->addresses;
+	a.mgmtIface = hello->mgmtIface;
+	a.runningFaults = hello->runningFaults;
 	a.startedNs = hello->startedNs;
 	a.proto = top;
 	a.routingId = routingId;
@@ -371,7 +374,9 @@ json agentJson(const AgentRecord &a, int64_t nowMono, int64_t nowWall)
 		{"pid", a.pid},
 		{"rss_bytes", a.rssBytes},
 		{"registrations", a.registrations},
-		{"drops", a.agentDrops}};
+		{"drops", a.agentDrops},
+		{"addresses", a.addresses},
+		{"running_faults", a.runningFaults}};
 }
 
 json Controller::agentsJson() const
@@ -419,6 +424,15 @@ void Controller::onControl(const control::Peer &peer, const json &req)
 		lg->info("shutdown requested by {} (pid {})", peer.user, peer.pid);
 		control_.reply(peer.id, {{"ok", true}});
 		stop();
+	} else if (cmd == "fault.apply") {
+		onFaultApply(peer.id, req);
+	} else if (cmd == "fault.revert") {
+		onFaultRevert(peer.id, req, false);
+	} else if (cmd == "halt") {
+		lg->warn("halt requested by {} (pid {})", peer.user, peer.pid);
+		onFaultRevert(peer.id, req, true);
+	} else if (cmd == "fault.list") {
+		control_.reply(peer.id, {{"ok", true}, {"faults", faultsJson()}});
 	} else if (cmd == "ping") {
 		// Ping one agent, several, or "*" (all live): replies once every ack is in or timed out.
 		std::vector<std::string> targets;

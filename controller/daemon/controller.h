@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "common/fault/spec.h"
 #include "common/proto/codec.h"
 #include "common/transport/socket.h"
 #include "common/transport/zap.h"
@@ -39,6 +40,9 @@ struct AgentRecord {
 	int64_t startedNs = 0;
 	uint64_t rssBytes = 0;
 	uint64_t registrations = 0;
+	std::vector<std::string> addresses; // "iface=address", from Hello
+	std::string mgmtIface;
+	std::vector<std::string> runningFaults;
 	std::map<std::string, uint64_t> agentDrops;
 	fleet::ClockEstimator clock;
 	uint64_t pingSeq = 0;
@@ -64,6 +68,7 @@ public:
 				 CommandCallback cb);
 
 	json agentsJson() const;
+	json faultsJson() const;
 	json statsJson() const;
 
 private:
@@ -77,6 +82,22 @@ private:
 	template<typename T>
 	void sendMsg(const std::string &routingId, const T &msg, uint8_t version = proto::kVersion);
 	void markLost(AgentRecord &a, const std::string &reason);
+	Result<std::vector<std::string>> resolve(const fault::Selector &s, const std::string &path) const;
+	// Sends one command per (agent, args) and calls done once with {agent: {ok, error | data_bytes, offset_ns,
+	// bound_ns}} when every answer or timeout is in.
+	void fanOut(const std::vector<std::pair<std::string, proto::Bytes>> &calls, const std::string &command,
+		    std::function<void(json results)> done);
+	void onFaultApply(uint64_t peer, const json &req);
+	void onFaultRevert(uint64_t peer, const json &req, bool halt);
+
+	struct FaultRecord {
+		std::string id, kind, spec;
+		std::vector<std::string> agents;
+		int64_t createdWall = 0;
+		int64_t durationMs = 0;
+	};
+	std::map<std::string, FaultRecord> faults_;
+	uint64_t faultSeq_ = 0;
 
 	ControllerConfig cfg_;
 	std::string controllerId_;

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// The agent's faults: journaled before they touch the kernel, bounded by a TTL on the monotonic clock and by the
+// controller's lease, reverted and verified on expiry, on request, on halt, and at start-up for whatever a previous
+// run left behind.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/faults/fault.h"
+#include "common/proto/messages.h"
+#include "common/result.h"
+
+namespace xdc::agent {
+
+struct FaultManagerOptions {
+	std::string stateDir;           // journal under stateDir/faults/
+	int64_t maxDurationMs = 3600000; // cap on any fault's TTL
+	std::string exemptAddr;         // the controller's address and port, never blocked
+	int exemptPort = 0;
+};
+
+class FaultManager {
+public:
+	explicit FaultManager(FaultManagerOptions o);
+
+	// Removes leftovers of an earlier run: every journaled fault and every xdc_* nft table in this namespace.
+	// Returns what it cleaned, for the log.
+	std::vector<std::string> recover();
+
+	Result<proto::FaultApplyReply> apply(const proto::FaultApplyArgs &args);
+	proto::FaultRevertReply revert(const std::string &id, const std::string &why);
+	proto::FaultListReply list() const;
+
+	// Reverts faults whose TTL has passed, and every fault when the controller has been silent longer than its lease.
+	void tick(int64_t nowMono, int64_t controllerSilentNs, int64_t leaseNs);
+	// The monotonic time of the next expiry, or INT64_MAX.
+	int64_t nextDeadline() const;
+	size_t size() const { return faults_.size(); }
+
+private:
+	struct Entry {
+		std::unique_ptr<Fault> fault;
+		proto::FaultInfo info;
+		int64_t expiresMono = 0;
+	};
+	std::string journalPath(const std::string &id) const;
+	Result<void> journal(const std::string &id, const std::string &text);
+
+	FaultManagerOptions opt_;
+	std::map<std::string, Entry> faults_;
+};
+
+} // namespace xdc::agent

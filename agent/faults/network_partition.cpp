@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+// network.partition with nftables.
+#include "agent/faults/network_partition.h"
+
+#include <arpa/inet.h>
+#include <sstream>
+
+#include "common/sys/process.h"
+
+namespace xdc::agent {
+
+namespace {
+
+bool isV6(const std::string &cidr) { return cidr.find(':') != std::string::npos; }
+
+bool validCidr(const std::string &c)
+{
+	auto slash = c.find('/');
+	std::string addr = c.substr(0, slash);
+	unsigned char buf[16];
+	const bool v6 = isV6(addr);
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr.c_str(), buf) != 1)
+		return false;
+	if (slash == std::string::npos)
+		return true;
+	try {
+		int len = std::stoi(c.substr(slash + 1));
+		return len >= 0 && len <= (v6 ? 128 : 32);
+	} catch (...) {
+		return false;
+	}
+}
+
+} // namespace
+
+std::string faultTable(const std::string &id)
+{
+	std::string t = "xdc_";
+	for (char c : id)
+		t += (std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_');
+	return t.substr(0, 64);
+}
+
+NetworkPartition::NetworkPartition(std::string id, PartitionParams p)
+	: id_(std::move(id)), table_(faultTable(id_)), p_(std::move(p))
+{
+}
+
+Result<void> NetworkPartition::validate(const PartitionParams &p)
+{
+	if (p.peers.empty())
+		return makeError(Errc::Invalid, "peers: no peer addresses (the peer selector matched no host)");
+	for (const auto &c : p.peers)
+		if (!validCidr(c))
+			return makeError(Errc::Invalid, "peers: '{}' is not an IPv4/IPv6 address or CIDR", c);
+	if (p.direction != "both" && p.direction != "in" && p.direction != "out")
+		return makeError(Errc::Invalid, "direction: '{}' (expected both, in or out)", p.direction);
+	if (p.action != "drop" && p.action != "reject")
+		return makeError(Errc::Invalid, "action: '{}' (expected drop or reject)", p.action);
+	if (p.ttlMs <= 0)
+		return makeError(Errc::Invalid, "duration: must be positive");
+	return success();
+}
+
+std::string NetworkPartition::mechanism() const
+{
+	return fmt::format("nft table inet {} (set elements expire in the kernel after {} ms)", table_, p_.ttlMs);
+}
+
+std::string NetworkPartition::ruleset() const
+{
+	std::vector<std::string> v4, v6;
+	// Kernel-side expiry: one extra second lets the agent's own revert (at TTL) run first and be the one verified.
+	const std::string t = fmt::format(" timeout {}ms", p_.ttlMs + 1000);
+	for (const auto &c : p_.peers)
+		(isV6(c) ? v6 : v4).push_back(c + t);
+	std::ostringstream o;
+	o << "table inet " << table_ << " {\n";
+	o << "\tset peers4 { type ipv4_addr; flags interval,timeout;";
+	if (!v4.empty())
+		o << " elements = { " << fmt::format("{}", fmt::join(v4, ", ")) << " };";
+	o << " }\n";
+	o << "\tset peers6 { type ipv6_addr; flags interval,timeout;";
+	if (!v6.empty())
+		o << " elements = { " << fmt::format("{}", fmt::join(v6, ", ")) << " };";
+	o << " }\n";
+	const bool v6Exempt = isV6(p_.exemptAddr);
+	auto block = [&](const char *dirKw) {
+		std::string r;
+		if (p_.action == "reject" && std::string(dirKw) == "daddr") {
+			r += fmt::format("\t\tmeta l4proto tcp ip {0} @peers4 reject with tcp reset\n"
+					 "\t\tmeta l4proto tcp ip6 {0} @peers6 reject with tcp reset\n"
+					 "\t\tip {0} @peers4 reject with icmpx type admin-prohibited\n"
+					 "\t\tip6 {0} @peers6 reject with icmpx type admin-prohibited\n",
+					 dirKw);
+		} else {
+			r += fmt::format("\t\tip {0} @peers4 drop\n\t\tip6 {0} @peers6 drop\n", dirKw);
+		}
+		return r;
+	};
+	if (p_.direction != "out") {
+		o << "\tchain in {\n\t\ttype filter hook input priority -10; policy accept;\n";
+		// Resets and ICMP errors our own output chain generates in reject mode come back through lo with the peer
+		// as source; traffic from a peer never arrives on lo.
+		o << "\t\tiif lo accept\n";
+		if (!p_.exemptAddr.empty())
+			o << fmt::format("\t\t{} saddr {} tcp sport {} accept\n", v6Exempt ? "ip6" : "ip", p_.exemptAddr,
+					 p_.exemptPort);
+		o << block("saddr") << "\t}\n";
+	}
+	if (p_.direction != "in") {
+		o << "\tchain out {\n\t\ttype filter hook output priority -10; policy accept;\n";
+		if (!p_.exemptAddr.empty())
+			o << fmt::format("\t\t{} daddr {} tcp dport {} accept\n", v6Exempt ? "ip6" : "ip", p_.exemptAddr,
+					 p_.exemptPort);
+		o << block("daddr") << "\t}\n";
+	}
+	o << "}\n";
+	return o.str();
+}
+
+std::vector<std::string> NetworkPartition::plan() const
+{
+	return {"nft -f - <<EOF\n" + ruleset() + "EOF"};
+}
+
+Result<std::string> NetworkPartition::apply()
+{
+	XDC_TRY(validate(p_));
+	// A table of this name can only be a leftover of this same fault id: replace it.
+	(void)sys::run({"nft", "delete", "table", "inet", table_});
+	auto r = sys::runChecked({"nft", "-f", "-"}, {.input = ruleset()});
+	if (!r) {
+		(void)deleteFaultTable(table_);
+		return r.error().context("nft refused the partition rules");
+	}
+	auto back = sys::runChecked({"nft", "list", "table", "inet", table_});
+	if (!back) {
+		(void)deleteFaultTable(table_);
+		return back.error().context("cannot read the partition back");
+	}
+	// Verified: every peer is in a set and the blocking rules are there.
+	const std::string &text = back->out;
+	for (const auto &c : p_.peers) {
+		std::string shown = c;
+		if (shown.size() > 3 && shown.substr(shown.size() - 3) == "/32")
+			shown.resize(shown.size() - 3);
+		if (shown.size() > 4 && shown.substr(shown.size() - 4) == "/128")
+			shown.resize(shown.size() - 4);
+		if (text.find(shown) == std::string::npos) {
+			(void)deleteFaultTable(table_);
+			return makeError(Errc::Io, "read-back of table {} lacks peer {}", table_, c);
+		}
+	}
+	const char *verb = p_.action == "reject" ? "reject" : "drop";
+	if (text.find(verb) == std::string::npos) {
+		(void)deleteFaultTable(table_);
+		return makeError(Errc::Io, "read-back of table {} lacks its {} rules", table_, verb);
+	}
+	return text;
+}
+
+Result<void> NetworkPartition::revert() { return deleteFaultTable(table_); }
+
+Result<void> deleteFaultTable(const std::string &table)
+{
+	auto del = sys::run({"nft", "delete", "table", "inet", table});
+	if (!del)
+		return del.error();
+	auto check = sys::run({"nft", "list", "table", "inet", table});
+	if (!check)
+		return check.error();
+	if (check->exitCode == 0)
+		return makeError(Errc::Io, "table inet {} is still there after delete: {}", table, del->err);
+	return success();
+}
+
+Result<std::vector<std::string>> listFaultTables()
+{
+	auto r = sys::runChecked({"nft", "list", "tables"});
+	if (!r)
+		return r.error();
+	std::vector<std::string> out;
+	std::istringstream in(r->out);
+	std::string word, family, name;
+	while (in >> word >> family >> name)
+		if (word == "table" && family == "inet" && name.rfind("xdc_", 0) == 0)
+			out.push_back(name);
+	return out;
+}
+
+} // namespace xdc::agent

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// network.partition: drops or rejects traffic between this host and a set of peers, in its own nft table.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agent/faults/fault.h"
+
+namespace xdc::agent {
+
+struct PartitionParams {
+	std::vector<std::string> peers; // addresses or CIDRs, IPv4 and IPv6
+	std::string direction = "both"; // both | in | out
+	std::string action = "drop";    // drop | reject
+	int64_t ttlMs = 0;              // set elements expire in the kernel after this, whatever happens to the agent
+	std::string exemptAddr;         // the controller: never blocked, so the agent keeps its lease
+	int exemptPort = 0;
+};
+
+// The fault lives in one nft table `inet xdc_<id>`: two sets of peers whose elements carry the TTL as a kernel
+// timeout, and input/output chains that drop (or reject) traffic to and from them, after an accept rule for the
+// control channel. Revert deletes exactly that table.
+class NetworkPartition : public Fault {
+public:
+	NetworkPartition(std::string id, PartitionParams p);
+	static Result<void> validate(const PartitionParams &p);
+
+	std::string_view kind() const override { return "network.partition"; }
+	std::string mechanism() const override;
+	std::vector<std::string> plan() const override;
+	Result<std::string> apply() override;
+	Result<void> revert() override;
+
+	const std::string &table() const { return table_; }
+	std::string ruleset() const;
+
+private:
+	std::string id_;
+	std::string table_;
+	PartitionParams p_;
+};
+
+// The nft table name for a fault id: "xdc_" + the id with anything outside [a-z0-9_] replaced by '_'.
+std::string faultTable(const std::string &id);
+// Deletes the table of a fault (by table name) and verifies it is gone; missing is success.
+Result<void> deleteFaultTable(const std::string &table);
+// Tables in this network namespace whose names start with "xdc_" (ours by construction).
+Result<std::vector<std::string>> listFaultTables();
+
+} // namespace xdc::agent

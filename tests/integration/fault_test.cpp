@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: Apache-2.0
+// network.partition in a real 2x2 lab: in effect while it should be (IPv4 and IPv6, both sides), gone afterwards
+// with no table left, agents live throughout; halt; the lease when the controller dies; clean-up after an agent
+// is killed; refused specs.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/support/harness.h"
+
+using namespace xdc;
+using namespace xdc::test;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kPort = 9000;
+
+bool enter(const std::string &netns)
+{
+	int fd = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = ::setns(fd, CLONE_NEWNET) == 0;
+	::close(fd);
+	return ok;
+}
+
+// A dual-stack TCP listener in a lab host's namespace that accepts and closes; stopped in the destructor.
+struct Listener {
+	pid_t pid = -1;
+	explicit Listener(const std::string &netns)
+	{
+		pid = ::fork();
+		if (pid == 0) {
+			if (!enter(netns))
+				_exit(1);
+			int s = ::socket(AF_INET6, SOCK_STREAM, 0);
+			int zero = 0, one = 1;
+			::setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+			::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+			sockaddr_in6 a{};
+			a.sin6_family = AF_INET6;
+			a.sin6_port = htons(kPort);
+			a.sin6_addr = in6addr_any;
+			if (::bind(s, reinterpret_cast<sockaddr *>(&a), sizeof a) || ::listen(s, 128))
+				_exit(1);
+			while (true) {
+				int c = ::accept(s, nullptr, nullptr);
+				if (c >= 0)
+					::close(c);
+			}
+		}
+	}
+	~Listener()
+	{
+		if (pid > 0) {
+			::kill(pid, SIGKILL);
+			::waitpid(pid, nullptr, 0);
+		}
+	}
+};
+
+// One TCP connect from inside netns to addr:kPort within timeoutMs; true if it connected.
+bool tcpConnect(const std::string &netns, const std::string &addr, int timeoutMs = 300)
+{
+	pid_t pid = ::fork();
+	if (pid == 0) {
+		if (!enter(netns))
+			_exit(2);
+		const bool v6 = addr.find(':') != std::string::npos;
+		int s = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		sockaddr_storage ss{};
+		socklen_t len;
+		if (v6) {
+			auto *a = reinterpret_cast<sockaddr_in6 *>(&ss);
+			a->sin6_family = AF_INET6;
+			a->sin6_port = htons(kPort);
+			inet_pton(AF_INET6, addr.c_str(), &a->sin6_addr);
+			len = sizeof *a;
+		} else {
+			auto *a = reinterpret_cast<sockaddr_in *>(&ss);
+			a->sin_family = AF_INET;
+			a->sin_port = htons(kPort);
+			inet_pton(AF_INET, addr.c_str(), &a->sin_addr);
+			len = sizeof *a;
+		}
+		if (::connect(s, reinterpret_cast<sockaddr *>(&ss), len) == 0)
+			_exit(0);
+		pollfd p{s, POLLOUT, 0};
+		if (::poll(&p, 1, timeoutMs) != 1)
+			_exit(1);
+		int err = 0;
+		socklen_t el = sizeof err;
+		::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el);
+		_exit(err == 0 ? 0 : 1);
+	}
+	int st = 0;
+	::waitpid(pid, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+bool noFaultTables(const LabFixture &lab)
+{
+	for (const auto &h : lab.state().hosts) {
+		auto r = sys::run({"nft", "list", "tables"}, {.netns = h.netns});
+		if (!r || r->out.find("xdc_") != std::string::npos)
+			return false;
+	}
+	return true;
+}
+
+bool allLive(const LabFixture &lab)
+{
+	auto a = lab.agents();
+	if (a.size() != 4)
+		return false;
+	for (const auto &x : a)
+		if (x["state"] != "live")
+			return false;
+	return true;
+}
+
+const std::string kPartition = "{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5s}";
+
+} // namespace
+
+TEST_CASE("partition dc1 <-> dc2: in effect on both sides for IPv4 and IPv6, gone after expiry, agents live")
+{
+	LabFixture lab("xdcpt");
+	REQUIRE(lab.up());
+	auto st = lab.state();
+	const auto &h11 = st.hosts[0], &h12 = st.hosts[1], &h21 = st.hosts[2];
+	Listener l21(h21.netns), l11(h11.netns), l12(h12.netns);
+	// Baseline (the first IPv6 packets wait for neighbour discovery, hence the waits).
+	REQUIRE(waitUntil([&] { return tcpConnect(h11.netns, h21.data4); }, 3s));
+	REQUIRE(waitUntil([&] { return tcpConnect(h11.netns, h21.data6); }, 3s));
+	REQUIRE(waitUntil([&] { return tcpConnect(h21.netns, h11.data4); }, 3s));
+	REQUIRE(waitUntil([&] { return tcpConnect(h11.netns, h12.data4); }, 3s));
+	REQUIRE(waitUntil([&] { return tcpConnect(h11.netns, h12.data6); }, 3s));
+
+	auto r = test::xdc({"fault", "apply", kPartition, "--json", "--lab", lab.name()});
+	REQUIRE_MESSAGE(r.exitCode == 0, r.out << r.err);
+	auto j = json::parse(r.out);
+	CHECK(j["agents"].size() == 4); // both sides of the cut
+	for (const auto &[agent, e] : j["agents"].items()) {
+		CHECK(e["ok"] == true);
+		CHECK(e["verified_ns"].get<int64_t>() > 0);
+		CHECK(e["readback"].get<std::string>().find("peers4") != std::string::npos);
+	}
+	const auto t0 = std::chrono::steady_clock::now();
+	CHECK_FALSE(tcpConnect(h11.netns, h21.data4));
+	CHECK_FALSE(tcpConnect(h11.netns, h21.data6));
+	CHECK_FALSE(tcpConnect(h21.netns, h11.data4));
+	CHECK(tcpConnect(h11.netns, h12.data4));
+	CHECK(tcpConnect(h11.netns, h12.data6));
+	auto list = test::xdc({"fault", "list", "--json", "--lab", lab.name()});
+	CHECK(json::parse(list.out).size() == 1);
+	// Agents stay live through the partition (the control channel is exempt).
+	CHECK(allLive(lab));
+	REQUIRE(waitUntil([&] { return tcpConnect(h11.netns, h21.data4); }, 8s));
+	const double healed = secondsSince(t0);
+	CHECK(healed >= 4.0);
+	CHECK(healed <= 6.5);
+	CHECK(waitUntil([&] { return tcpConnect(h11.netns, h21.data6); }, 2s));
+	CHECK(waitUntil([&] { return noFaultTables(lab); }, 2s));
+	CHECK(allLive(lab));
+}
+
+TEST_CASE("halt reverts everything, verified, within 1 s; reject mode refuses quickly")
+{
+	LabFixture lab("xdcph");
+	REQUIRE(lab.up());
+	auto st = lab.state();
+	Listener l21(st.hosts[2].netns);
+	auto r = test::xdc({"fault", "apply",
+			     "{kind: network.partition, action: reject, targets: {dc: dc1}, peers: {dc: dc2}, duration: 60s}",
+			     "--lab", lab.name()});
+	REQUIRE_MESSAGE(r.exitCode == 0, r.out << r.err);
+	CHECK(r.out.find("in effect at") != std::string::npos);
+	// Reject: the connect fails at once rather than timing out.
+	const auto c0 = std::chrono::steady_clock::now();
+	CHECK_FALSE(tcpConnect(st.hosts[0].netns, st.hosts[2].data4, 2000));
+	CHECK(secondsSince(c0) < 0.5);
+	const auto t0 = std::chrono::steady_clock::now();
+	auto h = test::xdc({"halt", "--json", "--lab", lab.name()});
+	CHECK(secondsSince(t0) < 1.0);
+	REQUIRE_MESSAGE(h.exitCode == 0, h.out << h.err);
+	auto hj = json::parse(h.out);
+	CHECK(hj["all_verified"] == true);
+	int reverted = 0;
+	for (const auto &[a, e] : hj["agents"].items())
+		reverted += static_cast<int>(e["reverted"].size());
+	CHECK(reverted == 4);
+	CHECK(noFaultTables(lab));
+	CHECK(tcpConnect(st.hosts[0].netns, st.hosts[2].data4));
+}
+
+TEST_CASE("the lease: SIGKILL the controller during a partition and every agent reverts on its own")
+{
+	LabFixture lab("xdcpl");
+	REQUIRE(lab.up());
+	auto r = test::xdc({"fault", "apply",
+			     "{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 60s}",
+			     "--lab", lab.name()});
+	REQUIRE_MESSAGE(r.exitCode == 0, r.out << r.err);
+	REQUIRE_FALSE(noFaultTables(lab));
+	const int cpid = lab.controllerPid();
+	REQUIRE(cpid > 1);
+	REQUIRE(::kill(cpid, SIGKILL) == 0);
+	const auto t0 = std::chrono::steady_clock::now();
+	REQUIRE(waitUntil([&] { return noFaultTables(lab); }, 10s));
+	// Lease 5 s (default) + 1 s.
+	CHECK(secondsSince(t0) <= 6.0);
+}
+
+TEST_CASE("SIGKILL an agent during a partition: its restart removes the leftovers within 1 s")
+{
+	LabFixture lab("xdcpk");
+	REQUIRE(lab.up());
+	auto r = test::xdc({"fault", "apply",
+			     "{kind: network.partition, targets: {host: dc1-h1}, peers: {dc: dc2}, duration: 60s}",
+			     "--lab", lab.name()});
+	REQUIRE_MESSAGE(r.exitCode == 0, r.out << r.err);
+	const std::string ns = lab.netns("dc1-h1");
+	auto tables = [&] { return sys::run({"nft", "list", "tables"}, {.netns = ns})->out; };
+	REQUIRE(tables().find("xdc_") != std::string::npos);
+	const int pid = lab.agentPid("dc1-h1");
+	REQUIRE(::kill(pid, SIGKILL) == 0);
+	REQUIRE(waitUntil([&] { return !sys::processAlive(pid); }, 2s));
+	CHECK(tables().find("xdc_") != std::string::npos); // still there: nobody removed it yet
+	const auto t0 = std::chrono::steady_clock::now();
+	lab.startAgent("dc1-h1");
+	REQUIRE(waitUntil([&] { return tables().find("xdc_") == std::string::npos; }, 3s));
+	CHECK(secondsSince(t0) <= 1.0);
+	(void)test::xdc({"halt", "--lab", lab.name()});
+}
+
+TEST_CASE("bad specs are refused with the field named, before anything is applied")
+{
+	LabFixture lab("xdcpb", {"--dcs", "2", "--hosts-per-dc", "1"});
+	REQUIRE(lab.up());
+	struct Bad {
+		std::string spec, expect;
+	};
+	const std::vector<Bad> bad = {
+		{"{kind: network.partiton, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5s}", "network.partition"},
+		{"{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: -3s}", "negative"},
+		{"{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5h}", "duration"},
+		{"{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc9}, duration: 5s}", "peers.dc"},
+		{"{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5s", "<command line>:"},
+		{"{kind: network.partition, targets: {dc: dc1}, duration: 5s}", "peers"},
+		{"{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5s, percent: 3}", "percent"},
+	};
+	for (const auto &b : bad) {
+		auto r = test::xdc({"fault", "apply", b.spec, "--lab", lab.name()});
+		INFO(b.spec << " -> " << r.err);
+		CHECK(r.exitCode == 2);
+		CHECK(r.err.find(b.expect) != std::string::npos);
+	}
+	CHECK(noFaultTables(lab));
+	CHECK(json::parse(test::xdc({"fault", "list", "--json", "--lab", lab.name()}).out).empty());
+}
+
+int main(int argc, char **argv)
+{
+	requireRoot();
+	doctest::Context ctx(argc, argv);
+	return ctx.run();
+}
