@@ -6,19 +6,6 @@
 
 namespace xdc::agent {
 
-Result<void> readLog(MapReader &r, log::Options &out)
-{
-	YAML::Node n;
-	if (!r.child("log", n))
-		return success();
-	MapReader lr(n, r.origin(), "log");
-	lr.str("level", out.level);
-	lr.str("format", out.format);
-	lr.str("file", out.file);
-	lr.rejectUnknown();
-	return lr.result();
-}
-
 Result<AgentConfig> loadAgentConfig(const std::string &file)
 {
 	AgentConfig c;
@@ -43,7 +30,7 @@ Result<AgentConfig> loadAgentConfig(const std::string &file)
 	r.duration("max_fault_duration", c.maxFaultDuration);
 	r.boolean("test_features", c.testFeatures);
 	r.integer("test_clock_skew_ms", c.testClockSkewMs, -86400000, 86400000);
-	XDC_TRY(readLog(r, c.log));
+	XDC_TRY(readLogOptions(r, c.log));
 	r.rejectUnknown();
 	XDC_TRY(r.result());
 	return c;

@@ -4,10 +4,13 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <cerrno>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
 #include "agent/capabilities.h"
+#include "agent/faults/guard.h"
 #include "common/clock.h"
 #include "common/proto/codec.h"
 #include "xdc_config.h"
@@ -158,8 +161,24 @@ int main(int argc, char **argv)
 		clk::setTestSkew(cfg.testClockSkewMs * clk::kMs);
 		log::get("agent")->warn("TEST FEATURE: wall clock skewed by {} ms", cfg.testClockSkewMs);
 	}
-	// Probe before any thread exists: the probe forks.
+	// Probe and start the guard before any thread exists: both fork.
 	auto caps = agent::probeCapabilities();
+	if (::mkdir(cfg.stateDir.c_str(), 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "xdc-agent: state_dir '%s': %s\n", cfg.stateDir.c_str(), strerror(errno));
+		return 2;
+	}
+	auto lock = agent::lockStateDir(cfg.stateDir);
+	if (!lock) {
+		fprintf(stderr, "xdc-agent: %s\n", lock.error().message.c_str());
+		return 2;
+	}
+	// The guard closes its copy of the lock descriptor, so the lock is the agent's alone and is released when the
+	// agent dies, which is how the guard tells a restarted agent from none.
+	auto guard = agent::startGuard(cfg.stateDir);
+	if (!guard) {
+		fprintf(stderr, "xdc-agent: cannot start the guard: %s\n", guard.error().message.c_str());
+		return 1;
+	}
 	agent::Agent ag(cfg, caps);
 	ag.addCommand("ping", [](const proto::Bytes &args) -> Result<proto::Bytes> {
 		auto a = proto::unpackBytes<proto::PingArgs>(args);

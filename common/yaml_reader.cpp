@@ -219,4 +219,17 @@ Result<void> MapReader::result() const
 	return Error{Errc::Invalid, error_};
 }
 
+Result<void> readLogOptions(MapReader &r, log::Options &out)
+{
+	YAML::Node n;
+	if (!r.child("log", n))
+		return success();
+	MapReader lr(n, r.origin(), "log");
+	lr.str("level", out.level);
+	lr.str("format", out.format);
+	lr.str("file", out.file);
+	lr.rejectUnknown();
+	return lr.result();
+}
+
 } // namespace xdc

@@ -11,6 +11,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "common/log.h"
 #include "common/result.h"
 
 namespace xdc {
@@ -56,5 +57,8 @@ private:
 };
 
 Result<size_t> parseSize(const std::string &text);
+
+// Reads the optional `log:` block (level, format, file) shared by the agent's and the controller's configs.
+Result<void> readLogOptions(MapReader &r, log::Options &out);
 
 } // namespace xdc

@@ -10,6 +10,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+// GCC 12 reports a false -Wmaybe-uninitialized inside <regex> when built with sanitizers at -O2.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <regex>
 #include <set>
 

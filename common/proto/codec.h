@@ -66,11 +66,12 @@ std::string encode(const T &msg, Header h)
 	return encodeRaw(h, {reinterpret_cast<const uint8_t *>(buf.data()), buf.size()});
 }
 
-// Converts a frame body to T; a conversion failure is an Error (counted as Drop::BadBody by callers).
+namespace detail {
+// Unpacks msgpack bytes (with limits) and converts them to T; `what` names T in the error.
 template<typename T>
-Result<T> decodeBody(std::span<const uint8_t> body)
+Result<T> convert(std::span<const uint8_t> bytes, std::string_view what)
 {
-	auto oh = detail::unpackBody(body);
+	auto oh = unpackBody(bytes);
 	if (!oh)
 		return oh.error();
 	try {
@@ -78,8 +79,16 @@ Result<T> decodeBody(std::span<const uint8_t> body)
 		oh->get().convert(out);
 		return out;
 	} catch (const std::exception &e) {
-		return makeError(Errc::Protocol, "body does not convert to {}: {}", msgTypeName(T::kType), e.what());
+		return makeError(Errc::Protocol, "{} does not convert: {}", what, e.what());
 	}
+}
+} // namespace detail
+
+// Converts a frame body to T; a conversion failure is an Error (counted as Drop::BadBody by callers).
+template<typename T>
+Result<T> decodeBody(std::span<const uint8_t> body)
+{
+	return detail::convert<T>(body, msgTypeName(T::kType));
 }
 
 // Packs any msgpack-able value into bytes (command args and results).
@@ -95,16 +104,7 @@ Bytes packBytes(const T &v)
 template<typename T>
 Result<T> unpackBytes(const Bytes &b)
 {
-	auto oh = detail::unpackBody({b.data(), b.size()});
-	if (!oh)
-		return oh.error();
-	try {
-		T out;
-		oh->get().convert(out);
-		return out;
-	} catch (const std::exception &e) {
-		return makeError(Errc::Protocol, "arguments do not convert: {}", e.what());
-	}
+	return detail::convert<T>({b.data(), b.size()}, "arguments");
 }
 
 } // namespace xdc::proto

@@ -36,15 +36,7 @@ Result<ControllerConfig> loadControllerConfig(const std::string &file)
 	r.duration("command_ttl", c.commandTtl);
 	r.size("max_frame", c.maxFrame);
 	r.str("data_dir", c.dataDir);
-	YAML::Node ln;
-	if (r.child("log", ln)) {
-		MapReader lr(ln, file, "log");
-		lr.str("level", c.log.level);
-		lr.str("format", c.log.format);
-		lr.str("file", c.log.file);
-		lr.rejectUnknown();
-		XDC_TRY(lr.result());
-	}
+	XDC_TRY(readLogOptions(r, c.log));
 	r.rejectUnknown();
 	XDC_TRY(r.result());
 	return c;

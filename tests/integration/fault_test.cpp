@@ -245,6 +245,32 @@ TEST_CASE("SIGKILL an agent during a partition: its restart removes the leftover
 	(void)test::xdc({"halt", "--lab", lab.name()});
 }
 
+TEST_CASE("SIGKILL an agent during a partition and never restart it: the guard removes everything by TTL + 1 s")
+{
+	LabFixture lab("xdcpg");
+	REQUIRE(lab.up());
+	const std::string ns = lab.netns("dc1-h1");
+	auto tables = [&] { return sys::run({"nft", "list", "tables"}, {.netns = ns})->out; };
+	const auto t0 = std::chrono::steady_clock::now();
+	auto r = test::xdc({"fault", "apply",
+			     "{kind: network.partition, direction: out, targets: {host: dc1-h1}, peers: {dc: dc2}, duration: 3s}",
+			     "--lab", lab.name()});
+	REQUIRE_MESSAGE(r.exitCode == 0, r.out << r.err);
+	REQUIRE(tables().find("xdc_") != std::string::npos);
+	const int pid = lab.agentPid("dc1-h1");
+	REQUIRE(::kill(pid, SIGKILL) == 0);
+	REQUIRE(waitUntil([&] { return !sys::processAlive(pid); }, 2s));
+	REQUIRE(waitUntil([&] { return tables().find("xdc_") == std::string::npos; }, 6s));
+	const double gone = secondsSince(t0);
+	CHECK(gone >= 2.5);  // not before its time: a crashed agent does not end the experiment early
+	CHECK(gone <= 4.0);  // TTL + 1 s
+	// The guard is gone too: nothing of ours runs in that namespace any more.
+	CHECK(waitUntil([&] {
+		auto pids = sys::run({"ip", "netns", "pids", ns});
+		return pids.ok() && pids->out.empty();
+	}, 2s));
+}
+
 TEST_CASE("bad specs are refused with the field named, before anything is applied")
 {
 	LabFixture lab("xdcpb", {"--dcs", "2", "--hosts-per-dc", "1"});

@@ -173,7 +173,8 @@ TEST_CASE("an agent whose key is not allowed never appears; the refusal names it
 	// Same controller and same config as a lab agent, but a key that is not on the allow-list.
 	std::string cfg = readFile(dir + "/agents/dc1-h1.yaml");
 	auto pid = sys::spawn({agentBin(), "--config", dir + "/agents/dc1-h1.yaml", "--id", "rogue", "--key",
-			       tmp.path() + "/rogue.key", "--log-file", tmp.path() + "/rogue.log"},
+			       tmp.path() + "/rogue.key", "--log-file", tmp.path() + "/rogue.log", "--state-dir",
+			       tmp.path() + "/rogue"},
 			      {.netns = lab.netns("dc1-h1")});
 	REQUIRE(pid.ok());
 	const std::string fp = transport::fingerprint(kp->publicKey);
@@ -201,7 +202,7 @@ TEST_CASE("an agent may not register under another agent's id, nor with a protoc
 	{
 		// dc1-h1's key, claiming to be dc1-h2.
 		auto pid = sys::spawn({agentBin(), "--config", dir + "/agents/dc1-h1.yaml", "--id", "dc1-h2", "--log-file",
-				       tmp.path() + "/imp.log"},
+				       tmp.path() + "/imp.log", "--state-dir", tmp.path() + "/imp"},
 				      {.netns = lab.netns("dc1-h1")});
 		REQUIRE(pid.ok());
 		bool refused = waitUntil([&] {
@@ -216,7 +217,7 @@ TEST_CASE("an agent may not register under another agent's id, nor with a protoc
 	{
 		const int old = lab.agentPid("dc1-h2");
 		auto pid = sys::spawn({agentBin(), "--config", dir + "/agents/dc1-h2.yaml", "--test-proto-version", "9",
-				       "--log-file", tmp.path() + "/v9.log"},
+				       "--log-file", tmp.path() + "/v9.log", "--state-dir", tmp.path() + "/v9"},
 				      {.netns = lab.netns("dc1-h2")});
 		REQUIRE(pid.ok());
 		bool agentSide = waitUntil([&] {
