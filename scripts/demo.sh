@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The two-minute tour on a fresh Debian 12 machine as root: installs what is missing, builds, brings up a 2-DC lab,
-# shows the fleet, round-trips a command to every agent, and tears the lab down again (also on Ctrl-C or error).
+# shows the fleet, round-trips a command to every agent, cuts dc1 from dc2 and halts the cut, and tears the lab down
+# again (also on Ctrl-C or error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,15 @@ $xdc agents --lab "$name"
 echo
 echo "== xdc ping '*' --lab $name"
 $xdc ping '*' --lab "$name"
+echo
+echo "== xdc fault apply: partition dc1 from dc2 for 5 s (both sides, IPv4 and IPv6, verified)"
+$xdc fault apply '{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5s}' --lab "$name"
+echo
+echo "== xdc fault list --lab $name"
+$xdc fault list --lab "$name"
+echo
+echo "== xdc halt --lab $name (revert everything now, verified)"
+$xdc halt --lab "$name"
 echo
 live=$($xdc agents --lab "$name" --json | grep -c '"state": "live"' || true)
 dcs=$($xdc agents --lab "$name" --json | grep -o '"dc": "dc[0-9]*"' | sort -u | wc -l)

@@ -77,6 +77,11 @@ int64_t sweep(const std::string &stateDir)
 	while (::read(pipeFd, &c, 1) != 0 && (errno == EINTR || errno == EAGAIN)) {
 	}
 	::close(pipeFd);
+	// The dying agent's lock can outlive the pipe's end of file by a moment (the kernel releases files late in
+	// exit): wait for it to be free once, so that "held" below can only mean a new agent.
+	const int64_t settle = clk::monoNs() + 5 * clk::kSec;
+	while (agentAlive(stateDir) && clk::monoNs() < settle)
+		::poll(nullptr, 0, 10);
 	while (true) {
 		// A new agent on this state dir takes over the journal (it cleans up at start).
 		if (agentAlive(stateDir))
