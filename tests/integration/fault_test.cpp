@@ -119,16 +119,7 @@ bool noFaultTables(const LabFixture &lab)
 	return true;
 }
 
-bool allLive(const LabFixture &lab)
-{
-	auto a = lab.agents();
-	if (a.size() != 4)
-		return false;
-	for (const auto &x : a)
-		if (x["state"] != "live")
-			return false;
-	return true;
-}
+bool allLive(const LabFixture &lab) { return lab.allLive(4); }
 
 const std::string kPartition = "{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5s}";
 

@@ -147,15 +147,7 @@ TEST_CASE("agents are marked lost and come back: SIGKILL, black-holed management
 		REQUIRE(waitUntil([&] { return !sys::processAlive(cpid, start); }, 5s));
 		auto t0 = std::chrono::steady_clock::now();
 		const int npid = lab.startController();
-		REQUIRE(waitUntil([&] {
-			auto a = lab.agents();
-			if (a.size() != 4)
-				return false;
-			for (const auto &x : a)
-				if (x["state"] != "live")
-					return false;
-			return true;
-		}, 8s));
+		REQUIRE(waitUntil([&] { return lab.allLive(4); }, 8s));
 		CHECK(secondsSince(t0) <= 5.0);
 		CHECK(lab.controllerPid() == npid);
 	}

@@ -125,6 +125,17 @@ std::string LabFixture::agentState(const std::string &id) const
 	return a ? a->value("state", "") : "absent";
 }
 
+bool LabFixture::allLive(size_t n) const
+{
+	auto a = agents();
+	if (a.size() != n)
+		return false;
+	for (const auto &x : a)
+		if (x["state"] != "live")
+			return false;
+	return true;
+}
+
 json LabFixture::stats() const
 {
 	auto r = sys::run({xdcBin(), "stats", "--json", "--lab", name_}, {.timeout = 5s});

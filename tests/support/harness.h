@@ -58,6 +58,8 @@ public:
 	json agents() const;
 	std::optional<json> agent(const std::string &id) const;
 	std::string agentState(const std::string &id) const;
+	// True when exactly n agents are known and every one is live.
+	bool allLive(size_t n) const;
 	// `xdc stats --json`.
 	json stats() const;
 	// The pid of the agent process currently serving host (from the controller's view).
