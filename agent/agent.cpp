@@ -54,6 +54,23 @@ void splitEndpoint(const std::string &ep, std::string &addr, int &port)
 }
 
 // "iface=address" for every non-loopback, non-link-local address of this network namespace.
+// The interface a route to addr leaves through ("" when there is none).
+std::string routeDevice(const std::string &addr)
+{
+	if (addr.empty())
+		return "";
+	auto r = sys::run({"ip", "route", "get", addr});
+	std::string dev;
+	if (r && r->ok()) {
+		std::istringstream in(r->out);
+		std::string w;
+		while (in >> w)
+			if (w == "dev" && in >> dev)
+				break;
+	}
+	return dev;
+}
+
 std::vector<std::string> localAddresses()
 {
 	std::vector<std::string> out;
@@ -170,19 +187,9 @@ void Agent::sendHello()
 	h.startedNs = startWall_;
 	h.pid = static_cast<int32_t>(::getpid());
 	h.addresses = localAddresses();
-	if (!exemptAddr_.empty()) {
-		auto r = sys::run({"ip", "route", "get", exemptAddr_});
-		if (r && r->ok()) {
-			std::istringstream in(r->out);
-			std::string w;
-			while (in >> w)
-				if (w == "dev" && in >> h.mgmtIface)
-					break;
-		}
-	}
+	h.mgmtIface = routeDevice(exemptAddr_);
 	if (faults_)
-		for (const auto &f : faults_->list().faults)
-			h.runningFaults.push_back(f.id);
+		h.runningFaults = faults_->list().faults;
 	lastHelloMono_ = clk::monoNs();
 	send(h);
 }
@@ -361,8 +368,15 @@ int Agent::run()
 		lg->warn("INSECURE: CURVE is off; anyone on the network can impersonate the controller or this agent");
 	}
 	splitEndpoint(cfg_.controller, exemptAddr_, exemptPort_);
-	faults_ = std::make_unique<FaultManager>(
-		FaultManagerOptions{cfg_.stateDir, cfg_.maxFaultDuration.count(), exemptAddr_, exemptPort_});
+	FaultManagerOptions fo;
+	fo.maxDurationMs = cfg_.maxFaultDuration.count();
+	fo.env = cfg_.faults;
+	fo.env.stateDir = cfg_.stateDir;
+	fo.env.exemptAddr = exemptAddr_;
+	fo.env.exemptPort = exemptPort_;
+	fo.env.mgmtIface = routeDevice(exemptAddr_);
+	fo.env.haveNetem = caps_.count("qdisc.netem") && caps_.at("qdisc.netem") == "yes";
+	faults_ = std::make_unique<FaultManager>(fo);
 	for (const auto &c : faults_->recover())
 		lg->warn("removed a leftover of an earlier run: {}", c);
 	addCommand("fault.apply", [this](const Bytes &a) -> Result<Bytes> {

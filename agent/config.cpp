@@ -28,6 +28,27 @@ Result<AgentConfig> loadAgentConfig(const std::string &file)
 	r.duration("connect_timeout", c.connectTimeout);
 	r.duration("hello_retry", c.helloRetry);
 	r.duration("max_fault_duration", c.maxFaultDuration);
+	YAML::Node fn;
+	if (r.child("faults", fn) && !fn.IsNull()) {
+		if (!fn.IsMap()) {
+			r.fail(fn, "faults", "expected a mapping");
+		} else {
+			MapReader f(fn, file, "faults");
+			int64_t cap = static_cast<int64_t>(c.faults.processMatchCap);
+			f.integer("process_match_cap", cap, 1, 100000);
+			c.faults.processMatchCap = static_cast<size_t>(cap);
+			f.str("streams_pe_pattern", c.faults.streamsPePattern);
+			f.strList("disk_fill_allow", c.faults.diskFillAllow);
+			size_t fillMax = c.faults.diskFillMaxBytes;
+			f.size("disk_fill_max", fillMax);
+			c.faults.diskFillMaxBytes = fillMax;
+			int64_t memPct = static_cast<int64_t>(c.faults.memoryMaxFraction * 100 + 0.5);
+			f.integer("memory_max_percent", memPct, 1, 100);
+			c.faults.memoryMaxFraction = static_cast<double>(memPct) / 100.0;
+			f.rejectUnknown();
+			XDC_TRY(f.result());
+		}
+	}
 	r.boolean("test_features", c.testFeatures);
 	r.integer("test_clock_skew_ms", c.testClockSkewMs, -86400000, 86400000);
 	XDC_TRY(readLogOptions(r, c.log));

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "agent/faults/fault.h"
 #include "common/log.h"
 #include "common/proto/protocol.h"
 #include "common/result.h"
@@ -29,6 +30,7 @@ struct AgentConfig {
 	milliseconds connectTimeout{500};
 	milliseconds helloRetry{1000};
 	milliseconds maxFaultDuration{3600000}; // cap on any fault's duration
+	FaultEnv faults;               // the `faults:` block: match cap, Streams PE preset, fill allow-list, ...
 	bool testFeatures = false;
 	int64_t testClockSkewMs = 0;
 	int testProtoVersion = 0;      // test only: send Hello with this header version

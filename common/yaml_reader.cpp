@@ -186,6 +186,22 @@ void MapReader::strMap(const char *key, std::map<std::string, std::string> &out)
 	}
 }
 
+void MapReader::strList(const char *key, std::vector<std::string> &out)
+{
+	auto n = get(key);
+	if (!n || n.IsNull())
+		return;
+	if (!n.IsSequence())
+		return fail(n, keyPath(key), "expected a list of strings");
+	std::vector<std::string> v;
+	for (const auto &e : n) {
+		if (!e.IsScalar())
+			return fail(e, keyPath(key), "expected a list of strings");
+		v.push_back(e.Scalar());
+	}
+	out = std::move(v);
+}
+
 bool MapReader::child(const char *key, YAML::Node &out)
 {
 	auto n = get(key);

@@ -35,6 +35,7 @@ public:
 	void duration(const char *key, std::chrono::milliseconds &out);
 	void size(const char *key, size_t &out);  // bytes: 4194304, "4MiB", "64KiB"
 	void strMap(const char *key, std::map<std::string, std::string> &out);
+	void strList(const char *key, std::vector<std::string> &out); // a sequence of strings (replaces out)
 	// A nested mapping for the caller to read with its own MapReader.
 	bool child(const char *key, YAML::Node &out);
 	// Fails on any key not read so far, suggesting the nearest known key.

@@ -10,11 +10,13 @@
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "agent/faults/network_partition.h"
+#include "agent/faults/undo.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -24,17 +26,21 @@ using namespace xdc::proto;
 
 FaultManager::FaultManager(FaultManagerOptions o) : opt_(std::move(o))
 {
-	::mkdir((opt_.stateDir + "/faults").c_str(), 0700);
+	::mkdir((opt_.env.stateDir + "/faults").c_str(), 0700);
 }
 
 std::string FaultManager::journalPath(const std::string &id) const
 {
-	return opt_.stateDir + "/faults/" + faultTable(id) + ".json";
+	return opt_.env.stateDir + "/faults/" + faultTable(id) + ".json";
 }
 
-Result<void> FaultManager::journal(const std::string &id, const std::string &text)
+Result<void> FaultManager::journal(const std::string &id, const Entry &e, int64_t expiresWall)
 {
 	// Written and fsynced before the kernel is touched: a crash between the two leaves a record to revert from.
+	// The guard process and the next start read it (expires_ns: when the guard removes it; undo: how).
+	nlohmann::json j = {{"id", id}, {"kind", e.info.kind}, {"spec", e.spec}, {"expires_ns", expiresWall},
+			    {"undo", e.fault->undo()}};
+	const std::string text = j.dump(1);
 	const std::string path = journalPath(id), tmp = path + ".tmp";
 	int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -43,7 +49,7 @@ Result<void> FaultManager::journal(const std::string &id, const std::string &tex
 	::close(fd);
 	if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
 		return makeError(Errc::Io, "journal {}: {}", path, strerror(errno));
-	int dfd = ::open((opt_.stateDir + "/faults").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = ::open((opt_.env.stateDir + "/faults").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		::fsync(dfd);
 		::close(dfd);
@@ -55,28 +61,30 @@ std::vector<std::string> FaultManager::recover()
 {
 	std::vector<std::string> cleaned;
 	auto lg = log::get("faults");
-	if (DIR *d = ::opendir((opt_.stateDir + "/faults").c_str())) {
+	const std::string dir = opt_.env.stateDir + "/faults";
+	if (DIR *d = ::opendir(dir.c_str())) {
 		while (dirent *e = ::readdir(d)) {
 			std::string n = e->d_name;
 			if (n.size() < 6 || n.substr(n.size() - 5) != ".json")
 				continue;
-			const std::string table = n.substr(0, n.size() - 5);
-			if (auto r = deleteFaultTable(table); r)
-				cleaned.push_back(table + " (journal)");
-			else
-				lg->error("cannot revert journaled fault {}: {}", table, r.error().message);
-			::unlink((opt_.stateDir + "/faults/" + n).c_str());
+			std::ifstream f(dir + "/" + n);
+			std::stringstream ss;
+			ss << f.rdbuf();
+			auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+			if (j.is_discarded() || !j.contains("undo")) {
+				lg->error("journal entry {} is unreadable; removing it (the sweep below still runs)", n);
+			} else if (auto r = runUndo(j["undo"]); r) {
+				cleaned.push_back(fmt::format("{} ({}, journal)", j.value("id", n), j.value("kind", "?")));
+			} else {
+				lg->error("cannot revert journaled fault {}: {}", j.value("id", n), r.error().message);
+				continue; // keep the record: the guard or the next start tries again
+			}
+			::unlink((dir + "/" + n).c_str());
 		}
 		::closedir(d);
 	}
-	if (auto tables = listFaultTables(); tables) {
-		for (const auto &t : *tables) {
-			if (auto r = deleteFaultTable(t); r)
-				cleaned.push_back(t);
-			else
-				lg->error("cannot remove leftover table {}: {}", t, r.error().message);
-		}
-	}
+	for (auto &c : sweepOwnObjects())
+		cleaned.push_back(c);
 	return cleaned;
 }
 
@@ -87,51 +95,86 @@ Result<FaultApplyReply> FaultManager::apply(const FaultApplyArgs &args)
 	rep.requestedNs = clk::wallNs();
 	if (args.id.empty())
 		return makeError(Errc::Invalid, "fault id: empty");
-	if (args.kind != "network.partition")
-		return makeError(Errc::Unsupported, "kind '{}' is not implemented by this agent yet", args.kind);
-	if (args.durationMs > opt_.maxDurationMs)
-		return makeError(Errc::Invalid, "duration: {} ms exceeds this agent's cap of {} ms", args.durationMs,
+	fault::Limits limits;
+	limits.maxDuration = std::chrono::milliseconds(opt_.maxDurationMs);
+	auto spec = fault::parseSpecText(args.spec, "fault " + args.id, limits);
+	if (!spec)
+		return spec.error();
+	FaultRequest req;
+	req.id = args.id;
+	req.spec = *spec;
+	req.peers = args.peers;
+	req.ttlMs = args.durationMs > 0 ? args.durationMs
+					: std::chrono::duration_cast<std::chrono::milliseconds>(spec->duration).count();
+	if (req.ttlMs > opt_.maxDurationMs)
+		return makeError(Errc::Invalid, "duration: {} ms exceeds this agent's cap of {} ms", req.ttlMs,
 				 opt_.maxDurationMs);
 	if (faults_.count(args.id) && !args.dryRun)
 		return makeError(Errc::Exists, "fault '{}' is already in place", args.id);
-	PartitionParams p;
-	p.peers = args.peers;
-	p.direction = args.direction;
-	p.action = args.action;
-	p.ttlMs = args.durationMs;
-	p.exemptAddr = opt_.exemptAddr;
-	p.exemptPort = opt_.exemptPort;
-	XDC_TRY(NetworkPartition::validate(p));
-	auto fault = std::make_unique<NetworkPartition>(args.id, p);
+	const std::string kind(fault::kindName(spec->kind));
+	// Faults of different kinds compose (delay + loss, partition + cpu); two of one kind on a host would fight
+	// over the same rules or processes, so the second is refused, never allowed to replace the first.
+	for (const auto &[id, e] : faults_)
+		if (e.info.kind == kind && !args.dryRun)
+			return makeError(Errc::Refused, "kind: fault '{}' ({}) is already in place on this host; faults "
+					 "of one kind do not stack (revert it first, or combine them into one fault)",
+					 id, kind);
+	auto made = makeFault(req, opt_.env);
+	if (!made)
+		return made.error();
+	auto fault = std::move(*made);
+	XDC_TRY(fault->prepare());
 	rep.mechanism = fault->mechanism();
 	rep.plan = fault->plan();
 	if (args.dryRun)
 		return rep;
-	// Another fault's table already blocking these peers would make the two overlap: refused rather than composed
-	// until composition is defined per kind (the Faults issue).
-	for (const auto &[id, e] : faults_)
-		if (e.info.kind == args.kind)
-			return makeError(Errc::Refused, "fault '{}' ({}) is already in place on this host; revert it first or "
-					 "combine the peers into one fault", id, e.info.kind);
-	const int64_t expiresWall = rep.requestedNs + args.durationMs * clk::kMs;
-	nlohmann::json j = {{"id", args.id}, {"kind", args.kind}, {"table", fault->table()}, {"spec", args.spec},
-			    {"expires_ns", expiresWall}, {"peers", args.peers}};
-	XDC_TRY(journal(args.id, j.dump(2)));
-	auto applied = fault->apply();
+
+	int64_t waitNs = 0;
+	if (args.startAtNs > 0) {
+		waitNs = args.startAtNs - clk::wallNs();
+		if (waitNs > opt_.maxStartAheadMs * clk::kMs)
+			return makeError(Errc::Invalid, "start: {} ms ahead exceeds the {} ms limit", waitNs / clk::kMs,
+					 opt_.maxStartAheadMs);
+	}
+	Entry e;
+	e.info.id = args.id;
+	e.info.kind = kind;
+	e.spec = args.spec;
+	e.fault = std::move(fault);
+	const int64_t startWall = rep.requestedNs + std::max<int64_t>(0, waitNs);
+	XDC_TRY(journal(args.id, e, startWall + req.ttlMs * clk::kMs));
+	if (waitNs > 0) {
+		// Synchronised start: sleep on the monotonic clock to the agreed instant (converted once, here).
+		struct timespec ts;
+		const int64_t target = clk::monoNs() + (args.startAtNs - clk::wallNs());
+		ts.tv_sec = target / clk::kSec;
+		ts.tv_nsec = target % clk::kSec;
+		while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+		}
+	}
+	auto applied = e.fault->apply();
 	rep.appliedNs = clk::wallNs();
+	if (args.startAtNs > 0)
+		rep.lateNs = std::max<int64_t>(0, rep.appliedNs - args.startAtNs);
 	if (!applied) {
 		::unlink(journalPath(args.id).c_str());
-		return applied.error().context(fmt::format("Failed to apply '{}'", args.kind));
+		return applied.error().context(fmt::format("Failed to apply '{}'", kind));
 	}
 	rep.verifiedNs = clk::wallNs();
 	rep.readback = *applied;
-	rep.expiresNs = rep.verifiedNs + args.durationMs * clk::kMs;
-	Entry e;
-	e.info = {args.id, args.kind, rep.mechanism, rep.verifiedNs, rep.expiresNs};
-	e.expiresMono = clk::monoNs() + args.durationMs * clk::kMs;
-	e.fault = std::move(fault);
+	rep.expiresNs = rep.appliedNs + req.ttlMs * clk::kMs;
+	e.info.mechanism = rep.mechanism;
+	e.info.appliedNs = rep.appliedNs;
+	e.info.expiresNs = rep.expiresNs;
+	e.info.spec = args.spec;
+	e.expiresMono = clk::monoNs() - (rep.verifiedNs - rep.appliedNs) + req.ttlMs * clk::kMs;
+	if (e.fault->undoChanged) {
+		e.fault->undoChanged = false;
+		if (auto j = journal(args.id, e, rep.expiresNs); !j)
+			log::get("faults")->error("journal rewrite for '{}': {}", args.id, j.error().message);
+	}
 	faults_[args.id] = std::move(e);
-	log::get("faults")->info("applied {} '{}' for {} ms: {}", args.kind, args.id, args.durationMs, rep.mechanism);
+	log::get("faults")->info("applied {} '{}' for {} ms: {}", kind, args.id, req.ttlMs, rep.mechanism);
 	return rep;
 }
 
@@ -177,9 +220,20 @@ void FaultManager::tick(int64_t nowMono, int64_t controllerSilentNs, int64_t lea
 		return;
 	}
 	std::vector<std::string> due;
-	for (const auto &[id, e] : faults_)
-		if (nowMono >= e.expiresMono)
+	for (auto &[id, e] : faults_) {
+		if (nowMono >= e.expiresMono) {
 			due.push_back(id);
+			continue;
+		}
+		if (nowMono >= e.fault->nextWork()) {
+			e.fault->work(nowMono);
+			if (e.fault->undoChanged) {
+				e.fault->undoChanged = false;
+				if (auto j = journal(id, e, e.info.expiresNs); !j)
+					log::get("faults")->error("journal rewrite for '{}': {}", id, j.error().message);
+			}
+		}
+	}
 	for (const auto &id : due)
 		revert(id, "duration elapsed");
 }
@@ -188,7 +242,7 @@ int64_t FaultManager::nextDeadline() const
 {
 	int64_t next = INT64_MAX;
 	for (const auto &[id, e] : faults_)
-		next = std::min(next, e.expiresMono);
+		next = std::min({next, e.expiresMono, e.fault->nextWork()});
 	return next;
 }
 

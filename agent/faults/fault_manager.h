@@ -17,17 +17,16 @@
 namespace xdc::agent {
 
 struct FaultManagerOptions {
-	std::string stateDir;           // journal under stateDir/faults/
 	int64_t maxDurationMs = 3600000; // cap on any fault's TTL
-	std::string exemptAddr;         // the controller's address and port, never blocked
-	int exemptPort = 0;
+	int64_t maxStartAheadMs = 10000; // a synchronised start further ahead than this is refused
+	FaultEnv env;                    // env.stateDir holds the journal (stateDir/faults/)
 };
 
 class FaultManager {
 public:
 	explicit FaultManager(FaultManagerOptions o);
 
-	// Removes leftovers of an earlier run: every journaled fault and every xdc_* nft table in this namespace.
+	// Removes leftovers of an earlier run: every journaled fault and every object of ours in this namespace.
 	// Returns what it cleaned, for the log.
 	std::vector<std::string> recover();
 
@@ -37,7 +36,7 @@ public:
 
 	// Reverts faults whose TTL has passed, and every fault when the controller has been silent longer than its lease.
 	void tick(int64_t nowMono, int64_t controllerSilentNs, int64_t leaseNs);
-	// The monotonic time of the next expiry, or INT64_MAX.
+	// The monotonic time of the next expiry or periodic work, or INT64_MAX.
 	int64_t nextDeadline() const;
 	size_t size() const { return faults_.size(); }
 
@@ -45,10 +44,11 @@ private:
 	struct Entry {
 		std::unique_ptr<Fault> fault;
 		proto::FaultInfo info;
+		std::string spec;
 		int64_t expiresMono = 0;
 	};
 	std::string journalPath(const std::string &id) const;
-	Result<void> journal(const std::string &id, const std::string &text);
+	Result<void> journal(const std::string &id, const Entry &e, int64_t expiresWall);
 
 	FaultManagerOptions opt_;
 	std::map<std::string, Entry> faults_;

@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/faults/network_partition.h"
+#include "agent/faults/undo.h"
 #include "common/clock.h"
 
 namespace xdc::agent {
@@ -52,12 +52,14 @@ int64_t sweep(const std::string &stateDir)
 		std::stringstream ss;
 		ss << f.rdbuf();
 		auto j = nlohmann::json::parse(ss.str(), nullptr, false);
-		if (j.is_discarded() || !j.contains("table") || !j.contains("expires_ns"))
+		if (j.is_discarded() || !j.contains("undo") || !j.contains("expires_ns"))
 			continue;
 		const int64_t end = j["expires_ns"].get<int64_t>();
 		if (clk::wallNs() >= end) {
-			if (deleteFaultTable(j["table"].get<std::string>()))
+			if (runUndo(j["undo"]))
 				::unlink((dir + "/" + n).c_str());
+			else
+				next = std::min(next, clk::wallNs() + clk::kSec); // try again in a second
 		} else {
 			next = std::min(next, end);
 		}

@@ -5,7 +5,8 @@
 #include <arpa/inet.h>
 #include <sstream>
 
-#include "common/sys/process.h"
+#include "agent/faults/undo.h"
+#include "common/sys/nft.h"
 
 namespace xdc::agent {
 
@@ -124,23 +125,36 @@ std::vector<std::string> NetworkPartition::plan() const
 	return {"nft -f - <<EOF\n" + ruleset() + "EOF"};
 }
 
+PartitionParams partitionParams(const FaultRequest &req, const FaultEnv &env)
+{
+	PartitionParams p;
+	p.peers = req.peers;
+	p.direction = req.spec.direction == fault::Direction::In ? "in" : req.spec.direction == fault::Direction::Out ? "out" : "both";
+	p.action = req.spec.action == fault::Action::Reject ? "reject" : "drop";
+	p.ttlMs = req.ttlMs;
+	p.exemptAddr = env.exemptAddr;
+	p.exemptPort = env.exemptPort;
+	return p;
+}
+
+Undo NetworkPartition::undo() const { return Undo::array({{{"op", "nft_table"}, {"name", table_}}}); }
+
 Result<std::string> NetworkPartition::apply()
 {
 	XDC_TRY(validate(p_));
-	// A table of this name can only be a leftover of this same fault id: replace it.
-	(void)sys::run({"nft", "delete", "table", "inet", table_});
-	auto r = sys::runChecked({"nft", "-f", "-"}, {.input = ruleset()});
+	// A table of this name can only be a leftover of this same fault id: replace it. One transaction.
+	auto r = sys::nft(fmt::format("table inet {0}\ndelete table inet {0}\n", table_) + ruleset());
 	if (!r) {
-		(void)deleteFaultTable(table_);
+		(void)runUndo(undo());
 		return r.error().context("nft refused the partition rules");
 	}
-	auto back = sys::runChecked({"nft", "list", "table", "inet", table_});
+	auto back = sys::nft(fmt::format("list table inet {}", table_));
 	if (!back) {
-		(void)deleteFaultTable(table_);
+		(void)runUndo(undo());
 		return back.error().context("cannot read the partition back");
 	}
 	// Verified: every peer is in a set and the blocking rules are there.
-	const std::string &text = back->out;
+	const std::string &text = *back;
 	for (const auto &c : p_.peers) {
 		std::string shown = c;
 		if (shown.size() > 3 && shown.substr(shown.size() - 3) == "/32")
@@ -148,45 +162,18 @@ Result<std::string> NetworkPartition::apply()
 		if (shown.size() > 4 && shown.substr(shown.size() - 4) == "/128")
 			shown.resize(shown.size() - 4);
 		if (text.find(shown) == std::string::npos) {
-			(void)deleteFaultTable(table_);
+			(void)runUndo(undo());
 			return makeError(Errc::Io, "read-back of table {} lacks peer {}", table_, c);
 		}
 	}
 	const char *verb = p_.action == "reject" ? "reject" : "drop";
 	if (text.find(verb) == std::string::npos) {
-		(void)deleteFaultTable(table_);
+		(void)runUndo(undo());
 		return makeError(Errc::Io, "read-back of table {} lacks its {} rules", table_, verb);
 	}
 	return text;
 }
 
-Result<void> NetworkPartition::revert() { return deleteFaultTable(table_); }
-
-Result<void> deleteFaultTable(const std::string &table)
-{
-	auto del = sys::run({"nft", "delete", "table", "inet", table});
-	if (!del)
-		return del.error();
-	auto check = sys::run({"nft", "list", "table", "inet", table});
-	if (!check)
-		return check.error();
-	if (check->exitCode == 0)
-		return makeError(Errc::Io, "table inet {} is still there after delete: {}", table, del->err);
-	return success();
-}
-
-Result<std::vector<std::string>> listFaultTables()
-{
-	auto r = sys::runChecked({"nft", "list", "tables"});
-	if (!r)
-		return r.error();
-	std::vector<std::string> out;
-	std::istringstream in(r->out);
-	std::string word, family, name;
-	while (in >> word >> family >> name)
-		if (word == "table" && family == "inet" && name.rfind("xdc_", 0) == 0)
-			out.push_back(name);
-	return out;
-}
+Result<void> NetworkPartition::revert() { return runUndo(undo()); }
 
 } // namespace xdc::agent

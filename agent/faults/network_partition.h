@@ -30,6 +30,7 @@ public:
 	std::string_view kind() const override { return "network.partition"; }
 	std::string mechanism() const override;
 	std::vector<std::string> plan() const override;
+	Undo undo() const override;
 	Result<std::string> apply() override;
 	Result<void> revert() override;
 
@@ -42,11 +43,10 @@ private:
 	PartitionParams p_;
 };
 
+// Partition parameters from a request (peers resolved by the controller) and the agent's exemptions.
+PartitionParams partitionParams(const FaultRequest &req, const FaultEnv &env);
+
 // The nft table name for a fault id: "xdc_" + the id with anything outside [a-z0-9_] replaced by '_'.
 std::string faultTable(const std::string &id);
-// Deletes the table of a fault (by table name) and verifies it is gone; missing is success.
-Result<void> deleteFaultTable(const std::string &table);
-// Tables in this network namespace whose names start with "xdc_" (ours by construction).
-Result<std::vector<std::string>> listFaultTables();
 
 } // namespace xdc::agent

@@ -16,6 +16,14 @@ namespace xdc::proto {
 
 using Bytes = std::vector<uint8_t>;
 
+// A fault in place on an agent (fault.list, and Hello so that a restarted controller learns the running faults).
+struct FaultInfo {
+	std::string id, kind, mechanism;
+	int64_t appliedNs = 0, expiresNs = 0; // agent wall clock
+	std::string spec;
+	MSGPACK_DEFINE_MAP(id, kind, mechanism, appliedNs, expiresNs, spec)
+};
+
 struct Hello {
 	static constexpr MsgType kType = MsgType::Hello;
 	std::string agentId;
@@ -28,7 +36,7 @@ struct Hello {
 	std::map<std::string, std::string> capabilities;
 	int64_t startedNs = 0;   // agent wall clock at start
 	int32_t pid = 0;
-	std::vector<std::string> runningFaults; // ids of faults still in place (a restarted controller learns them)
+	std::vector<FaultInfo> runningFaults; // faults still in place (a restarted controller learns them)
 	// "iface=address" for every non-loopback, non-link-local address, and the interface the controller is reached
 	// through: the controller resolves fault peers to data addresses from these.
 	std::vector<std::string> addresses;
@@ -144,22 +152,22 @@ struct PingReply {
 // fault.apply: one fault on this agent, fully resolved by the controller (peers are CIDRs).
 struct FaultApplyArgs {
 	std::string id;
-	std::string kind;            // network.partition
-	std::string spec;            // the user's spec, for the journal and reports
+	std::string spec;            // the fault spec (YAML flow); the agent parses and validates it again
 	int64_t durationMs = 0;      // TTL, kept on the agent's monotonic clock and capped by its max_fault_duration
-	std::vector<std::string> peers; // IPv4/IPv6 addresses or CIDRs
-	std::string direction = "both"; // both | in | out
-	std::string action = "drop";    // drop | reject
+	std::vector<std::string> peers; // network faults: IPv4/IPv6 addresses or CIDRs resolved from the peer selector
+	int64_t startAtNs = 0;       // agent wall clock: apply at this instant (synchronised start); 0 = at once
 	bool dryRun = false;
-	MSGPACK_DEFINE_MAP(id, kind, spec, durationMs, peers, direction, action, dryRun)
+	MSGPACK_DEFINE_MAP(id, spec, durationMs, peers, startAtNs, dryRun)
 };
 struct FaultApplyReply {
 	std::string id;
 	std::string mechanism;       // e.g. "nft table inet xdc_f1 with set timeouts"
 	std::vector<std::string> plan; // the exact actions (for --dry-run)
-	int64_t requestedNs = 0, appliedNs = 0, verifiedNs = 0, expiresNs = 0; // agent wall clock
+	// Agent wall clock: command received, kernel change made (the effective time), read back and verified, end.
+	int64_t requestedNs = 0, appliedNs = 0, verifiedNs = 0, expiresNs = 0;
+	int64_t lateNs = 0;          // how far past startAtNs the change was made (0 without startAtNs)
 	std::string readback;        // what the kernel reported after apply
-	MSGPACK_DEFINE_MAP(id, mechanism, plan, requestedNs, appliedNs, verifiedNs, expiresNs, readback)
+	MSGPACK_DEFINE_MAP(id, mechanism, plan, requestedNs, appliedNs, verifiedNs, expiresNs, lateNs, readback)
 };
 // fault.revert: one fault by id, or "*" for every fault on the agent (halt).
 struct FaultRevertArgs {
@@ -171,11 +179,6 @@ struct FaultRevertReply {
 	std::vector<std::string> unverified; // "id: why"
 	int64_t verifiedNs = 0;
 	MSGPACK_DEFINE_MAP(reverted, unverified, verifiedNs)
-};
-struct FaultInfo {
-	std::string id, kind, mechanism;
-	int64_t appliedNs = 0, expiresNs = 0;
-	MSGPACK_DEFINE_MAP(id, kind, mechanism, appliedNs, expiresNs)
 };
 struct FaultListReply {
 	std::vector<FaultInfo> faults;

@@ -71,7 +71,7 @@ int faultApply(const Args &a)
 		}
 	}
 	if (r->contains("spread_ns"))
-		printf("spread of verified effective times: %.3f ms\n", (*r)["spread_ns"].get<int64_t>() / 1e6);
+		printf("spread of effective times across agents: %.3f ms\n", (*r)["spread_ns"].get<int64_t>() / 1e6);
 	return kOk;
 }
 

@@ -199,7 +199,10 @@ void Controller::onHello(const std::string &routingId, const std::string &zapUse
 	a.pid = hello->pid;
 	a.addresses = hello->addresses;
 	a.mgmtIface = hello->mgmtIface;
-	a.runningFaults = hello->runningFaults;
+	a.runningFaults.clear();
+	for (const auto &rf : hello->runningFaults)
+		a.runningFaults.push_back(rf.id);
+	learnFaults(a.id, hello->runningFaults);
 	a.startedNs = hello->startedNs;
 	a.proto = top;
 	a.routingId = routingId;
@@ -432,6 +435,7 @@ void Controller::onControl(const control::Peer &peer, const json &req)
 		lg->warn("halt requested by {} (pid {})", peer.user, peer.pid);
 		onFaultRevert(peer.id, req, true);
 	} else if (cmd == "fault.list") {
+		pruneFaults();
 		control_.reply(peer.id, {{"ok", true}, {"faults", faultsJson()}});
 	} else if (cmd == "ping") {
 		// Ping one agent, several, or "*" (all live): replies once every ack is in or timed out.

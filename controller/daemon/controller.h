@@ -88,6 +88,8 @@ private:
 	void fanOut(const std::vector<std::pair<std::string, proto::Bytes>> &calls, const std::string &command,
 		    std::function<void(json results)> done);
 	void onFaultApply(uint64_t peer, const json &req);
+	void pruneFaults();
+	void learnFaults(const std::string &agent, const std::vector<proto::FaultInfo> &running);
 	void onFaultRevert(uint64_t peer, const json &req, bool halt);
 
 	struct FaultRecord {

@@ -120,18 +120,45 @@ void Controller::fanOut(const std::vector<std::pair<std::string, Bytes>> &calls,
 	}
 }
 
+void Controller::pruneFaults()
+{
+	// A fault record outlives its end by a grace period (the agents revert at TTL), then goes.
+	const int64_t now = clk::wallNs();
+	for (auto it = faults_.begin(); it != faults_.end();)
+		if (it->second.createdWall + (it->second.durationMs + 2000) * clk::kMs < now)
+			it = faults_.erase(it);
+		else
+			++it;
+}
+
+void Controller::learnFaults(const std::string &agent, const std::vector<FaultInfo> &running)
+{
+	for (const auto &f : running) {
+		auto &rec = faults_[f.id];
+		if (rec.id.empty()) {
+			// Learned from an agent's registration (e.g. after a controller restart). Its times are on the
+			// agent's clock: close enough for `fault list`, which shows the remaining time only.
+			rec.id = f.id;
+			rec.kind = f.kind;
+			rec.spec = f.spec;
+			rec.createdWall = f.appliedNs;
+			rec.durationMs = std::max<int64_t>(0, (f.expiresNs - f.appliedNs) / clk::kMs);
+			log::get("faults")->info("learned running fault {} ({}) from agent {}", f.id, f.kind, agent);
+		}
+		if (std::find(rec.agents.begin(), rec.agents.end(), agent) == rec.agents.end())
+			rec.agents.push_back(agent);
+	}
+}
+
 void Controller::onFaultApply(uint64_t peer, const json &req)
 {
+	pruneFaults();
 	const std::string text = req.value("spec", "");
 	const std::string origin = req.value("origin", "<command line>");
 	const bool dryRun = req.value("dry_run", false);
 	auto spec = fault::parseSpecText(text, origin);
 	if (!spec)
 		return control_.reply(peer, errorJson("invalid", spec.error().message));
-	if (spec->kind != fault::Kind::NetworkPartition)
-		return control_.reply(peer, errorJson("invalid", fmt::format("{}: kind {} is not implemented yet (this "
-							 "build applies network.partition)", origin,
-							 fault::kindName(spec->kind))));
 	auto targets = resolve(spec->targets, "targets");
 	if (!targets)
 		return control_.reply(peer, errorJson("invalid", fmt::format("{}: {}", origin, targets.error().message)));
@@ -142,9 +169,19 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 			return control_.reply(peer, errorJson("invalid", fmt::format("{}: {}", origin, p.error().message)));
 		peerAgents = *p;
 	}
+	const std::string kind(fault::kindName(spec->kind));
+	// Checks that need the fleet, before anything is applied anywhere.
+	for (const auto &t : *targets) {
+		const auto &caps = agents_.at(t).capabilities;
+		auto has = [&](const char *c) { auto it = caps.find(c); return it != caps.end() && it->second == "yes"; };
+		if (fault::needsNetem(spec->kind) && !has("qdisc.netem"))
+			return control_.reply(peer, errorJson("invalid", fmt::format(
+				"{}: kind: {} needs tc netem and the kernel of agent '{}' lacks sch_netem ({})", origin, kind,
+				t, caps.count("qdisc.netem") ? caps.at("qdisc.netem") : "not reported")));
+	}
 	const std::string id = spec->id.empty() ? fmt::format("f{}", ++faultSeq_) : spec->id;
 	if (faults_.count(id) && !dryRun)
-		return control_.reply(peer, errorJson("invalid", fmt::format("a fault with id '{}' is in place", id)));
+		return control_.reply(peer, errorJson("invalid", fmt::format("{}: id: a fault with id '{}' is in place", origin, id)));
 	auto addrsOf = [&](const std::vector<std::string> &ids) {
 		std::vector<std::string> out;
 		for (const auto &i : ids)
@@ -152,39 +189,64 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 				out.push_back(c);
 		return out;
 	};
-	const std::string dirName = spec->direction == fault::Direction::In    ? "in"
-				    : spec->direction == fault::Direction::Out ? "out"
-									       : "both";
+	const int64_t durationMs = std::chrono::duration_cast<std::chrono::milliseconds>(spec->duration).count();
 	auto argsFor = [&](std::vector<std::string> peers) {
 		FaultApplyArgs a;
 		a.id = id;
-		a.kind = "network.partition";
 		a.spec = text;
-		a.durationMs = std::chrono::duration_cast<std::chrono::milliseconds>(spec->duration).count();
+		a.durationMs = durationMs;
 		a.peers = std::move(peers);
-		a.direction = dirName;
-		a.action = spec->action == fault::Action::Reject ? "reject" : "drop";
 		a.dryRun = dryRun;
-		return packBytes(a);
+		return a;
 	};
 	// A partition is one fault applied on both sides: targets block the peers, and peer hosts block the targets
-	// (direction both only; in/out are one-sided by definition).
-	std::vector<std::pair<std::string, Bytes>> calls;
+	// (direction both only; in/out are one-sided by definition). Other network faults act on the targets' traffic
+	// to and from the peers.
+	std::vector<std::pair<std::string, FaultApplyArgs>> plan;
 	auto peerAddrs = addrsOf(peerAgents);
 	peerAddrs.insert(peerAddrs.end(), spec->peers.cidrs.begin(), spec->peers.cidrs.end());
 	std::set<std::string> seen;
 	for (const auto &t : *targets) {
-		calls.push_back({t, argsFor(peerAddrs)});
+		plan.push_back({t, argsFor(fault::isNetwork(spec->kind) ? peerAddrs : std::vector<std::string>{})});
 		seen.insert(t);
 	}
-	if (spec->direction == fault::Direction::Both) {
+	if (spec->kind == fault::Kind::NetworkPartition && spec->direction == fault::Direction::Both) {
 		auto targetAddrs = addrsOf(*targets);
 		for (const auto &p : peerAgents)
-			if (!seen.count(p))
-				calls.push_back({p, argsFor(targetAddrs)});
+			if (!seen.count(p)) {
+				plan.push_back({p, argsFor(targetAddrs)});
+				seen.insert(p);
+			}
 	}
-	const int64_t durationMs = std::chrono::duration_cast<std::chrono::milliseconds>(spec->duration).count();
-	const std::string kind(fault::kindName(spec->kind));
+	// Overlap: one fault per kind per host. Refused here, before any agent is asked.
+	if (!dryRun)
+		for (const auto &[fid, f] : faults_)
+			if (f.kind == kind)
+				for (const auto &a : f.agents)
+					if (seen.count(a))
+						return control_.reply(peer, errorJson("invalid", fmt::format(
+							"{}: kind: fault '{}' ({}) is already in place on agent '{}'; faults of one "
+							"kind do not stack on a host (revert it first, or combine them into one "
+							"fault)", origin, fid, kind, a)));
+	// Synchronised start: every agent applies at one instant a margin ahead, converted to its own clock with the
+	// estimated offset. The margin covers the slowest agent's round trip several times over.
+	if (!dryRun && plan.size() > 1) {
+		int64_t maxRtt = 0;
+		const int64_t nowMono = clk::monoNs();
+		for (const auto &[a, args] : plan) {
+			const auto est = agents_.at(a).clock.estimate(nowMono);
+			maxRtt = std::max(maxRtt, est.valid ? est.rttNs : 50 * clk::kMs);
+		}
+		const int64_t margin = std::clamp<int64_t>(4 * maxRtt + 20 * clk::kMs, 20 * clk::kMs, 2 * clk::kSec);
+		const int64_t startCtl = clk::wallNs() + margin;
+		for (auto &[a, args] : plan) {
+			const auto est = agents_.at(a).clock.estimate(nowMono);
+			args.startAtNs = startCtl + (est.valid ? est.offsetNs : 0);
+		}
+	}
+	std::vector<std::pair<std::string, Bytes>> calls;
+	for (const auto &[a, args] : plan)
+		calls.push_back({a, packBytes(args)});
 	fanOut(calls, "fault.apply", [this, peer, id, dryRun, durationMs, kind, text](json results) {
 		json out = json::object();
 		std::vector<std::string> applied, failed;
@@ -202,6 +264,8 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 						e["verified_ns"] = rep->verifiedNs - off;
 						e["applied_ns"] = rep->appliedNs - off;
 						e["requested_ns"] = rep->requestedNs - off;
+						e["expires_ns"] = rep->expiresNs - off;
+						e["late_ns"] = rep->lateNs;
 						e["bound_ns"] = r["bound_ns"];
 						e["readback"] = rep->readback;
 					}
@@ -232,9 +296,9 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 		}
 		int64_t lo = INT64_MAX, hi = INT64_MIN;
 		for (const auto &[a, e] : out.items())
-			if (e.contains("verified_ns")) {
-				lo = std::min<int64_t>(lo, e["verified_ns"]);
-				hi = std::max<int64_t>(hi, e["verified_ns"]);
+			if (e.contains("applied_ns")) {
+				lo = std::min<int64_t>(lo, e["applied_ns"]);
+				hi = std::max<int64_t>(hi, e["applied_ns"]);
 			}
 		json reply = {{"ok", true}, {"id", id}, {"kind", kind}, {"dry_run", dryRun}, {"agents", out}};
 		if (lo <= hi)
@@ -245,6 +309,7 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 
 void Controller::onFaultRevert(uint64_t peer, const json &req, bool halt)
 {
+	pruneFaults();
 	std::vector<std::pair<std::string, Bytes>> calls;
 	std::string id = halt ? "*" : req.value("id", "");
 	if (halt) {

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+// Undo steps: how a fault is removed without its Fault object. The journal, the guard process and start-up recovery
+// all run them through runUndo(), so there is one implementation of "take it out and check it is gone".
+//
+// Steps (JSON objects in an array, run in order, every one attempted even if an earlier one failed):
+//   {"op":"nft_table","name":"xdc_f1"}                       delete table inet NAME
+//   {"op":"ipt_chain","table":"mangle","chain":"XDC_f1","hooks":["OUTPUT","INPUT"],"v6":true}
+//                                                            unhook, flush and delete an iptables (and ip6tables) chain
+//   {"op":"tc_qdisc","dev":"eth0","parent":"root","handle":"dc01:"}  delete our qdisc (only if the handle matches)
+//   {"op":"tc_qdisc","dev":"eth0","parent":"ingress"}        delete the ingress qdisc
+//   {"op":"link","name":"xdcifb0"}                           delete a link we created
+//   {"op":"cont","pids":[[pid,starttime],...]}               SIGCONT each (if still the same process)
+//   {"op":"kill","pids":[[pid,starttime],...]}               SIGKILL each and wait until it is gone
+//   {"op":"unlink","path":"/var/tmp/xdc-fill-f1"}             remove a file we created
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "agent/faults/fault.h"
+
+namespace xdc::agent {
+
+// Runs every step and verifies each. Fails (naming every step that could not be verified) if anything is left.
+Result<void> runUndo(const Undo &steps);
+
+// Removes objects of ours that no journal names (a crash between kernel change and journal is impossible by
+// construction, but a deleted state dir is not): nft tables "xdc_*", iptables chains "XDC_*", root qdiscs with
+// handle dc01:, links "xdcifb*". Returns what it removed.
+std::vector<std::string> sweepOwnObjects();
+
+// Helpers for faults.
+Undo pidList(const std::vector<std::pair<int, uint64_t>> &pids);
+
+} // namespace xdc::agent
