@@ -119,6 +119,35 @@ TEST_CASE("the lease: SIGKILL the controller during a partition and every agent 
 	CHECK(secondsSince(t0) <= 6.0);
 }
 
+TEST_CASE("a restarted controller learns the running faults from the agents and can revert them")
+{
+	LabFixture lab("xdcpr");
+	REQUIRE(lab.up());
+	auto r = test::xdc({"fault", "apply",
+			     "{id: cut1, kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 60s}",
+			     "--lab", lab.name()});
+	REQUIRE_MESSAGE(r.exitCode == 0, r.out << r.err);
+	const int cpid = lab.controllerPid();
+	REQUIRE(cpid > 1);
+	REQUIRE(::kill(cpid, SIGKILL) == 0);
+	REQUIRE(waitUntil([&] { return !sys::processAlive(cpid); }, 2s));
+	lab.startController();
+	// Back within the lease (5 s): the agents re-register with their running faults.
+	REQUIRE(waitUntil([&] { return allLive(lab); }, 4s));
+	CHECK_FALSE(noFaultTables(lab));
+	auto list = test::xdc({"fault", "list", "--json", "--lab", lab.name()});
+	REQUIRE(list.exitCode == 0);
+	auto lj = json::parse(list.out);
+	REQUIRE(lj.size() == 1);
+	CHECK(lj[0]["id"] == "cut1");
+	CHECK(lj[0]["kind"] == "network.partition");
+	CHECK(lj[0]["agents"].size() == 4);
+	auto v = test::xdc({"fault", "revert", "cut1", "--json", "--lab", lab.name()});
+	REQUIRE_MESSAGE(v.exitCode == 0, v.out << v.err);
+	CHECK(json::parse(v.out)["all_verified"] == true);
+	CHECK(noFaultTables(lab));
+}
+
 TEST_CASE("SIGKILL an agent during a partition: its restart removes the leftovers within 1 s")
 {
 	LabFixture lab("xdcpk");
@@ -182,6 +211,11 @@ TEST_CASE("bad specs are refused with the field named, before anything is applie
 		{"{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5s", "<command line>:"},
 		{"{kind: network.partition, targets: {dc: dc1}, duration: 5s}", "peers"},
 		{"{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5s, percent: 3}", "percent"},
+		// This kernel has no sch_netem: refused by the controller from the agents' capabilities.
+		{"{kind: network.corrupt, targets: {dc: dc1}, peers: {dc: dc2}, percent: 5, duration: 5s}",
+		 "lacks sch_netem"},
+		{"{kind: network.reorder, targets: {dc: dc1}, peers: {dc: dc2}, percent: 5, delay: 10ms, duration: 5s}",
+		 "lacks sch_netem"},
 	};
 	for (const auto &b : bad) {
 		auto r = test::xdc({"fault", "apply", b.spec, "--lab", lab.name()});
@@ -191,6 +225,18 @@ TEST_CASE("bad specs are refused with the field named, before anything is applie
 	}
 	CHECK(noFaultTables(lab));
 	CHECK(json::parse(test::xdc({"fault", "list", "--json", "--lab", lab.name()}).out).empty());
+
+	// Overlap: a second partition on a host that has one is refused, never a replacement of the first.
+	auto first = test::xdc({"fault", "apply", "{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, "
+				"duration: 30s}", "--lab", lab.name()});
+	REQUIRE_MESSAGE(first.exitCode == 0, first.err);
+	auto second = test::xdc({"fault", "apply", "{kind: network.partition, direction: out, targets: {dc: dc2}, "
+				 "peers: {cidrs: [192.0.2.0/24]}, duration: 30s}", "--lab", lab.name()});
+	CHECK(second.exitCode == 2);
+	CHECK(second.err.find("already in place") != std::string::npos);
+	CHECK(json::parse(test::xdc({"fault", "list", "--json", "--lab", lab.name()}).out).size() == 1);
+	CHECK(test::xdc({"halt", "--lab", lab.name()}).exitCode == 0);
+	CHECK(noFaultTables(lab));
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+// Faults speed (docs/PERFORMANCE.md), in a real lab it brings up and takes down:
+//  - command -> verified partition in effect, p50/p99 over N applies through the controller's console socket,
+//    beside a bare `nft -f` of the same rules in the same host namespace and a command round trip, both timed in
+//    the same run (goal: p50 <= 1.5 x bare nft + one round trip; p99 <= 10 ms);
+//  - revert -> verified clean, p50/p99;
+//  - synchronised apply of one partition on all 4 lab hosts: spread (max - min) of the effective times on the
+//    controller's timeline, p50/p99 (goal p99 <= 2 ms).
+// Usage: fault_bench [--lab NAME] [--applies N] [--syncs N]
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+#include "bench/support/bench.h"
+#include "common/clock.h"
+#include "common/sys/process.h"
+
+using namespace xdc;
+using namespace xdc::bench;
+
+namespace {
+
+std::string gLab;
+
+void labDown()
+{
+	if (!gLab.empty())
+		(void)sys::run({xdcBin(), "lab", "down", "--name", gLab}, {.timeout = std::chrono::seconds(60)});
+	gLab.clear();
+}
+
+void onSignal(int)
+{
+	labDown();
+	_exit(130);
+}
+
+double ms(int64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+std::string fmtMs(double v) { return fmt::format("{:.3f} ms", v); }
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	Flags f(argc, argv);
+	const std::string lab = f.get("--lab", fmt::format("xfb{}", ::getpid() % 10000));
+	const int applies = static_cast<int>(f.getInt("--applies", 200));
+	const int syncs = static_cast<int>(f.getInt("--syncs", 50));
+	if (::geteuid() != 0) {
+		fprintf(stderr, "fault_bench: needs root (a lab)\n");
+		return 1;
+	}
+	for (int s : {SIGINT, SIGTERM, SIGHUP})
+		::signal(s, onSignal);
+	gLab = lab;
+	auto up = sys::run({xdcBin(), "lab", "up", "--name", lab}, {.timeout = std::chrono::seconds(180), .mergeStderr = true});
+	if (!up || !up->ok()) {
+		fprintf(stderr, "fault_bench: lab up failed: %s\n", up ? up->out.c_str() : up.error().message.c_str());
+		labDown();
+		return 1;
+	}
+	const std::string control = "/run/xdc/lab/" + lab + "/control.sock";
+	if (!waitLive(control, 4, 30s)) {
+		fprintf(stderr, "fault_bench: agents not live\n");
+		labDown();
+		return 1;
+	}
+	int failures = 0;
+
+	// One command round trip to the agent that will take the faults.
+	std::vector<double> rtt;
+	for (int i = 0; i < applies; i++) {
+		const int64_t t0 = clk::monoNs();
+		auto r = controlCall(control, {{"cmd", "ping"}, {"agents", {"dc1-h1"}}}, 5000);
+		const int64_t t1 = clk::monoNs();
+		if (r.value("ok", false))
+			rtt.push_back(ms(t1 - t0));
+	}
+
+	// Apply and revert through the controller, one agent (no synchronised start).
+	const std::string one = "{kind: network.partition, targets: {host: dc1-h1}, peers: {host: dc2-h1}, "
+				"direction: out, duration: 60s}";
+	std::vector<double> apply, revert;
+	std::string ruleset;
+	for (int i = 0; i < applies; i++) {
+		const int64_t t0 = clk::monoNs();
+		auto r = controlCall(control, {{"cmd", "fault.apply"}, {"spec", one}}, 10000);
+		const int64_t t1 = clk::monoNs();
+		if (!r.value("ok", false)) {
+			failures++;
+			fprintf(stderr, "apply failed: %s\n", r.dump().c_str());
+			continue;
+		}
+		apply.push_back(ms(t1 - t0));
+		const std::string id = r["id"];
+		const int64_t t2 = clk::monoNs();
+		auto v = controlCall(control, {{"cmd", "fault.revert"}, {"id", id}}, 10000);
+		const int64_t t3 = clk::monoNs();
+		if (!v.value("ok", false) || !v.value("all_verified", false)) {
+			failures++;
+			fprintf(stderr, "revert failed: %s\n", v.dump().c_str());
+			continue;
+		}
+		revert.push_back(ms(t3 - t2));
+	}
+	// The same rules, from the agent's own dry run, applied with a bare `nft -f` in the same namespace.
+	auto dry = controlCall(control, {{"cmd", "fault.apply"}, {"spec", one}, {"dry_run", true}}, 10000);
+	try {
+		std::string plan = dry["agents"]["dc1-h1"]["plan"][0];
+		auto b = plan.find('\n'), e = plan.rfind("EOF");
+		ruleset = plan.substr(b + 1, e - b - 1);
+	} catch (...) {
+		fprintf(stderr, "fault_bench: no dry-run plan: %s\n", dry.dump().c_str());
+		labDown();
+		return 1;
+	}
+	const std::string ns = lab + "_dc1-h1";
+	std::vector<double> bare;
+	for (int i = 0; i < applies; i++) {
+		const int64_t t0 = clk::monoNs();
+		auto r = sys::run({"nft", "-f", "-"}, {.netns = ns, .input = ruleset});
+		const int64_t t1 = clk::monoNs();
+		if (r && r->ok())
+			bare.push_back(ms(t1 - t0));
+		else
+			failures++;
+		(void)sys::run({"nft", "delete", "table", "inet", "xdc_f1"}, {.netns = ns});
+	}
+
+	// Synchronised apply on all four hosts.
+	const std::string all = "{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 60s}";
+	std::vector<double> spread;
+	for (int i = 0; i < syncs; i++) {
+		auto r = controlCall(control, {{"cmd", "fault.apply"}, {"spec", all}}, 10000);
+		if (!r.value("ok", false) || !r.contains("spread_ns")) {
+			failures++;
+			fprintf(stderr, "sync apply failed: %s\n", r.dump().c_str());
+			continue;
+		}
+		spread.push_back(ms(r["spread_ns"].get<int64_t>()));
+		auto v = controlCall(control, {{"cmd", "fault.revert"}, {"id", r["id"]}}, 10000);
+		if (!v.value("all_verified", false))
+			failures++;
+	}
+	labDown();
+
+	if (apply.empty() || bare.empty() || rtt.empty() || spread.empty()) {
+		fprintf(stderr, "fault_bench: no measurements (%d failures)\n", failures);
+		return 1;
+	}
+	const double goal = 1.5 * percentile(bare, 50) + percentile(rtt, 50);
+	row("Faults", "round trip (ping via console) p50", fmtMs(percentile(rtt, 50)), "-", "-");
+	row("Faults", "bare nft -f of the same rules p50/p99",
+	    fmtMs(percentile(bare, 50)) + " / " + fmtMs(percentile(bare, 99)), "-", "-");
+	row("Faults", "command -> verified partition p50", fmtMs(percentile(apply, 50)), "<= " + fmtMs(goal),
+	    percentile(apply, 50) <= goal ? "yes" : "no");
+	row("Faults", "command -> verified partition p99", fmtMs(percentile(apply, 99)), "<= 10 ms",
+	    percentile(apply, 99) <= 10 ? "yes" : "no");
+	row("Faults", "revert -> verified clean p50/p99",
+	    fmtMs(percentile(revert, 50)) + " / " + fmtMs(percentile(revert, 99)), "-", "-");
+	row("Faults", "synchronised apply, 4 hosts: spread p50/p99",
+	    fmtMs(percentile(spread, 50)) + " / " + fmtMs(percentile(spread, 99)), "p99 <= 2 ms",
+	    percentile(spread, 99) <= 2 ? "yes" : "no");
+	fprintf(stderr, "%zu applies, %zu syncs, %d failures\n", apply.size(), spread.size(), failures);
+	return failures == 0 ? 0 : 1;
+}
