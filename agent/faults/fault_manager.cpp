@@ -143,11 +143,17 @@ Result<FaultApplyReply> FaultManager::apply(const FaultApplyArgs &args)
 	XDC_TRY(journal(args.id, e, startWall + req.ttlMs * clk::kMs));
 	if (waitNs > 0) {
 		// Synchronised start: sleep on the monotonic clock to the agreed instant (converted once, here).
-		struct timespec ts;
+		// The last stretch is spun rather than slept: a timer wake-up on a busy host is late by up to a few
+		// milliseconds, which would show directly in the spread across agents.
 		const int64_t target = clk::monoNs() + (args.startAtNs - clk::wallNs());
-		ts.tv_sec = target / clk::kSec;
-		ts.tv_nsec = target % clk::kSec;
-		while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+		const int64_t wake = target - 2 * clk::kMs;
+		struct timespec ts;
+		ts.tv_sec = wake / clk::kSec;
+		ts.tv_nsec = wake % clk::kSec;
+		if (wake > clk::monoNs())
+			while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+			}
+		while (clk::monoNs() < target) {
 		}
 	}
 	auto applied = e.fault->apply();

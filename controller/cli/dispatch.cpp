@@ -53,8 +53,19 @@ std::vector<std::string> subcommandNames()
 	return n;
 }
 
-int dispatch(const std::vector<std::string> &argv)
+int dispatch(const std::vector<std::string> &argvIn)
 {
+	// Console-wide options may come before the command (`xdc --lab lab1 agents`): they move after it.
+	std::vector<std::string> argv, lead;
+	size_t i = 0;
+	while (i < argvIn.size() && (argvIn[i] == "--lab" || argvIn[i] == "--control") && i + 1 < argvIn.size()) {
+		lead.push_back(argvIn[i]);
+		lead.push_back(argvIn[i + 1]);
+		i += 2;
+	}
+	argv.assign(argvIn.begin() + static_cast<long>(i), argvIn.end());
+	if (!argv.empty())
+		argv.insert(argv.begin() + 1, lead.begin(), lead.end());
 	if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
 		usage(argv.empty() ? stderr : stdout);
 		return argv.empty() ? kUsage : kOk;

@@ -237,7 +237,8 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 			const auto est = agents_.at(a).clock.estimate(nowMono);
 			maxRtt = std::max(maxRtt, est.valid ? est.rttNs : 50 * clk::kMs);
 		}
-		const int64_t margin = std::clamp<int64_t>(4 * maxRtt + 20 * clk::kMs, 20 * clk::kMs, 2 * clk::kSec);
+		// 50 ms floor: each agent journals (fdatasync) before it waits, which takes up to ~15 ms on a busy disk.
+		const int64_t margin = std::clamp<int64_t>(4 * maxRtt + 50 * clk::kMs, 50 * clk::kMs, 2 * clk::kSec);
 		const int64_t startCtl = clk::wallNs() + margin;
 		for (auto &[a, args] : plan) {
 			const auto est = agents_.at(a).clock.estimate(nowMono);
