@@ -26,7 +26,14 @@ using namespace xdc::proto;
 
 FaultManager::FaultManager(FaultManagerOptions o) : opt_(std::move(o))
 {
-	::mkdir((opt_.env.stateDir + "/faults").c_str(), 0700);
+	const std::string dir = opt_.env.stateDir + "/faults";
+	::mkdir(dir.c_str(), 0700);
+	// The journal directory's own entry is made durable once; each record is synced as it is written.
+	int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		::fsync(dfd);
+		::close(dfd);
+	}
 }
 
 std::string FaultManager::journalPath(const std::string &id) const
