@@ -325,7 +325,7 @@ TEST_CASE("resource.disk_fill, resource.cpu, resource.memory reverted: file gone
 	REQUIRE(theLab().up());
 	const std::string ns = theLab().netns("dc1-h2");
 	const std::string file = "/var/tmp/xdc-fill-xbfill";
-	const uint64_t memMiB = 1024;
+	const uint64_t memMiB = 2048; // large against the noise of other processes on the machine
 	const uint64_t availBefore = memAvailableMiB();
 
 	applyOk("{id: xbfill, kind: resource.disk_fill, targets: {host: dc1-h2}, path: /var/tmp, bytes: 64MiB, "
