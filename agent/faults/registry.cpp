@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // makeFault(): the one place that maps a fault kind to its implementation.
 #include "agent/faults/fault.h"
+#include "agent/faults/network_bandwidth.h"
 #include "agent/faults/network_partition.h"
+#include "agent/faults/resource_cpu.h"
+#include "agent/faults/resource_disk_fill.h"
+#include "agent/faults/resource_memory.h"
 
 namespace xdc::agent {
 
@@ -15,6 +19,24 @@ Result<std::unique_ptr<Fault>> makeFault(const FaultRequest &req, const FaultEnv
 		auto p = partitionParams(req, env);
 		XDC_TRY(NetworkPartition::validate(p));
 		return std::unique_ptr<Fault>(new NetworkPartition(req.id, p));
+	}
+	case Kind::NetworkBandwidth: {
+		auto p = bandwidthParams(req, env);
+		XDC_TRY(NetworkBandwidth::validate(p));
+		return std::unique_ptr<Fault>(new NetworkBandwidth(req.id, p));
+	}
+	case Kind::ResourceCpu:
+		return std::unique_ptr<Fault>(new ResourceCpu(req.id, req.spec.workers, req.spec.cpuPercent));
+	case Kind::ResourceMemory:
+		return std::unique_ptr<Fault>(new ResourceMemory(req.id, req.spec.bytes, env.memoryMaxFraction));
+	case Kind::ResourceDiskFill: {
+		DiskFillParams p;
+		p.path = req.spec.path;
+		p.bytes = req.spec.bytes;
+		p.freePercent = req.spec.freePercent;
+		p.allow = env.diskFillAllow;
+		p.maxBytes = env.diskFillMaxBytes;
+		return std::unique_ptr<Fault>(new ResourceDiskFill(req.id, p));
 	}
 	case Kind::NetworkCorrupt:
 	case Kind::NetworkDuplicate:
