@@ -66,8 +66,10 @@ int faultApply(const Args &a)
 			for (const auto &p : e.value("plan", json::array()))
 				printf("%s\n", p.get<std::string>().c_str());
 		} else {
-			printf("  %-12s in effect at %s ± %.3f ms (verified)\n", agent.c_str(),
-			       isoTime(e["verified_ns"].get<int64_t>()).c_str(), e.value("bound_ns", 0) / 1e6);
+			printf("  %-12s in effect at %s ± %.3f ms (verified %.3f ms later): %s\n", agent.c_str(),
+			       isoTime(e["applied_ns"].get<int64_t>()).c_str(), e.value("bound_ns", 0) / 1e6,
+			       (e["verified_ns"].get<int64_t>() - e["applied_ns"].get<int64_t>()) / 1e6,
+			       e.value("mechanism", "").c_str());
 		}
 	}
 	if (r->contains("spread_ns"))

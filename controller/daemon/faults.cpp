@@ -278,16 +278,29 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 			}
 			out[agent] = e;
 		}
-		if (!failed.empty() && !dryRun) {
-			// All or nothing: take back what did go in, so no host is left half-partitioned.
+		if (!failed.empty()) {
+			// All or nothing: take back what did go in, so no host is left half-faulted.
 			std::vector<std::pair<std::string, Bytes>> undo;
-			for (const auto &a : applied)
-				undo.push_back({a, packBytes(FaultRevertArgs{id})});
-			fanOut(undo, "fault.revert", [](json) {});
+			if (!dryRun)
+				for (const auto &a : applied)
+					undo.push_back({a, packBytes(FaultRevertArgs{id})});
+			if (!undo.empty())
+				fanOut(undo, "fault.revert", [](json) {});
+			// An agent that refused the spec (its checks against the host: matches, paths, memory, kernel
+			// features) makes it a refused spec (exit 2); anything else is a failure to apply (exit 1).
+			bool refused = true;
+			std::vector<std::string> why;
+			for (const auto &a : failed) {
+				const std::string code = results[a].value("code", "");
+				refused &= code == "invalid" || code == "unsupported" || code == "refused" || code == "exists";
+				why.push_back(fmt::format("{}: {}", a, results[a].value("error", "")));
+			}
 			return control_.reply(peer, {{"ok", false},
-						     {"error", {{"code", "harness"},
-								{"message", fmt::format("fault '{}' failed on {}; reverted on "
-											"the others", id, fmt::join(failed, ", "))}}},
+						     {"error", {{"code", refused ? "invalid" : "harness"},
+								{"message", fmt::format("fault '{}' {} on {}{}", id,
+											refused ? "refused" : "failed",
+											fmt::join(why, "; "),
+											undo.empty() ? "" : "; reverted on the others")}}},
 						     {"agents", out}});
 		}
 		if (!dryRun) {

@@ -444,7 +444,7 @@ TEST_CASE("bad specs refused before anything is applied: fill path outside the a
 	for (const auto &b : bad) {
 		auto r = test::xdc({"fault", "apply", b.spec, "--json", "--lab", theLab().name()});
 		INFO(b.spec << " -> " << r.out << r.err);
-		CHECK(r.exitCode != 0);
+		CHECK(r.exitCode == 2); // refused by the agent: a refused spec
 		auto j = json::parse(r.out, nullptr, false);
 		REQUIRE_FALSE(j.is_discarded());
 		const std::string msg = agentError(j);
