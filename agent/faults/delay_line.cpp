@@ -29,6 +29,8 @@ namespace {
 // Hook numbers in the packet header (enum nf_inet_hooks).
 constexpr uint8_t kHookLocalIn = 1;
 
+uint64_t seedOf(const DelayLineOptions &o) { return o.seed ? o.seed : static_cast<uint64_t>(clk::monoNs()); }
+
 } // namespace
 
 DelaySchedule::DelaySchedule(int64_t delayNs, int64_t jitterNs, double correlationPercent, uint64_t seed)
@@ -57,9 +59,8 @@ int64_t DelaySchedule::releaseAt(int64_t arrivalNs)
 }
 
 DelayLine::DelayLine(DelayLineOptions o)
-	: o_(o), outSched_(o.delayNs, o.jitterNs, o.correlationPercent, o.seed ? o.seed : static_cast<uint64_t>(clk::monoNs())),
-	  inSched_(o.delayNs, o.jitterNs, o.correlationPercent,
-		   (o.seed ? o.seed : static_cast<uint64_t>(clk::monoNs())) * 6364136223846793005ull + 1)
+	: o_(o), outSched_(o.delayNs, o.jitterNs, o.correlationPercent, seedOf(o)),
+	  inSched_(o.delayNs, o.jitterNs, o.correlationPercent, seedOf(o) * 6364136223846793005ull + 1)
 {
 }
 
@@ -146,15 +147,47 @@ int DelayLine::onPacket(nfq_q_handle *, nfgenmsg *, nfq_data *nfa, void *self)
 
 void DelayLine::releaseDue(int64_t now)
 {
-	for (auto *q : {&out_, &in_}) {
-		while (!q->empty() && q->front().release <= now) {
-			// Verdicts may be given in any order and at any time after the packet was read.
-			if (nfq_set_verdict(qh_, q->front().id, NF_ACCEPT, 0, nullptr) < 0)
-				verdictErrors_.fetch_add(1, std::memory_order_relaxed);
-			released_.fetch_add(1, std::memory_order_relaxed);
-			q->pop_front();
-		}
+	// Kernel packet ids grow by one per queued packet, and each FIFO holds its packets in id order. One batch
+	// verdict accepts every queued packet with an id up to X, so it is used up to the lowest id still waiting in
+	// either FIFO; the due packets above that (the other direction's are not due yet) get single verdicts.
+	auto before = [](uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; };
+	size_t dueOut = 0, dueIn = 0;
+	while (dueOut < out_.size() && out_[dueOut].release <= now)
+		dueOut++;
+	while (dueIn < in_.size() && in_[dueIn].release <= now)
+		dueIn++;
+	if (dueOut + dueIn == 0)
+		return;
+	bool haveLimit = false;
+	uint32_t limit = 0; // the first id that must stay queued
+	if (dueOut < out_.size()) {
+		limit = out_[dueOut].id;
+		haveLimit = true;
 	}
+	if (dueIn < in_.size() && (!haveLimit || before(in_[dueIn].id, limit))) {
+		limit = in_[dueIn].id;
+		haveLimit = true;
+	}
+	bool haveBatch = false;
+	uint32_t batch = 0;
+	auto take = [&](std::deque<Held> &q, size_t due) {
+		for (size_t i = 0; i < due; i++) {
+			const uint32_t id = q.front().id;
+			q.pop_front();
+			if (!haveLimit || before(id, limit)) {
+				if (!haveBatch || before(batch, id))
+					batch = id;
+				haveBatch = true;
+			} else if (nfq_set_verdict(qh_, id, NF_ACCEPT, 0, nullptr) < 0) {
+				verdictErrors_.fetch_add(1, std::memory_order_relaxed);
+			}
+		}
+	};
+	take(out_, dueOut);
+	take(in_, dueIn);
+	if (haveBatch && nfq_set_verdict_batch(qh_, batch, NF_ACCEPT) < 0)
+		verdictErrors_.fetch_add(1, std::memory_order_relaxed);
+	released_.fetch_add(dueOut + dueIn, std::memory_order_relaxed);
 }
 
 void DelayLine::acceptAll() { releaseDue(INT64_MAX); }
@@ -184,12 +217,14 @@ void DelayLine::loop()
 		if (r > 0 && (p[1].revents & POLLIN))
 			break;
 		if (r > 0 && (p[0].revents & POLLIN)) {
-			now_ = clk::monoNs();
-			// Everything that is waiting, in one go; each datagram is one packet's notification.
-			for (int i = 0; i < 4096; i++) {
+			// What is waiting, a bounded batch at a time so that due releases are not held up behind a burst;
+			// each datagram is one packet's notification. The arrival time is taken per packet after it was
+			// read, so it is never earlier than the real one (a packet is never released early).
+			for (int i = 0; i < 256; i++) {
 				ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
 				if (n <= 0)
 					break;
+				now_ = clk::monoNs();
 				nfq_handle_packet(h_, buf, static_cast<int>(n));
 			}
 		}

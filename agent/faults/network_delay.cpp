@@ -188,8 +188,9 @@ Undo NetworkDelay::undo() const
 {
 	Undo u = Undo::array();
 	// Both chains always: a leftover of the same id with another direction goes too.
-	u.push_back({{"op", "ipt_chain"}, {"table", "mangle"}, {"chain", chain_ + "_O"}, {"hooks", {"OUTPUT"}}, {"v6", true}});
-	u.push_back({{"op", "ipt_chain"}, {"table", "mangle"}, {"chain", chain_ + "_I"}, {"hooks", {"INPUT"}}, {"v6", true}});
+	for (const auto &[suffix, hook] : {std::pair{"_O", "OUTPUT"}, std::pair{"_I", "INPUT"}})
+		u.push_back({{"op", "ipt_chain"}, {"table", "mangle"}, {"chain", chain_ + suffix}, {"hooks", {hook}},
+			     {"v6", true}});
 	return u;
 }
 
@@ -197,7 +198,9 @@ DelayParams delayParams(const FaultRequest &req, const FaultEnv &env)
 {
 	DelayParams p;
 	p.peers = req.peers;
-	p.direction = req.spec.direction == fault::Direction::In ? "in" : req.spec.direction == fault::Direction::Out ? "out" : "both";
+	p.direction = req.spec.direction == fault::Direction::In    ? "in"
+		      : req.spec.direction == fault::Direction::Out ? "out"
+								    : "both";
 	p.delayNs = req.spec.delay.count();
 	p.jitterNs = req.spec.jitter.count();
 	p.correlationPercent = req.spec.correlationPercent;

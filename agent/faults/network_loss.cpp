@@ -123,7 +123,9 @@ LossParams lossParams(const FaultRequest &req, const FaultEnv &env)
 {
 	LossParams p;
 	p.peers = req.peers;
-	p.direction = req.spec.direction == fault::Direction::In ? "in" : req.spec.direction == fault::Direction::Out ? "out" : "both";
+	p.direction = req.spec.direction == fault::Direction::In    ? "in"
+		      : req.spec.direction == fault::Direction::Out ? "out"
+								    : "both";
 	p.percent = req.spec.lossPercent;
 	p.protocol = req.spec.protocol;
 	p.ports = req.spec.ports;
