@@ -14,6 +14,8 @@ namespace {
 
 bool isV6(const std::string &cidr) { return cidr.find(':') != std::string::npos; }
 
+} // namespace
+
 bool validCidr(const std::string &c)
 {
 	auto slash = c.find('/');
@@ -31,8 +33,6 @@ bool validCidr(const std::string &c)
 		return false;
 	}
 }
-
-} // namespace
 
 std::string faultTable(const std::string &id)
 {

@@ -49,4 +49,7 @@ PartitionParams partitionParams(const FaultRequest &req, const FaultEnv &env);
 // The nft table name for a fault id: "xdc_" + the id with anything outside [a-z0-9_] replaced by '_'.
 std::string faultTable(const std::string &id);
 
+// An IPv4/IPv6 address or CIDR with a valid prefix length (peers of every network fault).
+bool validCidr(const std::string &c);
+
 } // namespace xdc::agent

@@ -2,6 +2,8 @@
 // makeFault(): the one place that maps a fault kind to its implementation.
 #include "agent/faults/fault.h"
 #include "agent/faults/network_bandwidth.h"
+#include "agent/faults/network_delay.h"
+#include "agent/faults/network_loss.h"
 #include "agent/faults/network_partition.h"
 #include "agent/faults/resource_cpu.h"
 #include "agent/faults/resource_disk_fill.h"
@@ -37,6 +39,21 @@ Result<std::unique_ptr<Fault>> makeFault(const FaultRequest &req, const FaultEnv
 		p.allow = env.diskFillAllow;
 		p.maxBytes = env.diskFillMaxBytes;
 		return std::unique_ptr<Fault>(new ResourceDiskFill(req.id, p));
+	}
+	case Kind::NetworkLoss: {
+		// nft numgen draws every packet on its own; correlated (bursty) loss would need state per packet stream.
+		if (req.spec.correlationPercent != 0)
+			return makeError(Errc::Unsupported, "correlation: network.loss on this agent drops each packet "
+					 "independently (nft numgen); correlation {} is not supported (omit it or use 0)",
+					 req.spec.correlationPercent);
+		auto p = lossParams(req, env);
+		XDC_TRY(NetworkLoss::validate(p));
+		return std::unique_ptr<Fault>(new NetworkLoss(req.id, p));
+	}
+	case Kind::NetworkDelay: {
+		auto p = delayParams(req, env);
+		XDC_TRY(NetworkDelay::validate(p));
+		return std::unique_ptr<Fault>(new NetworkDelay(req.id, p));
 	}
 	case Kind::NetworkCorrupt:
 	case Kind::NetworkDuplicate:

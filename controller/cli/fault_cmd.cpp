@@ -50,8 +50,14 @@ int faultApply(const Args &a)
 	if (a.has("--json"))
 		printf("%s\n", r->dump(2).c_str());
 	if (!r->value("ok", false)) {
-		if (!a.has("--json"))
+		if (!a.has("--json")) {
 			fprintf(stderr, "xdc fault apply: %s\n", (*r)["error"].value("message", "failed").c_str());
+			// Why each agent refused or failed (the summary above only names them).
+			if (r->contains("agents") && (*r)["agents"].is_object())
+				for (const auto &[agent, e] : (*r)["agents"].items())
+					if (e.is_object() && e.contains("error"))
+						fprintf(stderr, "  %s: %s\n", agent.c_str(), e.value("error", "").c_str());
+		}
 		rc = (*r)["error"].value("code", "") == "invalid" ? kUsage : kFailed;
 		return rc;
 	}

@@ -4,6 +4,7 @@
 // never changes namespace.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <sys/types.h>
 
@@ -28,7 +29,28 @@ struct Listener {
 // One TCP connect from inside netns to addr:port within timeoutMs; true if it connected.
 bool tcpConnect(const std::string &netns, const std::string &addr, int timeoutMs = 300, int port = kPort);
 
+// The time one TCP connect from inside netns to addr:port takes, in ms (measured in the namespace, so the fork is
+// not counted); nullopt if it failed or did not complete within timeoutMs.
+std::optional<double> tcpConnectMs(const std::string &netns, const std::string &addr, int timeoutMs = 1000,
+				   int port = kPort);
+// The median of n such connects, failures counting as slower than any success; nullopt if half or more failed.
+std::optional<double> medianConnectMs(const std::string &netns, const std::string &addr, int n = 20,
+				      int timeoutMs = 1000, int port = kPort);
+
+// One-way UDP probe: `count` datagrams sent (paced, ~20 per ms) from fromNs to addr:port, counted by a receiver in
+// toNs. Each datagram carries its CLOCK_MONOTONIC send time (one clock for every namespace of the machine), so the
+// receiver measures one-way delays.
+struct UdpProbe {
+	int sent = 0, received = 0;
+	double medianOneWayMs = 0;
+	double lossPercent() const { return sent ? 100.0 * (sent - received) / sent : 0; }
+};
+std::optional<UdpProbe> udpProbe(const std::string &fromNs, const std::string &toNs, const std::string &addr,
+				 int count = 2000, int port = kPort + 1);
+
 // True when no lab host has an nft table named xdc_* left.
 bool noFaultTables(const LabFixture &lab);
+// True when no lab host has an iptables/ip6tables chain XDC_* left (mangle or filter).
+bool noFaultChains(const LabFixture &lab);
 
 } // namespace xdc::test

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: Apache-2.0
+// NFQUEUE delay line.
+#include "agent/faults/delay_line.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <poll.h>
+#include <sstream>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netlink.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+
+namespace xdc::agent {
+
+namespace {
+
+// Hook numbers in the packet header (enum nf_inet_hooks).
+constexpr uint8_t kHookLocalIn = 1;
+
+uint64_t seedOf(const DelayLineOptions &o) { return o.seed ? o.seed : static_cast<uint64_t>(clk::monoNs()); }
+
+} // namespace
+
+DelaySchedule::DelaySchedule(int64_t delayNs, int64_t jitterNs, double correlationPercent, uint64_t seed)
+	: delayNs_(delayNs), jitterNs_(std::clamp<int64_t>(jitterNs, 0, delayNs)),
+	  rho_(std::clamp(correlationPercent, 0.0, 100.0) / 100.0), rng_(seed)
+{
+}
+
+int64_t DelaySchedule::sampleNs()
+{
+	if (jitterNs_ == 0)
+		return delayNs_;
+	const double fresh = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+	// netem's get_crandom(): the first draw has nothing to correlate with.
+	const double u = haveLast_ ? (1.0 - rho_) * fresh + rho_ * lastU_ : fresh;
+	lastU_ = u;
+	haveLast_ = true;
+	const auto offset = static_cast<int64_t>(std::llround((2.0 * u - 1.0) * static_cast<double>(jitterNs_)));
+	return std::max<int64_t>(0, delayNs_ + offset);
+}
+
+int64_t DelaySchedule::releaseAt(int64_t arrivalNs)
+{
+	lastRelease_ = std::max(arrivalNs + sampleNs(), lastRelease_);
+	return lastRelease_;
+}
+
+DelayLine::DelayLine(DelayLineOptions o)
+	: o_(o), outSched_(o.delayNs, o.jitterNs, o.correlationPercent, seedOf(o)),
+	  inSched_(o.delayNs, o.jitterNs, o.correlationPercent, seedOf(o) * 6364136223846793005ull + 1)
+{
+}
+
+DelayLine::~DelayLine() { stop(); }
+
+Result<void> DelayLine::start()
+{
+	if (running_)
+		return success();
+	h_ = nfq_open();
+	if (!h_)
+		return makeError(Errc::Io, "nfq_open: {} (nfnetlink_queue unavailable?)", strerror(errno));
+	auto fail = [this](std::string what) {
+		if (qh_)
+			nfq_destroy_queue(qh_);
+		qh_ = nullptr;
+		nfq_close(h_);
+		h_ = nullptr;
+		return makeError(Errc::Io, "{}", what);
+	};
+	const int span = o_.maxQueue - o_.minQueue + 1;
+	uint16_t q = std::clamp(o_.firstQueue, o_.minQueue, o_.maxQueue);
+	std::string tried;
+	for (int i = 0; i < o_.tries && !qh_; i++) {
+		// Fails with EBUSY when another process (another agent in this namespace, a user's tool) has it bound.
+		qh_ = nfq_create_queue(h_, q, &DelayLine::onPacket, this);
+		if (qh_) {
+			queue_ = q;
+			break;
+		}
+		tried += (tried.empty() ? "" : ",") + std::to_string(q);
+		q = static_cast<uint16_t>(o_.minQueue + (q - o_.minQueue + 1) % span);
+	}
+	if (!qh_)
+		return fail(fmt::format("no free NFQUEUE number (tried {}): {}", tried, strerror(errno)));
+	// Metadata only: the line never looks at payloads, and copying them would cost a copy per packet.
+	if (nfq_set_mode(qh_, NFQNL_COPY_META, 0) < 0)
+		return fail(fmt::format("queue {}: cannot set copy mode: {}", queue_, strerror(errno)));
+	if (nfq_set_queue_maxlen(qh_, o_.maxQueued) < 0)
+		return fail(fmt::format("queue {}: cannot set the queue length: {}", queue_, strerror(errno)));
+	// Fail open: a full queue or socket lets packets through undelayed rather than dropping them (the fault is a
+	// delay, not a loss). GSO: large segments are queued whole, one verdict each instead of one per MSS.
+	const uint32_t flags = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
+	if (nfq_set_queue_flags(qh_, flags, flags) < 0)
+		log::get("faults")->warn("queue {}: fail-open/GSO flags refused by the kernel: {}", queue_, strerror(errno));
+	fd_ = nfq_fd(h_);
+	// 100 ms of packets at a high rate is a lot of notifications: a big socket buffer, and no ENOBUFS errors (the
+	// kernel then fails open for packets it cannot notify).
+	int buf = 16 << 20, one = 1;
+	if (::setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf) != 0)
+		(void)::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+	(void)::setsockopt(fd_, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof one);
+	stopFd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (stopFd_ < 0)
+		return fail(fmt::format("eventfd: {}", strerror(errno)));
+	running_ = true;
+	try {
+		thread_ = std::thread([this] { loop(); });
+	} catch (const std::exception &e) {
+		running_ = false;
+		::close(stopFd_);
+		stopFd_ = -1;
+		return fail(fmt::format("cannot start the delay-line thread: {}", e.what()));
+	}
+	return success();
+}
+
+int DelayLine::onPacket(nfq_q_handle *, nfgenmsg *, nfq_data *nfa, void *self)
+{
+	auto *d = static_cast<DelayLine *>(self);
+	const nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfa);
+	if (!ph)
+		return 0;
+	const uint32_t id = ntohl(ph->packet_id);
+	const bool in = ph->hook == kHookLocalIn;
+	auto &q = in ? d->in_ : d->out_;
+	q.push_back({id, (in ? d->inSched_ : d->outSched_).releaseAt(d->now_)});
+	d->received_.fetch_add(1, std::memory_order_relaxed);
+	const uint64_t held = d->in_.size() + d->out_.size();
+	if (held > d->maxHeld_.load(std::memory_order_relaxed))
+		d->maxHeld_.store(held, std::memory_order_relaxed);
+	return 0;
+}
+
+void DelayLine::releaseDue(int64_t now)
+{
+	// Kernel packet ids grow by one per queued packet, and each FIFO holds its packets in id order. One batch
+	// verdict accepts every queued packet with an id up to X, so it is used up to the lowest id still waiting in
+	// either FIFO; the due packets above that (the other direction's are not due yet) get single verdicts.
+	auto before = [](uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; };
+	size_t dueOut = 0, dueIn = 0;
+	while (dueOut < out_.size() && out_[dueOut].release <= now)
+		dueOut++;
+	while (dueIn < in_.size() && in_[dueIn].release <= now)
+		dueIn++;
+	if (dueOut + dueIn == 0)
+		return;
+	bool haveLimit = false;
+	uint32_t limit = 0; // the first id that must stay queued
+	if (dueOut < out_.size()) {
+		limit = out_[dueOut].id;
+		haveLimit = true;
+	}
+	if (dueIn < in_.size() && (!haveLimit || before(in_[dueIn].id, limit))) {
+		limit = in_[dueIn].id;
+		haveLimit = true;
+	}
+	bool haveBatch = false;
+	uint32_t batch = 0;
+	auto take = [&](std::deque<Held> &q, size_t due) {
+		for (size_t i = 0; i < due; i++) {
+			const uint32_t id = q.front().id;
+			q.pop_front();
+			if (!haveLimit || before(id, limit)) {
+				if (!haveBatch || before(batch, id))
+					batch = id;
+				haveBatch = true;
+			} else if (nfq_set_verdict(qh_, id, NF_ACCEPT, 0, nullptr) < 0) {
+				verdictErrors_.fetch_add(1, std::memory_order_relaxed);
+			}
+		}
+	};
+	take(out_, dueOut);
+	take(in_, dueIn);
+	if (haveBatch && nfq_set_verdict_batch(qh_, batch, NF_ACCEPT) < 0)
+		verdictErrors_.fetch_add(1, std::memory_order_relaxed);
+	released_.fetch_add(dueOut + dueIn, std::memory_order_relaxed);
+}
+
+void DelayLine::acceptAll() { releaseDue(INT64_MAX); }
+
+void DelayLine::loop()
+{
+	// The default 50 us timer slack would be added to every wake-up.
+	(void)::prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	alignas(8) char buf[65536];
+	while (true) {
+		int64_t next = INT64_MAX;
+		if (!out_.empty())
+			next = out_.front().release;
+		if (!in_.empty())
+			next = std::min(next, in_.front().release);
+		timespec ts{}, *tsp = nullptr;
+		if (next != INT64_MAX) {
+			const int64_t wait = std::max<int64_t>(0, next - clk::monoNs());
+			ts.tv_sec = wait / clk::kSec;
+			ts.tv_nsec = wait % clk::kSec;
+			tsp = &ts;
+		}
+		pollfd p[2] = {{fd_, POLLIN, 0}, {stopFd_, POLLIN, 0}};
+		int r = ::ppoll(p, 2, tsp, nullptr);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0 && (p[1].revents & POLLIN))
+			break;
+		if (r > 0 && (p[0].revents & POLLIN)) {
+			// What is waiting, a bounded batch at a time so that due releases are not held up behind a burst;
+			// each datagram is one packet's notification. The arrival time is taken per packet after it was
+			// read, so it is never earlier than the real one (a packet is never released early).
+			for (int i = 0; i < 256; i++) {
+				ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+				if (n <= 0)
+					break;
+				now_ = clk::monoNs();
+				nfq_handle_packet(h_, buf, static_cast<int>(n));
+			}
+		}
+		releaseDue(clk::monoNs());
+	}
+	// Stopping: the rules are gone, so nothing new is queued; what is held or still in the socket goes now.
+	acceptAll();
+	drain(20);
+}
+
+void DelayLine::drain(int quietMs)
+{
+	alignas(8) char buf[65536];
+	// Packets queued just before the rules went may still be on their way to the socket; the kernel drops whatever
+	// is queued when the queue is unbound, so they are read and accepted until the socket stays quiet.
+	while (true) {
+		pollfd p{fd_, POLLIN, 0};
+		if (::poll(&p, 1, quietMs) <= 0)
+			break;
+		ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+		if (n <= 0)
+			continue;
+		now_ = 0; // release at once
+		nfq_handle_packet(h_, buf, static_cast<int>(n));
+		acceptAll();
+	}
+}
+
+void DelayLine::stop()
+{
+	if (!h_)
+		return;
+	if (thread_.joinable()) {
+		uint64_t one = 1;
+		[[maybe_unused]] auto w = ::write(stopFd_, &one, sizeof one);
+		thread_.join();
+	}
+	running_ = false;
+	if (qh_)
+		nfq_destroy_queue(qh_);
+	qh_ = nullptr;
+	nfq_close(h_);
+	h_ = nullptr;
+	fd_ = -1;
+	if (stopFd_ >= 0)
+		::close(stopFd_);
+	stopFd_ = -1;
+	out_.clear();
+	in_.clear();
+}
+
+std::string DelayLine::kernelQueueLine() const
+{
+	// Per network namespace: /proc/net is the reading process's namespace, the agent's.
+	std::ifstream f("/proc/net/netfilter/nfnetlink_queue");
+	std::string line;
+	while (std::getline(f, line)) {
+		std::istringstream l(line);
+		unsigned q = 0;
+		if (l >> q && q == queue_ && running_)
+			return line;
+	}
+	return "";
+}
+
+DelayLineStats DelayLine::stats() const
+{
+	DelayLineStats s;
+	s.received = received_.load();
+	s.released = released_.load();
+	s.held = s.received - s.released;
+	s.maxHeld = maxHeld_.load();
+	s.verdictErrors = verdictErrors_.load();
+	return s;
+}
+
+} // namespace xdc::agent

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// The userspace delay line behind network.delay on kernels without sch_netem: packets are queued to an NFQUEUE by
+// iptables rules and released (NF_ACCEPT verdict) by a thread of the agent when their delay has passed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "common/result.h"
+
+struct nfq_handle;
+struct nfq_q_handle;
+struct nfgenmsg;
+struct nfq_data;
+
+namespace xdc::agent {
+
+// When each packet of one stream leaves: arrival + delay + a jitter sample, never before the previous packet (the
+// line keeps order; a sample smaller than the previous packet's wait is raised to it). Jitter is uniform in
+// [delay - jitter, delay + jitter]; with correlation c the uniform draw is mixed with the previous one as netem does
+// (u = (1 - c) * fresh + c * previous), so successive samples have lag-1 autocorrelation c and the mean stays
+// `delay`. Pure logic, no clock: unit-tested.
+class DelaySchedule {
+public:
+	DelaySchedule(int64_t delayNs, int64_t jitterNs, double correlationPercent, uint64_t seed);
+	// One delay sample in ns (>= 0), advancing the correlation state.
+	int64_t sampleNs();
+	// The release time of a packet that arrived at arrivalNs: max(arrival + sample, the previous release).
+	int64_t releaseAt(int64_t arrivalNs);
+
+private:
+	int64_t delayNs_, jitterNs_;
+	double rho_;
+	std::mt19937_64 rng_;
+	double lastU_ = 0.5;
+	bool haveLast_ = false;
+	int64_t lastRelease_ = INT64_MIN;
+};
+
+struct DelayLineOptions {
+	uint16_t firstQueue = 0;      // the queue number tried first; the next ones (wrapping in [minQueue, maxQueue])
+	uint16_t minQueue = 1000;     // are tried when it is taken
+	uint16_t maxQueue = 65000;
+	int tries = 32;
+	int64_t delayNs = 0, jitterNs = 0;
+	double correlationPercent = 0;
+	uint32_t maxQueued = 10000;   // the kernel queue length; beyond it packets pass undelayed (fail-open)
+	uint64_t seed = 0;            // 0: from the clock
+};
+
+struct DelayLineStats {
+	uint64_t received = 0, released = 0, held = 0, maxHeld = 0, verdictErrors = 0;
+};
+
+// One NFQUEUE bound by this process and a thread that releases its packets on time. Packets seen at the output hook
+// and at the input hook have separate schedules (as egress and ingress netem would), each in order.
+class DelayLine {
+public:
+	explicit DelayLine(DelayLineOptions o);
+	~DelayLine();
+	DelayLine(const DelayLine &) = delete;
+	DelayLine &operator=(const DelayLine &) = delete;
+
+	// Binds a free queue (from firstQueue on), configures it and starts the thread. Fails with nothing left bound.
+	[[nodiscard]] Result<void> start();
+	// Accepts every packet still held or still arriving (call after the rules that feed the queue are gone), then
+	// stops the thread and unbinds the queue. Idempotent.
+	void stop();
+
+	bool running() const { return running_.load(); }
+	uint16_t queue() const { return queue_; }
+	// The line of /proc/net/netfilter/nfnetlink_queue for our queue, or "" when the kernel does not list it bound.
+	std::string kernelQueueLine() const;
+	DelayLineStats stats() const;
+
+private:
+	struct Held {
+		uint32_t id;
+		int64_t release;
+	};
+	static int onPacket(nfq_q_handle *qh, nfgenmsg *msg, nfq_data *nfa, void *self);
+	void loop();
+	void releaseDue(int64_t now);
+	void acceptAll();
+	void drain(int quietMs);
+
+	DelayLineOptions o_;
+	nfq_handle *h_ = nullptr;
+	nfq_q_handle *qh_ = nullptr;
+	int fd_ = -1, stopFd_ = -1;
+	uint16_t queue_ = 0;
+	std::thread thread_;
+	std::atomic<bool> running_{false};
+	DelaySchedule outSched_, inSched_;
+	std::deque<Held> out_, in_;
+	int64_t now_ = 0; // the monotonic time of the receive batch being handled
+	std::atomic<uint64_t> received_{0}, released_{0}, maxHeld_{0}, verdictErrors_{0};
+};
+
+} // namespace xdc::agent

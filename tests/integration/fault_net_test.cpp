@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+// network.delay (NFQUEUE delay line: this kernel has no sch_netem) and network.loss (nft numgen) in one real 2x2
+// lab: the added delay and the loss rate are measured against a baseline taken in the same run, both faults
+// together, revert, what a killed agent leaves (nothing that holds packets), and that nothing of ours remains.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <csignal>
+
+#include "tests/support/harness.h"
+#include "tests/support/netprobe.h"
+
+using namespace xdc;
+using namespace xdc::test;
+using nlohmann::json;
+
+namespace {
+
+// One lab for every case (bringing one up is the slow part); taken down at exit.
+LabFixture &theLab()
+{
+	static LabFixture l("xn");
+	return l;
+}
+
+struct Baseline {
+	double connectMs = 0, oneWayMs = 0;
+};
+
+const Baseline &baseline()
+{
+	static Baseline b = [] {
+		Baseline r;
+		auto st = theLab().state();
+		const auto &h11 = st.hosts[0], &h21 = st.hosts[2];
+		// One listener on dc2-h1 for every case, up as long as the lab.
+		static Listener l21(h21.netns);
+		// The first packets wait for neighbour resolution.
+		REQUIRE(waitUntil([&] { return tcpConnect(h11.netns, h21.data4); }, 3s));
+		auto c = medianConnectMs(h11.netns, h21.data4);
+		REQUIRE(c);
+		r.connectMs = *c;
+		auto u = udpProbe(h11.netns, h21.netns, h21.data4, 500);
+		REQUIRE(u);
+		CHECK(u->received == u->sent);
+		r.oneWayMs = u->medianOneWayMs;
+		MESSAGE("baseline: connect median " << r.connectMs << " ms, UDP one-way median " << r.oneWayMs << " ms");
+		return r;
+	}();
+	return b;
+}
+
+json apply(const std::string &spec)
+{
+	auto r = test::xdc({"fault", "apply", spec, "--json", "--lab", theLab().name()});
+	REQUIRE_MESSAGE(r.exitCode == 0, spec << "\n" << r.out << r.err);
+	return json::parse(r.out);
+}
+
+void revert(const std::string &id)
+{
+	auto r = test::xdc({"fault", "revert", id, "--json", "--lab", theLab().name()});
+	REQUIRE_MESSAGE(r.exitCode == 0, r.out << r.err);
+}
+
+// Every case leaves the lab without faults, also when a check fails half-way.
+struct HaltAtEnd {
+	~HaltAtEnd() { (void)test::xdc({"halt", "--lab", theLab().name()}); }
+};
+
+std::string chainsOn(const std::string &netns)
+{
+	std::string all;
+	for (const std::string tool : {"iptables", "ip6tables"})
+		if (auto r = sys::run({tool, "-w", "-t", "mangle", "-S"}, {.netns = netns}); r)
+			all += r->out;
+	return all;
+}
+
+} // namespace
+
+TEST_CASE("iptables-nft works inside a lab namespace and the kernel has no sch_netem")
+{
+	REQUIRE(theLab().up());
+	auto r = sys::run({"iptables", "-w", "-t", "mangle", "-S"}, {.netns = theLab().netns("dc1-h1")});
+	REQUIRE(r);
+	CHECK(r->ok());
+	CHECK(r->out.find("-P OUTPUT ACCEPT") != std::string::npos);
+	auto m = sys::run({"modprobe", "sch_netem"});
+	if (m && m->ok())
+		MESSAGE("this kernel has sch_netem; the delay line is exercised regardless");
+}
+
+TEST_CASE("delay 100 ms dc1-h1 -> dc2: connect median rises by 100-115 ms, falls back after revert; names NFQUEUE")
+{
+	REQUIRE(theLab().up());
+	HaltAtEnd halt;
+	const auto &b = baseline();
+	auto st = theLab().state();
+	const auto &h11 = st.hosts[0], &h21 = st.hosts[2];
+	auto j = apply("{id: xnd1, kind: network.delay, targets: {host: dc1-h1}, peers: {dc: dc2}, direction: out, "
+		       "delay: 100ms, duration: 30s}");
+	REQUIRE(j["agents"].size() == 1);
+	for (const auto &[agent, e] : j["agents"].items()) {
+		CHECK(e["ok"] == true);
+		CHECK(e["mechanism"].get<std::string>().find("NFQUEUE") != std::string::npos);
+		const std::string rb = e["readback"].get<std::string>();
+		CHECK(rb.find("-j NFQUEUE --queue-num") != std::string::npos);
+		CHECK(rb.find("--queue-bypass") != std::string::npos);
+		CHECK(rb.find("nfnetlink_queue") != std::string::npos);
+	}
+	CHECK(chainsOn(h11.netns).find("XDC_xnd1_O") != std::string::npos);
+	auto during = medianConnectMs(h11.netns, h21.data4);
+	REQUIRE(during);
+	MESSAGE("connect median during the delay: " << *during << " ms (baseline " << b.connectMs << ")");
+	CHECK(*during - b.connectMs >= 100.0);
+	CHECK(*during - b.connectMs <= 115.0);
+	// Only the targeted direction and peers: dc1-h1 -> dc1-h2 is untouched.
+	Listener l12(st.hosts[1].netns);
+	REQUIRE(waitUntil([&] { return tcpConnect(h11.netns, st.hosts[1].data4); }, 3s));
+	auto local = medianConnectMs(h11.netns, st.hosts[1].data4, 5);
+	REQUIRE(local);
+	CHECK(*local < 20.0);
+	// IPv6 peers are delayed as well.
+	REQUIRE(waitUntil([&] { return tcpConnect(h11.netns, h21.data6, 1000); }, 5s));
+	auto v6 = medianConnectMs(h11.netns, h21.data6, 5);
+	REQUIRE(v6);
+	CHECK(*v6 >= 100.0);
+
+	revert("xnd1");
+	CHECK(chainsOn(h11.netns).find("XDC_") == std::string::npos);
+	auto after = medianConnectMs(h11.netns, h21.data4);
+	REQUIRE(after);
+	MESSAGE("connect median after revert: " << *after << " ms");
+	CHECK(*after - b.connectMs < 10.0);
+	CHECK(theLab().allLive(4));
+}
+
+TEST_CASE("loss 30 %: 30 +- 5 % of 2,000 one-way UDP probes lost; gone after revert")
+{
+	REQUIRE(theLab().up());
+	HaltAtEnd halt;
+	(void)baseline();
+	auto st = theLab().state();
+	const auto &h11 = st.hosts[0], &h21 = st.hosts[2];
+	auto j = apply("{id: xnl1, kind: network.loss, targets: {host: dc1-h1}, peers: {dc: dc2}, direction: out, "
+		       "percent: 30, duration: 30s}");
+	for (const auto &[agent, e] : j["agents"].items()) {
+		CHECK(e["ok"] == true);
+		CHECK(e["readback"].get<std::string>().find("numgen random mod 10000 < 3000 drop") != std::string::npos);
+	}
+	auto u = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(u);
+	MESSAGE("loss: " << u->received << " of " << u->sent << " received (" << u->lossPercent() << " % lost)");
+	CHECK(u->lossPercent() >= 25.0);
+	CHECK(u->lossPercent() <= 35.0);
+	// direction out: what dc2-h1 sends to dc1-h1 is not dropped.
+	auto back = udpProbe(h21.netns, h11.netns, h11.data4, 500);
+	REQUIRE(back);
+	CHECK(back->received == back->sent);
+	revert("xnl1");
+	CHECK(noFaultTables(theLab()));
+	auto clean = udpProbe(h11.netns, h21.netns, h21.data4, 500);
+	REQUIRE(clean);
+	CHECK(clean->received == clean->sent);
+}
+
+TEST_CASE("delay + loss on the same host: both take effect, both measured")
+{
+	REQUIRE(theLab().up());
+	HaltAtEnd halt;
+	const auto &b = baseline();
+	auto st = theLab().state();
+	const auto &h11 = st.hosts[0], &h21 = st.hosts[2];
+	apply("{id: xnd2, kind: network.delay, targets: {host: dc1-h1}, peers: {dc: dc2}, direction: out, "
+	      "delay: 100ms, duration: 30s}");
+	apply("{id: xnl2, kind: network.loss, targets: {host: dc1-h1}, peers: {dc: dc2}, direction: out, "
+	      "percent: 30, duration: 30s}");
+	auto list = json::parse(test::xdc({"fault", "list", "--json", "--lab", theLab().name()}).out);
+	CHECK(list.size() == 2);
+	auto u = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(u);
+	MESSAGE("delay + loss: " << u->lossPercent() << " % lost, one-way median " << u->medianOneWayMs << " ms");
+	CHECK(u->lossPercent() >= 25.0);
+	CHECK(u->lossPercent() <= 35.0);
+	CHECK(u->medianOneWayMs - b.oneWayMs >= 100.0);
+	CHECK(u->medianOneWayMs - b.oneWayMs <= 115.0);
+	revert("xnl2");
+	revert("xnd2");
+	CHECK(noFaultTables(theLab()));
+	CHECK(noFaultChains(theLab()));
+	auto clean = udpProbe(h11.netns, h21.netns, h21.data4, 500);
+	REQUIRE(clean);
+	CHECK(clean->received == clean->sent);
+	CHECK(clean->medianOneWayMs - b.oneWayMs < 10.0);
+}
+
+TEST_CASE("SIGKILL the agent during a delay: packets pass undelayed (queue bypass), its restart removes the chains")
+{
+	REQUIRE(theLab().up());
+	HaltAtEnd halt;
+	const auto &b = baseline();
+	auto st = theLab().state();
+	const auto &h11 = st.hosts[0], &h21 = st.hosts[2];
+	apply("{id: xnd3, kind: network.delay, targets: {host: dc1-h1}, peers: {dc: dc2}, direction: both, "
+	      "delay: 100ms, duration: 60s}");
+	auto during = medianConnectMs(h11.netns, h21.data4, 5);
+	REQUIRE(during);
+	CHECK(*during >= 100.0);
+	const int pid = theLab().agentPid("dc1-h1");
+	REQUIRE(pid > 1);
+	REQUIRE(::kill(pid, SIGKILL) == 0);
+	REQUIRE(waitUntil([&] { return !sys::processAlive(pid); }, 2s));
+	// The chains are still there, but nobody holds the queue: --queue-bypass lets packets through.
+	CHECK(chainsOn(h11.netns).find("XDC_xnd3") != std::string::npos);
+	auto bypass = medianConnectMs(h11.netns, h21.data4, 5);
+	REQUIRE(bypass);
+	CHECK(*bypass - b.connectMs < 10.0);
+	theLab().startAgent("dc1-h1");
+	CHECK(waitUntil([&] { return chainsOn(h11.netns).find("XDC_") == std::string::npos; }, 5s));
+	CHECK(waitUntil([&] { return theLab().allLive(4); }, 10s));
+	(void)test::xdc({"halt", "--lab", theLab().name()});
+}
+
+TEST_CASE("refused: correlated loss; afterwards nothing of ours is left anywhere and every agent is live")
+{
+	REQUIRE(theLab().up());
+	auto r = test::xdc({"fault", "apply",
+			     "{kind: network.loss, targets: {host: dc1-h1}, peers: {dc: dc2}, percent: 30, correlation: 25, "
+			     "duration: 10s}",
+			     "--lab", theLab().name()});
+	CHECK(r.exitCode != 0);
+	// The agent's reason reaches the user.
+	CHECK_MESSAGE(r.err.find("correlation 25 is not supported") != std::string::npos, r.out << r.err);
+	CHECK(noFaultTables(theLab()));
+	CHECK(noFaultChains(theLab()));
+	CHECK(waitUntil([&] { return theLab().allLive(4); }, 5s));
+	CHECK(json::parse(test::xdc({"fault", "list", "--json", "--lab", theLab().name()}).out).empty());
+}
+
+int main(int argc, char **argv)
+{
+	requireRoot();
+	doctest::Context ctx(argc, argv);
+	return ctx.run();
+}
