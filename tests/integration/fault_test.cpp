@@ -15,6 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "tests/support/harness.h"
 #include "tests/support/netprobe.h"
 
@@ -72,7 +75,7 @@ TEST_CASE("partition dc1 <-> dc2: in effect on both sides for IPv4 and IPv6, gon
 	CHECK(allLive(lab));
 }
 
-TEST_CASE("halt reverts everything, verified, within 1 s; reject mode refuses quickly")
+TEST_CASE("halt with 3 faults on 4 agents reverts everything, verified, within 1 s; reject mode refuses quickly")
 {
 	LabFixture lab("xdcph");
 	REQUIRE(lab.up());
@@ -87,6 +90,15 @@ TEST_CASE("halt reverts everything, verified, within 1 s; reject mode refuses qu
 	const auto c0 = std::chrono::steady_clock::now();
 	CHECK_FALSE(tcpConnect(st.hosts[0].netns, st.hosts[2].data4, 2000));
 	CHECK(secondsSince(c0) < 0.5);
+	// Three faults on the four agents: the partition everywhere, plus loss on dc1-h1 and a cpu load on dc2-h2
+	// (different kinds compose on one host).
+	auto loss = test::xdc({"fault", "apply", "{kind: network.loss, percent: 20, targets: {host: dc1-h1}, "
+			       "peers: {dc: dc2}, duration: 60s}", "--lab", lab.name()});
+	REQUIRE_MESSAGE(loss.exitCode == 0, loss.out << loss.err);
+	auto cpu = test::xdc({"fault", "apply", "{kind: resource.cpu, workers: 1, cpu_percent: 20, "
+			      "targets: {host: dc2-h2}, duration: 60s}", "--lab", lab.name()});
+	REQUIRE_MESSAGE(cpu.exitCode == 0, cpu.out << cpu.err);
+	CHECK(json::parse(test::xdc({"fault", "list", "--json", "--lab", lab.name()}).out).size() == 3);
 	const auto t0 = std::chrono::steady_clock::now();
 	auto h = test::xdc({"halt", "--json", "--lab", lab.name()});
 	CHECK(secondsSince(t0) < 1.0);
@@ -96,7 +108,19 @@ TEST_CASE("halt reverts everything, verified, within 1 s; reject mode refuses qu
 	int reverted = 0;
 	for (const auto &[a, e] : hj["agents"].items())
 		reverted += static_cast<int>(e["reverted"].size());
-	CHECK(reverted == 4);
+	CHECK(reverted == 6);
+	CHECK(json::parse(test::xdc({"fault", "list", "--json", "--lab", lab.name()}).out).empty());
+	// The cpu worker is gone from dc2-h2's namespace.
+	auto pids = sys::run({"ip", "netns", "pids", lab.netns("dc2-h2")});
+	REQUIRE(pids.ok());
+	std::istringstream in(pids->out);
+	int p = 0;
+	while (in >> p) {
+		std::ifstream comm("/proc/" + std::to_string(p) + "/comm");
+		std::string c;
+		std::getline(comm, c);
+		CHECK_MESSAGE(c.rfind("xdc-cpu", 0) != 0, "worker " << p << " left");
+	}
 	CHECK(noFaultTables(lab));
 	CHECK(tcpConnect(st.hosts[0].netns, st.hosts[2].data4));
 }
