@@ -2,6 +2,8 @@
 // makeFault(): the one place that maps a fault kind to its implementation.
 #include "agent/faults/fault.h"
 #include "agent/faults/network_partition.h"
+#include "agent/faults/process_kill.h"
+#include "agent/faults/process_pause.h"
 
 namespace xdc::agent {
 
@@ -16,6 +18,10 @@ Result<std::unique_ptr<Fault>> makeFault(const FaultRequest &req, const FaultEnv
 		XDC_TRY(NetworkPartition::validate(p));
 		return std::unique_ptr<Fault>(new NetworkPartition(req.id, p));
 	}
+	case Kind::ProcessKill:
+		return std::unique_ptr<Fault>(new ProcessKill(req, env));
+	case Kind::ProcessPause:
+		return std::unique_ptr<Fault>(new ProcessPause(req, env));
 	case Kind::NetworkCorrupt:
 	case Kind::NetworkDuplicate:
 	case Kind::NetworkReorder:

@@ -50,8 +50,16 @@ int faultApply(const Args &a)
 	if (a.has("--json"))
 		printf("%s\n", r->dump(2).c_str());
 	if (!r->value("ok", false)) {
-		if (!a.has("--json"))
+		if (!a.has("--json")) {
 			fprintf(stderr, "xdc fault apply: %s\n", (*r)["error"].value("message", "failed").c_str());
+			// The agents' own refusals name the spec field ("match.pidfile: names PID 1 ..."): show them.
+			const json agents = r->value("agents", json::object());
+			for (const auto &[agent, e] : agents.items())
+				if (!e.value("ok", true) && e.contains("error"))
+					fprintf(stderr, "  %s: %s\n", agent.c_str(),
+						e["error"].is_string() ? e["error"].get<std::string>().c_str()
+								       : e["error"].dump().c_str());
+		}
 		rc = (*r)["error"].value("code", "") == "invalid" ? kUsage : kFailed;
 		return rc;
 	}

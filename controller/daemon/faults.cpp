@@ -283,8 +283,13 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 			for (const auto &a : applied)
 				undo.push_back({a, packBytes(FaultRevertArgs{id})});
 			fanOut(undo, "fault.revert", [](json) {});
+			// Every failing agent refused the spec itself (a match naming PID 1, too many processes, ...):
+			// that is a refused spec (exit 2), not a failure to carry out a valid one.
+			bool refused = true;
+			for (const auto &a : failed)
+				refused = refused && results[a].value("code", "") == "invalid";
 			return control_.reply(peer, {{"ok", false},
-						     {"error", {{"code", "harness"},
+						     {"error", {{"code", refused ? "invalid" : "harness"},
 								{"message", fmt::format("fault '{}' failed on {}; reverted on "
 											"the others", id, fmt::join(failed, ", "))}}},
 						     {"agents", out}});
