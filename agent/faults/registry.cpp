@@ -8,6 +8,8 @@
 #include "agent/faults/resource_cpu.h"
 #include "agent/faults/resource_disk_fill.h"
 #include "agent/faults/resource_memory.h"
+#include "agent/faults/process_kill.h"
+#include "agent/faults/process_pause.h"
 
 namespace xdc::agent {
 
@@ -55,6 +57,10 @@ Result<std::unique_ptr<Fault>> makeFault(const FaultRequest &req, const FaultEnv
 		XDC_TRY(NetworkDelay::validate(p));
 		return std::unique_ptr<Fault>(new NetworkDelay(req.id, p));
 	}
+	case Kind::ProcessKill:
+		return std::unique_ptr<Fault>(new ProcessKill(req, env));
+	case Kind::ProcessPause:
+		return std::unique_ptr<Fault>(new ProcessPause(req, env));
 	case Kind::NetworkCorrupt:
 	case Kind::NetworkDuplicate:
 	case Kind::NetworkReorder:
