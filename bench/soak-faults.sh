@@ -60,13 +60,16 @@ wait_live() {
 	return 1
 }
 agent_pid() { "$xdc" agents --json 2>/dev/null | python3 -c "import json,sys; print(next((a['pid'] for a in json.load(sys.stdin) if a['id']=='$1'), 0))"; }
-start_agent() { ip netns exec "$(ns "$1")" setsid "$agent" --config "$statedir/agents/$1.yaml" >>"$statedir/agents/$1.out" 2>&1 </dev/null & }
-start_controller() { setsid "$xdc" controller --config "$statedir/controller.yaml" >>"$statedir/controller.out" 2>&1 </dev/null & }
+# Started in a subshell so that this script does not report their deaths as jobs.
+start_agent() { ( ip netns exec "$(ns "$1")" setsid "$agent" --config "$statedir/agents/$1.yaml" >>"$statedir/agents/$1.out" 2>&1 </dev/null & ) }
+start_controller() { ( setsid "$xdc" controller --config "$statedir/controller.yaml" >>"$statedir/controller.out" 2>&1 </dev/null & ) }
 ensure_victims() {
 	for h in "${hosts[@]}"; do
 		local n; n=$(ns "$h")
-		ip netns pids "$n" | xargs -r -I{} cat /proc/{}/comm 2>/dev/null | grep -qx soakvictim ||
-			{ ip netns exec "$n" setsid "$victim" 100000 </dev/null >/dev/null 2>&1 & }
+		# (No `grep -q` in a pipeline here: with pipefail its early exit would read as "no victim".)
+		local comms; comms=$(ip netns pids "$n" | xargs -r -I{} cat /proc/{}/comm 2>/dev/null)
+		grep -qx soakvictim <<<"$comms" ||
+			( ip netns exec "$n" setsid "$victim" 100000 </dev/null >/dev/null 2>&1 & )
 	done
 }
 
