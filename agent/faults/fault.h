@@ -69,6 +69,9 @@ public:
 	virtual void work(int64_t /*nowMono*/) {}
 	// Set when the undo steps changed (e.g. new worker pids) and the journal must be rewritten.
 	bool undoChanged = false;
+	// Set by apply() to the wall time the kernel change took effect, before its read-back; 0 = when apply()
+	// returned.
+	int64_t effectiveNs = 0;
 };
 
 // Builds the Fault for a request (kind from spec.kind). Errors: Unsupported for kinds this host cannot do (netem

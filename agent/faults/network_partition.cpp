@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "agent/faults/undo.h"
+#include "common/clock.h"
 #include "common/sys/nft.h"
 
 namespace xdc::agent {
@@ -142,8 +143,13 @@ Undo NetworkPartition::undo() const { return Undo::array({{{"op", "nft_table"}, 
 Result<std::string> NetworkPartition::apply()
 {
 	XDC_TRY(validate(p_));
-	// A table of this name can only be a leftover of this same fault id: replace it. One transaction.
-	auto r = sys::nft(fmt::format("table inet {0}\ndelete table inet {0}\n", table_) + ruleset());
+	// A table of this name can only be a leftover of this same fault id. It is removed in a transaction of its
+	// own, and only when present: a delete in the same transaction makes the kernel wait out an RCU grace period
+	// (milliseconds) before the new rules take effect.
+	if (sys::nft(fmt::format("list table inet {}", table_)))
+		(void)sys::nft(fmt::format("delete table inet {}", table_));
+	auto r = sys::nft(ruleset());
+	effectiveNs = clk::wallNs(); // the transaction is committed: in effect from here
 	if (!r) {
 		(void)runUndo(undo());
 		return r.error().context("nft refused the partition rules");

@@ -240,8 +240,9 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 				const auto est = agents_.at(a).clock.estimate(nowMono);
 				maxRtt = std::max(maxRtt, est.valid ? est.rttNs : 50 * clk::kMs);
 			}
-			// 50 ms floor: each agent journals (fdatasync) before it waits, which takes up to ~15 ms on a busy disk.
-			const int64_t margin = std::clamp<int64_t>(4 * maxRtt + 50 * clk::kMs, 50 * clk::kMs, 2 * clk::kSec);
+			// 150 ms floor: each agent journals (fdatasync) before it waits; agents sharing a disk (the lab) queue
+			// behind each other's journal commits, measured at up to ~70 ms on a busy VM.
+			const int64_t margin = std::clamp<int64_t>(4 * maxRtt + 150 * clk::kMs, 150 * clk::kMs, 2 * clk::kSec);
 			const int64_t startCtl = clk::wallNs() + margin;
 			for (auto &[a, args] : sends) {
 				const auto est = agents_.at(a).clock.estimate(nowMono);
