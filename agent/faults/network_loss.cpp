@@ -16,16 +16,6 @@ namespace {
 
 bool isV6(const std::string &cidr) { return cidr.find(':') != std::string::npos; }
 
-// How nft prints a peer back: single addresses without their /32 or /128.
-std::string shown(std::string c)
-{
-	if (c.size() > 3 && c.substr(c.size() - 3) == "/32")
-		c.resize(c.size() - 3);
-	if (c.size() > 4 && c.substr(c.size() - 4) == "/128")
-		c.resize(c.size() - 4);
-	return c;
-}
-
 } // namespace
 
 NetworkLoss::NetworkLoss(std::string id, LossParams p) : id_(std::move(id)), table_(faultTable(id_)), p_(std::move(p))
@@ -141,30 +131,11 @@ Undo NetworkLoss::undo() const { return Undo::array({{{"op", "nft_table"}, {"nam
 Result<std::string> NetworkLoss::apply()
 {
 	XDC_TRY(validate(p_));
-	// A table of this name can only be a leftover of this same fault id. It is removed in a transaction of its
-	// own, and only when present: a delete in the same transaction makes the kernel wait out an RCU grace period
-	// (milliseconds) before the new rules take effect.
-	if (sys::nft(fmt::format("list table inet {}", table_)))
-		(void)sys::nft(fmt::format("delete table inet {}", table_));
-	auto r = sys::nft(ruleset());
-	effectiveNs = clk::wallNs(); // the transaction is committed: in effect from here
-	if (!r) {
-		(void)runUndo(undo());
-		return r.error().context("nft refused the loss rules");
-	}
-	auto back = sys::nft(fmt::format("list table inet {}", table_));
-	if (!back) {
-		(void)runUndo(undo());
-		return back.error().context("cannot read the loss rules back");
-	}
-	// Verified: every peer is in a set and each hooked chain has its drop rules with our threshold.
+	auto back = commitPeerTable(table_, ruleset(), p_.peers, effectiveNs);
+	if (!back)
+		return back.error().context("loss");
+	// Verified: every peer is in a set (above) and each hooked chain has its drop rules with our threshold.
 	const std::string &text = *back;
-	for (const auto &c : p_.peers) {
-		if (text.find(shown(c)) == std::string::npos) {
-			(void)runUndo(undo());
-			return makeError(Errc::Io, "read-back of table {} lacks peer {}", table_, c);
-		}
-	}
 	const std::string rule = fmt::format("numgen random mod 10000 < {} drop", threshold());
 	size_t count = 0;
 	for (size_t pos = text.find(rule); pos != std::string::npos; pos = text.find(rule, pos + 1))

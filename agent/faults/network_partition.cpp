@@ -140,38 +140,49 @@ PartitionParams partitionParams(const FaultRequest &req, const FaultEnv &env)
 
 Undo NetworkPartition::undo() const { return Undo::array({{{"op", "nft_table"}, {"name", table_}}}); }
 
-Result<std::string> NetworkPartition::apply()
+Result<std::string> commitPeerTable(const std::string &table, const std::string &ruleset,
+				    const std::vector<std::string> &peers, int64_t &effectiveNs)
 {
-	XDC_TRY(validate(p_));
+	const Undo undo = Undo::array({{{"op", "nft_table"}, {"name", table}}});
 	// A table of this name can only be a leftover of this same fault id. It is removed in a transaction of its
 	// own, and only when present: a delete in the same transaction makes the kernel wait out an RCU grace period
 	// (milliseconds) before the new rules take effect.
-	if (sys::nft(fmt::format("list table inet {}", table_)))
-		(void)sys::nft(fmt::format("delete table inet {}", table_));
-	auto r = sys::nft(ruleset());
+	if (sys::nft(fmt::format("list table inet {}", table)))
+		(void)sys::nft(fmt::format("delete table inet {}", table));
+	auto r = sys::nft(ruleset);
 	effectiveNs = clk::wallNs(); // the transaction is committed: in effect from here
 	if (!r) {
-		(void)runUndo(undo());
-		return r.error().context("nft refused the partition rules");
+		(void)runUndo(undo);
+		return r.error().context("nft refused the rules");
 	}
-	auto back = sys::nft(fmt::format("list table inet {}", table_));
+	auto back = sys::nft(fmt::format("list table inet {}", table));
 	if (!back) {
-		(void)runUndo(undo());
-		return back.error().context("cannot read the partition back");
+		(void)runUndo(undo);
+		return back.error().context("cannot read the rules back");
 	}
-	// Verified: every peer is in a set and the blocking rules are there.
-	const std::string &text = *back;
-	for (const auto &c : p_.peers) {
+	for (const auto &c : peers) {
+		// nft prints single addresses without their /32 or /128.
 		std::string shown = c;
 		if (shown.size() > 3 && shown.substr(shown.size() - 3) == "/32")
 			shown.resize(shown.size() - 3);
 		if (shown.size() > 4 && shown.substr(shown.size() - 4) == "/128")
 			shown.resize(shown.size() - 4);
-		if (text.find(shown) == std::string::npos) {
-			(void)runUndo(undo());
-			return makeError(Errc::Io, "read-back of table {} lacks peer {}", table_, c);
+		if (back->find(shown) == std::string::npos) {
+			(void)runUndo(undo);
+			return makeError(Errc::Io, "read-back of table {} lacks peer {}", table, c);
 		}
 	}
+	return *back;
+}
+
+Result<std::string> NetworkPartition::apply()
+{
+	XDC_TRY(validate(p_));
+	auto back = commitPeerTable(table_, ruleset(), p_.peers, effectiveNs);
+	if (!back)
+		return back.error().context("partition");
+	// Verified: every peer is in a set (above) and the blocking rules are there.
+	const std::string &text = *back;
 	const char *verb = p_.action == "reject" ? "reject" : "drop";
 	if (text.find(verb) == std::string::npos) {
 		(void)runUndo(undo());

@@ -52,4 +52,10 @@ std::string faultTable(const std::string &id);
 // An IPv4/IPv6 address or CIDR with a valid prefix length (peers of every network fault).
 bool validCidr(const std::string &c);
 
+// Commits `ruleset` (one `table inet <table>`) after removing a leftover table of that name, sets effectiveNs to
+// the commit time, reads the table back and checks every peer is in it. On any failure the table is removed again.
+// Returns the read-back for the caller's own rule checks. Shared by the nft-table kinds (partition, loss).
+Result<std::string> commitPeerTable(const std::string &table, const std::string &ruleset,
+				    const std::vector<std::string> &peers, int64_t &effectiveNs);
+
 } // namespace xdc::agent
