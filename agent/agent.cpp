@@ -292,6 +292,9 @@ void Agent::onFrame(const zmq::message_t &msg, int64_t recvWallNs)
 			lg->info("registered with controller {} (protocol {})", w->controllerId, w->protoVersion);
 		state_ = State::Registered;
 		controllerId_ = w->controllerId;
+		// A (re)registration: whatever was in flight may be lost; resend every outbox from its last ack.
+		if (recorder_)
+			recorder_->onConnected();
 		protoVersion_ = w->protoVersion;
 		heartbeatMs_ = std::clamp<int64_t>(w->heartbeatMs, 100, 60000);
 		leaseMs_ = std::clamp<int64_t>(w->leaseMs, 2 * heartbeatMs_, 600000);
@@ -324,6 +327,16 @@ void Agent::onFrame(const zmq::message_t &msg, int64_t recvWallNs)
 		}
 		onCommand(f);
 		return;
+	case MsgType::EvidenceAck: {
+		auto a = decodeBody<EvidenceAck>(f.body);
+		if (!a) {
+			drops_.add(Drop::BadBody);
+			return;
+		}
+		if (recorder_)
+			recorder_->onAck(*a);
+		return;
+	}
 	case MsgType::Bye: {
 		auto b = decodeBody<Bye>(f.body);
 		if (!b) {
@@ -340,6 +353,20 @@ void Agent::onFrame(const zmq::message_t &msg, int64_t recvWallNs)
 		drops_.add(Drop::Unexpected);
 		return;
 	}
+}
+
+// Spools, rewinds and sends what the recordings have ready. Batches go out only while registered; samplers keep
+// sampling either way.
+void Agent::flushEvidence(int64_t nowMono)
+{
+	if (!recorder_ || !recorder_->recordings())
+		return;
+	recorder_->service(nowMono);
+	if (state_ != State::Registered || !sock_)
+		return;
+	EvidenceBatch b;
+	for (int i = 0; i < 16 && recorder_->nextBatch(nowMono, b); i++)
+		send(b);
 }
 
 int Agent::run()
@@ -395,6 +422,37 @@ int Agent::run()
 		return packBytes(faults_->revert(args->id, args->id == "*" ? "halt" : "revert requested"));
 	});
 	addCommand("fault.list", [this](const Bytes &) -> Result<Bytes> { return packBytes(faults_->list()); });
+	RecorderOptions ro;
+	ro.dir = cfg_.stateDir + "/evidence";
+	ro.memorySamples = cfg_.evidence.memorySamples;
+	ro.spoolMaxBytes = cfg_.evidence.spoolMaxBytes;
+	ro.env.commands = cfg_.evidence.commands;
+	ro.env.proc = ProcContext::forThisProcess(fo.env);
+	recorder_ = std::make_unique<Recorder>(ro);
+	for (const auto &c : recorder_->recover())
+		lg->warn("removed a leftover of an earlier run: {}", c);
+	faults_->setObserver([this](Sample s) {
+		if (recorder_)
+			recorder_->event(std::move(s));
+	});
+	addCommand("evidence.start", [this](const Bytes &a) -> Result<Bytes> {
+		auto args = unpackBytes<EvidenceStartArgs>(a);
+		if (!args)
+			return args.error();
+		auto r = recorder_->start(*args);
+		if (!r)
+			return r.error();
+		return packBytes(*r);
+	});
+	addCommand("evidence.stop", [this](const Bytes &a) -> Result<Bytes> {
+		auto args = unpackBytes<EvidenceStopArgs>(a);
+		if (!args)
+			return args.error();
+		auto r = recorder_->stop(args->recording);
+		if (!r)
+			return r.error();
+		return packBytes(*r);
+	});
 	lastControllerMono_ = clk::monoNs();
 	openSocket();
 	while (!stopping_.load()) {
@@ -441,6 +499,9 @@ int Agent::run()
 			const int64_t due = std::min(faults_->nextDeadline(), lastControllerMono_ + leaseMs_ * clk::kMs);
 			wait = std::clamp<int64_t>((due - now) / clk::kMs + 1, 0, wait);
 		}
+		flushEvidence(now);
+		if (recorder_->recordings())
+			wait = std::clamp<int64_t>((recorder_->nextWake(now) - now) / clk::kMs + 1, 0, wait);
 		try {
 			zmq::poll(items, 2, std::chrono::milliseconds(wait));
 		} catch (const zmq::error_t &e) {
@@ -503,6 +564,7 @@ int Agent::run()
 		sock_->set(zmq::sockopt::linger, 200);
 	}
 	closeSocket();
+	recorder_.reset();
 	// A stopping agent takes its faults with it (SIGKILL leaves them to the kernel timeouts and the next start).
 	if (faults_ && faults_->size())
 		faults_->revert("*", "agent stopping");

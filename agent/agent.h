@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "agent/config.h"
+#include "agent/evidence/recorder.h"
 #include "agent/faults/fault_manager.h"
 #include "common/proto/codec.h"
 #include "common/transport/curve.h"
@@ -77,6 +78,8 @@ private:
 	uint8_t protoVersion_ = proto::kVersion;
 	std::string controllerId_;
 	std::unique_ptr<FaultManager> faults_;
+	std::unique_ptr<Recorder> recorder_;
+	void flushEvidence(int64_t nowMono);
 	int64_t lastControllerMono_ = 0; // last frame from the controller: the lease runs from here
 	int64_t leaseMs_ = 5000;
 	std::string exemptAddr_;

@@ -49,6 +49,44 @@ Result<AgentConfig> loadAgentConfig(const std::string &file)
 			XDC_TRY(f.result());
 		}
 	}
+	YAML::Node en;
+	if (r.child("evidence", en) && !en.IsNull()) {
+		if (!en.IsMap()) {
+			r.fail(en, "evidence", "expected a mapping");
+		} else {
+			MapReader e(en, file, "evidence");
+			int64_t mem = static_cast<int64_t>(c.evidence.memorySamples);
+			e.integer("memory_samples", mem, 10, 10000000);
+			c.evidence.memorySamples = static_cast<uint64_t>(mem);
+			e.size("spool_max", c.evidence.spoolMaxBytes);
+			YAML::Node cn;
+			if (e.child("commands", cn) && !cn.IsNull()) {
+				if (!cn.IsMap()) {
+					e.fail(cn, "commands", "expected a mapping of name: {argv: [...], timeout: 5s}");
+				} else {
+					for (const auto &kv : cn) {
+						const std::string name = kv.first.as<std::string>();
+						MapReader one(kv.second, file, "evidence.commands." + name);
+						CommandDef d;
+						one.strList("argv", d.argv);
+						one.duration("timeout", d.timeout);
+						one.rejectUnknown();
+						XDC_TRY(one.result());
+						if (d.argv.empty() || d.argv[0].empty() || d.argv[0][0] != '/')
+							return makeError(Errc::Invalid, "{}: evidence.commands.{}.argv: expected a "
+									 "list whose first element is an absolute path",
+									 one.where(kv.second), name);
+						if (d.timeout.count() <= 0 || d.timeout.count() > 600000)
+							return makeError(Errc::Invalid, "{}: evidence.commands.{}.timeout: expected "
+									 "1ms..10m", one.where(kv.second), name);
+						c.evidence.commands[name] = d;
+					}
+				}
+			}
+			e.rejectUnknown();
+			XDC_TRY(e.result());
+		}
+	}
 	r.boolean("test_features", c.testFeatures);
 	r.integer("test_clock_skew_ms", c.testClockSkewMs, -86400000, 86400000);
 	XDC_TRY(readLogOptions(r, c.log));

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "agent/evidence/sampler.h"
 #include "agent/faults/fault.h"
 #include "common/log.h"
 #include "common/proto/protocol.h"
@@ -31,6 +32,12 @@ struct AgentConfig {
 	milliseconds helloRetry{1000};
 	milliseconds maxFaultDuration{3600000}; // cap on any fault's duration
 	FaultEnv faults;               // the `faults:` block: match cap, Streams PE preset, fill allow-list, ...
+	// The `evidence:` block: site commands (the only way a command sampler runs anything), buffer sizes.
+	struct Evidence {
+		std::map<std::string, CommandDef> commands;
+		uint64_t memorySamples = 20000;      // per recording, held in memory while the controller is away
+		size_t spoolMaxBytes = 256u << 20;   // disk spool beyond that, all recordings together
+	} evidence;
 	bool testFeatures = false;
 	int64_t testClockSkewMs = 0;
 	int testProtoVersion = 0;      // test only: send Hello with this header version

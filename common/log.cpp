@@ -93,4 +93,13 @@ std::shared_ptr<spdlog::logger> get(const std::string &name)
 	return logger;
 }
 
+void addSink(spdlog::sink_ptr sink)
+{
+	std::lock_guard lock(gMutex);
+	if (gSinks.empty())
+		gSinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+	gSinks.push_back(sink);
+	spdlog::apply_all([&](const std::shared_ptr<spdlog::logger> &l) { l->sinks().push_back(sink); });
+}
+
 } // namespace xdc::log

@@ -21,5 +21,7 @@ struct Options {
 Result<void> init(const Options &opts);
 // The logger of one subsystem ("transport", "fleet", "agent", ...), created on first use.
 std::shared_ptr<spdlog::logger> get(const std::string &name);
+// Adds a sink to every logger, present and future (the agent's evidence log tap). Call during start-up.
+void addSink(spdlog::sink_ptr sink);
 
 } // namespace xdc::log

@@ -183,6 +183,21 @@ Result<FaultApplyReply> FaultManager::apply(const FaultApplyArgs &args)
 	}
 	faults_[args.id] = std::move(e);
 	log::get("faults")->info("applied {} '{}' for {} ms: {}", kind, args.id, req.ttlMs, rep.mechanism);
+	if (observer_) {
+		Sample s;
+		s.kind = "fault";
+		s.source = args.id;
+		s.wallNs = rep.appliedNs;
+		s.monoNs = clk::monoNs() - (clk::wallNs() - rep.appliedNs);
+		s.values = {{"requested_ns", static_cast<double>(rep.requestedNs)},
+			    {"applied_ns", static_cast<double>(rep.appliedNs)},
+			    {"verified_ns", static_cast<double>(rep.verifiedNs)},
+			    {"expires_ns", static_cast<double>(rep.expiresNs)},
+			    {"late_ns", static_cast<double>(rep.lateNs)}};
+		s.tags = {{"event", "applied"}, {"fault_kind", kind}, {"mechanism", rep.mechanism},
+			  {"readback", rep.readback.substr(0, 4000)}, {"spec", args.spec.substr(0, 2000)}};
+		observer_(std::move(s));
+	}
 	return rep;
 }
 
@@ -195,7 +210,23 @@ FaultRevertReply FaultManager::revert(const std::string &id, const std::string &
 			++it;
 			continue;
 		}
+		const int64_t startedNs = clk::wallNs();
+		const int64_t startedMono = clk::monoNs();
+		const std::string kind = it->second.info.kind;
 		auto r = it->second.fault->revert();
+		if (observer_) {
+			Sample s;
+			s.kind = "fault";
+			s.source = it->first;
+			s.wallNs = startedNs;
+			s.monoNs = startedMono;
+			s.values = {{"revert_started_ns", static_cast<double>(startedNs)},
+				    {"verified_ns", static_cast<double>(clk::wallNs())}};
+			s.tags = {{"event", r ? "reverted" : "revert_failed"}, {"fault_kind", kind}, {"why", why}};
+			if (!r)
+				s.tags["error"] = r.error().message;
+			observer_(std::move(s));
+		}
 		if (r) {
 			rep.reverted.push_back(it->first);
 			::unlink(journalPath(it->first).c_str());

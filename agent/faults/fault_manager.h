@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,6 +40,11 @@ public:
 	// The monotonic time of the next expiry or periodic work, or INT64_MAX.
 	int64_t nextDeadline() const;
 	size_t size() const { return faults_.size(); }
+	// Receives a record of every apply and revert (kind "fault", source the fault id; values in agent wall ns:
+	// requested_ns, applied_ns (the effective time), verified_ns, expires_ns, late_ns for "applied";
+	// revert_started_ns, verified_ns for "reverted" / "revert_failed"; tags event, fault_kind, mechanism, readback,
+	// why, error). The agent passes them to its running recordings.
+	void setObserver(std::function<void(proto::Sample)> f) { observer_ = std::move(f); }
 
 private:
 	struct Entry {
@@ -52,6 +58,7 @@ private:
 
 	FaultManagerOptions opt_;
 	std::map<std::string, Entry> faults_;
+	std::function<void(proto::Sample)> observer_;
 };
 
 } // namespace xdc::agent

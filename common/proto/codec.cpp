@@ -41,6 +41,7 @@ std::string_view msgTypeName(MsgType t)
 	case MsgType::ClockPing: return "clock_ping";
 	case MsgType::ClockPong: return "clock_pong";
 	case MsgType::EvidenceBatch: return "evidence_batch";
+	case MsgType::EvidenceAck: return "evidence_ack";
 	case MsgType::Bye: return "bye";
 	}
 	return "unknown";

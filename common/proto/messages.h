@@ -128,14 +128,58 @@ struct Sample {
 struct EvidenceBatch {
 	static constexpr MsgType kType = MsgType::EvidenceBatch;
 	std::string recording;
-	std::vector<Sample> samples;
-	MSGPACK_DEFINE_MAP(recording, samples)
+	std::vector<Sample> samples;   // ascending seq
+	// Sequence numbers this agent took but lost (its disk spool was full), as [first, last] pairs: the controller
+	// reports them as gaps and acks past them. Sent with every batch until acked.
+	std::vector<uint64_t> lost;
+	MSGPACK_DEFINE_MAP(recording, samples, lost)
+};
+
+// Cumulative: the controller has stored every sample of `recording` from this agent with seq <= ackSeq. The agent
+// frees them (memory and spool) and resends from ackSeq + 1 after a reconnect or when acks stop coming.
+struct EvidenceAck {
+	static constexpr MsgType kType = MsgType::EvidenceAck;
+	std::string recording;
+	uint64_t ackSeq = 0;
+	MSGPACK_DEFINE_MAP(recording, ackSeq)
 };
 
 struct Bye {
 	static constexpr MsgType kType = MsgType::Bye;
 	std::string reason;
 	MSGPACK_DEFINE_MAP(reason)
+};
+
+// evidence.start: run samplers for a recording on this agent until stopped or until untilNs (agent wall clock; the
+// agent stops on its own then, whether or not the controller is still there).
+struct EvidenceStartArgs {
+	std::string recording;           // [a-zA-Z0-9._-]{1,64}
+	std::vector<std::string> specs;  // sampler specs (YAML flow), parsed and validated again here
+	int64_t maxDurationMs = 0;       // samplers stop after this long (monotonic), whatever happens to the controller
+	uint64_t memorySamples = 0;      // 0 = the agent config's evidence.memory_samples
+	MSGPACK_DEFINE_MAP(recording, specs, maxDurationMs, memorySamples)
+};
+struct EvidenceStartReply {
+	std::string recording;
+	std::vector<std::string> samplers; // names, in spec order
+	int64_t startedNs = 0;             // agent wall clock
+	MSGPACK_DEFINE_MAP(recording, samplers, startedNs)
+};
+// evidence.stop: stop the samplers (the outbox keeps delivering until everything is acked).
+struct EvidenceStopArgs {
+	std::string recording;
+	MSGPACK_DEFINE_MAP(recording)
+};
+struct EvidenceStopReply {
+	std::string recording;
+	uint64_t lastSeq = 0;                   // the last sequence number taken: the controller waits for 1..lastSeq
+	std::map<std::string, uint64_t> counts; // samples taken per sampler
+	std::map<std::string, uint64_t> missed; // schedule slots a sampler missed (it overran its interval)
+	uint64_t spilled = 0;                   // samples that went through the disk spool
+	uint64_t dropped = 0;                   // samples lost because the spool was full (reported as gaps, too)
+	std::vector<std::string> log;           // the agent's log lines (JSON objects) of the recording's window
+	int64_t startedNs = 0, stoppedNs = 0;   // agent wall clock
+	MSGPACK_DEFINE_MAP(recording, lastSeq, counts, missed, spilled, dropped, log, startedNs, stoppedNs)
 };
 
 // Arguments and results of the built-in commands of the Foundation table.

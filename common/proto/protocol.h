@@ -36,8 +36,9 @@ enum class MsgType : uint8_t {
 	ClockPong = 8,     // agent -> controller: t1, t2, t3
 	EvidenceBatch = 9, // agent -> controller: samples with per-agent sequence numbers
 	Bye = 10,          // either way: orderly goodbye
+	EvidenceAck = 11,  // controller -> agent: every sample of a recording up to ackSeq is stored
 };
-constexpr uint8_t kMaxMsgType = 10;
+constexpr uint8_t kMaxMsgType = 11;
 
 std::string_view msgTypeName(MsgType t);
 

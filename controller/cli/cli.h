@@ -68,6 +68,8 @@ int cmdConsole(const std::vector<std::string> &argv);
 int cmdLab(const std::vector<std::string> &argv);
 int cmdFault(const std::vector<std::string> &argv);
 int cmdHalt(const std::vector<std::string> &argv);
+int cmdRecord(const std::vector<std::string> &argv);
+int cmdEvidence(const std::vector<std::string> &argv);
 
 // Renders `xdc agents` as a table.
 std::string agentsTable(const json &agents);

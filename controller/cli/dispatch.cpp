@@ -27,6 +27,8 @@ const Sub kSubs[] = {
 	{"console", cmdConsole, "interactive console (history, completion, live fleet view)"},
 	{"fault", cmdFault, "apply, list and revert faults (docs/FAULTS.md)"},
 	{"halt", cmdHalt, "revert every fault on every agent, verified"},
+	{"record", cmdRecord, "run probes and samplers, write an evidence bundle (docs/EVIDENCE.md)"},
+	{"evidence", cmdEvidence, "print an evidence bundle: counts, gaps, outages, timeline"},
 	{"lab", cmdLab, "multi-DC lab on this machine: up, status, exec, down"},
 };
 

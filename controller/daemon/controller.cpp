@@ -110,6 +110,8 @@ void Controller::sendMsg(const std::string &routingId, const T &msg, uint8_t ver
 	h.monoNs = clk::monoNs();
 	sendTo(routingId, encode(msg, h));
 }
+// Used from recordings.cpp.
+template void Controller::sendMsg<EvidenceAck>(const std::string &, const EvidenceAck &, uint8_t);
 
 void Controller::sendTo(const std::string &routingId, const std::string &bytes)
 {
@@ -316,7 +318,7 @@ void Controller::onAgentMessage(std::vector<zmq::message_t> &parts, int64_t recv
 		return;
 	}
 	case MsgType::EvidenceBatch:
-		// Stored by the evidence recorder (Evidence issue); accepted and ignored until then.
+		onEvidenceBatch(a, f);
 		return;
 	case MsgType::Bye: {
 		auto b = decodeBody<Bye>(f.body);
@@ -434,6 +436,12 @@ void Controller::onControl(const control::Peer &peer, const json &req)
 	} else if (cmd == "halt") {
 		lg->warn("halt requested by {} (pid {})", peer.user, peer.pid);
 		onFaultRevert(peer.id, req, true);
+	} else if (cmd == "record.start") {
+		onRecordStart(peer.id, req);
+	} else if (cmd == "record.stop") {
+		onRecordStop(peer.id, req);
+	} else if (cmd == "record.status") {
+		onRecordStatus(peer.id, req);
 	} else if (cmd == "fault.list") {
 		pruneFaults();
 		control_.reply(peer.id, {{"ok", true}, {"faults", faultsJson()}});
@@ -513,6 +521,8 @@ int64_t Controller::tick()
 		if (a.live)
 			next = std::min(next, a.nextPingMono);
 	}
+	next = std::min(next, tickRecordings(now));
+	next = std::min(next, tickRecordings(now));
 	for (auto it = pending_.begin(); it != pending_.end();) {
 		if (now > it->second.deadlineMono) {
 			auto cb = std::move(it->second.cb);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <random>
 #include <string>
@@ -20,6 +21,7 @@
 #include "common/transport/zap.h"
 #include "controller/control/control_server.h"
 #include "controller/daemon/controller_config.h"
+#include "controller/evidence/recording.h"
 #include "controller/fleet/clock_estimator.h"
 
 namespace xdc::controller {
@@ -92,6 +94,28 @@ private:
 	void learnFaults(const std::string &agent, const std::vector<proto::FaultInfo> &running);
 	void onFaultRevert(uint64_t peer, const json &req, bool halt);
 
+	// Recordings (controller/daemon/recordings.cpp).
+	void onRecordStart(uint64_t peer, const json &req);
+	void onRecordStop(uint64_t peer, const json &req);
+	void onRecordStatus(uint64_t peer, const json &req);
+	void onEvidenceBatch(AgentRecord &a, const proto::Frame &f);
+	void stopRecording(const std::string &id, std::optional<uint64_t> peer, const std::string &why);
+	void finishRecording(const std::string &id);
+	int64_t tickRecordings(int64_t nowMono);
+	Result<std::string> resolveTarget(const std::string &kind, const std::string &target, const std::string &path);
+	struct ActiveRecording {
+		std::unique_ptr<evidence::Recording> rec;
+		int64_t startMono = 0, endMono = 0; // endMono: the controller stops it by itself then (--for)
+		int64_t nextClockMono = 0;
+		bool stopping = false;
+		int64_t drainDeadlineMono = 0;
+		std::vector<uint64_t> waiters;      // control peers waiting for the bundle
+		std::string stopReason;
+	};
+	std::map<std::string, ActiveRecording> recordings_;
+	uint64_t recordingSeq_ = 0;
+	std::map<std::string, int64_t> unknownRecordingLogged_;
+
 	struct FaultRecord {
 		std::string id, kind, spec;
 		std::vector<std::string> agents;
@@ -129,5 +153,7 @@ private:
 };
 
 json agentJson(const AgentRecord &a, int64_t nowMono, int64_t nowWall);
+// The agent's data addresses as CIDRs (/32, /128): those not on its management interface (faults.cpp).
+std::vector<std::string> dataAddresses(const AgentRecord &a);
 
 } // namespace xdc::controller

@@ -38,6 +38,8 @@ bool matches(const fault::Selector &s, const AgentRecord &a)
 	return true;
 }
 
+} // namespace
+
 // The data addresses of an agent: those not on the interface it reaches the controller through, unless that is
 // its only interface (then the controller exemption in the rules keeps the control channel open).
 std::vector<std::string> dataAddresses(const AgentRecord &a)
@@ -56,7 +58,6 @@ std::vector<std::string> dataAddresses(const AgentRecord &a)
 	return data.empty() ? all : data;
 }
 
-} // namespace
 
 // Resolves a selector to live agents; an error names the key path and what exists.
 Result<std::vector<std::string>> Controller::resolve(const fault::Selector &s, const std::string &path) const

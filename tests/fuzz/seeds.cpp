@@ -34,6 +34,7 @@ int main(int argc, char **argv)
 	EvidenceBatch eb;
 	eb.samples.push_back(Sample{1, "host", "cpu", 1, 2, {{"cpu", 0.5}}, {{"if", "eth0"}}});
 	put(encode(eb, h));
+	put(encode(EvidenceAck{"r1", 42}, h));
 	put(encode(Bye{"bye"}, h));
 	return 0;
 }

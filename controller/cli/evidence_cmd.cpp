@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: Apache-2.0
+// `xdc record` (run samplers and probes, write an evidence bundle) and `xdc evidence` (read one back, with the
+// outage analysis).
+#include <atomic>
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/duration.h"
+#include "common/evidence/spec.h"
+#include "controller/cli/cli.h"
+#include "controller/evidence/recording.h"
+
+namespace xdc::cli {
+
+namespace {
+
+std::atomic<int> gInterrupts{0};
+
+void onInterrupt(int) { gInterrupts.fetch_add(1); }
+
+std::string clockTime(int64_t ns)
+{
+	time_t s = ns / 1000000000;
+	tm t{};
+	gmtime_r(&s, &t);
+	char buf[32];
+	strftime(buf, sizeof buf, "%H:%M:%S", &t);
+	return fmt::format("{}.{:03d}Z", buf, static_cast<int>((ns / 1000000) % 1000));
+}
+
+std::string pm(int64_t boundNs)
+{
+	return boundNs < 0 ? "± ?" : fmt::format("± {:.1f} ms", static_cast<double>(boundNs) / 1e6);
+}
+
+// A spec from the command line: inline YAML flow, or @FILE.
+Result<json> specArg(const std::string &arg, const char *flag, size_t index)
+{
+	std::string text = arg, origin = fmt::format("{}[{}]", flag, index);
+	if (!arg.empty() && arg[0] == '@') {
+		origin = arg.substr(1);
+		std::ifstream f(origin, std::ios::binary);
+		if (!f)
+			return makeError(Errc::Invalid, "{}: cannot read '{}'", flag, origin);
+		std::stringstream ss;
+		ss << f.rdbuf();
+		text = ss.str();
+	}
+	auto s = evidence::parseSamplerText(text, origin);
+	if (!s)
+		return s.error();
+	const bool probe = evidence::isProbe(s->kind);
+	if (probe != (std::string(flag) == "--probe"))
+		return makeError(Errc::Invalid, "{}: kind {} belongs with {}", origin, evidence::samplerKindName(s->kind),
+				 probe ? "--probe" : "--sample");
+	return json{{"spec", text}, {"origin", origin}};
+}
+
+void printSummary(const json &meta)
+{
+	printf("recording %s: %s\n", meta.value("recording", "").c_str(),
+	       meta.value("complete", false) ? "complete" : "INCOMPLETE (see gaps)");
+	const json hosts = meta.value("hosts", json::array());
+	for (const auto &h : hosts) {
+		printf("  %-10s %7llu samples", h.value("host", "").c_str(),
+		       static_cast<unsigned long long>(h.value("received", uint64_t{0})));
+		if (h.contains("max_clock_bound_ns"))
+			printf(", clock offset %+.3f ms, bound <= %.3f ms", h.value("last_offset_ns", int64_t{0}) / 1e6,
+			       h.value("max_clock_bound_ns", int64_t{0}) / 1e6);
+		if (h.value("spilled", uint64_t{0}))
+			printf(", %llu spilled to the agent's disk",
+			       static_cast<unsigned long long>(h.value("spilled", uint64_t{0})));
+		if (h.contains("stop_error"))
+			printf(", STOP FAILED: %s", h.value("stop_error", "").c_str());
+		printf("\n");
+		const json samplers = h.value("samplers", json::object());
+		for (const auto &[name, c] : samplers.items()) {
+			printf("    %-40s %6llu received", name.c_str(),
+			       static_cast<unsigned long long>(c.value("received", uint64_t{0})));
+			if (c.contains("taken") && c.value("taken", uint64_t{0}) != c.value("received", uint64_t{0}))
+				printf(" of %llu taken", static_cast<unsigned long long>(c.value("taken", uint64_t{0})));
+			if (c.value("missed_slots", uint64_t{0}))
+				printf(", %llu slots missed (sampler slower than its interval)",
+				       static_cast<unsigned long long>(c.value("missed_slots", uint64_t{0})));
+			printf("\n");
+		}
+	}
+	const json gaps = meta.value("gaps", json::array());
+	for (const auto &g : gaps)
+		printf("  GAP %s seq %llu..%llu (%llu samples): %s\n", g.value("host", "").c_str(),
+		       static_cast<unsigned long long>(g.value("first_seq", uint64_t{0})),
+		       static_cast<unsigned long long>(g.value("last_seq", uint64_t{0})),
+		       static_cast<unsigned long long>(g.value("count", uint64_t{0})), g.value("reason", "").c_str());
+}
+
+void printOutages(const json &outages)
+{
+	for (const auto &p : outages) {
+		const auto &list = p["outages"];
+		printf("probe %s on %s -> %s: %zu outage%s\n", p.value("source", "").c_str(), p.value("host", "").c_str(),
+		       p.value("target", "").c_str(), list.size(), list.size() == 1 ? "" : "s");
+		for (const auto &o : list) {
+			if (o.value("open", false))
+				printf("  from %s %s, still failing at the end (%llu failed attempts, first: %s)\n",
+				       clockTime(o["start_ns"]).c_str(), pm(o["start_bound_ns"]).c_str(),
+				       static_cast<unsigned long long>(o.value("failed", uint64_t{0})),
+				       o.value("first_error", "").c_str());
+			else
+				printf("  %s %s  ->  %s %s   %.1f ms, %llu failed attempts (first: %s)\n",
+				       clockTime(o["start_ns"]).c_str(), pm(o["start_bound_ns"]).c_str(),
+				       clockTime(o["end_ns"]).c_str(), pm(o["end_bound_ns"]).c_str(),
+				       o.value("duration_ms", 0.0), static_cast<unsigned long long>(o.value("failed", uint64_t{0})),
+				       o.value("first_error", "").c_str());
+		}
+	}
+}
+
+} // namespace
+
+int cmdRecord(const std::vector<std::string> &argv)
+{
+	auto specs = controlFlags();
+	specs.push_back({"--probe", true, "a probe spec (YAML flow or @FILE); repeatable"});
+	specs.push_back({"--sample", true, "a host/process/command sampler spec (YAML flow or @FILE); repeatable"});
+	specs.push_back({"--for", true, "stop after DURATION (e.g. 60s); without it, Ctrl-C stops"});
+	specs.push_back({"--out", true, "bundle directory (must not exist or be empty)"});
+	specs.push_back({"--name", true, "recording id (default r<date>-<time>-<n>)"});
+	specs.push_back({"--memory-samples", true, "samples each agent keeps in memory before spilling to disk"});
+	specs.push_back({"--drain", true, "after stopping, wait up to DURATION for samples in flight (default 30s)"});
+	specs.push_back({"--max", true, "without --for: the longest the recording may run (default 1h)"});
+	specs.push_back({"--quiet", false, "no progress on stderr"});
+	auto a = parseArgs(argv, specs);
+	if (!a) {
+		fprintf(stderr, "xdc record: %s\n", a.error().message.c_str());
+		return kUsage;
+	}
+	if (a->has("--help")) {
+		printf("Usage: xdc record [--probe SPEC ...] [--sample SPEC ...] [--for DURATION] --out DIR [--json]\n\n"
+		       "Runs probes and samplers on the agents the specs select, stops them after --for or at Ctrl-C,\n"
+		       "and writes an evidence bundle to DIR: per host samples, fault records, clock offsets and agent\n"
+		       "log lines, plus timeline.jsonl with every entry on the controller's clock as time ± bound.\n\n"
+		       "Examples:\n"
+		       "  xdc record --probe '{kind: probe.tcp, on: {host: dc1-h1}, target: dc2-h1:7000, rate: 100hz}' \\\n"
+		       "             --sample '{kind: host, on: {dc: dc2}, interval: 1s}' --for 60s --out /tmp/ev1\n"
+		       "  xdc evidence /tmp/ev1          # summary and outages\n\n"
+		       "The spec format is in docs/EVIDENCE.md. Samples that cannot reach the controller wait on the agent\n"
+		       "(memory, then a disk spool) and are delivered when it is reachable again; gaps are reported.\n"
+		       "Exit codes: 0 complete bundle, 1 bundle written with gaps or a host that did not stop cleanly,\n"
+		       "2 bad spec or arguments, 3 controller unreachable.\n");
+		return kOk;
+	}
+	json specList = json::array();
+	for (const char *flag : {"--probe", "--sample"}) {
+		size_t i = 0;
+		for (const auto &s : a->all(flag)) {
+			auto j = specArg(s, flag, i++);
+			if (!j) {
+				fprintf(stderr, "xdc record: %s\n", j.error().message.c_str());
+				return kUsage;
+			}
+			specList.push_back(*j);
+		}
+	}
+	if (specList.empty()) {
+		fprintf(stderr, "xdc record: give at least one --probe or --sample (xdc record --help)\n");
+		return kUsage;
+	}
+	if (!a->has("--out")) {
+		fprintf(stderr, "xdc record: --out DIR is required\n");
+		return kUsage;
+	}
+	std::string out = a->get("--out");
+	if (out[0] != '/') {
+		char cwd[PATH_MAX];
+		if (!::getcwd(cwd, sizeof cwd)) {
+			fprintf(stderr, "xdc record: cannot resolve the current directory\n");
+			return kUsage;
+		}
+		out = std::string(cwd) + "/" + out;
+	}
+	auto durationMs = [&](const char *flag, int64_t def) -> Result<int64_t> {
+		if (!a->has(flag))
+			return def;
+		auto d = parseDuration(a->get(flag));
+		if (!d)
+			return makeError(Errc::Invalid, "{}: {}", flag, d.error().message);
+		return std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
+	};
+	auto forMs = durationMs("--for", 0);
+	auto drainMs = durationMs("--drain", 30000);
+	auto maxMs = durationMs("--max", 3600000);
+	for (auto *r : {&forMs, &drainMs, &maxMs})
+		if (!*r) {
+			fprintf(stderr, "xdc record: %s\n", r->error().message.c_str());
+			return kUsage;
+		}
+	json req = {{"cmd", "record.start"}, {"specs", specList}, {"out", out}, {"for_ms", *forMs},
+		    {"max_ms", std::max(*maxMs, *forMs)}};
+	if (a->has("--name"))
+		req["name"] = a->get("--name");
+	if (a->has("--memory-samples")) {
+		try {
+			req["memory_samples"] = std::stoull(a->get("--memory-samples"));
+		} catch (...) {
+			fprintf(stderr, "xdc record: --memory-samples: expected a number\n");
+			return kUsage;
+		}
+	}
+	int rc = 0;
+	auto started = callController(*a, req, rc, 30000);
+	if (!started)
+		return rc;
+	const std::string id = (*started)["recording"];
+	const bool quiet = a->has("--quiet") || a->has("--json");
+	if (!quiet)
+		fprintf(stderr, "recording %s -> %s (%s)\n", id.c_str(), out.c_str(),
+			*forMs ? fmt::format("for {} s", *forMs / 1000.0).c_str() : "Ctrl-C to stop");
+	// Ctrl-C stops the recording cleanly: the bundle is still written.
+	struct sigaction sa{};
+	sa.sa_handler = onInterrupt;
+	sigemptyset(&sa.sa_mask);
+	::sigaction(SIGINT, &sa, nullptr);
+	::sigaction(SIGTERM, &sa, nullptr);
+	const int64_t startMono = clk::monoNs();
+	const int64_t endMono = *forMs ? startMono + *forMs * clk::kMs : startMono + std::max(*maxMs, *forMs) * clk::kMs;
+	int64_t nextProgress = startMono + clk::kSec;
+	while (gInterrupts.load() == 0 && clk::monoNs() < endMono) {
+		const int64_t now = clk::monoNs();
+		const int64_t wake = std::min(endMono, nextProgress);
+		if (wake > now)
+			::usleep(static_cast<useconds_t>(std::min<int64_t>((wake - now) / 1000, 200000)));
+		if (clk::monoNs() >= nextProgress) {
+			nextProgress += clk::kSec;
+			if (!quiet && isatty(2)) {
+				int src = 0;
+				auto st = callController(*a, {{"cmd", "record.status"}, {"recording", id}}, src, 5000);
+				if (st && st->contains("status"))
+					fprintf(stderr, "\r  %.0f s, %llu samples received   ",
+						(clk::monoNs() - startMono) / 1e9,
+						static_cast<unsigned long long>((*st)["status"].value("samples", uint64_t{0})));
+			}
+		}
+	}
+	if (!quiet) {
+		if (isatty(2))
+			fprintf(stderr, "\n");
+		fprintf(stderr, "%s; collecting what is in flight (up to %lld s)...\n",
+			gInterrupts.load() ? "interrupted" : "done", static_cast<long long>(*drainMs / 1000));
+	}
+	auto stopped = callController(*a, {{"cmd", "record.stop"}, {"recording", id}, {"drain_ms", *drainMs}}, rc,
+				      static_cast<int>(*drainMs + 60000));
+	if (!stopped)
+		return rc;
+	const json &meta = (*stopped)["meta"];
+	if (a->has("--json")) {
+		printf("%s\n", stopped->dump(2).c_str());
+	} else {
+		printSummary(meta);
+		printOutages(meta.value("outages", json::array()));
+		printf("bundle: %s\n", out.c_str());
+	}
+	return meta.value("complete", false) ? kOk : kFailed;
+}
+
+int cmdEvidence(const std::vector<std::string> &argv)
+{
+	std::vector<FlagSpec> specs = {{"--help", false, "this text"},
+				       {"--host", true, "only entries of this host"},
+				       {"--kind", true, "only entries of this kind (probe.tcp, host, fault, ...)"},
+				       {"--timeline", false, "print the timeline entries (implied by --host/--kind)"},
+				       {"--json", false, "machine-readable output"}};
+	auto a = parseArgs(argv, specs);
+	if (!a) {
+		fprintf(stderr, "xdc evidence: %s\n", a.error().message.c_str());
+		return kUsage;
+	}
+	if (a->has("--help") || a->positional.size() != 1) {
+		printf("Usage: xdc evidence DIR [--host H] [--kind K] [--timeline] [--json]\n\n"
+		       "Prints an evidence bundle written by `xdc record` (or a scenario run): per host counts, gaps,\n"
+		       "clock bounds, and the outage analysis of every probe: intervals of failure, each end as\n"
+		       "time ± (probe interval + clock bound) on the controller's clock. --host/--kind/--timeline add\n"
+		       "the matching timeline entries. --json prints {meta, outages, entries}.\n"
+		       "Exit codes: 0 complete bundle, 1 bundle with gaps, 2 not a bundle / bad arguments.\n");
+		return a->has("--help") ? kOk : kUsage;
+	}
+	const std::string dir = a->positional[0];
+	const std::string host = a->get("--host"), kind = a->get("--kind");
+	auto full = controller::evidence::loadBundle(dir);
+	if (!full) {
+		fprintf(stderr, "xdc evidence: %s\n", full.error().message.c_str());
+		return kUsage;
+	}
+	json outages = json::array();
+	for (const auto &o : controller::evidence::analyzeOutages(*full)) {
+		if (!host.empty() && o.host != host)
+			continue;
+		outages.push_back({{"host", o.host}, {"source", o.source}, {"target", o.target},
+				   {"interval_ns", o.intervalNs}, {"outages", o.outages}});
+	}
+	const bool listEntries = a->has("--timeline") || !host.empty() || !kind.empty();
+	std::vector<json> entries;
+	if (listEntries)
+		for (const auto &e : full->entries)
+			if ((host.empty() || e.value("host", "") == host) && (kind.empty() || e.value("kind", "") == kind))
+				entries.push_back(e);
+	if (a->has("--json")) {
+		json j = {{"meta", full->meta}, {"outages", outages}};
+		if (listEntries)
+			j["entries"] = entries;
+		printf("%s\n", j.dump(2).c_str());
+	} else {
+		printSummary(full->meta);
+		printOutages(outages);
+		for (const auto &e : entries) {
+			std::string vals;
+			const json values = e.value("values", json::object()), tags = e.value("tags", json::object());
+			for (const auto &[k, v] : values.items())
+				vals += fmt::format(" {}={}", k, v.dump());
+			for (const auto &[k, v] : tags.items())
+				if (!v.get<std::string>().empty())
+					vals += fmt::format(" {}={}", k, v.get<std::string>().substr(0, 80));
+			printf("%s %s %-8s %-12s %-24s%s\n", clockTime(e.value("t_ns", int64_t{0})).c_str(),
+			       pm(e.value("bound_ns", int64_t{-1})).c_str(), e.value("host", "").c_str(),
+			       e.value("kind", "").c_str(), e.value("source", "").c_str(), vals.c_str());
+		}
+	}
+	return full->meta.value("complete", false) ? kOk : kFailed;
+}
+
+} // namespace xdc::cli

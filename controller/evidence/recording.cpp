@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: Apache-2.0
+// Recording ingest, clock mapping and the evidence bundle.
+#include "controller/evidence/recording.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fstream>
+#include <sys/stat.h>
+
+#include "common/evidence/outage.h"
+#include "common/log.h"
+
+namespace xdc::controller::evidence {
+
+using namespace xdc::proto;
+
+namespace {
+
+Result<void> mkdirs(const std::string &path)
+{
+	std::string cur;
+	size_t pos = 0;
+	while (pos != std::string::npos) {
+		pos = path.find('/', pos + 1);
+		cur = path.substr(0, pos);
+		if (cur.empty())
+			continue;
+		if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
+			return makeError(Errc::Io, "cannot create {}: {}", cur, strerror(errno));
+	}
+	return success();
+}
+
+bool emptyOrMissing(const std::string &dir)
+{
+	DIR *d = ::opendir(dir.c_str());
+	if (!d)
+		return errno == ENOENT;
+	bool empty = true;
+	while (dirent *e = ::readdir(d))
+		if (std::string(e->d_name) != "." && std::string(e->d_name) != "..")
+			empty = false;
+	::closedir(d);
+	return empty;
+}
+
+Result<void> writeLines(const std::string &path, const std::vector<json> &lines)
+{
+	FILE *f = ::fopen(path.c_str(), "we");
+	if (!f)
+		return makeError(Errc::Io, "cannot write {}: {}", path, strerror(errno));
+	for (const auto &l : lines) {
+		const std::string s = l.dump(-1, ' ', false, json::error_handler_t::replace);
+		fwrite(s.data(), 1, s.size(), f);
+		fputc('\n', f);
+	}
+	const bool bad = ::ferror(f) != 0;
+	if (::fclose(f) != 0 || bad)
+		return makeError(Errc::Io, "cannot write {}: {}", path, strerror(errno));
+	return success();
+}
+
+// Fault record values that are agent wall-clock times (mapped like the sample time).
+constexpr const char *kFaultTimes[] = {"requested_ns", "applied_ns", "verified_ns", "expires_ns",
+				       "revert_started_ns"};
+
+} // namespace
+
+void ClockMap::add(const ClockPoint &p)
+{
+	if (p.boundNs < 0)
+		return;
+	if (!points_.empty() && p.ctlNs < points_.back().ctlNs)
+		return;
+	points_.push_back(p);
+}
+
+ClockMap::Mapped ClockMap::map(int64_t agentWallNs) const
+{
+	if (points_.empty())
+		return {agentWallNs, -1};
+	// The estimate nearest in time: first place the time roughly with the latest offset, then search.
+	const int64_t rough = agentWallNs - points_.back().offsetNs;
+	auto it = std::lower_bound(points_.begin(), points_.end(), rough,
+				   [](const ClockPoint &p, int64_t t) { return p.ctlNs < t; });
+	const ClockPoint *best = nullptr;
+	if (it != points_.end())
+		best = &*it;
+	if (it != points_.begin()) {
+		const ClockPoint &prev = *std::prev(it);
+		if (!best || rough - prev.ctlNs < best->ctlNs - rough)
+			best = &prev;
+	}
+	const int64_t t = agentWallNs - best->offsetNs;
+	const int64_t dist = std::llabs(t - best->ctlNs);
+	return {t, best->boundNs + static_cast<int64_t>(static_cast<double>(dist) * driftPpm_ * 1e-6)};
+}
+
+Recording::Recording(std::string id, std::string dir) : id_(std::move(id)), dir_(std::move(dir)) {}
+
+Recording::~Recording()
+{
+	for (auto &[a, h] : hosts_)
+		if (h.raw)
+			::fclose(h.raw);
+}
+
+Result<void> Recording::open(const std::vector<HostInfo> &hosts, const json &specs, int64_t startCtlNs)
+{
+	if (!emptyOrMissing(dir_))
+		return makeError(Errc::Exists, "--out {}: the directory exists and is not empty (a bundle is never "
+				 "overwritten)", dir_);
+	XDC_TRY(mkdirs(dir_ + "/hosts"));
+	startCtlNs_ = startCtlNs;
+	specs_ = specs;
+	for (const auto &hi : hosts) {
+		Host h;
+		h.info = hi;
+		XDC_TRY(mkdirs(dir_ + "/hosts/" + hi.host));
+		const std::string raw = dir_ + "/hosts/" + hi.host + "/raw.jsonl";
+		h.raw = ::fopen(raw.c_str(), "we");
+		if (!h.raw)
+			return makeError(Errc::Io, "cannot write {}: {}", raw, strerror(errno));
+		hosts_.emplace(hi.agent, std::move(h));
+	}
+	return success();
+}
+
+std::vector<std::string> Recording::agents() const
+{
+	std::vector<std::string> out;
+	for (const auto &[a, h] : hosts_)
+		out.push_back(a);
+	return out;
+}
+
+void Recording::advance(Host &h)
+{
+	for (;;) {
+		const uint64_t next = h.contiguous + 1;
+		if (h.above.count(next)) {
+			h.above.erase(next);
+			h.contiguous = next;
+			continue;
+		}
+		bool moved = false;
+		for (const auto &[first, last] : h.lost)
+			if (first <= next && next <= last) {
+				h.contiguous = last;
+				moved = true;
+			}
+		if (!moved)
+			return;
+	}
+}
+
+uint64_t Recording::ingest(const std::string &agent, const EvidenceBatch &b)
+{
+	auto it = hosts_.find(agent);
+	if (it == hosts_.end())
+		return 0;
+	Host &h = it->second;
+	for (size_t i = 0; i + 1 < b.lost.size(); i += 2) {
+		std::pair<uint64_t, uint64_t> r{b.lost[i], b.lost[i + 1]};
+		if (r.first <= r.second && std::find(h.lost.begin(), h.lost.end(), r) == h.lost.end()) {
+			h.lost.push_back(r);
+			log::get("evidence")->error("recording {}: agent {} lost samples {}..{} (its spool was full)", id_,
+						    agent, r.first, r.second);
+		}
+	}
+	for (const auto &s : b.samples) {
+		if (s.seq == 0 || s.seq <= h.contiguous || h.above.count(s.seq)) {
+			h.duplicates++;
+			continue;
+		}
+		json j = {{"seq", s.seq}, {"kind", s.kind}, {"source", s.source}, {"wall_ns", s.wallNs},
+			  {"mono_ns", s.monoNs}, {"values", s.values}, {"tags", s.tags}};
+		const std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace);
+		if (h.raw) {
+			fwrite(line.data(), 1, line.size(), h.raw);
+			fputc('\n', h.raw);
+		}
+		h.received++;
+		if (s.seq == h.contiguous + 1)
+			h.contiguous = s.seq;
+		else
+			h.above.insert(s.seq);
+	}
+	advance(h);
+	return h.contiguous;
+}
+
+void Recording::clock(const std::string &agent, const ClockPoint &p)
+{
+	auto it = hosts_.find(agent);
+	if (it != hosts_.end())
+		it->second.clock.add(p);
+}
+
+void Recording::stopped(const std::string &agent, const EvidenceStopReply &r)
+{
+	auto it = hosts_.find(agent);
+	if (it == hosts_.end())
+		return;
+	it->second.stopAnswered = true;
+	it->second.stop = r;
+}
+
+void Recording::stopFailed(const std::string &agent, const std::string &why)
+{
+	auto it = hosts_.find(agent);
+	if (it == hosts_.end())
+		return;
+	it->second.stopAnswered = true;
+	it->second.stopError = why;
+}
+
+bool Recording::drained() const
+{
+	for (const auto &[a, h] : hosts_) {
+		if (!h.stopAnswered)
+			return false;
+		if (h.stopError.empty() && h.contiguous < h.stop.lastSeq)
+			return false;
+	}
+	return true;
+}
+
+json Recording::status(int64_t nowCtlNs) const
+{
+	json hosts = json::object();
+	uint64_t total = 0;
+	for (const auto &[a, h] : hosts_) {
+		hosts[h.info.host] = {{"agent", a}, {"received", h.received}, {"contiguous_seq", h.contiguous},
+				      {"duplicates", h.duplicates}, {"stopped", h.stopAnswered}};
+		if (h.stopAnswered && h.stopError.empty())
+			hosts[h.info.host]["last_seq"] = h.stop.lastSeq;
+		total += h.received;
+	}
+	return {{"recording", id_}, {"dir", dir_}, {"elapsed_ms", (nowCtlNs - startCtlNs_) / 1000000},
+		{"samples", total}, {"hosts", hosts}};
+}
+
+Result<json> Recording::finalize(int64_t stopCtlNs)
+{
+	std::vector<json> timeline;
+	json meta = {{"recording", id_}, {"format", 1}, {"started_ns", startCtlNs_}, {"stopped_ns", stopCtlNs},
+		     {"specs", specs_}};
+	json hostsMeta = json::array();
+	json gaps = json::array();
+	bool complete = true;
+	for (auto &[agent, h] : hosts_) {
+		if (!h.stopAnswered)
+			h.stopError = "did not answer evidence.stop before the drain deadline";
+		if (h.raw) {
+			::fclose(h.raw);
+			h.raw = nullptr;
+		}
+		const std::string hdir = dir_ + "/hosts/" + h.info.host;
+		std::vector<json> samples, faults, clockLines, logLines;
+		std::map<std::string, uint64_t> got;
+		std::set<uint64_t> seen;
+		{
+			std::ifstream in(hdir + "/raw.jsonl");
+			std::string line;
+			while (std::getline(in, line)) {
+				json r = json::parse(line, nullptr, false);
+				if (r.is_discarded())
+					continue;
+				const int64_t wall = r.value("wall_ns", int64_t{0});
+				const auto m = h.clock.map(wall);
+				json e = {{"t_ns", m.tNs}, {"bound_ns", m.boundNs}, {"host", h.info.host}, {"dc", h.info.dc},
+					  {"agent", agent}, {"kind", r["kind"]}, {"source", r["source"]}, {"seq", r["seq"]},
+					  {"agent_wall_ns", wall}, {"values", r["values"]}, {"tags", r["tags"]}};
+				seen.insert(r["seq"].get<uint64_t>());
+				if (r["kind"] == "fault") {
+					json times = json::object();
+					for (const char *k : kFaultTimes)
+						if (r["values"].contains(k)) {
+							const auto mk = h.clock.map(
+								static_cast<int64_t>(r["values"][k].get<double>()));
+							times[k] = mk.tNs;
+						}
+					e["times"] = times;
+					faults.push_back(e);
+				} else {
+					got[r["source"].get<std::string>()]++;
+				}
+				samples.push_back(std::move(e));
+			}
+		}
+		std::sort(samples.begin(), samples.end(),
+			  [](const json &a, const json &b) { return a["t_ns"].get<int64_t>() < b["t_ns"].get<int64_t>(); });
+		for (const auto &p : h.clock.points())
+			clockLines.push_back({{"t_ns", p.ctlNs}, {"offset_ns", p.offsetNs}, {"bound_ns", p.boundNs},
+					      {"rtt_ns", p.rttNs}});
+		for (const auto &l : h.stop.log) {
+			json j = json::parse(l, nullptr, false);
+			if (j.is_discarded())
+				continue;
+			const auto m = h.clock.map(j.value("wall_ns", int64_t{0}));
+			j["t_ns"] = m.tNs;
+			j["bound_ns"] = m.boundNs;
+			logLines.push_back(j);
+		}
+		XDC_TRY(writeLines(hdir + "/samples.jsonl", samples));
+		XDC_TRY(writeLines(hdir + "/faults.jsonl", faults));
+		XDC_TRY(writeLines(hdir + "/clock.jsonl", clockLines));
+		XDC_TRY(writeLines(hdir + "/agent.log", logLines));
+		::unlink((hdir + "/raw.jsonl").c_str());
+		// Gaps: every seq the agent took and we do not have, whether it said it lost them or not.
+		json hostGaps = json::array();
+		const uint64_t last = h.stopError.empty() ? h.stop.lastSeq : (seen.empty() ? 0 : *seen.rbegin());
+		uint64_t runStart = 0;
+		for (uint64_t s = 1; s <= last + 1; s++) {
+			const bool missing = s <= last && !seen.count(s);
+			if (missing && !runStart)
+				runStart = s;
+			if (!missing && runStart) {
+				bool declared = false;
+				for (const auto &[f, l] : h.lost)
+					declared |= f <= runStart && s - 1 <= l;
+				hostGaps.push_back({{"host", h.info.host}, {"first_seq", runStart}, {"last_seq", s - 1},
+						    {"count", s - runStart},
+						    {"reason", declared ? "lost on the agent (spool full)" : "not delivered"}});
+				runStart = 0;
+			}
+		}
+		json counts = json::object();
+		for (const auto &name : h.info.samplers) {
+			json c = {{"received", got[name]}};
+			if (h.stopError.empty()) {
+				c["taken"] = h.stop.counts.count(name) ? h.stop.counts.at(name) : 0;
+				c["missed_slots"] = h.stop.missed.count(name) ? h.stop.missed.at(name) : 0;
+			}
+			c["interval_ns"] = h.info.intervalNs[name];
+			c["kind"] = h.info.kinds[name];
+			counts[name] = c;
+		}
+		json hm = {{"host", h.info.host}, {"dc", h.info.dc}, {"agent", agent}, {"samplers", counts},
+			   {"received", h.received}, {"duplicates", h.duplicates}, {"last_seq", last},
+			   {"gaps", hostGaps}, {"spilled", h.stop.spilled}, {"dropped", h.stop.dropped},
+			   {"clock_points", clockLines.size()}};
+		if (!h.clock.points().empty()) {
+			int64_t maxBound = 0;
+			for (const auto &p : h.clock.points())
+				maxBound = std::max(maxBound, p.boundNs);
+			hm["max_clock_bound_ns"] = maxBound;
+			hm["last_offset_ns"] = h.clock.points().back().offsetNs;
+		}
+		if (!h.stopError.empty()) {
+			hm["stop_error"] = h.stopError;
+			complete = false;
+		}
+		if (!hostGaps.empty())
+			complete = false;
+		for (auto &g : hostGaps)
+			gaps.push_back(g);
+		hostsMeta.push_back(hm);
+		for (auto &s : samples)
+			timeline.push_back(std::move(s));
+	}
+	timeline.push_back({{"t_ns", startCtlNs_}, {"bound_ns", 0}, {"host", "controller"}, {"kind", "recording"},
+			    {"source", id_}, {"tags", {{"event", "started"}}}});
+	timeline.push_back({{"t_ns", stopCtlNs}, {"bound_ns", 0}, {"host", "controller"}, {"kind", "recording"},
+			    {"source", id_}, {"tags", {{"event", "stopped"}}}});
+	std::stable_sort(timeline.begin(), timeline.end(), [](const json &a, const json &b) {
+		return a["t_ns"].get<int64_t>() < b["t_ns"].get<int64_t>();
+	});
+	XDC_TRY(writeLines(dir_ + "/timeline.jsonl", timeline));
+	meta["hosts"] = hostsMeta;
+	meta["gaps"] = gaps;
+	meta["complete"] = complete;
+	Bundle b{meta, std::move(timeline)};
+	json outages = json::array();
+	for (const auto &o : analyzeOutages(b))
+		outages.push_back({{"host", o.host}, {"source", o.source}, {"target", o.target},
+				   {"interval_ns", o.intervalNs}, {"outages", o.outages}});
+	meta["outages"] = outages;
+	std::ofstream mf(dir_ + "/meta.json");
+	mf << meta.dump(2) << "\n";
+	if (!mf)
+		return makeError(Errc::Io, "cannot write {}/meta.json", dir_);
+	return meta;
+}
+
+Result<Bundle> loadBundle(const std::string &dir, const std::string &host, const std::string &kind)
+{
+	Bundle b;
+	{
+		std::ifstream mf(dir + "/meta.json");
+		if (!mf)
+			return makeError(Errc::NotFound, "{}: no meta.json (not an evidence bundle, or the recording did "
+					 "not finish)", dir);
+		b.meta = json::parse(mf, nullptr, false);
+		if (b.meta.is_discarded())
+			return makeError(Errc::Invalid, "{}/meta.json: not valid JSON", dir);
+	}
+	std::ifstream in(dir + "/timeline.jsonl");
+	if (!in)
+		return makeError(Errc::NotFound, "{}: no timeline.jsonl", dir);
+	std::string line;
+	size_t n = 0;
+	while (std::getline(in, line)) {
+		n++;
+		json e = json::parse(line, nullptr, false);
+		if (e.is_discarded())
+			return makeError(Errc::Invalid, "{}/timeline.jsonl:{}: not valid JSON", dir, n);
+		if (!host.empty() && e.value("host", "") != host)
+			continue;
+		if (!kind.empty() && e.value("kind", "") != kind)
+			continue;
+		b.entries.push_back(std::move(e));
+	}
+	return b;
+}
+
+std::vector<OutageReport> analyzeOutages(const Bundle &b)
+{
+	// (host, source) -> points
+	std::map<std::pair<std::string, std::string>, std::vector<xdc::evidence::ProbePoint>> probes;
+	std::map<std::pair<std::string, std::string>, std::string> targets;
+	for (const auto &e : b.entries) {
+		const std::string kind = e.value("kind", "");
+		if (kind != "probe.tcp" && kind != "probe.http")
+			continue;
+		xdc::evidence::ProbePoint p;
+		p.tNs = e.value("t_ns", int64_t{0});
+		p.boundNs = std::max<int64_t>(0, e.value("bound_ns", int64_t{0}));
+		const auto &v = e["values"];
+		p.ok = v.contains("ok") && v["ok"].get<double>() > 0.5;
+		if (e.contains("tags") && e["tags"].contains("error"))
+			p.error = e["tags"]["error"].get<std::string>();
+		const auto key = std::make_pair(e.value("host", ""), e.value("source", ""));
+		probes[key].push_back(p);
+		if (e.contains("tags") && e["tags"].contains("target"))
+			targets[key] = e["tags"]["target"].get<std::string>();
+	}
+	std::vector<OutageReport> out;
+	for (auto &[key, pts] : probes) {
+		OutageReport r;
+		r.host = key.first;
+		r.source = key.second;
+		r.target = targets[key];
+		const json hosts = b.meta.value("hosts", json::array());
+		for (const auto &h : hosts)
+			if (h.value("host", "") == r.host && h.contains("samplers") && h["samplers"].contains(r.source))
+				r.intervalNs = h["samplers"][r.source].value("interval_ns", int64_t{0});
+		xdc::evidence::OutageOptions opt;
+		opt.intervalNs = r.intervalNs;
+		for (const auto &o : xdc::evidence::findOutages(std::move(pts), opt))
+			r.outages.push_back({{"start_ns", o.startNs}, {"start_bound_ns", o.startBoundNs},
+					     {"end_ns", o.endNs}, {"end_bound_ns", o.endBoundNs}, {"open", o.open},
+					     {"failed", o.failed}, {"duration_ms", static_cast<double>(o.durationNs()) / 1e6},
+					     {"first_error", o.firstError}});
+		out.push_back(std::move(r));
+	}
+	return out;
+}
+
+} // namespace xdc::controller::evidence
