@@ -62,6 +62,8 @@ struct SamplerSpec {
 	std::string command;         // command: a name from the agent config's evidence.commands (no argv on the wire)
 
 	std::vector<std::string> disks{"/"}; // host: paths whose filesystem usage is sampled (statvfs)
+
+	bool operator==(const SamplerSpec &) const = default;
 };
 
 // Parses one spec from a YAML mapping. origin names the file or "<command line>"; keyPath the spec's place

@@ -152,18 +152,18 @@ public:
 	}
 
 	Result<FaultSpec> run(const YAML::Node &node, const Limits &limits);
+	Result<void> checkShape(const YAML::Node &n, int depth, size_t &count) const;
+	Result<Selector> selector(const YAML::Node &n, const std::string &p, Peers *peers) const;
+	Result<ProcessMatch> match(const YAML::Node &n, const std::string &p) const;
 
 private:
-	Result<void> checkShape(const YAML::Node &n, int depth, size_t &count) const;
 	Result<void> checkKeys(const YAML::Node &map, const std::string &mapPath,
 			       const std::vector<std::string_view> &known) const;
 	Result<std::string> text(const YAML::Node &n, const std::string &p, bool allowEmpty = false) const;
 	Result<int64_t> integer(const YAML::Node &n, const std::string &p, int64_t min, int64_t max) const;
 	Result<double> number(const YAML::Node &n, const std::string &p) const;
 	Result<Nanos> duration(const YAML::Node &n, const std::string &p) const;
-	Result<Selector> selector(const YAML::Node &n, const std::string &p, Peers *peers) const;
 	Result<std::string> cidr(const YAML::Node &n, const std::string &p) const;
-	Result<ProcessMatch> match(const YAML::Node &n, const std::string &p) const;
 	Result<Count> count(const YAML::Node &n, const std::string &p) const;
 
 	std::string origin_;
@@ -760,7 +760,7 @@ std::string formatSize(uint64_t bytes)
 	return fmt::format("{}", bytes);
 }
 
-void emitSelector(YAML::Emitter &e, const Selector &s, const std::vector<std::string> *cidrs)
+void emitSelectorWith(YAML::Emitter &e, const Selector &s, const std::vector<std::string> *cidrs)
 {
 	e << YAML::BeginMap;
 	if (!s.dc.empty())
@@ -905,10 +905,10 @@ std::string toYaml(const FaultSpec &spec)
 		e << YAML::Key << "id" << YAML::Value << spec.id;
 	e << YAML::Key << "kind" << YAML::Value << std::string(kindName(kind));
 	e << YAML::Key << "targets" << YAML::Value;
-	emitSelector(e, spec.targets, nullptr);
+	emitSelectorWith(e, spec.targets, nullptr);
 	if (isNetwork(kind)) {
 		e << YAML::Key << "peers" << YAML::Value;
-		emitSelector(e, spec.peers.selector, &spec.peers.cidrs);
+		emitSelectorWith(e, spec.peers.selector, &spec.peers.cidrs);
 	}
 	e << YAML::Key << "duration" << YAML::Value << formatDuration(spec.duration);
 	if (spec.start.count() != 0)
@@ -937,19 +937,8 @@ std::string toYaml(const FaultSpec &spec)
 	if (has("rate"))
 		e << YAML::Key << "rate" << YAML::Value << formatRate(spec.rateBitsPerSec);
 	if (has("match")) {
-		const auto &m = spec.match;
-		e << YAML::Key << "match" << YAML::Value << YAML::BeginMap;
-		if (!m.name.empty())
-			e << YAML::Key << "name" << YAML::Value << m.name;
-		else if (!m.cmdline.empty())
-			e << YAML::Key << "cmdline" << YAML::Value << m.cmdline;
-		else if (!m.pidfile.empty())
-			e << YAML::Key << "pidfile" << YAML::Value << m.pidfile;
-		else if (!m.cgroup.empty())
-			e << YAML::Key << "cgroup" << YAML::Value << m.cgroup;
-		else if (!m.preset.empty())
-			e << YAML::Key << "preset" << YAML::Value << m.preset;
-		e << YAML::EndMap;
+		e << YAML::Key << "match" << YAML::Value;
+		emitProcessMatch(e, spec.match);
 	}
 	if (has("signal"))
 		e << YAML::Key << "signal" << YAML::Value << spec.signal;
@@ -982,6 +971,50 @@ std::string toYaml(const FaultSpec &spec)
 		e << YAML::Key << "path" << YAML::Value << spec.path;
 	e << YAML::EndMap;
 	return e.c_str();
+}
+
+// The shared pieces run through the same Parser so their messages match the fault format exactly; yaml-cpp may throw
+// from accessors, and nothing may escape as an exception.
+Result<Selector> parseSelector(const YAML::Node &node, const std::string &origin, const std::string &keyPath)
+{
+	try {
+		return Parser(origin, keyPath).selector(node, keyPath, nullptr);
+	} catch (const std::exception &e) {
+		return makeError(Errc::Invalid, "{}: {}: invalid selector: {}", origin, keyPath, e.what());
+	}
+}
+
+Result<ProcessMatch> parseProcessMatch(const YAML::Node &node, const std::string &origin, const std::string &keyPath)
+{
+	try {
+		return Parser(origin, keyPath).match(node, keyPath);
+	} catch (const std::exception &e) {
+		return makeError(Errc::Invalid, "{}: {}: invalid match: {}", origin, keyPath, e.what());
+	}
+}
+
+Result<void> checkSpecShape(const YAML::Node &node, const std::string &origin, const std::string &keyPath)
+{
+	size_t count = 0;
+	return Parser(origin, keyPath).checkShape(node, 0, count);
+}
+
+void emitSelector(YAML::Emitter &e, const Selector &s) { emitSelectorWith(e, s, nullptr); }
+
+void emitProcessMatch(YAML::Emitter &e, const ProcessMatch &m)
+{
+	e << YAML::BeginMap;
+	if (!m.name.empty())
+		e << YAML::Key << "name" << YAML::Value << m.name;
+	else if (!m.cmdline.empty())
+		e << YAML::Key << "cmdline" << YAML::Value << m.cmdline;
+	else if (!m.pidfile.empty())
+		e << YAML::Key << "pidfile" << YAML::Value << m.pidfile;
+	else if (!m.cgroup.empty())
+		e << YAML::Key << "cgroup" << YAML::Value << m.cgroup;
+	else if (!m.preset.empty())
+		e << YAML::Key << "preset" << YAML::Value << m.preset;
+	e << YAML::EndMap;
 }
 
 } // namespace xdc::fault

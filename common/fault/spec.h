@@ -48,6 +48,7 @@ struct Selector {
 	std::vector<std::string> hosts;
 	std::map<std::string, std::string> labels;
 	bool empty() const { return dc.empty() && host.empty() && hosts.empty() && labels.empty(); }
+	bool operator==(const Selector &) const = default;
 };
 
 enum class Direction { Both, In, Out };
@@ -71,6 +72,7 @@ struct ProcessMatch {
 	{
 		return name.empty() && cmdline.empty() && pidfile.empty() && cgroup.empty() && preset.empty();
 	}
+	bool operator==(const ProcessMatch &) const = default;
 };
 
 // How many of the matched processes: all, a count, or a percentage (rounded up, at least 1).
@@ -126,5 +128,18 @@ Result<uint64_t> parseRate(const std::string &text);
 
 // The spec as a YAML flow mapping with every field that applies to its kind (for journals, dry runs, reports).
 std::string toYaml(const FaultSpec &spec);
+
+// Pieces of the format that other spec formats embed unchanged (evidence samplers: `on:` and `match:`), with the
+// same checks and messages. keyPath is the full path of the node itself ("on", "evidence.probes[0].match").
+// A selector: dc, host, hosts, labels (no cidrs); it may come back empty, the caller decides if that is an error.
+Result<Selector> parseSelector(const YAML::Node &node, const std::string &origin, const std::string &keyPath);
+// A process match: exactly one of name, cmdline (a valid regex), pidfile, cgroup, preset.
+Result<ProcessMatch> parseProcessMatch(const YAML::Node &node, const std::string &origin,
+				       const std::string &keyPath);
+// Refuses YAML too large or too deep to be a spec (alias bombs, self-referencing anchors).
+Result<void> checkSpecShape(const YAML::Node &node, const std::string &origin, const std::string &keyPath);
+// Writes a selector / a match as a YAML mapping into e (the way toYaml prints them).
+void emitSelector(YAML::Emitter &e, const Selector &s);
+void emitProcessMatch(YAML::Emitter &e, const ProcessMatch &m);
 
 } // namespace xdc::fault
