@@ -448,7 +448,7 @@ int Agent::run()
 		auto args = unpackBytes<EvidenceStopArgs>(a);
 		if (!args)
 			return args.error();
-		auto r = recorder_->stop(args->recording);
+		auto r = recorder_->stopRequested(args->recording);
 		if (!r)
 			return r.error();
 		return packBytes(*r);

@@ -309,6 +309,7 @@ Result<EvidenceStopReply> Recorder::stop(const std::string &recording)
 	if (!r.stopped) {
 		stopWorkers(r);
 		r.stopped = true;
+		r.stoppedMono = clk::monoNs();
 		auto &s = r.summary;
 		s.recording = r.id;
 		s.startedNs = r.startWall;
@@ -327,6 +328,14 @@ Result<EvidenceStopReply> Recorder::stop(const std::string &recording)
 	}
 	r.summary.spilled = r.spilled;
 	return r.summary;
+}
+
+Result<EvidenceStopReply> Recorder::stopRequested(const std::string &recording)
+{
+	auto r = stop(recording);
+	if (r)
+		recs_.at(recording)->summaryTaken = true;
+	return r;
 }
 
 void Recorder::onAck(const EvidenceAck &a)
@@ -536,6 +545,7 @@ void Recorder::service(int64_t nowMono)
 		if (!r.stopped && nowMono >= r.deadlineMono) {
 			log::get("evidence")->info("recording '{}' reached its maximum duration on this agent", r.id);
 			(void)stop(r.id);
+			r.stoppedMono = nowMono;
 		}
 		spill(r);
 		if (r.sent > r.acked && nowMono - r.lastAckMono > opt_.ackTimeoutNs) {
@@ -547,7 +557,9 @@ void Recorder::service(int64_t nowMono)
 			std::lock_guard lock(r.mu);
 			last = r.nextSeq - 1;
 		}
-		if (r.stopped && r.acked >= last) {
+		// Forgotten once everything is acked and the controller has had its summary (or has not asked for an hour:
+		// a controller that died with the recording).
+		if (r.stopped && r.acked >= last && (r.summaryTaken || nowMono - r.stoppedMono > 3600 * clk::kSec)) {
 			forget(r);
 			it = recs_.erase(it);
 			continue;

@@ -58,6 +58,8 @@ public:
 	Result<proto::EvidenceStartReply> start(const proto::EvidenceStartArgs &a);
 	// Stops the samplers (idempotent: a recording that stopped at its deadline answers with the same summary).
 	Result<proto::EvidenceStopReply> stop(const std::string &recording);
+	// stop() for the controller's evidence.stop: afterwards the recording may be forgotten once fully acked.
+	Result<proto::EvidenceStopReply> stopRequested(const std::string &recording);
 	// An event for every recording whose samplers run (the fault manager's lifecycle records).
 	void event(proto::Sample s);
 
@@ -110,6 +112,8 @@ private:
 		int64_t lastAckMono = 0, lastSendMono = 0;
 		uint64_t spilled = 0;
 		bool stopped = false;
+		bool summaryTaken = false;      // the controller asked for the stop summary (evidence.stop)
+		int64_t stoppedMono = 0;
 		proto::EvidenceStopReply summary;
 	};
 	void push(Rec &r, std::vector<proto::Sample> &batch);

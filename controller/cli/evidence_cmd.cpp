@@ -290,24 +290,19 @@ int cmdEvidence(const std::vector<std::string> &argv)
 	}
 	const std::string dir = a->positional[0];
 	const std::string host = a->get("--host"), kind = a->get("--kind");
-	auto full = controller::evidence::loadBundle(dir);
+	const bool listEntries = a->has("--timeline") || !host.empty() || !kind.empty();
+	// The outages were computed when the bundle was written (meta.json); the timeline is read only when listed.
+	auto full = controller::evidence::loadBundle(dir, host, kind, listEntries);
 	if (!full) {
 		fprintf(stderr, "xdc evidence: %s\n", full.error().message.c_str());
 		return kUsage;
 	}
 	json outages = json::array();
-	for (const auto &o : controller::evidence::analyzeOutages(*full)) {
-		if (!host.empty() && o.host != host)
-			continue;
-		outages.push_back({{"host", o.host}, {"source", o.source}, {"target", o.target},
-				   {"interval_ns", o.intervalNs}, {"outages", o.outages}});
-	}
-	const bool listEntries = a->has("--timeline") || !host.empty() || !kind.empty();
-	std::vector<json> entries;
-	if (listEntries)
-		for (const auto &e : full->entries)
-			if ((host.empty() || e.value("host", "") == host) && (kind.empty() || e.value("kind", "") == kind))
-				entries.push_back(e);
+	const json allOutages = full->meta.value("outages", json::array());
+	for (const auto &o : allOutages)
+		if (host.empty() || o.value("host", "") == host)
+			outages.push_back(o);
+	const std::vector<json> &entries = full->entries;
 	if (a->has("--json")) {
 		json j = {{"meta", full->meta}, {"outages", outages}};
 		if (listEntries)

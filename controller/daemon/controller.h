@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <deque>
 #include <map>
 #include <optional>
 #include <memory>
@@ -113,6 +114,10 @@ private:
 		std::string stopReason;
 	};
 	std::map<std::string, ActiveRecording> recordings_;
+	// The answers of the last finished recordings, for a record.stop that arrives after the controller ended the
+	// recording by itself (its --for elapsed at the same moment).
+	std::map<std::string, json> finished_;
+	std::deque<std::string> finishedOrder_;
 	uint64_t recordingSeq_ = 0;
 	std::map<std::string, int64_t> unknownRecordingLogged_;
 

@@ -237,8 +237,12 @@ void Controller::onRecordStop(uint64_t peer, const json &req)
 {
 	const std::string id = req.value("recording", "");
 	auto it = recordings_.find(id);
-	if (it == recordings_.end())
+	if (it == recordings_.end()) {
+		auto f = finished_.find(id);
+		if (f != finished_.end())
+			return control_.reply(peer, f->second);
 		return control_.reply(peer, errorJson("invalid", fmt::format("no recording '{}' is running", id)));
+	}
 	const int64_t drainMs = req.value("drain_ms", kDefaultDrainMs);
 	it->second.drainDeadlineMono = clk::monoNs() + std::clamp<int64_t>(drainMs, 0, 600000) * clk::kMs;
 	stopRecording(id, peer, "stop requested");
@@ -301,6 +305,12 @@ void Controller::finishRecording(const std::string &id)
 	}
 	for (auto p : ar.waiters)
 		control_.reply(p, reply);
+	finished_[id] = reply;
+	finishedOrder_.push_back(id);
+	while (finishedOrder_.size() > 16) {
+		finished_.erase(finishedOrder_.front());
+		finishedOrder_.pop_front();
+	}
 }
 
 void Controller::onEvidenceBatch(AgentRecord &a, const Frame &f)

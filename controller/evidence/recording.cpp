@@ -7,6 +7,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fstream>
+#include <queue>
 #include <sys/stat.h>
 
 #include "common/evidence/outage.h"
@@ -60,6 +61,13 @@ Result<void> writeLines(const std::string &path, const std::vector<json> &lines)
 	if (::fclose(f) != 0 || bad)
 		return makeError(Errc::Io, "cannot write {}: {}", path, strerror(errno));
 	return success();
+}
+
+json outageJson(const xdc::evidence::Outage &o)
+{
+	return {{"start_ns", o.startNs}, {"start_bound_ns", o.startBoundNs}, {"end_ns", o.endNs},
+		{"end_bound_ns", o.endBoundNs}, {"open", o.open}, {"failed", o.failed},
+		{"duration_ms", static_cast<double>(o.durationNs()) / 1e6}, {"first_error", o.firstError}};
 }
 
 // Fault record values that are agent wall-clock times (mapped like the sample time).
@@ -188,6 +196,9 @@ uint64_t Recording::ingest(const std::string &agent, const EvidenceBatch &b)
 		else
 			h.above.insert(s.seq);
 	}
+	// Flushed per batch: what is acked is in the file, and a controller that dies loses nothing acked.
+	if (h.raw)
+		::fflush(h.raw);
 	advance(h);
 	return h.contiguous;
 }
@@ -243,14 +254,87 @@ json Recording::status(int64_t nowCtlNs) const
 		{"samples", total}, {"hosts", hosts}};
 }
 
+namespace {
+
+// One line of a per-host file, kept as its text: a long recording is millions of these, and a parsed JSON object
+// costs several times the text.
+struct Line {
+	int64_t t;
+	std::string text;
+};
+
+Result<void> writeText(const std::string &path, const std::vector<Line> &lines)
+{
+	FILE *f = ::fopen(path.c_str(), "we");
+	if (!f)
+		return makeError(Errc::Io, "cannot write {}: {}", path, strerror(errno));
+	for (const auto &l : lines) {
+		fwrite(l.text.data(), 1, l.text.size(), f);
+		fputc('\n', f);
+	}
+	const bool bad = ::ferror(f) != 0;
+	if (::fclose(f) != 0 || bad)
+		return makeError(Errc::Io, "cannot write {}: {}", path, strerror(errno));
+	return success();
+}
+
+// Merges per-host files, each sorted by t_ns, plus a few extra lines, into one sorted file, holding one line per
+// input in memory.
+Result<void> mergeSorted(const std::vector<std::string> &inputs, std::vector<Line> extra, const std::string &out)
+{
+	std::vector<std::ifstream> in;
+	for (const auto &p : inputs)
+		in.emplace_back(p);
+	struct Head {
+		int64_t t;
+		size_t src; // inputs.size() = extra
+		std::string text;
+		bool operator>(const Head &o) const { return t != o.t ? t > o.t : src > o.src; }
+	};
+	std::priority_queue<Head, std::vector<Head>, std::greater<Head>> q;
+	auto pull = [&](size_t i) {
+		std::string line;
+		if (std::getline(in[i], line)) {
+			// t_ns is the first key of every line we write.
+			const auto c = line.find(':');
+			const int64_t t = c == std::string::npos ? 0 : std::strtoll(line.c_str() + c + 1, nullptr, 10);
+			q.push({t, i, std::move(line)});
+		}
+	};
+	for (size_t i = 0; i < in.size(); i++)
+		pull(i);
+	for (auto &e : extra)
+		q.push({e.t, inputs.size(), std::move(e.text)});
+	FILE *f = ::fopen(out.c_str(), "we");
+	if (!f)
+		return makeError(Errc::Io, "cannot write {}: {}", out, strerror(errno));
+	while (!q.empty()) {
+		Head h = q.top();
+		q.pop();
+		fwrite(h.text.data(), 1, h.text.size(), f);
+		fputc('\n', f);
+		if (h.src < inputs.size())
+			pull(h.src);
+	}
+	const bool bad = ::ferror(f) != 0;
+	if (::fclose(f) != 0 || bad)
+		return makeError(Errc::Io, "cannot write {}: {}", out, strerror(errno));
+	return success();
+}
+
+std::string dumpLine(const json &j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+} // namespace
+
 Result<json> Recording::finalize(int64_t stopCtlNs)
 {
-	std::vector<json> timeline;
 	json meta = {{"recording", id_}, {"format", 1}, {"started_ns", startCtlNs_}, {"stopped_ns", stopCtlNs},
 		     {"specs", specs_}};
 	json hostsMeta = json::array();
 	json gaps = json::array();
 	bool complete = true;
+	std::vector<std::string> perHostFiles;
+	std::vector<OutageReport> outageReports;
 	for (auto &[agent, h] : hosts_) {
 		if (!h.stopAnswered)
 			h.stopError = "did not answer evidence.stop before the drain deadline";
@@ -259,40 +343,62 @@ Result<json> Recording::finalize(int64_t stopCtlNs)
 			h.raw = nullptr;
 		}
 		const std::string hdir = dir_ + "/hosts/" + h.info.host;
-		std::vector<json> samples, faults, clockLines, logLines;
+		std::vector<Line> samples, faults;
+		std::vector<json> clockLines, logLines;
 		std::map<std::string, uint64_t> got;
-		std::set<uint64_t> seen;
+		std::map<std::string, std::vector<xdc::evidence::ProbePoint>> probes;
+		std::map<std::string, std::string> targets;
+		std::vector<uint64_t> seen;
 		{
 			std::ifstream in(hdir + "/raw.jsonl");
 			std::string line;
 			while (std::getline(in, line)) {
 				json r = json::parse(line, nullptr, false);
-				if (r.is_discarded())
+				if (r.is_discarded() || !r.contains("seq"))
 					continue;
 				const int64_t wall = r.value("wall_ns", int64_t{0});
 				const auto m = h.clock.map(wall);
-				json e = {{"t_ns", m.tNs}, {"bound_ns", m.boundNs}, {"host", h.info.host}, {"dc", h.info.dc},
-					  {"agent", agent}, {"kind", r["kind"]}, {"source", r["source"]}, {"seq", r["seq"]},
-					  {"agent_wall_ns", wall}, {"values", r["values"]}, {"tags", r["tags"]}};
-				seen.insert(r["seq"].get<uint64_t>());
-				if (r["kind"] == "fault") {
+				const std::string kind = r.value("kind", ""), source = r.value("source", "");
+				// t_ns first: the timeline merge reads it from the start of the line.
+				json e = json::object();
+				e["t_ns"] = m.tNs;
+				e["bound_ns"] = m.boundNs;
+				e["host"] = h.info.host;
+				e["dc"] = h.info.dc;
+				e["agent"] = agent;
+				e["kind"] = kind;
+				e["source"] = source;
+				e["seq"] = r["seq"];
+				e["agent_wall_ns"] = wall;
+				e["values"] = r["values"];
+				e["tags"] = r["tags"];
+				seen.push_back(r["seq"].get<uint64_t>());
+				if (kind == "fault") {
 					json times = json::object();
 					for (const char *k : kFaultTimes)
-						if (r["values"].contains(k)) {
-							const auto mk = h.clock.map(
-								static_cast<int64_t>(r["values"][k].get<double>()));
-							times[k] = mk.tNs;
-						}
+						if (r["values"].contains(k))
+							times[k] = h.clock.map(static_cast<int64_t>(r["values"][k].get<double>())).tNs;
 					e["times"] = times;
-					faults.push_back(e);
+					faults.push_back({m.tNs, dumpLine(e)});
 				} else {
-					got[r["source"].get<std::string>()]++;
+					got[source]++;
 				}
-				samples.push_back(std::move(e));
+				if (kind == "probe.tcp" || kind == "probe.http") {
+					xdc::evidence::ProbePoint p;
+					p.tNs = m.tNs;
+					p.boundNs = std::max<int64_t>(0, m.boundNs);
+					p.ok = r["values"].value("ok", 0.0) > 0.5;
+					p.error = r["tags"].value("error", "");
+					probes[source].push_back(std::move(p));
+					if (r["tags"].contains("target"))
+						targets[source] = r["tags"]["target"].get<std::string>();
+				}
+				samples.push_back({m.tNs, dumpLine(e)});
 			}
 		}
-		std::sort(samples.begin(), samples.end(),
-			  [](const json &a, const json &b) { return a["t_ns"].get<int64_t>() < b["t_ns"].get<int64_t>(); });
+		auto byTime = [](const Line &a, const Line &b) { return a.t < b.t; };
+		std::stable_sort(samples.begin(), samples.end(), byTime);
+		std::stable_sort(faults.begin(), faults.end(), byTime);
 		for (const auto &p : h.clock.points())
 			clockLines.push_back({{"t_ns", p.ctlNs}, {"offset_ns", p.offsetNs}, {"bound_ns", p.boundNs},
 					      {"rtt_ns", p.rttNs}});
@@ -305,29 +411,47 @@ Result<json> Recording::finalize(int64_t stopCtlNs)
 			j["bound_ns"] = m.boundNs;
 			logLines.push_back(j);
 		}
-		XDC_TRY(writeLines(hdir + "/samples.jsonl", samples));
-		XDC_TRY(writeLines(hdir + "/faults.jsonl", faults));
+		XDC_TRY(writeText(hdir + "/samples.jsonl", samples));
+		XDC_TRY(writeText(hdir + "/faults.jsonl", faults));
 		XDC_TRY(writeLines(hdir + "/clock.jsonl", clockLines));
 		XDC_TRY(writeLines(hdir + "/agent.log", logLines));
+		perHostFiles.push_back(hdir + "/samples.jsonl");
+		samples = {};
 		::unlink((hdir + "/raw.jsonl").c_str());
-		// Gaps: every seq the agent took and we do not have, whether it said it lost them or not.
-		json hostGaps = json::array();
-		const uint64_t last = h.stopError.empty() ? h.stop.lastSeq : (seen.empty() ? 0 : *seen.rbegin());
-		uint64_t runStart = 0;
-		for (uint64_t s = 1; s <= last + 1; s++) {
-			const bool missing = s <= last && !seen.count(s);
-			if (missing && !runStart)
-				runStart = s;
-			if (!missing && runStart) {
-				bool declared = false;
-				for (const auto &[f, l] : h.lost)
-					declared |= f <= runStart && s - 1 <= l;
-				hostGaps.push_back({{"host", h.info.host}, {"first_seq", runStart}, {"last_seq", s - 1},
-						    {"count", s - runStart},
-						    {"reason", declared ? "lost on the agent (spool full)" : "not delivered"}});
-				runStart = 0;
-			}
+		for (auto &[source, pts] : probes) {
+			OutageReport rep;
+			rep.host = h.info.host;
+			rep.source = source;
+			rep.target = targets[source];
+			rep.intervalNs = h.info.intervalNs.count(source) ? h.info.intervalNs.at(source) : 0;
+			xdc::evidence::OutageOptions opt;
+			opt.intervalNs = rep.intervalNs;
+			for (const auto &o : xdc::evidence::findOutages(std::move(pts), opt))
+				rep.outages.push_back(outageJson(o));
+			outageReports.push_back(std::move(rep));
 		}
+		// Gaps: every seq the agent took and we do not have, whether it said it lost them or not.
+		std::sort(seen.begin(), seen.end());
+		json hostGaps = json::array();
+		const uint64_t last = h.stopError.empty() ? h.stop.lastSeq : (seen.empty() ? 0 : seen.back());
+		auto addGap = [&](uint64_t first, uint64_t lastMissing) {
+			bool declared = false;
+			for (const auto &[f, l] : h.lost)
+				declared |= f <= first && lastMissing <= l;
+			hostGaps.push_back({{"host", h.info.host}, {"first_seq", first}, {"last_seq", lastMissing},
+					    {"count", lastMissing - first + 1},
+					    {"reason", declared ? "lost on the agent (spool full)" : "not delivered"}});
+		};
+		uint64_t expect = 1;
+		for (uint64_t q : seen) {
+			if (q > last)
+				break;
+			if (q > expect)
+				addGap(expect, q - 1);
+			expect = std::max(expect, q + 1);
+		}
+		if (expect <= last)
+			addGap(expect, last);
 		json counts = json::object();
 		for (const auto &name : h.info.samplers) {
 			json c = {{"received", got[name]}};
@@ -359,23 +483,24 @@ Result<json> Recording::finalize(int64_t stopCtlNs)
 		for (auto &g : hostGaps)
 			gaps.push_back(g);
 		hostsMeta.push_back(hm);
-		for (auto &s : samples)
-			timeline.push_back(std::move(s));
 	}
-	timeline.push_back({{"t_ns", startCtlNs_}, {"bound_ns", 0}, {"host", "controller"}, {"kind", "recording"},
-			    {"source", id_}, {"tags", {{"event", "started"}}}});
-	timeline.push_back({{"t_ns", stopCtlNs}, {"bound_ns", 0}, {"host", "controller"}, {"kind", "recording"},
-			    {"source", id_}, {"tags", {{"event", "stopped"}}}});
-	std::stable_sort(timeline.begin(), timeline.end(), [](const json &a, const json &b) {
-		return a["t_ns"].get<int64_t>() < b["t_ns"].get<int64_t>();
-	});
-	XDC_TRY(writeLines(dir_ + "/timeline.jsonl", timeline));
+	auto mark = [&](int64_t t, const char *event) {
+		json e = json::object();
+		e["t_ns"] = t;
+		e["bound_ns"] = 0;
+		e["host"] = "controller";
+		e["kind"] = "recording";
+		e["source"] = id_;
+		e["tags"] = {{"event", event}};
+		return Line{t, dumpLine(e)};
+	};
+	XDC_TRY(mergeSorted(perHostFiles, {mark(startCtlNs_, "started"), mark(stopCtlNs, "stopped")},
+			    dir_ + "/timeline.jsonl"));
 	meta["hosts"] = hostsMeta;
 	meta["gaps"] = gaps;
 	meta["complete"] = complete;
-	Bundle b{meta, std::move(timeline)};
 	json outages = json::array();
-	for (const auto &o : analyzeOutages(b))
+	for (const auto &o : outageReports)
 		outages.push_back({{"host", o.host}, {"source", o.source}, {"target", o.target},
 				   {"interval_ns", o.intervalNs}, {"outages", o.outages}});
 	meta["outages"] = outages;
@@ -386,7 +511,7 @@ Result<json> Recording::finalize(int64_t stopCtlNs)
 	return meta;
 }
 
-Result<Bundle> loadBundle(const std::string &dir, const std::string &host, const std::string &kind)
+Result<Bundle> loadBundle(const std::string &dir, const std::string &host, const std::string &kind, bool withEntries)
 {
 	Bundle b;
 	{
@@ -401,6 +526,8 @@ Result<Bundle> loadBundle(const std::string &dir, const std::string &host, const
 	std::ifstream in(dir + "/timeline.jsonl");
 	if (!in)
 		return makeError(Errc::NotFound, "{}: no timeline.jsonl", dir);
+	if (!withEntries)
+		return b;
 	std::string line;
 	size_t n = 0;
 	while (std::getline(in, line)) {
@@ -410,8 +537,11 @@ Result<Bundle> loadBundle(const std::string &dir, const std::string &host, const
 			return makeError(Errc::Invalid, "{}/timeline.jsonl:{}: not valid JSON", dir, n);
 		if (!host.empty() && e.value("host", "") != host)
 			continue;
-		if (!kind.empty() && e.value("kind", "") != kind)
-			continue;
+		if (!kind.empty()) {
+			const std::string k = e.value("kind", "");
+			if (kind.back() == '*' ? k.rfind(kind.substr(0, kind.size() - 1), 0) != 0 : k != kind)
+				continue;
+		}
 		b.entries.push_back(std::move(e));
 	}
 	return b;
@@ -451,10 +581,7 @@ std::vector<OutageReport> analyzeOutages(const Bundle &b)
 		xdc::evidence::OutageOptions opt;
 		opt.intervalNs = r.intervalNs;
 		for (const auto &o : xdc::evidence::findOutages(std::move(pts), opt))
-			r.outages.push_back({{"start_ns", o.startNs}, {"start_bound_ns", o.startBoundNs},
-					     {"end_ns", o.endNs}, {"end_bound_ns", o.endBoundNs}, {"open", o.open},
-					     {"failed", o.failed}, {"duration_ms", static_cast<double>(o.durationNs()) / 1e6},
-					     {"first_error", o.firstError}});
+			r.outages.push_back(outageJson(o));
 		out.push_back(std::move(r));
 	}
 	return out;

@@ -114,12 +114,14 @@ struct OutageReport {
 	std::vector<json> outages; // {start_ns, start_bound_ns, end_ns, end_bound_ns, open, failed, duration_ms, first_error}
 };
 
-// Loads timeline.jsonl (optionally filtered) and meta.json of a bundle directory.
+// Loads timeline.jsonl (optionally filtered by host, and by kind: exact, or a prefix ending in '*', e.g.
+// "probe.*") and meta.json of a bundle directory.
 struct Bundle {
 	json meta;
 	std::vector<json> entries;
 };
-Result<Bundle> loadBundle(const std::string &dir, const std::string &host = "", const std::string &kind = "");
+Result<Bundle> loadBundle(const std::string &dir, const std::string &host = "", const std::string &kind = "",
+			  bool withEntries = true);
 // Outages of every probe in the entries (all entries of one probe must be present: load without a kind filter or
 // with a probe kind).
 std::vector<OutageReport> analyzeOutages(const Bundle &b);

@@ -165,9 +165,18 @@ void partitionOutageMatchesFaultRecords(const LabFixture &lab, int64_t skewMs)
 		bound = std::max<int64_t>(bound, hostMeta(meta, host).value("max_clock_bound_ns", int64_t{0}));
 	const int64_t tol = 10 * kMs + bound + 5 * kMs;
 	MESSAGE("clock bound " << bound / 1e6 << " ms, tolerance " << tol / 1e6 << " ms");
-	for (const auto &[host, source] : {std::pair<std::string, std::string>{"dc1-h1", "p12"}, {"dc2-h1", "p21"}}) {
-		const json outs = outagesOf(meta, host, source);
-		INFO(host << " " << source << ": " << outs.dump());
+	for (const auto &hs : {std::pair<std::string, std::string>{"dc1-h1", "p12"}, {"dc2-h1", "p21"}}) {
+		const std::string source = hs.second;
+		const json all = outagesOf(meta, hs.first, source);
+		INFO(hs.first << " " << source << ": " << all.dump());
+		// The partition's outage is hundreds of failed attempts; on a loaded machine a lone 10 ms timeout
+		// elsewhere is possible and is reported, but is not this outage.
+		json outs = json::array();
+		for (const auto &o : all)
+			if (o["failed"].get<int>() >= 5)
+				outs.push_back(o);
+		if (all.size() != outs.size())
+			MESSAGE(source << ": " << all.size() - outs.size() << " short outage(s) besides the partition");
 		REQUIRE(outs.size() == 1);
 		const json &o = outs[0];
 		CHECK(o["open"] == false);

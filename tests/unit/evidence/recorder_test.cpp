@@ -103,7 +103,7 @@ TEST_CASE("Recorder: samples numbered from 1 in order, sent in order, freed by t
 	CHECK(r.memoryHeld() == 4);
 	r.onAck({"r1", 99}); // beyond what exists: ignored
 	CHECK(r.memoryHeld() == 4);
-	auto stop = r.stop("r1");
+	auto stop = r.stopRequested("r1");
 	REQUIRE(stop.ok());
 	CHECK(stop->lastSeq == 10);
 	CHECK(stop->counts.at("h") == 1);
