@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sched.h>
+#include <sstream>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -327,6 +328,29 @@ std::optional<CpuSample> cpuOf(pid_t pid)
 		}
 	}
 	return s;
+}
+
+std::optional<uint64_t> statCpuNs(pid_t pid)
+{
+	// Fields after the command name, which is in parentheses and may contain spaces: state is field 3, utime 14,
+	// stime 15 (proc(5)).
+	const std::string st = readFile("/proc/" + std::to_string(pid) + "/stat");
+	const auto close = st.rfind(')');
+	if (close == std::string::npos)
+		return std::nullopt;
+	std::istringstream in(st.substr(close + 2));
+	std::string field;
+	uint64_t utime = 0, stime = 0;
+	for (int i = 3; i <= 15 && in >> field; i++) {
+		if (i == 14)
+			utime = std::strtoull(field.c_str(), nullptr, 10);
+		if (i == 15)
+			stime = std::strtoull(field.c_str(), nullptr, 10);
+	}
+	if (!in)
+		return std::nullopt;
+	static const long hz = ::sysconf(_SC_CLK_TCK);
+	return (utime + stime) * (1000000000ull / static_cast<uint64_t>(hz > 0 ? hz : 100));
 }
 
 std::optional<uint64_t> rssOf(pid_t pid)

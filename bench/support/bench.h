@@ -115,6 +115,8 @@ struct CpuSample {
 	int threads = 0;
 };
 std::optional<CpuSample> cpuOf(pid_t pid);
+// user + system CPU time of every thread of pid, from /proc/PID/stat utime + stime (clock-tick resolution).
+std::optional<uint64_t> statCpuNs(pid_t pid);
 // VmRSS in bytes.
 std::optional<uint64_t> rssOf(pid_t pid);
 

@@ -2,9 +2,12 @@
 // Simulated agents: the per-thread poll loop and the agent side of the protocol.
 #include "bench/support/sim_fleet.h"
 
+#include <deque>
+#include <map>
 #include <random>
 #include <unistd.h>
 
+#include <yaml-cpp/yaml.h>
 #include <zmq.hpp>
 
 #include "common/clock.h"
@@ -17,6 +20,46 @@ using namespace xdc::proto;
 
 namespace {
 
+// One recording on one simulated agent: sequence numbers are taken at `rate` from startMono; samples 1..taken exist,
+// 1..acked are acknowledged, 1..sent have been put into batches.
+struct SimRec {
+	std::vector<std::pair<std::string, std::string>> samplers; // (name, kind) in spec order; seq goes round-robin
+	double rate = 100;
+	int64_t startMono = 0, startWall = 0, stopWall = 0;
+	uint64_t taken = 0, sent = 0, acked = 0;
+	bool stopped = false;
+	int64_t oldestUnsentMono = 0;                    // when the first sample not yet sent was taken
+	std::deque<std::pair<uint64_t, int64_t>> inflight; // (last seq of a batch, mono at send)
+};
+
+// Names and kinds of the specs the controller sent, read with yaml-cpp only (the sim must not depend on the spec
+// parser): `name`, else `kind`, else "sampler<i>".
+std::vector<std::pair<std::string, std::string>> samplerNames(const std::vector<std::string> &specs)
+{
+	std::vector<std::pair<std::string, std::string>> out;
+	for (size_t i = 0; i < specs.size(); i++) {
+		std::string name, kind;
+		try {
+			YAML::Node n = YAML::Load(specs[i]);
+			if (n.IsMap()) {
+				if (n["kind"] && n["kind"].IsScalar())
+					kind = n["kind"].as<std::string>();
+				if (n["name"] && n["name"].IsScalar())
+					name = n["name"].as<std::string>();
+			}
+		} catch (const YAML::Exception &) {
+		}
+		if (kind.empty())
+			kind = "probe.tcp";
+		if (name.empty())
+			name = fmt::format("sampler{}", i);
+		out.push_back({name, kind});
+	}
+	if (out.empty())
+		out.push_back({"sampler0", "probe.tcp"});
+	return out;
+}
+
 struct Sim {
 	std::string id;
 	transport::KeyPair keys;
@@ -28,11 +71,43 @@ struct Sim {
 	int64_t heartbeatMs = 1000;
 	uint64_t hbSeq = 0;
 	uint64_t msgId = 0;
+	std::map<std::string, SimRec> recs;
+	std::string probeTarget; // the tags.target of its samples: an address of the "other DC"
 };
 
 } // namespace
 
-SimFleet::SimFleet(SimFleetOptions o) : o_(std::move(o)) {}
+SimFleet::SimFleet(SimFleetOptions o) : o_(std::move(o)) { rate_.store(o_.evidenceRate); }
+
+EvidenceCounters SimFleet::evidence() const
+{
+	EvidenceCounters c;
+	c.taken = evTaken_.load();
+	c.sent = evSent_.load();
+	c.acked = evAcked_.load();
+	c.batches = evBatches_.load();
+	c.acks = evAcks_.load();
+	c.starts = evStarts_.load();
+	c.stops = evStops_.load();
+	c.refusedStarts = evRefused_.load();
+	c.windowFull = evWindowFull_.load();
+	return c;
+}
+
+std::vector<double> SimFleet::takeAckLatencies()
+{
+	std::lock_guard<std::mutex> lk(latMu_);
+	std::vector<double> v;
+	v.swap(latencies_);
+	return v;
+}
+
+uint64_t SimFleet::evidenceBacklog() const
+{
+	const uint64_t a = evAcked_.load();
+	const uint64_t t = evTaken_.load();
+	return t > a ? t - a : 0;
+}
 
 void SimFleet::start()
 {
@@ -90,6 +165,60 @@ void SimFleet::worker(size_t first, size_t last, int index)
 		h.pid = static_cast<int32_t>(::getpid());
 		send(s, encode(h, header(s)));
 	};
+	std::vector<double> localLat;
+	std::uniform_real_distribution<double> jitter(0.0, 1.0);
+	// Sample `seq` of a recording: probe.tcp-shaped (values ok, latency_ms, timeout_ms; tags target, error), timed
+	// when its slot was due; one in 1,000 a timeout, so the values are not all alike.
+	auto makeSample = [&](const Sim &s, const SimRec &r, uint64_t seq) {
+		Sample x;
+		x.seq = seq;
+		const auto &[name, kind] = r.samplers[(seq - 1) % r.samplers.size()];
+		x.kind = kind;
+		x.source = name;
+		const int64_t off = static_cast<int64_t>(static_cast<double>(seq - 1) * 1e9 / r.rate);
+		x.wallNs = r.startWall + off;
+		x.monoNs = r.startMono + off;
+		const bool fail = seq % 1000 == 0;
+		x.values["ok"] = fail ? 0.0 : 1.0;
+		x.values["latency_ms"] = fail ? 10.0 : 0.08 + 0.4 * jitter(rng) * jitter(rng);
+		x.values["timeout_ms"] = 10.0;
+		x.tags["target"] = s.probeTarget;
+		x.tags["error"] = fail ? "timeout" : "";
+		return x;
+	};
+	// The outbox, as Recorder::nextBatch: full batches as soon as they are full, a partial one once its oldest
+	// sample waited flushMs, within the window beyond the ack.
+	auto pump = [&](Sim &s, int64_t now) {
+		if (!s.registered)
+			return;
+		for (auto &[id, r] : s.recs) {
+			while (r.sent < r.taken) {
+				const uint64_t unsent = r.taken - r.sent;
+				const bool due = unsent >= o_.evidenceBatchSamples ||
+						 now - r.oldestUnsentMono >= o_.evidenceFlushMs * clk::kMs || r.stopped;
+				if (!due)
+					break;
+				const uint64_t limit = r.acked + o_.evidenceWindow;
+				const uint64_t room = limit > r.sent ? limit - r.sent : 0;
+				const uint64_t n = std::min<uint64_t>({unsent, room, o_.evidenceBatchSamples});
+				if (n == 0) {
+					evWindowFull_++;
+					break;
+				}
+				EvidenceBatch b;
+				b.recording = id;
+				b.samples.reserve(n);
+				for (uint64_t q = r.sent + 1; q <= r.sent + n; q++)
+					b.samples.push_back(makeSample(s, r, q));
+				send(s, encode(b, header(s)));
+				r.sent += n;
+				r.inflight.push_back({r.sent, now});
+				r.oldestUnsentMono = now;
+				evSent_ += n;
+				evBatches_++;
+			}
+		}
+	};
 	auto setRegistered = [&](Sim &s, bool on) {
 		if (s.registered != on)
 			registered_ += on ? 1 : -1;
@@ -101,6 +230,7 @@ void SimFleet::worker(size_t first, size_t last, int index)
 		Sim &s = sims[i];
 		s.id = o_.agents[first + i].first;
 		s.keys = o_.agents[first + i].second;
+		s.probeTarget = fmt::format("10.2.{}.{}:7000", (first + i) / 250 % 250, (first + i) % 250 + 2);
 		s.sock = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
 		transport::SocketOptions so;
 		so.reconnectIvlMs = std::uniform_int_distribution<int>(50, 150)(rng);
@@ -155,15 +285,97 @@ void SimFleet::worker(size_t first, size_t last, int index)
 			CommandResult r;
 			r.commandId = c->id;
 			r.receivedNs = recvWall;
-			auto args = unpackBytes<PingArgs>(c->args);
-			r.ok = c->name == "ping" && args.ok();
-			if (r.ok)
-				r.data = packBytes(PingReply{args->text, clk::wallNs()});
-			else
+			if (c->name == "ping") {
+				auto args = unpackBytes<PingArgs>(c->args);
+				r.ok = args.ok();
+				if (r.ok)
+					r.data = packBytes(PingReply{args->text, clk::wallNs()});
+				else
+					r.code = "protocol";
+			} else if (c->name == "evidence.start") {
+				auto args = unpackBytes<EvidenceStartArgs>(c->args);
+				if (!args) {
+					r.code = "protocol";
+				} else if (s.recs.count(args->recording)) {
+					r.code = "exists";
+					r.message = "recording " + args->recording + " runs already";
+					evRefused_++;
+				} else {
+					SimRec rec;
+					rec.samplers = samplerNames(args->specs);
+					rec.rate = std::max(0.1, rate_.load());
+					rec.startMono = clk::monoNs();
+					rec.startWall = clk::wallNs();
+					rec.oldestUnsentMono = rec.startMono;
+					EvidenceStartReply rep;
+					rep.recording = args->recording;
+					for (const auto &nk : rec.samplers)
+						rep.samplers.push_back(nk.first);
+					rep.startedNs = rec.startWall;
+					s.recs[args->recording] = std::move(rec);
+					r.ok = true;
+					r.data = packBytes(rep);
+					evStarts_++;
+				}
+			} else if (c->name == "evidence.stop") {
+				auto args = unpackBytes<EvidenceStopArgs>(c->args);
+				auto it = args ? s.recs.find(args->recording) : s.recs.end();
+				if (!args) {
+					r.code = "protocol";
+				} else if (it == s.recs.end()) {
+					r.code = "not_found";
+					r.message = "no recording " + args->recording;
+				} else {
+					SimRec &rec = it->second;
+					if (!rec.stopped) {
+						rec.stopped = true;
+						rec.stopWall = clk::wallNs();
+						evStops_++;
+					}
+					EvidenceStopReply rep;
+					rep.recording = args->recording;
+					rep.lastSeq = rec.taken;
+					const uint64_t k = rec.samplers.size();
+					for (uint64_t i = 0; i < k; i++)
+						rep.counts[rec.samplers[i].first] =
+							rec.taken / k + (i < rec.taken % k ? 1 : 0);
+					for (const auto &nk : rec.samplers)
+						rep.missed[nk.first] = 0;
+					rep.startedNs = rec.startWall;
+					rep.stoppedNs = rec.stopWall;
+					r.ok = true;
+					r.data = packBytes(rep);
+				}
+			} else {
 				r.code = "unknown_command";
+			}
 			r.doneNs = clk::wallNs();
 			send(s, encode(r, header(s)));
 			commands_++;
+			return;
+		}
+		case MsgType::EvidenceAck: {
+			auto a = decodeBody<EvidenceAck>(f.body);
+			if (!a)
+				return;
+			evAcks_++;
+			auto it = s.recs.find(a->recording);
+			if (it == s.recs.end())
+				return;
+			SimRec &rec = it->second;
+			const uint64_t ack = std::min(a->ackSeq, rec.sent);
+			if (ack > rec.acked) {
+				evAcked_ += ack - rec.acked;
+				rec.acked = ack;
+			}
+			const int64_t now = clk::monoNs();
+			while (!rec.inflight.empty() && rec.inflight.front().first <= ack) {
+				localLat.push_back(static_cast<double>(now - rec.inflight.front().second) / 1e6);
+				rec.inflight.pop_front();
+			}
+			// Stopped and everything acked: the agent forgets the recording.
+			if (rec.stopped && rec.acked == rec.taken)
+				s.recs.erase(it);
 			return;
 		}
 		case MsgType::Bye:
@@ -177,8 +389,12 @@ void SimFleet::worker(size_t first, size_t last, int index)
 	};
 
 	while (!stopping_.load()) {
+		bool recording = false;
+		for (const auto &s : sims)
+			recording |= !s.recs.empty();
 		try {
-			zmq::poll(items.data(), items.size(), std::chrono::milliseconds(50));
+			// While a recording runs, wake often enough to take samples and flush partial batches on time.
+			zmq::poll(items.data(), items.size(), std::chrono::milliseconds(recording ? 5 : 50));
 		} catch (const zmq::error_t &) {
 			continue;
 		}
@@ -194,6 +410,11 @@ void SimFleet::worker(size_t first, size_t last, int index)
 					} else if (ev.event == ZMQ_EVENT_DISCONNECTED) {
 						setRegistered(s, false);
 						s.lastHelloMono = 0;
+						// Go-back-N: whatever was not acked goes again after the next Welcome.
+						for (auto &[rid, rec] : s.recs) {
+							rec.sent = rec.acked;
+							rec.inflight.clear();
+						}
 					}
 				}
 			}
@@ -214,6 +435,32 @@ void SimFleet::worker(size_t first, size_t last, int index)
 			continue;
 		// Timers, as in Agent::run: heartbeats while registered, hello retries while not.
 		const int64_t now = clk::monoNs();
+		if (recording) {
+			for (auto &s : sims) {
+				for (auto &[rid, rec] : s.recs) {
+					if (rec.stopped)
+						continue;
+					const double elapsed = static_cast<double>(now - rec.startMono);
+					const auto due = static_cast<uint64_t>(elapsed * rec.rate / 1e9);
+					if (due > rec.taken) {
+						if (rec.sent == rec.taken)
+							rec.oldestUnsentMono = now;
+						evTaken_ += due - rec.taken;
+						rec.taken = due;
+					}
+				}
+				pump(s, now);
+				// A stopped recording that had nothing to deliver never sees an ack: forget it here.
+				std::erase_if(s.recs, [](const auto &kv) {
+					return kv.second.stopped && kv.second.acked == kv.second.taken;
+				});
+			}
+			if (!localLat.empty()) {
+				std::lock_guard<std::mutex> lk(latMu_);
+				latencies_.insert(latencies_.end(), localLat.begin(), localLat.end());
+				localLat.clear();
+			}
+		}
 		for (auto &s : sims) {
 			if (s.registered && now >= s.nextHeartbeatMono) {
 				Heartbeat hb;
