@@ -6,8 +6,10 @@
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
+#include <fmt/format.h>
 #include <fstream>
 #include <queue>
+#include <string_view>
 #include <sys/stat.h>
 
 #include "common/evidence/outage.h"
@@ -296,8 +298,10 @@ Result<void> mergeSorted(const std::vector<std::string> &inputs, std::vector<Lin
 		std::string line;
 		if (std::getline(in[i], line)) {
 			// t_ns is the first key of every line we write.
-			const auto c = line.find(':');
-			const int64_t t = c == std::string::npos ? 0 : std::strtoll(line.c_str() + c + 1, nullptr, 10);
+			static constexpr std::string_view kKey = "{\"t_ns\":";
+			const int64_t t = line.compare(0, kKey.size(), kKey) == 0
+						  ? std::strtoll(line.c_str() + kKey.size(), nullptr, 10)
+						  : 0;
 			q.push({t, i, std::move(line)});
 		}
 	};
@@ -322,7 +326,20 @@ Result<void> mergeSorted(const std::vector<std::string> &inputs, std::vector<Lin
 	return success();
 }
 
-std::string dumpLine(const json &j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+// One timeline line with "t_ns" as its first key (nlohmann::json sorts keys, so it is written by hand): the
+// merge reads the time from the start of a line without parsing the rest.
+std::string dumpLine(json j)
+{
+	const int64_t t = j.value("t_ns", int64_t{0});
+	j.erase("t_ns");
+	std::string rest = j.dump(-1, ' ', false, json::error_handler_t::replace);
+	std::string out = fmt::format("{{\"t_ns\":{}", t);
+	if (rest.size() > 2)
+		out += "," + rest.substr(1);
+	else
+		out += "}";
+	return out;
+}
 
 } // namespace
 
@@ -335,7 +352,9 @@ Result<json> Recording::finalize(int64_t stopCtlNs)
 	bool complete = true;
 	std::vector<std::string> perHostFiles;
 	std::vector<OutageReport> outageReports;
-	for (auto &[agent, h] : hosts_) {
+	for (auto &hostEntry : hosts_) {
+		const std::string &agent = hostEntry.first;
+		Host &h = hostEntry.second;
 		if (!h.stopAnswered)
 			h.stopError = "did not answer evidence.stop before the drain deadline";
 		if (h.raw) {
