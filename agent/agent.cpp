@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <ifaddrs.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <sstream>
 #include <sys/stat.h>
@@ -500,6 +501,11 @@ int Agent::run()
 			wait = std::clamp<int64_t>((due - now) / clk::kMs + 1, 0, wait);
 		}
 		flushEvidence(now);
+		if (now >= nextTrimMono_) {
+			// A spooled or buffered backlog (an outage's worth of samples) is freed once acked; give it back.
+			::malloc_trim(0);
+			nextTrimMono_ = now + 30 * clk::kSec;
+		}
 		if (recorder_->recordings())
 			wait = std::clamp<int64_t>((recorder_->nextWake(now) - now) / clk::kMs + 1, 0, wait);
 		try {

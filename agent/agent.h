@@ -70,6 +70,7 @@ private:
 	int64_t lastHelloMono_ = 0;
 	int64_t lastAuthLog_ = 0;
 	int64_t nextHeartbeatMono_ = 0;
+	int64_t nextTrimMono_ = 0; // malloc_trim cadence: memory freed after a backlog drains goes back to the system
 	int64_t heartbeatMs_ = 1000;
 	int64_t startMono_ = 0;
 	int64_t startWall_ = 0;

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // probe.http: one HTTP(S) request per sample with libcurl. One easy handle per sampler (its options are set once),
-// but no connection reuse: see the constructor.
+// but no connection reuse: see the constructor. libcurl is loaded with dlopen on the first HTTP probe, not linked:
+// its dependency tree (OpenSSL, GnuTLS, LDAP, Kerberos, ...) is over 4 MiB of resident pages that an agent without
+// HTTP probes would carry for nothing.
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <dlfcn.h>
+#include <fmt/format.h>
 #include <mutex>
 #include <optional>
 #include <sys/socket.h>
+#include <type_traits>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -29,10 +34,57 @@ namespace {
 // could exhaust the sampler thread's stack; the rest of the body is still read (latency is to the last byte).
 constexpr size_t kMaxBody = 64 * 1024;
 
+// The few libcurl entry points the probe uses, resolved once. curl_easy_setopt and curl_easy_getinfo are variadic in
+// libcurl's ABI too, so calling them through these pointers is the same call.
+struct CurlApi {
+	CURLcode (*globalInit)(long);
+	CURL *(*easyInit)();
+	CURLcode (*easySetopt)(CURL *, CURLoption, ...);
+	CURLcode (*easyPerform)(CURL *);
+	CURLcode (*easyGetinfo)(CURL *, CURLINFO, ...);
+	void (*easyCleanup)(CURL *);
+	const char *(*easyStrerror)(CURLcode);
+};
+
+Result<const CurlApi *> curlApi()
+{
+	static std::once_flag once;
+	static CurlApi api{};
+	static std::string error;
+	std::call_once(once, [] {
+		void *lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL); // never closed: handles outlive samplers
+		if (!lib) {
+			const char *e = ::dlerror();
+			error = fmt::format("probe.http needs libcurl (Debian package libcurl4): {}", e ? e : "dlopen failed");
+			return;
+		}
+		auto sym = [&](auto &fn, const char *name) {
+			fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
+			if (!fn && error.empty())
+				error = fmt::format("probe.http: libcurl.so.4 has no {}", name);
+		};
+		sym(api.globalInit, "curl_global_init");
+		sym(api.easyInit, "curl_easy_init");
+		sym(api.easySetopt, "curl_easy_setopt");
+		sym(api.easyPerform, "curl_easy_perform");
+		sym(api.easyGetinfo, "curl_easy_getinfo");
+		sym(api.easyCleanup, "curl_easy_cleanup");
+		sym(api.easyStrerror, "curl_easy_strerror");
+		if (!error.empty())
+			return;
+		// Once per process, before the first handle; thread-safe in this libcurl (>= 7.84).
+		if (const CURLcode rc = api.globalInit(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
+			error = fmt::format("probe.http: libcurl init failed: {}", api.easyStrerror(rc));
+	});
+	if (!error.empty())
+		return makeError(Errc::Unsupported, "{}", error);
+	return &api;
+}
+
 class HttpProbe final : public Sampler {
 public:
-	HttpProbe(const evidence::SamplerSpec &spec, CURL *h, std::optional<std::regex> re)
-	    : spec_(spec), h_(h), re_(std::move(re))
+	HttpProbe(const evidence::SamplerSpec &spec, const CurlApi &api, CURL *h, std::optional<std::regex> re)
+	    : spec_(spec), curl_(api), h_(h), re_(std::move(re))
 	{
 		const int64_t timeoutNs = spec.timeout.count() > 0 ? spec.timeout.count()
 					: spec.interval.count() > 0 ? spec.interval.count()
@@ -44,35 +96,35 @@ public:
 			body_.reserve(kMaxBody);
 		errBuf_[0] = 0;
 
-		curl_easy_setopt(h_, CURLOPT_URL, spec_.target.c_str());
+		curl_.easySetopt(h_, CURLOPT_URL, spec_.target.c_str());
 		// No signals: the agent is multi-threaded and curl's alarm()-based DNS timeout is not thread-safe.
-		curl_easy_setopt(h_, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h_, CURLOPT_TIMEOUT_MS, curlMs);
+		curl_.easySetopt(h_, CURLOPT_NOSIGNAL, 1L);
+		curl_.easySetopt(h_, CURLOPT_TIMEOUT_MS, curlMs);
 		// FORBID_REUSE (close after each transfer) rather than FRESH_CONNECT (new connection, old one kept in the
 		// cache): every probe must be a real connect + request, or a kept-alive connection would keep answering
 		// through a fault that only stops new connections (a partition matching ct state new, a dead listener with
 		// live workers) and hide the outage; and closing at once leaves no idle connection on the target per probe.
-		curl_easy_setopt(h_, CURLOPT_FORBID_REUSE, 1L);
+		curl_.easySetopt(h_, CURLOPT_FORBID_REUSE, 1L);
 		// The probe measures the path to the target: never through a proxy from the agent's environment.
-		curl_easy_setopt(h_, CURLOPT_PROXY, "");
-		curl_easy_setopt(h_, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_.easySetopt(h_, CURLOPT_PROXY, "");
+		curl_.easySetopt(h_, CURLOPT_PROTOCOLS_STR, "http,https");
 		// A 3xx is an answer (2xx/3xx is ok by default): do not follow it to another server.
-		curl_easy_setopt(h_, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(h_, CURLOPT_USERAGENT, "xdc-agent probe.http");
-		curl_easy_setopt(h_, CURLOPT_ERRORBUFFER, errBuf_);
-		curl_easy_setopt(h_, CURLOPT_WRITEFUNCTION, &HttpProbe::onBody);
-		curl_easy_setopt(h_, CURLOPT_WRITEDATA, this);
+		curl_.easySetopt(h_, CURLOPT_FOLLOWLOCATION, 0L);
+		curl_.easySetopt(h_, CURLOPT_USERAGENT, "xdc-agent probe.http");
+		curl_.easySetopt(h_, CURLOPT_ERRORBUFFER, errBuf_);
+		curl_.easySetopt(h_, CURLOPT_WRITEFUNCTION, &HttpProbe::onBody);
+		curl_.easySetopt(h_, CURLOPT_WRITEDATA, this);
 		// RST on close, as probe.tcp: the client closes first, so at 100 Hz an orderly close would leave thousands of
 		// TIME_WAIT sockets on the agent's host.
-		curl_easy_setopt(h_, CURLOPT_SOCKOPTFUNCTION, &HttpProbe::onSocket);
+		curl_.easySetopt(h_, CURLOPT_SOCKOPTFUNCTION, &HttpProbe::onSocket);
 		if (spec_.tlsInsecure) {
-			curl_easy_setopt(h_, CURLOPT_SSL_VERIFYPEER, 0L);
-			curl_easy_setopt(h_, CURLOPT_SSL_VERIFYHOST, 0L);
+			curl_.easySetopt(h_, CURLOPT_SSL_VERIFYPEER, 0L);
+			curl_.easySetopt(h_, CURLOPT_SSL_VERIFYHOST, 0L);
 		}
 		if (!spec_.caFile.empty())
-			curl_easy_setopt(h_, CURLOPT_CAINFO, spec_.caFile.c_str());
+			curl_.easySetopt(h_, CURLOPT_CAINFO, spec_.caFile.c_str());
 	}
-	~HttpProbe() override { curl_easy_cleanup(h_); }
+	~HttpProbe() override { curl_.easyCleanup(h_); }
 	HttpProbe(const HttpProbe &) = delete;
 	HttpProbe &operator=(const HttpProbe &) = delete;
 
@@ -87,16 +139,16 @@ public:
 		s.monoNs = clk::monoNs();
 		body_.clear();
 		errBuf_[0] = 0;
-		const CURLcode rc = curl_easy_perform(h_);
+		const CURLcode rc = curl_.easyPerform(h_);
 		const int64_t end = clk::monoNs();
 		long status = 0;
-		curl_easy_getinfo(h_, CURLINFO_RESPONSE_CODE, &status);
+		curl_.easyGetinfo(h_, CURLINFO_RESPONSE_CODE, &status);
 
 		std::string error;
 		if (rc == CURLE_OPERATION_TIMEDOUT)
 			error = "timeout";
 		else if (rc != CURLE_OK)
-			error = errBuf_[0] ? std::string(errBuf_) : std::string(curl_easy_strerror(rc));
+			error = errBuf_[0] ? std::string(errBuf_) : std::string(curl_.easyStrerror(rc));
 		else if (spec_.expectStatus ? status != spec_.expectStatus : status < 200 || status > 399)
 			error = "status " + std::to_string(status);
 		else if (re_ && !bodyMatches())
@@ -140,6 +192,7 @@ private:
 	}
 
 	evidence::SamplerSpec spec_;
+	const CurlApi &curl_;
 	CURL *h_;
 	std::optional<std::regex> re_;
 	std::string body_;
@@ -151,13 +204,6 @@ private:
 
 Result<std::unique_ptr<Sampler>> makeHttpProbe(const evidence::SamplerSpec &spec, const SamplerEnv &)
 {
-	// Once per process, before the first handle; thread-safe in this libcurl (>= 7.84) and cheap afterwards.
-	static std::once_flag once;
-	static CURLcode initRc = CURLE_OK;
-	std::call_once(once, [] { initRc = curl_global_init(CURL_GLOBAL_DEFAULT); });
-	if (initRc != CURLE_OK)
-		return makeError(Errc::Unsupported, "probe.http: libcurl init failed: {}", curl_easy_strerror(initRc));
-
 	if (spec.target.rfind("http://", 0) != 0 && spec.target.rfind("https://", 0) != 0)
 		return makeError(Errc::Invalid, "probe.http target '{}': expected an http:// or https:// URL", spec.target);
 	std::optional<std::regex> re;
@@ -171,10 +217,13 @@ Result<std::unique_ptr<Sampler>> makeHttpProbe(const evidence::SamplerSpec &spec
 	if (!spec.caFile.empty() && ::access(spec.caFile.c_str(), R_OK) != 0)
 		return makeError(Errc::Invalid, "probe.http ca_file '{}' cannot be read: {}", spec.caFile,
 				 strerrordesc_np(errno) ? strerrordesc_np(errno) : "error");
-	CURL *h = curl_easy_init();
+	auto api = curlApi();
+	if (!api)
+		return api.error();
+	CURL *h = (*api)->easyInit();
 	if (!h)
 		return makeError(Errc::Unsupported, "probe.http: curl_easy_init failed");
-	return std::unique_ptr<Sampler>(std::make_unique<HttpProbe>(spec, h, std::move(re)));
+	return std::unique_ptr<Sampler>(std::make_unique<HttpProbe>(spec, **api, h, std::move(re)));
 }
 
 } // namespace xdc::agent::samplers

@@ -39,7 +39,7 @@ struct RecorderOptions {
 	size_t batchSamples = 400;              // per EvidenceBatch
 	uint64_t window = 4000;                 // samples sent beyond the last ack
 	int64_t ackTimeoutNs = 2'000'000'000;   // resend from the ack when none came for this long
-	int64_t flushNs = 50'000'000;           // a partial batch waits at most this long
+	int64_t flushNs = 500'000'000;          // a partial batch waits at most this long (each batch wakes both ends)
 	int64_t maxDurationMs = 24 * 3600 * 1000; // cap on any recording
 	size_t maxRecordings = 8;
 	SamplerEnv env;

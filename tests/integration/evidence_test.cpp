@@ -290,15 +290,17 @@ int64_t cpuTicks(int pid)
 	return ut + stt;
 }
 
-uint64_t rssBytes(int pid)
+uint64_t statusKb(int pid, const std::string &key)
 {
 	std::ifstream f("/proc/" + std::to_string(pid) + "/status");
 	std::string line;
 	while (std::getline(f, line))
-		if (line.rfind("VmRSS:", 0) == 0)
-			return std::stoull(line.substr(6)) * 1024;
+		if (line.rfind(key + ":", 0) == 0)
+			return std::stoull(line.substr(key.size() + 1));
 	return 0;
 }
+
+uint64_t rssBytes(int pid) { return statusKb(pid, "VmRSS") * 1024; }
 
 } // namespace
 
@@ -400,7 +402,9 @@ TEST_CASE("60 s of a 100 Hz probe and 1 Hz host sampling: agent CPU <= 3 % of a 
 	const int64_t c1 = cpuTicks(pid), t1 = clk::monoNs();
 	const double cpuPct = 100.0 * (static_cast<double>(c1 - c0) / static_cast<double>(sysconf(_SC_CLK_TCK))) /
 			      (static_cast<double>(t1 - t0) / 1e9);
-	MESSAGE("agent CPU " << cpuPct << " % of a core, max RSS " << maxRss / 1048576.0 << " MiB");
+	MESSAGE("agent CPU " << cpuPct << " % of a core, max RSS " << maxRss / 1048576.0 << " MiB (now anon "
+		<< statusKb(pid, "RssAnon") << " kB, file " << statusKb(pid, "RssFile") << " kB, "
+		<< statusKb(pid, "Threads") << " threads)");
 	const json meta = rec.finish();
 	CHECK(meta["complete"] == true);
 	CHECK(cpuPct <= 3.0);

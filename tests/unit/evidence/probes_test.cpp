@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <fmt/format.h>
+#include <fstream>
 #include <mutex>
 #include <netinet/in.h>
 #include <poll.h>
@@ -46,14 +48,18 @@ struct Fd {
 	}
 };
 
-// A TCP socket bound to 127.0.0.1 on an ephemeral port; listening with the backlog unless backlog < 0.
+// A TCP socket bound to 127.0.0.1 on the port (an ephemeral one if 0, then stored); listening with the backlog unless
+// backlog < 0.
 Fd bound(int &port, int backlog)
 {
 	Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
 	REQUIRE(s.fd >= 0);
+	const int one = 1;
+	REQUIRE(::setsockopt(s.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0);
 	sockaddr_in a{};
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(static_cast<uint16_t>(port));
 	REQUIRE(::bind(s.fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
 	if (backlog >= 0)
 		REQUIRE(::listen(s.fd, backlog) == 0);
@@ -160,6 +166,49 @@ TEST_CASE("probe.tcp: a listener is ok, with the connect time as latency")
 		Fd c(::accept4(l.fd, nullptr, nullptr, SOCK_CLOEXEC));
 		CHECK(c.fd >= 0);
 	}
+}
+
+// The probe keeps one socket and dissolves each attempt with connect(AF_UNSPEC): outcomes must not leak into the next
+// attempt, and no attempt may leave a TIME_WAIT socket behind.
+int timeWaitTo(int port)
+{
+	std::ifstream f("/proc/net/tcp");
+	std::string line;
+	int n = 0;
+	const std::string rem = fmt::format("0100007F:{:04X}", port);
+	while (std::getline(f, line))
+		if (line.find(rem) != std::string::npos && line.find(rem + " 06") != std::string::npos)
+			n++;
+	return n;
+}
+
+TEST_CASE("probe.tcp: one probe goes from ok to refused and back, leaving no TIME_WAIT")
+{
+	int port = 0;
+	auto spec = tcpSpec("127.0.0.1:0", 1000ms);
+	std::unique_ptr<Sampler> p;
+	{
+		Fd l = bound(port, 64);
+		spec = tcpSpec("127.0.0.1:" + std::to_string(port), 1000ms);
+		p = make(spec);
+		for (int i = 0; i < 20; i++) {
+			const auto t = take(*p);
+			CHECK(t.s.tags.at("error") == "");
+			Fd c(::accept4(l.fd, nullptr, nullptr, SOCK_CLOEXEC));
+			CHECK(c.fd >= 0);
+		}
+	}
+	{
+		Fd held = bound(port, -1);
+		for (int i = 0; i < 3; i++)
+			CHECK(take(*p).s.tags.at("error") == "refused");
+	}
+	Fd l = bound(port, 64);
+	for (int i = 0; i < 3; i++) {
+		CHECK(take(*p).s.tags.at("error") == "");
+		Fd c(::accept4(l.fd, nullptr, nullptr, SOCK_CLOEXEC));
+	}
+	CHECK(timeWaitTo(port) == 0);
 }
 
 TEST_CASE("probe.tcp: an IPv6 listener on [::1]")
