@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,6 +143,16 @@ std::string fmtMs(double ms)
 }
 
 } // namespace
+
+std::string clockTimeMs(int64_t ns)
+{
+	time_t s = ns / 1000000000;
+	tm t{};
+	gmtime_r(&s, &t);
+	char buf[32];
+	strftime(buf, sizeof buf, "%H:%M:%S", &t);
+	return fmt::format("{}.{:03d}Z", buf, static_cast<int>((ns / 1000000) % 1000));
+}
 
 std::string agentsTable(const json &agents)
 {

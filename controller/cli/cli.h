@@ -74,4 +74,7 @@ int cmdEvidence(const std::vector<std::string> &argv);
 // Renders `xdc agents` as a table.
 std::string agentsTable(const json &agents);
 
+// A wall time in ns as HH:MM:SS.mmmZ (UTC), as the consoles print times on the controller's timeline.
+std::string clockTimeMs(int64_t ns);
+
 } // namespace xdc::cli

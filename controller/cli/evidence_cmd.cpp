@@ -23,16 +23,6 @@ std::atomic<int> gInterrupts{0};
 
 void onInterrupt(int) { gInterrupts.fetch_add(1); }
 
-std::string clockTime(int64_t ns)
-{
-	time_t s = ns / 1000000000;
-	tm t{};
-	gmtime_r(&s, &t);
-	char buf[32];
-	strftime(buf, sizeof buf, "%H:%M:%S", &t);
-	return fmt::format("{}.{:03d}Z", buf, static_cast<int>((ns / 1000000) % 1000));
-}
-
 std::string pm(int64_t boundNs)
 {
 	return boundNs < 0 ? "± ?" : fmt::format("± {:.1f} ms", static_cast<double>(boundNs) / 1e6);
@@ -107,13 +97,13 @@ void printOutages(const json &outages)
 		for (const auto &o : list) {
 			if (o.value("open", false))
 				printf("  from %s %s, still failing at the end (%llu failed attempts, first: %s)\n",
-				       clockTime(o["start_ns"]).c_str(), pm(o["start_bound_ns"]).c_str(),
+				       clockTimeMs(o["start_ns"]).c_str(), pm(o["start_bound_ns"]).c_str(),
 				       static_cast<unsigned long long>(o.value("failed", uint64_t{0})),
 				       o.value("first_error", "").c_str());
 			else
 				printf("  %s %s  ->  %s %s   %.1f ms, %llu failed attempts (first: %s)\n",
-				       clockTime(o["start_ns"]).c_str(), pm(o["start_bound_ns"]).c_str(),
-				       clockTime(o["end_ns"]).c_str(), pm(o["end_bound_ns"]).c_str(),
+				       clockTimeMs(o["start_ns"]).c_str(), pm(o["start_bound_ns"]).c_str(),
+				       clockTimeMs(o["end_ns"]).c_str(), pm(o["end_bound_ns"]).c_str(),
 				       o.value("duration_ms", 0.0), static_cast<unsigned long long>(o.value("failed", uint64_t{0})),
 				       o.value("first_error", "").c_str());
 		}
@@ -331,7 +321,7 @@ int cmdEvidence(const std::vector<std::string> &argv)
 			for (const auto &[k, v] : tags.items())
 				if (!v.get<std::string>().empty())
 					vals += fmt::format(" {}={}", k, v.get<std::string>().substr(0, 80));
-			printf("%s %s %-8s %-12s %-24s%s\n", clockTime(e.value("t_ns", int64_t{0})).c_str(),
+			printf("%s %s %-8s %-12s %-24s%s\n", clockTimeMs(e.value("t_ns", int64_t{0})).c_str(),
 			       pm(e.value("bound_ns", int64_t{-1})).c_str(), e.value("host", "").c_str(),
 			       e.value("kind", "").c_str(), e.value("source", "").c_str(), vals.c_str());
 		}

@@ -11,16 +11,6 @@ namespace xdc::cli {
 
 namespace {
 
-std::string isoTime(int64_t ns)
-{
-	time_t s = ns / 1000000000;
-	tm t{};
-	gmtime_r(&s, &t);
-	char buf[32];
-	strftime(buf, sizeof buf, "%H:%M:%S", &t);
-	return fmt::format("{}.{:03d}Z", buf, static_cast<int>((ns / 1000000) % 1000));
-}
-
 int faultApply(const Args &a)
 {
 	std::string text, origin = "<command line>";
@@ -73,7 +63,7 @@ int faultApply(const Args &a)
 				printf("%s\n", p.get<std::string>().c_str());
 		} else {
 			printf("  %-12s in effect at %s ± %.3f ms (verified %.3f ms later): %s\n", agent.c_str(),
-			       isoTime(e["applied_ns"].get<int64_t>()).c_str(), e.value("bound_ns", 0) / 1e6,
+			       clockTimeMs(e["applied_ns"].get<int64_t>()).c_str(), e.value("bound_ns", 0) / 1e6,
 			       (e["verified_ns"].get<int64_t>() - e["applied_ns"].get<int64_t>()) / 1e6,
 			       e.value("mechanism", "").c_str());
 		}
