@@ -72,6 +72,9 @@ public:
 	// Set by apply() to the wall time the kernel change took effect, before its read-back; 0 = when apply()
 	// returned.
 	int64_t effectiveNs = 0;
+	// Set by revert() likewise: when the fault stopped being in effect, before the read-back that verifies it;
+	// 0 = when revert() returned.
+	int64_t revertEffectiveNs = 0;
 };
 
 // Builds the Fault for a request (kind from spec.kind). Errors: Unsupported for kinds this host cannot do (netem

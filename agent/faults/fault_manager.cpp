@@ -213,15 +213,19 @@ FaultRevertReply FaultManager::revert(const std::string &id, const std::string &
 		const int64_t startedNs = clk::wallNs();
 		const int64_t startedMono = clk::monoNs();
 		const std::string kind = it->second.info.kind;
+		it->second.fault->revertEffectiveNs = 0;
 		auto r = it->second.fault->revert();
 		if (observer_) {
+			const int64_t verifiedNs = clk::wallNs();
+			const int64_t effective = it->second.fault->revertEffectiveNs;
 			Sample s;
 			s.kind = "fault";
 			s.source = it->first;
 			s.wallNs = startedNs;
 			s.monoNs = startedMono;
 			s.values = {{"revert_started_ns", static_cast<double>(startedNs)},
-				    {"verified_ns", static_cast<double>(clk::wallNs())}};
+				    {"reverted_ns", static_cast<double>(effective > 0 ? effective : verifiedNs)},
+				    {"verified_ns", static_cast<double>(verifiedNs)}};
 			s.tags = {{"event", r ? "reverted" : "revert_failed"}, {"fault_kind", kind}, {"why", why}};
 			if (!r)
 				s.tags["error"] = r.error().message;

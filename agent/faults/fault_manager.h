@@ -42,7 +42,8 @@ public:
 	size_t size() const { return faults_.size(); }
 	// Receives a record of every apply and revert (kind "fault", source the fault id; values in agent wall ns:
 	// requested_ns, applied_ns (the effective time), verified_ns, expires_ns, late_ns for "applied";
-	// revert_started_ns, verified_ns for "reverted" / "revert_failed"; tags event, fault_kind, mechanism, readback,
+	// revert_started_ns, reverted_ns (no longer in effect, before the read-back), verified_ns for "reverted" /
+	// "revert_failed"; tags event, fault_kind, mechanism, readback,
 	// why, error). The agent passes them to its running recordings.
 	void setObserver(std::function<void(proto::Sample)> f) { observer_ = std::move(f); }
 

@@ -335,7 +335,7 @@ Result<std::string> NetworkBandwidth::apply()
 	return *v;
 }
 
-Result<void> NetworkBandwidth::revert() { return runUndo(undo()); }
+Result<void> NetworkBandwidth::revert() { return runUndo(undo(), &revertEffectiveNs); }
 
 BandwidthParams bandwidthParams(const FaultRequest &req, const FaultEnv &env)
 {

@@ -281,7 +281,7 @@ Result<std::string> NetworkDelay::apply()
 Result<void> NetworkDelay::revert()
 {
 	// Rules first, so no new packet is queued; then the line lets everything it holds go and stops.
-	auto r = runUndo(undo());
+	auto r = runUndo(undo(), &revertEffectiveNs);
 	if (line_) {
 		line_->stop();
 		line_.reset();

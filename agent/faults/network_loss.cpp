@@ -149,6 +149,6 @@ Result<std::string> NetworkLoss::apply()
 	return text;
 }
 
-Result<void> NetworkLoss::revert() { return runUndo(undo()); }
+Result<void> NetworkLoss::revert() { return runUndo(undo(), &revertEffectiveNs); }
 
 } // namespace xdc::agent

@@ -191,6 +191,6 @@ Result<std::string> NetworkPartition::apply()
 	return text;
 }
 
-Result<void> NetworkPartition::revert() { return runUndo(undo()); }
+Result<void> NetworkPartition::revert() { return runUndo(undo(), &revertEffectiveNs); }
 
 } // namespace xdc::agent

@@ -171,6 +171,6 @@ Result<std::string> ResourceDiskFill::apply()
 			   100.0 * static_cast<double>(after->avail) / static_cast<double>(after->total));
 }
 
-Result<void> ResourceDiskFill::revert() { return runUndo(undo()); }
+Result<void> ResourceDiskFill::revert() { return runUndo(undo(), &revertEffectiveNs); }
 
 } // namespace xdc::agent

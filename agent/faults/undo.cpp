@@ -2,6 +2,7 @@
 // Undo step executor.
 #include "agent/faults/undo.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <sstream>
@@ -15,16 +16,18 @@ namespace xdc::agent {
 
 namespace {
 
-Result<void> undoNftTable(const std::string &name)
+Result<void> undoNftTable(const std::string &name, int64_t *changedNs = nullptr)
 {
 	(void)sys::nft(fmt::format("delete table inet {}", name));
+	if (changedNs)
+		*changedNs = clk::wallNs();
 	auto check = sys::nft(fmt::format("list table inet {}", name));
 	if (check)
 		return makeError(Errc::Io, "table inet {} is still there after delete", name);
 	return success();
 }
 
-Result<void> undoIptChain(const nlohmann::json &s)
+Result<void> undoIptChain(const nlohmann::json &s, int64_t *changedNs = nullptr)
 {
 	const std::string table = s.value("table", "filter"), chain = s.at("chain").get<std::string>();
 	std::vector<std::string> tools = {"iptables"};
@@ -42,6 +45,8 @@ Result<void> undoIptChain(const nlohmann::json &s)
 		}
 		(void)sys::run({tool, "-w", "-t", table, "-F", chain});
 		(void)sys::run({tool, "-w", "-t", table, "-X", chain});
+		if (changedNs)
+			*changedNs = clk::wallNs();
 		auto check = sys::run({tool, "-w", "-t", table, "-n", "-L", chain});
 		if (check && check->ok())
 			left.push_back(tool + " -t " + table + " " + chain);
@@ -51,7 +56,7 @@ Result<void> undoIptChain(const nlohmann::json &s)
 	return success();
 }
 
-Result<void> undoQdisc(const nlohmann::json &s)
+Result<void> undoQdisc(const nlohmann::json &s, int64_t *changedNs = nullptr)
 {
 	const std::string dev = s.at("dev").get<std::string>(), parent = s.value("parent", "root"),
 			  handle = s.value("handle", "");
@@ -66,18 +71,22 @@ Result<void> undoQdisc(const nlohmann::json &s)
 	if (!ours(show->out))
 		return success();
 	(void)sys::run({"tc", "qdisc", "del", "dev", dev, parent});
+	if (changedNs)
+		*changedNs = clk::wallNs();
 	auto again = sys::run({"tc", "qdisc", "show", "dev", dev});
 	if (again && again->ok() && ours(again->out))
 		return makeError(Errc::Io, "qdisc {} {} on {} is still there after delete", parent, handle, dev);
 	return success();
 }
 
-Result<void> undoLink(const std::string &name)
+Result<void> undoLink(const std::string &name, int64_t *changedNs = nullptr)
 {
 	auto show = sys::run({"ip", "link", "show", "dev", name});
 	if (!show || !show->ok())
 		return success();
 	(void)sys::run({"ip", "link", "del", "dev", name});
+	if (changedNs)
+		*changedNs = clk::wallNs();
 	auto again = sys::run({"ip", "link", "show", "dev", name});
 	if (again && again->ok())
 		return makeError(Errc::Io, "link {} is still there after delete", name);
@@ -106,13 +115,15 @@ char procState(int pid)
 	return rp && rp[1] == ' ' ? rp[2] : 0;
 }
 
-Result<void> undoCont(const nlohmann::json &s)
+Result<void> undoCont(const nlohmann::json &s, int64_t *changedNs = nullptr)
 {
 	std::vector<std::string> still;
 	for (const auto &[pid, start] : pidsOf(s)) {
 		if (pid <= 1 || !sys::processAlive(pid, start))
 			continue;
 		::kill(pid, SIGCONT);
+		if (changedNs)
+			*changedNs = clk::wallNs();
 		// SIGCONT takes effect at once for the target's threads; the state is read back to be sure.
 		const int64_t deadline = clk::monoNs() + 500 * clk::kMs;
 		while (procState(pid) == 'T' && clk::monoNs() < deadline)
@@ -125,7 +136,7 @@ Result<void> undoCont(const nlohmann::json &s)
 	return success();
 }
 
-Result<void> undoKill(const nlohmann::json &s)
+Result<void> undoKill(const nlohmann::json &s, int64_t *changedNs = nullptr)
 {
 	std::vector<std::string> still;
 	for (const auto &[pid, start] : pidsOf(s)) {
@@ -134,39 +145,45 @@ Result<void> undoKill(const nlohmann::json &s)
 		// Reaped here if it is our child; otherwise (the guard) its parent or init reaps it.
 		if (!sys::stopProcess(pid, start, std::chrono::milliseconds(0)))
 			still.push_back(std::to_string(pid));
+		if (changedNs)
+			*changedNs = clk::wallNs();
 	}
 	if (!still.empty())
 		return makeError(Errc::Io, "still running after SIGKILL: pid {}", fmt::join(still, ", "));
 	return success();
 }
 
-Result<void> undoUnlink(const std::string &path)
+Result<void> undoUnlink(const std::string &path, int64_t *changedNs = nullptr)
 {
 	if (::unlink(path.c_str()) != 0 && errno != ENOENT)
 		return makeError(Errc::Io, "cannot remove {}: {}", path, strerror(errno));
+	if (changedNs)
+		*changedNs = clk::wallNs();
 	if (::access(path.c_str(), F_OK) == 0)
 		return makeError(Errc::Io, "{} is still there after unlink", path);
 	return success();
 }
 
-Result<void> runStep(const nlohmann::json &s)
+// changedNs: set to the wall time the step's kernel change was made, before its read-back (untouched if there was
+// nothing to remove).
+Result<void> runStep(const nlohmann::json &s, int64_t &changedNs)
 {
 	try {
 		const std::string op = s.at("op").get<std::string>();
 		if (op == "nft_table")
-			return undoNftTable(s.at("name").get<std::string>());
+			return undoNftTable(s.at("name").get<std::string>(), &changedNs);
 		if (op == "ipt_chain")
-			return undoIptChain(s);
+			return undoIptChain(s, &changedNs);
 		if (op == "tc_qdisc")
-			return undoQdisc(s);
+			return undoQdisc(s, &changedNs);
 		if (op == "link")
-			return undoLink(s.at("name").get<std::string>());
+			return undoLink(s.at("name").get<std::string>(), &changedNs);
 		if (op == "cont")
-			return undoCont(s);
+			return undoCont(s, &changedNs);
 		if (op == "kill")
-			return undoKill(s);
+			return undoKill(s, &changedNs);
 		if (op == "unlink")
-			return undoUnlink(s.at("path").get<std::string>());
+			return undoUnlink(s.at("path").get<std::string>(), &changedNs);
 		return makeError(Errc::Invalid, "unknown undo op '{}'", op);
 	} catch (const std::exception &e) {
 		return makeError(Errc::Invalid, "malformed undo step {}: {}", s.dump(), e.what());
@@ -175,14 +192,20 @@ Result<void> runStep(const nlohmann::json &s)
 
 } // namespace
 
-Result<void> runUndo(const Undo &steps)
+Result<void> runUndo(const Undo &steps, int64_t *effectiveNs)
 {
 	if (!steps.is_array())
 		return makeError(Errc::Invalid, "undo steps: not an array");
 	std::vector<std::string> errors;
-	for (const auto &s : steps)
-		if (auto r = runStep(s); !r)
+	int64_t last = 0;
+	for (const auto &s : steps) {
+		int64_t changed = 0;
+		if (auto r = runStep(s, changed); !r)
 			errors.push_back(r.error().message);
+		last = std::max(last, changed);
+	}
+	if (effectiveNs)
+		*effectiveNs = last;
 	if (!errors.empty())
 		return makeError(Errc::Io, "{}", fmt::join(errors, "; "));
 	return success();

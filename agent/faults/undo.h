@@ -22,7 +22,9 @@
 namespace xdc::agent {
 
 // Runs every step and verifies each. Fails (naming every step that could not be verified) if anything is left.
-Result<void> runUndo(const Undo &steps);
+// effectiveNs (optional): the wall time the last kernel change was made, before its read-back; 0 if there was
+// nothing left to remove.
+Result<void> runUndo(const Undo &steps, int64_t *effectiveNs = nullptr);
 
 // Removes objects of ours that no journal names (a crash between kernel change and journal is impossible by
 // construction, but a deleted state dir is not): nft tables "xdc_*", iptables chains "XDC_*", root qdiscs with

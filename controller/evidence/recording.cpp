@@ -74,7 +74,7 @@ json outageJson(const xdc::evidence::Outage &o)
 
 // Fault record values that are agent wall-clock times (mapped like the sample time).
 constexpr const char *kFaultTimes[] = {"requested_ns", "applied_ns", "verified_ns", "expires_ns",
-				       "revert_started_ns"};
+				       "revert_started_ns", "reverted_ns"};
 
 } // namespace
 
