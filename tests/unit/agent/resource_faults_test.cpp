@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "agent/faults/resource_cpu.h"
 #include "agent/faults/resource_disk_fill.h"
 #include "agent/faults/resource_memory.h"
@@ -152,6 +153,10 @@ TEST_CASE("memory: held resident, refused over the cap, returned on revert")
 	REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
 	const pid_t pid = m.pid();
 	REQUIRE(pid > 0);
+	// apply() returns once 90 % is resident; the holder goes on touching the rest. Wait for all of it, on a deadline.
+	const int64_t deadline = clk::monoNs() + 10 * clk::kSec;
+	while (statusKb(pid, "VmRSS").value_or(0) < 32 * 1024 && clk::monoNs() < deadline)
+		::usleep(5000);
 	CHECK(statusKb(pid, "VmRSS").value_or(0) >= 32 * 1024);
 	CHECK(readProcStat(pid)->comm == "xdc-mem-u3");
 	REQUIRE(m.revert());
