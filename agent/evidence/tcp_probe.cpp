@@ -2,7 +2,7 @@
 // probe.tcp: one TCP connect attempt per sample. It runs at up to 100 Hz on an agent that may itself be under a fault,
 // so an attempt is a handful of syscalls: the address is parsed once (numeric only: the controller resolves host
 // names before the spec is sent, and a DNS lookup per attempt would measure the resolver, not the path), and the
-// socket is reset (RST) after each attempt so that 100 attempts a second leave no TIME_WAIT sockets behind.
+// socket is closed with an RST so that 100 attempts a second leave no TIME_WAIT sockets behind.
 #include <arpa/inet.h>
 #include <cerrno>
 #include <charconv>
@@ -87,14 +87,6 @@ public:
 		timeoutMs_ = static_cast<double>(timeoutNs_) / 1e6;
 	}
 
-	~TcpProbe() override
-	{
-		if (fd_ >= 0)
-			::close(fd_);
-	}
-	TcpProbe(const TcpProbe &) = delete;
-	TcpProbe &operator=(const TcpProbe &) = delete;
-
 	const evidence::SamplerSpec &spec() const override { return spec_; }
 
 	void sample(std::vector<proto::Sample> &out) override
@@ -118,34 +110,22 @@ private:
 	static constexpr int kTimedOut = -1;
 
 	// 0 on a completed connect, kTimedOut, or the errno of the failure.
-	//
-	// One socket serves every attempt: after each, connect(AF_UNSPEC) dissolves the association (tcp_disconnect:
-	// an RST if the handshake completed, nothing in SYN_SENT) and the socket is back in CLOSE, ready for the next
-	// connect with a fresh ephemeral port. That saves a socket()/close() pair per attempt, which is a fifth of a
-	// 100 Hz probe's cost. Any surprise there closes the socket and the next attempt makes a new one.
-	int attempt(int64_t startMono)
+	int attempt(int64_t startMono) const
 	{
-		if (fd_ < 0) {
-			fd_ = ::socket(addr_.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-			if (fd_ < 0)
-				return errno;
-			// Should the socket ever be closed while connected: an RST, never TIME_WAIT (6000 sockets a
-			// minute at 100 Hz, taking ephemeral ports and memory on a host that is being measured).
-			const linger lg{1, 0};
-			(void)::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-		}
+		const int fd = ::socket(addr_.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return errno;
+		// Closing with an RST: an orderly close would put every attempt's socket in TIME_WAIT for 60 s, 6000 of
+		// them at 100 Hz, taking ephemeral ports and memory on a host that is being measured.
+		const linger lg{1, 0};
+		(void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 		int err = 0;
-		if (::connect(fd_, reinterpret_cast<const sockaddr *>(&addr_), addrLen_) != 0) {
+		if (::connect(fd, reinterpret_cast<const sockaddr *>(&addr_), addrLen_) != 0) {
 			err = errno;
 			if (err == EINPROGRESS)
-				err = waitConnected(fd_, startMono);
+				err = waitConnected(fd, startMono);
 		}
-		sockaddr unspec{};
-		unspec.sa_family = AF_UNSPEC;
-		if (::connect(fd_, &unspec, sizeof unspec) != 0 || err == EISCONN || err == EALREADY) {
-			::close(fd_);
-			fd_ = -1;
-		}
+		::close(fd);
 		return err;
 	}
 
@@ -174,7 +154,6 @@ private:
 	}
 
 	evidence::SamplerSpec spec_;
-	int fd_ = -1;
 	sockaddr_storage addr_;
 	socklen_t addrLen_;
 	int64_t timeoutNs_ = 0;
