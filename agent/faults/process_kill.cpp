@@ -94,6 +94,10 @@ std::vector<std::string> ProcessKill::signalRound(const std::vector<ProcessInfo>
 {
 	std::vector<std::string> lines, failed;
 	std::vector<ProcessInfo> sent;
+	// The apply's effective time is the first signal's (no target can have died of it earlier), not the end of
+	// the wait for the exits below, up to 2 s later.
+	if (wait)
+		effectiveNs = clk::wallNs();
 	for (const auto &p : targets) {
 		int err = 0;
 		switch (signalProcess(p.pid, p.startTime, sig_, err)) {
