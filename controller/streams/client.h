@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+// A client of the Streams REST Management API (4.x/5.x `/streams/rest/resources` and 7.x `/streams/instances/{id}`),
+// over libcurl, returning typed models. Facts it follows: ../shared/reference/streams.md and docs/STREAMS.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "controller/streams/models.h"
+
+namespace xdc::streams {
+
+enum class PathStyle {
+	Auto,      // GET /streams/rest/resources first; fall back to /streams/instances/{id} when it is 404
+	Resources, // 4.x/5.x: root discovery from /streams/rest/resources
+	Instances, // 7.x: https://host:port/streams/instances/{id}
+};
+
+// Where one DC's instance is and how to reach it. Secrets are read from files or the environment by the loader
+// (see loadStreamsConfig) and are never logged or printed.
+struct Endpoint {
+	std::string dc;        // "dc1": the DC this instance serves
+	std::string url;       // scheme://host:port, no path ("https://streams1.example:8443")
+	std::string instance;  // instance id; empty = the only (or first) instance the root lists
+	PathStyle style = PathStyle::Auto;
+	std::string user;
+	std::string password;  // Basic credentials; also what the token resource is asked with
+	bool useTokens = true; // use `accessTokens` when the root lists it; refresh before expiry
+	std::string caFile;    // TLS: CA bundle (empty = system store)
+	std::string clientCert, clientKey;
+	bool insecure = false; // TLS: skip peer and host verification (explicit only)
+	int connectTimeoutMs = 2000;
+	int timeoutMs = 5000;
+	int retries = 2;        // extra attempts for idempotent requests (GET) after a timeout, connect error or 5xx
+	int retryBackoffMs = 100; // doubled after each attempt
+	int pageSize = 100;     // `count` per page when listing collections (0 = let the server choose, no paging)
+	std::string jobName;    // the job the toolkit view follows in this DC (matched by name, then applicationName)
+	std::string application;
+};
+
+// What went wrong with a request, beyond the Result's Errc + message: kept so callers and tests can tell the
+// failure kinds apart and report the server's own words.
+struct ApiFailure {
+	enum class Kind {
+		None,
+		Connect,     // could not connect / resolve
+		Timeout,     // connect or total timeout
+		Tls,         // certificate or handshake failure
+		Auth,        // 401/403 or the token resource refused
+		NotFound,    // 404
+		Http,        // any other non-2xx status
+		BadJson,     // body is not JSON
+		BadShape,    // JSON of the wrong shape or types
+	};
+	Kind kind = Kind::None;
+	int httpStatus = 0;     // 0 when no response
+	std::string messageId;  // "CDISW5000E" when the server sent one
+	std::string text;       // the server's message text, or curl's error text
+	std::string url;        // the request URL (never with credentials)
+};
+const char *failureKindName(ApiFailure::Kind k);
+
+// Filters and field selection for collection requests: `fields=a,b`, `job.restid=12`, ...
+struct Query {
+	std::vector<std::string> fields;
+	std::map<std::string, std::string> filters;
+};
+
+// One connection to one instance. Thread-compatible: one thread uses one Client (each DC gets its own).
+class Client {
+public:
+	explicit Client(Endpoint ep);
+	~Client();
+	Client(const Client &) = delete;
+	Client &operator=(const Client &) = delete;
+
+	const Endpoint &endpoint() const { return ep_; }
+
+	// Resolves the instance URL (root discovery or the 7.x path) and, when tokens are in use, gets one.
+	// Called implicitly by every request below; calling it first makes errors surface early.
+	[[nodiscard]] Result<void> connect();
+
+	// The instance, its jobs and PEs (all pages), one job's PEs, a PE's or operator's metrics.
+	[[nodiscard]] Result<Instance> instance();
+	[[nodiscard]] Result<std::vector<Job>> jobs(const Query &q = {});
+	[[nodiscard]] Result<std::vector<Pe>> pes(const Query &q = {});
+	[[nodiscard]] Result<std::vector<Pe>> jobPes(const std::string &jobId);
+	[[nodiscard]] Result<std::vector<Operator>> jobOperators(const std::string &jobId);
+	[[nodiscard]] Result<std::vector<Metric>> peMetrics(const std::string &peId);
+	[[nodiscard]] Result<std::vector<Metric>> operatorMetrics(const std::string &operatorId);
+	[[nodiscard]] Result<std::vector<Resource>> resources();
+
+	// Writes (5.x/7.x): upload a .sab, submit it with a job configuration overlay, cancel a job. Never retried.
+	[[nodiscard]] Result<std::string> uploadBundle(const std::string &sabPath);
+	[[nodiscard]] Result<Job> submitJob(const std::string &bundleId, const nlohmann::json &overlay);
+	[[nodiscard]] Result<void> cancelJob(const std::string &jobId);
+
+	// Raw GET of a path under the instance URL, or an absolute URL from a `self`/relation field.
+	[[nodiscard]] Result<nlohmann::json> get(const std::string &pathOrUrl);
+	// Every element of a collection: follows `count`/`page` until `total` elements are read.
+	[[nodiscard]] Result<std::vector<nlohmann::json>> list(const std::string &pathOrUrl, const std::string &plural,
+							      const Query &q = {});
+
+	// Details of the last failed request (Kind::None after a success).
+	const ApiFailure &lastFailure() const { return failure_; }
+	// Requests made, and pages read, since construction (for tests and benchmarks).
+	uint64_t requestCount() const { return requests_; }
+
+private:
+	struct Impl;
+	Endpoint ep_;
+	std::unique_ptr<Impl> impl_;
+	ApiFailure failure_;
+	uint64_t requests_ = 0;
+};
+
+} // namespace xdc::streams
