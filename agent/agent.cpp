@@ -370,6 +370,40 @@ void Agent::flushEvidence(int64_t nowMono)
 		send(b);
 }
 
+// streams.pe: the only way the agent runs streamtool — a fixed verb and a PE id of digits, never a shell.
+static Result<StreamsPeReply> runStreamtool(const AgentConfig::Streams &cfg, const StreamsPeArgs &args)
+{
+	if (cfg.streamtool.empty())
+		return makeError(Errc::Unsupported, "streams.pe: this agent has no streams.streamtool configured");
+	if (args.verb != "stop" && args.verb != "restart")
+		return makeError(Errc::Invalid, "streams.pe: verb '{}': expected stop or restart", args.verb);
+	if (args.pe.empty() || args.pe.size() > 18 ||
+	    args.pe.find_first_not_of("0123456789") != std::string::npos)
+		return makeError(Errc::Invalid, "streams.pe: pe '{}': expected a PE id (digits)", args.pe);
+	StreamsPeReply rep;
+	rep.argv = {cfg.streamtool, args.verb == "stop" ? "stoppe" : "restartpe", args.pe};
+	if (!cfg.instance.empty()) {
+		rep.argv.push_back("-i");
+		rep.argv.push_back(cfg.instance);
+	}
+	if (!cfg.passwordFile.empty()) {
+		rep.argv.push_back("--password-file");
+		rep.argv.push_back(cfg.passwordFile);
+	}
+	sys::RunOptions ro;
+	ro.timeout = cfg.timeout;
+	ro.mergeStderr = true;
+	ro.env = cfg.env;
+	rep.startedNs = clk::wallNs();
+	auto out = sys::run(rep.argv, ro);
+	rep.endedNs = clk::wallNs();
+	if (!out)
+		return out.error().context("streams.pe: streamtool");
+	rep.exitCode = out->exitCode;
+	rep.output = out->out.substr(0, 4096);
+	return rep;
+}
+
 int Agent::run()
 {
 	auto lg = log::get("agent");
@@ -423,6 +457,15 @@ int Agent::run()
 		return packBytes(faults_->revert(args->id, args->id == "*" ? "halt" : "revert requested"));
 	});
 	addCommand("fault.list", [this](const Bytes &) -> Result<Bytes> { return packBytes(faults_->list()); });
+	addCommand("streams.pe", [this](const Bytes &a) -> Result<Bytes> {
+		auto args = unpackBytes<StreamsPeArgs>(a);
+		if (!args)
+			return args.error();
+		auto r = runStreamtool(cfg_.streams, *args);
+		if (!r)
+			return r.error();
+		return packBytes(*r);
+	});
 	RecorderOptions ro;
 	ro.dir = cfg_.stateDir + "/evidence";
 	ro.memorySamples = cfg_.evidence.memorySamples;

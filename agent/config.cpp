@@ -87,6 +87,24 @@ Result<AgentConfig> loadAgentConfig(const std::string &file)
 			XDC_TRY(e.result());
 		}
 	}
+	YAML::Node sn;
+	if (r.child("streams", sn) && !sn.IsNull()) {
+		if (!sn.IsMap()) {
+			r.fail(sn, "streams", "expected a mapping");
+		} else {
+			MapReader st(sn, file, "streams");
+			st.str("streamtool", c.streams.streamtool);
+			st.str("instance", c.streams.instance);
+			st.strMap("env", c.streams.env);
+			st.str("password_file", c.streams.passwordFile);
+			st.duration("timeout", c.streams.timeout);
+			st.rejectUnknown();
+			XDC_TRY(st.result());
+			if (!c.streams.streamtool.empty() && c.streams.streamtool[0] != '/')
+				return makeError(Errc::Invalid, "{}: streams.streamtool: expected an absolute path, got '{}'",
+						 st.where(sn), c.streams.streamtool);
+		}
+	}
 	r.boolean("test_features", c.testFeatures);
 	r.integer("test_clock_skew_ms", c.testClockSkewMs, -86400000, 86400000);
 	XDC_TRY(readLogOptions(r, c.log));

@@ -38,6 +38,15 @@ struct AgentConfig {
 		uint64_t memorySamples = 20000;      // per recording, held in memory while the controller is away
 		size_t spoolMaxBytes = 256u << 20;   // disk spool beyond that, all recordings together
 	} evidence;
+	// The `streams:` block: how this host runs `streamtool` for streams.pe (stop/restart a PE). Empty streamtool =
+	// the command is refused. The agent runs only `streamtool stoppe|restartpe <digits>` with these settings.
+	struct Streams {
+		std::string streamtool;                  // absolute path
+		std::string instance;                    // passed as -i
+		std::map<std::string, std::string> env;  // e.g. STREAMS_EMU_URL, STREAMS_USERNAME (no secrets here:
+		std::string passwordFile;                // the password is passed as --password-file)
+		milliseconds timeout{30000};
+	} streams;
 	bool testFeatures = false;
 	int64_t testClockSkewMs = 0;
 	int testProtoVersion = 0;      // test only: send Hello with this header version

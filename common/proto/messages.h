@@ -193,6 +193,20 @@ struct PingReply {
 	MSGPACK_DEFINE_MAP(text, agentNs)
 };
 
+// streams.pe: stop or restart one Streams PE through this host's streamtool (the agent's `streams:` config).
+struct StreamsPeArgs {
+	std::string verb;            // "stop" | "restart"
+	std::string pe;              // PE id: digits only
+	MSGPACK_DEFINE_MAP(verb, pe)
+};
+struct StreamsPeReply {
+	std::vector<std::string> argv; // what ran (no secrets)
+	int exitCode = 0;
+	std::string output;          // streamtool's stdout and stderr, at most 4 KiB
+	int64_t startedNs = 0, endedNs = 0; // agent wall clock
+	MSGPACK_DEFINE_MAP(argv, exitCode, output, startedNs, endedNs)
+};
+
 // fault.apply: one fault on this agent, fully resolved by the controller (peers are CIDRs).
 struct FaultApplyArgs {
 	std::string id;

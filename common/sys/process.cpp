@@ -82,6 +82,8 @@ Result<RunOutput> run(const std::vector<std::string> &argv, const RunOptions &op
 		::dup2(opts.mergeStderr ? outPipe[1] : errPipe[1], 2);
 		::signal(SIGPIPE, SIG_DFL);
 		int err = 0;
+		for (const auto &[k, v] : opts.env)
+			::setenv(k.c_str(), v.c_str(), 1);
 		if (!enterNetns(opts.netns))
 			err = errno;
 		else {

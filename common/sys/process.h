@@ -19,6 +19,7 @@ struct RunOptions {
 	std::string netns;   // run inside /run/netns/<netns> when not empty
 	std::string input;   // written to the child's stdin
 	bool mergeStderr = false;
+	std::map<std::string, std::string> env; // added to the inherited environment
 };
 
 struct RunOutput {

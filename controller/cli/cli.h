@@ -70,6 +70,7 @@ int cmdFault(const std::vector<std::string> &argv);
 int cmdHalt(const std::vector<std::string> &argv);
 int cmdRecord(const std::vector<std::string> &argv);
 int cmdEvidence(const std::vector<std::string> &argv);
+int cmdStreams(const std::vector<std::string> &argv);
 
 // Renders `xdc agents` as a table.
 std::string agentsTable(const json &agents);

@@ -29,6 +29,7 @@ const Sub kSubs[] = {
 	{"halt", cmdHalt, "revert every fault on every agent, verified"},
 	{"record", cmdRecord, "run probes and samplers, write an evidence bundle (docs/EVIDENCE.md)"},
 	{"evidence", cmdEvidence, "print an evidence bundle: counts, gaps, outages, timeline"},
+	{"streams", cmdStreams, "Streams instances, jobs, PEs and the cross-DC toolkit view (docs/STREAMS.md)"},
 	{"lab", cmdLab, "multi-DC lab on this machine: up, status, exec, down"},
 };
 

@@ -15,6 +15,8 @@
 #include "controller/cli/cli.h"
 #include "controller/control/control_server.h"
 #include "controller/lab/topology.h"
+#include "controller/streams/config.h"
+#include "controller/streams/poll.h"
 
 namespace xdc::cli {
 
@@ -210,6 +212,132 @@ void printStatus(const json &s)
 	}
 }
 
+std::string findEmulatorBinary()
+{
+	if (const char *e = std::getenv("XDC_EMU_BIN"); e && *e)
+		return e;
+	const std::string dir = selfDir();
+	for (const auto &c : {dir + "/xdc-streams-emu", dir + "/../emulator/xdc-streams-emu"})
+		if (::access(c.c_str(), X_OK) == 0)
+			return c;
+	return "xdc-streams-emu";
+}
+
+// The Streams emulator's ground-truth settings for `lab up --streams`, from the command line.
+struct StreamsLabSpec {
+	int pes = 3;
+	int64_t hbIntervalMs = 1000, snapshotIntervalMs = 5000, takeoverDelayMs = 0, peRestartDelayMs = 500;
+	int hbMisses = 3;
+	int sourceRate = 50;
+};
+
+Result<StreamsLabSpec> parseStreamsSpec(const Args &a)
+{
+	StreamsLabSpec s;
+	auto ms = [&](const char *flag, int64_t &out) -> Result<void> {
+		if (!a.has(flag))
+			return {};
+		auto d = parseDuration(a.get(flag));
+		if (!d)
+			return d.error().context(flag);
+		out = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
+		return {};
+	};
+	auto whole = [&](const char *flag, int &out, int lo, int hi) -> Result<void> {
+		if (!a.has(flag))
+			return {};
+		char *end = nullptr;
+		const std::string v = a.get(flag);
+		long n = std::strtol(v.c_str(), &end, 10);
+		if (v.empty() || *end || n < lo || n > hi)
+			return makeError(Errc::Invalid, "{} '{}': expected a whole number from {} to {}", flag, v, lo, hi);
+		out = static_cast<int>(n);
+		return {};
+	};
+	for (auto r : {ms("--hb-interval", s.hbIntervalMs), ms("--snapshot-interval", s.snapshotIntervalMs),
+		       ms("--takeover-delay", s.takeoverDelayMs), ms("--pe-restart-delay", s.peRestartDelayMs),
+		       whole("--streams-pes", s.pes, 1, 500), whole("--hb-misses", s.hbMisses, 1, 1000),
+		       whole("--source-rate", s.sourceRate, 0, 100000)})
+		if (!r)
+			return r.error();
+	if (s.hbIntervalMs < 10)
+		return makeError(Errc::Invalid, "--hb-interval: expected at least 10ms");
+	return s;
+}
+
+// Starts one emulator per DC (dc1 active, dc2 standby, heartbeats over the WAN between their first hosts), writes
+// the lab's streams.yaml (REST over the management network) and waits until both answer with a running job.
+Result<void> startStreams(lab::LabState &st, const std::string &dir, const StreamsLabSpec &ss, bool js)
+{
+	if (st.dcs != 2)
+		return makeError(Errc::Invalid, "--streams needs exactly 2 DCs (the toolkit pairs two), not {}", st.dcs);
+	const std::string emu = findEmulatorBinary();
+	const std::string sdir = dir + "/streams";
+	::mkdir(sdir.c_str(), 0755);
+	const std::string pw = sdir + "/password";
+	if (auto w = writeText(pw, "passw0rd-" + st.name + "\n", 0600); !w)
+		return w.error();
+	std::vector<const lab::HostInfo *> first(3, nullptr);
+	for (const auto &h : st.hosts)
+		if (h.index && !first[static_cast<size_t>(h.dc)])
+			first[static_cast<size_t>(h.dc)] = &h;
+	std::string yaml = fmt::format("# Streams instances of lab {} (xdc lab up --streams); REST over the management "
+				       "network\nstreams:\n  defaults: {{user: streamsadmin, password_file: {}, "
+				       "job_name: CrossDcApp, application: CrossDcApp, timeout: 2s, connect_timeout: 1s, "
+				       "retries: 1}}\n  instances:\n", st.name, pw);
+	for (int d = 1; d <= 2; ++d) {
+		const auto &h = *first[static_cast<size_t>(d)];
+		const auto &peer = *first[static_cast<size_t>(3 - d)];
+		const std::string dc = fmt::format("dc{}", d);
+		std::vector<std::string> argv = {emu, "--dc", dc, "--instance", dc + "-instance", "--rest", "0.0.0.0:8440",
+						 "--hb-listen", "0.0.0.0:25091", "--peer", peer.data4 + ":25091",
+						 "--role", d == 1 ? "active" : "standby",
+						 "--hb-interval-ms", std::to_string(ss.hbIntervalMs),
+						 "--hb-misses", std::to_string(ss.hbMisses),
+						 "--snapshot-interval-ms", std::to_string(ss.snapshotIntervalMs),
+						 "--takeover-delay-ms", std::to_string(ss.takeoverDelayMs),
+						 "--pe-restart-delay-ms", std::to_string(ss.peRestartDelayMs),
+						 "--pes", std::to_string(ss.pes), "--source-rate", std::to_string(ss.sourceRate),
+						 "--password-file", pw, "--truth-log", fmt::format("{}/{}.truth.jsonl", sdir, dc)};
+		auto pid = sys::spawn(argv, {.netns = h.netns, .stdoutFile = fmt::format("{}/{}.log", sdir, dc)});
+		if (!pid)
+			return pid.error().context("cannot start the Streams emulator");
+		st.processes.push_back({*pid, sys::processStartTime(*pid).value_or(0), "streams", h.name, {}});
+		if (auto s = st.save(); !s)
+			return s.error();
+		yaml += fmt::format("    - {{dc: {}, url: \"http://{}:8440\", instance: {}-instance}}\n", dc, h.mgmt4, dc);
+	}
+	const std::string cfg = dir + "/streams.yaml";
+	if (auto w = writeText(cfg, yaml); !w)
+		return w.error();
+	progress(js, "Streams emulators started (dc1 active, dc2 standby); waiting for their REST APIs");
+	auto eps = streams::loadStreamsConfig(cfg);
+	if (!eps)
+		return eps.error().context("the lab's own streams.yaml");
+	std::vector<std::unique_ptr<streams::Client>> clients;
+	for (auto &ep : *eps)
+		clients.push_back(std::make_unique<streams::Client>(ep));
+	const int64_t deadline = clk::monoNs() + 15 * clk::kSec;
+	std::string why;
+	while (true) {
+		auto round = streams::pollRound(clients, {});
+		why.clear();
+		for (const auto &s : round)
+			if (!s.reachable || !s.job || s.job->health != "healthy")
+				why += fmt::format("{}{}: {}", why.empty() ? "" : "; ", s.dc,
+						   !s.reachable ? s.error : !s.job ? "no job" : "job " + s.job->health);
+		if (why.empty())
+			return {};
+		for (const auto &p : st.processes)
+			if (p.role == "streams" && !sys::processAlive(p.pid, p.startTime))
+				return makeError(Errc::Io, "the Streams emulator on {} exited at start; see {}/{}.log", p.name,
+						 sdir, p.name.substr(0, p.name.find('-')));
+		if (clk::monoNs() > deadline)
+			return makeError(Errc::Timeout, "the Streams emulators were not ready within 15 s ({})", why);
+		::usleep(50000);
+	}
+}
+
 int labUp(const Args &a)
 {
 	const bool js = a.has("--json");
@@ -243,6 +371,15 @@ int labUp(const Args &a)
 			return kUsage;
 		}
 		timeoutMs = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
+	}
+	auto streamsSpec = parseStreamsSpec(a);
+	if (!streamsSpec) {
+		fprintf(stderr, "xdc lab up: %s\n", streamsSpec.error().message.c_str());
+		return kUsage;
+	}
+	if (a.has("--streams") && spec.dcs != 2) {
+		fprintf(stderr, "xdc lab up: --streams needs --dcs 2 (the cross-DC toolkit pairs two DCs)\n");
+		return kUsage;
 	}
 	if (::geteuid() != 0) {
 		fprintf(stderr, "xdc lab up: needs root (network namespaces, veths)\n");
@@ -360,6 +497,11 @@ int labUp(const Args &a)
 			::usleep(20000);
 		}
 	}
+	if (a.has("--streams")) {
+		if (auto r = startStreams(st, dir, *streamsSpec, js); !r)
+			return fail(r.error().message);
+		progress(js, "Streams emulators ready: dc1 active, dc2 standby (xdc streams status --lab " + spec.name + ")");
+	}
 	const double secs = static_cast<double>(clk::monoNs() - t0) / 1e9;
 	json status = labStatusJson(st);
 	status["up_seconds"] = secs;
@@ -465,6 +607,14 @@ int cmdLab(const std::vector<std::string> &argv)
 		{"--skew", true, "HOST=+MS: test clock skew for one agent (up; repeatable)"},
 		{"--no-agents", false, "build the network and start the controller only (up)"},
 		{"--timeout", true, "how long up waits for agents to register (default 20s)"},
+		{"--streams", false, "also start a Streams emulator per DC on dc<d>-h1, dc1 active (up; docs/STREAMS.md)"},
+		{"--streams-pes", true, "PEs in each emulated job (up --streams; default 3)"},
+		{"--hb-interval", true, "toolkit heartbeat interval (up --streams; default 1s)"},
+		{"--hb-misses", true, "heartbeat misses before the standby takes over (up --streams; default 3)"},
+		{"--snapshot-interval", true, "toolkit state snapshot interval (up --streams; default 5s)"},
+		{"--takeover-delay", true, "standby's delay from detection to takeover (up --streams; default 0)"},
+		{"--pe-restart-delay", true, "delay before a crashed PE relaunches (up --streams; default 500ms)"},
+		{"--source-rate", true, "tuples/s the active job's source produces (up --streams; default 50)"},
 		{"--json", false, "machine-readable output"},
 		{"--help", false, "show help"}};
 	auto a = parseArgs(argv, specs);
@@ -475,6 +625,7 @@ int cmdLab(const std::vector<std::string> &argv)
 	const std::string sub = a->positional.empty() ? "" : a->positional[0];
 	if (a->has("--help") || sub.empty()) {
 		printf("Usage: xdc lab up [--name N] [--dcs D] [--hosts-per-dc H] [--skew HOST=+MS ...] [--no-agents]\n"
+		       "                 [--streams [--streams-pes N] [--hb-interval D] [--hb-misses N] ...]\n"
 		       "       xdc lab status [--name N] [--json]\n"
 		       "       xdc lab exec HOST [--name N] -- CMD [ARGS...]\n"
 		       "       xdc lab down [--name N]\n\n"

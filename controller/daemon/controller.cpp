@@ -494,6 +494,43 @@ void Controller::onControl(const control::Peer &peer, const json &req)
 			if (!s)
 				finish(t, s.error());
 		}
+	} else if (cmd == "streams.pe") {
+		// Stop or restart one Streams PE through streamtool on the agent of a Streams host (the agent's fixed
+		// command; it checks the verb and the id again).
+		const std::string host = req.value("host", ""), verb = req.value("verb", ""), pe = req.value("pe", "");
+		if (host.empty() || (verb != "stop" && verb != "restart") || pe.empty())
+			return control_.reply(peer.id, errorJson("invalid", "streams.pe needs host, verb (stop|restart) and pe"));
+		auto it = agents_.find(host);
+		if (it == agents_.end() || !it->second.live)
+			return control_.reply(peer.id, errorJson("not_found", fmt::format("no live agent '{}'", host)));
+		const uint64_t pid = peer.id;
+		auto finish = [this, pid](const std::string &agent, Result<CommandResult> r) {
+			if (!r)
+				return control_.reply(pid, errorJson("failed", r.error().message));
+			if (!r->ok)
+				return control_.reply(pid, errorJson(r->code.empty() ? "failed" : r->code, r->message));
+			auto rep = unpackBytes<StreamsPeReply>(r->data);
+			if (!rep)
+				return control_.reply(pid, errorJson("protocol", rep.error().message));
+			json j = {{"ok", rep->exitCode == 0}, {"agent", agent}, {"argv", rep->argv},
+				  {"exit_code", rep->exitCode}, {"output", rep->output}};
+			int64_t off = 0;
+			if (auto a = agents_.find(agent); a != agents_.end()) {
+				const auto est = a->second.clock.estimate(clk::monoNs());
+				off = est.valid ? est.offsetNs : 0;
+				j["bound_ns"] = est.valid ? est.boundNs : -1;
+			}
+			// Agent wall clock minus its offset: the controller's timeline.
+			j["started_ns"] = rep->startedNs - off;
+			j["ended_ns"] = rep->endedNs - off;
+			if (rep->exitCode != 0)
+				j["error"] = {{"code", "failed"},
+					      {"message", fmt::format("streamtool exited {}: {}", rep->exitCode, rep->output)}};
+			control_.reply(pid, j);
+		};
+		auto s = sendCommand(host, "streams.pe", packBytes(StreamsPeArgs{verb, pe}), finish);
+		if (!s)
+			finish(host, s.error());
 	} else {
 		control_.reply(peer.id, errorJson("invalid", fmt::format("unknown command '{}'", cmd)));
 	}

@@ -43,6 +43,7 @@ struct Endpoint {
 	int pageSize = 100;     // `count` per page when listing collections (0 = let the server choose, no paging)
 	std::string jobName;    // the job the toolkit view follows in this DC (matched by name, then applicationName)
 	std::string application;
+	std::string host;       // the Streams host (agent id) whose streamtool stop-pe/restart-pe use
 };
 
 // What went wrong with a request, beyond the Result's Errc + message: kept so callers and tests can tell the

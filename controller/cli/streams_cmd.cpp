@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: Apache-2.0
+// `xdc streams status|watch`: each DC's instance, job and PEs as the REST API reports them, and the cross-DC
+// toolkit's state and events as xdc infers them (docs/STREAMS.md).
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/duration.h"
+#include "controller/cli/cli.h"
+#include "controller/lab/lab_state.h"
+#include "controller/streams/config.h"
+#include "controller/streams/poll.h"
+
+namespace xdc::cli {
+
+namespace {
+
+std::atomic<int> gStop{0};
+void onStop(int) { gStop.fetch_add(1); }
+
+// --config FILE, else the lab's streams.yaml (--lab N / $XDC_LAB), else $XDC_STREAMS_CONFIG, else /etc/xdc.
+std::string streamsConfigPath(const Args &a)
+{
+	if (a.has("--config"))
+		return a.get("--config");
+	std::string lab = a.get("--lab");
+	if (lab.empty() && getenv("XDC_LAB"))
+		lab = getenv("XDC_LAB");
+	if (!lab.empty())
+		return lab::stateDir(lab) + "/streams.yaml";
+	if (const char *e = getenv("XDC_STREAMS_CONFIG"))
+		return e;
+	return "/etc/xdc/streams.yaml";
+}
+
+Result<std::vector<std::unique_ptr<streams::Client>>> openClients(const Args &a)
+{
+	const std::string path = streamsConfigPath(a);
+	auto eps = streams::loadStreamsConfig(path);
+	if (!eps)
+		return eps.error();
+	std::vector<std::unique_ptr<streams::Client>> clients;
+	for (auto &ep : *eps)
+		if (!a.has("--dc") || ep.dc == a.get("--dc"))
+			clients.push_back(std::make_unique<streams::Client>(ep));
+	if (clients.empty())
+		return makeError(Errc::NotFound, "{}: no instance{}", path,
+				 a.has("--dc") ? " for DC '" + a.get("--dc") + "'" : "");
+	return clients;
+}
+
+json snapshotJson(const streams::DcSnapshot &s, streams::DcState state)
+{
+	json j = {{"dc", s.dc}, {"reachable", s.reachable}, {"t_ns", s.tNs}, {"state", streams::dcStateName(state)}};
+	if (!s.reachable) {
+		j["error"] = s.error;
+		return j;
+	}
+	j["instance"] = {{"status", s.instanceStatus}, {"health", s.instanceHealth}};
+	j["job"] = s.job ? streams::toJson(*s.job) : json(nullptr);
+	j["pes"] = json::array();
+	for (const auto &p : s.pes)
+		j["pes"].push_back(streams::toJson(p));
+	j["toolkit"] = s.toolkit;
+	j["sink_tuples"] = s.sinkTuples ? json(*s.sinkTuples) : json(nullptr);
+	return j;
+}
+
+void printSnapshot(const streams::DcSnapshot &s, streams::DcState state)
+{
+	if (!s.reachable) {
+		printf("%-6s UNREACHABLE: %s\n", s.dc.c_str(), s.error.c_str());
+		return;
+	}
+	printf("%-6s instance %s, %s   toolkit view: %s\n", s.dc.c_str(), s.instanceStatus.c_str(),
+	       s.instanceHealth.empty() ? "health not reported" : s.instanceHealth.c_str(), streams::dcStateName(state));
+	if (!s.job) {
+		printf("       no job followed (set job_name / application in the streams config)\n");
+		return;
+	}
+	printf("       job %s %s (application %s): %s, %s\n", s.job->id.c_str(), s.job->name.c_str(),
+	       s.job->applicationName.c_str(), s.job->status.c_str(), s.job->health.c_str());
+	for (const auto &p : s.pes)
+		printf("         pe %-4s %-10s reason %-12s launches %-3lld host %-10s pid %lld\n", p.id.c_str(),
+		       p.status.c_str(), p.statusReason.empty() ? "-" : p.statusReason.c_str(),
+		       static_cast<long long>(p.launchCount), p.host.empty() ? "-" : p.host.c_str(),
+		       static_cast<long long>(p.processId));
+	if (!s.toolkit.empty()) {
+		std::string t;
+		for (const auto &[k, v] : s.toolkit)
+			t += fmt::format("{}{}={}", t.empty() ? "" : " ", k, v);
+		printf("       toolkit: %s\n", t.c_str());
+	}
+	if (s.sinkTuples)
+		printf("       sink: %lld tuples\n", static_cast<long long>(*s.sinkTuples));
+}
+
+int streamsStatus(const Args &a)
+{
+	auto clients = openClients(a);
+	if (!clients) {
+		fprintf(stderr, "xdc streams status: %s\n", clients.error().message.c_str());
+		return kUsage;
+	}
+	streams::PollOptions opts;
+	opts.metrics = !a.has("--no-metrics");
+	const int64_t t0 = clk::monoNs();
+	auto round = streams::pollRound(*clients, opts);
+	const double ms = static_cast<double>(clk::monoNs() - t0) / 1e6;
+	streams::ToolkitView view;
+	(void)view.update(round);
+	bool allReachable = true;
+	for (const auto &s : round)
+		allReachable = allReachable && s.reachable;
+	if (a.has("--json")) {
+		json j = {{"dcs", json::array()}, {"active", view.activeDc()}, {"split_brain", view.splitBrain()},
+			  {"poll_ms", ms}};
+		for (const auto &s : round)
+			j["dcs"].push_back(snapshotJson(s, view.state(s.dc)));
+		printf("%s\n", j.dump(2).c_str());
+	} else {
+		for (const auto &s : round)
+			printSnapshot(s, view.state(s.dc));
+		const std::string act = view.activeDc();
+		printf("active DC (toolkit view): %s%s   [polled in %.0f ms]\n", act.empty() ? "none" : act.c_str(),
+		       view.splitBrain() ? "  SPLIT BRAIN: more than one DC active" : "", ms);
+	}
+	return allReachable ? kOk : kUnreachable;
+}
+
+int streamsWatch(const Args &a)
+{
+	auto clients = openClients(a);
+	if (!clients) {
+		fprintf(stderr, "xdc streams watch: %s\n", clients.error().message.c_str());
+		return kUsage;
+	}
+	int64_t intervalNs = 200 * clk::kMs, durationNs = 0;
+	if (a.has("--interval")) {
+		auto d = parseDuration(a.get("--interval"));
+		if (!d || d->count() < 10 * clk::kMs) {
+			fprintf(stderr, "xdc streams watch: --interval '%s': expected a duration of at least 10ms\n",
+				a.get("--interval").c_str());
+			return kUsage;
+		}
+		intervalNs = d->count();
+	}
+	if (a.has("--duration")) {
+		auto d = parseDuration(a.get("--duration"));
+		if (!d) {
+			fprintf(stderr, "xdc streams watch: --duration: %s\n", d.error().message.c_str());
+			return kUsage;
+		}
+		durationNs = d->count();
+	}
+	struct sigaction sa{};
+	sa.sa_handler = onStop;
+	sigemptyset(&sa.sa_mask);
+	::sigaction(SIGINT, &sa, nullptr);
+	::sigaction(SIGTERM, &sa, nullptr);
+	const bool js = a.has("--json"), states = a.has("--states");
+	streams::PollOptions opts;
+	streams::ToolkitView view;
+	std::map<std::string, streams::DcState> shown;
+	const int64_t start = clk::monoNs();
+	int64_t next = start;
+	uint64_t rounds = 0;
+	while (gStop.load() == 0 && (durationNs == 0 || clk::monoNs() - start < durationNs)) {
+		auto round = streams::pollRound(*clients, opts);
+		auto events = view.update(round);
+		++rounds;
+		if (rounds == 1 && js) {
+			json r = {{"ready", true}, {"interval_ms", intervalNs / clk::kMs}, {"dcs", json::object()}};
+			for (const auto &s : round)
+				r["dcs"][s.dc] = streams::dcStateName(view.state(s.dc));
+			printf("%s\n", r.dump().c_str());
+		}
+		for (const auto &s : round) {
+			const auto st = view.state(s.dc);
+			if (states && (rounds == 1 || shown[s.dc] != st)) {
+				if (js)
+					printf("%s\n", json({{"state", streams::dcStateName(st)}, {"dc", s.dc}, {"t_ns", s.tNs},
+							     {"error", s.error}}).dump().c_str());
+				else
+					printf("%s  %-6s %s%s\n", clockTimeMs(s.tNs).c_str(), s.dc.c_str(),
+					       streams::dcStateName(st), s.reachable ? "" : (" (" + s.error + ")").c_str());
+			}
+			shown[s.dc] = st;
+		}
+		for (const auto &e : events) {
+			if (js)
+				printf("%s\n", json({{"event", streams::toJson(e)}}).dump().c_str());
+			else
+				printf("%s  %-6s %-18s %s (between %s and %s)\n", clockTimeMs(e.tNs).c_str(), e.dc.c_str(),
+				       e.kind.c_str(), e.detail.c_str(), clockTimeMs(e.sinceNs).c_str(),
+				       clockTimeMs(e.tNs).c_str());
+		}
+		fflush(stdout);
+		// Absolute schedule: a slow round does not push every later one back.
+		next += intervalNs;
+		const int64_t now = clk::monoNs();
+		if (next < now)
+			next = now;
+		while (gStop.load() == 0 && clk::monoNs() < next)
+			::usleep(static_cast<useconds_t>(std::min<int64_t>((next - clk::monoNs()) / 1000 + 1, 50000)));
+	}
+	if (js)
+		printf("%s\n", json({{"end", true}, {"rounds", rounds}, {"events", view.events().size()}}).dump().c_str());
+	else
+		fprintf(stderr, "%llu rounds, %zu events\n", static_cast<unsigned long long>(rounds), view.events().size());
+	return kOk;
+}
+
+// streams.pe through the controller and the agent of the Streams host: PE ids come from `status`.
+int streamsPe(const Args &a, const std::string &verb)
+{
+	if (a.positional.size() != 2) {
+		fprintf(stderr, "xdc streams %s-pe: give one PE id (xdc streams status)\n", verb.c_str());
+		return kUsage;
+	}
+	std::string host = a.get("--host");
+	if (host.empty() && a.has("--dc")) {
+		auto eps = streams::loadStreamsConfig(streamsConfigPath(a));
+		if (!eps) {
+			fprintf(stderr, "xdc streams %s-pe: %s\n", verb.c_str(), eps.error().message.c_str());
+			return kUsage;
+		}
+		for (const auto &ep : *eps)
+			if (ep.dc == a.get("--dc"))
+				host = ep.host;
+	}
+	if (host.empty()) {
+		fprintf(stderr, "xdc streams %s-pe: give --host H (the Streams host whose agent runs streamtool), or --dc "
+			"DC with a `host:` for it in the streams config\n", verb.c_str());
+		return kUsage;
+	}
+	int rc = 0;
+	auto r = callController(a, {{"cmd", "streams.pe"}, {"host", host}, {"verb", verb}, {"pe", a.positional[1]}},
+				rc, 60000);
+	if (!r)
+		return rc;
+	if (a.has("--json"))
+		printf("%s\n", r->dump(2).c_str());
+	if (!r->value("ok", false)) {
+		if (!a.has("--json"))
+			fprintf(stderr, "xdc streams %s-pe: %s\n", verb.c_str(),
+				(*r)["error"].value("message", "failed").c_str());
+		return kFailed;
+	}
+	if (!a.has("--json"))
+		printf("%s: %s at %s (took %.0f ms)\n%s", host.c_str(),
+		       fmt::format("{}", fmt::join((*r)["argv"].get<std::vector<std::string>>(), " ")).c_str(),
+		       clockTimeMs((*r)["started_ns"].get<int64_t>()).c_str(),
+		       ((*r)["ended_ns"].get<int64_t>() - (*r)["started_ns"].get<int64_t>()) / 1e6,
+		       (*r).value("output", "").c_str());
+	return kOk;
+}
+
+// Opens the one client --dc names.
+Result<std::unique_ptr<streams::Client>> oneClient(const Args &a)
+{
+	if (!a.has("--dc"))
+		return makeError(Errc::Invalid, "give --dc DC");
+	auto clients = openClients(a);
+	if (!clients)
+		return clients.error();
+	return std::move(clients->front());
+}
+
+int streamsCancel(const Args &a)
+{
+	auto c = oneClient(a);
+	if (!c) {
+		fprintf(stderr, "xdc streams cancel-job: %s\n", c.error().message.c_str());
+		return kUsage;
+	}
+	std::string id = a.positional.size() > 1 ? a.positional[1] : "";
+	if (id.empty()) {
+		auto jobs = (*c)->jobs();
+		if (!jobs) {
+			fprintf(stderr, "xdc streams cancel-job: %s\n", jobs.error().message.c_str());
+			return kUnreachable;
+		}
+		const streams::Job *j = streams::pickJob(*jobs, (*c)->endpoint());
+		if (!j) {
+			fprintf(stderr, "xdc streams cancel-job: %s has no job '%s' to cancel\n", a.get("--dc").c_str(),
+				(*c)->endpoint().jobName.c_str());
+			return kFailed;
+		}
+		id = j->id;
+	}
+	const int64_t t0 = clk::wallNs();
+	auto r = (*c)->cancelJob(id);
+	const int64_t t1 = clk::wallNs();
+	if (!r) {
+		fprintf(stderr, "xdc streams cancel-job: %s\n", r.error().message.c_str());
+		return r.error().code == Errc::NotFound ? kFailed : kUnreachable;
+	}
+	if (a.has("--json"))
+		printf("%s\n", json({{"ok", true}, {"dc", a.get("--dc")}, {"job", id}, {"started_ns", t0},
+				     {"ended_ns", t1}}).dump(2).c_str());
+	else
+		printf("%s: job %s canceled at %s\n", a.get("--dc").c_str(), id.c_str(), clockTimeMs(t1).c_str());
+	return kOk;
+}
+
+int streamsSubmit(const Args &a)
+{
+	auto c = oneClient(a);
+	if (!c) {
+		fprintf(stderr, "xdc streams submit-job: %s\n", c.error().message.c_str());
+		return kUsage;
+	}
+	if (!a.has("--bundle")) {
+		fprintf(stderr, "xdc streams submit-job: give --bundle FILE.sab\n");
+		return kUsage;
+	}
+	json overlay = json::object();
+	if (a.has("--overlay")) {
+		try {
+			overlay = json::parse(a.get("--overlay"));
+		} catch (const std::exception &e) {
+			fprintf(stderr, "xdc streams submit-job: --overlay: not JSON: %s\n", e.what());
+			return kUsage;
+		}
+	}
+	const std::string name = a.get("--job-name", (*c)->endpoint().jobName);
+	if (!name.empty() && !overlay.contains("jobConfigOverlays"))
+		overlay["jobConfigOverlays"] = json::array({{{"jobConfig", {{"jobName", name}}}}});
+	auto bundle = (*c)->uploadBundle(a.get("--bundle"));
+	if (!bundle) {
+		fprintf(stderr, "xdc streams submit-job: %s\n", bundle.error().message.c_str());
+		return bundle.error().code == Errc::NotFound || bundle.error().code == Errc::Invalid ? kUsage : kFailed;
+	}
+	auto job = (*c)->submitJob(*bundle, overlay);
+	if (!job) {
+		fprintf(stderr, "xdc streams submit-job: %s\n", job.error().message.c_str());
+		return kFailed;
+	}
+	if (a.has("--json"))
+		printf("%s\n", json({{"ok", true}, {"dc", a.get("--dc")}, {"bundle", *bundle},
+				     {"job", streams::toJson(*job)}}).dump(2).c_str());
+	else
+		printf("%s: submitted job %s (%s) from bundle %s\n", a.get("--dc").c_str(), job->id.c_str(),
+		       job->name.c_str(), bundle->c_str());
+	return kOk;
+}
+
+} // namespace
+
+int cmdStreams(const std::vector<std::string> &argv)
+{
+	std::vector<FlagSpec> specs = controlFlags();
+	std::vector<FlagSpec> own = {
+		{"--config", true, "streams config (YAML; docs/STREAMS.md); default: the lab's, $XDC_STREAMS_CONFIG, "
+				   "/etc/xdc/streams.yaml"},
+		{"--lab", true, "use lab NAME's streams.yaml (xdc lab up --streams)"},
+		{"--dc", true, "only this DC"},
+		{"--no-metrics", false, "status: skip operator metrics (faster; no toolkit view)"},
+		{"--interval", true, "watch: time between poll rounds (default 200ms)"},
+		{"--duration", true, "watch: stop after this long (default: until Ctrl-C)"},
+		{"--states", false, "watch: also print each DC's state when it changes"},
+		{"--host", true, "stop-pe/restart-pe: the Streams host whose agent runs streamtool"},
+		{"--bundle", true, "submit-job: the application bundle (.sab) to upload"},
+		{"--job-name", true, "submit-job: job name (default: the config's job_name)"},
+		{"--overlay", true, "submit-job: job configuration overlay (JSON)"}};
+	for (auto &f : own) {
+		auto it = std::find_if(specs.begin(), specs.end(), [&](const FlagSpec &x) { return x.name == f.name; });
+		if (it == specs.end())
+			specs.push_back(f);
+		else
+			*it = f;
+	}
+	auto a = parseArgs(argv, specs);
+	if (!a) {
+		fprintf(stderr, "xdc streams: %s\n", a.error().message.c_str());
+		return kUsage;
+	}
+	const std::string sub = a->positional.empty() ? "" : a->positional[0];
+	if (a->has("--help") || sub.empty()) {
+		printf("Usage: xdc streams status [--lab N | --config FILE] [--dc DC] [--no-metrics] [--json]\n"
+		       "       xdc streams watch  [--lab N | --config FILE] [--interval 200ms] [--duration D] [--states] "
+		       "[--json]\n"
+		       "       xdc streams stop-pe|restart-pe PE (--host H | --dc DC) [--json]\n"
+		       "       xdc streams cancel-job [JOB] --dc DC [--json]\n"
+		       "       xdc streams submit-job --dc DC --bundle FILE.sab [--job-name N] [--overlay JSON] [--json]\n\n"
+		       "status: per DC, the instance's status and health, the followed job (name, application, health,\n"
+		       "status), each of its PEs (status, reason, launch count, host, pid), the cross-DC toolkit's custom\n"
+		       "metrics, and which DC the toolkit view says is active. All DCs are polled at once.\n"
+		       "watch: polls every interval and prints the toolkit view's events as they happen: remote_down\n"
+		       "(detection), takeover_complete, fail_back, split_brain, split_brain_end, orderly_shutdown, dc_down,\n"
+		       "dc_recovered. Each event carries the round that saw it and the one before: the change happened\n"
+		       "in between.\n"
+		       "stop-pe/restart-pe run `streamtool stoppe|restartpe PE` on the Streams host through its agent (the\n"
+		       "REST API has no PE verbs); cancel-job and submit-job use the REST API (cancel-job without JOB\n"
+		       "cancels the job the config follows).\n\n");
+		for (const auto &f : specs)
+			printf("  %-14s %s\n", (f.name + (f.takesValue ? " X" : "")).c_str(), f.help.c_str());
+		printf("\nExit codes: 0 ok, 2 bad usage or config, 3 a DC's REST API could not be reached.\n");
+		return a->has("--help") ? kOk : kUsage;
+	}
+	if (sub == "status")
+		return streamsStatus(*a);
+	if (sub == "watch")
+		return streamsWatch(*a);
+	if (sub == "stop-pe" || sub == "restart-pe")
+		return streamsPe(*a, sub.substr(0, sub.find('-')));
+	if (sub == "cancel-job")
+		return streamsCancel(*a);
+	if (sub == "submit-job")
+		return streamsSubmit(*a);
+	fprintf(stderr, "xdc streams: unknown subcommand '%s' (status, watch, stop-pe, restart-pe, cancel-job, "
+		"submit-job)\n", sub.c_str());
+	return kUsage;
+}
+
+} // namespace xdc::cli
