@@ -305,7 +305,8 @@ Result<void> startStreams(lab::LabState &st, const std::string &dir, const Strea
 		st.processes.push_back({*pid, sys::processStartTime(*pid).value_or(0), "streams", h.name, {}});
 		if (auto s = st.save(); !s)
 			return s.error();
-		yaml += fmt::format("    - {{dc: {}, url: \"http://{}:8440\", instance: {}-instance}}\n", dc, h.mgmt4, dc);
+		yaml += fmt::format("    - {{dc: {}, url: \"http://{}:8440\", instance: {}-instance, host: {}}}\n", dc, h.mgmt4, dc,
+				    h.name);
 	}
 	const std::string cfg = dir + "/streams.yaml";
 	if (auto w = writeText(cfg, yaml); !w)
@@ -469,6 +470,14 @@ int labUp(const Args &a)
 				h.name, spec.name, h.name, h.name, h.dc, spec.name, endpoint, keys, keys, h.name, stateDir);
 			if (skews.count(h.name))
 				text += fmt::format("test_clock_skew_ms: {}\n", skews[h.name]);
+			// The Streams host of each DC (where --streams runs the emulator) runs the emulator's streamtool.
+			if (a.has("--streams") && h.name == fmt::format("dc{}-h1", h.dc)) {
+				const std::string emu = findEmulatorBinary();
+				const std::string tool = emu.substr(0, emu.rfind('/') + 1) + "streamtool";
+				text += fmt::format("streams:\n  streamtool: {}\n  instance: dc{}-instance\n  password_file: "
+						    "{}/streams/password\n  env:\n    STREAMS_EMU_URL: http://127.0.0.1:8440\n"
+						    "    STREAMS_USERNAME: streamsadmin\n", tool, h.dc, dir);
+			}
 			text += fmt::format("log:\n  file: {}/agents/{}.log\n", dir, h.name);
 			if (auto w = writeText(cfg, text); !w)
 				return fail(w.error().message);

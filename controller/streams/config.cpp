@@ -173,6 +173,7 @@ Result<std::vector<Endpoint>> parseStreamsConfig(const std::string &text, const 
 		r.str("dc", ep.dc);
 		r.str("url", ep.url);
 		r.str("instance", ep.instance);
+		r.str("host", ep.host);
 		readCommon(r, ep, pw);
 		r.rejectUnknown();
 		if (r.ok() && ep.dc.empty())

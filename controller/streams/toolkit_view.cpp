@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace xdc::streams {
 
 const char *dcStateName(DcState s)
@@ -19,7 +21,12 @@ const char *dcStateName(DcState s)
 
 nlohmann::json toJson(const ToolkitEvent &e)
 {
-	return {{"t_ns", e.tNs}, {"since_ns", e.sinceNs}, {"kind", e.kind}, {"dc", e.dc}, {"detail", e.detail}};
+	nlohmann::json j = {{"t_ns", e.tNs}, {"since_ns", e.sinceNs}, {"kind", e.kind}, {"dc", e.dc}, {"detail", e.detail}};
+	if (!e.pe.empty()) {
+		j["pe"] = e.pe;
+		j["launch_count"] = e.launchCount;
+	}
+	return j;
 }
 
 namespace {
@@ -95,6 +102,19 @@ std::vector<ToolkitEvent> ToolkitView::update(const std::vector<DcSnapshot> &rou
 			t.lastKnown = now;
 		}
 		t.state = now;
+		// A PE whose launch count went up was relaunched (crash and restart, or restartpe) since the last round.
+		if (s.reachable) {
+			for (const auto &pe : s.pes) {
+				auto it = p.launches.find(pe.id);
+				if (it != p.launches.end() && pe.launchCount > it->second) {
+					ToolkitEvent e{s.tNs, since, "pe_relaunch", s.dc,
+						       fmt::format("pe {} launch {} (pid {})", pe.id, pe.launchCount, pe.processId),
+						       pe.id, pe.launchCount};
+					out.push_back(e);
+				}
+				t.launches[pe.id] = pe.launchCount;
+			}
+		}
 	}
 
 	// Pass 2: detection (a DC's toolkit declares its remote down) and takeover (output flowing in the new active).

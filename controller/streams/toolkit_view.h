@@ -39,9 +39,11 @@ struct ToolkitEvent {
 	int64_t tNs = 0;      // the poll round that saw it
 	int64_t sinceNs = 0;  // the previous round: the change happened in (sinceNs, tNs]
 	std::string kind;     // remote_down | takeover_complete | fail_back | split_brain | split_brain_end |
-			      // orderly_shutdown | dc_down | dc_recovered
+			      // orderly_shutdown | dc_down | dc_recovered | pe_relaunch
 	std::string dc;       // the DC the event is about (the one that took over, declared down, shut down, ...)
 	std::string detail;
+	std::string pe;       // pe_relaunch: the PE id
+	int64_t launchCount = 0; // pe_relaunch: its new launch count
 };
 nlohmann::json toJson(const ToolkitEvent &e);
 
@@ -71,6 +73,7 @@ private:
 		bool pendingTakeover = false;         // became active, output not yet seen flowing
 		bool shutDown = false;                // its job was canceled while it was active
 		int64_t lastTNs = 0;
+		std::map<std::string, int64_t> launches; // PE id -> launchCount last seen
 	};
 	std::map<std::string, Track> dcs_;
 	std::vector<ToolkitEvent> events_;

@@ -139,3 +139,16 @@ TEST_CASE("toolkit view: an unreachable REST API is unknown, not down")
 	CHECK(v.update({dc("dc1", 400, 1, 1, 120), dc("dc2", 400, 0, 1, 0)}).empty());
 	CHECK(v.activeDc() == "dc1");
 }
+
+TEST_CASE("toolkit view: a PE's launch count going up is a relaunch")
+{
+	ToolkitView v;
+	(void)v.update({dc("dc1", 0, 1, 1, 100), dc("dc2", 0, 0, 1, 0)});
+	auto r = dc("dc1", 200, 1, 1, 110);
+	r.pes[1].launchCount = 2;
+	auto ev = v.update({r, dc("dc2", 200, 0, 1, 0)});
+	REQUIRE(kinds(ev) == std::vector<std::string>{"pe_relaunch:dc1"});
+	CHECK(ev[0].pe == "1");
+	CHECK(ev[0].launchCount == 2);
+	CHECK(v.update({r, dc("dc2", 400, 0, 1, 0)}).empty());
+}
