@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+// Parsing and validation of the emulator's options; a bad value is an error naming the option, never a default.
+#include "emulator/options.h"
+
+#include <charconv>
+#include <climits>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+namespace xdc::emu {
+
+std::string HostPort::str() const
+{
+	return fmt::format("{}:{}", host, port);
+}
+
+Result<HostPort> parseHostPort(const std::string &s)
+{
+	const auto colon = s.rfind(':');
+	if (colon == std::string::npos || colon == 0 || colon + 1 == s.size())
+		return makeError(Errc::Invalid, "'{}' is not HOST:PORT", s);
+	int port = 0;
+	const char *b = s.data() + colon + 1, *e = s.data() + s.size();
+	auto [p, ec] = std::from_chars(b, e, port);
+	if (ec != std::errc() || p != e || port < 1 || port > 65535)
+		return makeError(Errc::Invalid, "'{}' has no valid port (1-65535)", s);
+	return HostPort{s.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
+namespace {
+
+Result<int> parseInt(const std::string &opt, const std::string &v, int lo, int hi)
+{
+	int n = 0;
+	auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+	if (ec != std::errc() || p != v.data() + v.size() || n < lo || n > hi)
+		return makeError(Errc::Invalid, "{}: '{}' is not an integer in [{}, {}]", opt, v, lo, hi);
+	return n;
+}
+
+// The default PE binary lives next to the emulator, as the build and the install both put it there.
+std::string defaultPec()
+{
+	std::error_code ec;
+	auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+	if (ec)
+		return "streams-pec";
+	return (self.parent_path() / "streams-pec").string();
+}
+
+} // namespace
+
+std::string usage()
+{
+	return R"(usage: xdc-streams-emu [options]
+A stand-in for one Teracloud Streams instance of one datacenter: the REST Management API, a job whose PEs are
+real `streams-pec` processes, and the cross-DC failover toolkit's heartbeats. Every option has a default.
+
+  --dc NAME                  datacenter name (dc1)
+  --instance ID              instance id (<dc>-instance)
+  --rest HOST:PORT           REST API listen address (0.0.0.0:8440)
+  --hb-listen HOST:PORT      heartbeat receiver listen address (0.0.0.0:25091)
+  --peer HOST:PORT           the other DC's heartbeat receiver; without it no heartbeats are sent
+  --role active|standby      failover role at start (active)
+  --hb-interval-ms N         heartbeat exchange interval (1000)
+  --hb-misses N              consecutive missed intervals before the remote DC is declared down (3)
+  --snapshot-interval-ms N   data snapshot (type 2 heartbeat) interval of the active DC (5000)
+  --takeover-delay-ms N      wait between declaring the remote down and becoming active (0)
+  --pe-restart-delay-ms N    wait before a crashed PE is relaunched (500)
+  --pes N                    number of PEs in the job, 1-1000 (3)
+  --job-name NAME            job name of the job submitted at start (CrossDcApp)
+  --application NAME         application name (CrossDcApp)
+  --source-rate N            tuples/s the source produces while the job is healthy and active (50)
+  --user NAME                HTTP Basic user (streamsadmin)
+  --password-file FILE       file holding the password (first line); default password "passw0rd"
+  --token-ttl-s N            access token lifetime in seconds (300)
+  --truth-log FILE           append ground-truth JSON lines here
+  --pec PATH                 the streams-pec binary (streams-pec next to this executable)
+  --no-job                   start with no job submitted
+  --help                     this text
+)";
+}
+
+Result<ParseOutcome> parseOptions(const std::vector<std::string> &args)
+{
+	ParseOutcome out;
+	Options &o = out.opts;
+	bool instanceSet = false;
+	for (size_t i = 0; i < args.size(); ++i) {
+		std::string opt = args[i];
+		std::string val;
+		bool hasInline = false;
+		if (auto eq = opt.find('='); opt.rfind("--", 0) == 0 && eq != std::string::npos) {
+			val = opt.substr(eq + 1);
+			opt = opt.substr(0, eq);
+			hasInline = true;
+		}
+		if (opt == "--help" || opt == "-h") {
+			out.help = true;
+			return out;
+		}
+		if (opt == "--no-job") {
+			o.noJob = true;
+			continue;
+		}
+		if (!hasInline) {
+			if (i + 1 >= args.size())
+				return makeError(Errc::Invalid, "{} needs a value", opt);
+			val = args[++i];
+		}
+		auto hp = [&](HostPort &dst) -> Result<void> {
+			auto r = parseHostPort(val);
+			if (!r)
+				return r.error().context(opt);
+			dst = *r;
+			return success();
+		};
+		auto num = [&](int &dst, int lo, int hi) -> Result<void> {
+			auto r = parseInt(opt, val, lo, hi);
+			if (!r)
+				return r.error();
+			dst = *r;
+			return success();
+		};
+		auto word = [&](std::string &dst) -> Result<void> {
+			if (val.empty())
+				return makeError(Errc::Invalid, "{} must not be empty", opt);
+			dst = val;
+			return success();
+		};
+		Result<void> r;
+		if (opt == "--dc")
+			r = word(o.dc);
+		else if (opt == "--instance") {
+			r = word(o.instance);
+			instanceSet = true;
+		} else if (opt == "--rest")
+			r = hp(o.rest);
+		else if (opt == "--hb-listen")
+			r = hp(o.hbListen);
+		else if (opt == "--peer")
+			r = hp(o.peer);
+		else if (opt == "--role") {
+			if (val != "active" && val != "standby")
+				r = makeError(Errc::Invalid, "--role: '{}' is neither active nor standby", val);
+			o.active = val == "active";
+		} else if (opt == "--hb-interval-ms")
+			r = num(o.hbIntervalMs, 10, 3600000);
+		else if (opt == "--hb-misses")
+			r = num(o.hbMisses, 1, 1000);
+		else if (opt == "--snapshot-interval-ms")
+			r = num(o.snapshotIntervalMs, 10, 86400000);
+		else if (opt == "--takeover-delay-ms")
+			r = num(o.takeoverDelayMs, 0, 3600000);
+		else if (opt == "--pe-restart-delay-ms")
+			r = num(o.peRestartDelayMs, 0, 3600000);
+		else if (opt == "--pes")
+			r = num(o.pes, 1, 1000);
+		else if (opt == "--job-name")
+			r = word(o.jobName);
+		else if (opt == "--application")
+			r = word(o.application);
+		else if (opt == "--source-rate") {
+			int rate = 0;
+			r = num(rate, 0, 1000000);
+			o.sourceRate = rate;
+		} else if (opt == "--user")
+			r = word(o.user);
+		else if (opt == "--password-file") {
+			std::ifstream f(val);
+			std::string line;
+			if (!f || !std::getline(f, line))
+				r = makeError(Errc::Invalid, "--password-file: cannot read '{}'", val);
+			else if (line.empty())
+				r = makeError(Errc::Invalid, "--password-file: '{}' starts with an empty line", val);
+			else
+				o.password = line;
+		} else if (opt == "--token-ttl-s")
+			r = num(o.tokenTtlS, 1, 86400 * 365);
+		else if (opt == "--truth-log")
+			r = word(o.truthLog);
+		else if (opt == "--pec")
+			r = word(o.pec);
+		else
+			r = makeError(Errc::Invalid, "unknown option '{}'", opt);
+		if (!r)
+			return r.error();
+	}
+	if (!instanceSet)
+		o.instance = o.dc + "-instance";
+	if (o.pec.empty())
+		o.pec = defaultPec();
+	if (::access(o.pec.c_str(), X_OK) != 0)
+		return makeError(Errc::Invalid, "--pec: '{}' is not an executable file", o.pec);
+	return out;
+}
+
+} // namespace xdc::emu

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+// The REST Management API (both path styles), the emulator-only PE endpoints, the Prometheus page and the failover
+// toolkit's heartbeat receiver, as HTTP handlers over an Emulator.
+#pragma once
+
+#include "emulator/emulator.h"
+#include "emulator/http_server.h"
+
+namespace xdc::emu {
+
+class RestApi {
+public:
+	explicit RestApi(Emulator &emu) : emu_(emu) {}
+
+	// Everything on --rest: /streams/rest/..., /streams/instances/..., /emulator/..., /metrics. Never throws.
+	HttpResponse handle(const HttpRequest &req);
+	// Everything on --hb-listen: the CrossDataCenterReceiverForHB inject path.
+	HttpResponse handleHeartbeat(const HttpRequest &req);
+
+private:
+	Emulator &emu_;
+};
+
+} // namespace xdc::emu
