@@ -323,10 +323,17 @@ Result<void> startStreams(lab::LabState &st, const std::string &dir, const Strea
 	while (true) {
 		auto round = streams::pollRound(clients, {});
 		why.clear();
-		for (const auto &s : round)
-			if (!s.reachable || !s.job || s.job->health != "healthy")
+		// Ready means steady state: both jobs healthy and each DC has heard the other's heartbeat.
+		for (const auto &s : round) {
+			auto hb = s.toolkit.find("nHeartbeatsReceived");
+			const bool heard = hb != s.toolkit.end() && hb->second > 0;
+			if (!s.reachable || !s.job || s.job->health != "healthy" || !heard)
 				why += fmt::format("{}{}: {}", why.empty() ? "" : "; ", s.dc,
-						   !s.reachable ? s.error : !s.job ? "no job" : "job " + s.job->health);
+						   !s.reachable ? s.error
+						   : !s.job    ? "no job"
+						   : !heard    ? "no heartbeat from the other DC yet"
+							       : "job " + s.job->health);
+		}
 		if (why.empty())
 			return {};
 		for (const auto &p : st.processes)

@@ -111,7 +111,7 @@ TEST_CASE("streams: status, PE kill and relaunch, stop/restart through the agent
 	  "shutdown")
 {
 	requireRoot();
-	LabFixture lab("stA", {"--hosts-per-dc", "1", "--streams", "--hb-interval", "500ms", "--hb-misses", "3"});
+	LabFixture lab("sta", {"--hosts-per-dc", "1", "--streams", "--hb-interval", "500ms", "--hb-misses", "3"});
 	REQUIRE(lab.up());
 	TempDir tmp;
 
@@ -233,7 +233,7 @@ TEST_CASE("streams: isolating dc1 (partition + its PEs stopped) gives detection 
 	  "instants")
 {
 	requireRoot();
-	LabFixture lab("stB", {"--hosts-per-dc", "1", "--streams", "--hb-interval", "1s", "--hb-misses", "3"});
+	LabFixture lab("stb", {"--hosts-per-dc", "1", "--streams", "--hb-interval", "1s", "--hb-misses", "3"});
 	REQUIRE(lab.up());
 	TempDir tmp;
 	Watch watch(lab.name(), tmp.path());
@@ -249,8 +249,8 @@ TEST_CASE("streams: isolating dc1 (partition + its PEs stopped) gives detection 
 		INFO(s.out << s.err);
 		CHECK(s.exitCode == 0);
 	}
-	REQUIRE(waitUntil([&] { return !watch.events("takeover_complete").empty(); }, 15s));
 	INFO(watch.dump());
+	REQUIRE(waitUntil([&] { return !watch.events("takeover_complete").empty(); }, 15s));
 	const auto down = truth(lab, "dc2", "remote_down");
 	const auto took = truth(lab, "dc2", "takeover_complete");
 	REQUIRE(down.size() == 1);
@@ -273,7 +273,7 @@ TEST_CASE("streams: isolating dc1 (partition + its PEs stopped) gives detection 
 TEST_CASE("streams: a plain partition between the DCs is split brain")
 {
 	requireRoot();
-	LabFixture lab("stC", {"--hosts-per-dc", "1", "--streams", "--hb-interval", "300ms", "--hb-misses", "3"});
+	LabFixture lab("stc", {"--hosts-per-dc", "1", "--streams", "--hb-interval", "300ms", "--hb-misses", "3"});
 	REQUIRE(lab.up());
 	TempDir tmp;
 	Watch watch(lab.name(), tmp.path());
