@@ -638,6 +638,8 @@ struct Client::Impl {
 		if (ep.useTokens)
 			tokenUrl = tokens;
 		discovered = true;
+		// A 404 root that led to the 7.x path is not a failure of the call.
+		c.failure_ = ApiFailure{};
 		logger->debug("{}: instance at {}{}", ep.dc, instanceUrl, tokenUrl.empty() ? "" : ", access tokens in use");
 		return success();
 	}

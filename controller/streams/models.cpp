@@ -41,10 +41,10 @@ public:
 			return;
 		if (v->is_string())
 			out = v->get<std::string>();
-		else if (v->is_number_integer())
-			out = std::to_string(v->get<int64_t>());
 		else if (v->is_number_unsigned())
 			out = std::to_string(v->get<uint64_t>());
+		else if (v->is_number_integer())
+			out = std::to_string(v->get<int64_t>());
 		else
 			wrongType(key, *v, "a string or an integer");
 	}
@@ -64,13 +64,14 @@ public:
 		const json *v = find(key, expected);
 		if (!v)
 			return;
-		if (v->is_number_integer()) {
-			out = v->get<int64_t>();
-		} else if (v->is_number_unsigned()) {
+		// is_number_integer() is also true for unsigned values: those are checked first, for range.
+		if (v->is_number_unsigned()) {
 			const uint64_t u = v->get<uint64_t>();
 			if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
 				return fail(fmt::format("field '{}' is {}, out of the 64-bit range", key, u));
 			out = static_cast<int64_t>(u);
+		} else if (v->is_number_integer()) {
+			out = v->get<int64_t>();
 		} else if (v->is_number_float()) {
 			// Gauges from some exporters come as 12.0: whole values are accepted, fractions are not an integer.
 			const double d = v->get<double>();
