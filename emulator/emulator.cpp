@@ -477,7 +477,7 @@ void Emulator::checkMissesLocked(int64_t nowNs)
 		fo_.remoteUp = false;
 		const double silentMs = double(nowNs - lastHbNs_) / 1e6;
 		truth_.write("remote_down", {{"misses", fo_.consecutiveMisses}, {"silent_ms", silentMs},
-					     {"active", fo_.active}});
+					     {"last_heartbeat_t_ns", lastHbRealNs_}, {"active", fo_.active}});
 		lg()->warn("remote DC declared down after {} missed heartbeats ({:.0f} ms silent)", fo_.consecutiveMisses,
 			   silentMs);
 		if (!fo_.active)
@@ -630,6 +630,7 @@ Result<void> Emulator::onHeartbeat(const std::string &body)
 		const bool resumed = everHeard_ && (!fo_.remoteUp || remoteShutdown_);
 		everHeard_ = true;
 		lastHbNs_ = now;
+		lastHbRealNs_ = TruthLog::realtimeNs();
 		fo_.consecutiveMisses = 0;
 		fo_.remoteUp = true;
 		remoteShutdown_ = false;

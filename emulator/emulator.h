@@ -135,6 +135,7 @@ private:
 	bool everHeard_ = false;        // misses are counted only once the peer has been heard from
 	bool remoteShutdown_ = false;
 	int64_t lastHbNs_ = 0;
+	int64_t lastHbRealNs_ = 0;     // the same instant on CLOCK_REALTIME, for the truth log
 	int64_t takeoverAtNs_ = 0;
 	bool sendShutdownMsg_ = false;
 	nlohmann::json lastSnapshot_;   // the peer's last data snapshot, restored on takeover
