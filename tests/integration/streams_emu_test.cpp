@@ -134,12 +134,13 @@ public:
 		: dc_(dc), url_(fmt::format("http://127.0.0.1:{}", restPort)),
 		  truth_(dir.path() + "/" + dc + ".truth.jsonl"), log_(dir.path() + "/" + dc + ".log")
 	{
-		std::vector<std::string> argv{emuBin(), "--dc", dc, "--rest", fmt::format("127.0.0.1:{}", restPort),
+		// setpriv's parent-death signal takes the emulator (and so its PEs) down if the test itself is killed.
+		std::vector<std::string> argv{"setpriv", "--pdeathsig", "KILL", emuBin(), "--dc", dc, "--rest", fmt::format("127.0.0.1:{}", restPort),
 					      "--hb-listen", fmt::format("127.0.0.1:{}", hbPort), "--truth-log", truth_};
 		argv.insert(argv.end(), extra.begin(), extra.end());
 		// The test process already lives in the namespace, so the child inherits it.
 		auto r = sys::spawn(argv, {.stdoutFile = log_});
-		REQUIRE_MESSAGE(r.ok(), "cannot start the emulator");
+		REQUIRE_MESSAGE(r.ok(), "cannot start the emulator: " << (r.ok() ? "" : r.error().message));
 		child_.pid = *r;
 		child_.start = sys::processStartTime(*r);
 		const bool up = waitUntil([&] { return http("GET", url_ + "/streams/rest/resources").status == 200; }, 10s);
