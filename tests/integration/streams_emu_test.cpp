@@ -333,6 +333,18 @@ TEST_CASE("REST shapes, paging, errors and auth")
 	CHECK(http("POST", dc1.inst() + "/jobs", "{not json").status == 400);
 	CHECK(http("GET", dc1.url() + "/metrics").body.find("streams_pe_launchCount{") != std::string::npos);
 
+	// streamtool lists through the same API and reports the server's CDISW message on failure.
+	if (const char *st = std::getenv("XDC_STREAMTOOL_BIN"); st && *st) {
+		auto ls = sys::run({st, "--url", dc1.url(), "lsjobs"});
+		REQUIRE(ls.ok());
+		CHECK(ls->exitCode == 0);
+		CHECK(ls->out.find("CrossDcApp") != std::string::npos);
+		auto refused = sys::run({st, "--url", dc1.url(), "stoppe", "999"});
+		REQUIRE(refused.ok());
+		CHECK(refused->exitCode != 0);
+		CHECK(refused->err.find("CDISW5000E") != std::string::npos);
+	}
+
 	// Cancel and resubmit: 204, then 404 for the same id; upload, submit with a job name, PEs run again.
 	const std::string jobId = job["id"];
 	CHECK(http("DELETE", dc1.inst() + "/jobs/" + jobId).status == 204);
