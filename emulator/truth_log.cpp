@@ -37,11 +37,12 @@ void TruthLog::write(const std::string &event, const nlohmann::json &fields)
 {
 	if (!f_)
 		return;
+	// The time is read under the lock, so t_ns never goes backwards down the file.
+	std::lock_guard lk(mu_);
 	nlohmann::json j = {{"t_ns", realtimeNs()}, {"dc", dc_}, {"event", event}};
 	for (auto it = fields.begin(); it != fields.end(); ++it)
 		j[it.key()] = it.value();
 	const std::string line = j.dump() + "\n";
-	std::lock_guard lk(mu_);
 	std::fwrite(line.data(), 1, line.size(), f_);
 	std::fflush(f_);
 }

@@ -134,12 +134,13 @@ public:
 		: dc_(dc), url_(fmt::format("http://127.0.0.1:{}", restPort)),
 		  truth_(dir.path() + "/" + dc + ".truth.jsonl"), log_(dir.path() + "/" + dc + ".log")
 	{
-		std::vector<std::string> argv{emuBin(), "--dc", dc, "--rest", fmt::format("127.0.0.1:{}", restPort),
+		// setpriv's parent-death signal takes the emulator (and so its PEs) down if the test itself is killed.
+		std::vector<std::string> argv{"setpriv", "--pdeathsig", "KILL", emuBin(), "--dc", dc, "--rest", fmt::format("127.0.0.1:{}", restPort),
 					      "--hb-listen", fmt::format("127.0.0.1:{}", hbPort), "--truth-log", truth_};
 		argv.insert(argv.end(), extra.begin(), extra.end());
 		// The test process already lives in the namespace, so the child inherits it.
 		auto r = sys::spawn(argv, {.stdoutFile = log_});
-		REQUIRE_MESSAGE(r.ok(), "cannot start the emulator");
+		REQUIRE_MESSAGE(r.ok(), "cannot start the emulator: " << (r.ok() ? "" : r.error().message));
 		child_.pid = *r;
 		child_.start = sys::processStartTime(*r);
 		const bool up = waitUntil([&] { return http("GET", url_ + "/streams/rest/resources").status == 200; }, 10s);
@@ -331,6 +332,18 @@ TEST_CASE("REST shapes, paging, errors and auth")
 	(void)rawExchange(8440, std::string("GET / HTTP/1.1\r\nContent-Length: zz\r\n\r\n"));
 	CHECK(http("POST", dc1.inst() + "/jobs", "{not json").status == 400);
 	CHECK(http("GET", dc1.url() + "/metrics").body.find("streams_pe_launchCount{") != std::string::npos);
+
+	// streamtool lists through the same API and reports the server's CDISW message on failure.
+	if (const char *st = std::getenv("XDC_STREAMTOOL_BIN"); st && *st) {
+		auto ls = sys::run({st, "--url", dc1.url(), "lsjobs"});
+		REQUIRE(ls.ok());
+		CHECK(ls->exitCode == 0);
+		CHECK(ls->out.find("CrossDcApp") != std::string::npos);
+		auto refused = sys::run({st, "--url", dc1.url(), "stoppe", "999"});
+		REQUIRE(refused.ok());
+		CHECK(refused->exitCode != 0);
+		CHECK(refused->err.find("CDISW5000E") != std::string::npos);
+	}
 
 	// Cancel and resubmit: 204, then 404 for the same id; upload, submit with a job name, PEs run again.
 	const std::string jobId = job["id"];
