@@ -35,6 +35,7 @@ int main(int argc, char **argv)
 	}
 	auto lg = log::get("emu");
 	const Options opts = parsed->opts;
+	setHostName(opts.host);
 
 	// Termination signals are taken by sigwait() below, so every thread started from here on blocks them; the
 	// PEs unblock them again before exec.

@@ -70,6 +70,7 @@ real `streams-pec` processes, and the cross-DC failover toolkit's heartbeats. Ev
   --pe-restart-delay-ms N    wait before a crashed PE is relaunched (500)
   --pes N                    number of PEs in the job, 1-1000 (3)
   --job-name NAME            job name of the job submitted at start (CrossDcApp)
+  --host NAME                host name the PEs report, as the `resource` they run on (gethostname())
   --application NAME         application name (CrossDcApp)
   --source-rate N            tuples/s the source produces while the job is healthy and active (50)
   --user NAME                HTTP Basic user (streamsadmin)
@@ -159,6 +160,8 @@ Result<ParseOutcome> parseOptions(const std::vector<std::string> &args)
 			r = num(o.pes, 1, 1000);
 		else if (opt == "--job-name")
 			r = word(o.jobName);
+		else if (opt == "--host")
+			r = word(o.host);
 		else if (opt == "--application")
 			r = word(o.application);
 		else if (opt == "--source-rate") {

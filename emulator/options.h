@@ -38,6 +38,7 @@ struct Options {
 	std::string truthLog;
 	std::string pec;                       // the streams-pec binary
 	bool noJob = false;
+	std::string host;                      // host name PEs report (the `resource`); default gethostname()
 };
 
 // Why --help was asked for, or the options; errors name the option and the value.

@@ -127,8 +127,12 @@ bool isId(const std::string &s)
 	return !s.empty() && s.size() < 10 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+std::string gHostName;
+
 std::string hostName()
 {
+	if (!gHostName.empty())
+		return gHostName;
 	char buf[256] = {};
 	::gethostname(buf, sizeof buf - 1);
 	return buf;
@@ -671,5 +675,7 @@ HttpResponse RestApi::handle(const HttpRequest &req)
 		return collection(c, kind, it->second, {});
 	return notFound(fmt::format("resource {}", path));
 }
+
+void setHostName(const std::string &name) { gHostName = name; }
 
 } // namespace xdc::emu

@@ -8,6 +8,9 @@
 
 namespace xdc::emu {
 
+// The host name PEs report (their `resource`): --host, else gethostname(). Set once at start.
+void setHostName(const std::string &name);
+
 class RestApi {
 public:
 	explicit RestApi(Emulator &emu) : emu_(emu) {}

@@ -132,6 +132,7 @@ TEST_CASE("streams: status, PE kill and relaunch, stop/restart through the agent
 		REQUIRE((*d)["pes"].size() == 3);
 		for (const auto &pe : (*d)["pes"]) {
 			CHECK(pe["status"] == "running");
+			CHECK(pe["host"] == dc + "-h1");
 			const int pid = pe["processId"].get<int>();
 			REQUIRE(pid > 0);
 			std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
