@@ -21,7 +21,7 @@ window=60
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) window=15; runs=20 ;;
-	--build-dir) build="$2"; shift ;;
+	--build-dir) build=$(realpath "$2"); shift ;;
 	--name) lab="$2"; shift ;;
 	--pes) pes="$2"; shift ;;
 	--runs) runs="$2"; shift ;;

@@ -169,8 +169,9 @@ int streamsWatch(const Args &a)
 	const int64_t start = clk::monoNs();
 	int64_t next = start;
 	uint64_t rounds = 0;
+	std::vector<streams::PollCache> caches(clients->size());
 	while (gStop.load() == 0 && (durationNs == 0 || clk::monoNs() - start < durationNs)) {
-		auto round = streams::pollRound(*clients, opts);
+		auto round = streams::pollRound(*clients, opts, &caches);
 		auto events = view.update(round);
 		++rounds;
 		if (rounds == 1 && js) {

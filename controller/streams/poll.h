@@ -3,6 +3,7 @@
 // throughput, gathered into a DcSnapshot for the toolkit view and the status command.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,11 +19,25 @@ struct PollOptions {
 	bool metrics = true;                             // read operator metrics (status --no-metrics skips them)
 };
 
-// Polls one DC with its client. Never fails: an unreachable or broken API gives reachable=false and the error.
-DcSnapshot pollDc(Client &client, const PollOptions &opts);
+// What repeated polls of one DC keep between rounds so that a round costs fewer requests: the followed job's
+// toolkit and sink operator ids (listed again when the job changes or a metrics request fails) and the instance's
+// status (read again every `instanceEvery` rounds; the jobs request still tells reachability every round).
+struct PollCache {
+	std::string jobId, toolkitOp, sinkOp;
+	bool operatorsKnown = false;
+	std::string instanceStatus, instanceHealth;
+	uint64_t rounds = 0;
+	int instanceEvery = 10;
+};
 
-// Polls every DC at once, one thread per client; the snapshots come back in the clients' order.
-std::vector<DcSnapshot> pollRound(std::vector<std::unique_ptr<Client>> &clients, const PollOptions &opts);
+// Polls one DC with its client. Never fails: an unreachable or broken API gives reachable=false and the error.
+// With a cache (repeated polling), skips what it still knows.
+DcSnapshot pollDc(Client &client, const PollOptions &opts, PollCache *cache = nullptr);
+
+// Polls every DC at once, one thread per client; the snapshots come back in the clients' order. caches, when
+// given, has one entry per client.
+std::vector<DcSnapshot> pollRound(std::vector<std::unique_ptr<Client>> &clients, const PollOptions &opts,
+				  std::vector<PollCache> *caches = nullptr);
 
 // The job a DC follows: the endpoint's jobName, else its application, else the only job.
 const Job *pickJob(const std::vector<Job> &jobs, const Endpoint &ep);
