@@ -164,14 +164,18 @@ int streamsWatch(const Args &a)
 	::sigaction(SIGTERM, &sa, nullptr);
 	const bool js = a.has("--json"), states = a.has("--states");
 	streams::PollOptions opts;
+	opts.parallel = !a.has("--sequential");
 	streams::ToolkitView view;
 	std::map<std::string, streams::DcState> shown;
 	const int64_t start = clk::monoNs();
 	int64_t next = start;
 	uint64_t rounds = 0;
 	std::vector<streams::PollCache> caches(clients->size());
+	std::optional<streams::Poller> poller;
+	if (opts.parallel)
+		poller.emplace(*clients, opts);
 	while (gStop.load() == 0 && (durationNs == 0 || clk::monoNs() - start < durationNs)) {
-		auto round = streams::pollRound(*clients, opts, &caches);
+		auto round = poller ? poller->round() : streams::pollRound(*clients, opts, &caches);
 		auto events = view.update(round);
 		++rounds;
 		if (rounds == 1 && js) {
@@ -365,6 +369,7 @@ int cmdStreams(const std::vector<std::string> &argv)
 		{"--interval", true, "watch: time between poll rounds (default 200ms)"},
 		{"--duration", true, "watch: stop after this long (default: until Ctrl-C)"},
 		{"--states", false, "watch: also print each DC's state when it changes"},
+		{"--sequential", false, "watch: poll the DCs one after the other (less CPU; a round takes longer)"},
 		{"--host", true, "stop-pe/restart-pe: the Streams host whose agent runs streamtool"},
 		{"--bundle", true, "submit-job: the application bundle (.sab) to upload"},
 		{"--job-name", true, "submit-job: job name (default: the config's job_name)"},

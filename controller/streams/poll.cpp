@@ -124,6 +124,11 @@ std::vector<DcSnapshot> pollRound(std::vector<std::unique_ptr<Client>> &clients,
 				  std::vector<PollCache> *caches)
 {
 	std::vector<DcSnapshot> out(clients.size());
+	if (!opts.parallel) {
+		for (size_t i = 0; i < clients.size(); ++i)
+			out[i] = pollDc(*clients[i], opts, caches ? &(*caches)[i] : nullptr);
+		return out;
+	}
 	std::vector<std::thread> threads;
 	threads.reserve(clients.size());
 	for (size_t i = 0; i < clients.size(); ++i)
@@ -131,6 +136,53 @@ std::vector<DcSnapshot> pollRound(std::vector<std::unique_ptr<Client>> &clients,
 	for (auto &t : threads)
 		t.join();
 	return out;
+}
+
+Poller::Poller(std::vector<std::unique_ptr<Client>> &clients, PollOptions opts)
+	: clients_(clients), opts_(std::move(opts)), caches_(clients.size()), out_(clients.size())
+{
+	for (size_t i = 0; i < clients_.size(); ++i)
+		threads_.emplace_back([this, i] { work(i); });
+}
+
+Poller::~Poller()
+{
+	{
+		std::lock_guard<std::mutex> l(m_);
+		stop_ = true;
+	}
+	start_.notify_all();
+	for (auto &t : threads_)
+		t.join();
+}
+
+void Poller::work(size_t i)
+{
+	uint64_t seen = 0;
+	while (true) {
+		{
+			std::unique_lock<std::mutex> l(m_);
+			start_.wait(l, [&] { return stop_ || generation_ != seen; });
+			if (stop_)
+				return;
+			seen = generation_;
+		}
+		DcSnapshot s = pollDc(*clients_[i], opts_, &caches_[i]);
+		std::lock_guard<std::mutex> l(m_);
+		out_[i] = std::move(s);
+		if (--pending_ == 0)
+			done_.notify_one();
+	}
+}
+
+std::vector<DcSnapshot> Poller::round()
+{
+	std::unique_lock<std::mutex> l(m_);
+	pending_ = clients_.size();
+	++generation_;
+	start_.notify_all();
+	done_.wait(l, [&] { return pending_ == 0; });
+	return out_;
 }
 
 } // namespace xdc::streams
