@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `xdc lab`: brings up several datacenters on this machine (network from controller/lab), keys, the controller in
 // the host namespace and one agent per lab host, and takes all of it down again.
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -35,10 +36,24 @@ std::string selfDir()
 }
 
 // xdc-agent next to xdc (installed), or in the build tree's agent/ folder.
+// Processes the lab starts run from "/" (spawn starts a new session there): a relative binary path must be made
+// absolute first.
+std::string absolutePath(const std::string &p)
+{
+	if (p.empty() || p[0] == '/')
+		return p;
+	char *r = ::realpath(p.c_str(), nullptr);
+	if (!r)
+		return p;
+	std::string out(r);
+	::free(r);
+	return out;
+}
+
 std::string findAgentBinary()
 {
 	if (const char *e = std::getenv("XDC_AGENT_BIN"); e && *e)
-		return e;
+		return absolutePath(e);
 	const std::string dir = selfDir();
 	for (const auto &c : {dir + "/xdc-agent", dir + "/../agent/xdc-agent"})
 		if (::access(c.c_str(), X_OK) == 0)
@@ -215,7 +230,7 @@ void printStatus(const json &s)
 std::string findEmulatorBinary()
 {
 	if (const char *e = std::getenv("XDC_EMU_BIN"); e && *e)
-		return e;
+		return absolutePath(e);
 	const std::string dir = selfDir();
 	for (const auto &c : {dir + "/xdc-streams-emu", dir + "/../emulator/xdc-streams-emu"})
 		if (::access(c.c_str(), X_OK) == 0)
