@@ -232,7 +232,8 @@ std::string findEmulatorBinary()
 	if (const char *e = std::getenv("XDC_EMU_BIN"); e && *e)
 		return absolutePath(e);
 	const std::string dir = selfDir();
-	for (const auto &c : {dir + "/xdc-streams-emu", dir + "/../emulator/xdc-streams-emu"})
+	for (const auto &c : {dir + "/xdc-streams-emu", dir + "/../emulator/xdc-streams-emu",
+			      dir + "/../libexec/xdc/xdc-streams-emu"})
 		if (::access(c.c_str(), X_OK) == 0)
 			return c;
 	return "xdc-streams-emu";
