@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace xdc::emu {
@@ -23,9 +24,7 @@ using nlohmann::json;
 
 int64_t monoNs()
 {
-	timespec ts{};
-	::clock_gettime(CLOCK_MONOTONIC, &ts);
-	return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+	return clk::monoNs();
 }
 
 namespace {
@@ -40,9 +39,7 @@ std::shared_ptr<spdlog::logger> lg()
 
 int64_t epochMs()
 {
-	timespec ts{};
-	::clock_gettime(CLOCK_REALTIME, &ts);
-	return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+	return clk::wallNs() / 1000000;
 }
 
 size_t discardBody(char *, size_t size, size_t n, void *)

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace xdc::emu {
@@ -28,9 +29,7 @@ std::shared_ptr<spdlog::logger> lg()
 
 int64_t epochMs()
 {
-	timespec ts{};
-	::clock_gettime(CLOCK_REALTIME, &ts);
-	return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+	return clk::wallNs() / 1000000;
 }
 
 HttpResponse jsonResponse(http::status st, const json &body)
