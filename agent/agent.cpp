@@ -327,6 +327,9 @@ void Agent::onFrame(const zmq::message_t &msg, int64_t recvWallNs)
 			return;
 		}
 		onCommand(f);
+		// A command can keep the loop busy (a synchronised start, a memory fault filling up): the time spent on
+		// it is not controller silence, and what arrived meanwhile is read next.
+		lastHeardMono_ = std::max(lastHeardMono_, clk::monoNs());
 		return;
 	case MsgType::EvidenceAck: {
 		auto a = decodeBody<EvidenceAck>(f.body);
@@ -439,6 +442,14 @@ int Agent::run()
 	fo.env.mgmtIface = routeDevice(exemptAddr_);
 	fo.env.haveNetem = caps_.count("qdisc.netem") && caps_.at("qdisc.netem") == "yes";
 	faults_ = std::make_unique<FaultManager>(fo);
+	// Heartbeats go on while a fault's apply waits (the controller must not take a busy agent for a lost one).
+	setKeepAlive([this] {
+		const int64_t now = clk::monoNs();
+		if (state_ == State::Registered && now >= nextHeartbeatMono_) {
+			sendHeartbeat();
+			nextHeartbeatMono_ = now + heartbeatMs_ * clk::kMs;
+		}
+	});
 	for (const auto &c : faults_->recover())
 		lg->warn("removed a leftover of an earlier run: {}", c);
 	addCommand("fault.apply", [this](const Bytes &a) -> Result<Bytes> {

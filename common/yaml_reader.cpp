@@ -205,7 +205,7 @@ void MapReader::strList(const char *key, std::vector<std::string> &out)
 bool MapReader::child(const char *key, YAML::Node &out)
 {
 	auto n = get(key);
-	if (!n)
+	if (!ok() || !n)
 		return false;
 	out = n;
 	return true;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The two-minute tour on a fresh Debian 12 machine as root: installs what is missing, builds, brings up a 2-DC lab,
-# shows the fleet and the two emulated Streams instances, round-trips a command to every agent, isolates dc1 (a
-# partition plus its PEs stopped through the agent) and watches the standby DC take over, halts the faults, and tears
-# the lab down again (also on Ctrl-C or error).
+# shows the fleet and the two emulated Streams instances, round-trips a command to every agent, runs the sample
+# scenario (a 5 s dc1 <-> dc2 partition measured by probes both ways, with reports), isolates dc1 (a partition plus
+# its PEs stopped through the agent) and watches the standby DC take over, halts the faults, prints the verdict and
+# the report path, and tears the lab down again (also on Ctrl-C or error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,17 @@ $xdc ping '*' --lab "$name"
 echo
 echo "== xdc streams status --lab $name"
 $xdc streams status --lab "$name"
+echo
+runs=${XDC_DEMO_OUT:-/tmp/xdc-demo-runs}
+mkdir -p "$runs"
+out="$runs/lab-dc-partition-$(date -u +%Y%m%d-%H%M%S)"
+echo "== xdc run scenarios/lab-dc-partition.yaml --lab $name --out $out"
+echo "   (baseline 3 s, a 5 s dc1 <-> dc2 partition in reject mode, observe, recover; assertions on the outage)"
+set +e
+$xdc run scenarios/lab-dc-partition.yaml --lab "$name" --out "$out"
+scenario_rc=$?
+set -e
+scenario_verdict=$(grep -o '"verdict": "[a-z]*"' "$out/report.json" 2>/dev/null | head -1 | cut -d'"' -f4)
 echo
 watch=$(mktemp /tmp/xdc-demo-watch.XXXXXX)
 trap '$xdc lab down --name "$name" >/dev/null 2>&1 || true; rm -f "$watch"' EXIT INT TERM
@@ -60,9 +72,11 @@ if grep -q "takeover_complete" "$watch"; then
 else
 	takeover="NO takeover seen"
 fi
-echo "verdict: $live live agents in $dcs datacenters; $takeover (scenario campaigns and reports arrive with the"
-echo "Scenarios issue)"
+echo "verdict: scenario lab-dc-partition ${scenario_verdict:-did not report} (exit $scenario_rc); $live live agents in"
+echo "         $dcs datacenters; $takeover"
+echo "report:  $out/report.html (also report.json, junit.xml, evidence/)"
 echo
 echo "== xdc lab down --name $name"
 $xdc lab down --name "$name"
 trap - EXIT INT TERM
+exit "$scenario_rc"

@@ -22,6 +22,23 @@
 
 namespace xdc::agent {
 
+namespace {
+std::function<void()> &keepAliveFn()
+{
+	static std::function<void()> fn;
+	return fn;
+}
+} // namespace
+
+void setKeepAlive(std::function<void()> fn) { keepAliveFn() = std::move(fn); }
+
+void keepAlive()
+{
+	if (keepAliveFn())
+		keepAliveFn()();
+}
+
+
 using namespace xdc::proto;
 
 FaultManager::FaultManager(FaultManagerOptions o) : opt_(std::move(o))
@@ -154,6 +171,11 @@ Result<FaultApplyReply> FaultManager::apply(const FaultApplyArgs &args)
 		// punctual as the scheduler allows. (Spinning the last stretch was tried: with several agents per core,
 		// as in the lab, the spinners delay the others.)
 		const int64_t target = clk::monoNs() + (args.startAtNs - clk::wallNs());
+		// Long waits in slices, heartbeating between them; the last slice sleeps to the instant itself.
+		while (target - clk::monoNs() > 150 * clk::kMs) {
+			::usleep(100000);
+			keepAlive();
+		}
 		struct timespec ts;
 		ts.tv_sec = target / clk::kSec;
 		ts.tv_nsec = target % clk::kSec;

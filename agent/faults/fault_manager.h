@@ -23,6 +23,11 @@ struct FaultManagerOptions {
 	FaultEnv env;                    // env.stateDir holds the journal (stateDir/faults/)
 };
 
+// Called during long waits inside a fault's apply (the synchronised start, a memory holder filling its pages) so
+// the agent's heartbeats go on; the agent installs it. Runs on the thread that applies faults (the agent's loop).
+void setKeepAlive(std::function<void()> fn);
+void keepAlive();
+
 class FaultManager {
 public:
 	explicit FaultManager(FaultManagerOptions o);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent/faults/undo.h"
+#include "agent/faults/fault_manager.h"
 #include "agent/faults/worker.h"
 #include "common/clock.h"
 
@@ -120,6 +121,7 @@ Result<std::string> ResourceMemory::apply()
 		if (heldKb >= wantKb * 9 / 10 || clk::monoNs() >= deadline)
 			break;
 		::usleep(5000);
+		keepAlive();
 	}
 	if (heldKb < wantKb * 9 / 10) {
 		(void)killWorkers({pid_});

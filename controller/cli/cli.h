@@ -71,6 +71,10 @@ int cmdHalt(const std::vector<std::string> &argv);
 int cmdRecord(const std::vector<std::string> &argv);
 int cmdEvidence(const std::vector<std::string> &argv);
 int cmdStreams(const std::vector<std::string> &argv);
+int cmdValidate(const std::vector<std::string> &argv);
+int cmdRun(const std::vector<std::string> &argv);
+int cmdHistory(const std::vector<std::string> &argv);
+int cmdCompare(const std::vector<std::string> &argv);
 
 // Renders `xdc agents` as a table.
 std::string agentsTable(const json &agents);

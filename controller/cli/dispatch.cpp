@@ -30,6 +30,10 @@ const Sub kSubs[] = {
 	{"record", cmdRecord, "run probes and samplers, write an evidence bundle (docs/EVIDENCE.md)"},
 	{"evidence", cmdEvidence, "print an evidence bundle: counts, gaps, outages, timeline"},
 	{"streams", cmdStreams, "Streams instances, jobs, PEs and the cross-DC toolkit view (docs/STREAMS.md)"},
+	{"validate", cmdValidate, "check scenario files offline (or --fleet against the live fleet)"},
+	{"run", cmdRun, "run a scenario: phases, faults, evidence, assertions, reports (docs/SCENARIOS.md)"},
+	{"history", cmdHistory, "list recorded scenario runs (passed, failed, aborted, broken)"},
+	{"compare", cmdCompare, "compare two recorded runs figure by figure"},
 	{"lab", cmdLab, "multi-DC lab on this machine: up, status, exec, down"},
 };
 

@@ -157,6 +157,12 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 	const std::string text = req.value("spec", "");
 	const std::string origin = req.value("origin", "<command line>");
 	const bool dryRun = req.value("dry_run", false);
+	// A scenario's inject phase names the instant (controller wall clock) so faults sent in separate requests
+	// fire together; it must lie ahead, within the agents' start limit.
+	const int64_t startAt = req.value("start_at_ns", int64_t{0});
+	if (startAt != 0 && (startAt < clk::wallNs() || startAt > clk::wallNs() + 10 * clk::kSec))
+		return control_.reply(peer, errorJson("invalid", fmt::format(
+			"start_at_ns: {} ms from now is not within the next 10 s", (startAt - clk::wallNs()) / clk::kMs)));
 	auto spec = fault::parseSpecText(text, origin);
 	if (!spec)
 		return control_.reply(peer, errorJson("invalid", spec.error().message));
@@ -230,11 +236,17 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 							"kind do not stack on a host (revert it first, or combine them into one "
 							"fault)", origin, fid, kind, a)));
 	// Sends the fault; the synchronised start is computed here, at the moment of sending.
-	auto send = [this, peer, id, dryRun, durationMs, kind, text](
+	auto send = [this, peer, id, dryRun, durationMs, kind, text, startAt](
 		     std::vector<std::pair<std::string, FaultApplyArgs>> sends) {
 		// Synchronised start: every agent applies at one instant a margin ahead, converted to its own clock with the
 		// estimated offset. The margin covers the slowest agent's round trip several times over.
-		if (!dryRun && sends.size() > 1) {
+		if (!dryRun && startAt != 0) {
+			const int64_t nowMono = clk::monoNs();
+			for (auto &[a, args] : sends) {
+				const auto est = agents_.at(a).clock.estimate(nowMono);
+				args.startAtNs = startAt + (est.valid ? est.offsetNs : 0);
+			}
+		} else if (!dryRun && sends.size() > 1) {
 			int64_t maxRtt = 0;
 			const int64_t nowMono = clk::monoNs();
 			for (const auto &[a, args] : sends) {

@@ -228,7 +228,7 @@ void Controller::onRecordStatus(uint64_t peer, const json &req)
 	auto it = recordings_.find(id);
 	if (it == recordings_.end())
 		return control_.reply(peer, errorJson("invalid", fmt::format("no recording '{}' is running", id)));
-	json st = it->second.rec->status(clk::wallNs());
+	json st = it->second.rec->status(clk::wallNs(), req.value("window_ms", int64_t{0}) * clk::kMs);
 	st["stopping"] = it->second.stopping;
 	control_.reply(peer, {{"ok", true}, {"status", st}});
 }

@@ -193,6 +193,23 @@ uint64_t Recording::ingest(const std::string &agent, const EvidenceBatch &b)
 			fputc('\n', h.raw);
 		}
 		h.received++;
+		if (s.kind == "probe.tcp" || s.kind == "probe.http") {
+			auto &p = h.probes[s.source];
+			const auto okIt = s.values.find("ok");
+			const bool ok = okIt != s.values.end() && okIt->second > 0.5;
+			p.attempts++;
+			p.ok += ok;
+			// Resent (older) samples count, but the streak and the window follow the newest attempt.
+			if (s.wallNs >= p.lastNs) {
+				if (p.attempts == 1 || ok != p.lastOk)
+					p.streakStartNs = s.wallNs;
+				p.lastOk = ok;
+				p.lastNs = s.wallNs;
+				p.recent.emplace_back(s.wallNs, ok);
+				while (!p.recent.empty() && p.recent.front().first < s.wallNs - kRecentNs)
+					p.recent.pop_front();
+			}
+		}
 		if (s.seq == h.contiguous + 1)
 			h.contiguous = s.seq;
 		else
@@ -241,13 +258,27 @@ bool Recording::drained() const
 	return true;
 }
 
-json Recording::status(int64_t nowCtlNs) const
+json Recording::status(int64_t nowCtlNs, int64_t windowNs) const
 {
 	json hosts = json::object();
 	uint64_t total = 0;
 	for (const auto &[a, h] : hosts_) {
 		hosts[h.info.host] = {{"agent", a}, {"received", h.received}, {"contiguous_seq", h.contiguous},
 				      {"duplicates", h.duplicates}, {"stopped", h.stopAnswered}};
+		if (windowNs > 0) {
+			json probes = json::object();
+			for (const auto &[src, p] : h.probes) {
+				uint64_t wn = 0, wok = 0;
+				for (auto it = p.recent.rbegin(); it != p.recent.rend() && it->first >= p.lastNs - windowNs; ++it) {
+					wn++;
+					wok += it->second;
+				}
+				probes[src] = {{"attempts", p.attempts}, {"ok", p.ok}, {"last_ok", p.lastOk},
+					       {"streak_ms", (p.lastNs - p.streakStartNs) / 1000000}, {"window_attempts", wn},
+					       {"window_ok", wok}, {"last_agent_ns", p.lastNs}};
+			}
+			hosts[h.info.host]["probes"] = probes;
+		}
 		if (h.stopAnswered && h.stopError.empty())
 			hosts[h.info.host]["last_seq"] = h.stop.lastSeq;
 		total += h.received;

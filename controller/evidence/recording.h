@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <set>
 #include <string>
@@ -82,7 +83,10 @@ public:
 	void stopFailed(const std::string &agent, const std::string &why);
 	// Every agent has answered the stop and delivered (or declared lost) everything up to its last seq.
 	bool drained() const;
-	json status(int64_t nowCtlNs) const;
+	// Counts per host; with windowNs > 0 also each probe's live health: attempts and successes in the last windowNs
+	// of its own samples, whether the last attempt succeeded, and how long the current run of equal outcomes has
+	// lasted (streak_ms). The scenario runner's steady-state checks, `until` and stop conditions read it.
+	json status(int64_t nowCtlNs, int64_t windowNs = 0) const;
 	// Writes the bundle; returns the summary that is also meta.json.
 	Result<json> finalize(int64_t stopCtlNs);
 
@@ -98,7 +102,15 @@ private:
 		std::string stopError;
 		proto::EvidenceStopReply stop;
 		ClockMap clock;
+		struct ProbeLive {
+			uint64_t attempts = 0, ok = 0;
+			bool lastOk = false;
+			int64_t lastNs = 0, streakStartNs = 0; // agent wall clock
+			std::deque<std::pair<int64_t, bool>> recent; // the last kRecentNs of attempts
+		};
+		std::map<std::string, ProbeLive> probes; // by source
 	};
+	static constexpr int64_t kRecentNs = 120LL * 1000000000;
 	void advance(Host &h);
 	std::string id_, dir_;
 	int64_t startCtlNs_ = 0;

@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: Apache-2.0
+// `xdc validate` (offline, or against the live fleet) and `xdc run` (a scenario, phase by phase, with reports).
+#include <atomic>
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <pwd.h>
+#include <random>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/duration.h"
+#include "controller/cli/cli.h"
+#include "controller/lab/lab_state.h"
+#include "controller/scenario/history.h"
+#include "controller/scenario/report.h"
+#include "controller/scenario/runner.h"
+#include "controller/scenario/spec.h"
+
+namespace xdc::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<int> gStop{0};
+
+void onStop(int) { gStop.fetch_add(1); }
+
+Result<scenario::ParseOptions> parseParams(const Args &a)
+{
+	scenario::ParseOptions opt;
+	for (const auto &p : a.all("--param")) {
+		const auto eq = p.find('=');
+		if (eq == std::string::npos || eq == 0)
+			return makeError(Errc::Invalid, "--param {}: expected NAME=VALUE", p);
+		opt.params[p.substr(0, eq)] = p.substr(eq + 1);
+	}
+	return opt;
+}
+
+std::vector<scenario::Host> labHosts(const lab::LabState &st)
+{
+	std::vector<scenario::Host> out;
+	for (const auto &h : st.hosts)
+		out.push_back({h.name, fmt::format("dc{}", h.dc), {{"role", "streams"}, {"lab", st.name}}, {}});
+	return out;
+}
+
+std::vector<scenario::Host> fleetHosts(const json &agents)
+{
+	std::vector<scenario::Host> out;
+	for (const auto &a : agents) {
+		if (a.value("state", "") != "live")
+			continue;
+		scenario::Host h{a.value("host", ""), a.value("dc", ""), {}, {}};
+		const json labels = a.value("labels", json::object()), caps = a.value("capabilities", json::object());
+		for (const auto &[k, v] : labels.items())
+			if (v.is_string())
+				h.labels[k] = v;
+		for (const auto &[k, v] : caps.items())
+			if (v.is_string())
+				h.capabilities[k] = v;
+		out.push_back(h);
+	}
+	return out;
+}
+
+std::string fileDir(const std::string &path)
+{
+	auto p = fs::path(path).parent_path();
+	return p.empty() ? "." : p.string();
+}
+
+// The topology a scenario is validated against offline: --inventory, the scenario's inventory, then the lab
+// (--lab, the scenario's lab, $XDC_LAB) when its record exists. Empty with a note when there is none.
+Result<std::vector<scenario::Host>> offlineTopology(const scenario::Scenario &s, const Args &a, std::string &note)
+{
+	std::string inv = a.get("--inventory");
+	if (inv.empty() && !s.topology.inventory.empty())
+		inv = s.topology.inventory[0] == '/' ? s.topology.inventory : fileDir(s.origin) + "/" + s.topology.inventory;
+	if (!inv.empty()) {
+		note = "inventory " + inv;
+		return scenario::loadInventory(inv);
+	}
+	std::string labName = a.get("--lab", s.topology.lab);
+	if (labName.empty() && getenv("XDC_LAB"))
+		labName = getenv("XDC_LAB");
+	if (labName.empty()) {
+		note = "no topology given (topology.lab / topology.inventory / --lab / --inventory): selectors not checked";
+		return std::vector<scenario::Host>{};
+	}
+	auto st = lab::loadLab(labName);
+	if (!st) {
+		if (st.error().code == Errc::NotFound) {
+			// A lab that is not up is planned by its defaults: 2 DCs x 2 hosts.
+			lab::LabState def;
+			def.name = labName;
+			for (int d = 1; d <= 2; d++)
+				for (int h = 1; h <= 2; h++)
+					def.hosts.push_back({fmt::format("dc{}-h{}", d, h), d, 0, "", "", "", "", {}});
+			note = fmt::format("lab {} is not up: checked against the default lab (2 DCs x 2 hosts)", labName);
+			return labHosts(def);
+		}
+		return st.error();
+	}
+	note = fmt::format("lab {} ({} hosts)", labName, st->hosts.size());
+	return labHosts(*st);
+}
+
+std::string userName()
+{
+	struct passwd pw{}, *res = nullptr;
+	char buf[4096];
+	if (::getpwuid_r(::getuid(), &pw, buf, sizeof buf, &res) == 0 && res)
+		return fmt::format("{} (uid {})", res->pw_name, ::getuid());
+	return fmt::format("uid {}", ::getuid());
+}
+
+std::string readFile(const std::string &path)
+{
+	std::ifstream f(path, std::ios::binary);
+	std::stringstream ss;
+	ss << f.rdbuf();
+	return ss.str();
+}
+
+std::string newRunId()
+{
+	const time_t now = ::time(nullptr);
+	struct tm tm{};
+	gmtime_r(&now, &tm);
+	char buf[32];
+	strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+	std::random_device rd;
+	return fmt::format("r{}-{:04x}", buf, rd() & 0xffff);
+}
+
+} // namespace
+
+int cmdValidate(const std::vector<std::string> &argv)
+{
+	auto specs = controlFlags();
+	specs.push_back({"--param", true, "NAME=VALUE: set a variable (repeatable)"});
+	specs.push_back({"--inventory", true, "check selectors against this Ansible inventory (INI or YAML)"});
+	specs.push_back({"--fleet", false, "also check against the live fleet (hosts present, kernel capabilities)"});
+	specs.push_back({"--quiet", false, "print errors only"});
+	auto a = parseArgs(argv, specs);
+	if (!a) {
+		fprintf(stderr, "xdc validate: %s (see xdc validate --help)\n", a.error().message.c_str());
+		return kUsage;
+	}
+	if (a->has("--help") || a->positional.empty()) {
+		printf("Usage: xdc validate FILE... [--param NAME=VALUE ...] [--lab NAME | --inventory FILE] [--fleet] [--json]\n\n"
+		       "Checks scenario files offline, without a fleet: YAML syntax, types, units (250ms, 3s, 2m), unknown\n"
+		       "keys (with \"did you mean\"), undefined variables and probes, overlapping faults, and selectors\n"
+		       "against the topology (the scenario's lab or inventory, or --lab / --inventory). --fleet also asks\n"
+		       "the controller: every selected host live, every fault possible on its kernel.\n"
+		       "Every error names file:line:column and the key path and says what was expected.\n"
+		       "Exit codes: 0 all valid, 2 any error (3 with --fleet: controller unreachable).\n");
+		return a->has("--help") ? kOk : kUsage;
+	}
+	auto opt = parseParams(*a);
+	if (!opt) {
+		fprintf(stderr, "xdc validate: %s\n", opt.error().message.c_str());
+		return kUsage;
+	}
+	std::optional<json> fleet;
+	if (a->has("--fleet")) {
+		int rc = 0;
+		auto r = callController(*a, {{"cmd", "agents"}}, rc);
+		if (!r)
+			return rc;
+		fleet = (*r)["agents"];
+	}
+	int exit = kOk;
+	json results = json::array();
+	for (const auto &file : a->positional) {
+		json res = {{"file", file}};
+		auto s = scenario::loadScenario(file, *opt);
+		std::string note;
+		Result<void> topo = success();
+		if (s) {
+			auto hosts = offlineTopology(*s, *a, note);
+			if (!hosts)
+				topo = hosts.error();
+			else if (!hosts->empty())
+				topo = scenario::checkTopology(*s, *hosts);
+			if (topo && fleet) {
+				topo = scenario::checkTopology(*s, fleetHosts(*fleet), true);
+				note += "; live fleet checked";
+			}
+		}
+		const Error *err = !s ? &s.error() : !topo ? &topo.error() : nullptr;
+		if (err) {
+			exit = kUsage;
+			res["ok"] = false;
+			res["error"] = err->message;
+			if (!a->has("--json"))
+				fprintf(stderr, "%s\n", err->message.c_str());
+		} else {
+			res["ok"] = true;
+			res["name"] = s->name;
+			res["faults"] = s->faults.size();
+			res["probes"] = s->probes.size();
+			res["assertions"] = s->assertions.size();
+			res["planned_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(s->plannedDuration()).count();
+			res["topology"] = note;
+			if (!a->has("--json") && !a->has("--quiet"))
+				printf("%s: ok: %s, %zu fault%s, %zu probe%s, %zu assertion%s, about %s (%s)\n", file.c_str(),
+				       s->name.c_str(), s->faults.size(), s->faults.size() == 1 ? "" : "s", s->probes.size(),
+				       s->probes.size() == 1 ? "" : "s", s->assertions.size(), s->assertions.size() == 1 ? "" : "s",
+				       formatDuration(s->plannedDuration()).c_str(), note.c_str());
+		}
+		results.push_back(res);
+	}
+	if (a->has("--json"))
+		printf("%s\n", json{{"ok", exit == kOk}, {"files", results}}.dump(2).c_str());
+	return exit;
+}
+
+int cmdRun(const std::vector<std::string> &argv)
+{
+	auto specs = controlFlags();
+	specs.push_back({"--out", true, "run directory (default ./xdc-runs/<scenario>-<run id>)"});
+	specs.push_back({"--seed", true, "seed for random choices (default: random, recorded in the report)"});
+	specs.push_back({"--repeat", true, "run the scenario K times (statistics in the report)"});
+	specs.push_back({"--param", true, "NAME=VALUE: set a variable (repeatable)"});
+	specs.push_back({"--dry-run", false, "print the plan: per phase, per host, the exact faults and rules"});
+	specs.push_back({"--quiet", false, "no progress lines"});
+	specs.push_back({"--db", true, "history database (default $XDC_HISTORY_DB or ~/.local/share/xdc/history.db)"});
+	auto a = parseArgs(argv, specs);
+	if (!a) {
+		fprintf(stderr, "xdc run: %s (see xdc run --help)\n", a.error().message.c_str());
+		return kUsage;
+	}
+	if (a->has("--help") || a->positional.size() != 1) {
+		printf("Usage: xdc run FILE [--out DIR] [--seed N] [--repeat K] [--param NAME=VALUE ...] [--dry-run] [--json]\n\n"
+		       "Runs a scenario (docs/SCENARIOS.md) against the fleet of the controller (--lab NAME, the scenario's\n"
+		       "topology.lab, or $XDC_LAB): steady state, baseline, inject (faults with the same start offset fire at\n"
+		       "one agreed instant), observe, recover, validate (assertions over the evidence), teardown (always;\n"
+		       "then a residue check on every agent). Progress goes to stderr; the run directory gets the evidence\n"
+		       "bundle, report.json, junit.xml and report.html.\n\n"
+		       "Ctrl-C or SIGTERM: every fault is reverted, teardown runs, a partial report marked aborted is written.\n\n"
+		       "Exit codes:\n"
+		       "  0  every assertion passed\n"
+		       "  1  the system under test failed: an assertion, a steady-state check, observe's condition, or a\n"
+		       "     stop condition\n"
+		       "  2  configuration or validation error (nothing was run)\n"
+		       "  3  harness failure: a fault not applied or not verified, an agent lost, residue after teardown,\n"
+		       "     or the controller unreachable\n"
+		       "  4  aborted by the operator\n");
+		return a->has("--help") ? kOk : kUsage;
+	}
+	auto opt = parseParams(*a);
+	if (!opt) {
+		fprintf(stderr, "xdc run: %s\n", opt.error().message.c_str());
+		return kUsage;
+	}
+	const std::string file = a->positional[0];
+	uint64_t seed = 0;
+	if (a->has("--seed")) {
+		try {
+			size_t used = 0;
+			seed = std::stoull(a->get("--seed"), &used);
+			if (used != a->get("--seed").size())
+				throw std::invalid_argument("trailing");
+		} catch (...) {
+			fprintf(stderr, "xdc run: --seed: expected a non-negative integer\n");
+			return kUsage;
+		}
+	} else {
+		seed = std::random_device{}();
+	}
+	opt->seed = seed;
+	auto s = scenario::loadScenario(file, *opt);
+	if (!s) {
+		fprintf(stderr, "%s\n", s.error().message.c_str());
+		return kUsage;
+	}
+	Args ctl = *a;
+	if (!ctl.has("--lab") && !ctl.has("--control") && !s->topology.lab.empty())
+		ctl.flags["--lab"] = {s->topology.lab};
+	int repeat = 1;
+	if (a->has("--repeat")) {
+		try {
+			repeat = std::stoi(a->get("--repeat"));
+		} catch (...) {
+			repeat = 0;
+		}
+		if (repeat < 1 || repeat > 1000) {
+			fprintf(stderr, "xdc run: --repeat: expected 1..1000\n");
+			return kUsage;
+		}
+	}
+	const std::string socket = controlPath(ctl);
+	scenario::RunOptions ro;
+	ro.runId = newRunId();
+	ro.seed = seed;
+	ro.user = userName();
+	ro.scenarioText = readFile(file);
+	ro.call = [socket](const json &req, int timeoutMs) { return control::request(socket, req, timeoutMs); };
+	json params = json::object();
+	for (const auto &[k, v] : opt->params)
+		params[k] = v;
+	ro.inputs = {{"file", fs::absolute(file).string()}, {"params", params}, {"argv", argv},
+		     {"controller", socket}, {"text", ro.scenarioText}};
+	if (a->has("--dry-run")) {
+		const json plan = scenario::planScenario(*s, ro);
+		if (a->has("--json")) {
+			printf("%s\n", plan.dump(2).c_str());
+			return kOk;
+		}
+		printf("plan of %s (%s), about %s, seed %llu\n", s->name.c_str(), file.c_str(),
+		       formatDuration(s->plannedDuration()).c_str(), static_cast<unsigned long long>(seed));
+		for (const auto &p : plan["phases"])
+			printf("  %-9s at %6.1f s for %.1f s\n", p.value("name", "").c_str(), p.value("start_ms", 0) / 1000.0,
+			       p.value("duration_ms", 0) / 1000.0);
+		for (const auto &f : plan["faults"]) {
+			printf("  fault %s at %.1f s .. %.1f s: %s\n", f.value("id", "").c_str(), f.value("at_ms", 0) / 1000.0,
+			       f.value("until_ms", 0) / 1000.0, f.value("spec", "").c_str());
+			if (f.contains("error"))
+				printf("      not checked with the agents: %s\n", f["error"].is_string() ? f["error"].get<std::string>().c_str()
+												 : f["error"].dump().c_str());
+			const json agents = f.value("agents", json::object());
+			for (const auto &[agent, r] : agents.items()) {
+				printf("      %s (%s):\n", agent.c_str(), r.value("mechanism", "").c_str());
+				for (const auto &line : r.value("plan", json::array()))
+					printf("        %s\n", line.is_string() ? line.get<std::string>().c_str() : line.dump().c_str());
+			}
+		}
+		for (const auto &e : plan["evidence"])
+			printf("  evidence %s\n", e.get<std::string>().c_str());
+		return kOk;
+	}
+	std::string base = a->get("--out");
+	if (base.empty())
+		base = fmt::format("xdc-runs/{}-{}", s->name, ro.runId);
+	base = fs::absolute(base).string();
+	std::error_code ec;
+	if (fs::exists(base, ec) && !fs::is_empty(base, ec)) {
+		fprintf(stderr, "xdc run: --out %s: exists and is not empty\n", base.c_str());
+		return kUsage;
+	}
+	fs::create_directories(base, ec);
+	if (ec) {
+		fprintf(stderr, "xdc run: cannot create %s: %s\n", base.c_str(), ec.message().c_str());
+		return kUsage;
+	}
+	struct sigaction sa{};
+	sa.sa_handler = onStop;
+	sigemptyset(&sa.sa_mask);
+	::sigaction(SIGINT, &sa, nullptr);
+	::sigaction(SIGTERM, &sa, nullptr);
+	ro.interrupted = &gStop;
+	const bool quiet = a->has("--quiet") || a->has("--json");
+	const bool tty = ::isatty(2) != 0;
+	if (!quiet) {
+		ro.progress = [tty](const std::string &line) {
+			fprintf(stderr, "%s%s\n", tty ? "\r\033[K" : "", line.c_str());
+		};
+		if (tty)
+			ro.status = [](const std::string &line) { fprintf(stderr, "\r\033[K%s", line.c_str()); };
+	}
+	// The history records the run before it starts, so a runner that dies leaves it visible as broken.
+	auto history = scenario::History::open(a->get("--db", scenario::defaultHistoryPath()));
+	if (!history)
+		fprintf(stderr, "xdc run: %s (the run is not recorded in the history)\n", history.error().message.c_str());
+	int worst = kOk;
+	json runs = json::array();
+	std::vector<json> figs;
+	for (int i = 1; i <= repeat; i++) {
+		scenario::RunOptions r = ro;
+		if (repeat > 1) {
+			r.runId = fmt::format("{}-{}", ro.runId, i);
+			r.repetition = i;
+			r.seed = seed + static_cast<uint64_t>(i - 1);
+			r.outDir = fmt::format("{}/rep-{}", base, i);
+			fs::create_directories(r.outDir, ec);
+		} else {
+			r.outDir = base;
+		}
+		if (!quiet)
+			fprintf(stderr, "run %s of %s -> %s\n", r.runId.c_str(), s->name.c_str(), r.outDir.c_str());
+		// Each repetition draws its random variables from its own seed.
+		scenario::ParseOptions po = *opt;
+		po.seed = r.seed;
+		auto rs = scenario::loadScenario(file, po);
+		if (!rs) {
+			fprintf(stderr, "%s\n", rs.error().message.c_str());
+			return kUsage;
+		}
+		if (history)
+			(void)(*history)->begin({{"run_id", r.runId}, {"scenario", rs->name}, {"file", fs::absolute(file).string()},
+						 {"started_ns", clk::wallNs()}, {"seed", r.seed}, {"user", r.user}, {"dir", r.outDir}});
+		const json report = scenario::runScenario(*rs, r);
+		if (history) {
+			auto hr = (*history)->finish(report);
+			if (!hr)
+				fprintf(stderr, "xdc run: %s\n", hr.error().message.c_str());
+		}
+		figs.push_back(scenario::figures(report));
+		auto w = scenario::writeReports(report, r.outDir);
+		if (!w)
+			fprintf(stderr, "xdc run: %s\n", w.error().message.c_str());
+		const int code = report.value("exit_code", 3);
+		// The most severe outcome wins: aborted > harness > invalid > failed > passed.
+		auto rank = [](int c) { return c == 4 ? 5 : c == 3 ? 4 : c == 2 ? 3 : c == 1 ? 2 : 1; };
+		if (rank(code) > rank(worst))
+			worst = code;
+		runs.push_back({{"run_id", r.runId}, {"dir", r.outDir}, {"verdict", report["verdict"]}, {"exit_code", code},
+				{"reason", report["reason"]}, {"report", r.outDir + "/report.json"}});
+		if (!a->has("--json")) {
+			printf("verdict: %s%s%s\n", report.value("verdict", "").c_str(),
+			       report.value("reason", "").empty() ? "" : ": ", report.value("reason", "").c_str());
+			printf("report: %s/report.html (also report.json, junit.xml, evidence/)\n", r.outDir.c_str());
+		}
+		if (code == scenario::kAborted)
+			break;
+	}
+	json summary = {{"exit_code", worst}, {"runs", runs}, {"seed", seed}};
+	if (repeat > 1) {
+		// Per figure over the repetitions: n, min, median, p95, max, mean and a 95% confidence interval.
+		summary["statistics"] = scenario::statistics(figs);
+		std::ofstream(base + "/summary.json") << summary.dump(2) << "\n";
+		if (!a->has("--json")) {
+			printf("\n%-44s %3s %10s %10s %10s %10s %10s %21s\n", "figure", "n", "min", "median", "p95", "max",
+			       "mean", "95% CI");
+			for (const auto &[k, st] : summary["statistics"].items())
+				printf("%-44s %3d %10.2f %10.2f %10.2f %10.2f %10.2f %21s\n", k.c_str(), st.value("n", 0),
+				       st.value("min", 0.0), st.value("median", 0.0), st.value("p95", 0.0), st.value("max", 0.0),
+				       st.value("mean", 0.0),
+				       st.contains("ci95_low") ? fmt::format("[{:.2f}, {:.2f}]", st.value("ci95_low", 0.0),
+									     st.value("ci95_high", 0.0)).c_str() : "");
+			printf("summary: %s/summary.json\n", base.c_str());
+		}
+	}
+	if (a->has("--json"))
+		printf("%s\n", summary.dump(2).c_str());
+	return worst;
+}
+
+int cmdHistory(const std::vector<std::string> &argv)
+{
+	std::vector<FlagSpec> specs = {{"--help", false, "this text"},
+				       {"--db", true, "history database (default $XDC_HISTORY_DB or ~/.local/share/xdc/history.db)"},
+				       {"--limit", true, "at most N runs (default 50)"},
+				       {"--scenario", true, "only runs of this scenario"},
+				       {"--json", false, "machine-readable output"}};
+	auto a = parseArgs(argv, specs);
+	if (!a) {
+		fprintf(stderr, "xdc history: %s\n", a.error().message.c_str());
+		return kUsage;
+	}
+	if (a->has("--help") || !a->positional.empty()) {
+		printf("Usage: xdc history [--db PATH] [--limit N] [--scenario NAME] [--json]\n\n"
+		       "Lists recorded runs, newest first: run id, scenario, start, duration, verdict (passed, failed,\n"
+		       "harness, aborted, or broken: the run never finished because its runner or the controller died)\n"
+		       "and the run directory. Exit codes: 0 ok, 2 bad arguments or database.\n");
+		return a->has("--help") ? kOk : kUsage;
+	}
+	int limit = 50;
+	try {
+		limit = std::stoi(a->get("--limit", "50"));
+	} catch (...) {
+		limit = 0;
+	}
+	if (limit < 1) {
+		fprintf(stderr, "xdc history: --limit: expected a positive number\n");
+		return kUsage;
+	}
+	auto h = scenario::History::open(a->get("--db", scenario::defaultHistoryPath()));
+	if (!h) {
+		fprintf(stderr, "xdc history: %s\n", h.error().message.c_str());
+		return kUsage;
+	}
+	auto runs = (*h)->list(limit, a->get("--scenario"));
+	if (!runs) {
+		fprintf(stderr, "xdc history: %s\n", runs.error().message.c_str());
+		return kUsage;
+	}
+	if (a->has("--json")) {
+		printf("%s\n", runs->dump(2).c_str());
+		return kOk;
+	}
+	if (runs->empty())
+		printf("no runs recorded in %s\n", a->get("--db", scenario::defaultHistoryPath()).c_str());
+	for (const auto &r : *runs) {
+		const int64_t s = r.value("started_ns", int64_t{0}), e = r.value("ended_ns", int64_t{0});
+		printf("%-28s %-24s %s %8s  %-8s %s\n", r.value("run_id", "").c_str(), r.value("scenario", "").c_str(),
+		       clockTimeMs(s).c_str(), e > s ? fmt::format("{:.1f}s", (e - s) / 1e9).c_str() : "-",
+		       r.value("verdict", "").c_str(), r.value("dir", "").c_str());
+	}
+	return kOk;
+}
+
+int cmdCompare(const std::vector<std::string> &argv)
+{
+	std::vector<FlagSpec> specs = {{"--help", false, "this text"},
+				       {"--db", true, "history database (default $XDC_HISTORY_DB or ~/.local/share/xdc/history.db)"},
+				       {"--json", false, "machine-readable output"}};
+	auto a = parseArgs(argv, specs);
+	if (!a) {
+		fprintf(stderr, "xdc compare: %s\n", a.error().message.c_str());
+		return kUsage;
+	}
+	if (a->has("--help") || a->positional.size() != 2) {
+		printf("Usage: xdc compare RUN_A RUN_B [--db PATH] [--json]\n\n"
+		       "Shows two recorded runs figure by figure (outage lengths and counts per probe and host, fault\n"
+		       "windows and start spreads, phase lengths, steady-state ratios): A, B, B - A and the change in %%.\n"
+		       "A unique prefix of a run id is enough. Exit codes: 0 ok, 2 unknown run or bad arguments.\n");
+		return a->has("--help") ? kOk : kUsage;
+	}
+	auto h = scenario::History::open(a->get("--db", scenario::defaultHistoryPath()));
+	if (!h) {
+		fprintf(stderr, "xdc compare: %s\n", h.error().message.c_str());
+		return kUsage;
+	}
+	auto ra = (*h)->get(a->positional[0]);
+	auto rb = (*h)->get(a->positional[1]);
+	for (const auto *r : {&ra, &rb})
+		if (!*r) {
+			fprintf(stderr, "xdc compare: %s\n", r->error().message.c_str());
+			return kUsage;
+		}
+	const json fa = (*ra)["figures"], fb = (*rb)["figures"];
+	std::set<std::string> keys;
+	for (const auto &[k, v] : fa.items())
+		keys.insert(k);
+	for (const auto &[k, v] : fb.items())
+		keys.insert(k);
+	json rows = json::array();
+	for (const auto &k : keys) {
+		json row = {{"figure", k}};
+		if (fa.contains(k))
+			row["a"] = fa[k];
+		if (fb.contains(k))
+			row["b"] = fb[k];
+		if (fa.contains(k) && fb.contains(k) && fa[k].is_number() && fb[k].is_number()) {
+			const double x = fa[k].get<double>(), y = fb[k].get<double>();
+			row["delta"] = y - x;
+			if (x != 0)
+				row["change_percent"] = 100.0 * (y - x) / std::abs(x);
+		}
+		rows.push_back(row);
+	}
+	if (a->has("--json")) {
+		printf("%s\n", json{{"a", *ra}, {"b", *rb}, {"figures", rows}}.dump(2).c_str());
+		return kOk;
+	}
+	printf("A: %s  %s  %s\nB: %s  %s  %s\n\n", (*ra)["run_id"].get<std::string>().c_str(),
+	       (*ra)["scenario"].get<std::string>().c_str(), (*ra)["verdict"].get<std::string>().c_str(),
+	       (*rb)["run_id"].get<std::string>().c_str(), (*rb)["scenario"].get<std::string>().c_str(),
+	       (*rb)["verdict"].get<std::string>().c_str());
+	printf("%-44s %12s %12s %12s %9s\n", "figure", "A", "B", "B - A", "change");
+	auto num = [](const json &row, const char *k) {
+		return row.contains(k) ? fmt::format("{:.2f}", row[k].get<double>()) : std::string("-");
+	};
+	for (const auto &row : rows)
+		printf("%-44s %12s %12s %12s %9s\n", row["figure"].get<std::string>().c_str(), num(row, "a").c_str(),
+		       num(row, "b").c_str(), num(row, "delta").c_str(),
+		       row.contains("change_percent") ? fmt::format("{:+.1f}%", row["change_percent"].get<double>()).c_str() : "");
+	return kOk;
+}
+
+} // namespace xdc::cli

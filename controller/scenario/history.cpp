@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: Apache-2.0
+// Run history (SQLite), figures and campaign statistics.
+#include "controller/scenario/history.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "common/sys/process.h"
+
+namespace xdc::scenario {
+
+namespace fs = std::filesystem;
+
+std::string defaultHistoryPath()
+{
+	if (const char *p = getenv("XDC_HISTORY_DB"); p && *p)
+		return p;
+	if (const char *d = getenv("XDG_DATA_HOME"); d && *d)
+		return std::string(d) + "/xdc/history.db";
+	const char *home = getenv("HOME");
+	return std::string(home && *home ? home : "/root") + "/.local/share/xdc/history.db";
+}
+
+json figures(const json &r)
+{
+	json f = json::object();
+	for (const auto &o : r.value("outages", json::array())) {
+		const std::string key = fmt::format("outage.{}@{}", o.value("source", ""), o.value("host", ""));
+		double longest = 0;
+		size_t count = 0;
+		for (const auto &x : o.value("outages", json::array())) {
+			count++;
+			if (!x.value("open", false))
+				longest = std::max(longest, (x.value("end_ns", int64_t{0}) - x.value("start_ns", int64_t{0})) / 1e6);
+		}
+		f[key + ".longest_ms"] = longest;
+		f[key + ".count"] = count;
+	}
+	size_t i = 0;
+	for (const auto &x : r.value("faults", json::array())) {
+		i++;
+		if (x.contains("spread_ns"))
+			f[fmt::format("fault.{}.spread_ms", i)] = x["spread_ns"].get<int64_t>() / 1e6;
+		if (x.contains("window_start_ns") && x.contains("window_end_ns"))
+			f[fmt::format("fault.{}.window_ms", i)] =
+				(x["window_end_ns"].get<int64_t>() - x["window_start_ns"].get<int64_t>()) / 1e6;
+	}
+	for (const auto &p : r.value("phases", json::array()))
+		if (p.contains("start_ns") && p.contains("end_ns"))
+			f[fmt::format("phase.{}.ms", p.value("name", ""))] =
+				(p["end_ns"].get<int64_t>() - p["start_ns"].get<int64_t>()) / 1e6;
+	for (const auto &s : r.value("steady_state", json::array()))
+		f[fmt::format("steady.{}.{}@{}.ratio", s.value("when", "") == "before inject" ? "before" : "after",
+			      s.value("probe", ""), s.value("host", ""))] = s.value("ratio", 0.0);
+	return f;
+}
+
+namespace {
+
+// Two-sided 95% Student's t for df degrees of freedom.
+double t95(size_t df)
+{
+	static const double table[] = {0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+				       2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+				       2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+	if (df == 0)
+		return NAN;
+	return df <= 30 ? table[df] : 1.96 + 2.4 / static_cast<double>(df);
+}
+
+// The q-quantile by linear interpolation between closest ranks.
+double quantile(const std::vector<double> &sorted, double q)
+{
+	if (sorted.size() == 1)
+		return sorted[0];
+	const double pos = q * static_cast<double>(sorted.size() - 1);
+	const size_t lo = static_cast<size_t>(pos);
+	const size_t hi = std::min(lo + 1, sorted.size() - 1);
+	return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - static_cast<double>(lo));
+}
+
+} // namespace
+
+json statistics(const std::vector<json> &runs)
+{
+	std::map<std::string, std::vector<double>> values;
+	for (const auto &r : runs)
+		for (const auto &[k, v] : r.items())
+			if (v.is_number())
+				values[k].push_back(v.get<double>());
+	json out = json::object();
+	for (auto &[k, v] : values) {
+		std::sort(v.begin(), v.end());
+		const size_t n = v.size();
+		double sum = 0;
+		for (double x : v)
+			sum += x;
+		const double mean = sum / static_cast<double>(n);
+		double ss = 0;
+		for (double x : v)
+			ss += (x - mean) * (x - mean);
+		const double sd = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : 0;
+		json s = {{"n", n}, {"min", v.front()}, {"median", quantile(v, 0.5)}, {"p95", quantile(v, 0.95)},
+			  {"max", v.back()}, {"mean", mean}, {"stddev", sd}};
+		if (n > 1) {
+			const double half = t95(n - 1) * sd / std::sqrt(static_cast<double>(n));
+			s["ci95_low"] = mean - half;
+			s["ci95_high"] = mean + half;
+		}
+		out[k] = s;
+	}
+	return out;
+}
+
+History::~History()
+{
+	if (db_)
+		sqlite3_close(db_);
+}
+
+Result<void> History::exec(const std::string &sql)
+{
+	char *err = nullptr;
+	if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+		std::string msg = err ? err : "unknown error";
+		sqlite3_free(err);
+		return makeError(Errc::Io, "history database: {}", msg);
+	}
+	return success();
+}
+
+Result<std::unique_ptr<History>> History::open(const std::string &path)
+{
+	std::error_code ec;
+	const auto dir = fs::path(path).parent_path();
+	if (!dir.empty())
+		fs::create_directories(dir, ec);
+	sqlite3 *db = nullptr;
+	if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			    nullptr) != SQLITE_OK) {
+		std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+		if (db)
+			sqlite3_close(db);
+		return makeError(Errc::Io, "cannot open the history database {}: {}", path, msg);
+	}
+	sqlite3_busy_timeout(db, 5000);
+	std::unique_ptr<History> h(new History(db));
+	auto r = h->exec("PRAGMA journal_mode=WAL;"
+			 "CREATE TABLE IF NOT EXISTS runs ("
+			 " run_id TEXT PRIMARY KEY, scenario TEXT, file TEXT, started_ns INTEGER, ended_ns INTEGER,"
+			 " verdict TEXT, exit_code INTEGER, reason TEXT, seed INTEGER, user TEXT, dir TEXT,"
+			 " pid INTEGER, pid_start INTEGER, figures TEXT);"
+			 "CREATE INDEX IF NOT EXISTS runs_started ON runs(started_ns);");
+	if (!r)
+		return r.error().context(fmt::format("cannot set up {}", path));
+	return h;
+}
+
+namespace {
+
+struct Stmt {
+	sqlite3_stmt *s = nullptr;
+	~Stmt() { sqlite3_finalize(s); }
+};
+
+void bind(sqlite3_stmt *s, int i, const std::string &v) { sqlite3_bind_text(s, i, v.c_str(), -1, SQLITE_TRANSIENT); }
+void bind(sqlite3_stmt *s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
+
+std::string col(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? reinterpret_cast<const char *>(t) : "";
+}
+
+} // namespace
+
+Result<void> History::begin(const json &run)
+{
+	Stmt st;
+	if (sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO runs (run_id, scenario, file, started_ns, verdict, exit_code,"
+			       " reason, seed, user, dir, pid, pid_start) VALUES (?, ?, ?, ?, 'running', -1, '', ?, ?, ?, ?, ?)",
+			       -1, &st.s, nullptr) != SQLITE_OK)
+		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
+	const pid_t pid = ::getpid();
+	bind(st.s, 1, run.value("run_id", ""));
+	bind(st.s, 2, run.value("scenario", ""));
+	bind(st.s, 3, run.value("file", ""));
+	bind(st.s, 4, run.value("started_ns", int64_t{0}));
+	bind(st.s, 5, static_cast<int64_t>(run.value("seed", uint64_t{0})));
+	bind(st.s, 6, run.value("user", ""));
+	bind(st.s, 7, run.value("dir", ""));
+	bind(st.s, 8, static_cast<int64_t>(pid));
+	bind(st.s, 9, static_cast<int64_t>(sys::processStartTime(pid).value_or(0)));
+	if (sqlite3_step(st.s) != SQLITE_DONE)
+		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
+	return success();
+}
+
+Result<void> History::finish(const json &r)
+{
+	Stmt st;
+	if (sqlite3_prepare_v2(db_, "UPDATE runs SET ended_ns = ?, verdict = ?, exit_code = ?, reason = ?, figures = ? "
+			       "WHERE run_id = ?", -1, &st.s, nullptr) != SQLITE_OK)
+		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
+	bind(st.s, 1, r.value("ended_ns", int64_t{0}));
+	bind(st.s, 2, r.value("verdict", ""));
+	bind(st.s, 3, static_cast<int64_t>(r.value("exit_code", 3)));
+	bind(st.s, 4, r.value("reason", ""));
+	bind(st.s, 5, figures(r).dump());
+	bind(st.s, 6, r.value("run_id", ""));
+	if (sqlite3_step(st.s) != SQLITE_DONE)
+		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
+	return success();
+}
+
+namespace {
+
+json rowJson(sqlite3_stmt *s)
+{
+	json j = {{"run_id", col(s, 0)}, {"scenario", col(s, 1)}, {"file", col(s, 2)},
+		  {"started_ns", sqlite3_column_int64(s, 3)}, {"ended_ns", sqlite3_column_int64(s, 4)},
+		  {"verdict", col(s, 5)}, {"exit_code", sqlite3_column_int64(s, 6)}, {"reason", col(s, 7)},
+		  {"seed", static_cast<uint64_t>(sqlite3_column_int64(s, 8))}, {"user", col(s, 9)}, {"dir", col(s, 10)}};
+	// A run still marked running whose runner is gone never finished: the controller or the runner died.
+	if (j["verdict"] == "running") {
+		const pid_t pid = static_cast<pid_t>(sqlite3_column_int64(s, 11));
+		const uint64_t start = static_cast<uint64_t>(sqlite3_column_int64(s, 12));
+		if (!sys::processAlive(pid, start)) {
+			j["verdict"] = "broken";
+			j["reason"] = "the run never finished (its runner or the controller died); its agents reverted "
+				      "every fault when the faults' TTLs ran out";
+		}
+	}
+	const std::string figs = col(s, 13);
+	j["figures"] = figs.empty() ? json::object() : json::parse(figs, nullptr, false);
+	return j;
+}
+
+} // namespace
+
+Result<json> History::list(int limit, const std::string &scenario)
+{
+	Stmt st;
+	const std::string sql = std::string("SELECT run_id, scenario, file, started_ns, ended_ns, verdict, exit_code, reason,"
+					    " seed, user, dir, pid, pid_start, figures FROM runs") +
+				(scenario.empty() ? "" : " WHERE scenario = ?") + " ORDER BY started_ns DESC LIMIT ?";
+	if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK)
+		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
+	int i = 1;
+	if (!scenario.empty())
+		bind(st.s, i++, scenario);
+	bind(st.s, i, static_cast<int64_t>(limit));
+	json out = json::array();
+	int rc;
+	while ((rc = sqlite3_step(st.s)) == SQLITE_ROW)
+		out.push_back(rowJson(st.s));
+	if (rc != SQLITE_DONE)
+		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
+	return out;
+}
+
+Result<json> History::get(const std::string &runId)
+{
+	Stmt st;
+	if (sqlite3_prepare_v2(db_, "SELECT run_id, scenario, file, started_ns, ended_ns, verdict, exit_code, reason, seed,"
+			       " user, dir, pid, pid_start, figures FROM runs WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\'"
+			       " ORDER BY run_id = ? DESC LIMIT 3", -1, &st.s, nullptr) != SQLITE_OK)
+		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
+	std::string like;
+	for (char c : runId) {
+		if (c == '%' || c == '_' || c == '\\')
+			like += '\\';
+		like += c;
+	}
+	bind(st.s, 1, runId);
+	bind(st.s, 2, like + "%");
+	bind(st.s, 3, runId);
+	std::vector<json> rows;
+	while (sqlite3_step(st.s) == SQLITE_ROW)
+		rows.push_back(rowJson(st.s));
+	if (rows.empty())
+		return makeError(Errc::NotFound, "no run '{}' in the history (xdc history lists them)", runId);
+	if (rows[0]["run_id"] != runId && rows.size() > 1)
+		return makeError(Errc::Invalid, "'{}' matches several runs ({}, {}, ...): give more of the id", runId,
+				 rows[0]["run_id"].get<std::string>(), rows[1]["run_id"].get<std::string>());
+	return rows[0];
+}
+
+} // namespace xdc::scenario

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: Apache-2.0
+// report.json, junit.xml and report.html of a run.
+#include "controller/scenario/report.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "controller/evidence/recording.h"
+
+namespace xdc::scenario {
+
+namespace {
+
+Result<void> writeAtomic(const std::string &path, const std::string &text)
+{
+	const std::string tmp = path + ".tmp";
+	FILE *f = ::fopen(tmp.c_str(), "we");
+	if (!f)
+		return makeError(Errc::Io, "cannot write {}: {}", tmp, strerror(errno));
+	const bool ok = fwrite(text.data(), 1, text.size(), f) == text.size();
+	if (::fclose(f) != 0 || !ok)
+		return makeError(Errc::Io, "cannot write {}: {}", tmp, strerror(errno));
+	if (::rename(tmp.c_str(), path.c_str()) != 0)
+		return makeError(Errc::Io, "cannot rename {} to {}: {}", tmp, path, strerror(errno));
+	return success();
+}
+
+std::string isoTime(int64_t ns)
+{
+	const time_t secs = static_cast<time_t>(ns / 1000000000);
+	struct tm tm{};
+	gmtime_r(&secs, &tm);
+	char buf[64];
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	return fmt::format("{}.{:03d}Z", buf, static_cast<int>((ns / 1000000) % 1000));
+}
+
+double seconds(const json &j, const char *from, const char *to)
+{
+	if (!j.contains(from) || !j.contains(to))
+		return 0;
+	return static_cast<double>(j[to].get<int64_t>() - j[from].get<int64_t>()) / 1e9;
+}
+
+} // namespace
+
+std::string xmlEscape(const std::string &s)
+{
+	std::string out;
+	out.reserve(s.size());
+	for (unsigned char c : s) {
+		switch (c) {
+		case '&': out += "&amp;"; break;
+		case '<': out += "&lt;"; break;
+		case '>': out += "&gt;"; break;
+		case '"': out += "&quot;"; break;
+		case '\'': out += "&#39;"; break;
+		default:
+			if (c >= 0x20 || c == '\n' || c == '\t')
+				out += static_cast<char>(c);
+		}
+	}
+	return out;
+}
+
+std::string junitXml(const json &r)
+{
+	struct Case {
+		std::string cls, name, failure, error, skipped, out;
+		double time = 0;
+	};
+	std::vector<Case> cases;
+	for (const auto &p : r.value("phases", json::array())) {
+		Case c{"phase", p.value("name", ""), "", "", "", "", seconds(p, "start_ns", "end_ns")};
+		const std::string st = p.value("status", ""), msg = p.value("message", "");
+		if (st == "failed")
+			c.failure = msg.empty() ? "phase failed" : msg;
+		else if (st == "error" || st == "aborted" || st == "running")
+			c.error = msg.empty() ? "phase " + st : msg;
+		else if (st == "skipped")
+			c.skipped = msg;
+		cases.push_back(c);
+	}
+	for (const auto &a : r.value("assertions", json::array())) {
+		Case c{"assertion", a.value("name", ""), "", "", "", "", 0};
+		if (a.value("status", "") != "passed")
+			c.failure = a.value("message", "assertion failed");
+		c.out = fmt::format("{}\nobserved: {}", a.value("where", ""), a.value("observed", json::object()).dump());
+		cases.push_back(c);
+	}
+	for (const auto &f : r.value("faults", json::array())) {
+		Case c{"fault", fmt::format("{} {}", f.value("id", ""), f.value("kind", "")), "", "", "", "", 0};
+		if (f.value("status", "") != "applied")
+			c.error = f.value("error", "fault not applied");
+		c.out = f.value("spec", "");
+		cases.push_back(c);
+	}
+	// The run-level verdict as its own case, so a stop condition, residue or abort is never lost in a reader that
+	// only counts cases.
+	{
+		Case c{"run", "verdict", "", "", "", "", seconds(r, "started_ns", "ended_ns")};
+		const std::string v = r.value("verdict", "");
+		if (v == "failed")
+			c.failure = r.value("reason", "");
+		else if (v != "passed")
+			c.error = fmt::format("{}: {}", v, r.value("reason", ""));
+		cases.push_back(c);
+	}
+	size_t failures = 0, errors = 0, skipped = 0;
+	for (const auto &c : cases) {
+		failures += !c.failure.empty();
+		errors += c.failure.empty() && !c.error.empty();
+		skipped += c.failure.empty() && c.error.empty() && !c.skipped.empty();
+	}
+	const std::string suite = r.value("scenario", json::object()).value("name", "scenario");
+	std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+	x += fmt::format("<testsuites name=\"xdc\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\">\n",
+			 cases.size(), failures, errors, skipped, seconds(r, "started_ns", "ended_ns"));
+	x += fmt::format("  <testsuite name=\"{}\" id=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" "
+			 "time=\"{:.3f}\" timestamp=\"{}\">\n",
+			 xmlEscape(suite), xmlEscape(r.value("run_id", "")), cases.size(), failures, errors, skipped,
+			 seconds(r, "started_ns", "ended_ns"), isoTime(r.value("started_ns", int64_t{0})).substr(0, 19));
+	x += "    <properties>\n";
+	for (const auto &[k, v] : std::map<std::string, std::string>{
+		     {"run_id", r.value("run_id", "")}, {"verdict", r.value("verdict", "")},
+		     {"seed", std::to_string(r.value("seed", uint64_t{0}))}, {"user", r.value("user", "")},
+		     {"file", r.value("scenario", json::object()).value("file", "")}})
+		x += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", k, xmlEscape(v));
+	x += "    </properties>\n";
+	for (const auto &c : cases) {
+		x += fmt::format("    <testcase classname=\"{}.{}\" name=\"{}\" time=\"{:.3f}\"", xmlEscape(suite), c.cls,
+				 xmlEscape(c.name), c.time);
+		if (c.failure.empty() && c.error.empty() && c.skipped.empty() && c.out.empty()) {
+			x += "/>\n";
+			continue;
+		}
+		x += ">\n";
+		if (!c.failure.empty())
+			x += fmt::format("      <failure message=\"{}\" type=\"{}\">{}</failure>\n", xmlEscape(c.failure),
+					 c.cls == "assertion" ? "AssertionFailed" : "Failed", xmlEscape(c.failure + "\n" + c.out));
+		else if (!c.error.empty())
+			x += fmt::format("      <error message=\"{}\" type=\"HarnessFailure\">{}</error>\n", xmlEscape(c.error),
+					 xmlEscape(c.error));
+		else if (!c.skipped.empty())
+			x += fmt::format("      <skipped message=\"{}\"/>\n", xmlEscape(c.skipped));
+		if (!c.out.empty())
+			x += fmt::format("      <system-out>{}</system-out>\n", xmlEscape(c.out));
+		x += "    </testcase>\n";
+	}
+	x += "  </testsuite>\n</testsuites>\n";
+	return x;
+}
+
+std::string reportHtml(const json &r, const std::string &bundleDir)
+{
+	const int64_t t0 = r.value("started_ns", int64_t{0});
+	const int64_t t1 = std::max<int64_t>(r.value("ended_ns", t0 + 1), t0 + 1);
+	const double span = static_cast<double>(t1 - t0);
+	auto pct = [&](int64_t t) { return std::clamp(100.0 * static_cast<double>(t - t0) / span, 0.0, 100.0); };
+	auto rel = [&](int64_t t) { return fmt::format("{:+.3f} s", static_cast<double>(t - t0) / 1e9); };
+	const std::string verdict = r.value("verdict", "unknown");
+	std::string h;
+	h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
+	h += fmt::format("<title>xdc run {} — {}</title>\n", xmlEscape(r.value("run_id", "")), xmlEscape(verdict));
+	h += R"(<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
+h1{font-size:20px} .verdict{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff}
+.passed{background:#2a7d2a}.failed{background:#b3261e}.harness{background:#8a5a00}.aborted{background:#555}
+table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
+.lane{position:relative;height:26px;background:#f4f4f4;border:1px solid #ddd;margin:2px 0 8px}
+.lane-label{font-weight:600;margin-top:6px}
+.fault-window,.fault-span{position:absolute;top:0;bottom:0;background:rgba(179,38,30,.25);border-left:2px solid #b3261e;border-right:2px solid #b3261e}
+.fault-window{background:rgba(179,38,30,.45)}
+.probe-fail{position:absolute;top:4px;bottom:4px;background:#e0a800}
+.event{position:absolute;top:0;bottom:0;width:2px;background:#1f4fb3}
+.phase{position:absolute;top:0;bottom:0;border-left:1px dashed #888;font-size:10px;padding-left:2px;color:#555}
+.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
+</style></head><body>
+)";
+	h += fmt::format("<h1>{} <span class=\"verdict {}\" id=\"verdict\">{}</span></h1>\n",
+			 xmlEscape(r.value("scenario", json::object()).value("name", "")), xmlEscape(verdict), xmlEscape(verdict));
+	h += fmt::format("<p id=\"reason\">{}</p>\n", xmlEscape(r.value("reason", "")));
+	h += "<table>\n";
+	for (const auto &[k, v] : std::vector<std::pair<std::string, std::string>>{
+		     {"run", r.value("run_id", "")},
+		     {"file", r.value("scenario", json::object()).value("file", "")},
+		     {"started", isoTime(t0)},
+		     {"duration", fmt::format("{:.3f} s", span / 1e9)},
+		     {"user", r.value("user", "")},
+		     {"seed", std::to_string(r.value("seed", uint64_t{0}))}})
+		h += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", k, xmlEscape(v));
+	h += "</table>\n<h2>Assertions</h2>\n<table id=\"assertions\"><tr><th>assertion</th><th>status</th><th>detail</th></tr>\n";
+	for (const auto &a : r.value("assertions", json::array()))
+		h += fmt::format("<tr class=\"assertion {}\"><td>{}</td><td>{}</td><td>{} {}</td></tr>\n",
+				 xmlEscape(a.value("status", "")), xmlEscape(a.value("name", "")), xmlEscape(a.value("status", "")),
+				 xmlEscape(a.value("message", "")), xmlEscape(a.value("observed", json::object()).dump()));
+	h += "</table>\n<h2>Faults</h2>\n<table id=\"faults\"><tr><th>id</th><th>kind</th><th>hosts</th><th>window "
+	     "(controller clock, ± bound)</th></tr>\n";
+	for (const auto &f : r.value("faults", json::array())) {
+		std::string window = "not applied";
+		if (f.contains("window_start_ns"))
+			window = fmt::format("{} → {} (± {:.1f} ms)", isoTime(f["window_start_ns"]), isoTime(f["window_end_ns"]),
+					     f.value("window_bound_ns", int64_t{0}) / 1e6);
+		h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", xmlEscape(f.value("id", "")),
+				 xmlEscape(f.value("kind", "")), xmlEscape(f.value("hosts", json::array()).dump()), xmlEscape(window));
+	}
+	h += "</table>\n<h2>Timeline</h2>\n<div class=\"legend\"><span style=\"background:rgba(179,38,30,.45)\"></span>fault"
+	     "<span style=\"background:#e0a800\"></span>probe failing<span style=\"background:#1f4fb3\"></span>event</div>\n";
+	// Phases and the faults lane: one .fault-window per fault, its data attributes the report's times exactly.
+	std::string phases;
+	for (const auto &p : r.value("phases", json::array()))
+		if (p.contains("start_ns"))
+			phases += fmt::format("<div class=\"phase\" style=\"left:{:.4f}%\">{}</div>", pct(p["start_ns"]),
+					      xmlEscape(p.value("name", "")));
+	h += "<div class=\"lane-label\">phases and faults</div>\n<div class=\"lane\" id=\"faults-lane\">" + phases;
+	for (const auto &f : r.value("faults", json::array())) {
+		if (!f.contains("window_start_ns"))
+			continue;
+		const int64_t s = f["window_start_ns"], e = f["window_end_ns"];
+		h += fmt::format("<div class=\"fault-window\" data-fault-id=\"{}\" data-start-ns=\"{}\" data-end-ns=\"{}\" "
+				 "data-bound-ns=\"{}\" style=\"left:{:.4f}%;width:{:.4f}%\" title=\"{} {}: {} .. {} ± {:.1f} ms\"></div>",
+				 xmlEscape(f.value("id", "")), s, e, f.value("window_bound_ns", int64_t{0}), pct(s),
+				 std::max(0.2, pct(e) - pct(s)), xmlEscape(f.value("id", "")), xmlEscape(f.value("kind", "")),
+				 rel(s), rel(e), f.value("window_bound_ns", int64_t{0}) / 1e6);
+	}
+	h += "</div>\n";
+	// Per host: the faults on it, its probes' failing intervals, its process events.
+	std::map<std::string, std::vector<json>> events;
+	if (!bundleDir.empty()) {
+		auto b = controller::evidence::loadBundle(bundleDir, "", "process.event");
+		if (b)
+			for (const auto &e : b->entries)
+				events[e.value("host", "")].push_back(e);
+	}
+	for (const auto &host : r.value("hosts", json::array())) {
+		const std::string name = host.value("host", "");
+		h += fmt::format("<div class=\"lane-label\">{} ({})</div>\n<div class=\"lane timeline\" data-host=\"{}\">",
+				 xmlEscape(name), xmlEscape(host.value("dc", "")), xmlEscape(name));
+		for (const auto &f : r.value("faults", json::array())) {
+			const json hosts = f.value("hosts", json::array());
+			if (!f.contains("window_start_ns") || std::find(hosts.begin(), hosts.end(), name) == hosts.end())
+				continue;
+			const int64_t s = f["window_start_ns"], e = f["window_end_ns"];
+			h += fmt::format("<div class=\"fault-span\" data-fault-id=\"{}\" style=\"left:{:.4f}%;width:{:.4f}%\"></div>",
+					 xmlEscape(f.value("id", "")), pct(s), std::max(0.2, pct(e) - pct(s)));
+		}
+		for (const auto &o : r.value("outages", json::array())) {
+			if (o.value("host", "") != name)
+				continue;
+			for (const auto &x : o["outages"]) {
+				const int64_t s = x.value("start_ns", int64_t{0});
+				const int64_t e = x.value("open", false) ? t1 : x.value("end_ns", int64_t{0});
+				h += fmt::format("<div class=\"probe-fail\" data-probe=\"{}\" data-start-ns=\"{}\" data-end-ns=\"{}\" "
+						 "style=\"left:{:.4f}%;width:{:.4f}%\" title=\"{} failing {} .. {} (± {:.1f} / {:.1f} ms): {}\"></div>",
+						 xmlEscape(o.value("source", "")), s, e, pct(s), std::max(0.1, pct(e) - pct(s)),
+						 xmlEscape(o.value("source", "")), rel(s), rel(e), x.value("start_bound_ns", int64_t{0}) / 1e6,
+						 x.value("end_bound_ns", int64_t{0}) / 1e6, xmlEscape(x.value("first_error", "")));
+			}
+		}
+		for (const auto &e : events[name]) {
+			const int64_t t = e.value("t_ns", int64_t{0});
+			h += fmt::format("<div class=\"event\" data-t-ns=\"{}\" style=\"left:{:.4f}%\" title=\"{} {} pid {} at {} ± "
+					 "{:.1f} ms\"></div>", t, pct(t), xmlEscape(e.value("source", "")),
+					 xmlEscape(e.value("tags", json::object()).value("event", "")),
+					 xmlEscape(e.value("tags", json::object()).value("pid", "")), rel(t),
+					 e.value("bound_ns", int64_t{0}) / 1e6);
+		}
+		h += "</div>\n";
+	}
+	h += "<h2>Phases</h2>\n<table id=\"phases\"><tr><th>phase</th><th>status</th><th>start</th><th>end</th><th>note</th></tr>\n";
+	for (const auto &p : r.value("phases", json::array()))
+		h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", xmlEscape(p.value("name", "")),
+				 xmlEscape(p.value("status", "")), p.contains("start_ns") ? rel(p["start_ns"]) : "",
+				 p.contains("end_ns") ? rel(p["end_ns"]) : "", xmlEscape(p.value("message", "")));
+	// The report itself for scripts reading the page; "</" is escaped so the data cannot end the script element.
+	std::string data = r.dump(-1, ' ', false, json::error_handler_t::replace);
+	for (size_t i = data.find("</"); i != std::string::npos; i = data.find("</", i + 3))
+		data.replace(i, 2, "<\\/");
+	h += "</table>\n<script type=\"application/json\" id=\"report-data\">" + data + "</script>\n";
+	h += "</body></html>\n";
+	return h;
+}
+
+Result<void> writeReports(const json &report, const std::string &dir)
+{
+	XDC_TRY(writeAtomic(dir + "/report.json", report.dump(2, ' ', false, json::error_handler_t::replace) + "\n"));
+	XDC_TRY(writeAtomic(dir + "/junit.xml", junitXml(report)));
+	XDC_TRY(writeAtomic(dir + "/report.html", reportHtml(report, dir + "/evidence")));
+	return success();
+}
+
+} // namespace xdc::scenario

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+// Run reports, next to the evidence bundle in the run's directory (schema in docs/SCENARIOS.md):
+//   report.json  the versioned report ("schema": "xdc.report/1"), everything the other formats show
+//   junit.xml    one testsuite per run, one testcase per phase and per assertion (Jenkins / GitLab readers)
+//   report.html  one self-contained page: verdict, assertions, a timeline per host with fault windows, probe
+//                outcome bands and events, each time with its uncertainty
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+
+namespace xdc::scenario {
+
+using nlohmann::json;
+
+std::string junitXml(const json &report);
+// bundleDir: the run's evidence bundle (its timeline feeds the probe bands); may be missing.
+std::string reportHtml(const json &report, const std::string &bundleDir);
+
+// Writes report.json, junit.xml and report.html into dir (each atomically: temp file, then rename).
+Result<void> writeReports(const json &report, const std::string &dir);
+
+// XML text escaping (&, <, >, ", ') with control characters other than tab/newline dropped.
+std::string xmlEscape(const std::string &s);
+
+} // namespace xdc::scenario

@@ -1,0 +1,802 @@
+// SPDX-License-Identifier: Apache-2.0
+// The scenario runner (see runner.h for the contract).
+#include "controller/scenario/runner.h"
+
+#include <algorithm>
+#include <set>
+#include <thread>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/duration.h"
+#include "controller/evidence/recording.h"
+
+namespace xdc::scenario {
+
+namespace {
+
+constexpr int64_t kMs = clk::kMs;
+constexpr int64_t kLeadNs = 500 * kMs;   // faults are sent this far ahead of their agreed instant
+constexpr int64_t kTickNs = 100 * kMs;    // how often waits look at interrupts, probes and stop conditions
+
+int64_t ns(Nanos d) { return d.count(); }
+
+std::string secs(int64_t ns) { return fmt::format("{:.1f}s", static_cast<double>(ns) / 1e9); }
+
+class Run {
+public:
+	Run(const Scenario &s, const RunOptions &opt) : s_(s), opt_(opt) {}
+
+	json run()
+	{
+		t0_ = clk::wallNs();
+		report_ = {{"schema", "xdc.report/1"},
+			   {"run_id", opt_.runId},
+			   {"scenario", {{"name", s_.name}, {"description", s_.description}, {"file", s_.origin}}},
+			   {"user", opt_.user},
+			   {"seed", opt_.seed},
+			   {"repetition", opt_.repetition},
+			   {"inputs", opt_.inputs},
+			   {"variables", s_.variables},
+			   {"random", s_.drawn},
+			   {"started_ns", t0_},
+			   {"phases", json::array()},
+			   {"faults", json::array()},
+			   {"assertions", json::array()},
+			   {"steady_state", json::array()},
+			   {"outages", json::array()},
+			   {"hosts", json::array()}};
+		body();
+		teardown();
+		report_["ended_ns"] = clk::wallNs();
+		report_["verdict"] = verdict_;
+		report_["exit_code"] = exit_;
+		report_["reason"] = reason_;
+		report_["aborted"] = exit_ == kAborted;
+		return report_;
+	}
+
+private:
+	enum class Wait { Done, Aborted, Stopped, Lost };
+
+	// The first failure decides the verdict; later ones are noted in the log only.
+	void setVerdict(int code, const std::string &verdict, const std::string &reason)
+	{
+		if (exit_ != kPassed)
+			return;
+		exit_ = code;
+		verdict_ = verdict;
+		reason_ = reason;
+		say(fmt::format("{}: {}", verdict, reason));
+	}
+
+	void say(const std::string &line)
+	{
+		if (opt_.progress)
+			opt_.progress(fmt::format("[{:>6}] {}", secs(clk::wallNs() - t0_), line));
+	}
+
+	Result<json> call(const json &req, int timeoutMs = 15000)
+	{
+		auto r = opt_.call(req, timeoutMs);
+		if (!r)
+			return r.error();
+		if (!r->value("ok", false)) {
+			const json err = r->value("error", json::object());
+			return makeError(err.value("code", "") == "invalid" ? Errc::Invalid : Errc::Refused, "{}",
+					 err.is_object() ? err.value("message", "unknown error") : err.dump());
+		}
+		return r;
+	}
+
+	bool interrupted() const { return opt_.interrupted && opt_.interrupted->load() != 0; }
+
+	json &beginPhase(const std::string &name)
+	{
+		report_["phases"].push_back({{"name", name}, {"start_ns", clk::wallNs()}, {"status", "running"}});
+		say(fmt::format("phase {}", name));
+		phase_ = name;
+		return report_["phases"].back();
+	}
+
+	void endPhase(const std::string &status, const std::string &message = "")
+	{
+		auto &p = report_["phases"].back();
+		p["end_ns"] = clk::wallNs();
+		p["status"] = status;
+		if (!message.empty())
+			p["message"] = message;
+	}
+
+	void skipPhase(const std::string &name, const std::string &why)
+	{
+		report_["phases"].push_back({{"name", name}, {"status", "skipped"}, {"message", why}});
+	}
+
+	// ---- the fleet ----
+
+	bool loadFleet()
+	{
+		auto r = call({{"cmd", "agents"}});
+		if (!r) {
+			setVerdict(kHarness, "harness", "controller: " + r.error().message);
+			return false;
+		}
+		for (const auto &a : (*r)["agents"]) {
+			Host h;
+			h.name = a.value("host", "");
+			h.dc = a.value("dc", "");
+			const json labels = a.value("labels", json::object()), caps = a.value("capabilities", json::object());
+			for (const auto &[k, v] : labels.items())
+				if (v.is_string())
+					h.labels[k] = v;
+			for (const auto &[k, v] : caps.items())
+				if (v.is_string())
+					h.capabilities[k] = v;
+			if (a.value("state", "") == "live")
+				hosts_.push_back(h);
+			else
+				lost_.insert(h.name);
+			report_["hosts"].push_back({{"host", h.name}, {"dc", h.dc}, {"agent", a.value("id", "")},
+						    {"state", a.value("state", "")}, {"clock", a.value("clock", json::object())}});
+		}
+		auto ok = checkTopology(s_, hosts_, true);
+		if (!ok) {
+			// A host the scenario needs is missing or lost: the fleet, not the file, is at fault.
+			std::string msg = ok.error().message;
+			if (!lost_.empty())
+				msg += fmt::format(" (agents not live: {})", fmt::join(lost_, ", "));
+			setVerdict(kHarness, "harness", msg);
+			return false;
+		}
+		for (const auto &h : hosts_)
+			dcOf_[h.name] = h.dc;
+		return true;
+	}
+
+	std::vector<std::string> probeHosts(const ProbeRef &r) const
+	{
+		if (!r.host.empty())
+			return {r.host};
+		const auto *p = s_.probe(r.probe);
+		return p ? selectHosts(p->on, hosts_) : std::vector<std::string>{};
+	}
+
+	// ---- evidence ----
+
+	bool startRecording()
+	{
+		json specs = json::array();
+		for (const auto *list : {&s_.probes, &s_.samplers})
+			for (const auto &sp : *list)
+				specs.push_back({{"spec", evidence::toYaml(sp)}, {"origin", s_.origin}});
+		if (specs.empty())
+			return true;
+		const int64_t maxMs = ns(s_.plannedDuration()) / kMs + 600000;
+		auto r = call({{"cmd", "record.start"}, {"specs", specs}, {"out", opt_.outDir + "/evidence"}, {"for_ms", 0},
+			       {"max_ms", maxMs}, {"name", opt_.runId}}, 30000);
+		if (!r) {
+			setVerdict(kHarness, "harness", "evidence: " + r.error().message);
+			return false;
+		}
+		recording_ = (*r)["recording"];
+		report_["evidence_dir"] = "evidence";
+		// Every probe must be reporting before anything else happens.
+		const int64_t deadline = clk::monoNs() + 15 * clk::kSec;
+		while (clk::monoNs() < deadline && !interrupted()) {
+			auto st = status(1000);
+			bool all = st.has_value();
+			for (const auto &p : s_.probes)
+				for (const auto &h : selectHosts(p.on, hosts_))
+					all = all && (*st)["hosts"][h]["probes"].contains(p.name);
+			if (all)
+				return true;
+			::usleep(50000);
+		}
+		if (interrupted())
+			return false;
+		setVerdict(kHarness, "harness", "evidence: not every probe delivered a sample within 15 s of the start");
+		return false;
+	}
+
+	std::optional<json> status(int64_t windowMs)
+	{
+		if (recording_.empty())
+			return std::nullopt;
+		auto r = call({{"cmd", "record.status"}, {"recording", recording_}, {"window_ms", windowMs}}, 5000);
+		if (!r)
+			return std::nullopt;
+		return (*r)["status"];
+	}
+
+	static json probeOf(const json &st, const std::string &host, const std::string &probe)
+	{
+		if (!st.contains("hosts") || !st["hosts"].contains(host) || !st["hosts"][host].contains("probes") ||
+		    !st["hosts"][host]["probes"].contains(probe))
+			return json::object();
+		return st["hosts"][host]["probes"][probe];
+	}
+
+	// A stop condition that holds now, if any.
+	std::optional<std::string> stopCondition(const json &st)
+	{
+		for (const auto &c : s_.stopConditions)
+			for (const auto &h : probeHosts(c.ref)) {
+				const json p = probeOf(st, h, c.ref.probe);
+				if (!p.empty() && !p.value("last_ok", true) &&
+				    p.value("streak_ms", int64_t{0}) * kMs >= ns(c.failingFor))
+					return fmt::format("stop condition '{}' held: probe {} on {} failing for {} ms", c.name,
+							   c.ref.probe, h, p.value("streak_ms", int64_t{0}));
+			}
+		return std::nullopt;
+	}
+
+	std::string statusLine(const json &st)
+	{
+		std::map<std::string, int> perDc;
+		const int64_t now = clk::wallNs();
+		for (const auto &[id, f] : active_)
+			if (now < f.endNs)
+				for (const auto &h : f.hosts)
+					perDc[dcOf_[h]]++;
+		std::string faults;
+		for (const auto &[dc, n] : perDc)
+			faults += fmt::format("{}{}:{}", faults.empty() ? "" : " ", dc, n);
+		std::string probes;
+		for (const auto &p : s_.probes)
+			for (const auto &h : selectHosts(p.on, hosts_)) {
+				const json j = probeOf(st, h, p.name);
+				if (j.empty())
+					continue;
+				probes += fmt::format(" {}@{} {}", p.name, h,
+						      j.value("last_ok", false) ? "ok" : fmt::format("FAIL {:.1f}s", j.value("streak_ms", 0) / 1000.0));
+			}
+		return fmt::format("{} {} | faults {} |{}", phase_, secs(now - t0_), faults.empty() ? "none" : faults,
+				   probes.empty() ? " no probes" : probes);
+	}
+
+	// Waits until untilWall (controller wall clock) or pred() holds, watching interrupts and stop conditions.
+	Wait waitUntil(int64_t untilWall, const std::function<bool(const json &)> &pred = nullptr)
+	{
+		int64_t nextStatus = 0;
+		for (;;) {
+			if (interrupted())
+				return Wait::Aborted;
+			const bool needStatus = !s_.stopConditions.empty() || pred || opt_.status;
+			if (needStatus) {
+				auto st = status(10000);
+				if (st) {
+					if (auto why = stopCondition(*st)) {
+						stopReason_ = *why;
+						return Wait::Stopped;
+					}
+					if (pred && pred(*st))
+						return Wait::Done;
+					if (opt_.status && clk::monoNs() >= nextStatus) {
+						opt_.status(statusLine(*st));
+						nextStatus = clk::monoNs() + clk::kSec;
+					}
+				}
+			}
+			const int64_t now = clk::wallNs();
+			if (now >= untilWall)
+				return Wait::Done;
+			::usleep(static_cast<useconds_t>(std::min(kTickNs, untilWall - now) / 1000));
+		}
+	}
+
+	// Handles a wait's outcome; false when the run must go straight to recovery/teardown.
+	bool waited(Wait w)
+	{
+		switch (w) {
+		case Wait::Done:
+			return true;
+		case Wait::Aborted:
+			endPhase("aborted", "interrupted by the operator");
+			setVerdict(kAborted, "aborted", fmt::format("interrupted by the operator during {}", phase_));
+			return false;
+		case Wait::Stopped:
+			endPhase("failed", stopReason_);
+			report_["stop_condition"] = {{"reason", stopReason_}, {"at_ns", clk::wallNs()}, {"phase", phase_}};
+			setVerdict(kFailed, "failed", stopReason_);
+			return false;
+		case Wait::Lost:
+			break;
+		}
+		return false;
+	}
+
+	bool steadyState(const std::string &when)
+	{
+		if (s_.steadyState.empty())
+			return true;
+		bool all = true;
+		std::string first;
+		for (const auto &c : s_.steadyState) {
+			auto st = status(ns(c.window) / kMs);
+			for (const auto &h : probeHosts(c.ref)) {
+				const json p = st ? probeOf(*st, h, c.ref.probe) : json::object();
+				const uint64_t n = p.value("window_attempts", uint64_t{0}), ok = p.value("window_ok", uint64_t{0});
+				const double ratio = n ? static_cast<double>(ok) / static_cast<double>(n) : 0.0;
+				const bool pass = n > 0 && ratio + 1e-9 >= c.minSuccess;
+				report_["steady_state"].push_back({{"when", when}, {"probe", c.ref.probe}, {"host", h},
+								  {"window_ms", ns(c.window) / kMs}, {"attempts", n},
+								  {"ratio", ratio}, {"min", c.minSuccess},
+								  {"status", pass ? "passed" : "failed"}});
+				if (!pass && all) {
+					all = false;
+					first = fmt::format("steady state {}: probe {} on {}: {:.1f}% of {} attempts in the last {} "
+							    "succeeded (need {:.1f}%)", when, c.ref.probe, h, ratio * 100, n,
+							    formatDuration(c.window), c.minSuccess * 100);
+				}
+			}
+		}
+		if (!all)
+			setVerdict(kFailed, "failed", first);
+		return all;
+	}
+
+	// ---- faults ----
+
+	struct Active {
+		std::vector<std::string> hosts;
+		int64_t endNs = 0;
+	};
+
+	bool inject()
+	{
+		beginPhase("inject");
+		std::map<int64_t, std::vector<size_t>> groups;
+		for (size_t i = 0; i < s_.faults.size(); i++)
+			groups[ns(s_.faults[i].spec.start)].push_back(i);
+		const int64_t injectStart = clk::wallNs() + kLeadNs;
+		report_["phases"].back()["inject_start_ns"] = injectStart;
+		for (const auto &[offset, members] : groups) {
+			const int64_t at = injectStart + offset;
+			if (!waited(waitUntil(at - kLeadNs)))
+				return false;
+			std::vector<Result<json>> results(members.size(), Error{});
+			std::vector<std::thread> threads;
+			std::vector<std::string> ids;
+			for (size_t k = 0; k < members.size(); k++) {
+				fault::FaultSpec spec = s_.faults[members[k]].spec;
+				spec.id = fmt::format("{}.{}", opt_.runId, members[k] + 1);
+				ids.push_back(spec.id);
+				json req = {{"cmd", "fault.apply"}, {"spec", fault::toYaml(spec)},
+					    {"origin", s_.faults[members[k]].where}, {"start_at_ns", at}};
+				threads.emplace_back([this, req, &results, k] { results[k] = call(req, 30000); });
+			}
+			for (auto &t : threads)
+				t.join();
+			for (size_t k = 0; k < members.size(); k++) {
+				const auto &f = s_.faults[members[k]];
+				json e = {{"id", ids[k]}, {"kind", std::string(fault::kindName(f.spec.kind))}, {"spec", f.text},
+					  {"path", f.path}, {"offset_ms", offset / kMs}, {"duration_ms", ns(f.spec.duration) / kMs},
+					  {"planned_ns", at}};
+				if (!results[k]) {
+					e["status"] = "failed";
+					e["error"] = results[k].error().message;
+					report_["faults"].push_back(e);
+					setVerdict(kHarness, "harness", fmt::format("{}: fault {} could not be applied: {}", f.path,
+										     ids[k], results[k].error().message));
+					continue;
+				}
+				const json &r = *results[k];
+				int64_t lo = INT64_MAX, hi = INT64_MIN, bound = 0;
+				Active act;
+				for (const auto &[agent, a] : r["agents"].items()) {
+					act.hosts.push_back(agent);
+					if (a.contains("applied_ns")) {
+						lo = std::min<int64_t>(lo, a["applied_ns"]);
+						hi = std::max<int64_t>(hi, a["verified_ns"]);
+						bound = std::max<int64_t>(bound, a.value("bound_ns", int64_t{0}));
+					}
+				}
+				e["status"] = "applied";
+				e["hosts"] = act.hosts;
+				e["agents"] = r["agents"];
+				if (lo <= hi) {
+					e["applied_ns"] = lo;
+					e["verified_ns"] = hi;
+					e["bound_ns"] = bound;
+				}
+				if (r.contains("spread_ns"))
+					e["spread_ns"] = r["spread_ns"];
+				act.endNs = (lo <= hi ? lo : at) + ns(f.spec.duration);
+				active_[ids[k]] = act;
+				report_["faults"].push_back(e);
+				say(fmt::format("fault {} {} in place on {} (verified; spread {:.2f} ms)", ids[k],
+						fault::kindName(f.spec.kind), fmt::join(act.hosts, ", "),
+						r.value("spread_ns", int64_t{0}) / 1e6));
+			}
+			if (exit_ != kPassed) {
+				endPhase("failed", reason_);
+				return false;
+			}
+		}
+		endPhase("passed");
+		return true;
+	}
+
+	// Reverts every fault of this run that may still be in place; false if a revert could not be verified.
+	bool revertAll(const std::string &why)
+	{
+		bool ok = true;
+		for (auto it = active_.begin(); it != active_.end();) {
+			auto r = call({{"cmd", "fault.revert"}, {"id", it->first}}, 30000);
+			if (!r) {
+				// The controller forgets a fault once its TTL has passed (the agents reverted it on their own).
+				const bool expired = r.error().code == Errc::Invalid && clk::wallNs() >= it->second.endNs - 50 * kMs;
+				if (!expired) {
+					ok = false;
+					setVerdict(kHarness, "harness", fmt::format("revert of {} failed: {}", it->first,
+										     r.error().message));
+				}
+			} else if (!r->value("all_verified", false)) {
+				ok = false;
+				setVerdict(kHarness, "harness", fmt::format("revert of {} not verified on every host: {}",
+									     it->first, (*r)["agents"].dump()));
+			} else {
+				say(fmt::format("fault {} reverted ({})", it->first, why));
+			}
+			it = active_.erase(it);
+		}
+		return ok;
+	}
+
+	// ---- the run ----
+
+	void body()
+	{
+		if (!loadFleet())
+			return;
+		if (s_.setup.present) {
+			beginPhase("setup");
+			if (!waited(waitUntil(clk::wallNs() + ns(s_.setup.duration))))
+				return;
+			endPhase("passed");
+		}
+		if (!startRecording())
+			return;
+		beginPhase("baseline");
+		if (!waited(waitUntil(clk::wallNs() + ns(s_.baseline.duration))))
+			return;
+		if (!steadyState("before inject")) {
+			endPhase("failed", reason_);
+			skipPhase("inject", "the steady state did not hold before injection");
+			return;
+		}
+		endPhase("passed");
+		if (!inject())
+			return recover(false);
+		beginPhase("observe");
+		if (s_.observe.until) {
+			const ProbeRef ref = *s_.observe.until;
+			const int64_t okFor = ns(s_.observe.okFor);
+			// Only attempts made during observe count: a success streak that began before it (the probe never
+			// failed, or its failures have not arrived yet) is counted from observe's start.
+			const int64_t observeStart = clk::wallNs();
+			auto holds = [this, ref, okFor, observeStart](const json &st) {
+				for (const auto &h : probeHosts(ref)) {
+					const json p = probeOf(st, h, ref.probe);
+					const int64_t streak = std::min(p.value("streak_ms", int64_t{0}) * kMs, clk::wallNs() - observeStart);
+					if (p.empty() || !p.value("last_ok", false) || streak < okFor)
+						return false;
+				}
+				return true;
+			};
+			const int64_t deadline = clk::wallNs() + ns(s_.observe.timeout);
+			const Wait w = waitUntil(deadline, holds);
+			if (!waited(w))
+				return recover(false);
+			if (clk::wallNs() >= deadline) {
+				const std::string why = fmt::format("observe: probe {} did not succeed for {} within {}", ref.probe,
+								    formatDuration(s_.observe.okFor),
+								    formatDuration(s_.observe.timeout));
+				endPhase("failed", why);
+				setVerdict(kFailed, "failed", why);
+				return recover(false);
+			}
+		} else if (!waited(waitUntil(clk::wallNs() + ns(s_.observe.duration)))) {
+			return recover(false);
+		}
+		endPhase("passed");
+		recover(true);
+	}
+
+	void recover(bool normal)
+	{
+		if (exit_ == kAborted) {
+			revertAll("aborted");
+			return;
+		}
+		beginPhase("recover");
+		revertAll(normal ? "recover" : "stopped early");
+		if (!normal || exit_ != kPassed) {
+			endPhase(exit_ == kHarness ? "error" : "skipped", "run ended early: " + reason_);
+			return;
+		}
+		if (!waited(waitUntil(clk::wallNs() + ns(s_.recover.duration))))
+			return;
+		if (!steadyState("after recovery")) {
+			endPhase("failed", reason_);
+			return;
+		}
+		endPhase("passed");
+	}
+
+	void stopRecording()
+	{
+		if (recording_.empty())
+			return;
+		const int drainMs = exit_ == kAborted ? 10000 : 30000;
+		auto r = call({{"cmd", "record.stop"}, {"recording", recording_}, {"drain_ms", drainMs}}, drainMs + 60000);
+		if (!r) {
+			setVerdict(kHarness, "harness", "evidence: " + r.error().message);
+			return;
+		}
+		const json meta = (*r)["meta"];
+		report_["evidence"] = {{"complete", meta.value("complete", false)}, {"gaps", meta.value("gaps", json::array())}};
+		report_["outages"] = meta.value("outages", json::array());
+		if (!meta.value("complete", false) && exit_ == kPassed)
+			setVerdict(kHarness, "harness", "evidence: the bundle has gaps (see evidence/meta.json)");
+		auto b = controller::evidence::loadBundle(opt_.outDir + "/evidence");
+		if (b)
+			bundle_ = std::move(*b);
+	}
+
+	void teardown()
+	{
+		// Whatever is still in place (a harness failure before recover, an abort) is reverted first.
+		revertAll("teardown");
+		if (!hosts_.empty())
+			beginPhase("teardown");
+		stopRecording();
+		faultWindows();
+		if (exit_ == kPassed || exit_ == kFailed)
+			validate();
+		if (!hosts_.empty()) {
+			residue();
+			endPhase(exit_ == kHarness ? "error" : "passed");
+		}
+	}
+
+	// The fault windows as the agents' records tell them (applied / reverted on the controller's timeline).
+	void faultWindows()
+	{
+		for (auto &f : report_["faults"]) {
+			int64_t applied = INT64_MAX, reverted = 0, bound = 0;
+			for (const auto &e : bundle_.entries) {
+				if (e.value("kind", "") != "fault" || e.value("source", "") != f.value("id", ""))
+					continue;
+				const json times = e.value("times", json::object());
+				const std::string ev = e.value("tags", json::object()).value("event", "");
+				bound = std::max<int64_t>(bound, e.value("bound_ns", int64_t{0}));
+				if (ev == "applied" && times.contains("applied_ns"))
+					applied = std::min<int64_t>(applied, times["applied_ns"]);
+				if (ev == "reverted" && times.contains("reverted_ns"))
+					reverted = std::max<int64_t>(reverted, times["reverted_ns"]);
+			}
+			if (applied != INT64_MAX)
+				f["window_start_ns"] = applied;
+			else if (f.contains("applied_ns"))
+				f["window_start_ns"] = f["applied_ns"];
+			if (reverted)
+				f["window_end_ns"] = reverted;
+			else if (f.contains("window_start_ns"))
+				f["window_end_ns"] = f["window_start_ns"].get<int64_t>() + f.value("duration_ms", int64_t{0}) * kMs;
+			f["window_bound_ns"] = bound;
+		}
+	}
+
+	std::pair<int64_t, int64_t> phaseWindow(const std::string &name) const
+	{
+		for (const auto &p : report_["phases"])
+			if (p.value("name", "") == name && p.contains("end_ns"))
+				return {p["start_ns"], p["end_ns"]};
+		return {0, 0};
+	}
+
+	void validate()
+	{
+		for (const auto &a : s_.assertions) {
+			json e = {{"name", a.name}, {"where", a.where}};
+			std::string failure;
+			json observed = json::object();
+			if (a.kind == Assertion::Kind::Outage) {
+				e["kind"] = "outage";
+				e["probe"] = a.ref.probe;
+				for (const auto &h : probeHosts(a.ref)) {
+					int64_t longest = 0, count = 0;
+					bool open = false;
+					for (const auto &o : report_["outages"]) {
+						if (o.value("host", "") != h || o.value("source", "") != a.ref.probe)
+							continue;
+						for (const auto &x : o["outages"]) {
+							count++;
+							if (x.value("open", false)) {
+								open = true;
+								continue;
+							}
+							longest = std::max<int64_t>(longest, x.value("end_ns", int64_t{0}) - x.value("start_ns", int64_t{0}));
+						}
+					}
+					observed[h] = {{"count", count}, {"longest_ms", longest / 1e6}, {"open", open}};
+					std::string why;
+					if (open)
+						why = "still failing when the recording ended";
+					else if (a.maxDuration && longest > ns(*a.maxDuration))
+						why = fmt::format("longest outage {:.1f} ms > max {}", longest / 1e6, formatDuration(*a.maxDuration));
+					else if (a.minDuration && longest < ns(*a.minDuration))
+						why = fmt::format("longest outage {:.1f} ms < min {}", longest / 1e6, formatDuration(*a.minDuration));
+					else if (a.minCount && count < *a.minCount)
+						why = fmt::format("{} outages < count_min {}", count, *a.minCount);
+					else if (a.maxCount && count > *a.maxCount)
+						why = fmt::format("{} outages > count_max {}", count, *a.maxCount);
+					if (!why.empty() && failure.empty())
+						failure = fmt::format("probe {} on {}: {}", a.ref.probe, h, why);
+				}
+			} else if (a.kind == Assertion::Kind::SuccessRatio) {
+				e["kind"] = "success_ratio";
+				e["probe"] = a.ref.probe;
+				auto [from, to] = a.phase.empty() ? std::pair<int64_t, int64_t>{0, INT64_MAX} : phaseWindow(a.phase);
+				for (const auto &h : probeHosts(a.ref)) {
+					uint64_t n = 0, ok = 0;
+					for (const auto &x : bundle_.entries) {
+						if (x.value("host", "") != h || x.value("source", "") != a.ref.probe)
+							continue;
+						const std::string k = x.value("kind", "");
+						if (k != "probe.tcp" && k != "probe.http")
+							continue;
+						const int64_t t = x.value("t_ns", int64_t{0});
+						if (t < from || t >= to)
+							continue;
+						n++;
+						ok += x.value("values", json::object()).value("ok", 0.0) > 0.5;
+					}
+					const double ratio = n ? static_cast<double>(ok) / static_cast<double>(n) : 0.0;
+					observed[h] = {{"attempts", n}, {"ratio", ratio}};
+					std::string why;
+					if (n == 0)
+						why = "no attempts in the window";
+					else if (a.minRatio && ratio + 1e-9 < *a.minRatio)
+						why = fmt::format("{:.2f}% < min {:g}%", ratio * 100, *a.minRatio * 100);
+					else if (a.maxRatio && ratio - 1e-9 > *a.maxRatio)
+						why = fmt::format("{:.2f}% > max {:g}%", ratio * 100, *a.maxRatio * 100);
+					if (!why.empty() && failure.empty())
+						failure = fmt::format("probe {} on {}{}: {}", a.ref.probe, h,
+								      a.phase.empty() ? "" : " in " + a.phase, why);
+				}
+			} else {
+				e["kind"] = "process_events";
+				e["sampler"] = a.sampler;
+				int64_t count = 0;
+				for (const auto &x : bundle_.entries)
+					if (x.value("kind", "") == "process.event" && x.value("source", "") == a.sampler &&
+					    x.value("tags", json::object()).value("event", "") == a.event)
+						count++;
+				observed["count"] = count;
+				if (a.minCount && count < *a.minCount)
+					failure = fmt::format("{} '{}' events < count_min {}", count, a.event, *a.minCount);
+				else if (a.maxCount && count > *a.maxCount)
+					failure = fmt::format("{} '{}' events > count_max {}", count, a.event, *a.maxCount);
+			}
+			e["observed"] = observed;
+			e["status"] = failure.empty() ? "passed" : "failed";
+			if (!failure.empty()) {
+				e["message"] = failure;
+				setVerdict(kFailed, "failed", fmt::format("assertion '{}' failed: {}", a.name, failure));
+			}
+			say(fmt::format("assertion {}: {}{}", a.name, failure.empty() ? "passed" : "FAILED: ", failure));
+			report_["assertions"].push_back(e);
+		}
+	}
+
+	// No fault of this run may remain anywhere: not in the controller's list, not in any agent's running set.
+	void residue()
+	{
+		const std::string prefix = opt_.runId + ".";
+		std::vector<std::string> left;
+		// The agents report their running faults with each heartbeat; give them a few to catch up.
+		const int64_t deadline = clk::monoNs() + 5 * clk::kSec;
+		for (;;) {
+			left.clear();
+			auto fl = call({{"cmd", "fault.list"}});
+			if (fl)
+				for (const auto &f : (*fl)["faults"])
+					if (f.value("id", "").rfind(prefix, 0) == 0)
+						left.push_back(fmt::format("controller lists {}", f.value("id", "")));
+			auto ag = call({{"cmd", "agents"}});
+			if (ag)
+				for (const auto &a : (*ag)["agents"])
+					for (const auto &id : a.value("running_faults", json::array()))
+						if (id.is_string() && id.get<std::string>().rfind(prefix, 0) == 0)
+							left.push_back(fmt::format("{} runs {}", a.value("host", ""), id.get<std::string>()));
+			if (!fl || !ag)
+				left.push_back("controller unreachable for the residue check");
+			if (left.empty() || clk::monoNs() >= deadline)
+				break;
+			::usleep(200000);
+		}
+		report_["residue"] = {{"clean", left.empty()}, {"found", left}};
+		if (!left.empty())
+			setVerdict(kHarness, "harness", fmt::format("residue after teardown: {}", fmt::join(left, "; ")));
+		else
+			say("residue check: clean");
+	}
+
+	const Scenario &s_;
+	const RunOptions &opt_;
+	json report_;
+	int64_t t0_ = 0;
+	int exit_ = kPassed;
+	std::string verdict_ = "passed", reason_, phase_ = "start", stopReason_;
+	std::vector<Host> hosts_;
+	std::set<std::string> lost_;
+	std::map<std::string, std::string> dcOf_;
+	std::string recording_;
+	std::map<std::string, Active> active_;
+	controller::evidence::Bundle bundle_;
+};
+
+} // namespace
+
+json runScenario(const Scenario &s, const RunOptions &opt)
+{
+	Run r(s, opt);
+	return r.run();
+}
+
+json planScenario(const Scenario &s, const RunOptions &opt)
+{
+	json plan = {{"scenario", s.name}, {"run_id", opt.runId}, {"seed", opt.seed}, {"variables", s.variables},
+		     {"random", s.drawn},
+		     {"planned_duration_ms", ns(s.plannedDuration()) / kMs}};
+	json phases = json::array();
+	int64_t t = 0;
+	auto add = [&](const char *name, const Phase &p, int64_t length) {
+		if (!p.present)
+			return;
+		phases.push_back({{"name", name}, {"start_ms", t / kMs}, {"duration_ms", length / kMs}});
+		t += length;
+	};
+	add("setup", s.setup, ns(s.setup.duration));
+	add("baseline", s.baseline, ns(s.baseline.duration));
+	int64_t lastStart = 0;
+	for (const auto &f : s.faults)
+		lastStart = std::max(lastStart, ns(f.spec.start));
+	const int64_t injectAt = t;
+	add("inject", s.inject, lastStart);
+	add("observe", s.observe, ns(s.observe.until ? s.observe.timeout : s.observe.duration));
+	add("recover", s.recover, ns(s.recover.duration));
+	plan["phases"] = phases;
+	json faults = json::array();
+	for (size_t i = 0; i < s.faults.size(); i++) {
+		const auto &f = s.faults[i];
+		fault::FaultSpec spec = f.spec;
+		spec.id = fmt::format("{}.{}", opt.runId, i + 1);
+		json e = {{"id", spec.id}, {"kind", std::string(fault::kindName(f.spec.kind))}, {"spec", fault::toYaml(spec)},
+			  {"at_ms", (injectAt + ns(f.spec.start)) / kMs}, {"until_ms", (injectAt + ns(f.spec.start) + ns(f.spec.duration)) / kMs},
+			  {"where", f.where}};
+		if (opt.call) {
+			auto r = opt.call({{"cmd", "fault.apply"}, {"spec", fault::toYaml(spec)}, {"origin", f.where},
+					   {"dry_run", true}}, 15000);
+			if (r && r->value("ok", false))
+				e["agents"] = (*r)["agents"];
+			else if (r)
+				e["error"] = (*r)["error"];
+			else
+				e["error"] = r.error().message;
+		}
+		faults.push_back(e);
+	}
+	plan["faults"] = faults;
+	json ev = json::array();
+	for (const auto *list : {&s.probes, &s.samplers})
+		for (const auto &sp : *list)
+			ev.push_back(evidence::toYaml(sp));
+	plan["evidence"] = ev;
+	return plan;
+}
+
+} // namespace xdc::scenario

@@ -1,0 +1,1055 @@
+// SPDX-License-Identifier: Apache-2.0
+// Scenario parsing and offline validation.
+#include "controller/scenario/spec.h"
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "common/duration.h"
+#include "common/yaml_reader.h"
+
+namespace xdc::scenario {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr size_t kMaxBytes = 4 << 20;
+constexpr size_t kMaxNodes = 200000;
+constexpr int kMaxDepth = 32;
+
+std::string whereOf(const std::string &origin, const YAML::Node &n)
+{
+	auto m = n.Mark();
+	if (m.is_null())
+		return origin;
+	return fmt::format("{}:{}:{}", origin, m.line + 1, m.column + 1);
+}
+
+Error failAt(const std::string &origin, const YAML::Node &n, const std::string &path, const std::string &what)
+{
+	return makeError(Errc::Invalid, "{}: {}: {}", whereOf(origin, n), path, what);
+}
+
+// Refuses documents too large or too deep to be a scenario; aliases are walked as often as they are used, so an
+// alias bomb hits the node limit instead of expanding.
+Result<void> checkShape(const std::string &origin, const YAML::Node &root, const YAML::Node &n, int depth,
+			size_t &count)
+{
+	// Reported at the document's start: inside an alias bomb no one node is to blame.
+	if (++count > kMaxNodes)
+		return failAt(origin, root, "(document)",
+			      fmt::format("more than {} YAML nodes (aliases expanding too far?)", kMaxNodes));
+	if (depth > kMaxDepth)
+		return failAt(origin, root, "(document)", fmt::format("nested more than {} levels deep", kMaxDepth));
+	if (n.IsSequence()) {
+		for (const auto &item : n)
+			XDC_TRY(checkShape(origin, root, item, depth + 1, count));
+	} else if (n.IsMap()) {
+		for (const auto &kv : n) {
+			XDC_TRY(checkShape(origin, root, kv.first, depth + 1, count));
+			XDC_TRY(checkShape(origin, root, kv.second, depth + 1, count));
+		}
+	}
+	return success();
+}
+
+Result<YAML::Node> parseChecked(const std::string &text, const std::string &origin)
+{
+	if (text.find('\0') != std::string::npos)
+		return makeError(Errc::Invalid, "{}:1:1: (document): not a text file (it holds NUL bytes)", origin);
+	auto doc = parseYaml(text, origin, kMaxBytes);
+	if (!doc) {
+		std::string msg = doc.error().message;
+		const auto at = msg.find(": invalid YAML");
+		if (at != std::string::npos)
+			msg.insert(at, ": (document)");
+		return Error{Errc::Invalid, msg};
+	}
+	if (doc->IsNull())
+		return makeError(Errc::Invalid, "{}:1:1: (document): the file is empty or holds only comments (expected a "
+				 "scenario: version, name, phases; see docs/SCENARIOS.md)", origin);
+	size_t count = 0;
+	XDC_TRY(checkShape(origin, *doc, *doc, 0, count));
+	if (!doc->IsMap())
+		return makeError(Errc::Invalid, "{}: (top level): expected a mapping with version, name and phases "
+				 "(see docs/SCENARIOS.md)", whereOf(origin, *doc).c_str());
+	return doc;
+}
+
+bool plainWord(const std::string &v)
+{
+	static const std::regex re("^[A-Za-z0-9_.:/%+@-]*$");
+	return std::regex_match(v, re);
+}
+
+// Replaces ${name} by the variable's value in the text; line numbers stay (values never hold line breaks).
+Result<std::string> substitute(const std::string &text, const std::string &origin,
+			       const std::map<std::string, std::string> &vars)
+{
+	std::string out;
+	out.reserve(text.size());
+	size_t line = 1, col = 1;
+	for (size_t i = 0; i < text.size();) {
+		if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+			size_t end = text.find('}', i + 2);
+			const size_t nl = text.find('\n', i);
+			if (end == std::string::npos || (nl != std::string::npos && nl < end))
+				return makeError(Errc::Invalid, "{}:{}:{}: '${{' without a closing '}}' on the same line",
+						 origin, line, col);
+			const std::string name = text.substr(i + 2, end - i - 2);
+			auto it = vars.find(name);
+			if (it == vars.end()) {
+				std::vector<std::string> names;
+				for (const auto &[k, v] : vars)
+					names.push_back(k);
+				const std::string hint = didYouMean(name, names);
+				return makeError(Errc::Invalid, "{}:{}:{}: variables: undefined variable '{}'{}", origin, line, col,
+						 name,
+						 hint.empty() ? fmt::format(" (defined: {})", names.empty() ? "none"
+									: fmt::format("{}", fmt::join(names, ", ")))
+							      : fmt::format("; did you mean '{}'?", hint));
+			}
+			out += it->second;
+			col += end + 1 - i;
+			i = end + 1;
+			continue;
+		}
+		if (text[i] == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+		out += text[i++];
+	}
+	return out;
+}
+
+void readRatio(MapReader &r, const YAML::Node &parent, const char *key, std::optional<double> &out)
+{
+	if (!r.ok() || !parent.IsMap() || !parent[key])
+		return;
+	std::string text;
+	r.str(key, text);
+	if (!r.ok())
+		return;
+	const YAML::Node n = parent[key];
+	double v = -1;
+	try {
+		size_t used = 0;
+		if (!text.empty() && text.back() == '%') {
+			v = std::stod(text.substr(0, text.size() - 1), &used) / 100.0;
+			if (used != text.size() - 1)
+				v = -1;
+		} else {
+			v = std::stod(text, &used);
+			if (used != text.size())
+				v = -1;
+		}
+	} catch (...) {
+		v = -1;
+	}
+	if (!(v >= 0 && v <= 1))
+		return r.fail(n, r.keyPath(key), fmt::format("'{}' is not a ratio (expected a percentage like 95% or a "
+							     "fraction from 0 to 1)", text));
+	out = v;
+}
+
+void readDurationOpt(MapReader &r, const char *key, std::optional<Nanos> &out)
+{
+	std::chrono::milliseconds ms{-1};
+	r.duration(key, ms);
+	if (ms.count() >= 0)
+		out = ms;
+}
+
+ProbeRef readProbeRef(MapReader &r, const YAML::Node &n)
+{
+	ProbeRef p;
+	p.where = r.where(n);
+	r.str("probe", p.probe);
+	r.str("host", p.host);
+	if (r.ok() && p.probe.empty())
+		r.fail(n, r.keyPath("probe"), "required: the name of a probe under evidence.probes");
+	return p;
+}
+
+class Parser {
+public:
+	Parser(std::string origin, const ParseOptions &opt) : origin_(std::move(origin)), opt_(opt) {}
+
+	Result<Scenario> parse(const YAML::Node &doc)
+	{
+		Scenario s;
+		s.origin = origin_;
+		MapReader top(doc, origin_, "");
+		int64_t version = 0;
+		top.integer("version", version, 1, 1000);
+		if (top.ok() && version == 0)
+			top.fail(doc, "version", fmt::format("required: the scenario format version ({})", kVersion));
+		if (top.ok() && version != kVersion)
+			top.fail(doc["version"], "version",
+				 fmt::format("version {} is not supported by this xdc (it reads version {})", version, kVersion));
+		top.str("name", s.name);
+		if (top.ok() && s.name.empty())
+			top.fail(doc, "name", "required: the scenario's name (letters, digits, '-', '_', '.')");
+		static const std::regex nameRe("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
+		if (top.ok() && !std::regex_match(s.name, nameRe))
+			top.fail(doc["name"], "name", fmt::format("'{}' is not a valid name (letters, digits, '-', '_', '.'; "
+								  "at most 64)", s.name));
+		top.str("description", s.description);
+		YAML::Node varsNode;
+		top.child("variables", varsNode); // read, drawn and substituted before; marked known here
+		s.variables = opt_.variables;
+		YAML::Node n;
+		XDC_TRY(top.result());
+		if (top.child("topology", n))
+			readTopology(top, n, s.topology);
+		if (error_)
+			return *error_;
+		if (top.child("evidence", n))
+			readEvidence(top, n, s);
+		if (error_)
+			return *error_;
+		if (top.child("steady_state", n))
+			readSteady(top, n, s);
+		if (error_)
+			return *error_;
+		YAML::Node phases;
+		const bool hasPhases = top.child("phases", phases);
+		YAML::Node assertions, stops;
+		const bool hasAssertions = top.child("assertions", assertions);
+		const bool hasStops = top.child("stop_conditions", stops);
+		top.rejectUnknown();
+		XDC_TRY(top.result());
+		if (!hasPhases || !phases.IsMap())
+			return failAt(origin_, hasPhases ? phases : doc, "phases",
+				      "required: a mapping with baseline, inject, observe and recover (setup, validate and "
+				      "teardown are optional)");
+		XDC_TRY(readPhases(phases, s));
+		if (hasAssertions)
+			readAssertions(top, assertions, s);
+		XDC_TRY(top.result());
+		if (error_)
+			return *error_;
+		if (hasStops)
+			readStops(top, stops, s);
+		XDC_TRY(top.result());
+		if (error_)
+			return *error_;
+		XDC_TRY(crossCheck(s));
+		return s;
+	}
+
+private:
+	void readTopology(MapReader &top, const YAML::Node &n, Topology &t)
+	{
+		MapReader r(n, origin_, "topology");
+		t.where = r.where(n);
+		r.str("lab", t.lab);
+		r.str("inventory", t.inventory);
+		r.rejectUnknown();
+		if (r.ok() && !t.lab.empty() && !t.inventory.empty())
+			r.fail(n, "topology", "give either lab or inventory, not both");
+		carry(top, r);
+	}
+
+	// Moves a nested reader's error into the top reader (first error wins).
+	void carry(MapReader &top, MapReader &r)
+	{
+		if (!r.ok() && top.ok())
+			error_ = r.result().error();
+	}
+
+	void readEvidence(MapReader &top, const YAML::Node &n, Scenario &s)
+	{
+		if (!top.ok() || error_)
+			return;
+		MapReader r(n, origin_, "evidence");
+		YAML::Node list;
+		for (const char *key : {"probes", "samplers"}) {
+			if (!r.child(key, list) || list.IsNull())
+				continue;
+			if (!list.IsSequence()) {
+				r.fail(list, r.keyPath(key), "expected a list of specs (docs/EVIDENCE.md)");
+				break;
+			}
+			for (size_t i = 0; i < list.size(); i++) {
+				const std::string path = fmt::format("evidence.{}[{}]", key, i);
+				auto spec = evidence::parseSamplerSpec(list[i], origin_, path);
+				if (!spec) {
+					error_ = spec.error();
+					return;
+				}
+				const bool probe = evidence::isProbe(spec->kind);
+				if (probe != (std::string(key) == "probes")) {
+					r.fail(list[i], path + ".kind",
+					       fmt::format("{} belongs under evidence.{}", evidence::samplerKindName(spec->kind),
+							   probe ? "probes" : "samplers"));
+					break;
+				}
+				if (spec->name.empty())
+					spec->name = evidence::defaultName(*spec);
+				for (const auto *other : {&s.probes, &s.samplers})
+					for (const auto &o : *other)
+						if (o.name == spec->name) {
+							r.fail(list[i], path + ".name",
+							       fmt::format("'{}' is already the name of another probe or sampler",
+									   spec->name));
+						}
+				if (!r.ok())
+					break;
+				(probe ? s.probes : s.samplers).push_back(*spec);
+			}
+			if (!r.ok())
+				break;
+		}
+		r.rejectUnknown();
+		carry(top, r);
+	}
+
+	void readSteady(MapReader &top, const YAML::Node &n, Scenario &s)
+	{
+		if (!top.ok() || error_ || n.IsNull())
+			return;
+		if (!n.IsSequence())
+			return top.fail(n, "steady_state", "expected a list of {probe, min_success, window} checks");
+		for (size_t i = 0; i < n.size() && !error_; i++) {
+			MapReader r(n[i], origin_, fmt::format("steady_state[{}]", i));
+			SteadyCheck c;
+			c.ref = readProbeRef(r, n[i]);
+			std::optional<double> ratio;
+			readRatio(r, n[i], "min_success", ratio);
+			if (ratio)
+				c.minSuccess = *ratio;
+			std::chrono::milliseconds w = std::chrono::duration_cast<std::chrono::milliseconds>(c.window);
+			r.duration("window", w);
+			c.window = w;
+			if (r.ok() && c.window < 100ms)
+				r.fail(n[i]["window"], r.keyPath("window"), "must be at least 100ms");
+			r.rejectUnknown();
+			carry(top, r);
+			s.steadyState.push_back(c);
+		}
+	}
+
+	void readAssertions(MapReader &top, const YAML::Node &n, Scenario &s)
+	{
+		if (!top.ok() || error_ || n.IsNull())
+			return;
+		if (!n.IsSequence())
+			return top.fail(n, "assertions", "expected a list of assertions (outage, success_ratio, process_events)");
+		static const std::vector<std::string> kinds = {"outage", "success_ratio", "process_events"};
+		for (size_t i = 0; i < n.size() && !error_; i++) {
+			const std::string path = fmt::format("assertions[{}]", i);
+			MapReader r(n[i], origin_, path);
+			Assertion a;
+			a.where = r.where(n[i]);
+			r.str("name", a.name);
+			int found = 0;
+			YAML::Node body;
+			for (const auto &k : kinds) {
+				YAML::Node b;
+				if (r.child(k.c_str(), b)) {
+					found++;
+					body = b;
+					a.kind = k == "outage" ? Assertion::Kind::Outage
+					       : k == "success_ratio" ? Assertion::Kind::SuccessRatio
+								      : Assertion::Kind::ProcessEvents;
+				}
+			}
+			r.rejectUnknown();
+			if (r.ok() && found != 1)
+				r.fail(n[i], path, found == 0 ? "expected one of outage, success_ratio, process_events"
+							      : "give one of outage, success_ratio, process_events per assertion");
+			if (!r.ok()) {
+				carry(top, r);
+				return;
+			}
+			const std::string kindName = kinds[static_cast<size_t>(a.kind)];
+			MapReader b(body, origin_, path + "." + kindName);
+			if (a.kind == Assertion::Kind::ProcessEvents) {
+				b.str("sampler", a.sampler);
+				b.str("event", a.event);
+				if (b.ok() && a.sampler.empty())
+					b.fail(body, b.keyPath("sampler"), "required: the name of a process sampler under "
+									   "evidence.samplers");
+				if (b.ok() && a.event != "started" && a.event != "exited")
+					b.fail(body["event"], b.keyPath("event"),
+					       fmt::format("'{}' is not an event (expected started or exited)", a.event));
+			} else {
+				a.ref = readProbeRef(b, body);
+			}
+			if (a.kind == Assertion::Kind::Outage) {
+				readDurationOpt(b, "min", a.minDuration);
+				readDurationOpt(b, "max", a.maxDuration);
+			}
+			if (a.kind != Assertion::Kind::SuccessRatio) {
+				int64_t v = -1;
+				b.integer("count_min", v, 0, 1000000);
+				if (v >= 0)
+					a.minCount = v;
+				v = -1;
+				b.integer("count_max", v, 0, 1000000);
+				if (v >= 0)
+					a.maxCount = v;
+			} else {
+				b.str("phase", a.phase);
+				static const std::set<std::string> phases = {"", "baseline", "inject", "observe", "recover"};
+				if (b.ok() && !phases.count(a.phase))
+					b.fail(body["phase"], b.keyPath("phase"),
+					       fmt::format("'{}' is not a phase with probes (expected baseline, inject, observe "
+							   "or recover; omit for the whole run)", a.phase));
+				readRatio(b, body, "min", a.minRatio);
+				readRatio(b, body, "max", a.maxRatio);
+			}
+			b.rejectUnknown();
+			const bool bounded = a.minDuration || a.maxDuration || a.minCount || a.maxCount || a.minRatio ||
+					     a.maxRatio;
+			if (b.ok() && !bounded)
+				b.fail(body, path + "." + kindName,
+				       a.kind == Assertion::Kind::Outage
+					       ? "give at least one bound: min, max (durations), count_min, count_max"
+				       : a.kind == Assertion::Kind::SuccessRatio ? "give at least one bound: min, max (ratios)"
+										: "give at least one bound: count_min, count_max");
+			if (b.ok() && a.minDuration && a.maxDuration && *a.minDuration > *a.maxDuration)
+				b.fail(body["min"], b.keyPath("min"), "is greater than max");
+			if (b.ok() && a.minRatio && a.maxRatio && *a.minRatio > *a.maxRatio)
+				b.fail(body["min"], b.keyPath("min"), "is greater than max");
+			carry(top, b);
+			if (a.name.empty())
+				a.name = defaultName(a);
+			s.assertions.push_back(a);
+		}
+	}
+
+	static std::string defaultName(const Assertion &a)
+	{
+		std::string bounds;
+		auto add = [&](const std::string &t) { bounds += (bounds.empty() ? "" : ", ") + t; };
+		if (a.minDuration)
+			add(">= " + formatDuration(*a.minDuration));
+		if (a.maxDuration)
+			add("<= " + formatDuration(*a.maxDuration));
+		if (a.minCount)
+			add(fmt::format("count >= {}", *a.minCount));
+		if (a.maxCount)
+			add(fmt::format("count <= {}", *a.maxCount));
+		if (a.minRatio)
+			add(fmt::format(">= {:g}%", *a.minRatio * 100));
+		if (a.maxRatio)
+			add(fmt::format("<= {:g}%", *a.maxRatio * 100));
+		switch (a.kind) {
+		case Assertion::Kind::Outage:
+			return fmt::format("outage {} {}", a.ref.probe, bounds);
+		case Assertion::Kind::SuccessRatio:
+			return fmt::format("success {}{} {}", a.ref.probe, a.phase.empty() ? "" : " in " + a.phase, bounds);
+		case Assertion::Kind::ProcessEvents:
+			return fmt::format("{} {} {}", a.sampler, a.event, bounds);
+		}
+		return bounds;
+	}
+
+	void readStops(MapReader &top, const YAML::Node &n, Scenario &s)
+	{
+		if (!top.ok() || error_ || n.IsNull())
+			return;
+		if (!n.IsSequence())
+			return top.fail(n, "stop_conditions", "expected a list of {name, probe, failing_for} conditions");
+		for (size_t i = 0; i < n.size() && !error_; i++) {
+			MapReader r(n[i], origin_, fmt::format("stop_conditions[{}]", i));
+			StopCondition c;
+			c.where = r.where(n[i]);
+			r.str("name", c.name);
+			c.ref = readProbeRef(r, n[i]);
+			std::chrono::milliseconds d{0};
+			r.duration("failing_for", d);
+			c.failingFor = d;
+			if (r.ok() && d.count() <= 0)
+				r.fail(n[i], r.keyPath("failing_for"), "required: how long the probe must fail (e.g. 10s)");
+			r.rejectUnknown();
+			if (c.name.empty())
+				c.name = fmt::format("{} failing for {}", c.ref.probe, formatDuration(c.failingFor));
+			carry(top, r);
+			s.stopConditions.push_back(c);
+		}
+	}
+
+	Result<void> readPhases(const YAML::Node &phases, Scenario &s)
+	{
+		MapReader r(phases, origin_, "phases");
+		struct Slot {
+			const char *name;
+			Phase *phase;
+		};
+		for (Slot slot : {Slot{"setup", &s.setup}, Slot{"baseline", &s.baseline}, Slot{"inject", &s.inject},
+				  Slot{"observe", &s.observe}, Slot{"recover", &s.recover}, Slot{"validate", nullptr},
+				  Slot{"teardown", nullptr}}) {
+			YAML::Node n;
+			if (!r.child(slot.name, n))
+				continue;
+			const std::string path = fmt::format("phases.{}", slot.name);
+			MapReader p(n, origin_, path);
+			if (slot.phase) {
+				slot.phase->present = true;
+				slot.phase->where = p.where(n);
+			}
+			if (slot.phase == &s.inject) {
+				YAML::Node faults;
+				if (!p.child("faults", faults) || !faults.IsSequence() || faults.size() == 0) {
+					p.fail(faults ? faults : n, path + ".faults", "required: a list of fault specs "
+										  "(docs/FAULTS.md), each with an optional start offset");
+				} else {
+					for (size_t i = 0; i < faults.size(); i++) {
+						const std::string fpath = fmt::format("{}.faults[{}]", path, i);
+						auto f = fault::parseSpec(faults[i], origin_, fpath, opt_.limits);
+						if (!f)
+							return f.error();
+						s.faults.push_back({*f, fault::toYaml(*f), whereOf(origin_, faults[i]), fpath});
+					}
+				}
+			} else if (slot.phase == &s.observe) {
+				std::chrono::milliseconds d{0}, t{0}, okFor{1000};
+				p.duration("duration", d);
+				if (!p.ok())
+					return p.result();
+				YAML::Node until;
+				if (p.child("until", until)) {
+					MapReader u(until, origin_, path + ".until");
+					slot.phase->until = readProbeRef(u, until);
+					u.duration("ok_for", okFor);
+					u.rejectUnknown();
+					if (!u.ok())
+						return u.result();
+					p.duration("timeout", t);
+					if (p.ok() && t.count() <= 0)
+						p.fail(n, path + ".timeout", "required with until: the longest to wait (e.g. 60s)");
+					if (p.ok() && d.count() > 0)
+						p.fail(n["duration"], path + ".duration", "give either duration or until, not both");
+				} else if (p.ok() && d.count() <= 0) {
+					p.fail(n, path + ".duration", "required: how long to observe (or until: with a timeout)");
+				}
+				slot.phase->duration = d;
+				slot.phase->timeout = t;
+				slot.phase->okFor = okFor;
+			} else if (slot.phase) {
+				std::chrono::milliseconds d{0};
+				p.duration("duration", d);
+				slot.phase->duration = d;
+			}
+			p.rejectUnknown();
+			if (!p.ok())
+				return p.result();
+		}
+		r.rejectUnknown();
+		XDC_TRY(r.result());
+		if (!s.inject.present)
+			return failAt(origin_, phases, "phases.inject", "required: the faults to inject");
+		for (auto slot : {std::pair<const char *, Phase *>{"baseline", &s.baseline}, {"observe", &s.observe},
+				  {"recover", &s.recover}})
+			if (!slot.second->present)
+				return failAt(origin_, phases, fmt::format("phases.{}", slot.first),
+					      "required (a duration: how long to watch the system before the faults / while "
+					      "they act / after they are reverted)");
+		return success();
+	}
+
+	Result<void> checkRef(const ProbeRef &ref, const Scenario &s, const std::string &path)
+	{
+		if (s.probe(ref.probe))
+			return success();
+		std::vector<std::string> names;
+		for (const auto &p : s.probes)
+			names.push_back(p.name);
+		const std::string hint = didYouMean(ref.probe, names);
+		return makeError(Errc::Invalid, "{}: {}.probe: no probe named '{}' under evidence.probes{}", ref.where, path,
+				 ref.probe,
+				 hint.empty() ? fmt::format(" (probes: {})", names.empty() ? "none"
+								: fmt::format("{}", fmt::join(names, ", ")))
+					      : fmt::format("; did you mean '{}'?", hint));
+	}
+
+	Result<void> crossCheck(const Scenario &s)
+	{
+		for (size_t i = 0; i < s.steadyState.size(); i++)
+			XDC_TRY(checkRef(s.steadyState[i].ref, s, fmt::format("steady_state[{}]", i)));
+		for (size_t i = 0; i < s.stopConditions.size(); i++)
+			XDC_TRY(checkRef(s.stopConditions[i].ref, s, fmt::format("stop_conditions[{}]", i)));
+		if (s.observe.until)
+			XDC_TRY(checkRef(*s.observe.until, s, "phases.observe.until"));
+		for (size_t i = 0; i < s.assertions.size(); i++) {
+			const auto &a = s.assertions[i];
+			const std::string path = fmt::format("assertions[{}]", i);
+			if (a.kind != Assertion::Kind::ProcessEvents) {
+				XDC_TRY(checkRef(a.ref, s, path + (a.kind == Assertion::Kind::Outage ? ".outage" : ".success_ratio")));
+				continue;
+			}
+			bool ok = false;
+			for (const auto &sm : s.samplers)
+				ok |= sm.name == a.sampler && sm.kind == evidence::SamplerKind::Process;
+			if (!ok)
+				return makeError(Errc::Invalid, "{}: {}.process_events.sampler: no process sampler named '{}' "
+						 "under evidence.samplers", a.where, path, a.sampler);
+		}
+		// Faults: the same kind, overlapping windows, the same targets: refused (one fault per kind per host).
+		// Selectors that differ are checked against a topology in checkTopology().
+		for (size_t i = 0; i < s.faults.size(); i++)
+			for (size_t j = i + 1; j < s.faults.size(); j++) {
+				const auto &a = s.faults[i].spec, &b = s.faults[j].spec;
+				if (a.kind == b.kind && a.targets == b.targets && a.start < b.start + b.duration &&
+				    b.start < a.start + a.duration)
+					return makeError(Errc::Invalid, "{}: {}: overlaps {} ({} on the same targets from {} "
+							 "to {}); faults of one kind do not stack on a host", s.faults[j].where,
+							 s.faults[j].path, s.faults[i].path, fault::kindName(a.kind),
+							 formatDuration(a.start), formatDuration(a.start + a.duration));
+			}
+		return success();
+	}
+
+	std::string origin_;
+	ParseOptions opt_;
+
+public:
+	// Set before parse(): the variables as substituted.
+	void setVariables(std::map<std::string, std::string> v) { opt_.variables = std::move(v); }
+	std::optional<Error> error_;
+};
+
+} // namespace
+
+const evidence::SamplerSpec *Scenario::probe(const std::string &n) const
+{
+	for (const auto &p : probes)
+		if (p.name == n)
+			return &p;
+	return nullptr;
+}
+
+Nanos Scenario::plannedDuration() const
+{
+	// Inject lasts until the last fault group is sent; observe starts then.
+	Nanos lastStart{0};
+	for (const auto &f : faults)
+		lastStart = std::max(lastStart, f.spec.start);
+	const Nanos obs = observe.until ? observe.timeout : observe.duration;
+	return setup.duration + baseline.duration + lastStart + obs + recover.duration;
+}
+
+namespace {
+
+// The variables block: plain values, or random ones drawn from the seed: {choose: [a, b, c]} picks one value,
+// {uniform: [1s, 5s]} a duration between the two (whole milliseconds). Each variable draws from its own generator,
+// seeded by the run's seed and its name, so adding a variable never changes what the others draw.
+Result<void> readVariables(const YAML::Node &doc, const std::string &origin, uint64_t seed,
+			   std::map<std::string, std::string> &vars, std::map<std::string, std::string> &drawn)
+{
+	const YAML::Node block = doc["variables"];
+	if (!block || block.IsNull())
+		return success();
+	if (!block.IsMap())
+		return failAt(origin, block, "variables", "expected a mapping of names to values");
+	static const std::regex varName("^[A-Za-z_][A-Za-z0-9_]{0,63}$");
+	for (const auto &kv : block) {
+		if (!kv.first.IsScalar())
+			return failAt(origin, kv.first, "variables", "expected variable names as keys");
+		const std::string k = kv.first.Scalar(), path = "variables." + k;
+		if (!std::regex_match(k, varName))
+			return failAt(origin, kv.first, path, "not a valid variable name (letters, digits, '_')");
+		const YAML::Node &v = kv.second;
+		std::string value;
+		if (v.IsScalar()) {
+			value = v.Scalar();
+		} else if (v.IsMap() && v.size() == 1 && (v["choose"] || v["uniform"])) {
+			uint64_t h = 1469598103934665603ULL; // FNV-1a of the name, mixed with the seed
+			for (unsigned char c : k)
+				h = (h ^ c) * 1099511628211ULL;
+			std::mt19937_64 rng(seed ^ h);
+			const bool choose = static_cast<bool>(v["choose"]);
+			const YAML::Node list = choose ? v["choose"] : v["uniform"];
+			const std::string lpath = path + (choose ? ".choose" : ".uniform");
+			if (!list.IsSequence() || list.size() == 0 || (!choose && list.size() != 2))
+				return failAt(origin, list, lpath, choose ? "expected a non-empty list of values to choose from"
+									 : "expected [min, max] durations, e.g. [1s, 5s]");
+			for (const auto &e : list)
+				if (!e.IsScalar())
+					return failAt(origin, e, lpath, "expected plain values");
+			if (choose) {
+				value = list[static_cast<size_t>(rng() % list.size())].Scalar();
+			} else {
+				auto lo = parseDuration(list[0].Scalar());
+				auto hi = parseDuration(list[1].Scalar());
+				if (!lo)
+					return failAt(origin, list[0], lpath + "[0]", lo.error().message);
+				if (!hi)
+					return failAt(origin, list[1], lpath + "[1]", hi.error().message);
+				if (*hi < *lo)
+					return failAt(origin, list, lpath, "max is below min");
+				const int64_t a = std::chrono::duration_cast<std::chrono::milliseconds>(*lo).count();
+				const int64_t b = std::chrono::duration_cast<std::chrono::milliseconds>(*hi).count();
+				value = fmt::format("{}ms", a + static_cast<int64_t>(rng() % static_cast<uint64_t>(b - a + 1)));
+			}
+			drawn[k] = value;
+		} else {
+			return failAt(origin, v, path, "expected a plain value, {choose: [a, b, ...]} or {uniform: [min, max]}");
+		}
+		if (!plainWord(value))
+			return failAt(origin, v, path,
+				      fmt::format("'{}' is not a plain value (letters, digits and _ . : / % + @ - only)", value));
+		vars[k] = value;
+	}
+	return success();
+}
+
+} // namespace
+
+Result<Scenario> parseScenario(const std::string &text, const std::string &origin, const ParseOptions &opt)
+{
+	try {
+		if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+			return makeError(Errc::Invalid, "{}:1:1: (document): the file is empty (expected a scenario: version, name, phases; "
+					 "see docs/SCENARIOS.md)", origin);
+		// First pass: the variables, on the text with every ${...} replaced by a plain word, so a reference that
+		// YAML would misread before substitution (an unquoted ${x} inside a flow mapping) cannot hide them.
+		static const std::regex ref("\\$\\{[^}\n]*\\}");
+		auto raw = parseChecked(std::regex_replace(text, ref, "x"), origin);
+		if (!raw)
+			return raw.error();
+		std::map<std::string, std::string> vars, drawn;
+		XDC_TRY(readVariables(*raw, origin, opt.seed, vars, drawn));
+		static const std::regex varName("^[A-Za-z_][A-Za-z0-9_]{0,63}$");
+		for (const auto &[k, v] : opt.params) {
+			if (!std::regex_match(k, varName))
+				return makeError(Errc::Invalid, "--param {}={}: not a valid variable name", k, v);
+			if (!plainWord(v))
+				return makeError(Errc::Invalid, "--param {}={}: not a plain value (letters, digits and "
+						 "_ . : / % + @ - only)", k, v);
+			vars[k] = v;
+		}
+		auto expanded = substitute(text, origin, vars);
+		if (!expanded)
+			return expanded.error();
+		auto doc = parseChecked(*expanded, origin);
+		if (!doc)
+			return doc.error();
+		Parser p(origin, opt);
+		p.setVariables(vars);
+		auto s = p.parse(*doc);
+		if (p.error_)
+			return *p.error_;
+		if (s.ok())
+			for (const auto &[k, v] : drawn)
+				if (!opt.params.count(k))
+					s->drawn[k] = v;
+		return s;
+	} catch (const std::exception &e) {
+		// yaml-cpp throws on a few malformed inputs even after Load (e.g. conversions); never let one escape.
+		return makeError(Errc::Invalid, "{}: invalid scenario: {}", origin, e.what());
+	}
+}
+
+Result<Scenario> loadScenario(const std::string &path, const ParseOptions &opt)
+{
+	std::ifstream f(path, std::ios::binary);
+	if (!f)
+		return makeError(Errc::NotFound, "{}: cannot read the file", path);
+	f.seekg(0, std::ios::end);
+	const auto size = f.tellg();
+	if (size > static_cast<std::streamoff>(kMaxBytes))
+		return makeError(Errc::Invalid, "{}: {} bytes is larger than the {} byte limit for a scenario", path,
+				 static_cast<long long>(size), kMaxBytes);
+	f.seekg(0);
+	std::stringstream ss;
+	ss << f.rdbuf();
+	return parseScenario(ss.str(), path, opt);
+}
+
+std::vector<std::string> selectHosts(const fault::Selector &s, const std::vector<Host> &hosts)
+{
+	std::vector<std::string> out;
+	if (s.empty())
+		return out;
+	for (const auto &h : hosts) {
+		if (!s.dc.empty() && s.dc != h.dc)
+			continue;
+		if (!s.host.empty() && s.host != h.name)
+			continue;
+		if (!s.hosts.empty() && std::find(s.hosts.begin(), s.hosts.end(), h.name) == s.hosts.end())
+			continue;
+		bool labels = true;
+		for (const auto &[k, v] : s.labels) {
+			auto it = h.labels.find(k);
+			labels &= it != h.labels.end() && it->second == v;
+		}
+		if (labels)
+			out.push_back(h.name);
+	}
+	return out;
+}
+
+Result<void> checkTopology(const Scenario &s, const std::vector<Host> &hosts, bool live)
+{
+	std::vector<std::string> names;
+	std::set<std::string> dcs;
+	for (const auto &h : hosts) {
+		names.push_back(h.name);
+		dcs.insert(h.dc);
+	}
+	auto need = [&](const fault::Selector &sel, const std::string &where, const std::string &path) -> Result<void> {
+		if (sel.empty() || !selectHosts(sel, hosts).empty())
+			return success();
+		std::string what = "the selector", hint;
+		if (!sel.host.empty()) {
+			what = fmt::format("host '{}'", sel.host);
+			if (!didYouMean(sel.host, names).empty())
+				hint = fmt::format("; did you mean '{}'?", didYouMean(sel.host, names));
+		} else if (!sel.dc.empty()) {
+			what = fmt::format("dc '{}'", sel.dc);
+			hint = fmt::format(" (datacenters: {})", fmt::join(dcs, ", "));
+		}
+		return makeError(Errc::Invalid, "{}: {}: {} matches no host of the topology ({} hosts){}", where, path, what,
+				 hosts.size(), hint);
+	};
+	for (const auto *list : {&s.probes, &s.samplers})
+		for (size_t i = 0; i < list->size(); i++) {
+			const auto &sp = (*list)[i];
+			const std::string path = fmt::format("evidence.{}[{}]", list == &s.probes ? "probes" : "samplers", i);
+			XDC_TRY(need(sp.on, s.origin, path + ".on"));
+			if (sp.kind == evidence::SamplerKind::ProbeTcp) {
+				auto hp = evidence::splitHostPort(sp.target);
+				const bool literal = hp && (hp->host.find_first_not_of("0123456789.") == std::string::npos ||
+							    hp->host.find(':') != std::string::npos);
+				if (hp && !literal && std::find(names.begin(), names.end(), hp->host) == names.end())
+					return makeError(Errc::Invalid, "{}: {}.target: '{}' is neither an address nor a host of "
+							 "the topology{}", s.origin, path, hp->host,
+							 didYouMean(hp->host, names).empty()
+								 ? std::string()
+								 : fmt::format("; did you mean '{}'?", didYouMean(hp->host, names)));
+			}
+		}
+	auto checkHost = [&](const ProbeRef &r, const std::string &path) -> Result<void> {
+		if (r.host.empty())
+			return success();
+		const auto *p = s.probe(r.probe);
+		if (p) {
+			auto on = selectHosts(p->on, hosts);
+			if (std::find(on.begin(), on.end(), r.host) == on.end())
+				return makeError(Errc::Invalid, "{}: {}.host: probe '{}' does not run on '{}' (it runs on: {})",
+						 r.where, path, r.probe, r.host, fmt::join(on, ", "));
+		}
+		return success();
+	};
+	for (size_t i = 0; i < s.assertions.size(); i++)
+		XDC_TRY(checkHost(s.assertions[i].ref, fmt::format("assertions[{}]", i)));
+	for (size_t i = 0; i < s.stopConditions.size(); i++)
+		XDC_TRY(checkHost(s.stopConditions[i].ref, fmt::format("stop_conditions[{}]", i)));
+	// Faults: targets and peers exist; per host and kind, no two windows overlap.
+	std::map<std::pair<std::string, fault::Kind>, std::vector<size_t>> perHost;
+	for (size_t i = 0; i < s.faults.size(); i++) {
+		const auto &f = s.faults[i];
+		XDC_TRY(need(f.spec.targets, f.where, f.path + ".targets"));
+		XDC_TRY(need(f.spec.peers.selector, f.where, f.path + ".peers"));
+		auto targets = selectHosts(f.spec.targets, hosts);
+		if (f.spec.kind == fault::Kind::NetworkPartition && f.spec.direction == fault::Direction::Both)
+			for (const auto &p : selectHosts(f.spec.peers.selector, hosts))
+				if (std::find(targets.begin(), targets.end(), p) == targets.end())
+					targets.push_back(p);
+		for (const auto &t : targets) {
+			auto &prev = perHost[{t, f.spec.kind}];
+			for (size_t j : prev) {
+				const auto &o = s.faults[j].spec;
+				if (f.spec.start < o.start + o.duration && o.start < f.spec.start + f.spec.duration)
+					return makeError(Errc::Invalid, "{}: {}: overlaps {} on host '{}' ({} from {} to {}); "
+							 "faults of one kind do not stack on a host", f.where, f.path,
+							 s.faults[j].path, t, fault::kindName(o.kind), formatDuration(o.start),
+							 formatDuration(o.start + o.duration));
+			}
+			prev.push_back(i);
+			if (live && fault::needsNetem(f.spec.kind)) {
+				for (const auto &h : hosts)
+					if (h.name == t) {
+						auto it = h.capabilities.find("qdisc.netem");
+						if (it == h.capabilities.end() || it->second != "yes")
+							return makeError(Errc::Invalid, "{}: {}.kind: {} needs tc netem and the kernel "
+									 "of host '{}' lacks sch_netem", f.where, f.path,
+									 fault::kindName(f.spec.kind), t);
+					}
+			}
+		}
+	}
+	return success();
+}
+
+namespace {
+
+std::string trim(const std::string &s)
+{
+	const auto b = s.find_first_not_of(" \t\r");
+	if (b == std::string::npos)
+		return "";
+	const auto e = s.find_last_not_of(" \t\r");
+	return s.substr(b, e - b + 1);
+}
+
+// A host line of an INI inventory: "name key=value key=value".
+Result<Host> iniHost(const std::string &line, const std::string &dc, const std::string &where)
+{
+	std::istringstream in(line);
+	Host h;
+	h.dc = dc;
+	in >> h.name;
+	std::string kv;
+	while (in >> kv) {
+		auto eq = kv.find('=');
+		if (eq == std::string::npos || eq == 0)
+			return makeError(Errc::Invalid, "{}: host '{}': '{}' is not a key=value host variable", where, h.name,
+					 kv);
+		h.labels[kv.substr(0, eq)] = kv.substr(eq + 1);
+	}
+	return h;
+}
+
+Result<std::vector<Host>> iniInventory(const std::string &text, const std::string &path)
+{
+	std::map<std::string, std::vector<Host>> groups;
+	std::map<std::string, std::vector<std::string>> children;
+	std::map<std::string, std::map<std::string, std::string>> groupVars;
+	std::string group = "ungrouped", section = "hosts";
+	std::istringstream in(text);
+	std::string line;
+	int no = 0;
+	while (std::getline(in, line)) {
+		no++;
+		const std::string t = trim(line);
+		if (t.empty() || t[0] == '#' || t[0] == ';')
+			continue;
+		const std::string where = fmt::format("{}:{}", path, no);
+		if (t[0] == '[') {
+			if (t.back() != ']')
+				return makeError(Errc::Invalid, "{}: expected a group header like [dc1]", where);
+			std::string name = t.substr(1, t.size() - 2);
+			section = "hosts";
+			auto colon = name.find(':');
+			if (colon != std::string::npos) {
+				section = name.substr(colon + 1);
+				name = name.substr(0, colon);
+				if (section != "vars" && section != "children")
+					return makeError(Errc::Invalid, "{}: [{}:{}]: expected :vars or :children", where, name,
+							 section);
+			}
+			group = name;
+			continue;
+		}
+		if (section == "children") {
+			children[group].push_back(t);
+		} else if (section == "vars") {
+			auto eq = t.find('=');
+			if (eq == std::string::npos)
+				return makeError(Errc::Invalid, "{}: expected key=value in [{}:vars]", where, group);
+			groupVars[group][trim(t.substr(0, eq))] = trim(t.substr(eq + 1));
+		} else {
+			auto h = iniHost(t, group, where);
+			if (!h)
+				return h.error();
+			groups[group].push_back(*h);
+		}
+	}
+	std::vector<Host> out;
+	std::set<std::string> seen;
+	for (auto &[g, hs] : groups) {
+		if (g == "all")
+			continue;
+		for (auto h : hs) {
+			for (const auto &[k, v] : groupVars[g])
+				h.labels.emplace(k, v);
+			if (!seen.insert(h.name).second)
+				return makeError(Errc::Invalid, "{}: host '{}' is in more than one group; each host belongs to "
+						 "exactly one datacenter group", path, h.name);
+			out.push_back(h);
+		}
+	}
+	if (out.empty())
+		return makeError(Errc::Invalid, "{}: no hosts in any group (groups are datacenters: [dc1] then host lines)",
+				 path);
+	return out;
+}
+
+Result<void> yamlGroup(const YAML::Node &g, const std::string &name, const std::string &path, std::vector<Host> &out,
+		       std::set<std::string> &seen, int depth)
+{
+	if (depth > 8)
+		return makeError(Errc::Invalid, "{}: groups nested more than 8 deep", path);
+	if (!g || g.IsNull())
+		return success();
+	if (!g.IsMap())
+		return failAt(path, g, name, "expected a group (hosts, vars, children)");
+	std::map<std::string, std::string> vars;
+	if (g["vars"] && g["vars"].IsMap())
+		for (const auto &kv : g["vars"])
+			if (kv.second.IsScalar())
+				vars[kv.first.Scalar()] = kv.second.Scalar();
+	if (g["hosts"] && g["hosts"].IsMap())
+		for (const auto &kv : g["hosts"]) {
+			Host h;
+			h.name = kv.first.Scalar();
+			h.dc = name;
+			if (kv.second.IsMap())
+				for (const auto &v : kv.second)
+					if (v.second.IsScalar())
+						h.labels[v.first.Scalar()] = v.second.Scalar();
+			for (const auto &[k, v] : vars)
+				h.labels.emplace(k, v);
+			if (!seen.insert(h.name).second)
+				return failAt(path, kv.first, name + ".hosts." + h.name,
+					      "host is in more than one group; each host belongs to exactly one datacenter group");
+			out.push_back(h);
+		}
+	if (g["children"] && g["children"].IsMap())
+		for (const auto &kv : g["children"])
+			XDC_TRY(yamlGroup(kv.second, kv.first.Scalar(), path, out, seen, depth + 1));
+	return success();
+}
+
+} // namespace
+
+Result<std::vector<Host>> loadInventory(const std::string &path)
+{
+	std::ifstream f(path, std::ios::binary);
+	if (!f)
+		return makeError(Errc::NotFound, "{}: cannot read the inventory", path);
+	std::stringstream ss;
+	ss << f.rdbuf();
+	const std::string text = ss.str();
+	const std::string first = trim(text.substr(0, text.find('\n')));
+	const bool yaml = path.size() > 4 && (path.substr(path.size() - 4) == ".yml" || path.substr(path.size() - 5) == ".yaml");
+	if (!yaml)
+		return iniInventory(text, path);
+	try {
+		auto doc = parseChecked(text, path);
+		if (!doc)
+			return doc.error();
+		std::vector<Host> out;
+		std::set<std::string> seen;
+		for (const auto &kv : *doc) {
+			const std::string g = kv.first.Scalar();
+			if (g == "all" && kv.second.IsMap() && kv.second["children"]) {
+				for (const auto &c : kv.second["children"])
+					XDC_TRY(yamlGroup(c.second, c.first.Scalar(), path, out, seen, 1));
+			} else if (g != "all") {
+				XDC_TRY(yamlGroup(kv.second, g, path, out, seen, 0));
+			}
+		}
+		if (out.empty())
+			return makeError(Errc::Invalid, "{}: no hosts in any group", path);
+		(void)first;
+		return out;
+	} catch (const std::exception &e) {
+		return makeError(Errc::Invalid, "{}: invalid inventory: {}", path, e.what());
+	}
+}
+
+} // namespace xdc::scenario

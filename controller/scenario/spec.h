@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+// The scenario language (docs/SCENARIOS.md): a failover test as metadata, topology, variables, evidence (probes and
+// samplers in the Evidence spec format), steady-state checks, phases (setup, baseline, inject with fault specs in the
+// Faults format embedded unchanged, observe, recover, validate, teardown), assertions and stop conditions.
+//
+// Parsed once, offline, into these structs; every error names file:line:column, the key path and what was expected,
+// and no input (empty, binary, huge, deeply nested, alias bombs) makes the parser crash, hang or throw.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/evidence/spec.h"
+#include "common/fault/spec.h"
+#include "common/result.h"
+
+namespace xdc::scenario {
+
+using Nanos = std::chrono::nanoseconds;
+
+constexpr int kVersion = 1;
+
+// A host as validation sees it: from a lab record, an inventory file, or the live fleet.
+struct Host {
+	std::string name, dc;
+	std::map<std::string, std::string> labels;
+	std::map<std::string, std::string> capabilities; // live fleet only ("qdisc.netem": "yes", ...)
+};
+
+struct Topology {
+	std::string lab;       // a lab by name (`xdc lab up --name`); --lab on the command line overrides
+	std::string inventory; // an Ansible inventory (INI or YAML), relative to the scenario file
+	std::string where;     // origin:line:col of the block
+};
+
+// A probe condition: `{probe: NAME, host: H}` with host optional (every host the probe runs on).
+struct ProbeRef {
+	std::string probe, host;
+	std::string where;
+};
+
+struct SteadyCheck {
+	ProbeRef ref;
+	double minSuccess = 1.0; // fraction of attempts that succeeded in the window
+	Nanos window = std::chrono::seconds(2);
+};
+
+struct Phase {
+	bool present = false;
+	Nanos duration{0};
+	// observe: wait until the probe has succeeded for `okFor` without a failure, at most `timeout`.
+	std::optional<ProbeRef> until;
+	Nanos okFor = std::chrono::seconds(1);
+	Nanos timeout{0};
+	std::string where;
+};
+
+struct Assertion {
+	enum class Kind { Outage, SuccessRatio, ProcessEvents } kind = Kind::Outage;
+	std::string name;  // given, or derived ("outage wan <= 7s")
+	std::string where;
+	ProbeRef ref;      // outage, success_ratio
+	// outage: the longest outage of the probe (on each host it runs on) must be within [min, max]; `count` bounds
+	// the number of outages.
+	std::optional<Nanos> minDuration, maxDuration;
+	std::optional<int64_t> minCount, maxCount;
+	// success_ratio: the fraction of successful attempts within the phase (or the whole run), within [min, max].
+	std::string phase; // "" = whole run; else baseline | inject | observe | recover
+	std::optional<double> minRatio, maxRatio;
+	// process_events: events of a process sampler (started / exited), counted over the run.
+	std::string sampler, event = "started";
+};
+
+struct StopCondition {
+	std::string name;
+	ProbeRef ref;
+	Nanos failingFor{0}; // the run stops when the probe has failed continuously this long
+	std::string where;
+};
+
+struct FaultEntry {
+	fault::FaultSpec spec;
+	std::string text;  // the spec as YAML flow (fault::toYaml), as sent to the controller
+	std::string where; // origin:line:col
+	std::string path;  // "phases.inject.faults[0]"
+};
+
+struct Scenario {
+	std::string origin;
+	int version = kVersion;
+	std::string name, description;
+	Topology topology;
+	std::map<std::string, std::string> variables; // after --param overrides and random draws
+	std::map<std::string, std::string> drawn;     // the variables drawn at random from the seed (a subset)
+	std::vector<evidence::SamplerSpec> probes, samplers;
+	std::vector<SteadyCheck> steadyState;
+	Phase setup, baseline, inject, observe, recover;
+	std::vector<FaultEntry> faults;
+	std::vector<Assertion> assertions;
+	std::vector<StopCondition> stopConditions;
+
+	// The longest the run can take from the start of setup to the end of recover (the observe timeout counted).
+	Nanos plannedDuration() const;
+	const evidence::SamplerSpec *probe(const std::string &name) const;
+};
+
+struct ParseOptions {
+	std::map<std::string, std::string> params; // --param k=v: override (or add) variables
+	uint64_t seed = 0;                          // draws the random variables ({choose: [...]}, {uniform: [a, b]})
+	fault::Limits limits;
+	std::map<std::string, std::string> variables; // internal: the resolved variables handed to the parser
+};
+
+// Parses scenario text. origin names the file in messages.
+Result<Scenario> parseScenario(const std::string &text, const std::string &origin, const ParseOptions &opt = {});
+Result<Scenario> loadScenario(const std::string &path, const ParseOptions &opt = {});
+
+// Hosts matched by a selector (fault format: dc, host, hosts, labels). Empty when none match.
+std::vector<std::string> selectHosts(const fault::Selector &s, const std::vector<Host> &hosts);
+
+// Checks against a topology: every selector (evidence `on`, fault targets and peers, probe refs' hosts) matches at
+// least one host; probe.tcp/http targets that name a host exist; no two faults of one kind overlap in time on one
+// host. With live=true also each target's kernel capabilities (netem-only faults).
+Result<void> checkTopology(const Scenario &s, const std::vector<Host> &hosts, bool live = false);
+
+// Reads an Ansible inventory (INI or YAML) as a topology: every group with hosts is a DC (groups `all` and
+// `ungrouped` excepted; `children` groups are flattened), host vars become labels. Errors name file:line.
+Result<std::vector<Host>> loadInventory(const std::string &path);
+
+} // namespace xdc::scenario

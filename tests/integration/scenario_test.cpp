@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: Apache-2.0
+// `xdc run` in a real 2-DC lab with the Streams emulator: the sample partition scenario passes with an outage as
+// long as the partition (report.json, junit.xml), the same scenario with an impossible assertion exits 1 naming it
+// in a JUnit failure, and Ctrl-C during inject exits 4 with every fault reverted, no residue, and a partial report.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <fstream>
+#include <regex>
+#include <sys/wait.h>
+
+#include "tests/support/harness.h"
+#include "tests/support/netprobe.h"
+
+using namespace xdc;
+using namespace xdc::test;
+using nlohmann::json;
+
+namespace {
+
+LabFixture *gLab = nullptr;
+
+LabFixture &theLab()
+{
+	REQUIRE(gLab != nullptr);
+	REQUIRE(gLab->up());
+	return *gLab;
+}
+
+std::string scenarioFile() { return sourceRoot() + "/scenarios/lab-dc-partition.yaml"; }
+
+json readJson(const std::string &path)
+{
+	std::ifstream f(path);
+	REQUIRE_MESSAGE(f.good(), path);
+	auto j = json::parse(f, nullptr, false);
+	REQUIRE(!j.is_discarded());
+	return j;
+}
+
+std::string readText(const std::string &path)
+{
+	std::ifstream f(path);
+	return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+int countOf(const std::string &text, const std::string &what)
+{
+	int n = 0;
+	for (size_t i = text.find(what); i != std::string::npos; i = text.find(what, i + 1))
+		n++;
+	return n;
+}
+
+// The counts a JUnit reader computes must match the counts the file declares.
+void checkJunitConsistent(const std::string &xml)
+{
+	std::smatch m;
+	REQUIRE(std::regex_search(xml, m, std::regex("<testsuite name=\"[^\"]*\" id=\"[^\"]*\" tests=\"(\\d+)\" "
+						      "failures=\"(\\d+)\" errors=\"(\\d+)\" skipped=\"(\\d+)\"")));
+	CHECK(std::stoi(m[1]) == countOf(xml, "<testcase "));
+	CHECK(std::stoi(m[2]) == countOf(xml, "<failure "));
+	CHECK(std::stoi(m[3]) == countOf(xml, "<error "));
+	CHECK(std::stoi(m[4]) == countOf(xml, "<skipped "));
+}
+
+bool noScenarioFaults(const LabFixture &lab)
+{
+	auto r = test::xdc({"fault", "list", "--json", "--lab", lab.name()});
+	auto j = json::parse(r.out, nullptr, false);
+	return r.exitCode == 0 && !j.is_discarded() && j.is_array() && j.empty();
+}
+
+} // namespace
+
+TEST_CASE("the sample partition scenario passes: one outage per direction as long as the partition")
+{
+	auto &lab = theLab();
+	TempDir dir;
+	const std::string out = dir.path() + "/run";
+	auto r = test::xdc({"run", scenarioFile(), "--lab", lab.name(), "--out", out, "--seed", "7"}, 180s);
+	INFO(r.out << r.err);
+	REQUIRE(r.exitCode == 0);
+	CHECK(r.out.find("verdict: passed") != std::string::npos);
+	CHECK(r.out.find(out + "/report.html") != std::string::npos);
+	const json rep = readJson(out + "/report.json");
+	CHECK(rep["schema"] == "xdc.report/1");
+	CHECK(rep["verdict"] == "passed");
+	CHECK(rep["seed"] == 7);
+	CHECK(rep["residue"]["clean"] == true);
+	CHECK(rep["evidence"]["complete"] == true);
+	CHECK(rep["inputs"]["text"].get<std::string>().find("lab-dc-partition") != std::string::npos);
+	CHECK(!rep["user"].get<std::string>().empty());
+	// The phases in order, each passed.
+	std::vector<std::string> phases;
+	for (const auto &p : rep["phases"]) {
+		phases.push_back(p["name"]);
+		CHECK_MESSAGE(p["status"] == "passed", p.dump());
+	}
+	CHECK(phases == std::vector<std::string>{"baseline", "inject", "observe", "recover", "teardown"});
+	// The fault: applied on the four hosts (both sides of the partition), its window ~5 s from the agents' records.
+	REQUIRE(rep["faults"].size() == 1);
+	const json &f = rep["faults"][0];
+	CHECK(f["status"] == "applied");
+	CHECK(f["hosts"].size() == 4);
+	const double window = (f["window_end_ns"].get<int64_t>() - f["window_start_ns"].get<int64_t>()) / 1e9;
+	CHECK(window > 4.9);
+	CHECK(window < 5.6);
+	// Each probe saw one outage, about as long as the window, inside it (± the probe interval and clock bound).
+	for (const std::string probe : {"wan", "wan-back"}) {
+		bool seen = false;
+		for (const auto &o : rep["outages"])
+			if (o["source"] == probe) {
+				seen = true;
+				REQUIRE(o["outages"].size() == 1);
+				const json &x = o["outages"][0];
+				const double d = (x["end_ns"].get<int64_t>() - x["start_ns"].get<int64_t>()) / 1e9;
+				MESSAGE(probe << ": outage " << d << " s, fault window " << window << " s");
+				CHECK(std::abs(d - window) < 0.3);
+				CHECK(x["start_ns"].get<int64_t>() >= f["window_start_ns"].get<int64_t>() - 100000000);
+			}
+		CHECK_MESSAGE(seen, probe);
+	}
+	for (const auto &a : rep["assertions"])
+		CHECK_MESSAGE(a["status"] == "passed", a.dump());
+	CHECK(rep["assertions"].size() == 3);
+	const std::string junit = readText(out + "/junit.xml");
+	checkJunitConsistent(junit);
+	CHECK(countOf(junit, "<failure ") == 0);
+	CHECK(junit.find("the partition cut dc1 -&gt; dc2 for as long as it lasted") != std::string::npos);
+	CHECK(noFaultTables(lab));
+	CHECK(noScenarioFaults(lab));
+}
+
+TEST_CASE("an impossible assertion fails the run (exit 1) with a JUnit failure naming it")
+{
+	auto &lab = theLab();
+	TempDir dir;
+	const std::string out = dir.path() + "/run";
+	auto r = test::xdc({"run", scenarioFile(), "--lab", lab.name(), "--out", out, "--param", "max_outage=1s",
+			    "--param", "min_outage=0s"}, 180s);
+	INFO(r.out << r.err);
+	CHECK(r.exitCode == 1);
+	const json rep = readJson(out + "/report.json");
+	CHECK(rep["verdict"] == "failed");
+	CHECK(rep["reason"].get<std::string>().find("the partition cut dc1 -> dc2") != std::string::npos);
+	CHECK(rep["residue"]["clean"] == true);
+	const std::string junit = readText(out + "/junit.xml");
+	checkJunitConsistent(junit);
+	// Both directions' outage assertions fail (and the run-level verdict case); the baseline one passes.
+	std::smatch m;
+	REQUIRE(std::regex_search(junit, m, std::regex("<testcase classname=\"lab-dc-partition.assertion\" name=\"the "
+						       "partition cut dc1 -&gt; dc2 for as long as it lasted\"[^>]*>\\s*"
+						       "<failure message=\"([^\"]*)\"")));
+	CHECK(std::string(m[1]).find("&gt; max 1s") != std::string::npos);
+	CHECK(countOf(junit, "<failure ") == 3);
+	CHECK(noFaultTables(lab));
+}
+
+TEST_CASE("Ctrl-C during inject: exit 4, every fault reverted, no residue, a partial report marked aborted")
+{
+	auto &lab = theLab();
+	TempDir dir;
+	const std::string out = dir.path() + "/run";
+	// A long partition, so the interrupt certainly lands while it is in place.
+	auto pid = sys::spawn({xdcBin(), "run", scenarioFile(), "--lab", lab.name(), "--out", out, "--param",
+			       "partition=60s", "--param", "max_outage=70s"},
+			      {.stdoutFile = dir.path() + "/log", .newSession = true});
+	REQUIRE(pid.ok());
+	auto faultsListed = [&] { return !noScenarioFaults(lab); };
+	const bool injected = waitUntil(faultsListed, 30s, 100ms);
+	INFO(readText(dir.path() + "/log"));
+	REQUIRE(injected);
+	REQUIRE(::kill(*pid, SIGINT) == 0);
+	int status = 0;
+	bool exited = waitUntil([&] { return ::waitpid(*pid, &status, WNOHANG) == *pid; }, 60s, 50ms);
+	if (!exited)
+		::kill(*pid, SIGKILL);
+	REQUIRE(exited);
+	REQUIRE(WIFEXITED(status));
+	CHECK(WEXITSTATUS(status) == 4);
+	// Reverted at once, not by the 60 s TTL.
+	CHECK(noScenarioFaults(lab));
+	CHECK(noFaultTables(lab));
+	CHECK(noFaultChains(lab));
+	const json rep = readJson(out + "/report.json");
+	CHECK(rep["verdict"] == "aborted");
+	CHECK(rep["aborted"] == true);
+	CHECK(rep["residue"]["clean"] == true);
+	REQUIRE(rep["faults"].size() == 1);
+	CHECK(rep["faults"][0]["status"] == "applied");
+	// The window ends at the interrupt, not 60 s later.
+	const double window =
+		(rep["faults"][0]["window_end_ns"].get<int64_t>() - rep["faults"][0]["window_start_ns"].get<int64_t>()) / 1e9;
+	CHECK(window < 30);
+	checkJunitConsistent(readText(out + "/junit.xml"));
+	// The lab still works afterwards: dc1 reaches dc2 again.
+	auto st = lab.state();
+	Listener l(lab.netns("dc2-h2"));
+	CHECK(waitUntil([&] { return tcpConnect(lab.netns("dc1-h2"), st.hosts[3].data4); }, 5s));
+}
+
+TEST_CASE("--dry-run prints the plan with the agents' rules and changes nothing")
+{
+	auto &lab = theLab();
+	auto r = test::xdc({"run", scenarioFile(), "--lab", lab.name(), "--dry-run", "--json"});
+	INFO(r.out << r.err);
+	REQUIRE(r.exitCode == 0);
+	auto plan = json::parse(r.out);
+	REQUIRE(plan["faults"].size() == 1);
+	const json &f = plan["faults"][0];
+	CHECK(f["at_ms"] == 3000);
+	CHECK(f["until_ms"] == 8000);
+	REQUIRE(f.contains("agents"));
+	CHECK(f["agents"].size() == 4);
+	for (const auto &[agent, a] : f["agents"].items())
+		CHECK_MESSAGE(!a["plan"].empty(), agent);
+	CHECK(noFaultTables(lab));
+	CHECK(noScenarioFaults(lab));
+}
+
+int main(int argc, char **argv)
+{
+	requireRoot();
+	doctest::Context ctx(argc, argv);
+	int rc = 0;
+	// The runs' history goes to a database of this test, never the user's.
+	TempDir historyDir;
+	::setenv("XDC_HISTORY_DB", (historyDir.path() + "/history.db").c_str(), 1);
+	{
+		LabFixture lab("scn", {"--streams", "--streams-pes", "2"});
+		gLab = &lab;
+		rc = ctx.run();
+		gLab = nullptr;
+	}
+	return rc;
+}

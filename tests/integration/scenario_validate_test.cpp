@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+// `xdc validate` on the malformed-scenario corpus (tests/scenarios/bad): every file exits 2 with the line and key
+// path its first line expects ("# expect: LINE KEY.PATH | fragment of the message"), and the sample scenarios in
+// scenarios/ validate. No fleet and no root needed: the binary runs offline.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "tests/support/harness.h"
+
+using namespace xdc;
+using namespace xdc::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Expect {
+	int line = 0;
+	std::string keyPath, says;
+};
+
+Expect expectOf(const std::string &path)
+{
+	std::ifstream f(path, std::ios::binary);
+	std::string first;
+	std::getline(f, first);
+	static const std::regex re("^# expect: ([0-9]+) (.+?) \\| (.+)$");
+	std::smatch m;
+	REQUIRE_MESSAGE(std::regex_match(first, m, re), path << ": first line must be '# expect: LINE KEY | TEXT'");
+	return {std::stoi(m[1]), m[2], m[3]};
+}
+
+std::vector<std::string> filesIn(const std::string &dir)
+{
+	std::vector<std::string> out;
+	for (const auto &e : fs::directory_iterator(dir))
+		if (e.path().extension() == ".yaml")
+			out.push_back(e.path().string());
+	std::sort(out.begin(), out.end());
+	return out;
+}
+
+} // namespace
+
+TEST_CASE("every malformed scenario of the corpus exits 2 naming its line and key path")
+{
+	const auto files = filesIn(sourceRoot() + "/tests/scenarios/bad");
+	REQUIRE(files.size() >= 25);
+	for (const auto &file : files) {
+		const Expect e = expectOf(file);
+		// No lab: the offline checks alone. XDC_LAB must not leak in from the caller's environment.
+		auto r = test::xdc({"validate", file});
+		INFO(file << "\nstdout: " << r.out << "\nstderr: " << r.err);
+		CHECK(r.exitCode == 2);
+		const std::string where = fmt::format("{}:{}:", file, e.line);
+		CHECK_MESSAGE(r.err.find(where) != std::string::npos, "expected location " << where);
+		CHECK_MESSAGE(r.err.find(" " + e.keyPath + ":") != std::string::npos, "expected key path " << e.keyPath);
+		CHECK_MESSAGE(r.err.find(e.says) != std::string::npos, "expected text: " << e.says);
+		// One error line, never a crash or an exception's text.
+		CHECK(r.signal == 0);
+		CHECK(r.err.find("terminate called") == std::string::npos);
+	}
+}
+
+TEST_CASE("--json reports every file, the valid and the invalid")
+{
+	const std::string good = sourceRoot() + "/scenarios/lab-dc-partition.yaml";
+	const std::string bad = sourceRoot() + "/tests/scenarios/bad/05-version-unsupported.yaml";
+	auto r = test::xdc({"validate", good, bad, "--json"});
+	INFO(r.out << r.err);
+	CHECK(r.exitCode == 2);
+	auto j = nlohmann::json::parse(r.out, nullptr, false);
+	REQUIRE(!j.is_discarded());
+	REQUIRE(j["files"].size() == 2);
+	CHECK(j["files"][0]["ok"] == true);
+	CHECK(j["files"][0]["faults"] == 1);
+	CHECK(j["files"][1]["ok"] == false);
+	CHECK(j["files"][1]["error"].get<std::string>().find("version") != std::string::npos);
+}
+
+TEST_CASE("the sample scenarios validate, and variables come from --param")
+{
+	for (const auto &file : filesIn(sourceRoot() + "/scenarios")) {
+		auto r = test::xdc({"validate", file});
+		INFO(file << ": " << r.out << r.err);
+		CHECK(r.exitCode == 0);
+		CHECK(r.out.find(": ok: ") != std::string::npos);
+	}
+	const std::string file = sourceRoot() + "/scenarios/lab-dc-partition.yaml";
+	auto bad = test::xdc({"validate", file, "--param", "partition=5 parsecs"});
+	CHECK(bad.exitCode == 2);
+	CHECK(bad.err.find("not a plain value") != std::string::npos);
+	auto unit = test::xdc({"validate", file, "--param", "partition=5"});
+	INFO(unit.err);
+	CHECK(unit.exitCode == 2);
+	CHECK(unit.err.find("phases.inject.faults[0].duration") != std::string::npos);
+	// A selector naming a host the topology lacks (the lab's default shape: dc1-h1 .. dc2-h2).
+	TempDir dir;
+	std::ifstream in(file);
+	std::string text((std::istreambuf_iterator<char>(in)), {});
+	text.replace(text.find("targets: {dc: dc1}"), 18, "targets: {host: dc3-h1}");
+	std::ofstream(dir.path() + "/s.yaml") << text;
+	auto sel = test::xdc({"validate", dir.path() + "/s.yaml", "--lab", "nosuchlab"});
+	INFO(sel.err);
+	CHECK(sel.exitCode == 2);
+	CHECK(sel.err.find("s.yaml:35:9: phases.inject.faults[0].targets: host 'dc3-h1' matches no host") != std::string::npos);
+}
+
+TEST_CASE("an inventory is a topology: groups are datacenters, host vars are labels")
+{
+	TempDir dir;
+	std::ofstream(dir.path() + "/hosts.ini") << "# two DCs\n[east]\ne1 role=streams\ne2 role=db\n\n[west]\nw1 role=streams\n";
+	std::ifstream in(sourceRoot() + "/scenarios/lab-dc-partition.yaml");
+	std::string text((std::istreambuf_iterator<char>(in)), {});
+	for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+		     {"dc1-h1", "e1"}, {"dc2-h1", "w1"}, {"dc1-h1", "e1"}, {"dc2-h1", "w1"}, {"{dc: dc1}", "{dc: east}"},
+		     {"{dc: dc2}", "{dc: west}"}, {"{dc: dc1}", "{dc: east}"}})
+		text.replace(text.find(from), from.size(), to);
+	std::ofstream(dir.path() + "/s.yaml") << text;
+	auto ok = test::xdc({"validate", dir.path() + "/s.yaml", "--inventory", dir.path() + "/hosts.ini"});
+	INFO(ok.out << ok.err);
+	CHECK(ok.exitCode == 0);
+	// Labels select: role=db is e2 only; a label no host has matches nothing.
+	text.replace(text.find("targets: {dc: east}"), 19, "targets: {role: web}");
+	std::ofstream(dir.path() + "/s2.yaml") << text;
+	auto bad = test::xdc({"validate", dir.path() + "/s2.yaml", "--inventory", dir.path() + "/hosts.ini"});
+	INFO(bad.err);
+	CHECK(bad.exitCode == 2);
+	CHECK(bad.err.find("matches no host") != std::string::npos);
+}
+
+int main(int argc, char **argv)
+{
+	::unsetenv("XDC_LAB");
+	doctest::Context ctx(argc, argv);
+	return ctx.run();
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+// Scenario parsing (values, variables, defaults), topology checks, inventories, and the JUnit writer.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+
+#include "controller/scenario/report.h"
+#include "controller/scenario/spec.h"
+
+using namespace xdc;
+using namespace xdc::scenario;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char *kGood = R"(version: 1
+name: two-faults
+description: a partition, then a PE kill
+variables:
+  len: 4s
+evidence:
+  probes:
+    - {name: wan, kind: probe.tcp, on: {host: dc1-h1}, target: "dc2-h1:8440", rate: 50hz}
+  samplers:
+    - {name: pes, kind: process, on: {dc: dc1}, match: {preset: streams-pe}, interval: 200ms}
+steady_state:
+  - {probe: wan, min_success: 0.9, window: 3s}
+phases:
+  setup: {duration: 1s}
+  baseline: {duration: 2s}
+  inject:
+    faults:
+      - {kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: "${len}"}
+      - {kind: process.kill, targets: {host: dc1-h1}, match: {preset: streams-pe}, count: 1, start: 2s, duration: 1s}
+  observe: {until: {probe: wan, ok_for: 2s}, timeout: 30s}
+  recover: {duration: 3s}
+assertions:
+  - {outage: {probe: wan, max: 6s, count_max: 1}}
+  - {name: relaunched, process_events: {sampler: pes, event: started, count_min: 1}}
+  - {success_ratio: {probe: wan, phase: baseline, min: 99.5%}}
+stop_conditions:
+  - {probe: wan, failing_for: 10s}
+)";
+
+std::vector<Host> lab2x2()
+{
+	std::vector<Host> h;
+	for (int d = 1; d <= 2; d++)
+		for (int i = 1; i <= 2; i++)
+			h.push_back({fmt::format("dc{}-h{}", d, i), fmt::format("dc{}", d), {{"role", "streams"}}, {}});
+	return h;
+}
+
+} // namespace
+
+TEST_CASE("a full scenario parses into its values")
+{
+	auto s = parseScenario(kGood, "good.yaml");
+	REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+	CHECK(s->name == "two-faults");
+	CHECK(s->probes.size() == 1);
+	CHECK(s->samplers.size() == 1);
+	REQUIRE(s->faults.size() == 2);
+	CHECK(s->faults[0].spec.duration == 4s);
+	CHECK(s->faults[0].path == "phases.inject.faults[0]");
+	CHECK(s->faults[0].where == "good.yaml:18:9");
+	CHECK(s->faults[1].spec.start == 2s);
+	REQUIRE(s->steadyState.size() == 1);
+	CHECK(s->steadyState[0].minSuccess == doctest::Approx(0.9));
+	CHECK(s->steadyState[0].window == 3s);
+	REQUIRE(s->observe.until.has_value());
+	CHECK(s->observe.until->probe == "wan");
+	CHECK(s->observe.okFor == 2s);
+	CHECK(s->observe.timeout == 30s);
+	REQUIRE(s->assertions.size() == 3);
+	CHECK(s->assertions[0].kind == Assertion::Kind::Outage);
+	CHECK(s->assertions[0].maxDuration == Nanos(6s));
+	CHECK(s->assertions[0].maxCount == 1);
+	CHECK(s->assertions[0].name == "outage wan <= 6s, count <= 1");
+	CHECK(s->assertions[1].name == "relaunched");
+	CHECK(s->assertions[2].minRatio.value() == doctest::Approx(0.995));
+	CHECK(s->assertions[2].phase == "baseline");
+	REQUIRE(s->stopConditions.size() == 1);
+	CHECK(s->stopConditions[0].failingFor == 10s);
+	// setup 1 + baseline 2 + max(last start 2 s, ...) + observe timeout 30 + recover 3.
+	CHECK(s->plannedDuration() == 1s + 2s + 2s + 30s + 3s);
+	CHECK(checkTopology(*s, lab2x2()).ok());
+}
+
+TEST_CASE("--param overrides a variable and can define one; values stay plain words")
+{
+	ParseOptions o;
+	o.params["len"] = "9s";
+	auto s = parseScenario(kGood, "good.yaml", o);
+	REQUIRE(s.ok());
+	CHECK(s->faults[0].spec.duration == 9s);
+	CHECK(s->variables.at("len") == "9s");
+	o.params["len"] = "9s}\nevil: {";
+	auto bad = parseScenario(kGood, "good.yaml", o);
+	REQUIRE(!bad.ok());
+	CHECK(bad.error().message.find("--param len=") != std::string::npos);
+}
+
+TEST_CASE("topology checks: unknown hosts, peers, overlapping faults per host, netem on the live fleet")
+{
+	std::string text = kGood;
+	auto hosts = lab2x2();
+	{
+		auto s = parseScenario(std::regex_replace(text, std::regex("targets: \\{host: dc1-h1\\}"), "targets: {host: dc1-h9}"), "t.yaml");
+		REQUIRE(s.ok());
+		auto r = checkTopology(*s, hosts);
+		REQUIRE(!r.ok());
+		CHECK(r.error().message.find("phases.inject.faults[1].targets: host 'dc1-h9' matches no host") != std::string::npos);
+		CHECK(r.error().message.find("did you mean 'dc1-h1'") != std::string::npos);
+	}
+	{
+		// Two partitions of different targets that share dc2-h1 as a peer, overlapping in time.
+		const std::string two = R"(version: 1
+name: overlap
+phases:
+  baseline: {duration: 1s}
+  inject:
+    faults:
+      - {kind: network.partition, targets: {host: dc1-h1}, peers: {host: dc2-h1}, duration: 5s}
+      - {kind: network.partition, targets: {host: dc1-h2}, peers: {host: dc2-h1}, duration: 5s, start: 2s}
+  observe: {duration: 1s}
+  recover: {duration: 1s}
+)";
+		auto s = parseScenario(two, "o.yaml");
+		REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+		auto r = checkTopology(*s, hosts);
+		REQUIRE(!r.ok());
+		CHECK(r.error().message.find("o.yaml:8:9: phases.inject.faults[1]: overlaps phases.inject.faults[0] on host "
+					     "'dc2-h1'") != std::string::npos);
+		// After the first one ends they do not overlap.
+		auto later = parseScenario(std::regex_replace(two, std::regex("start: 2s"), "start: 5s"), "o.yaml");
+		REQUIRE(later.ok());
+		CHECK(checkTopology(*later, hosts).ok());
+	}
+	{
+		const std::string corrupt = R"(version: 1
+name: netem
+phases:
+  baseline: {duration: 1s}
+  inject:
+    faults:
+      - {kind: network.corrupt, targets: {host: dc1-h1}, peers: {host: dc2-h1}, percent: 1, duration: 5s}
+  observe: {duration: 1s}
+  recover: {duration: 1s}
+)";
+		auto s = parseScenario(corrupt, "n.yaml");
+		REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+		CHECK(checkTopology(*s, hosts, false).ok());
+		auto live = hosts;
+		live[0].capabilities["qdisc.netem"] = "no (sch_netem not available)";
+		auto r = checkTopology(*s, live, true);
+		REQUIRE(!r.ok());
+		CHECK(r.error().message.find("lacks sch_netem") != std::string::npos);
+	}
+}
+
+TEST_CASE("YAML inventories: groups (also under all.children) are datacenters, vars are labels")
+{
+	const std::string path = "/tmp/xdc-unit-inventory-" + std::to_string(::getpid()) + ".yml";
+	std::ofstream(path) << "all:\n  children:\n    east:\n      hosts:\n        e1: {role: streams}\n        e2:\n"
+			       "      vars: {site: nyc}\n    west:\n      hosts:\n        w1: {role: streams}\n";
+	auto hosts = loadInventory(path);
+	std::remove(path.c_str());
+	REQUIRE_MESSAGE(hosts.ok(), (hosts.ok() ? "" : hosts.error().message));
+	REQUIRE(hosts->size() == 3);
+	fault::Selector s;
+	s.labels["role"] = "streams";
+	CHECK(selectHosts(s, *hosts) == std::vector<std::string>{"e1", "w1"});
+	fault::Selector site;
+	site.labels["site"] = "nyc";
+	CHECK(selectHosts(site, *hosts) == std::vector<std::string>{"e1", "e2"});
+	fault::Selector dc;
+	dc.dc = "west";
+	CHECK(selectHosts(dc, *hosts) == std::vector<std::string>{"w1"});
+}
+
+TEST_CASE("JUnit: counts match the cases, text is escaped, the verdict is a case of its own")
+{
+	nlohmann::json r = {
+		{"run_id", "r1"}, {"scenario", {{"name", "s<1>"}}}, {"verdict", "failed"}, {"reason", "a \"b\" & c"},
+		{"started_ns", 1000000000}, {"ended_ns", 3000000000},
+		{"phases", {{{"name", "baseline"}, {"status", "passed"}, {"start_ns", 1000000000}, {"end_ns", 2000000000}},
+			    {{"name", "inject"}, {"status", "error"}, {"message", "x"}},
+			    {{"name", "observe"}, {"status", "skipped"}, {"message", "run ended early"}}}},
+		{"assertions", {{{"name", "a<b"}, {"status", "failed"}, {"message", "1 > 0"}},
+				{{"name", "ok"}, {"status", "passed"}}}}};
+	const std::string x = junitXml(r);
+	CHECK(x.find("tests=\"6\" failures=\"2\" errors=\"1\" skipped=\"1\"") != std::string::npos);
+	CHECK(x.find("name=\"a&lt;b\"") != std::string::npos);
+	CHECK(x.find("message=\"a &quot;b&quot; &amp; c\"") != std::string::npos);
+	CHECK(x.find("s&lt;1&gt;") != std::string::npos);
+	CHECK(x.find("<s<1>") == std::string::npos);
+	CHECK(xmlEscape(std::string("a\x01z\n")) == "az\n");
+}
