@@ -275,7 +275,10 @@ json Recording::status(int64_t nowCtlNs, int64_t windowNs) const
 				}
 				probes[src] = {{"attempts", p.attempts}, {"ok", p.ok}, {"last_ok", p.lastOk},
 					       {"streak_ms", (p.lastNs - p.streakStartNs) / 1000000}, {"window_attempts", wn},
-					       {"window_ok", wok}, {"last_agent_ns", p.lastNs}};
+					       {"window_ok", wok}, {"last_agent_ns", p.lastNs},
+					       // on the controller's clock
+					       {"last_ns", h.clock.map(p.lastNs).tNs},
+					       {"streak_start_ns", h.clock.map(p.streakStartNs).tNs}};
 			}
 			hosts[h.info.host]["probes"] = probes;
 		}

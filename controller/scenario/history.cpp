@@ -169,8 +169,8 @@ struct Stmt {
 	~Stmt() { sqlite3_finalize(s); }
 };
 
-void bind(sqlite3_stmt *s, int i, const std::string &v) { sqlite3_bind_text(s, i, v.c_str(), -1, SQLITE_TRANSIENT); }
-void bind(sqlite3_stmt *s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
+void bindValue(sqlite3_stmt *s, int i, const std::string &v) { sqlite3_bind_text(s, i, v.c_str(), -1, SQLITE_TRANSIENT); }
+void bindValue(sqlite3_stmt *s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
 
 std::string col(sqlite3_stmt *s, int i)
 {
@@ -188,15 +188,15 @@ Result<void> History::begin(const json &run)
 			       -1, &st.s, nullptr) != SQLITE_OK)
 		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
 	const pid_t pid = ::getpid();
-	bind(st.s, 1, run.value("run_id", ""));
-	bind(st.s, 2, run.value("scenario", ""));
-	bind(st.s, 3, run.value("file", ""));
-	bind(st.s, 4, run.value("started_ns", int64_t{0}));
-	bind(st.s, 5, static_cast<int64_t>(run.value("seed", uint64_t{0})));
-	bind(st.s, 6, run.value("user", ""));
-	bind(st.s, 7, run.value("dir", ""));
-	bind(st.s, 8, static_cast<int64_t>(pid));
-	bind(st.s, 9, static_cast<int64_t>(sys::processStartTime(pid).value_or(0)));
+	bindValue(st.s, 1, run.value("run_id", ""));
+	bindValue(st.s, 2, run.value("scenario", ""));
+	bindValue(st.s, 3, run.value("file", ""));
+	bindValue(st.s, 4, run.value("started_ns", int64_t{0}));
+	bindValue(st.s, 5, static_cast<int64_t>(run.value("seed", uint64_t{0})));
+	bindValue(st.s, 6, run.value("user", ""));
+	bindValue(st.s, 7, run.value("dir", ""));
+	bindValue(st.s, 8, static_cast<int64_t>(pid));
+	bindValue(st.s, 9, static_cast<int64_t>(sys::processStartTime(pid).value_or(0)));
 	if (sqlite3_step(st.s) != SQLITE_DONE)
 		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
 	return success();
@@ -208,12 +208,12 @@ Result<void> History::finish(const json &r)
 	if (sqlite3_prepare_v2(db_, "UPDATE runs SET ended_ns = ?, verdict = ?, exit_code = ?, reason = ?, figures = ? "
 			       "WHERE run_id = ?", -1, &st.s, nullptr) != SQLITE_OK)
 		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
-	bind(st.s, 1, r.value("ended_ns", int64_t{0}));
-	bind(st.s, 2, r.value("verdict", ""));
-	bind(st.s, 3, static_cast<int64_t>(r.value("exit_code", 3)));
-	bind(st.s, 4, r.value("reason", ""));
-	bind(st.s, 5, figures(r).dump());
-	bind(st.s, 6, r.value("run_id", ""));
+	bindValue(st.s, 1, r.value("ended_ns", int64_t{0}));
+	bindValue(st.s, 2, r.value("verdict", ""));
+	bindValue(st.s, 3, static_cast<int64_t>(r.value("exit_code", 3)));
+	bindValue(st.s, 4, r.value("reason", ""));
+	bindValue(st.s, 5, figures(r).dump());
+	bindValue(st.s, 6, r.value("run_id", ""));
 	if (sqlite3_step(st.s) != SQLITE_DONE)
 		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
 	return success();
@@ -254,8 +254,8 @@ Result<json> History::list(int limit, const std::string &scenario)
 		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
 	int i = 1;
 	if (!scenario.empty())
-		bind(st.s, i++, scenario);
-	bind(st.s, i, static_cast<int64_t>(limit));
+		bindValue(st.s, i++, scenario);
+	bindValue(st.s, i, static_cast<int64_t>(limit));
 	json out = json::array();
 	int rc;
 	while ((rc = sqlite3_step(st.s)) == SQLITE_ROW)
@@ -278,9 +278,9 @@ Result<json> History::get(const std::string &runId)
 			like += '\\';
 		like += c;
 	}
-	bind(st.s, 1, runId);
-	bind(st.s, 2, like + "%");
-	bind(st.s, 3, runId);
+	bindValue(st.s, 1, runId);
+	bindValue(st.s, 2, like + "%");
+	bindValue(st.s, 3, runId);
 	std::vector<json> rows;
 	while (sqlite3_step(st.s) == SQLITE_ROW)
 		rows.push_back(rowJson(st.s));

@@ -479,7 +479,9 @@ private:
 			auto holds = [this, ref, okFor, observeStart](const json &st) {
 				for (const auto &h : probeHosts(ref)) {
 					const json p = probeOf(st, h, ref.probe);
-					const int64_t streak = std::min(p.value("streak_ms", int64_t{0}) * kMs, clk::wallNs() - observeStart);
+					// The success streak on the controller's clock, counted from observe's start at the earliest.
+					const int64_t streak = p.value("last_ns", int64_t{0}) -
+							       std::max(p.value("streak_start_ns", int64_t{0}), observeStart);
 					if (p.empty() || !p.value("last_ok", false) || streak < okFor)
 						return false;
 				}

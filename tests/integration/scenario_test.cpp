@@ -220,6 +220,101 @@ TEST_CASE("--dry-run prints the plan with the agents' rules and changes nothing"
 	CHECK(noScenarioFaults(lab));
 }
 
+TEST_CASE("random choices come from the seed; --repeat gives statistics; the runs are in the history; compare")
+{
+	auto &lab = theLab();
+	const std::string file = sourceRoot() + "/scenarios/lab-random-host-partition.yaml";
+	auto drawn = [&](const std::string &seed) {
+		auto r = test::xdc({"run", file, "--lab", lab.name(), "--dry-run", "--json", "--seed", seed});
+		INFO(r.out << r.err);
+		REQUIRE(r.exitCode == 0);
+		return json::parse(r.out)["random"];
+	};
+	const json a1 = drawn("42"), a2 = drawn("42"), b = drawn("43");
+	MESSAGE("seed 42: " << a1.dump() << ", seed 43: " << b.dump());
+	CHECK(a1.size() == 3);
+	CHECK(a1 == a2);
+	CHECK(a1 != b);
+
+	TempDir dir;
+	const std::string out = dir.path() + "/camp";
+	auto r = test::xdc({"run", file, "--lab", lab.name(), "--out", out, "--repeat", "5", "--seed", "42", "--json"}, 300s);
+	INFO(r.out << r.err);
+	REQUIRE(r.exitCode == 0);
+	const json summary = json::parse(r.out);
+	REQUIRE(summary["runs"].size() == 5);
+	const json &st = summary["statistics"];
+	REQUIRE(st.contains("fault.1.window_ms"));
+	const json &w = st["fault.1.window_ms"];
+	CHECK(w["n"] == 5);
+	CHECK(w["min"].get<double>() <= w["median"].get<double>());
+	CHECK(w["median"].get<double>() <= w["p95"].get<double>());
+	CHECK(w["p95"].get<double>() <= w["max"].get<double>());
+	CHECK(w["ci95_low"].get<double>() <= w["mean"].get<double>());
+	CHECK(w["mean"].get<double>() <= w["ci95_high"].get<double>());
+	// The partition lengths were drawn from [2s, 4s].
+	CHECK(w["min"].get<double>() > 1900);
+	CHECK(w["max"].get<double>() < 4300);
+	// Repetition i ran with seed 42 + i - 1 and drew what a dry run with that seed draws.
+	const json rep1 = readJson(out + "/rep-1/report.json");
+	CHECK(rep1["seed"] == 42);
+	CHECK(rep1["random"] == a1);
+	const json rep2 = readJson(out + "/rep-2/report.json");
+	CHECK(rep2["seed"] == 43);
+	CHECK(rep2["random"] == b);
+	CHECK(rep2["faults"][0]["hosts"][0] == b["victim"]);
+
+	auto hist = test::xdc({"history", "--json", "--scenario", "lab-random-host-partition"});
+	INFO(hist.out << hist.err);
+	REQUIRE(hist.exitCode == 0);
+	const json runs = json::parse(hist.out);
+	REQUIRE(runs.size() == 5);
+	for (const auto &run : runs)
+		CHECK(run["verdict"] == "passed");
+	const std::string ida = summary["runs"][0]["run_id"], idb = summary["runs"][1]["run_id"];
+	auto cmp = test::xdc({"compare", ida, idb, "--json"});
+	INFO(cmp.out << cmp.err);
+	REQUIRE(cmp.exitCode == 0);
+	const json c = json::parse(cmp.out);
+	bool sawWindow = false;
+	for (const auto &row : c["figures"])
+		if (row["figure"] == "fault.1.window_ms") {
+			sawWindow = true;
+			CHECK(std::abs(row["delta"].get<double>() - (row["b"].get<double>() - row["a"].get<double>())) < 1e-6);
+		}
+	CHECK(sawWindow);
+	auto unknown = test::xdc({"compare", ida, "r-no-such-run"});
+	CHECK(unknown.exitCode == 2);
+	CHECK(unknown.err.find("no run 'r-no-such-run'") != std::string::npos);
+}
+
+TEST_CASE("a runner killed mid-run shows as broken in the history")
+{
+	auto &lab = theLab();
+	TempDir dir;
+	auto pid = sys::spawn({xdcBin(), "run", scenarioFile(), "--lab", lab.name(), "--out", dir.path() + "/run",
+			       "--param", "partition=60s", "--param", "max_outage=70s"},
+			      {.stdoutFile = dir.path() + "/log", .newSession = true});
+	REQUIRE(pid.ok());
+	const bool injected = waitUntil([&] { return !noScenarioFaults(lab); }, 30s, 100ms);
+	::kill(*pid, SIGKILL);
+	int status = 0;
+	::waitpid(*pid, &status, 0);
+	// Its faults stay until their TTL; a halt takes them back now.
+	auto halt = test::xdc({"halt", "--lab", lab.name()});
+	CHECK(halt.exitCode == 0);
+	REQUIRE(injected);
+	CHECK(waitUntil([&] { return noScenarioFaults(lab) && noFaultTables(lab); }, 10s));
+	auto hist = test::xdc({"history", "--json", "--limit", "1"});
+	INFO(hist.out << hist.err);
+	const json runs = json::parse(hist.out);
+	REQUIRE(runs.size() == 1);
+	CHECK(runs[0]["verdict"] == "broken");
+	CHECK(runs[0]["dir"] == dir.path() + "/run");
+	auto text = test::xdc({"history", "--limit", "1"});
+	CHECK(text.out.find("broken") != std::string::npos);
+}
+
 int main(int argc, char **argv)
 {
 	requireRoot();
