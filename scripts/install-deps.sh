@@ -14,6 +14,8 @@ PKGS=(
 	nftables iptables iproute2 procps psmisc kmod iputils-ping diffutils
 	# tests: the REST client's TLS cases make their certificates with the openssl CLI
 	openssl
+	# tests: report.html is rendered in headless Chromium
+	chromium
 )
 
 missing=()

@@ -106,7 +106,7 @@ json statistics(const std::vector<json> &runs)
 		for (double x : v)
 			ss += (x - mean) * (x - mean);
 		const double sd = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : 0;
-		json s = {{"n", n}, {"min", v.front()}, {"median", quantile(v, 0.5)}, {"p95", quantile(v, 0.95)},
+		json s = {{"n", n}, {"min", v.front()}, {"median", quantile(v, 0.5)}, {"p95", quantile(v, 0.95)}, {"p99", quantile(v, 0.99)},
 			  {"max", v.back()}, {"mean", mean}, {"stddev", sd}};
 		if (n > 1) {
 			const double half = t95(n - 1) * sd / std::sqrt(static_cast<double>(n));

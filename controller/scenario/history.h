@@ -23,7 +23,7 @@ std::string defaultHistoryPath();
 // The figures of a run, flat: {"outage.wan@dc1-h1.longest_ms": 5012.3, "fault.1.spread_ms": 0.4, ...}.
 json figures(const json &report);
 
-// Per figure over several runs: {n, min, median, p95, max, mean, stddev, ci95_low, ci95_high} (Student's t).
+// Per figure over several runs: {n, min, median, p95, p99, max, mean, stddev, ci95_low, ci95_high} (Student's t).
 json statistics(const std::vector<json> &figuresPerRun);
 
 class History {

@@ -173,7 +173,8 @@ std::string reportHtml(const json &r, const std::string &bundleDir)
 	h += R"(<style>
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
 h1{font-size:20px} .verdict{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff}
-.passed{background:#2a7d2a}.failed{background:#b3261e}.harness{background:#8a5a00}.aborted{background:#555}
+.verdict.passed{background:#2a7d2a}.verdict.failed{background:#b3261e}.verdict.harness{background:#8a5a00}.verdict.aborted{background:#555}
+tr.assertion.passed td:nth-child(2){color:#2a7d2a;font-weight:600}tr.assertion.failed td:nth-child(2){color:#b3261e;font-weight:600}
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 .lane{position:relative;height:26px;background:#f4f4f4;border:1px solid #ddd;margin:2px 0 8px}
 .lane-label{font-weight:600;margin-top:6px}

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <regex>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/support/harness.h"
 #include "tests/support/netprobe.h"
@@ -63,6 +64,26 @@ void checkJunitConsistent(const std::string &xml)
 	CHECK(std::stoi(m[2]) == countOf(xml, "<failure "));
 	CHECK(std::stoi(m[3]) == countOf(xml, "<error "));
 	CHECK(std::stoi(m[4]) == countOf(xml, "<skipped "));
+}
+
+// report.html as headless Chromium renders it: the DOM after parsing (so the page must be well-formed enough for a
+// browser to build the elements the test counts).
+std::string renderedDom(const std::string &html)
+{
+	std::string chromium;
+	for (const char *c : {"/usr/bin/chromium", "/usr/bin/chromium-browser"})
+		if (::access(c, X_OK) == 0)
+			chromium = c;
+	REQUIRE_MESSAGE(!chromium.empty(), "headless Chromium is needed (scripts/install-deps.sh installs it)");
+	TempDir profile;
+	sys::RunOptions o;
+	o.timeout = std::chrono::seconds(90);
+	auto r = sys::run({chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+			   "--user-data-dir=" + profile.path(), "--dump-dom", "file://" + html}, o);
+	REQUIRE(r.ok());
+	INFO(r->err.substr(0, 2000));
+	REQUIRE(r->exitCode == 0);
+	return r->out;
 }
 
 bool noScenarioFaults(const LabFixture &lab)
@@ -131,6 +152,26 @@ TEST_CASE("the sample partition scenario passes: one outage per direction as lon
 	CHECK(junit.find("the partition cut dc1 -&gt; dc2 for as long as it lasted") != std::string::npos);
 	CHECK(noFaultTables(lab));
 	CHECK(noScenarioFaults(lab));
+
+	// report.html, rendered: one fault window per fault, its times those of report.json (within 1 ms), and one
+	// timeline per host.
+	const std::string dom = renderedDom(out + "/report.html");
+	const std::regex win("<div class=\"fault-window\" data-fault-id=\"([^\"]+)\" data-start-ns=\"(\\d+)\" "
+			     "data-end-ns=\"(\\d+)\"");
+	int windows = 0;
+	for (auto it = std::sregex_iterator(dom.begin(), dom.end(), win); it != std::sregex_iterator(); ++it) {
+		windows++;
+		CHECK((*it)[1] == f["id"].get<std::string>());
+		CHECK(std::llabs(std::stoll((*it)[2]) - f["window_start_ns"].get<int64_t>()) <= 1000000);
+		CHECK(std::llabs(std::stoll((*it)[3]) - f["window_end_ns"].get<int64_t>()) <= 1000000);
+	}
+	CHECK(windows == 1);
+	CHECK(countOf(dom, "class=\"lane timeline\"") == 4);
+	for (const std::string host : {"dc1-h1", "dc1-h2", "dc2-h1", "dc2-h2"})
+		CHECK(dom.find("data-host=\"" + host + "\"") != std::string::npos);
+	// The probes' failing intervals are drawn on their hosts' lanes.
+	CHECK(countOf(dom, "class=\"probe-fail\"") == 2);
+	CHECK(dom.find("id=\"verdict\">passed<") != std::string::npos);
 }
 
 TEST_CASE("an impossible assertion fails the run (exit 1) with a JUnit failure naming it")
@@ -214,8 +255,10 @@ TEST_CASE("--dry-run prints the plan with the agents' rules and changes nothing"
 	CHECK(f["until_ms"] == 8000);
 	REQUIRE(f.contains("agents"));
 	CHECK(f["agents"].size() == 4);
-	for (const auto &[agent, a] : f["agents"].items())
-		CHECK_MESSAGE(!a["plan"].empty(), agent);
+	for (const auto &item : f["agents"].items()) {
+		const std::string agent = item.key();
+		CHECK_MESSAGE(!item.value()["plan"].empty(), agent);
+	}
 	CHECK(noFaultTables(lab));
 	CHECK(noScenarioFaults(lab));
 }
