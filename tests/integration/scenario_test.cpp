@@ -263,6 +263,64 @@ TEST_CASE("--dry-run prints the plan with the agents' rules and changes nothing"
 	CHECK(noScenarioFaults(lab));
 }
 
+TEST_CASE("a stop condition ends the run early: faults reverted, verdict failed naming it, exit 1")
+{
+	auto &lab = theLab();
+	TempDir dir;
+	std::ifstream in(scenarioFile());
+	std::string text((std::istreambuf_iterator<char>(in)), {});
+	const std::string from = "failing_for: 20s";
+	text.replace(text.find(from), from.size(), "failing_for: 1500ms");
+	std::ofstream(dir.path() + "/stop.yaml") << text;
+	const auto t0 = std::chrono::steady_clock::now();
+	auto r = test::xdc({"run", dir.path() + "/stop.yaml", "--lab", lab.name(), "--out", dir.path() + "/run",
+			    "--param", "partition=30s", "--param", "max_outage=40s"}, 120s);
+	INFO(r.out << r.err);
+	CHECK(r.exitCode == 1);
+	// Baseline 3 s, then 1.5 s of failure: far from the 30 s partition.
+	CHECK(secondsSince(t0) < 20);
+	const json rep = readJson(dir.path() + "/run/report.json");
+	CHECK(rep["verdict"] == "failed");
+	CHECK(rep["reason"].get<std::string>().find("stop condition 'the link never came back' held") != std::string::npos);
+	REQUIRE(rep.contains("stop_condition"));
+	CHECK(rep["stop_condition"]["phase"] == "observe");
+	CHECK(rep["residue"]["clean"] == true);
+	// The partition's window ends at the stop, not after its 30 s.
+	const json &f = rep["faults"][0];
+	CHECK((f["window_end_ns"].get<int64_t>() - f["window_start_ns"].get<int64_t>()) / 1e9 < 10);
+	CHECK(noScenarioFaults(lab));
+	CHECK(noFaultTables(lab));
+}
+
+TEST_CASE("validate --fleet checks the live fleet: hosts present, netem-only faults refused on this kernel")
+{
+	auto &lab = theLab();
+	auto ok = test::xdc({"validate", scenarioFile(), "--lab", lab.name(), "--fleet"});
+	INFO(ok.out << ok.err);
+	CHECK(ok.exitCode == 0);
+	CHECK(ok.out.find("live fleet checked") != std::string::npos);
+	// Whether the kernel has sch_netem decides the answer for a netem-only fault; the agents report it.
+	auto agents = lab.agents();
+	REQUIRE(!agents.empty());
+	const bool netem = agents[0]["capabilities"].value("qdisc.netem", "") == "yes";
+	TempDir dir;
+	std::ofstream(dir.path() + "/corrupt.yaml")
+		<< "version: 1\nname: corrupt\nphases:\n  baseline: {duration: 1s}\n  inject:\n    faults:\n"
+		   "      - {kind: network.corrupt, targets: {host: dc1-h1}, peers: {host: dc2-h1}, percent: 1, duration: 5s}\n"
+		   "  observe: {duration: 1s}\n  recover: {duration: 1s}\n";
+	auto offline = test::xdc({"validate", dir.path() + "/corrupt.yaml", "--lab", lab.name()});
+	CHECK(offline.exitCode == 0);
+	auto live = test::xdc({"validate", dir.path() + "/corrupt.yaml", "--lab", lab.name(), "--fleet"});
+	INFO(live.out << live.err);
+	if (netem) {
+		CHECK(live.exitCode == 0);
+	} else {
+		CHECK(live.exitCode == 2);
+		CHECK(live.err.find("phases.inject.faults[0].kind: network.corrupt needs tc netem and the kernel of host "
+				    "'dc1-h1' lacks sch_netem") != std::string::npos);
+	}
+}
+
 TEST_CASE("random choices come from the seed; --repeat gives statistics; the runs are in the history; compare")
 {
 	auto &lab = theLab();
@@ -329,6 +387,33 @@ TEST_CASE("random choices come from the seed; --repeat gives statistics; the run
 	auto unknown = test::xdc({"compare", ida, "r-no-such-run"});
 	CHECK(unknown.exitCode == 2);
 	CHECK(unknown.err.find("no run 'r-no-such-run'") != std::string::npos);
+}
+
+TEST_CASE("a campaign: --matrix runs every combination, each with its parameters, and summarises per cell")
+{
+	auto &lab = theLab();
+	TempDir dir;
+	auto r = test::xdc({"run", scenarioFile(), "--lab", lab.name(), "--out", dir.path() + "/m", "--matrix",
+			    "partition=1s,2s", "--param", "min_outage=500ms", "--json"}, 180s);
+	INFO(r.out << r.err);
+	REQUIRE(r.exitCode == 0);
+	const json summary = json::parse(r.out);
+	REQUIRE(summary["cells"].size() == 2);
+	for (const std::string len : {"1s", "2s"}) {
+		const json rep = readJson(dir.path() + "/m/partition=" + len + "/report.json");
+		CHECK(rep["verdict"] == "passed");
+		CHECK(rep["inputs"]["params"]["partition"] == len);
+		const json &f = rep["faults"][0];
+		const double window = (f["window_end_ns"].get<int64_t>() - f["window_start_ns"].get<int64_t>()) / 1e9;
+		CHECK(std::abs(window - (len == "1s" ? 1.0 : 2.0)) < 0.3);
+	}
+	CHECK(json::parse(readText(dir.path() + "/m/summary.json"))["cells"][1]["params"]["partition"] == "2s");
+	// A bad value in the matrix is refused before anything runs.
+	auto bad = test::xdc({"run", scenarioFile(), "--lab", lab.name(), "--out", dir.path() + "/bad", "--matrix",
+			      "partition=1s,5"});
+	CHECK(bad.exitCode == 2);
+	CHECK(bad.err.find("(with partition=5)") != std::string::npos);
+	CHECK(noScenarioFaults(lab));
 }
 
 TEST_CASE("a runner killed mid-run shows as broken in the history")
