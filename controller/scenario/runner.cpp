@@ -669,6 +669,48 @@ private:
 						failure = fmt::format("probe {} on {}{}: {}", a.ref.probe, h,
 								      a.phase.empty() ? "" : " in " + a.phase, why);
 				}
+			} else if (a.kind == Assertion::Kind::Metric) {
+				e["kind"] = "metric";
+				e["sampler"] = a.sampler;
+				e["value"] = a.value;
+				e["stat"] = a.stat;
+				auto [from, to] = a.phase.empty() ? std::pair<int64_t, int64_t>{0, INT64_MAX} : phaseWindow(a.phase);
+				std::map<std::string, std::vector<double>> perHost;
+				for (const auto &x : bundle_.entries) {
+					if (x.value("source", "") != a.sampler || (!a.ref.host.empty() && x.value("host", "") != a.ref.host))
+						continue;
+					const std::string k = x.value("kind", "");
+					if (k != "host" && k != "process")
+						continue;
+					const int64_t t = x.value("t_ns", int64_t{0});
+					const json values = x.value("values", json::object());
+					if (t < from || t >= to || !values.contains(a.value) || !values[a.value].is_number())
+						continue;
+					perHost[x.value("host", "")].push_back(values[a.value].get<double>());
+				}
+				if (perHost.empty())
+					failure = fmt::format("no '{}' samples of {} in the window", a.value, a.sampler);
+				for (const auto &[h, v] : perHost) {
+					double r = v.back();
+					if (a.stat == "max")
+						r = *std::max_element(v.begin(), v.end());
+					else if (a.stat == "min")
+						r = *std::min_element(v.begin(), v.end());
+					else if (a.stat == "mean") {
+						double sum = 0;
+						for (double x : v)
+							sum += x;
+						r = sum / static_cast<double>(v.size());
+					}
+					observed[h] = {{a.stat, r}, {"samples", v.size()}};
+					std::string why;
+					if (a.maxValue && r > *a.maxValue)
+						why = fmt::format("{} {} = {:g} > max {:g}", a.stat, a.value, r, *a.maxValue);
+					else if (a.minValue && r < *a.minValue)
+						why = fmt::format("{} {} = {:g} < min {:g}", a.stat, a.value, r, *a.minValue);
+					if (!why.empty() && failure.empty())
+						failure = fmt::format("{} on {}{}: {}", a.sampler, h, a.phase.empty() ? "" : " in " + a.phase, why);
+				}
 			} else {
 				e["kind"] = "process_events";
 				e["sampler"] = a.sampler;

@@ -344,7 +344,7 @@ private:
 			return;
 		if (!n.IsSequence())
 			return top.fail(n, "assertions", "expected a list of assertions (outage, success_ratio, process_events)");
-		static const std::vector<std::string> kinds = {"outage", "success_ratio", "process_events"};
+		static const std::vector<std::string> kinds = {"outage", "success_ratio", "process_events", "metric"};
 		for (size_t i = 0; i < n.size() && !error_; i++) {
 			const std::string path = fmt::format("assertions[{}]", i);
 			MapReader r(n[i], origin_, path);
@@ -360,20 +360,56 @@ private:
 					body = b;
 					a.kind = k == "outage" ? Assertion::Kind::Outage
 					       : k == "success_ratio" ? Assertion::Kind::SuccessRatio
-								      : Assertion::Kind::ProcessEvents;
+					       : k == "process_events" ? Assertion::Kind::ProcessEvents
+								       : Assertion::Kind::Metric;
 				}
 			}
 			r.rejectUnknown();
 			if (r.ok() && found != 1)
-				r.fail(n[i], path, found == 0 ? "expected one of outage, success_ratio, process_events"
-							      : "give one of outage, success_ratio, process_events per assertion");
+				r.fail(n[i], path, found == 0 ? "expected one of outage, success_ratio, process_events, metric"
+							      : "give one of outage, success_ratio, process_events, metric per "
+								"assertion");
 			if (!r.ok()) {
 				carry(top, r);
 				return;
 			}
 			const std::string kindName = kinds[static_cast<size_t>(a.kind)];
 			MapReader b(body, origin_, path + "." + kindName);
-			if (a.kind == Assertion::Kind::ProcessEvents) {
+			if (a.kind == Assertion::Kind::Metric) {
+				b.str("sampler", a.sampler);
+				b.str("value", a.value);
+				b.str("stat", a.stat);
+				b.str("host", a.ref.host);
+				b.str("phase", a.phase);
+				a.ref.where = b.where(body);
+				for (const char *key : {"min", "max"}) {
+					const YAML::Node v = body.IsMap() ? body[key] : YAML::Node();
+					if (!b.ok() || !v)
+						continue;
+					double x = 0;
+					std::string ignored;
+					b.str(key, ignored); // marks the key known
+					if (!v.IsScalar() || !YAML::convert<double>::decode(v, x)) {
+						b.fail(v, b.keyPath(key), "expected a number");
+						continue;
+					}
+					(std::string(key) == "min" ? a.minValue : a.maxValue) = x;
+				}
+				static const std::set<std::string> stats = {"max", "min", "mean", "last"};
+				static const std::set<std::string> phases = {"", "baseline", "inject", "observe", "recover"};
+				if (b.ok() && a.sampler.empty())
+					b.fail(body, b.keyPath("sampler"), "required: the name of a host or process sampler");
+				if (b.ok() && a.value.empty())
+					b.fail(body, b.keyPath("value"), "required: which value of the samples (e.g. cpu_percent, "
+									 "mem_used_percent, load1, count, rss_bytes)");
+				if (b.ok() && !stats.count(a.stat))
+					b.fail(body["stat"], b.keyPath("stat"),
+					       fmt::format("'{}' is not a statistic (expected max, min, mean or last)", a.stat));
+				if (b.ok() && !phases.count(a.phase))
+					b.fail(body["phase"], b.keyPath("phase"),
+					       fmt::format("'{}' is not a phase with samples (expected baseline, inject, observe "
+							   "or recover; omit for the whole run)", a.phase));
+			} else if (a.kind == Assertion::Kind::ProcessEvents) {
 				b.str("sampler", a.sampler);
 				b.str("event", a.event);
 				if (b.ok() && a.sampler.empty())
@@ -385,11 +421,15 @@ private:
 			} else {
 				a.ref = readProbeRef(b, body);
 			}
-			if (a.kind == Assertion::Kind::Outage) {
+			if (a.kind == Assertion::Kind::Metric) {
+				// read above
+			} else if (a.kind == Assertion::Kind::Outage) {
 				readDurationOpt(b, "min", a.minDuration);
 				readDurationOpt(b, "max", a.maxDuration);
 			}
-			if (a.kind != Assertion::Kind::SuccessRatio) {
+			if (a.kind == Assertion::Kind::Metric) {
+				// no counts
+			} else if (a.kind != Assertion::Kind::SuccessRatio) {
 				int64_t v = -1;
 				b.integer("count_min", v, 0, 1000000);
 				if (v >= 0)
@@ -410,12 +450,13 @@ private:
 			}
 			b.rejectUnknown();
 			const bool bounded = a.minDuration || a.maxDuration || a.minCount || a.maxCount || a.minRatio ||
-					     a.maxRatio;
+					     a.maxRatio || a.minValue || a.maxValue;
 			if (b.ok() && !bounded)
 				b.fail(body, path + "." + kindName,
 				       a.kind == Assertion::Kind::Outage
 					       ? "give at least one bound: min, max (durations), count_min, count_max"
 				       : a.kind == Assertion::Kind::SuccessRatio ? "give at least one bound: min, max (ratios)"
+				       : a.kind == Assertion::Kind::Metric       ? "give at least one bound: min, max (numbers)"
 										: "give at least one bound: count_min, count_max");
 			if (b.ok() && a.minDuration && a.maxDuration && *a.minDuration > *a.maxDuration)
 				b.fail(body["min"], b.keyPath("min"), "is greater than max");
@@ -451,6 +492,13 @@ private:
 			return fmt::format("success {}{} {}", a.ref.probe, a.phase.empty() ? "" : " in " + a.phase, bounds);
 		case Assertion::Kind::ProcessEvents:
 			return fmt::format("{} {} {}", a.sampler, a.event, bounds);
+		case Assertion::Kind::Metric:
+			if (a.minValue)
+				bounds += fmt::format("{}>= {:g}", bounds.empty() ? "" : ", ", *a.minValue);
+			if (a.maxValue)
+				bounds += fmt::format("{}<= {:g}", bounds.empty() ? "" : ", ", *a.maxValue);
+			return fmt::format("{} of {}.{}{} {}", a.stat, a.sampler, a.value, a.phase.empty() ? "" : " in " + a.phase,
+					   bounds);
 		}
 		return bounds;
 	}
@@ -585,6 +633,16 @@ private:
 		for (size_t i = 0; i < s.assertions.size(); i++) {
 			const auto &a = s.assertions[i];
 			const std::string path = fmt::format("assertions[{}]", i);
+			if (a.kind == Assertion::Kind::Metric) {
+				bool ok = false;
+				for (const auto &sm : s.samplers)
+					ok |= sm.name == a.sampler && (sm.kind == evidence::SamplerKind::Host ||
+								       sm.kind == evidence::SamplerKind::Process);
+				if (!ok)
+					return makeError(Errc::Invalid, "{}: {}.metric.sampler: no host or process sampler named '{}' "
+							 "under evidence.samplers", a.where, path, a.sampler);
+				continue;
+			}
 			if (a.kind != Assertion::Kind::ProcessEvents) {
 				XDC_TRY(checkRef(a.ref, s, path + (a.kind == Assertion::Kind::Outage ? ".outage" : ".success_ratio")));
 				continue;

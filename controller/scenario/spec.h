@@ -59,7 +59,7 @@ struct Phase {
 };
 
 struct Assertion {
-	enum class Kind { Outage, SuccessRatio, ProcessEvents } kind = Kind::Outage;
+	enum class Kind { Outage, SuccessRatio, ProcessEvents, Metric } kind = Kind::Outage;
 	std::string name;  // given, or derived ("outage wan <= 7s")
 	std::string where;
 	ProbeRef ref;      // outage, success_ratio
@@ -72,6 +72,10 @@ struct Assertion {
 	std::optional<double> minRatio, maxRatio;
 	// process_events: events of a process sampler (started / exited), counted over the run.
 	std::string sampler, event = "started";
+	// metric: one value of a host/process sampler's samples (e.g. cpu_percent), reduced per host over the phase (or
+	// the run) by `stat` (max, min, mean, last), within [min, max]. Uses sampler, phase, ref.host.
+	std::string value, stat = "max";
+	std::optional<double> minValue, maxValue;
 };
 
 struct StopCondition {

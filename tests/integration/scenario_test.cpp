@@ -145,7 +145,7 @@ TEST_CASE("the sample partition scenario passes: one outage per direction as lon
 	}
 	for (const auto &a : rep["assertions"])
 		CHECK_MESSAGE(a["status"] == "passed", a.dump());
-	CHECK(rep["assertions"].size() == 3);
+	CHECK(rep["assertions"].size() == 4);
 	const std::string junit = readText(out + "/junit.xml");
 	checkJunitConsistent(junit);
 	CHECK(countOf(junit, "<failure ") == 0);
