@@ -79,8 +79,14 @@ private:
 	Result<json> call(const json &req, int timeoutMs = 15000)
 	{
 		auto r = opt_.call(req, timeoutMs);
-		if (!r)
+		if (!r) {
+			// The control socket did not answer: the controller is gone (or hung). Nothing the run does from here
+			// can be verified; its agents revert every fault when their lease or TTL runs out.
+			if (!controllerLost_)
+				controllerError_ = r.error().message;
+			controllerLost_ = true;
 			return r.error();
+		}
 		if (!r->value("ok", false)) {
 			const json err = r->value("error", json::object());
 			return makeError(err.value("code", "") == "invalid" ? Errc::Invalid : Errc::Refused, "{}",
@@ -262,6 +268,8 @@ private:
 		for (;;) {
 			if (interrupted())
 				return Wait::Aborted;
+			if (controllerLost_)
+				return Wait::Lost;
 			const bool needStatus = !s_.stopConditions.empty() || pred || opt_.status;
 			if (needStatus) {
 				auto st = status(10000);
@@ -301,7 +309,10 @@ private:
 			setVerdict(kFailed, "failed", stopReason_);
 			return false;
 		case Wait::Lost:
-			break;
+			endPhase("error", "lost the controller: " + controllerError_);
+			setVerdict(kHarness, "broken", "lost the controller during " + phase_ + ": " + controllerError_ +
+							       " (the agents revert every fault when their lease runs out)");
+			return false;
 		}
 		return false;
 	}
@@ -508,6 +519,8 @@ private:
 
 	void recover(bool normal)
 	{
+		if (controllerLost_)
+			return;
 		if (exit_ == kAborted) {
 			revertAll("aborted");
 			return;
@@ -549,6 +562,11 @@ private:
 
 	void teardown()
 	{
+		if (controllerLost_) {
+			setVerdict(kHarness, "broken", "lost the controller: " + controllerError_);
+			report_["residue"] = {{"clean", false}, {"found", {"not checked: the controller is gone"}}};
+			return;
+		}
 		// Whatever is still in place (a harness failure before recover, an abort) is reverted first.
 		revertAll("teardown");
 		if (!hosts_.empty())
@@ -775,6 +793,8 @@ private:
 	int64_t t0_ = 0;
 	int exit_ = kPassed;
 	std::string verdict_ = "passed", reason_, phase_ = "start", stopReason_;
+	bool controllerLost_ = false;
+	std::string controllerError_;
 	std::vector<Host> hosts_;
 	std::set<std::string> lost_;
 	std::map<std::string, std::string> dcOf_;

@@ -443,6 +443,43 @@ TEST_CASE("a runner killed mid-run shows as broken in the history")
 	CHECK(text.out.find("broken") != std::string::npos);
 }
 
+// Last: it restarts the lab's controller.
+TEST_CASE("the controller dies mid-run: the run ends as broken (exit 3), the agents' lease reverts the faults")
+{
+	auto &lab = theLab();
+	TempDir dir;
+	auto pid = sys::spawn({xdcBin(), "run", scenarioFile(), "--lab", lab.name(), "--out", dir.path() + "/run",
+			       "--param", "partition=60s", "--param", "max_outage=70s"},
+			      {.stdoutFile = dir.path() + "/log", .newSession = true});
+	REQUIRE(pid.ok());
+	const bool injected = waitUntil([&] { return !noScenarioFaults(lab); }, 30s, 100ms);
+	const int cpid = lab.controllerPid();
+	INFO(readText(dir.path() + "/log"));
+	REQUIRE(injected);
+	REQUIRE(cpid > 1);
+	REQUIRE(::kill(cpid, SIGKILL) == 0);
+	int status = 0;
+	const bool exited = waitUntil([&] { return ::waitpid(*pid, &status, WNOHANG) == *pid; }, 30s, 50ms);
+	if (!exited)
+		::kill(*pid, SIGKILL);
+	REQUIRE(exited);
+	CHECK(WIFEXITED(status));
+	CHECK(WEXITSTATUS(status) == 3);
+	// The agents revert on their own once the controller has been silent for the lease (5 s in the lab).
+	CHECK(waitUntil([&] { return noFaultTables(lab); }, 20s, 200ms));
+	const json rep = readJson(dir.path() + "/run/report.json");
+	CHECK(rep["verdict"] == "broken");
+	CHECK(rep["reason"].get<std::string>().find("lost the controller") != std::string::npos);
+	lab.startController();
+	CHECK(waitUntil([&] { return lab.allLive(4); }, 15s));
+	auto hist = test::xdc({"history", "--json", "--limit", "1"});
+	const json runs = json::parse(hist.out, nullptr, false);
+	REQUIRE(!runs.is_discarded());
+	REQUIRE(runs.size() == 1);
+	CHECK(runs[0]["verdict"] == "broken");
+	CHECK(noScenarioFaults(lab));
+}
+
 int main(int argc, char **argv)
 {
 	requireRoot();
