@@ -210,6 +210,14 @@ uint64_t Recording::ingest(const std::string &agent, const EvidenceBatch &b)
 					p.recent.pop_front();
 			}
 		}
+		if (s.kind == "host" || s.kind == "process") {
+			auto &q = h.metrics[s.source];
+			if (q.empty() || s.wallNs >= q.back().first) {
+				q.emplace_back(s.wallNs, s.values);
+				while (!q.empty() && q.front().first < s.wallNs - kRecentNs)
+					q.pop_front();
+			}
+		}
 		if (s.seq == h.contiguous + 1)
 			h.contiguous = s.seq;
 		else
@@ -281,6 +289,33 @@ json Recording::status(int64_t nowCtlNs, int64_t windowNs) const
 					       {"streak_start_ns", h.clock.map(p.streakStartNs).tNs}};
 			}
 			hosts[h.info.host]["probes"] = probes;
+			json metrics = json::object();
+			for (const auto &[src, q] : h.metrics) {
+				if (q.empty())
+					continue;
+				struct Acc {
+					uint64_t n = 0;
+					double sum = 0, lo = 0, hi = 0, last = 0;
+				};
+				std::map<std::string, Acc> acc;
+				for (auto it = q.rbegin(); it != q.rend() && it->first >= q.back().first - windowNs; ++it)
+					for (const auto &[k, v] : it->second) {
+						Acc &x = acc[k];
+						if (x.n == 0) {
+							x.lo = x.hi = x.last = v; // newest first
+						}
+						x.n++;
+						x.sum += v;
+						x.lo = std::min(x.lo, v);
+						x.hi = std::max(x.hi, v);
+					}
+				json m = json::object();
+				for (const auto &[k, x] : acc)
+					m[k] = {{"n", x.n}, {"last", x.last}, {"mean", x.sum / static_cast<double>(x.n)}, {"min", x.lo},
+						{"max", x.hi}};
+				metrics[src] = m;
+			}
+			hosts[h.info.host]["metrics"] = metrics;
 		}
 		if (h.stopAnswered && h.stopError.empty())
 			hosts[h.info.host]["last_seq"] = h.stop.lastSeq;

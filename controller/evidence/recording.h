@@ -109,6 +109,8 @@ private:
 			std::deque<std::pair<int64_t, bool>> recent; // the last kRecentNs of attempts
 		};
 		std::map<std::string, ProbeLive> probes; // by source
+		// host and process samplers: the last kRecentNs of each one's numeric values, for live metric checks
+		std::map<std::string, std::deque<std::pair<int64_t, std::map<std::string, double>>>> metrics;
 	};
 	static constexpr int64_t kRecentNs = 120LL * 1000000000;
 	void advance(Host &h);

@@ -55,9 +55,15 @@ json figures(const json &r)
 		if (p.contains("start_ns") && p.contains("end_ns"))
 			f[fmt::format("phase.{}.ms", p.value("name", ""))] =
 				(p["end_ns"].get<int64_t>() - p["start_ns"].get<int64_t>()) / 1e6;
-	for (const auto &s : r.value("steady_state", json::array()))
-		f[fmt::format("steady.{}.{}@{}.ratio", s.value("when", "") == "before inject" ? "before" : "after",
-			      s.value("probe", ""), s.value("host", ""))] = s.value("ratio", 0.0);
+	for (const auto &s : r.value("steady_state", json::array())) {
+		const std::string when = s.value("when", "") == "before inject" ? "before" : "after";
+		if (s.contains("sampler"))
+			f[fmt::format("steady.{}.{}.{}@{}", when, s.value("sampler", ""), s.value("value", ""),
+				      s.value("host", ""))] = s.value("observed", 0.0);
+		else
+			f[fmt::format("steady.{}.{}@{}.ratio", when, s.value("probe", ""), s.value("host", ""))] =
+				s.value("ratio", 0.0);
+	}
 	return f;
 }
 

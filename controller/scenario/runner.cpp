@@ -325,6 +325,38 @@ private:
 		std::string first;
 		for (const auto &c : s_.steadyState) {
 			auto st = status(ns(c.window) / kMs);
+			if (c.isMetric()) {
+				std::vector<std::string> hosts{c.ref.host};
+				if (c.ref.host.empty())
+					for (const auto &sm : s_.samplers)
+						if (sm.name == c.sampler)
+							hosts = selectHosts(sm.on, hosts_);
+				for (const auto &h : hosts) {
+					json m = json::object();
+					if (st && (*st)["hosts"].contains(h) && (*st)["hosts"][h].contains("metrics") &&
+					    (*st)["hosts"][h]["metrics"].contains(c.sampler) &&
+					    (*st)["hosts"][h]["metrics"][c.sampler].contains(c.value))
+						m = (*st)["hosts"][h]["metrics"][c.sampler][c.value];
+					const bool have = m.value("n", 0) > 0;
+					const double v = m.value(c.stat, 0.0);
+					const bool pass = have && !(c.maxValue && v > *c.maxValue) && !(c.minValue && v < *c.minValue);
+					report_["steady_state"].push_back({{"when", when}, {"sampler", c.sampler}, {"value", c.value},
+									  {"stat", c.stat}, {"host", h}, {"window_ms", ns(c.window) / kMs},
+									  {"samples", m.value("n", 0)}, {"observed", v},
+									  {"status", pass ? "passed" : "failed"}});
+					if (!pass && all) {
+						all = false;
+						first = have ? fmt::format("steady state {}: {} {}.{} on {} over the last {} is {:g} "
+									   "(bounds: {}{})", when, c.stat, c.sampler, c.value, h,
+									   formatDuration(c.window), v,
+									   c.minValue ? fmt::format(">= {:g} ", *c.minValue) : "",
+									   c.maxValue ? fmt::format("<= {:g}", *c.maxValue) : "")
+							     : fmt::format("steady state {}: no '{}' samples of {} on {} in the last {}", when,
+									   c.value, c.sampler, h, formatDuration(c.window));
+					}
+				}
+				continue;
+			}
 			for (const auto &h : probeHosts(c.ref)) {
 				const json p = st ? probeOf(*st, h, c.ref.probe) : json::object();
 				const uint64_t n = p.value("window_attempts", uint64_t{0}), ok = p.value("window_ok", uint64_t{0});

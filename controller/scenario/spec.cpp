@@ -318,15 +318,47 @@ private:
 		if (!top.ok() || error_ || n.IsNull())
 			return;
 		if (!n.IsSequence())
-			return top.fail(n, "steady_state", "expected a list of {probe, min_success, window} checks");
+			return top.fail(n, "steady_state", "expected a list of checks: {probe, min_success, window} or {sampler, "
+							    "value, stat, min, max, window}");
 		for (size_t i = 0; i < n.size() && !error_; i++) {
 			MapReader r(n[i], origin_, fmt::format("steady_state[{}]", i));
 			SteadyCheck c;
-			c.ref = readProbeRef(r, n[i]);
-			std::optional<double> ratio;
-			readRatio(r, n[i], "min_success", ratio);
-			if (ratio)
-				c.minSuccess = *ratio;
+			const bool metric = n[i].IsMap() && n[i]["sampler"];
+			if (metric) {
+				// {sampler, value, stat, min, max, host, window}: a metric of a host/process sampler.
+				c.ref.where = r.where(n[i]);
+				r.str("sampler", c.sampler);
+				r.str("value", c.value);
+				r.str("stat", c.stat);
+				r.str("host", c.ref.host);
+				for (const char *key : {"min", "max"}) {
+					const YAML::Node v = n[i][key];
+					if (!r.ok() || !v)
+						continue;
+					std::string ignored;
+					r.str(key, ignored);
+					double x = 0;
+					if (!v.IsScalar() || !YAML::convert<double>::decode(v, x)) {
+						r.fail(v, r.keyPath(key), "expected a number");
+						continue;
+					}
+					(std::string(key) == "min" ? c.minValue : c.maxValue) = x;
+				}
+				static const std::set<std::string> stats = {"max", "min", "mean", "last"};
+				if (r.ok() && c.value.empty())
+					r.fail(n[i], r.keyPath("value"), "required: which value of the samples (e.g. cpu_percent)");
+				if (r.ok() && !stats.count(c.stat))
+					r.fail(n[i]["stat"], r.keyPath("stat"),
+					       fmt::format("'{}' is not a statistic (expected max, min, mean or last)", c.stat));
+				if (r.ok() && !c.minValue && !c.maxValue)
+					r.fail(n[i], r.keyPath("max"), "give at least one bound: min, max (numbers)");
+			} else {
+				c.ref = readProbeRef(r, n[i]);
+				std::optional<double> ratio;
+				readRatio(r, n[i], "min_success", ratio);
+				if (ratio)
+					c.minSuccess = *ratio;
+			}
 			std::chrono::milliseconds w = std::chrono::duration_cast<std::chrono::milliseconds>(c.window);
 			r.duration("window", w);
 			c.window = w;
@@ -624,8 +656,20 @@ private:
 
 	Result<void> crossCheck(const Scenario &s)
 	{
-		for (size_t i = 0; i < s.steadyState.size(); i++)
-			XDC_TRY(checkRef(s.steadyState[i].ref, s, fmt::format("steady_state[{}]", i)));
+		for (size_t i = 0; i < s.steadyState.size(); i++) {
+			const auto &c = s.steadyState[i];
+			if (!c.isMetric()) {
+				XDC_TRY(checkRef(c.ref, s, fmt::format("steady_state[{}]", i)));
+				continue;
+			}
+			bool ok = false;
+			for (const auto &sm : s.samplers)
+				ok |= sm.name == c.sampler &&
+				      (sm.kind == evidence::SamplerKind::Host || sm.kind == evidence::SamplerKind::Process);
+			if (!ok)
+				return makeError(Errc::Invalid, "{}: steady_state[{}].sampler: no host or process sampler named '{}' "
+						 "under evidence.samplers", c.ref.where, i, c.sampler);
+		}
 		for (size_t i = 0; i < s.stopConditions.size(); i++)
 			XDC_TRY(checkRef(s.stopConditions[i].ref, s, fmt::format("stop_conditions[{}]", i)));
 		if (s.observe.until)

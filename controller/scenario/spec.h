@@ -42,10 +42,15 @@ struct ProbeRef {
 	std::string where;
 };
 
+// A steady-state check: a probe's success ratio, or a metric of a host/process sampler, over the last `window`.
 struct SteadyCheck {
-	ProbeRef ref;
+	ProbeRef ref;            // probe checks; ref.host also narrows a metric check to one host
 	double minSuccess = 1.0; // fraction of attempts that succeeded in the window
 	Nanos window = std::chrono::seconds(2);
+	// metric checks: {sampler, value, stat (mean, max, min, last), min, max}
+	std::string sampler, value, stat = "mean";
+	std::optional<double> minValue, maxValue;
+	bool isMetric() const { return !sampler.empty(); }
 };
 
 struct Phase {
