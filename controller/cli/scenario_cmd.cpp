@@ -56,19 +56,9 @@ std::vector<scenario::Host> labHosts(const lab::LabState &st)
 std::vector<scenario::Host> fleetHosts(const json &agents)
 {
 	std::vector<scenario::Host> out;
-	for (const auto &a : agents) {
-		if (a.value("state", "") != "live")
-			continue;
-		scenario::Host h{a.value("host", ""), a.value("dc", ""), {}, {}};
-		const json labels = a.value("labels", json::object()), caps = a.value("capabilities", json::object());
-		for (const auto &[k, v] : labels.items())
-			if (v.is_string())
-				h.labels[k] = v;
-		for (const auto &[k, v] : caps.items())
-			if (v.is_string())
-				h.capabilities[k] = v;
-		out.push_back(h);
-	}
+	for (const auto &a : agents)
+		if (a.value("state", "") == "live")
+			out.push_back(scenario::hostOfAgent(a));
 	return out;
 }
 

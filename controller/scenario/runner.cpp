@@ -129,16 +129,7 @@ private:
 			return false;
 		}
 		for (const auto &a : (*r)["agents"]) {
-			Host h;
-			h.name = a.value("host", "");
-			h.dc = a.value("dc", "");
-			const json labels = a.value("labels", json::object()), caps = a.value("capabilities", json::object());
-			for (const auto &[k, v] : labels.items())
-				if (v.is_string())
-					h.labels[k] = v;
-			for (const auto &[k, v] : caps.items())
-				if (v.is_string())
-					h.capabilities[k] = v;
+			const Host h = hostOfAgent(a);
 			if (a.value("state", "") == "live")
 				hosts_.push_back(h);
 			else
@@ -836,6 +827,19 @@ private:
 };
 
 } // namespace
+
+Host hostOfAgent(const json &a)
+{
+	Host h{a.value("host", ""), a.value("dc", ""), {}, {}};
+	const json labels = a.value("labels", json::object()), caps = a.value("capabilities", json::object());
+	for (const auto &[k, v] : labels.items())
+		if (v.is_string())
+			h.labels[k] = v;
+	for (const auto &[k, v] : caps.items())
+		if (v.is_string())
+			h.capabilities[k] = v;
+	return h;
+}
 
 json runScenario(const Scenario &s, const RunOptions &opt)
 {

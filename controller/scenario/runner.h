@@ -45,6 +45,9 @@ struct RunOptions {
 	std::function<void(const std::string &line)> status;
 };
 
+// The fleet as validation sees it, from `xdc agents --json` entries: name, dc, labels, capabilities.
+Host hostOfAgent(const json &agent);
+
 // Runs the scenario; the returned report is complete or partial (aborted), and always has "verdict" and
 // "exit_code". Writes nothing itself: see writeReports().
 json runScenario(const Scenario &s, const RunOptions &opt);

@@ -93,6 +93,21 @@ bool noScenarioFaults(const LabFixture &lab)
 	return r.exitCode == 0 && !j.is_discarded() && j.is_array() && j.empty();
 }
 
+// `xdc run` of the sample with a 60 s partition, in the background; returns its pid once the partition is in place
+// (0 if it never was: the caller checks).
+pid_t startLongRun(const LabFixture &lab, const std::string &dir)
+{
+	auto pid = sys::spawn({xdcBin(), "run", scenarioFile(), "--lab", lab.name(), "--out", dir + "/run", "--param",
+			       "partition=60s", "--param", "max_outage=70s"},
+			      {.stdoutFile = dir + "/log", .newSession = true});
+	REQUIRE(pid.ok());
+	if (waitUntil([&] { return !noScenarioFaults(lab); }, 30s, 100ms))
+		return *pid;
+	::kill(*pid, SIGKILL);
+	::waitpid(*pid, nullptr, 0);
+	return 0;
+}
+
 } // namespace
 
 TEST_CASE("the sample partition scenario passes: one outage per direction as long as the partition")
@@ -205,19 +220,14 @@ TEST_CASE("Ctrl-C during inject: exit 4, every fault reverted, no residue, a par
 	TempDir dir;
 	const std::string out = dir.path() + "/run";
 	// A long partition, so the interrupt certainly lands while it is in place.
-	auto pid = sys::spawn({xdcBin(), "run", scenarioFile(), "--lab", lab.name(), "--out", out, "--param",
-			       "partition=60s", "--param", "max_outage=70s"},
-			      {.stdoutFile = dir.path() + "/log", .newSession = true});
-	REQUIRE(pid.ok());
-	auto faultsListed = [&] { return !noScenarioFaults(lab); };
-	const bool injected = waitUntil(faultsListed, 30s, 100ms);
+	const pid_t pid = startLongRun(lab, dir.path());
 	INFO(readText(dir.path() + "/log"));
-	REQUIRE(injected);
-	REQUIRE(::kill(*pid, SIGINT) == 0);
+	REQUIRE(pid > 0);
+	REQUIRE(::kill(pid, SIGINT) == 0);
 	int status = 0;
-	bool exited = waitUntil([&] { return ::waitpid(*pid, &status, WNOHANG) == *pid; }, 60s, 50ms);
+	bool exited = waitUntil([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 60s, 50ms);
 	if (!exited)
-		::kill(*pid, SIGKILL);
+		::kill(pid, SIGKILL);
 	REQUIRE(exited);
 	REQUIRE(WIFEXITED(status));
 	CHECK(WEXITSTATUS(status) == 4);
@@ -420,18 +430,14 @@ TEST_CASE("a runner killed mid-run shows as broken in the history")
 {
 	auto &lab = theLab();
 	TempDir dir;
-	auto pid = sys::spawn({xdcBin(), "run", scenarioFile(), "--lab", lab.name(), "--out", dir.path() + "/run",
-			       "--param", "partition=60s", "--param", "max_outage=70s"},
-			      {.stdoutFile = dir.path() + "/log", .newSession = true});
-	REQUIRE(pid.ok());
-	const bool injected = waitUntil([&] { return !noScenarioFaults(lab); }, 30s, 100ms);
-	::kill(*pid, SIGKILL);
-	int status = 0;
-	::waitpid(*pid, &status, 0);
+	const pid_t pid = startLongRun(lab, dir.path());
+	INFO(readText(dir.path() + "/log"));
+	REQUIRE(pid > 0);
+	::kill(pid, SIGKILL);
+	::waitpid(pid, nullptr, 0);
 	// Its faults stay until their TTL; a halt takes them back now.
 	auto halt = test::xdc({"halt", "--lab", lab.name()});
 	CHECK(halt.exitCode == 0);
-	REQUIRE(injected);
 	CHECK(waitUntil([&] { return noScenarioFaults(lab) && noFaultTables(lab); }, 10s));
 	auto hist = test::xdc({"history", "--json", "--limit", "1"});
 	INFO(hist.out << hist.err);
@@ -448,20 +454,16 @@ TEST_CASE("the controller dies mid-run: the run ends as broken (exit 3), the age
 {
 	auto &lab = theLab();
 	TempDir dir;
-	auto pid = sys::spawn({xdcBin(), "run", scenarioFile(), "--lab", lab.name(), "--out", dir.path() + "/run",
-			       "--param", "partition=60s", "--param", "max_outage=70s"},
-			      {.stdoutFile = dir.path() + "/log", .newSession = true});
-	REQUIRE(pid.ok());
-	const bool injected = waitUntil([&] { return !noScenarioFaults(lab); }, 30s, 100ms);
+	const pid_t pid = startLongRun(lab, dir.path());
 	const int cpid = lab.controllerPid();
 	INFO(readText(dir.path() + "/log"));
-	REQUIRE(injected);
+	REQUIRE(pid > 0);
 	REQUIRE(cpid > 1);
 	REQUIRE(::kill(cpid, SIGKILL) == 0);
 	int status = 0;
-	const bool exited = waitUntil([&] { return ::waitpid(*pid, &status, WNOHANG) == *pid; }, 30s, 50ms);
+	const bool exited = waitUntil([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 30s, 50ms);
 	if (!exited)
-		::kill(*pid, SIGKILL);
+		::kill(pid, SIGKILL);
 	REQUIRE(exited);
 	CHECK(WIFEXITED(status));
 	CHECK(WEXITSTATUS(status) == 3);
