@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/faults/undo.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/sys/process.h"
@@ -468,6 +469,13 @@ int Agent::run()
 		return packBytes(faults_->revert(args->id, args->id == "*" ? "halt" : "revert requested"));
 	});
 	addCommand("fault.list", [this](const Bytes &) -> Result<Bytes> { return packBytes(faults_->list()); });
+	addCommand("fault.residue", [this](const Bytes &) -> Result<Bytes> {
+		FaultResidueReply r;
+		r.objects = findOwnObjects(cfg_.faults);
+		for (const auto &f : faults_->list().faults)
+			r.running.push_back(f.id);
+		return packBytes(r);
+	});
 	addCommand("streams.pe", [this](const Bytes &a) -> Result<Bytes> {
 		auto args = unpackBytes<StreamsPeArgs>(a);
 		if (!args)

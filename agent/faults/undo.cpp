@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 #include <unistd.h>
 
+#include "agent/faults/process_match.h"
 #include "common/clock.h"
 #include "common/sys/nft.h"
 #include "common/sys/process.h"
@@ -219,14 +221,17 @@ Undo pidList(const std::vector<std::pair<int, uint64_t>> &pids)
 	return a;
 }
 
-std::vector<std::string> sweepOwnObjects()
+namespace {
+
+// Our kernel objects, removed (remove = true) or only listed.
+std::vector<std::string> ownObjects(bool remove)
 {
 	std::vector<std::string> cleaned;
 	if (auto r = sys::nft("list tables"); r) {
 		std::istringstream in(*r);
 		std::string word, family, name;
 		while (in >> word >> family >> name)
-			if (word == "table" && family == "inet" && name.rfind("xdc_", 0) == 0 && undoNftTable(name))
+			if (word == "table" && family == "inet" && name.rfind("xdc_", 0) == 0 && (!remove || undoNftTable(name)))
 				cleaned.push_back("nft table inet " + name);
 	}
 	for (const std::string tool : {"iptables", "ip6tables"}) {
@@ -245,7 +250,7 @@ std::vector<std::string> sweepOwnObjects()
 				(void)tool;
 				if (tool == "ip6tables")
 					s["v6"] = true;
-				if (undoIptChain(s))
+				if (!remove || undoIptChain(s))
 					cleaned.push_back(tool + " -t " + table + " " + chain);
 			}
 		}
@@ -263,20 +268,41 @@ std::vector<std::string> sweepOwnObjects()
 			name = name.substr(0, name.find('@'));
 			auto q = sys::run({"tc", "qdisc", "show", "dev", name});
 			if (q && q->ok() && q->out.find(" dc01: root") != std::string::npos &&
-			    undoQdisc({{"dev", name}, {"parent", "root"}, {"handle", "dc01:"}}))
+			    (!remove || undoQdisc({{"dev", name}, {"parent", "root"}, {"handle", "dc01:"}})))
 				cleaned.push_back("qdisc dc01: on " + name);
 			if (q && q->ok() && q->out.find("qdisc ingress ffff:") != std::string::npos) {
 				// Ours only if its filters redirect to one of our IFB devices.
 				auto f = sys::run({"tc", "filter", "show", "dev", name, "ingress"});
 				if (f && f->ok() && f->out.find("xdcifb") != std::string::npos &&
-				    undoQdisc({{"dev", name}, {"parent", "ingress"}}))
+				    (!remove || undoQdisc({{"dev", name}, {"parent", "ingress"}})))
 					cleaned.push_back("ingress qdisc on " + name);
 			}
-			if (name.rfind("xdcifb", 0) == 0 && undoLink(name))
+			if (name.rfind("xdcifb", 0) == 0 && (!remove || undoLink(name)))
 				cleaned.push_back("link " + name);
 		}
 	}
 	return cleaned;
+}
+
+} // namespace
+
+std::vector<std::string> sweepOwnObjects() { return ownObjects(true); }
+
+std::vector<std::string> findOwnObjects(const FaultEnv &env)
+{
+	std::vector<std::string> found = ownObjects(false);
+	// Fill files of resource.disk_fill, in the directories it may fill.
+	std::error_code ec;
+	for (const auto &dir : env.diskFillAllow)
+		for (const auto &e : std::filesystem::directory_iterator(dir, ec))
+			if (e.path().filename().string().rfind("xdc-fill-", 0) == 0)
+				found.push_back("fill file " + e.path().string());
+	// Stopped processes (process.pause) in this network namespace: SIGCONT was not delivered, or not ours.
+	const ProcContext ctx = ProcContext::forThisProcess(env);
+	for (const auto &p : listProcesses(ctx.procRoot))
+		if (p.state == 'T' && p.netns == ctx.selfNetns && !p.kernelThread())
+			found.push_back(fmt::format("stopped process {} ({})", p.pid, p.comm));
+	return found;
 }
 
 } // namespace xdc::agent

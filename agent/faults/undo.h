@@ -31,6 +31,11 @@ Result<void> runUndo(const Undo &steps, int64_t *effectiveNs = nullptr);
 // handle dc01:, links "xdcifb*". Returns what it removed.
 std::vector<std::string> sweepOwnObjects();
 
+// What of ours is on this host, touching nothing: the objects sweepOwnObjects() would remove, fill files
+// (xdc-fill-*) under the disk_fill allow-list, and stopped (state T) processes in the agent's network namespace.
+// Faults in place own some of these; the caller (fault.residue) reports them beside the running faults.
+std::vector<std::string> findOwnObjects(const FaultEnv &env);
+
 // Helpers for faults.
 Undo pidList(const std::vector<std::pair<int, uint64_t>> &pids);
 

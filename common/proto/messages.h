@@ -242,5 +242,11 @@ struct FaultListReply {
 	std::vector<FaultInfo> faults;
 	MSGPACK_DEFINE_MAP(faults)
 };
+// fault.residue (no arguments): what of ours is on the host, touching nothing, beside the faults in place.
+struct FaultResidueReply {
+	std::vector<std::string> objects; // "nft table inet xdc_f1", "fill file /var/tmp/xdc-fill-f2", "stopped process 42 (x)"
+	std::vector<std::string> running; // ids of the faults in place (they own some of the objects)
+	MSGPACK_DEFINE_MAP(objects, running)
+};
 
 } // namespace xdc::proto

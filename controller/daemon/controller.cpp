@@ -445,6 +445,31 @@ void Controller::onControl(const control::Peer &peer, const json &req)
 	} else if (cmd == "fault.list") {
 		pruneFaults();
 		control_.reply(peer.id, {{"ok", true}, {"faults", faultsJson()}});
+	} else if (cmd == "residue") {
+		// What of ours every live agent still has (tables, chains, qdiscs, IFB links, fill files, stopped
+		// processes), beside the faults it runs: the scenario runner's check after teardown.
+		std::vector<std::pair<std::string, proto::Bytes>> calls;
+		for (const auto &[aid, a] : agents_)
+			if (a.live)
+				calls.push_back({aid, {}});
+		const uint64_t pid = peer.id;
+		fanOut(calls, "fault.residue", [this, pid](json results) {
+			json out = json::object();
+			for (auto &[agent, r] : results.items()) {
+				json e = {{"ok", r["ok"]}};
+				if (r["ok"].get<bool>()) {
+					auto rep = proto::unpackBytes<proto::FaultResidueReply>(r["data_bytes"].get<proto::Bytes>());
+					if (rep) {
+						e["objects"] = rep->objects;
+						e["running"] = rep->running;
+					}
+				} else {
+					e["error"] = r["error"];
+				}
+				out[agent] = e;
+			}
+			control_.reply(pid, {{"ok", true}, {"agents", out}});
+		});
 	} else if (cmd == "ping") {
 		// Ping one agent, several, or "*" (all live): replies once every ack is in or timed out.
 		std::vector<std::string> targets;

@@ -444,7 +444,7 @@ private:
 						r.value("spread_ns", int64_t{0}) / 1e6));
 			}
 			if (exit_ != kPassed) {
-				endPhase("failed", reason_);
+				endPhase(exit_ == kHarness ? "error" : "failed", reason_);
 				return false;
 			}
 		}
@@ -797,7 +797,27 @@ private:
 					for (const auto &id : a.value("running_faults", json::array()))
 						if (id.is_string() && id.get<std::string>().rfind(prefix, 0) == 0)
 							left.push_back(fmt::format("{} runs {}", a.value("host", ""), id.get<std::string>()));
-			if (!fl || !ag)
+			// On every agent: our kernel objects, fill files and stopped processes. With none of its faults running
+			// anything found is residue; beside other runs' faults, what carries this run's fault ids is.
+			auto rs = call({{"cmd", "residue"}}, 30000);
+			std::string ours = opt_.runId;
+			for (auto &c : ours)
+				if (c == '-' || c == '.')
+					c = '_';
+			if (rs)
+				for (const auto &[agent, e] : (*rs)["agents"].items()) {
+					if (!e.value("ok", false)) {
+						left.push_back(fmt::format("{}: residue check failed: {}", agent, e.value("error", json("")).dump()));
+						continue;
+					}
+					const bool othersRunning = !e.value("running", json::array()).empty();
+					for (const auto &o : e.value("objects", json::array())) {
+						const std::string obj = o.get<std::string>();
+						if (!othersRunning || obj.find(ours) != std::string::npos)
+							left.push_back(fmt::format("{} has {}", agent, obj));
+					}
+				}
+			if (!fl || !ag || !rs)
 				left.push_back("controller unreachable for the residue check");
 			if (left.empty() || clk::monoNs() >= deadline)
 				break;

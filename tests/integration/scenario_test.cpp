@@ -331,6 +331,27 @@ TEST_CASE("validate --fleet checks the live fleet: hosts present, netem-only fau
 	}
 }
 
+TEST_CASE("residue after teardown fails the run as a harness failure (exit 3), naming what was left")
+{
+	auto &lab = theLab();
+	TempDir dir;
+	// A fill file in the agents' disk_fill directory (the lab's hosts share the filesystem) that no fault owns.
+	const std::string stray = "/var/tmp/xdc-fill-residue-test-" + std::to_string(::getpid());
+	std::ofstream(stray) << "left behind";
+	auto r = test::xdc({"run", scenarioFile(), "--lab", lab.name(), "--out", dir.path() + "/run", "--param",
+			    "partition=1s", "--param", "min_outage=500ms"}, 120s);
+	::unlink(stray.c_str());
+	INFO(r.out << r.err);
+	CHECK(r.exitCode == 3);
+	const json rep = readJson(dir.path() + "/run/report.json");
+	CHECK(rep["verdict"] == "harness");
+	CHECK(rep["residue"]["clean"] == false);
+	CHECK(rep["residue"]["found"].dump().find("fill file " + stray) != std::string::npos);
+	// The system under test passed: the assertions say so, apart from the harness verdict.
+	for (const auto &a : rep["assertions"])
+		CHECK_MESSAGE(a["status"] == "passed", a.dump());
+}
+
 TEST_CASE("random choices come from the seed; --repeat gives statistics; the runs are in the history; compare")
 {
 	auto &lab = theLab();
