@@ -165,6 +165,13 @@ int cmdValidate(const std::vector<std::string> &argv)
 		       "against the topology (the scenario's lab or inventory, or --lab / --inventory). --fleet also asks\n"
 		       "the controller: every selected host live, every fault possible on its kernel.\n"
 		       "Every error names file:line:column and the key path and says what was expected.\n"
+		       "Options:\n"
+		       "  --param NAME=VALUE    set a variable (repeatable)\n"
+		       "  --lab NAME            check selectors against this lab (if it is not up: the default 2 DCs x 2 hosts)\n"
+		       "  --inventory FILE      check selectors against an Ansible inventory (INI or YAML; groups are DCs)\n"
+		       "  --fleet               also ask the controller: hosts live, kernel capabilities\n"
+		       "  --json                {ok, files: [{file, ok, error | name, faults, probes, ...}]}\n"
+		       "  --quiet               print errors only\n\n"
 		       "Exit codes: 0 all valid, 2 any error (3 with --fleet: controller unreachable).\n");
 		return a->has("--help") ? kOk : kUsage;
 	}
@@ -255,13 +262,24 @@ int cmdRun(const std::vector<std::string> &argv)
 		       "with seeds N, N+1, ...; summary.json (and the table printed) gives per combination and figure n, min,\n"
 		       "median, p95, p99, max, mean and a 95%% confidence interval.\n\n"
 		       "Ctrl-C or SIGTERM: every fault is reverted, teardown runs, a partial report marked aborted is written.\n\n"
+		       "Options:\n"
+		       "  --out DIR             run directory; must be new or empty (default ./xdc-runs/<scenario>-<run id>)\n"
+		       "  --param NAME=VALUE    set a variable (repeatable); replaces a random draw of the same name\n"
+		       "  --seed N              seed of the random variables (default: random; recorded in the report)\n"
+		       "  --repeat K            run K times (seeds N, N+1, ...), with statistics\n"
+		       "  --matrix NAME=V1,V2   a campaign: every combination of values (repeatable)\n"
+		       "  --dry-run             print the plan (phases, faults with times, the agents' exact rules); change nothing\n"
+		       "  --json                machine-readable summary on stdout (no progress)\n"
+		       "  --quiet               no progress lines\n"
+		       "  --db PATH             history database (default $XDC_HISTORY_DB or ~/.local/share/xdc/history.db)\n"
+		       "  --lab NAME, --control PATH   which controller (as for every command)\n\n"
 		       "Exit codes:\n"
 		       "  0  every assertion passed\n"
 		       "  1  the system under test failed: an assertion, a steady-state check, observe's condition, or a\n"
 		       "     stop condition\n"
 		       "  2  configuration or validation error (nothing was run)\n"
 		       "  3  harness failure: a fault not applied or not verified, an agent lost, residue after teardown,\n"
-		       "     or the controller unreachable\n"
+		       "     or the controller unreachable or gone mid-run (verdict broken)\n"
 		       "  4  aborted by the operator\n");
 		return a->has("--help") ? kOk : kUsage;
 	}
