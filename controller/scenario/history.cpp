@@ -42,6 +42,15 @@ json figures(const json &r)
 		f[key + ".longest_ms"] = longest;
 		f[key + ".count"] = count;
 	}
+	for (const auto &a : r.value("assertions", json::array())) {
+		if (a.value("kind", "") != "outage")
+			continue;
+		const json observed = a.value("observed", json::object());
+		for (const auto &[host, o] : observed.items())
+			for (const char *k : {"detection_ms", "recovery_ms"})
+				if (o.contains(k))
+					f[fmt::format("outage.{}@{}.{}", a.value("probe", ""), host, k)] = o[k];
+	}
 	size_t i = 0;
 	for (const auto &x : r.value("faults", json::array())) {
 		i++;

@@ -649,25 +649,52 @@ private:
 			if (a.kind == Assertion::Kind::Outage) {
 				e["kind"] = "outage";
 				e["probe"] = a.ref.probe;
+				// The faults' span on the controller's clock, from the agents' records.
+				int64_t faultStart = INT64_MAX, faultEnd = 0;
+				for (const auto &f : report_["faults"])
+					if (f.contains("window_start_ns")) {
+						faultStart = std::min<int64_t>(faultStart, f["window_start_ns"]);
+						faultEnd = std::max<int64_t>(faultEnd, f["window_end_ns"]);
+					}
 				for (const auto &h : probeHosts(a.ref)) {
 					int64_t longest = 0, count = 0;
+					std::optional<int64_t> detection, recovery;
 					bool open = false;
 					for (const auto &o : report_["outages"]) {
 						if (o.value("host", "") != h || o.value("source", "") != a.ref.probe)
 							continue;
 						for (const auto &x : o["outages"]) {
 							count++;
+							const int64_t start = x.value("start_ns", int64_t{0}), end = x.value("end_ns", int64_t{0});
+							// The first outage that ends after the faults began is theirs.
+							if (!detection && faultStart != INT64_MAX && (x.value("open", false) || end >= faultStart)) {
+								detection = start - faultStart;
+								if (!x.value("open", false))
+									recovery = end - faultEnd;
+							}
 							if (x.value("open", false)) {
 								open = true;
 								continue;
 							}
-							longest = std::max<int64_t>(longest, x.value("end_ns", int64_t{0}) - x.value("start_ns", int64_t{0}));
+							longest = std::max<int64_t>(longest, end - start);
 						}
 					}
 					observed[h] = {{"count", count}, {"longest_ms", longest / 1e6}, {"open", open}};
+					if (detection)
+						observed[h]["detection_ms"] = *detection / 1e6;
+					if (recovery)
+						observed[h]["recovery_ms"] = *recovery / 1e6;
 					std::string why;
 					if (open)
 						why = "still failing when the recording ended";
+					else if ((a.maxDetection || a.maxRecovery) && !detection)
+						why = "no outage after the faults began, so no detection or recovery to measure";
+					else if (a.maxDetection && *detection > ns(*a.maxDetection))
+						why = fmt::format("detected {:.1f} ms after the faults began > detection_max {}",
+								  *detection / 1e6, formatDuration(*a.maxDetection));
+					else if (a.maxRecovery && recovery && *recovery > ns(*a.maxRecovery))
+						why = fmt::format("recovered {:.1f} ms after the faults ended > recovery_max {}",
+								  *recovery / 1e6, formatDuration(*a.maxRecovery));
 					else if (a.maxDuration && longest > ns(*a.maxDuration))
 						why = fmt::format("longest outage {:.1f} ms > max {}", longest / 1e6, formatDuration(*a.maxDuration));
 					else if (a.minDuration && longest < ns(*a.minDuration))

@@ -458,6 +458,8 @@ private:
 			} else if (a.kind == Assertion::Kind::Outage) {
 				readDurationOpt(b, "min", a.minDuration);
 				readDurationOpt(b, "max", a.maxDuration);
+				readDurationOpt(b, "detection_max", a.maxDetection);
+				readDurationOpt(b, "recovery_max", a.maxRecovery);
 			}
 			if (a.kind == Assertion::Kind::Metric) {
 				// no counts
@@ -482,11 +484,12 @@ private:
 			}
 			b.rejectUnknown();
 			const bool bounded = a.minDuration || a.maxDuration || a.minCount || a.maxCount || a.minRatio ||
-					     a.maxRatio || a.minValue || a.maxValue;
+					     a.maxRatio || a.minValue || a.maxValue || a.maxDetection || a.maxRecovery;
 			if (b.ok() && !bounded)
 				b.fail(body, path + "." + kindName,
 				       a.kind == Assertion::Kind::Outage
-					       ? "give at least one bound: min, max (durations), count_min, count_max"
+					       ? "give at least one bound: min, max, detection_max, recovery_max (durations), count_min, "
+						 "count_max"
 				       : a.kind == Assertion::Kind::SuccessRatio ? "give at least one bound: min, max (ratios)"
 				       : a.kind == Assertion::Kind::Metric       ? "give at least one bound: min, max (numbers)"
 										: "give at least one bound: count_min, count_max");
@@ -513,6 +516,10 @@ private:
 			add(fmt::format("count >= {}", *a.minCount));
 		if (a.maxCount)
 			add(fmt::format("count <= {}", *a.maxCount));
+		if (a.maxDetection)
+			add("detected <= " + formatDuration(*a.maxDetection));
+		if (a.maxRecovery)
+			add("recovered <= " + formatDuration(*a.maxRecovery));
 		if (a.minRatio)
 			add(fmt::format(">= {:g}%", *a.minRatio * 100));
 		if (a.maxRatio)

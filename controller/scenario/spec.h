@@ -72,6 +72,9 @@ struct Assertion {
 	// the number of outages.
 	std::optional<Nanos> minDuration, maxDuration;
 	std::optional<int64_t> minCount, maxCount;
+	// outage: detection = from the faults' start (the first verified apply) to the outage's start; recovery = from
+	// the faults' end (the last verified revert) to the outage's end, for the first outage at or after the start.
+	std::optional<Nanos> maxDetection, maxRecovery;
 	// success_ratio: the fraction of successful attempts within the phase (or the whole run), within [min, max].
 	std::string phase; // "" = whole run; else baseline | inject | observe | recover
 	std::optional<double> minRatio, maxRatio;

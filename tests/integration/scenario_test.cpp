@@ -160,7 +160,7 @@ TEST_CASE("the sample partition scenario passes: one outage per direction as lon
 	}
 	for (const auto &a : rep["assertions"])
 		CHECK_MESSAGE(a["status"] == "passed", a.dump());
-	CHECK(rep["assertions"].size() == 4);
+	CHECK(rep["assertions"].size() == 5);
 	const std::string junit = readText(out + "/junit.xml");
 	checkJunitConsistent(junit);
 	CHECK(countOf(junit, "<failure ") == 0);
