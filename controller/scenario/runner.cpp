@@ -604,21 +604,32 @@ private:
 		}
 	}
 
-	// The fault windows as the agents' records tell them (applied / reverted on the controller's timeline).
+	// The fault windows as the agents' records tell them (applied / reverted on the controller's timeline). A
+	// mechanism whose rules expire in the kernel (nft set element timeouts) ended at its expiry even when the agent's
+	// own revert came a little later: a host's end is the earlier of the two.
 	void faultWindows()
 	{
 		for (auto &f : report_["faults"]) {
 			int64_t applied = INT64_MAX, reverted = 0, bound = 0;
+			std::map<std::string, int64_t> expiresOf, revertOf;
 			for (const auto &e : bundle_.entries) {
 				if (e.value("kind", "") != "fault" || e.value("source", "") != f.value("id", ""))
 					continue;
-				const json times = e.value("times", json::object());
-				const std::string ev = e.value("tags", json::object()).value("event", "");
+				const json times = e.value("times", json::object()), tags = e.value("tags", json::object());
+				const std::string ev = tags.value("event", ""), host = e.value("host", "");
 				bound = std::max<int64_t>(bound, e.value("bound_ns", int64_t{0}));
-				if (ev == "applied" && times.contains("applied_ns"))
+				if (ev == "applied" && times.contains("applied_ns")) {
 					applied = std::min<int64_t>(applied, times["applied_ns"]);
+					if (times.contains("expires_ns") &&
+					    tags.value("mechanism", "").find("expire in the kernel") != std::string::npos)
+						expiresOf[host] = times["expires_ns"];
+				}
 				if (ev == "reverted" && times.contains("reverted_ns"))
-					reverted = std::max<int64_t>(reverted, times["reverted_ns"]);
+					revertOf[host] = times["reverted_ns"];
+			}
+			for (const auto &[host, t] : revertOf) {
+				auto x = expiresOf.find(host);
+				reverted = std::max(reverted, x == expiresOf.end() ? t : std::min(t, x->second));
 			}
 			if (applied != INT64_MAX)
 				f["window_start_ns"] = applied;
