@@ -494,6 +494,10 @@ int Agent::run()
 	recorder_ = std::make_unique<Recorder>(ro);
 	for (const auto &c : recorder_->recover())
 		lg->warn("removed a leftover of an earlier run: {}", c);
+	if (cfg_.cleanupOnly) {
+		lg->info("cleanup done: nothing of an earlier run is left in {}", cfg_.stateDir);
+		return 0;
+	}
 	faults_->setObserver([this](Sample s) {
 		if (recorder_)
 			recorder_->event(std::move(s));

@@ -49,6 +49,7 @@ struct AgentConfig {
 	} streams;
 	bool testFeatures = false;
 	int64_t testClockSkewMs = 0;
+	bool cleanupOnly = false;      // --cleanup: revert what an earlier run left (journal), then exit; never connects
 	int testProtoVersion = 0;      // test only: send Hello with this header version
 	log::Options log;
 };

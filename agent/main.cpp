@@ -15,6 +15,7 @@
 #include "agent/faults/guard.h"
 #include "common/clock.h"
 #include "common/proto/codec.h"
+#include "common/transport/curve.h"
 #include "xdc_config.h"
 
 using namespace xdc;
@@ -47,10 +48,49 @@ Options:
   --test-clock-skew MS     test only: shift this agent's wall clock by MS (needs test_features: true)
   --test-proto-version N   test only: register with protocol version N (needs test_features: true)
   --probe                  print the capability probe as key=value lines and exit
+  --cleanup                revert whatever an earlier run of this agent left (its journal, leftovers named after
+                           its id), then exit 0; refused (exit 2) while the agent runs. For uninstalling.
+  --gen-key FILE           create this agent's key pair FILE (0600) and FILE's .pub if FILE does not exist, then
+                           print 'created ID PUBLIC-KEY' or 'exists ID PUBLIC-KEY' (the allow-list line) and exit
   --version, --help
 
 Exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad configuration.
 )";
+
+// --gen-key: idempotent, for deployment tools (ansible/): an existing valid key is kept, never replaced.
+int genKey(const std::string &file, std::string id)
+{
+	const size_t slash = file.rfind('/');
+	const std::string dir = slash == std::string::npos ? "." : file.substr(0, slash);
+	std::string name = slash == std::string::npos ? file : file.substr(slash + 1);
+	if (name.size() < 5 || name.compare(name.size() - 4, 4, ".key") != 0) {
+		fprintf(stderr, "xdc-agent: --gen-key '%s': the file name must end in .key\n", file.c_str());
+		return 2;
+	}
+	name.resize(name.size() - 4);
+	if (id.empty())
+		id = name;
+	if (::access(file.c_str(), F_OK) == 0) {
+		auto kp = transport::loadKeyPair(file);
+		if (!kp) {
+			fprintf(stderr, "xdc-agent: --gen-key: %s (not replaced)\n", kp.error().message.c_str());
+			return 1;
+		}
+		printf("exists %s %s\n", id.c_str(), kp->publicKey.c_str());
+		return 0;
+	}
+	auto kp = transport::generateKeyPair();
+	if (!kp) {
+		fprintf(stderr, "xdc-agent: --gen-key: %s\n", kp.error().message.c_str());
+		return 1;
+	}
+	if (auto w = transport::writeKeyPair(dir, name, *kp); !w) {
+		fprintf(stderr, "xdc-agent: --gen-key: %s\n", w.error().message.c_str());
+		return 1;
+	}
+	printf("created %s %s\n", id.c_str(), kp->publicKey.c_str());
+	return 0;
+}
 
 } // namespace
 
@@ -60,6 +100,18 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (std::string(argv[i]) == "--config" && i + 1 < argc)
 			configFile = argv[i + 1];
+	for (int i = 1; i < argc; i++)
+		if (std::string(argv[i]) == "--gen-key") {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "xdc-agent: --gen-key needs a file\n");
+				return 2;
+			}
+			std::string id;
+			for (int j = 1; j + 1 < argc; j++)
+				if (std::string(argv[j]) == "--id")
+					id = argv[j + 1];
+			return genKey(argv[i + 1], id);
+		}
 	auto loaded = agent::loadAgentConfig(configFile);
 	if (!loaded) {
 		fprintf(stderr, "xdc-agent: %s\n", loaded.error().message.c_str());
@@ -130,6 +182,8 @@ int main(int argc, char **argv)
 			}
 		} else if (a == "--probe") {
 			probeOnly = true;
+		} else if (a == "--cleanup") {
+			cfg.cleanupOnly = true;
 		} else {
 			fprintf(stderr, "xdc-agent: unknown option '%s' (see --help)\n", a.c_str());
 			return 2;
@@ -178,6 +232,10 @@ int main(int argc, char **argv)
 	}
 	// The guard closes its copy of the lock descriptor, so the lock is the agent's alone and is released when the
 	// agent dies, which is how the guard tells a restarted agent from none.
+	if (cfg.cleanupOnly) {
+		agent::Agent ag(cfg, caps);
+		return ag.run();
+	}
 	auto guard = agent::startGuard(cfg.stateDir);
 	if (!guard) {
 		fprintf(stderr, "xdc-agent: cannot start the guard: %s\n", guard.error().message.c_str());

@@ -16,6 +16,8 @@ PKGS=(
 	openssl
 	# tests: report.html is rendered in headless Chromium
 	chromium
+	# ansible/: the lab runs a private sshd per host; the roles are run and linted for real
+	openssh-server openssh-client ansible-core ansible-lint
 )
 
 missing=()
@@ -33,4 +35,14 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# Installing openssh-server must not start an sshd in this machine's own namespace: the lab runs its own, with
+# private configs. A policy-rc.d that refuses service starts is in place for the install only (unless one exists).
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$policy"
+	chmod 755 "$policy"
+	own_policy=1
+fi
+trap '[ "$own_policy" = 1 ] && rm -f "$policy"' EXIT
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

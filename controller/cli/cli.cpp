@@ -303,6 +303,38 @@ int cmdShutdown(const std::vector<std::string> &argv)
 	return r ? kOk : rc;
 }
 
+int cmdReload(const std::vector<std::string> &argv)
+{
+	auto specs = controlFlags();
+	auto a = parseArgs(argv, specs);
+	if (!a)
+		return usageError("reload", a.error());
+	if (a->has("--help")) {
+		printHelp("Usage: xdc reload\n\nAsks the controller to re-read its agent allow-list (the same as SIGHUP).\n"
+			  "New keys work at the next handshake; agents whose key was removed are dropped and marked lost.\n"
+			  "On a bad file the old list stays in force and the exit code is 1.\n", specs);
+		return kOk;
+	}
+	int rc = 0;
+	auto r = callController(*a, {{"cmd", "reload"}}, rc);
+	if (!r)
+		return rc;
+	const json &j = (*r)["reload"];
+	if (a->has("--json")) {
+		printf("%s\n", j.dump(2).c_str());
+		return kOk;
+	}
+	auto list = [](const json &arr) {
+		std::string s;
+		for (const auto &x : arr)
+			s += (s.empty() ? "" : ",") + x.get<std::string>();
+		return s.empty() ? std::string("-") : s;
+	};
+	printf("allow-list %s: %zu keys; added %s; removed %s\n", j.value("file", "").c_str(),
+	       j.value("allowed", size_t{0}), list(j["added"]).c_str(), list(j["removed"]).c_str());
+	return kOk;
+}
+
 int cmdKeys(const std::vector<std::string> &argv)
 {
 	std::vector<FlagSpec> specs = {{"--out", true, "directory for the key files (default: .)"},
@@ -349,6 +381,11 @@ void onStopSignal(int)
 {
 	if (gController)
 		gController->stop();
+}
+void onReloadSignal(int)
+{
+	if (gController)
+		gController->requestReload();
 }
 } // namespace
 
@@ -412,6 +449,9 @@ int cmdController(const std::vector<std::string> &argv)
 	sa.sa_handler = onStopSignal;
 	sigaction(SIGTERM, &sa, nullptr);
 	sigaction(SIGINT, &sa, nullptr);
+	struct sigaction hup{};
+	hup.sa_handler = onReloadSignal;
+	sigaction(SIGHUP, &hup, nullptr);
 	signal(SIGPIPE, SIG_IGN);
 	int rc = c.run();
 	gController = nullptr;

@@ -63,6 +63,7 @@ int cmdAgents(const std::vector<std::string> &argv);
 int cmdStats(const std::vector<std::string> &argv);
 int cmdPing(const std::vector<std::string> &argv);
 int cmdShutdown(const std::vector<std::string> &argv);
+int cmdReload(const std::vector<std::string> &argv);
 int cmdKeys(const std::vector<std::string> &argv);
 int cmdConsole(const std::vector<std::string> &argv);
 int cmdLab(const std::vector<std::string> &argv);

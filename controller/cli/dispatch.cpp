@@ -23,6 +23,7 @@ const Sub kSubs[] = {
 	{"stats", cmdStats, "controller status and dropped-frame counters"},
 	{"ping", cmdPing, "round-trip a command to agents"},
 	{"shutdown", cmdShutdown, "stop the controller"},
+	{"reload", cmdReload, "re-read the controller's agent allow-list (same as SIGHUP)"},
 	{"keys", cmdKeys, "generate CurveZMQ key pairs"},
 	{"console", cmdConsole, "interactive console (history, completion, live fleet view)"},
 	{"fault", cmdFault, "apply, list and revert faults (docs/FAULTS.md)"},

@@ -85,6 +85,112 @@ void progress(bool json, const std::string &msg)
 		fprintf(stderr, "lab: %s\n", msg.c_str());
 }
 
+std::string readText(const std::string &path)
+{
+	std::ifstream f(path);
+	std::stringstream ss;
+	ss << f.rdbuf();
+	return ss.str();
+}
+
+// True once something accepts TCP connections on addr:port (from the host namespace).
+bool tcpOpen(const std::string &addr, int port)
+{
+	auto r = sys::run({"bash", "-c", fmt::format("exec 3<>/dev/tcp/{}/{}", addr, port)});
+	return r && r->exitCode == 0;
+}
+
+// `up --sshd`: an sshd in every host namespace with a lab-private configuration (its address, host keys, authorized
+// keys, pid file, all under the lab's state dir; never /etc/ssh or ~/.ssh), an Ansible key and known_hosts file, and an
+// Ansible inventory of the lab (docs/DEPLOYMENT.md). Processes are recorded so `down` stops them.
+Result<void> startSshd(lab::LabState &st, const std::string &dir, const std::string &endpoint, bool js)
+{
+	const std::string sshd = "/usr/sbin/sshd";
+	if (::access(sshd.c_str(), X_OK) != 0 || ::access("/usr/bin/ssh-keygen", X_OK) != 0)
+		return makeError(Errc::NotFound, "--sshd needs {} and ssh-keygen (apt-get install openssh-server)", sshd);
+	const std::string sdir = dir + "/ssh";
+	::mkdir(sdir.c_str(), 0700);
+	// sshd's privilege separation directory; Debian's package creates it only when its own service starts.
+	::mkdir("/run/sshd", 0755);
+	auto keygen = [](const std::string &file, const std::string &comment) -> Result<void> {
+		::unlink(file.c_str());
+		::unlink((file + ".pub").c_str());
+		auto r = sys::runChecked({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file});
+		if (!r)
+			return r.error();
+		return success();
+	};
+	XDC_TRY(keygen(sdir + "/ansible_key", "ansible@xdc-lab-" + st.name));
+	const std::string authorized = readText(sdir + "/ansible_key.pub");
+	XDC_TRY(writeText(sdir + "/authorized_keys", authorized, 0600));
+	std::string known;
+	for (const auto &h : st.hosts) {
+		const std::string hk = fmt::format("{}/{}_host_ed25519_key", sdir, h.name);
+		XDC_TRY(keygen(hk, "host " + h.name + " of lab " + st.name));
+		std::string pub = readText(hk + ".pub");
+		pub = pub.substr(0, pub.find(' ', pub.find(' ') + 1)); // "ssh-ed25519 AAAA..."
+		known += fmt::format("{} {}\n", h.mgmt4, pub);
+		const std::string cfg = fmt::format("{}/{}_sshd_config", sdir, h.name);
+		XDC_TRY(writeText(cfg,
+				  fmt::format("# sshd of lab {} host {}: lab-private, never the host's /etc/ssh\n"
+					      "ListenAddress {}:22\nHostKey {}\nAuthorizedKeysFile {}/authorized_keys\n"
+					      "PidFile {}/{}_sshd.pid\nPermitRootLogin prohibit-password\n"
+					      "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+					      "PrintMotd no\nStrictModes yes\nMaxStartups 50\nMaxSessions 50\n"
+					      "Subsystem sftp internal-sftp\n",
+					      st.name, h.name, h.mgmt4, hk, sdir, sdir, h.name),
+				  0600));
+		auto pid = sys::spawn({sshd, "-D", "-e", "-f", cfg},
+				      {.netns = h.netns, .stdoutFile = fmt::format("{}/{}_sshd.log", sdir, h.name)});
+		if (!pid)
+			return pid.error();
+		st.processes.push_back({*pid, sys::processStartTime(*pid).value_or(0), "sshd", h.name, {}});
+		XDC_TRY(st.save());
+	}
+	XDC_TRY(writeText(sdir + "/known_hosts", known, 0644));
+	const int64_t deadline = clk::monoNs() + 10 * clk::kSec;
+	for (const auto &h : st.hosts) {
+		while (!tcpOpen(h.mgmt4, 22)) {
+			if (clk::monoNs() > deadline)
+				return makeError(Errc::Timeout, "sshd of {} did not listen on {}:22 within 10 s; see {}/{}_sshd.log",
+						 h.name, h.mgmt4, sdir, h.name);
+			::usleep(20000);
+		}
+	}
+	// The Ansible inventory: groups are DCs, host vars carry labels and per-host install paths (lab hosts share one
+	// filesystem), the controller group is this machine.
+	const std::string adir = dir + "/ansible";
+	::mkdir(adir.c_str(), 0755);
+	std::string inv = fmt::format("# Ansible inventory of lab {} (written by xdc lab up --sshd)\n"
+				      "all:\n  vars:\n    ansible_user: root\n"
+				      "    ansible_ssh_private_key_file: {}/ansible_key\n"
+				      "    ansible_ssh_common_args: >-\n      -o UserKnownHostsFile={}/known_hosts\n"
+				      "      -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes\n"
+				      "    ansible_python_interpreter: /usr/bin/python3\n"
+				      "    xdc_controller_endpoint: {}\n    xdc_controller_pub: {}/keys/controller.pub\n"
+				      "    xdc_controller_allow_file: {}/keys/agents.allow\n"
+				      "    xdc_controller_control: {}\n    xdc_lab: {}\n"
+				      "    # the lab runs its own controller; agents install from this build's binary\n"
+				      "    xdc_controller_install: false\n    xdc_bin: {}\n    xdc_agent_binary: {}\n"
+				      "  children:\n    xdc_controller:\n      hosts:\n        localhost:\n"
+				      "          ansible_connection: local\n    xdc_agents:\n      children:\n",
+				      st.name, sdir, sdir, endpoint, dir, dir, labControlPath(st.name), st.name, selfExe(),
+				      findAgentBinary());
+	for (int d = 1; d <= st.dcs; d++)
+		inv += fmt::format("        dc{}:\n", d);
+	for (int d = 1; d <= st.dcs; d++) {
+		inv += fmt::format("    dc{}:\n      hosts:\n", d);
+		for (const auto &h : st.hosts)
+			if (h.dc == d)
+				inv += fmt::format("        {}:\n          ansible_host: {}\n          xdc_agent_prefix: {}/hosts/{}\n"
+						   "          xdc_agent_labels: {{role: streams, lab: {}, rack: r{}}}\n",
+						   h.name, h.mgmt4, dir, h.name, st.name, h.index);
+	}
+	XDC_TRY(writeText(adir + "/inventory.yml", inv, 0644));
+	progress(js, fmt::format("sshd on {} hosts; Ansible inventory {}/inventory.yml", st.hosts.size(), adir));
+	return success();
+}
+
 // Stops the lab's processes (recorded ones by pid + start time, then anything still inside its namespaces),
 // removes the network and the record. Safe to run twice.
 Result<void> teardown(const std::string &name, bool json)
@@ -440,7 +546,8 @@ int labUp(const Args &a)
 	if (auto w = transport::writeKeyPair(keys, "controller", *ckp, true); !w)
 		return fail(w.error().message);
 	std::string allow = "# agents allowed to register with lab " + spec.name + "\n";
-	for (const auto &h : st.hosts) {
+	// Without lab agents the allow-list starts empty: whoever deploys agents (Ansible) adds their keys and reloads.
+	for (const auto &h : a.has("--no-agents") ? std::vector<lab::HostInfo>{} : st.hosts) {
 		auto kp = transport::generateKeyPair();
 		if (!kp)
 			return fail(kp.error().message);
@@ -528,6 +635,10 @@ int labUp(const Args &a)
 							live, st.hosts.size(), timeoutMs, dir));
 			::usleep(20000);
 		}
+	}
+	if (a.has("--sshd")) {
+		if (auto r = startSshd(st, dir, endpoint, js); !r)
+			return fail(r.error().message);
 	}
 	if (a.has("--streams")) {
 		if (auto r = startStreams(st, dir, *streamsSpec, js); !r)
@@ -638,6 +749,7 @@ int cmdLab(const std::vector<std::string> &argv)
 		{"--hosts-per-dc", true, "hosts per datacenter (up; default 2)"},
 		{"--skew", true, "HOST=+MS: test clock skew for one agent (up; repeatable)"},
 		{"--no-agents", false, "build the network and start the controller only (up)"},
+		{"--sshd", false, "start a lab-private sshd in every host and write an Ansible inventory (up; docs/DEPLOYMENT.md)"},
 		{"--timeout", true, "how long up waits for agents to register (default 20s)"},
 		{"--streams", false, "also start a Streams emulator per DC on dc<d>-h1, dc1 active (up; docs/STREAMS.md)"},
 		{"--streams-pes", true, "PEs in each emulated job (up --streams; default 3)"},
@@ -656,7 +768,7 @@ int cmdLab(const std::vector<std::string> &argv)
 	}
 	const std::string sub = a->positional.empty() ? "" : a->positional[0];
 	if (a->has("--help") || sub.empty()) {
-		printf("Usage: xdc lab up [--name N] [--dcs D] [--hosts-per-dc H] [--skew HOST=+MS ...] [--no-agents]\n"
+		printf("Usage: xdc lab up [--name N] [--dcs D] [--hosts-per-dc H] [--skew HOST=+MS ...] [--no-agents] [--sshd]\n"
 		       "                 [--streams [--streams-pes N] [--hb-interval D] [--hb-misses N] ...]\n"
 		       "       xdc lab status [--name N] [--json]\n"
 		       "       xdc lab exec HOST [--name N] -- CMD [ARGS...]\n"

@@ -2,6 +2,7 @@
 // Controller event loop.
 #include "controller/daemon/controller.h"
 
+#include <fmt/ranges.h>
 #include <poll.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -55,6 +56,8 @@ Result<void> Controller::start()
 			return allow.error();
 		// The ZAP handler must exist before the CURVE server socket: without it libzmq accepts any client
 		// that knows our public key.
+		for (const auto &[key, id] : allow->idByKey)
+			allowedIds_.insert(id);
 		auto z = transport::ZapHandler::create(ctx_, *allow);
 		if (!z)
 			return z.error().context("refusing to start with CURVE but without ZAP");
@@ -123,6 +126,41 @@ void Controller::sendTo(const std::string &routingId, const std::string &bytes)
 		// EHOSTUNREACH: the peer is gone (router_mandatory tells us instead of dropping silently).
 		transportEvents_["send_unroutable"]++;
 	}
+}
+
+Result<json> Controller::reloadAllowList()
+{
+	if (cfg_.insecure || !zap_)
+		return makeError(Errc::Invalid, "the controller runs without an allow-list (--insecure)");
+	auto allow = transport::loadAllowList(cfg_.allowFile);
+	if (!allow)
+		return allow.error().context("allow-list not reloaded, the old one stays in force");
+	std::unordered_set<std::string> ids;
+	for (const auto &[key, id] : allow->idByKey)
+		ids.insert(id);
+	json added = json::array(), removed = json::array();
+	for (const auto &id : ids)
+		if (!allowedIds_.count(id))
+			added.push_back(id);
+	for (const auto &id : allowedIds_)
+		if (!ids.count(id))
+			removed.push_back(id);
+	const size_t n = allow->idByKey.size();
+	zap_->setAllowList(std::move(*allow));
+	allowedIds_ = std::move(ids);
+	for (const auto &j : removed) {
+		const std::string id = j.get<std::string>();
+		auto it = agents_.find(id);
+		if (it == agents_.end())
+			continue;
+		markLost(it->second, "key removed from the controller's allow-list");
+		idByRouting_.erase(it->second.routingId);
+		sendMsg(it->second.routingId, Bye{"key removed from the controller's allow-list"});
+	}
+	log::get("controller")->info("allow-list reloaded from {}: {} keys, added [{}], removed [{}]", cfg_.allowFile,
+				     n, fmt::join(added.get<std::vector<std::string>>(), ","),
+				     fmt::join(removed.get<std::vector<std::string>>(), ","));
+	return json{{"allowed", n}, {"added", added}, {"removed", removed}, {"file", cfg_.allowFile}};
 }
 
 void Controller::markLost(AgentRecord &a, const std::string &reason)
@@ -244,6 +282,12 @@ void Controller::onAgentMessage(std::vector<zmq::message_t> &parts, int64_t recv
 			zapUser = u ? u : "";
 		} catch (const zmq::error_t &) {
 		}
+	}
+	if (!cfg_.insecure && !allowedIds_.count(zapUser)) {
+		// The session was authenticated under a key a reload has since removed.
+		drops_.add(Drop::Unauthorized);
+		sendMsg(routingId, Bye{"key removed from the controller's allow-list"});
+		return;
 	}
 	auto fr = decodeFrame({static_cast<const uint8_t *>(data.data()), data.size()}, cfg_.maxFrame);
 	if (!fr.ok()) {
@@ -425,6 +469,13 @@ void Controller::onControl(const control::Peer &peer, const json &req)
 		control_.reply(peer.id, {{"ok", true}, {"agents", agentsJson()}});
 	} else if (cmd == "stats" || cmd == "status") {
 		control_.reply(peer.id, {{"ok", true}, {"stats", statsJson()}});
+	} else if (cmd == "reload") {
+		lg->info("allow-list reload requested by {} (pid {})", peer.user, peer.pid);
+		auto r = reloadAllowList();
+		if (r)
+			control_.reply(peer.id, {{"ok", true}, {"reload", *r}});
+		else
+			control_.reply(peer.id, {{"ok", false}, {"error", {{"code", "failed"}, {"message", r.error().message}}}});
 	} else if (cmd == "shutdown") {
 		lg->info("shutdown requested by {} (pid {})", peer.user, peer.pid);
 		control_.reply(peer.id, {{"ok", true}});
@@ -623,6 +674,9 @@ int Controller::run()
 			lg->error("poll: {}", e.what());
 			return 1;
 		}
+		if (reloadRequested_.exchange(false))
+			if (auto r = reloadAllowList(); !r)
+				lg->error("SIGHUP: {}", r.error().message);
 		if (zap_ && (items[2].revents & ZMQ_POLLIN))
 			while (zap_->handle()) {
 			}

@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
@@ -63,6 +64,11 @@ public:
 	// Serves until stop(); returns the exit code.
 	int run();
 	void stop() { stopping_.store(true); }
+	// Asks the loop to re-read the allow-list (async-signal-safe: SIGHUP sets it).
+	void requestReload() { reloadRequested_.store(true); }
+	// Re-reads the allow-list file; on error the old list stays in force. New keys take effect at the next
+	// handshake; agents whose key left the list are disconnected and marked lost. Returns {allowed, added, removed}.
+	Result<json> reloadAllowList();
 
 	// The result of one command on one agent.
 	using CommandCallback = std::function<void(const std::string &agent, Result<proto::CommandResult>)>;
@@ -138,6 +144,7 @@ private:
 	std::unique_ptr<transport::Monitor> monitor_;
 	control::ControlServer control_;
 	std::atomic<bool> stopping_{false};
+	std::atomic<bool> reloadRequested_{false};
 	std::mt19937_64 rng_;
 	int64_t startWall_ = 0;
 	uint64_t msgId_ = 0;
@@ -145,6 +152,8 @@ private:
 
 	std::map<std::string, AgentRecord> agents_;
 	std::unordered_map<std::string, std::string> idByRouting_;
+	// Agent ids on the allow-list now (CURVE mode); a key removed by a reload stops working on open sessions too.
+	std::unordered_set<std::string> allowedIds_;
 	proto::DropCounters drops_;
 	std::map<std::string, uint64_t> transportEvents_;
 	std::map<std::string, int64_t> refusalLogged_;
