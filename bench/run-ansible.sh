@@ -5,9 +5,11 @@
 #      no-change rerun
 #   b  the baseline users have today: a dc1 <-> dc2 partition put on the 4 hosts with an Ansible ad-hoc command
 #      (nft rules through ansible.builtin.command), beside the same partition through `xdc fault apply` (applied and
-#      verified on every agent); N rounds each, interleaved, medians and the ratio (the issue's goal: xdc >= 100x faster)
+#      verified on every agent; --no-sync: each agent applies as its command arrives); N rounds each, interleaved,
+#      medians and the ratio (the issue's goal: xdc >= 100x faster); whole command wall times, CLI start included
 # Tears the lab down on exit, also on failure. Needs root, ansible-core and openssh-server.
 #
+#   c  the same with a synchronised start (the default of `xdc fault apply`: one instant >= 150 ms ahead)
 # Usage: bench/run-ansible.sh [--build-dir DIR] [--name LAB] [--rounds N]
 set -euo pipefail
 
@@ -50,34 +52,45 @@ import json, sys
 s = json.load(sys.stdin)
 h = s["hosts"]
 print(",".join(x["data4"] for x in h if x["dc"] == "dc1"), ",".join(x["data4"] for x in h if x["dc"] == "dc2"))')
+# The rule files (the lab hosts share this filesystem; elsewhere a copy task would come first, not timed here).
+rules=$(mktemp -d /tmp/xdc-bench-ansible.XXXXXX)
+trap 'cleanup; rm -rf "$rules"' EXIT
+for pair in "dc1 $dc2" "dc2 $dc1"; do
+	set -- $pair
+	cat > "$rules/$1.nft" <<R
+table inet xdcbench_adhoc {
+  chain in { type filter hook input priority -5; ip saddr { $2 } drop; }
+  chain out { type filter hook output priority -5; ip daddr { $2 } drop; }
+}
+R
+done
+measure() {
 adhoc=()
 xdcs=()
 for i in $(seq "$rounds"); do
 	t0=$(now)
-	ansible xdc_agents -i "$inv" -m ansible.builtin.shell -a "
-if echo {{ group_names }} | grep -q dc1; then peers='$dc2'; else peers='$dc1'; fi
-nft -f - <<R
-table inet xdcbench_adhoc {
-  chain in { type filter hook input priority -5; ip saddr { \$peers } drop; }
-  chain out { type filter hook output priority -5; ip daddr { \$peers } drop; }
-}
-R" >/dev/null
+	ansible xdc_agents -i "$inv" -m ansible.builtin.command \
+		-a "nft -f $rules/{{ group_names | select('match', '^dc[0-9]+$') | first }}.nft" >/dev/null
 	t1=$(now)
 	ansible xdc_agents -i "$inv" -m ansible.builtin.command -a "nft delete table inet xdcbench_adhoc" >/dev/null
 	adhoc+=("$(secs "$t0" "$t1")")
 	t0=$(now)
-	id=$("$xdc" fault apply --lab "$lab" --json '{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 30s}' |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	out=$("$xdc" fault apply --lab "$lab" --json "${sync[@]}" \
+		'{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 30s}')
 	t1=$(now)
+	id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<< "$out")
 	"$xdc" fault revert --lab "$lab" "$id" >/dev/null
 	xdcs+=("$(secs "$t0" "$t1")")
 done
-python3 - "${adhoc[*]}" "${xdcs[*]}" <<'PY'
+python3 - "${adhoc[*]}" "${xdcs[*]}" "$1" "$2" <<'PY'
 import statistics, sys
 a = [float(x) for x in sys.argv[1].split()]
 x = [float(v) for v in sys.argv[2].split()]
 ma, mx = statistics.median(a), statistics.median(x)
-print(f"b partition on 4 hosts, {len(a)} rounds: ansible ad-hoc median {ma*1000:.0f} ms (max {max(a)*1000:.0f}), "
-      f"xdc fault apply median {mx*1000:.1f} ms (max {max(x)*1000:.1f}); xdc is {ma/mx:.0f}x faster (goal >= 100x)")
+print(f"{sys.argv[3]} partition on 4 hosts, {len(a)} rounds: ansible ad-hoc median {ma*1000:.0f} ms (max {max(a)*1000:.0f}), "
+      f"xdc fault apply {sys.argv[4]} median {mx*1000:.1f} ms (max {max(x)*1000:.1f}); xdc is {ma/mx:.0f}x faster (goal >= 100x)")
 PY
+}
+sync=(--no-sync); measure b --no-sync
+sync=(); measure c "(synchronised)"
 ansible-playbook -i "$inv" "$src/ansible/remove.yml" >/dev/null

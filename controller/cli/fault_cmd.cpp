@@ -31,7 +31,8 @@ int faultApply(const Args &a)
 		return kUsage;
 	}
 	int rc = 0;
-	json req = {{"cmd", "fault.apply"}, {"spec", text}, {"origin", origin}, {"dry_run", a.has("--dry-run")}};
+	json req = {{"cmd", "fault.apply"}, {"spec", text}, {"origin", origin}, {"dry_run", a.has("--dry-run")},
+		    {"sync", !a.has("--no-sync")}};
 	auto r = control::request(controlPath(a), req, 60000);
 	if (!r) {
 		fprintf(stderr, "xdc: %s\n", r.error().message.c_str());
@@ -120,6 +121,7 @@ int cmdFault(const std::vector<std::string> &argv)
 	auto specs = controlFlags();
 	specs.push_back({"-f", true, "read the spec from FILE (apply)"});
 	specs.push_back({"--dry-run", false, "print per host the exact rules without applying them (apply)"});
+	specs.push_back({"--no-sync", false, "each agent applies as its command arrives, not at one shared instant (apply)"});
 	auto a = parseArgs(argv, specs);
 	if (!a) {
 		fprintf(stderr, "xdc fault: %s\n", a.error().message.c_str());
@@ -127,7 +129,7 @@ int cmdFault(const std::vector<std::string> &argv)
 	}
 	const std::string sub = a->positional.empty() ? "" : a->positional[0];
 	if (a->has("--help") || sub.empty()) {
-		printf("Usage: xdc fault apply SPEC | -f FILE [--dry-run] [--json]\n"
+		printf("Usage: xdc fault apply SPEC | -f FILE [--dry-run] [--no-sync] [--json]\n"
 		       "       xdc fault list [--json]\n"
 		       "       xdc fault revert ID [--json]\n\n"
 		       "SPEC is inline YAML flow, e.g.\n"
@@ -135,6 +137,8 @@ int cmdFault(const std::vector<std::string> &argv)
 		       "The spec format is in docs/FAULTS.md. apply prints the fault id and, per agent, the verified time it\n"
 		       "took effect on the controller's timeline. Every fault ends by itself after its duration, when the\n"
 		       "controller's lease lapses, or with `xdc fault revert ID` / `xdc halt`.\n"
+		       "A fault on several agents starts at one instant a margin (>= 150 ms) ahead, so the hosts change\n"
+		       "together; --no-sync skips the margin (each applies on arrival; spread_ns shows the difference).\n"
 		       "Exit codes: 0 ok, 1 a fault could not be applied or a revert not verified, 2 refused spec,\n"
 		       "3 controller unreachable.\n");
 		return a->has("--help") ? kOk : kUsage;

@@ -160,6 +160,8 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 	// A scenario's inject phase names the instant (controller wall clock) so faults sent in separate requests
 	// fire together; it must lie ahead, within the agents' start limit.
 	const int64_t startAt = req.value("start_at_ns", int64_t{0});
+	// sync=false: each agent applies when its command arrives (no start instant); fastest, with a wider spread.
+	const bool sync = req.value("sync", true);
 	if (startAt != 0 && (startAt < clk::wallNs() || startAt > clk::wallNs() + 10 * clk::kSec))
 		return control_.reply(peer, errorJson("invalid", fmt::format(
 			"start_at_ns: {} ms from now is not within the next 10 s", (startAt - clk::wallNs()) / clk::kMs)));
@@ -236,7 +238,7 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 							"kind do not stack on a host (revert it first, or combine them into one "
 							"fault)", origin, fid, kind, a)));
 	// Sends the fault; the synchronised start is computed here, at the moment of sending.
-	auto send = [this, peer, id, dryRun, durationMs, kind, text, startAt](
+	auto send = [this, peer, id, dryRun, durationMs, kind, text, startAt, sync](
 		     std::vector<std::pair<std::string, FaultApplyArgs>> sends) {
 		// Synchronised start: every agent applies at one instant a margin ahead, converted to its own clock with the
 		// estimated offset. The margin covers the slowest agent's round trip several times over.
@@ -246,7 +248,7 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 				const auto est = agents_.at(a).clock.estimate(nowMono);
 				args.startAtNs = startAt + (est.valid ? est.offsetNs : 0);
 			}
-		} else if (!dryRun && sends.size() > 1) {
+		} else if (!dryRun && sync && sends.size() > 1) {
 			int64_t maxRtt = 0;
 			const int64_t nowMono = clk::monoNs();
 			for (const auto &[a, args] : sends) {
