@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "agent/evidence/sampler.h"
+#include "common/curl_api.h"
 #include "common/clock.h"
 
 // GCC 12 reports a false -Wmaybe-uninitialized inside <regex> when built with sanitizers at -O2.
@@ -34,53 +35,8 @@ namespace {
 // could exhaust the sampler thread's stack; the rest of the body is still read (latency is to the last byte).
 constexpr size_t kMaxBody = 64 * 1024;
 
-// The few libcurl entry points the probe uses, resolved once. curl_easy_setopt and curl_easy_getinfo are variadic in
-// libcurl's ABI too, so calling them through these pointers is the same call.
-struct CurlApi {
-	CURLcode (*globalInit)(long);
-	CURL *(*easyInit)();
-	CURLcode (*easySetopt)(CURL *, CURLoption, ...);
-	CURLcode (*easyPerform)(CURL *);
-	CURLcode (*easyGetinfo)(CURL *, CURLINFO, ...);
-	void (*easyCleanup)(CURL *);
-	const char *(*easyStrerror)(CURLcode);
-};
-
-Result<const CurlApi *> curlApi()
-{
-	static std::once_flag once;
-	static CurlApi api{};
-	static std::string error;
-	std::call_once(once, [] {
-		void *lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL); // never closed: handles outlive samplers
-		if (!lib) {
-			const char *e = ::dlerror();
-			error = fmt::format("probe.http needs libcurl (Debian package libcurl4): {}", e ? e : "dlopen failed");
-			return;
-		}
-		auto sym = [&](auto &fn, const char *name) {
-			fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
-			if (!fn && error.empty())
-				error = fmt::format("probe.http: libcurl.so.4 has no {}", name);
-		};
-		sym(api.globalInit, "curl_global_init");
-		sym(api.easyInit, "curl_easy_init");
-		sym(api.easySetopt, "curl_easy_setopt");
-		sym(api.easyPerform, "curl_easy_perform");
-		sym(api.easyGetinfo, "curl_easy_getinfo");
-		sym(api.easyCleanup, "curl_easy_cleanup");
-		sym(api.easyStrerror, "curl_easy_strerror");
-		if (!error.empty())
-			return;
-		// Once per process, before the first handle; thread-safe in this libcurl (>= 7.84).
-		if (const CURLcode rc = api.globalInit(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
-			error = fmt::format("probe.http: libcurl init failed: {}", api.easyStrerror(rc));
-	});
-	if (!error.empty())
-		return makeError(Errc::Unsupported, "{}", error);
-	return &api;
-}
-
+// libcurl comes through common/curl_api (dlopen on first use). curl_easy_setopt and curl_easy_getinfo are variadic in
+// libcurl's ABI too, so calling them through its pointers is the same call.
 class HttpProbe final : public Sampler {
 public:
 	HttpProbe(const evidence::SamplerSpec &spec, const CurlApi &api, CURL *h, std::optional<std::regex> re)
@@ -217,7 +173,7 @@ Result<std::unique_ptr<Sampler>> makeHttpProbe(const evidence::SamplerSpec &spec
 	if (!spec.caFile.empty() && ::access(spec.caFile.c_str(), R_OK) != 0)
 		return makeError(Errc::Invalid, "probe.http ca_file '{}' cannot be read: {}", spec.caFile,
 				 strerrordesc_np(errno) ? strerrordesc_np(errno) : "error");
-	auto api = curlApi();
+	auto api = curlApi("probe.http");
 	if (!api)
 		return api.error();
 	CURL *h = (*api)->easyInit();

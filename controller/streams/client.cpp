@@ -12,6 +12,8 @@
 
 #include <curl/curl.h>
 
+#include "common/curl_api.h"
+
 #include "common/log.h"
 
 namespace xdc::streams {
@@ -31,13 +33,6 @@ constexpr int kMaxBackoffMs = 5000;
 // Guards for servers whose paging never ends.
 constexpr int kMaxPages = 100000;
 constexpr size_t kMaxElements = 10000000;
-
-void curlGlobalInit()
-{
-	static std::once_flag once;
-	// Once per process, before the first handle; thread-safe in libcurl >= 7.84.
-	std::call_once(once, [] { (void)curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 bool isAbsolute(const std::string &s)
 {
@@ -227,6 +222,8 @@ struct Client::Impl {
 
 	Client &c;
 	CURL *h = nullptr;
+	const CurlApi *cx = nullptr; // libcurl, loaded on first use (common/curl_api.h)
+	std::string loadError;
 	char errBuf[CURL_ERROR_SIZE];
 	std::string body;
 	bool tooLarge = false;
@@ -243,39 +240,46 @@ struct Client::Impl {
 	{
 		errBuf[0] = 0;
 		origin = splitOrigin(c.ep_.url).first;
-		curlGlobalInit();
-		h = curl_easy_init();
-		if (!h)
+		auto api = curlApi("the Streams REST client");
+		if (!api) {
+			loadError = api.error().message;
 			return;
+		}
+		cx = *api;
+		h = cx->easyInit();
+		if (!h) {
+			loadError = "libcurl could not be initialised";
+			return;
+		}
 		const Endpoint &ep = c.ep_;
 		// No signals: the controller is multi-threaded and curl's alarm()-based DNS timeout is not thread-safe.
-		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errBuf);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Impl::onBody);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
-		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+		cx->easySetopt(h, CURLOPT_NOSIGNAL, 1L);
+		cx->easySetopt(h, CURLOPT_ERRORBUFFER, errBuf);
+		cx->easySetopt(h, CURLOPT_WRITEFUNCTION, &Impl::onBody);
+		cx->easySetopt(h, CURLOPT_WRITEDATA, this);
+		cx->easySetopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 		// A redirect would carry the credentials to wherever the server points: never followed.
-		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(h, CURLOPT_USERAGENT, "xdc streams-client");
-		curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max(1, ep.connectTimeoutMs)));
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(1, ep.timeoutMs)));
+		cx->easySetopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+		cx->easySetopt(h, CURLOPT_USERAGENT, "xdc streams-client");
+		cx->easySetopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+		cx->easySetopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max(1, ep.connectTimeoutMs)));
+		cx->easySetopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(1, ep.timeoutMs)));
 		if (!ep.caFile.empty())
-			curl_easy_setopt(h, CURLOPT_CAINFO, ep.caFile.c_str());
+			cx->easySetopt(h, CURLOPT_CAINFO, ep.caFile.c_str());
 		if (!ep.clientCert.empty())
-			curl_easy_setopt(h, CURLOPT_SSLCERT, ep.clientCert.c_str());
+			cx->easySetopt(h, CURLOPT_SSLCERT, ep.clientCert.c_str());
 		if (!ep.clientKey.empty())
-			curl_easy_setopt(h, CURLOPT_SSLKEY, ep.clientKey.c_str());
+			cx->easySetopt(h, CURLOPT_SSLKEY, ep.clientKey.c_str());
 		if (ep.insecure) {
-			curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-			curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+			cx->easySetopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+			cx->easySetopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 		}
 	}
 
 	~Impl()
 	{
 		if (h)
-			curl_easy_cleanup(h);
+			cx->easyCleanup(h);
 	}
 
 	Impl(const Impl &) = delete;
@@ -341,49 +345,49 @@ struct Client::Impl {
 		tooLarge = false;
 		errBuf[0] = 0;
 		const std::string m = method;
-		curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+		cx->easySetopt(h, CURLOPT_URL, url.c_str());
 		if (m == "POST") {
-			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, static_cast<const char *>(nullptr));
-			curl_easy_setopt(h, CURLOPT_POST, 1L);
-			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload ? payload->size() : 0));
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload ? payload->data() : "");
+			cx->easySetopt(h, CURLOPT_CUSTOMREQUEST, static_cast<const char *>(nullptr));
+			cx->easySetopt(h, CURLOPT_POST, 1L);
+			cx->easySetopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload ? payload->size() : 0));
+			cx->easySetopt(h, CURLOPT_POSTFIELDS, payload ? payload->data() : "");
 		} else {
-			curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m == "GET" ? static_cast<const char *>(nullptr) : method);
+			cx->easySetopt(h, CURLOPT_HTTPGET, 1L);
+			cx->easySetopt(h, CURLOPT_CUSTOMREQUEST, m == "GET" ? static_cast<const char *>(nullptr) : method);
 		}
 		curl_slist *headers = nullptr;
-		headers = curl_slist_append(headers, "Accept: application/json");
+		headers = cx->slistAppend(headers, "Accept: application/json");
 		// No "Expect: 100-continue" round trip before bundle uploads.
-		headers = curl_slist_append(headers, "Expect:");
+		headers = cx->slistAppend(headers, "Expect:");
 		if (contentType)
-			headers = curl_slist_append(headers, fmt::format("Content-Type: {}", contentType).c_str());
+			headers = cx->slistAppend(headers, fmt::format("Content-Type: {}", contentType).c_str());
 		std::string bearerHeader;
 		if (bearer) {
 			bearerHeader = "Authorization: Bearer " + token;
-			headers = curl_slist_append(headers, bearerHeader.c_str());
-			curl_easy_setopt(h, CURLOPT_USERNAME, static_cast<const char *>(nullptr));
-			curl_easy_setopt(h, CURLOPT_PASSWORD, static_cast<const char *>(nullptr));
+			headers = cx->slistAppend(headers, bearerHeader.c_str());
+			cx->easySetopt(h, CURLOPT_USERNAME, static_cast<const char *>(nullptr));
+			cx->easySetopt(h, CURLOPT_PASSWORD, static_cast<const char *>(nullptr));
 		} else if (!c.ep_.user.empty()) {
 			// Credentials through curl's options, never in the URL, so they cannot leak into messages.
-			curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-			curl_easy_setopt(h, CURLOPT_USERNAME, c.ep_.user.c_str());
-			curl_easy_setopt(h, CURLOPT_PASSWORD, c.ep_.password.c_str());
+			cx->easySetopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+			cx->easySetopt(h, CURLOPT_USERNAME, c.ep_.user.c_str());
+			cx->easySetopt(h, CURLOPT_PASSWORD, c.ep_.password.c_str());
 		} else {
-			curl_easy_setopt(h, CURLOPT_USERNAME, static_cast<const char *>(nullptr));
-			curl_easy_setopt(h, CURLOPT_PASSWORD, static_cast<const char *>(nullptr));
+			cx->easySetopt(h, CURLOPT_USERNAME, static_cast<const char *>(nullptr));
+			cx->easySetopt(h, CURLOPT_PASSWORD, static_cast<const char *>(nullptr));
 		}
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+		cx->easySetopt(h, CURLOPT_HTTPHEADER, headers);
 		const auto start = Clock::now();
-		a.rc = curl_easy_perform(h);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist *>(nullptr));
-		curl_slist_free_all(headers);
+		a.rc = cx->easyPerform(h);
+		cx->easySetopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist *>(nullptr));
+		cx->slistFreeAll(headers);
 		if (!bearerHeader.empty())
 			std::fill(bearerHeader.begin(), bearerHeader.end(), '\0');
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a.status);
+		cx->easyGetinfo(h, CURLINFO_RESPONSE_CODE, &a.status);
 		lastStatus = a.status;
 		a.body = std::move(body);
 		a.tooLarge = tooLarge;
-		a.curlText = errBuf[0] ? std::string(errBuf) : std::string(curl_easy_strerror(a.rc));
+		a.curlText = errBuf[0] ? std::string(errBuf) : std::string(cx->easyStrerror(a.rc));
 		const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 		logger->debug("{} {} -> {} ({}) in {} ms", method, url, a.status, a.rc == CURLE_OK ? "ok" : scrub(a.curlText),
 			   ms);
@@ -449,8 +453,8 @@ struct Client::Impl {
 				    const char *contentType = nullptr, Auth auth = Auth::Session)
 	{
 		if (!h)
-			return fail(ApiFailure{ApiFailure::Kind::Connect, 0, "", "libcurl could not be initialised", url},
-				    Errc::Internal, fmt::format("{} {}: libcurl could not be initialised", method, url));
+			return fail(ApiFailure{ApiFailure::Kind::Connect, 0, "", loadError, url}, Errc::Internal,
+				    fmt::format("{} {}: {}", method, url, loadError));
 		const bool idempotent = std::string_view(method) == "GET";
 		const int attempts = idempotent ? 1 + std::max(0, c.ep_.retries) : 1;
 		int backoff = std::max(0, c.ep_.retryBackoffMs);
@@ -538,11 +542,11 @@ struct Client::Impl {
 
 	std::string escape(const std::string &s) const
 	{
-		char *e = h ? curl_easy_escape(h, s.data(), static_cast<int>(s.size())) : nullptr;
+		char *e = h ? cx->easyEscape(h, s.data(), static_cast<int>(s.size())) : nullptr;
 		if (!e)
 			return s;
 		std::string out(e);
-		curl_free(e);
+		cx->free(e);
 		return out;
 	}
 
