@@ -230,12 +230,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xdc-agent: %s\n", lock.error().message.c_str());
 		return 2;
 	}
-	// The guard closes its copy of the lock descriptor, so the lock is the agent's alone and is released when the
-	// agent dies, which is how the guard tells a restarted agent from none.
+	// --cleanup: the lock above refuses it while an agent runs; it reverts leftovers and exits, no guard needed.
 	if (cfg.cleanupOnly) {
 		agent::Agent ag(cfg, caps);
 		return ag.run();
 	}
+	// The guard closes its copy of the lock descriptor, so the lock is the agent's alone and is released when the
+	// agent dies, which is how the guard tells a restarted agent from none.
 	auto guard = agent::startGuard(cfg.stateDir);
 	if (!guard) {
 		fprintf(stderr, "xdc-agent: cannot start the guard: %s\n", guard.error().message.c_str());

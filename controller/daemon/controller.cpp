@@ -156,6 +156,7 @@ Result<json> Controller::reloadAllowList()
 		markLost(it->second, "key removed from the controller's allow-list");
 		idByRouting_.erase(it->second.routingId);
 		sendMsg(it->second.routingId, Bye{"key removed from the controller's allow-list"});
+		it->second.routingId.clear();
 	}
 	log::get("controller")->info("allow-list reloaded from {}: {} keys, added [{}], removed [{}]", cfg_.allowFile,
 				     n, fmt::join(added.get<std::vector<std::string>>(), ","),
