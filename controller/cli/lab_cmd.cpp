@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,11 +96,21 @@ std::string readText(const std::string &path)
 	return ss.str();
 }
 
-// True once something accepts TCP connections on addr:port (from the host namespace).
+// True once something accepts TCP connections on addr:port (IPv4, from the host namespace). A lab address answers
+// at once (accepted or refused), so a plain blocking connect is enough.
 bool tcpOpen(const std::string &addr, int port)
 {
-	auto r = sys::run({"bash", "-c", fmt::format("exec 3<>/dev/tcp/{}/{}", addr, port)});
-	return r && r->exitCode == 0;
+	sockaddr_in sa{};
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(static_cast<uint16_t>(port));
+	if (::inet_pton(AF_INET, addr.c_str(), &sa.sin_addr) != 1)
+		return false;
+	const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	const bool ok = ::connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa) == 0;
+	::close(fd);
+	return ok;
 }
 
 // `up --sshd`: an sshd in every host namespace with a lab-private configuration (its address, host keys, authorized
