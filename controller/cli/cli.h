@@ -71,6 +71,9 @@ int cmdFault(const std::vector<std::string> &argv);
 int cmdHalt(const std::vector<std::string> &argv);
 int cmdRecord(const std::vector<std::string> &argv);
 int cmdEvidence(const std::vector<std::string> &argv);
+// The streams config a command follows: --config FILE, else the lab's streams.yaml (--lab N / $XDC_LAB), else
+// $XDC_STREAMS_CONFIG, else /etc/xdc/streams.yaml.
+std::string streamsConfigPath(const Args &a);
 int cmdStreams(const std::vector<std::string> &argv);
 int cmdValidate(const std::vector<std::string> &argv);
 int cmdRun(const std::vector<std::string> &argv);

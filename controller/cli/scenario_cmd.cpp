@@ -217,13 +217,18 @@ int cmdValidate(const std::vector<std::string> &argv)
 			res["ok"] = true;
 			res["name"] = s->name;
 			res["faults"] = s->faults.size();
+			res["streams_operations"] = s->streamsActions.size();
 			res["probes"] = s->probes.size();
 			res["assertions"] = s->assertions.size();
 			res["planned_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(s->plannedDuration()).count();
 			res["topology"] = note;
 			if (!a->has("--json") && !a->has("--quiet"))
-				printf("%s: ok: %s, %zu fault%s, %zu probe%s, %zu assertion%s, about %s (%s)\n", file.c_str(),
-				       s->name.c_str(), s->faults.size(), s->faults.size() == 1 ? "" : "s", s->probes.size(),
+				printf("%s: ok: %s, %zu fault%s%s, %zu probe%s, %zu assertion%s, about %s (%s)\n", file.c_str(),
+				       s->name.c_str(), s->faults.size(), s->faults.size() == 1 ? "" : "s",
+				       s->streamsActions.empty() ? ""
+								 : fmt::format(", {} Streams operation{}", s->streamsActions.size(),
+									       s->streamsActions.size() == 1 ? "" : "s").c_str(),
+				       s->probes.size(),
 				       s->probes.size() == 1 ? "" : "s", s->assertions.size(), s->assertions.size() == 1 ? "" : "s",
 				       formatDuration(s->plannedDuration()).c_str(), note.c_str());
 		}
@@ -330,6 +335,10 @@ int cmdRun(const std::vector<std::string> &argv)
 	ro.seed = seed;
 	ro.user = userName();
 	ro.scenarioText = readFile(file);
+	if (s->usesStreams())
+		ro.streamsConfig = s->streams.config.empty()   ? streamsConfigPath(ctl)
+				   : s->streams.config[0] == '/' ? s->streams.config
+								 : fileDir(s->origin) + "/" + s->streams.config;
 	ro.call = [socket](const json &req, int timeoutMs) { return control::request(socket, req, timeoutMs); };
 	json params = json::object();
 	for (const auto &[k, v] : opt->params)
@@ -360,6 +369,12 @@ int cmdRun(const std::vector<std::string> &argv)
 					printf("        %s\n", line.is_string() ? line.get<std::string>().c_str() : line.dump().c_str());
 			}
 		}
+		for (const auto &op : plan["streams_operations"])
+			printf("  streams operation %s at %.1f s: %s on %s\n", op.value("id", "").c_str(),
+			       op.value("at_ms", 0) / 1000.0, op.value("kind", "").c_str(), op.value("dc", "").c_str());
+		if (s->usesStreams())
+			printf("  streams: following %s every %s\n", ro.streamsConfig.c_str(),
+			       formatDuration(s->streams.interval).c_str());
 		for (const auto &e : plan["evidence"])
 			printf("  evidence %s\n", e.get<std::string>().c_str());
 		return kOk;

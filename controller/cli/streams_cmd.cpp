@@ -17,11 +17,6 @@
 
 namespace xdc::cli {
 
-namespace {
-
-std::atomic<int> gStop{0};
-void onStop(int) { gStop.fetch_add(1); }
-
 // --config FILE, else the lab's streams.yaml (--lab N / $XDC_LAB), else $XDC_STREAMS_CONFIG, else /etc/xdc.
 std::string streamsConfigPath(const Args &a)
 {
@@ -36,6 +31,12 @@ std::string streamsConfigPath(const Args &a)
 		return e;
 	return "/etc/xdc/streams.yaml";
 }
+
+namespace {
+
+std::atomic<int> gStop{0};
+void onStop(int) { gStop.fetch_add(1); }
+
 
 Result<std::vector<std::unique_ptr<streams::Client>>> openClients(const Args &a)
 {

@@ -233,6 +233,38 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 				 rel(s), rel(e), f.value("window_bound_ns", int64_t{0}) / 1e6);
 	}
 	h += "</div>\n";
+	// Streams: per DC, the toolkit view's states as spans and its events as markers.
+	const json st = r.value("streams", json::object());
+	if (st.contains("states")) {
+		std::map<std::string, std::vector<json>> perDc;
+		for (const auto &x : st["states"])
+			perDc[x.value("dc", "")].push_back(x);
+		for (const auto &[dc, list] : perDc) {
+			h += fmt::format("<div class=\"lane-label\">Streams {} (toolkit view)</div>\n<div class=\"lane streams\" "
+					 "data-dc=\"{}\">", xmlEscape(dc), xmlEscape(dc));
+			for (size_t i = 0; i < list.size(); i++) {
+				const int64_t s0 = list[i].value("t_ns", int64_t{0});
+				const int64_t s1 = i + 1 < list.size() ? list[i + 1].value("t_ns", int64_t{0}) : t1;
+				const std::string state = list[i].value("state", "");
+				const char *color = state == "active" ? "#2a7d2a" : state == "standby" ? "#9bb7d4"
+						    : state == "down"    ? "#b3261e" : "#bbb";
+				h += fmt::format("<div class=\"streams-state\" data-state=\"{}\" data-start-ns=\"{}\" style=\""
+						 "position:absolute;top:6px;bottom:6px;left:{:.4f}%;width:{:.4f}%;background:{}\" "
+						 "title=\"{} {} from {}\"></div>", xmlEscape(state), s0, pct(s0),
+						 std::max(0.1, pct(s1) - pct(s0)), color, xmlEscape(dc), xmlEscape(state), rel(s0));
+			}
+			for (const auto &e : st.value("events", json::array())) {
+				if (e.value("dc", "").find(dc) == std::string::npos)
+					continue;
+				const int64_t t = e.value("t_ns", int64_t{0});
+				h += fmt::format("<div class=\"event streams-event\" data-kind=\"{}\" data-t-ns=\"{}\" style=\"left:"
+						 "{:.4f}%\" title=\"{} {} at {} (since {})\"></div>", xmlEscape(e.value("kind", "")), t,
+						 pct(t), xmlEscape(e.value("kind", "")), xmlEscape(e.value("detail", "")), rel(t),
+						 rel(e.value("since_ns", t)));
+			}
+			h += "</div>\n";
+		}
+	}
 	// Per host: the faults on it, its probes' failing intervals, its process events.
 	std::map<std::string, std::vector<json>> events;
 	if (!bundleDir.empty()) {
@@ -275,6 +307,22 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 					 e.value("bound_ns", int64_t{0}) / 1e6);
 		}
 		h += "</div>\n";
+	}
+	if (st.contains("events")) {
+		h += fmt::format("<h2>Streams</h2>\n<p>Toolkit view of {} polled every {} ms ({} rounds); detection {}, "
+				 "failover {} after the faults began.</p>\n<table id=\"streams-events\"><tr><th>event</th>"
+				 "<th>DC</th><th>seen</th><th>since</th><th>detail</th></tr>\n",
+				 xmlEscape(st.value("config", "")), st.value("interval_ms", 0), st.value("rounds", 0),
+				 st.contains("detection_ms") && st["detection_ms"].is_number()
+					 ? fmt::format("{:.0f} ms", st["detection_ms"].get<double>()) : std::string("-"),
+				 st.contains("failover_ms") && st["failover_ms"].is_number()
+					 ? fmt::format("{:.0f} ms", st["failover_ms"].get<double>()) : std::string("-"));
+		for (const auto &e : st["events"])
+			h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+					 xmlEscape(e.value("kind", "")), xmlEscape(e.value("dc", "")),
+					 rel(e.value("t_ns", int64_t{0})), rel(e.value("since_ns", int64_t{0})),
+					 xmlEscape(e.value("detail", "")));
+		h += "</table>\n";
 	}
 	h += "<h2>Phases</h2>\n<table id=\"phases\"><tr><th>phase</th><th>status</th><th>start</th><th>end</th><th>note</th></tr>\n";
 	for (const auto &p : r.value("phases", json::array()))

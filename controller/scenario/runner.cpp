@@ -10,6 +10,8 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "controller/evidence/recording.h"
+#include "controller/scenario/streams_follow.h"
+#include "controller/streams/poll.h"
 
 namespace xdc::scenario {
 
@@ -159,6 +161,167 @@ private:
 		return p ? selectHosts(p->on, hosts_) : std::vector<std::string>{};
 	}
 
+	// ---- Streams ----
+
+	bool startStreams()
+	{
+		if (opt_.streamsConfig.empty()) {
+			setVerdict(kHarness, "harness", "streams: no streams config to follow (streams.config, a lab with "
+							"--streams, $XDC_STREAMS_CONFIG or /etc/xdc/streams.yaml)");
+			return false;
+		}
+		streams_ = std::make_unique<StreamsFollower>();
+		auto r = streams_->start(opt_.streamsConfig, ns(s_.streams.interval));
+		if (!r) {
+			setVerdict(kHarness, "harness", "streams: " + r.error().message);
+			return false;
+		}
+		std::set<std::string> dcs;
+		for (const auto &ep : streams_->endpoints())
+			dcs.insert(ep.dc);
+		for (const auto &a : s_.streamsActions)
+			if (!dcs.count(a.dc)) {
+				setVerdict(kHarness, "harness", fmt::format("{}: {}.dc: the streams config {} has no instance for DC "
+									    "'{}' (it has: {})", a.where, a.path,
+									    opt_.streamsConfig, a.dc, fmt::join(dcs, ", ")));
+				return false;
+			}
+		report_["streams"] = {{"config", opt_.streamsConfig}, {"interval_ms", ns(s_.streams.interval) / kMs},
+				      {"dcs", std::vector<std::string>(dcs.begin(), dcs.end())}};
+		say(fmt::format("following Streams: {} every {} ({})", fmt::join(dcs, ", "),
+				formatDuration(s_.streams.interval), opt_.streamsConfig));
+		return true;
+	}
+
+	// Before inject: every DC's REST API answers and the toolkit view has exactly one active DC.
+	bool streamsSteady()
+	{
+		if (!streams_ || !s_.streams.requireActive)
+			return true;
+		std::vector<std::string> unreachable;
+		for (const auto &ep : streams_->endpoints()) {
+			const auto snap = streams_->latest(ep.dc);
+			if (!snap.reachable)
+				unreachable.push_back(fmt::format("{} ({})", ep.dc, snap.error));
+		}
+		const std::string active = streams_->activeDc();
+		const bool split = streams_->splitBrain();
+		std::string why;
+		if (!unreachable.empty())
+			why = fmt::format("streams: REST API unreachable: {}", fmt::join(unreachable, "; "));
+		else if (active.empty())
+			why = "streams: no DC is active in the toolkit view";
+		else if (split)
+			why = "streams: more than one DC is active (split brain) before the faults";
+		report_["steady_state"].push_back({{"when", "before inject"}, {"streams", {{"active", active},
+									{"split_brain", split}, {"unreachable", unreachable}}},
+						  {"status", why.empty() ? "passed" : "failed"}});
+		if (!why.empty())
+			setVerdict(kFailed, "failed", "steady state before inject: " + why);
+		return why.empty();
+	}
+
+	// The toolkit view's first event of `kind` at or after `fromNs`.
+	std::optional<streams::ToolkitEvent> firstEvent(const std::string &kind, int64_t fromNs) const
+	{
+		if (!streams_)
+			return std::nullopt;
+		for (const auto &e : streams_->events())
+			if (e.kind == kind && e.tNs >= fromNs)
+				return e;
+		return std::nullopt;
+	}
+
+	// One streams.* operation; the report entry (status applied or failed).
+	json runAction(const StreamsAction &a, const std::string &id, int64_t offset, int64_t at)
+	{
+		json e = {{"id", id}, {"kind", "streams." + a.kind}, {"dc", a.dc}, {"path", a.path}, {"offset_ms", offset / kMs},
+			  {"duration_ms", 0}, {"planned_ns", at}, {"hosts", json::array()}};
+		const streams::Endpoint *ep = nullptr;
+		for (const auto &x : streams_->endpoints())
+			if (x.dc == a.dc)
+				ep = &x;
+		std::string error;
+		json detail = json::array();
+		const int64_t t0 = clk::wallNs();
+		if (a.kind == "stop_pe" || a.kind == "restart_pe") {
+			std::vector<std::string> pes = a.pes;
+			if (pes.empty())
+				for (const auto &p : streams_->latest(a.dc).pes)
+					pes.push_back(p.id);
+			if (ep->host.empty())
+				error = fmt::format("the streams config has no `host:` (the Streams host whose agent runs streamtool) "
+						    "for DC {}", a.dc);
+			else if (pes.empty())
+				error = fmt::format("the last poll of {} saw no PEs of the followed job", a.dc);
+			else {
+				e["hosts"] = {ep->host};
+				std::vector<Result<json>> res(pes.size(), Error{});
+				std::vector<std::thread> threads;
+				const std::string verb = a.kind == "stop_pe" ? "stop" : "restart";
+				for (size_t i = 0; i < pes.size(); i++)
+					threads.emplace_back([&, i] {
+						res[i] = call({{"cmd", "streams.pe"}, {"host", ep->host}, {"verb", verb}, {"pe", pes[i]}},
+							      60000);
+					});
+				for (auto &t : threads)
+					t.join();
+				for (size_t i = 0; i < pes.size(); i++) {
+					if (!res[i]) {
+						detail.push_back({{"pe", pes[i]}, {"ok", false}, {"error", res[i].error().message}});
+						if (error.empty())
+							error = fmt::format("PE {}: {}", pes[i], res[i].error().message);
+						continue;
+					}
+					detail.push_back({{"pe", pes[i]}, {"ok", true}, {"argv", (*res[i])["argv"]},
+							  {"started_ns", (*res[i])["started_ns"]}, {"ended_ns", (*res[i])["ended_ns"]}});
+				}
+			}
+		} else {
+			streams::Client c(*ep);
+			if (a.kind == "cancel_job") {
+				auto jobs = c.jobs();
+				const streams::Job *j = jobs ? streams::pickJob(*jobs, *ep) : nullptr;
+				if (!jobs)
+					error = jobs.error().message;
+				else if (!j)
+					error = fmt::format("{} has no job '{}' to cancel", a.dc, ep->jobName);
+				else if (auto r = c.cancelJob(j->id); !r)
+					error = r.error().message;
+				else
+					detail.push_back({{"job", j->id}, {"name", j->name}});
+			} else {
+				json overlay = json::object();
+				const std::string name = a.jobName.empty() ? ep->jobName : a.jobName;
+				if (!name.empty())
+					overlay["jobConfigOverlays"] = json::array({{{"jobConfig", {{"jobName", name}}}}});
+				auto bundle = c.uploadBundle(a.bundle);
+				if (!bundle)
+					error = bundle.error().message;
+				else if (auto job = c.submitJob(*bundle, overlay); !job)
+					error = job.error().message;
+				else
+					detail.push_back({{"bundle", *bundle}, {"job", job->id}, {"name", job->name}});
+			}
+		}
+		const int64_t t1 = clk::wallNs();
+		e["detail"] = detail;
+		if (!error.empty()) {
+			e["status"] = "failed";
+			e["error"] = error;
+			return e;
+		}
+		// Applied = when the operation was issued; verified = when the last of it was acknowledged. Its window is
+		// that instant: the operation is one-shot, never reverted.
+		e["status"] = "applied";
+		e["applied_ns"] = t0;
+		e["verified_ns"] = t1;
+		e["window_start_ns"] = t0;
+		e["window_end_ns"] = t1;
+		e["window_bound_ns"] = 0;
+		return e;
+	}
+
 	// ---- evidence ----
 
 	bool startRecording()
@@ -269,13 +432,14 @@ private:
 						stopReason_ = *why;
 						return Wait::Stopped;
 					}
-					if (pred && pred(*st))
-						return Wait::Done;
 					if (opt_.status && clk::monoNs() >= nextStatus) {
 						opt_.status(statusLine(*st));
 						nextStatus = clk::monoNs() + clk::kSec;
 					}
 				}
+				// A condition on Streams alone needs no recording: it sees an empty status.
+				if (pred && (st || recording_.empty()) && pred(st ? *st : json::object()))
+					return Wait::Done;
 			}
 			const int64_t now = clk::wallNs();
 			if (now >= untilWall)
@@ -380,11 +544,16 @@ private:
 	bool inject()
 	{
 		beginPhase("inject");
-		std::map<int64_t, std::vector<size_t>> groups;
+		std::map<int64_t, std::vector<size_t>> groups, actionGroups;
 		for (size_t i = 0; i < s_.faults.size(); i++)
 			groups[ns(s_.faults[i].spec.start)].push_back(i);
+		for (size_t i = 0; i < s_.streamsActions.size(); i++) {
+			actionGroups[ns(s_.streamsActions[i].start)].push_back(i);
+			groups[ns(s_.streamsActions[i].start)]; // an offset with operations only still gets its turn
+		}
 		const int64_t injectStart = clk::wallNs() + kLeadNs;
 		report_["phases"].back()["inject_start_ns"] = injectStart;
+		injectStart_ = injectStart;
 		for (const auto &[offset, members] : groups) {
 			const int64_t at = injectStart + offset;
 			if (!waited(waitUntil(at - kLeadNs)))
@@ -443,6 +612,35 @@ private:
 						fault::kindName(f.spec.kind), fmt::join(act.hosts, ", "),
 						r.value("spread_ns", int64_t{0}) / 1e6));
 			}
+			// Streams operations of this offset run at its instant, after the faults of the same offset are in
+			// place (their apply returned verified); the operations of one offset run at once.
+			auto ag = actionGroups.find(offset);
+			if (exit_ == kPassed && ag != actionGroups.end()) {
+				if (!waited(waitUntil(at)))
+					return false;
+				std::vector<json> entries(ag->second.size());
+				std::vector<std::thread> opThreads;
+				const int64_t off = offset; // a structured binding cannot be captured (clang)
+				for (size_t k = 0; k < ag->second.size(); k++)
+					opThreads.emplace_back([this, &entries, &ag, k, off, at] {
+						const size_t i = ag->second[k];
+						entries[k] = runAction(s_.streamsActions[i], fmt::format("{}.s{}", opt_.runId, i + 1),
+								       off, at);
+					});
+				for (auto &t : opThreads)
+					t.join();
+				for (size_t k = 0; k < entries.size(); k++) {
+					const auto &a = s_.streamsActions[ag->second[k]];
+					report_["faults"].push_back(entries[k]);
+					if (entries[k].value("status", "") != "applied")
+						setVerdict(kHarness, "harness", fmt::format("{}: streams.{} on {} failed: {}", a.path, a.kind,
+											     a.dc, entries[k].value("error", "")));
+					else
+						say(fmt::format("streams.{} on {} done in {:.0f} ms", a.kind, a.dc,
+								(entries[k]["verified_ns"].get<int64_t>() -
+								 entries[k]["applied_ns"].get<int64_t>()) / 1e6));
+				}
+			}
 			if (exit_ != kPassed) {
 				endPhase(exit_ == kHarness ? "error" : "failed", reason_);
 				return false;
@@ -484,6 +682,8 @@ private:
 	{
 		if (!loadFleet())
 			return;
+		if (s_.usesStreams() && !startStreams())
+			return;
 		if (s_.setup.present) {
 			beginPhase("setup");
 			if (!waited(waitUntil(clk::wallNs() + ns(s_.setup.duration))))
@@ -495,7 +695,7 @@ private:
 		beginPhase("baseline");
 		if (!waited(waitUntil(clk::wallNs() + ns(s_.baseline.duration))))
 			return;
-		if (!steadyState("before inject")) {
+		if (!steadyState("before inject") || !streamsSteady()) {
 			endPhase("failed", reason_);
 			skipPhase("inject", "the steady state did not hold before injection");
 			return;
@@ -504,7 +704,28 @@ private:
 		if (!inject())
 			return recover(false);
 		beginPhase("observe");
-		if (s_.observe.until) {
+		if (!s_.observe.untilStreams.empty()) {
+			std::string event;
+			for (const auto &[cond, ev] : kStreamsConditions)
+				if (cond == s_.observe.untilStreams)
+					event = ev;
+			const int64_t from = injectStart_;
+			const int64_t deadline = clk::wallNs() + ns(s_.observe.timeout);
+			const Wait w = waitUntil(deadline, [this, event, from](const json &) {
+				return firstEvent(event, from).has_value();
+			});
+			if (!waited(w))
+				return recover(false);
+			if (!firstEvent(event, from)) {
+				const std::string why = fmt::format("observe: the Streams toolkit view saw no {} within {}",
+								    s_.observe.untilStreams, formatDuration(s_.observe.timeout));
+				endPhase("failed", why);
+				setVerdict(kFailed, "failed", why);
+				noteActive();
+				return recover(false);
+			}
+			say(fmt::format("streams: {} seen", s_.observe.untilStreams));
+		} else if (s_.observe.until) {
 			const ProbeRef ref = *s_.observe.until;
 			const int64_t okFor = ns(s_.observe.okFor);
 			// Only attempts made during observe count: a success streak that began before it (the probe never
@@ -537,7 +758,17 @@ private:
 			return recover(false);
 		}
 		endPhase("passed");
+		noteActive();
 		recover(true);
+	}
+
+	// The DC the toolkit view says is active as observe ends (streams assertion `active`).
+	void noteActive()
+	{
+		if (!streams_)
+			return;
+		activeAtObserveEnd_ = streams_->activeDc();
+		report_["streams"]["active_after_observe"] = activeAtObserveEnd_;
 	}
 
 	void recover(bool normal)
@@ -595,6 +826,15 @@ private:
 		if (!hosts_.empty())
 			beginPhase("teardown");
 		stopRecording();
+		if (streams_) {
+			streams_->stop();
+			json ev = json::array();
+			for (const auto &e : streams_->events())
+				ev.push_back(streams::toJson(e));
+			report_["streams"]["events"] = ev;
+			report_["streams"]["states"] = streams_->states();
+			report_["streams"]["rounds"] = streams_->rounds();
+		}
 		faultWindows();
 		if (exit_ == kPassed || exit_ == kFailed)
 			validate();
@@ -610,6 +850,8 @@ private:
 	void faultWindows()
 	{
 		for (auto &f : report_["faults"]) {
+			if (f.value("kind", "").rfind("streams.", 0) == 0)
+				continue; // one-shot operations: their window was set when they ran
 			int64_t applied = INT64_MAX, reverted = 0, bound = 0;
 			std::map<std::string, int64_t> expiresOf, revertOf;
 			for (const auto &e : bundle_.entries) {
@@ -717,6 +959,9 @@ private:
 					if (!why.empty() && failure.empty())
 						failure = fmt::format("probe {} on {}: {}", a.ref.probe, h, why);
 				}
+			} else if (a.kind == Assertion::Kind::Streams) {
+				e["kind"] = "streams";
+				failure = validateStreams(a, observed);
 			} else if (a.kind == Assertion::Kind::SuccessRatio) {
 				e["kind"] = "success_ratio";
 				e["probe"] = a.ref.probe;
@@ -815,6 +1060,65 @@ private:
 		}
 	}
 
+	// The streams assertion: what the toolkit view saw after the faults began (their first verified effect, on the
+	// controller's clock). An event's time is the poll round that saw it; the change happened since the round before.
+	std::string validateStreams(const Assertion &a, json &observed)
+	{
+		if (!streams_)
+			return "Streams was not followed";
+		int64_t faultStart = INT64_MAX;
+		for (const auto &f : report_["faults"])
+			if (f.contains("window_start_ns"))
+				faultStart = std::min<int64_t>(faultStart, f["window_start_ns"]);
+		if (faultStart == INT64_MAX)
+			return "no fault took effect, so there is nothing to measure from";
+		const auto down = firstEvent("remote_down", faultStart);
+		const auto took = firstEvent("takeover_complete", faultStart);
+		const auto split = firstEvent("split_brain", faultStart);
+		observed["faults_start_ns"] = faultStart;
+		observed["takeover"] = took.has_value();
+		observed["split_brain"] = split.has_value();
+		observed["active"] = activeAtObserveEnd_;
+		if (down) {
+			observed["detection_ms"] = (down->tNs - faultStart) / 1e6;
+			observed["detection_bound_ms"] = (down->tNs - down->sinceNs) / 1e6;
+			observed["detected_by"] = down->dc;
+		}
+		if (took) {
+			observed["failover_ms"] = (took->tNs - faultStart) / 1e6;
+			observed["failover_bound_ms"] = (took->tNs - took->sinceNs) / 1e6;
+			observed["took_over"] = took->dc;
+		}
+		report_["streams"]["detection_ms"] = observed.value("detection_ms", json(nullptr));
+		report_["streams"]["failover_ms"] = observed.value("failover_ms", json(nullptr));
+		if (a.takeover && *a.takeover != took.has_value())
+			return *a.takeover ? "no takeover_complete after the faults began"
+					   : fmt::format("{} took over {:.0f} ms after the faults began", took->dc,
+							 (took->tNs - faultStart) / 1e6);
+		if (a.splitBrain && *a.splitBrain != split.has_value())
+			return *a.splitBrain ? "no split brain after the faults began"
+					     : fmt::format("split brain ({}) {:.0f} ms after the faults began", split->dc,
+							   (split->tNs - faultStart) / 1e6);
+		if (a.maxDetection) {
+			if (!down)
+				return "no remote_down (detection) after the faults began";
+			if (down->tNs - faultStart > ns(*a.maxDetection))
+				return fmt::format("{} declared the remote DC down {:.0f} ms after the faults began > detection_max "
+						   "{}", down->dc, (down->tNs - faultStart) / 1e6, formatDuration(*a.maxDetection));
+		}
+		if (a.maxFailover) {
+			if (!took)
+				return "no takeover_complete (failover) after the faults began";
+			if (took->tNs - faultStart > ns(*a.maxFailover))
+				return fmt::format("{} completed the takeover {:.0f} ms after the faults began > failover_max {}",
+						   took->dc, (took->tNs - faultStart) / 1e6, formatDuration(*a.maxFailover));
+		}
+		if (!a.active.empty() && activeAtObserveEnd_ != a.active)
+			return fmt::format("the toolkit view's active DC when observe ended is {}, not {}",
+					   activeAtObserveEnd_.empty() ? "none" : activeAtObserveEnd_, a.active);
+		return "";
+	}
+
 	// No fault of this run may remain anywhere: not in the controller's list, not in any agent's running set.
 	void residue()
 	{
@@ -882,6 +1186,9 @@ private:
 	std::string recording_;
 	std::map<std::string, Active> active_;
 	controller::evidence::Bundle bundle_;
+	std::unique_ptr<StreamsFollower> streams_;
+	std::string activeAtObserveEnd_;
+	int64_t injectStart_ = 0;
 };
 
 } // namespace
@@ -923,9 +1230,11 @@ json planScenario(const Scenario &s, const RunOptions &opt)
 	int64_t lastStart = 0;
 	for (const auto &f : s.faults)
 		lastStart = std::max(lastStart, ns(f.spec.start));
+	for (const auto &a : s.streamsActions)
+		lastStart = std::max(lastStart, ns(a.start));
 	const int64_t injectAt = t;
 	add("inject", s.inject, lastStart);
-	add("observe", s.observe, ns(s.observe.until ? s.observe.timeout : s.observe.duration));
+	add("observe", s.observe, ns(s.observe.until || !s.observe.untilStreams.empty() ? s.observe.timeout : s.observe.duration));
 	add("recover", s.recover, ns(s.recover.duration));
 	plan["phases"] = phases;
 	json faults = json::array();
@@ -949,6 +1258,20 @@ json planScenario(const Scenario &s, const RunOptions &opt)
 		faults.push_back(e);
 	}
 	plan["faults"] = faults;
+	json ops = json::array();
+	for (size_t i = 0; i < s.streamsActions.size(); i++) {
+		const auto &a = s.streamsActions[i];
+		json o = {{"id", fmt::format("{}.s{}", opt.runId, i + 1)}, {"kind", "streams." + a.kind}, {"dc", a.dc},
+			  {"at_ms", (injectAt + ns(a.start)) / kMs}, {"where", a.where}};
+		if (!a.pes.empty())
+			o["pes"] = a.pes;
+		if (!a.bundle.empty())
+			o["bundle"] = a.bundle;
+		ops.push_back(o);
+	}
+	plan["streams_operations"] = ops;
+	if (s.usesStreams())
+		plan["streams"] = {{"config", opt.streamsConfig}, {"interval_ms", ns(s.streams.interval) / kMs}};
 	json ev = json::array();
 	for (const auto *list : {&s.probes, &s.samplers})
 		for (const auto &sp : *list)

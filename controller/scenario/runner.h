@@ -35,6 +35,9 @@ struct RunOptions {
 	std::string user;    // who ran it
 	json inputs;         // the exact inputs (file, text hash, params, command line), copied into the report
 	std::string scenarioText;
+	// The streams config (docs/STREAMS.md) a scenario that uses Streams follows: resolved by the caller from the
+	// scenario's streams.config, the lab's streams.yaml, $XDC_STREAMS_CONFIG or /etc/xdc/streams.yaml.
+	std::string streamsConfig;
 	// One control request (the controller's JSON protocol); Err when the controller cannot be reached.
 	std::function<Result<json>(const json &req, int timeoutMs)> call;
 	// Set from a signal handler: the run halts its faults, tears down and reports "aborted".

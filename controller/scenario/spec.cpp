@@ -220,6 +220,10 @@ public:
 			readSteady(top, n, s);
 		if (error_)
 			return *error_;
+		if (top.child("streams", n))
+			readStreams(top, n, s.streams);
+		if (error_)
+			return *error_;
 		YAML::Node phases;
 		const bool hasPhases = top.child("phases", phases);
 		YAML::Node assertions, stops;
@@ -257,6 +261,86 @@ private:
 		if (r.ok() && !t.lab.empty() && !t.inventory.empty())
 			r.fail(n, "topology", "give either lab or inventory, not both");
 		carry(top, r);
+	}
+
+	void readStreams(MapReader &top, const YAML::Node &n, StreamsWatch &w)
+	{
+		if (!top.ok() || error_)
+			return;
+		MapReader r(n, origin_, "streams");
+		w.present = true;
+		w.where = r.where(n);
+		if (!n.IsMap() && !n.IsNull()) {
+			r.fail(n, "streams", "expected a mapping: {config, interval, require_active}");
+			carry(top, r);
+			return;
+		}
+		r.str("config", w.config);
+		std::chrono::milliseconds iv = std::chrono::duration_cast<std::chrono::milliseconds>(w.interval);
+		r.duration("interval", iv);
+		if (r.ok() && (iv < 50ms || iv > 10s))
+			r.fail(n["interval"], "streams.interval", "expected a poll interval from 50ms to 10s");
+		w.interval = iv;
+		r.boolean("require_active", w.requireActive);
+		r.rejectUnknown();
+		carry(top, r);
+	}
+
+	// One inject entry of kind streams.*: {kind, dc, pes, bundle, job_name, start}.
+	Result<StreamsAction> readStreamsAction(const YAML::Node &n, const std::string &path)
+	{
+		MapReader r(n, origin_, path);
+		StreamsAction a;
+		a.where = whereOf(origin_, n);
+		a.path = path;
+		std::string kind;
+		r.str("kind", kind);
+		a.kind = kind.substr(std::string("streams.").size());
+		static const std::vector<std::string> kinds = {"stop_pe", "restart_pe", "cancel_job", "submit_job"};
+		if (r.ok() && std::find(kinds.begin(), kinds.end(), a.kind) == kinds.end()) {
+			std::vector<std::string> full;
+			for (const auto &k : kinds)
+				full.push_back("streams." + k);
+			const std::string hint = didYouMean(kind, full);
+			r.fail(n["kind"], path + ".kind", fmt::format("'{}' is not a Streams operation (expected {}){}", kind,
+								      fmt::join(full, ", "),
+								      hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
+		}
+		r.str("dc", a.dc);
+		if (r.ok() && a.dc.empty())
+			r.fail(n, path + ".dc", "required: the DC whose instance the operation acts on (a DC of the streams "
+						"config)");
+		if (a.kind == "stop_pe" || a.kind == "restart_pe") {
+			if (n["pes"] && n["pes"].IsScalar()) {
+				std::string one;
+				r.str("pes", one);
+				if (one != "all")
+					a.pes = {one};
+			} else {
+				r.strList("pes", a.pes);
+			}
+		}
+		if (a.kind == "submit_job") {
+			r.str("bundle", a.bundle);
+			r.str("job_name", a.jobName);
+			if (r.ok() && a.bundle.empty())
+				r.fail(n, path + ".bundle", "required: the application bundle (.sab) to submit, relative to the "
+							    "scenario file");
+			if (!a.bundle.empty() && a.bundle[0] != '/')
+				a.bundle = fileDirOf(origin_) + "/" + a.bundle;
+		}
+		std::chrono::milliseconds start{0};
+		r.duration("start", start);
+		a.start = start;
+		r.rejectUnknown();
+		XDC_TRY(r.result());
+		return a;
+	}
+
+	static std::string fileDirOf(const std::string &file)
+	{
+		const auto slash = file.rfind('/');
+		return slash == std::string::npos ? "." : file.substr(0, slash);
 	}
 
 	// Moves a nested reader's error into the top reader (first error wins).
@@ -375,8 +459,10 @@ private:
 		if (!top.ok() || error_ || n.IsNull())
 			return;
 		if (!n.IsSequence())
-			return top.fail(n, "assertions", "expected a list of assertions (outage, success_ratio, process_events)");
-		static const std::vector<std::string> kinds = {"outage", "success_ratio", "process_events", "metric"};
+			return top.fail(n, "assertions", "expected a list of assertions (outage, success_ratio, process_events, "
+							  "metric, streams)");
+		static const std::vector<std::string> kinds = {"outage", "success_ratio", "process_events", "metric",
+							       "streams"};
 		for (size_t i = 0; i < n.size() && !error_; i++) {
 			const std::string path = fmt::format("assertions[{}]", i);
 			MapReader r(n[i], origin_, path);
@@ -393,20 +479,30 @@ private:
 					a.kind = k == "outage" ? Assertion::Kind::Outage
 					       : k == "success_ratio" ? Assertion::Kind::SuccessRatio
 					       : k == "process_events" ? Assertion::Kind::ProcessEvents
-								       : Assertion::Kind::Metric;
+					       : k == "metric"         ? Assertion::Kind::Metric
+								       : Assertion::Kind::Streams;
 				}
 			}
 			r.rejectUnknown();
 			if (r.ok() && found != 1)
-				r.fail(n[i], path, found == 0 ? "expected one of outage, success_ratio, process_events, metric"
-							      : "give one of outage, success_ratio, process_events, metric per "
-								"assertion");
+				r.fail(n[i], path, found == 0 ? "expected one of outage, success_ratio, process_events, metric, "
+								"streams"
+							      : "give one of outage, success_ratio, process_events, metric, "
+								"streams per assertion");
 			if (!r.ok()) {
 				carry(top, r);
 				return;
 			}
 			const std::string kindName = kinds[static_cast<size_t>(a.kind)];
 			MapReader b(body, origin_, path + "." + kindName);
+			if (a.kind == Assertion::Kind::Streams) {
+				readStreamsAssertion(b, body, path + ".streams", a);
+				carry(top, b);
+				if (a.name.empty())
+					a.name = defaultName(a);
+				s.assertions.push_back(a);
+				continue;
+			}
 			if (a.kind == Assertion::Kind::Metric) {
 				b.str("sampler", a.sampler);
 				b.str("value", a.value);
@@ -504,6 +600,31 @@ private:
 		}
 	}
 
+	void readStreamsAssertion(MapReader &b, const YAML::Node &body, const std::string &path, Assertion &a)
+	{
+		if (!body.IsMap()) {
+			b.fail(body, path, "expected a mapping: {takeover, split_brain, detection_max, failover_max, "
+						    "active}");
+			return;
+		}
+		for (const char *key : {"takeover", "split_brain"}) {
+			if (!body[key])
+				continue;
+			bool v = false;
+			b.boolean(key, v);
+			(std::string(key) == "takeover" ? a.takeover : a.splitBrain) = v;
+		}
+		readDurationOpt(b, "detection_max", a.maxDetection);
+		readDurationOpt(b, "failover_max", a.maxFailover);
+		b.str("active", a.active);
+		b.rejectUnknown();
+		if (b.ok() && !a.takeover && !a.splitBrain && !a.maxDetection && !a.maxFailover && a.active.empty())
+			b.fail(body, path, "give at least one of takeover, split_brain (true/false), detection_max, "
+						    "failover_max (durations), active (a DC)");
+		if (b.ok() && a.maxFailover && a.takeover && !*a.takeover)
+			b.fail(body["failover_max"], b.keyPath("failover_max"), "contradicts takeover: false");
+	}
+
 	static std::string defaultName(const Assertion &a)
 	{
 		std::string bounds;
@@ -531,6 +652,21 @@ private:
 			return fmt::format("success {}{} {}", a.ref.probe, a.phase.empty() ? "" : " in " + a.phase, bounds);
 		case Assertion::Kind::ProcessEvents:
 			return fmt::format("{} {} {}", a.sampler, a.event, bounds);
+		case Assertion::Kind::Streams: {
+			std::string t;
+			auto part = [&](const std::string &x) { t += (t.empty() ? "" : ", ") + x; };
+			if (a.takeover)
+				part(*a.takeover ? "takeover" : "no takeover");
+			if (a.splitBrain)
+				part(*a.splitBrain ? "split brain" : "no split brain");
+			if (a.maxDetection)
+				part("detected <= " + formatDuration(*a.maxDetection));
+			if (a.maxFailover)
+				part("failed over <= " + formatDuration(*a.maxFailover));
+			if (!a.active.empty())
+				part(a.active + " active");
+			return "streams: " + t;
+		}
 		case Assertion::Kind::Metric:
 			if (a.minValue)
 				bounds += fmt::format("{}>= {:g}", bounds.empty() ? "" : ", ", *a.minValue);
@@ -594,6 +730,14 @@ private:
 				} else {
 					for (size_t i = 0; i < faults.size(); i++) {
 						const std::string fpath = fmt::format("{}.faults[{}]", path, i);
+						if (faults[i].IsMap() && faults[i]["kind"] && faults[i]["kind"].IsScalar() &&
+						    faults[i]["kind"].Scalar().rfind("streams.", 0) == 0) {
+							auto a = readStreamsAction(faults[i], fpath);
+							if (!a)
+								return a.error();
+							s.streamsActions.push_back(*a);
+							continue;
+						}
 						auto f = fault::parseSpec(faults[i], origin_, fpath, opt_.limits);
 						if (!f)
 							return f.error();
@@ -608,8 +752,19 @@ private:
 				YAML::Node until;
 				if (p.child("until", until)) {
 					MapReader u(until, origin_, path + ".until");
-					slot.phase->until = readProbeRef(u, until);
-					u.duration("ok_for", okFor);
+					if (until.IsMap() && until["streams"]) {
+						u.str("streams", slot.phase->untilStreams);
+						std::vector<std::string> names;
+						for (const auto &c : kStreamsConditions)
+							names.push_back(c.first);
+						if (u.ok() && std::find(names.begin(), names.end(), slot.phase->untilStreams) == names.end())
+							u.fail(until["streams"], path + ".until.streams",
+							       fmt::format("'{}' is not a Streams condition (expected {})",
+									   slot.phase->untilStreams, fmt::join(names, ", ")));
+					} else {
+						slot.phase->until = readProbeRef(u, until);
+						u.duration("ok_for", okFor);
+					}
 					u.rejectUnknown();
 					if (!u.ok())
 						return u.result();
@@ -694,6 +849,8 @@ private:
 							 "under evidence.samplers", a.where, path, a.sampler);
 				continue;
 			}
+			if (a.kind == Assertion::Kind::Streams)
+				continue;
 			if (a.kind != Assertion::Kind::ProcessEvents) {
 				XDC_TRY(checkRef(a.ref, s, path + (a.kind == Assertion::Kind::Outage ? ".outage" : ".success_ratio")));
 				continue;
@@ -739,13 +896,30 @@ const evidence::SamplerSpec *Scenario::probe(const std::string &n) const
 	return nullptr;
 }
 
+const std::vector<std::pair<std::string, std::string>> kStreamsConditions = {
+	{"failover_complete", "takeover_complete"}, {"takeover_complete", "takeover_complete"},
+	{"remote_down", "remote_down"},             {"split_brain", "split_brain"},
+	{"fail_back", "fail_back"},                 {"orderly_shutdown", "orderly_shutdown"}};
+
+bool Scenario::usesStreams() const
+{
+	if (streams.present || !streamsActions.empty() || !observe.untilStreams.empty())
+		return true;
+	for (const auto &a : assertions)
+		if (a.kind == Assertion::Kind::Streams)
+			return true;
+	return false;
+}
+
 Nanos Scenario::plannedDuration() const
 {
 	// Inject lasts until the last fault group is sent; observe starts then.
 	Nanos lastStart{0};
 	for (const auto &f : faults)
 		lastStart = std::max(lastStart, f.spec.start);
-	const Nanos obs = observe.until ? observe.timeout : observe.duration;
+	for (const auto &a : streamsActions)
+		lastStart = std::max(lastStart, a.start);
+	const Nanos obs = observe.until || !observe.untilStreams.empty() ? observe.timeout : observe.duration;
 	return setup.duration + baseline.duration + lastStart + obs + recover.duration;
 }
 
@@ -956,6 +1130,10 @@ Result<void> checkTopology(const Scenario &s, const std::vector<Host> &hosts, bo
 		XDC_TRY(checkHost(s.assertions[i].ref, fmt::format("assertions[{}]", i)));
 	for (size_t i = 0; i < s.stopConditions.size(); i++)
 		XDC_TRY(checkHost(s.stopConditions[i].ref, fmt::format("stop_conditions[{}]", i)));
+	for (const auto &a : s.streamsActions)
+		if (!hosts.empty() && !dcs.count(a.dc))
+			return makeError(Errc::Invalid, "{}: {}.dc: '{}' is not a DC of the topology (datacenters: {})", a.where,
+					 a.path, a.dc, fmt::join(dcs, ", "));
 	// Faults: targets and peers exist; per host and kind, no two windows overlap.
 	std::map<std::pair<std::string, fault::Kind>, std::vector<size_t>> perHost;
 	for (size_t i = 0; i < s.faults.size(); i++) {

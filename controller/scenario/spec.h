@@ -58,13 +58,20 @@ struct Phase {
 	Nanos duration{0};
 	// observe: wait until the probe has succeeded for `okFor` without a failure, at most `timeout`.
 	std::optional<ProbeRef> until;
+	// observe: or wait until the Streams toolkit view reports this event after the faults began (one of
+	// kStreamsConditions), at most `timeout`.
+	std::string untilStreams;
 	Nanos okFor = std::chrono::seconds(1);
 	Nanos timeout{0};
 	std::string where;
 };
 
+// The toolkit-view conditions `observe.until: {streams: X}` waits for, and the event each stands for.
+// failover_complete = takeover_complete (the standby is active and its output flows).
+extern const std::vector<std::pair<std::string, std::string>> kStreamsConditions;
+
 struct Assertion {
-	enum class Kind { Outage, SuccessRatio, ProcessEvents, Metric } kind = Kind::Outage;
+	enum class Kind { Outage, SuccessRatio, ProcessEvents, Metric, Streams } kind = Kind::Outage;
 	std::string name;  // given, or derived ("outage wan <= 7s")
 	std::string where;
 	ProbeRef ref;      // outage, success_ratio
@@ -84,6 +91,13 @@ struct Assertion {
 	// the run) by `stat` (max, min, mean, last), within [min, max]. Uses sampler, phase, ref.host.
 	std::string value, stat = "max";
 	std::optional<double> minValue, maxValue;
+	// streams: what the toolkit view saw during the run. takeover / splitBrain: such an event must (true) or must
+	// not (false) happen after the faults began; detection = the faults' start to the first remote_down, failover =
+	// to the first takeover_complete (each known to within one poll interval); active = the DC the view says is
+	// active when observe ends.
+	std::optional<bool> takeover, splitBrain;
+	std::optional<Nanos> maxFailover;
+	std::string active;
 };
 
 struct StopCondition {
@@ -100,6 +114,30 @@ struct FaultEntry {
 	std::string path;  // "phases.inject.faults[0]"
 };
 
+// `streams:` how the run follows the Streams instances (docs/STREAMS.md's toolkit view). Implied, with these
+// defaults, by any streams.* operation, observe.until.streams or streams assertion.
+struct StreamsWatch {
+	bool present = false;
+	std::string config;                 // streams config file as written ("" = the lab's, $XDC_STREAMS_CONFIG, /etc/xdc)
+	Nanos interval = std::chrono::milliseconds(200); // time between poll rounds
+	bool requireActive = true;          // steady state: exactly one DC active before inject and every DC reachable
+	std::string where;
+};
+
+// A Streams operation in the inject phase, written like a fault with kind streams.*. One-shot: it is not reverted.
+//   streams.stop_pe / streams.restart_pe {dc, pes: [ids] (default: every PE of the followed job)} through the
+//     agent of the DC's Streams host (streamtool); streams.cancel_job {dc} the followed job, and
+//     streams.submit_job {dc, bundle, job_name} through the REST API.
+struct StreamsAction {
+	std::string kind; // stop_pe | restart_pe | cancel_job | submit_job (without the "streams." prefix)
+	std::string dc;
+	std::vector<std::string> pes;
+	std::string bundle;  // submit_job: path of the .sab, relative to the scenario file
+	std::string jobName; // submit_job: the job name (default: the streams config's job_name)
+	Nanos start{0};
+	std::string where, path;
+};
+
 struct Scenario {
 	std::string origin;
 	int version = kVersion;
@@ -111,12 +149,16 @@ struct Scenario {
 	std::vector<SteadyCheck> steadyState;
 	Phase setup, baseline, inject, observe, recover;
 	std::vector<FaultEntry> faults;
+	StreamsWatch streams;
+	std::vector<StreamsAction> streamsActions;
 	std::vector<Assertion> assertions;
 	std::vector<StopCondition> stopConditions;
 
 	// The longest the run can take from the start of setup to the end of recover (the observe timeout counted).
 	Nanos plannedDuration() const;
 	const evidence::SamplerSpec *probe(const std::string &name) const;
+	// True when the run follows Streams (a streams: block, a streams.* operation, condition or assertion).
+	bool usesStreams() const;
 };
 
 struct ParseOptions {

@@ -291,6 +291,114 @@ TEST_CASE("streams: a plain partition between the DCs is split brain")
 	(void)test::xdc({"halt", "--lab", lab.name()});
 }
 
+namespace {
+
+// Runs a sample scenario against the lab and returns its report (empty on no report).
+json runScenario(const LabFixture &lab, const TempDir &tmp, const std::string &file, std::vector<std::string> extra,
+		 int &exitCode)
+{
+	std::vector<std::string> args = {"run", sourceRoot() + "/scenarios/" + file, "--lab", lab.name(), "--out",
+					 tmp.path() + "/run"};
+	args.insert(args.end(), extra.begin(), extra.end());
+	auto r = test::xdc(args);
+	MESSAGE("xdc run " << file << " exit " << r.exitCode << "\n" << r.out << r.err);
+	exitCode = r.exitCode;
+	std::ifstream f(tmp.path() + "/run/report.json");
+	if (!f)
+		return json::object();
+	return json::parse(std::string(std::istreambuf_iterator<char>(f), {}));
+}
+
+// The report's first toolkit-view event of a kind.
+json reportEvent(const json &report, const std::string &kind)
+{
+	for (const auto &e : report["streams"].value("events", json::array()))
+		if (e.value("kind", "") == kind)
+			return e;
+	return json::object();
+}
+
+} // namespace
+
+TEST_CASE("streams: scenario isolating dc1 measures detection and takeover at the emulator's instants")
+{
+	requireRoot();
+	LabFixture lab("ssa", {"--hosts-per-dc", "1", "--streams", "--hb-interval", "1s", "--hb-misses", "3"});
+	REQUIRE(lab.up());
+	TempDir tmp;
+	int rc = -1;
+	const json rep = runScenario(lab, tmp, "lab-streams-isolate-dc1.yaml", {}, rc);
+	CHECK(rc == 0);
+	REQUIRE(rep.contains("streams"));
+	CHECK(rep["verdict"] == "passed");
+	// The operation is in the report as a streams.stop_pe entry that ran on dc1's Streams host.
+	bool stopped = false;
+	for (const auto &f : rep["faults"])
+		if (f.value("kind", "") == "streams.stop_pe") {
+			stopped = f.value("status", "") == "applied" && f["detail"].size() >= 1 && f["hosts"][0] == "dc1-h1";
+			for (const auto &d : f["detail"])
+				stopped = stopped && d.value("ok", false);
+		}
+	CHECK(stopped);
+	const auto down = truth(lab, "dc2", "remote_down");
+	const auto took = truth(lab, "dc2", "takeover_complete");
+	REQUIRE(down.size() == 1);
+	REQUIRE(took.size() == 1);
+	const json det = reportEvent(rep, "remote_down"), tk = reportEvent(rep, "takeover_complete");
+	REQUIRE(det.contains("t_ns"));
+	REQUIRE(tk.contains("t_ns"));
+	CHECK(det["dc"] == "dc2");
+	CHECK(tk["dc"] == "dc2");
+	const int64_t tol = (rep["streams"]["interval_ms"].get<int64_t>() + 100) * kMs;
+	const int64_t dDet = det["t_ns"].get<int64_t>() - down[0]["t_ns"].get<int64_t>();
+	const int64_t dTk = tk["t_ns"].get<int64_t>() - took[0]["t_ns"].get<int64_t>();
+	MESSAGE("scenario: detection xdc - emulator = " << dDet / 1e6 << " ms; takeover " << dTk / 1e6 << " ms");
+	CHECK(std::llabs(dDet) <= tol);
+	CHECK(std::llabs(dTk) <= tol);
+	// The figures are measured from the partition's verified start: the emulator's detection lies after it.
+	const json obs = rep["assertions"][0]["observed"];
+	CHECK(obs["detection_ms"].get<double>() * 1e6 ==
+	      doctest::Approx(static_cast<double>(det["t_ns"].get<int64_t>() - obs["faults_start_ns"].get<int64_t>())));
+	CHECK(down[0]["t_ns"].get<int64_t>() > obs["faults_start_ns"].get<int64_t>());
+	CHECK(rep["streams"]["active_after_observe"] == "dc2");
+	// The HTML report has the toolkit view's lanes and events.
+	std::ifstream html(tmp.path() + "/run/report.html");
+	const std::string page(std::istreambuf_iterator<char>(html), {});
+	CHECK(page.find("id=\"streams-events\"") != std::string::npos);
+	CHECK(page.find("data-kind=\"takeover_complete\"") != std::string::npos);
+}
+
+TEST_CASE("streams: a scenario's detection bound fails when the toolkit is slower than it")
+{
+	requireRoot();
+	LabFixture lab("ssb", {"--hosts-per-dc", "1", "--streams", "--hb-interval", "1s", "--hb-misses", "3"});
+	REQUIRE(lab.up());
+	TempDir tmp;
+	int rc = -1;
+	// Heartbeat 1 s x 3 misses cannot detect within 1 s: the assertion must fail, exit 1.
+	const json rep = runScenario(lab, tmp, "lab-streams-isolate-dc1.yaml", {"--param", "detection_max=1s"}, rc);
+	CHECK(rc == 1);
+	CHECK(rep.value("verdict", "") == "failed");
+	CHECK(rep.value("reason", "").find("detection_max 1s") != std::string::npos);
+	CHECK(truth(lab, "dc2", "remote_down").size() == 1);
+}
+
+TEST_CASE("streams: the split-brain scenario reports split brain")
+{
+	requireRoot();
+	LabFixture lab("ssc", {"--hosts-per-dc", "1", "--streams", "--hb-interval", "300ms", "--hb-misses", "3"});
+	REQUIRE(lab.up());
+	TempDir tmp;
+	int rc = -1;
+	const json rep = runScenario(lab, tmp, "lab-streams-split-brain.yaml", {}, rc);
+	CHECK(rc == 0);
+	CHECK(rep.value("verdict", "") == "passed");
+	CHECK(reportEvent(rep, "split_brain").value("dc", "") == "dc1,dc2");
+	// The emulators agree: dc2 took over while dc1 never stood down.
+	CHECK(truth(lab, "dc2", "takeover_complete").size() == 1);
+	CHECK(truth(lab, "dc1", "takeover_complete").empty());
+}
+
 int main(int argc, char **argv)
 {
 	requireRoot();

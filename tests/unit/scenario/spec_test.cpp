@@ -162,6 +162,86 @@ phases:
 	}
 }
 
+TEST_CASE("Streams in scenarios: operations, the until condition, assertions, and their errors")
+{
+	const std::string text = R"(version: 1
+name: isolate
+streams: {interval: 100ms}
+phases:
+  baseline: {duration: 1s}
+  inject:
+    faults:
+      - {kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 30s}
+      - {kind: streams.stop_pe, dc: dc1, start: 1s}
+      - {kind: streams.restart_pe, dc: dc2, pes: ["3", "4"], start: 2s}
+      - {kind: streams.submit_job, dc: dc1, bundle: app.sab, job_name: app, start: 3s}
+  observe: {until: {streams: failover_complete}, timeout: 20s}
+  recover: {duration: 1s}
+assertions:
+  - streams: {takeover: true, split_brain: false, detection_max: 5s, failover_max: 8s, active: dc2}
+)";
+	auto s = parseScenario(text, "/srv/x/iso.yaml");
+	REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+	CHECK(s->usesStreams());
+	CHECK(s->streams.interval == 100ms);
+	REQUIRE(s->faults.size() == 1);
+	REQUIRE(s->streamsActions.size() == 3);
+	CHECK(s->streamsActions[0].kind == "stop_pe");
+	CHECK(s->streamsActions[0].pes.empty());
+	CHECK(s->streamsActions[0].start == 1s);
+	CHECK(s->streamsActions[1].pes == std::vector<std::string>{"3", "4"});
+	CHECK(s->streamsActions[2].bundle == "/srv/x/app.sab");
+	CHECK(s->streamsActions[2].path == "phases.inject.faults[3]");
+	CHECK(s->observe.untilStreams == "failover_complete");
+	CHECK(s->plannedDuration() == 1s + 3s + 20s + 1s);
+	REQUIRE(s->assertions.size() == 1);
+	const auto &a = s->assertions[0];
+	CHECK(a.kind == Assertion::Kind::Streams);
+	CHECK(a.takeover == true);
+	CHECK(a.splitBrain == false);
+	CHECK(a.maxDetection == 5s);
+	CHECK(a.maxFailover == 8s);
+	CHECK(a.active == "dc2");
+	CHECK(a.name == "streams: takeover, no split brain, detected <= 5s, failed over <= 8s, dc2 active");
+	CHECK(checkTopology(*s, lab2x2()).ok());
+	auto dc9 = parseScenario(std::regex_replace(text, std::regex("dc: dc1, start: 1s"), "dc: dc9, start: 1s"), "i.yaml");
+	REQUIRE(dc9.ok());
+	auto top = checkTopology(*dc9, lab2x2());
+	REQUIRE(!top.ok());
+	CHECK(top.error().message.find("phases.inject.faults[1].dc: 'dc9' is not a DC of the topology") != std::string::npos);
+
+	// Each mistake names the line and the key path.
+	const std::vector<std::pair<std::string, std::string>> bad = {
+		{"streams.stop_pe, dc: dc1, start: 1s", "streams.stop_pes, dc: dc1, start: 1s"},
+		{"streams.stop_pe, dc: dc1, start: 1s", "streams.stop_pe, start: 1s"},
+		{"streams.stop_pe, dc: dc1, start: 1s", "streams.stop_pe, dc: dc1, start: 1s, host: h"},
+		{"bundle: app.sab, ", ""},
+		{"streams: failover_complete", "streams: failover_done"},
+		{"interval: 100ms", "interval: 10ms"},
+		{"takeover: true, split_brain: false, detection_max: 5s, failover_max: 8s, active: dc2", "takeover: maybe"},
+		{"{takeover: true, split_brain: false, detection_max: 5s, failover_max: 8s, active: dc2}", "{}"},
+		{"takeover: true, split_brain: false, detection_max: 5s", "takeover: false, split_brain: false, detection_max: 5s"},
+	};
+	const std::vector<std::string> expect = {
+		"iso.yaml:9:16: phases.inject.faults[1].kind: 'streams.stop_pes' is not a Streams operation",
+		"phases.inject.faults[1].dc: required",
+		"phases.inject.faults[1].host: unknown key (known keys: dc, kind, pes, start)",
+		"phases.inject.faults[3].bundle: required",
+		"phases.observe.until.streams: 'failover_done' is not a Streams condition",
+		"streams.interval: expected a poll interval from 50ms to 10s",
+		"assertions[0].streams.takeover",
+		"assertions[0].streams: give at least one of takeover",
+		"assertions[0].streams.failover_max: contradicts takeover: false",
+	};
+	for (size_t i = 0; i < bad.size(); i++) {
+		const std::string t = std::regex_replace(text, std::regex(std::regex_replace(bad[i].first, std::regex("[{}\\[\\]]"), "\\$&")), bad[i].second);
+		REQUIRE_MESSAGE(t != text, bad[i].first);
+		auto r = parseScenario(t, "iso.yaml");
+		REQUIRE_MESSAGE(!r.ok(), bad[i].second);
+		CHECK_MESSAGE(r.error().message.find(expect[i]) != std::string::npos, r.error().message);
+	}
+}
+
 TEST_CASE("YAML inventories: groups (also under all.children) are datacenters, vars are labels")
 {
 	const std::string path = "/tmp/xdc-unit-inventory-" + std::to_string(::getpid()) + ".yml";

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "controller/scenario/streams_follow.h"
+
+#include "common/clock.h"
+#include "controller/streams/config.h"
+
+namespace xdc::scenario {
+
+StreamsFollower::~StreamsFollower() { stop(); }
+
+Result<void> StreamsFollower::start(const std::string &configPath, int64_t intervalNs)
+{
+	auto eps = streams::loadStreamsConfig(configPath);
+	if (!eps)
+		return eps.error();
+	if (eps->empty())
+		return makeError(Errc::Invalid, "{}: no instance", configPath);
+	endpoints_ = *eps;
+	for (const auto &ep : endpoints_)
+		clients_.push_back(std::make_unique<streams::Client>(ep));
+	intervalNs_ = intervalNs;
+	poller_ = std::make_unique<streams::Poller>(clients_, streams::PollOptions{});
+	thread_ = std::thread([this] { loop(); });
+	std::unique_lock lk(m_);
+	// The first round: a DC that does not answer shows as unreachable, so this wait ends within the clients'
+	// timeouts (connect + total, with retries) whatever the network does.
+	cv_.wait(lk, [this] { return rounds_ > 0 || stop_; });
+	return success();
+}
+
+void StreamsFollower::stop()
+{
+	{
+		std::lock_guard lk(m_);
+		stop_ = true;
+	}
+	cv_.notify_all();
+	if (thread_.joinable())
+		thread_.join();
+}
+
+void StreamsFollower::loop()
+{
+	int64_t next = clk::monoNs();
+	for (;;) {
+		auto round = poller_->round();
+		{
+			std::lock_guard lk(m_);
+			(void)view_.update(round);
+			for (auto &s : round) {
+				const auto st = view_.state(s.dc);
+				auto it = shown_.find(s.dc);
+				if (it == shown_.end() || it->second != st) {
+					states_.push_back({{"dc", s.dc}, {"state", streams::dcStateName(st)}, {"t_ns", s.tNs},
+							   {"error", s.reachable ? "" : s.error}});
+					shown_[s.dc] = st;
+				}
+				latest_[s.dc] = std::move(s);
+			}
+			rounds_++;
+		}
+		cv_.notify_all();
+		// An absolute schedule: a slow round does not push the later ones back.
+		next += intervalNs_;
+		const int64_t now = clk::monoNs();
+		if (next < now)
+			next = now;
+		std::unique_lock lk(m_);
+		if (cv_.wait_for(lk, std::chrono::nanoseconds(next - now), [this] { return stop_; }))
+			return;
+	}
+}
+
+std::vector<streams::ToolkitEvent> StreamsFollower::events() const
+{
+	std::lock_guard lk(m_);
+	return view_.events();
+}
+
+streams::DcSnapshot StreamsFollower::latest(const std::string &dc) const
+{
+	std::lock_guard lk(m_);
+	auto it = latest_.find(dc);
+	if (it != latest_.end())
+		return it->second;
+	streams::DcSnapshot s;
+	s.dc = dc;
+	s.error = "not polled";
+	return s;
+}
+
+std::string StreamsFollower::activeDc() const
+{
+	std::lock_guard lk(m_);
+	return view_.activeDc();
+}
+
+bool StreamsFollower::splitBrain() const
+{
+	std::lock_guard lk(m_);
+	return view_.splitBrain();
+}
+
+nlohmann::json StreamsFollower::states() const
+{
+	std::lock_guard lk(m_);
+	return states_;
+}
+
+uint64_t StreamsFollower::rounds() const
+{
+	std::lock_guard lk(m_);
+	return rounds_;
+}
+
+} // namespace xdc::scenario
