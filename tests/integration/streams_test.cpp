@@ -399,6 +399,59 @@ TEST_CASE("streams: the split-brain scenario reports split brain")
 	CHECK(truth(lab, "dc1", "takeover_complete").empty());
 }
 
+TEST_CASE("streams: a scenario cancels and resubmits dc1's job: orderly shutdown, no takeover")
+{
+	requireRoot();
+	LabFixture lab("ssd", {"--hosts-per-dc", "1", "--streams", "--hb-interval", "500ms", "--hb-misses", "3"});
+	REQUIRE(lab.up());
+	TempDir tmp;
+	std::ofstream(tmp.path() + "/CrossDcApp.sab") << "emulated application bundle\n";
+	const std::string file = tmp.path() + "/orderly.yaml";
+	std::ofstream(file) << R"(version: 1
+name: orderly-shutdown
+streams: {interval: 200ms}
+phases:
+  baseline: {duration: 1s}
+  inject:
+    faults:
+      - {kind: streams.cancel_job, dc: dc1}
+      - {kind: streams.submit_job, dc: dc1, bundle: CrossDcApp.sab, start: 3s}
+  observe: {duration: 2s}
+  recover: {duration: 1s}
+assertions:
+  - streams: {takeover: false, split_brain: false}
+)";
+	auto r = test::xdc({"run", file, "--lab", lab.name(), "--out", tmp.path() + "/run"});
+	INFO(r.out << r.err);
+	CHECK(r.exitCode == 0);
+	std::ifstream f(tmp.path() + "/run/report.json");
+	REQUIRE(f);
+	const json rep = json::parse(std::string(std::istreambuf_iterator<char>(f), {}));
+	CHECK(rep["verdict"] == "passed");
+	std::map<std::string, json> ops;
+	for (const auto &x : rep["faults"])
+		ops[x.value("kind", "")] = x;
+	REQUIRE(ops.count("streams.cancel_job"));
+	REQUIRE(ops.count("streams.submit_job"));
+	CHECK(ops["streams.cancel_job"]["status"] == "applied");
+	CHECK(ops["streams.submit_job"]["status"] == "applied");
+	// submit ran at its 3 s offset from cancel's instant, within scheduling slack.
+	const int64_t gap = ops["streams.submit_job"]["applied_ns"].get<int64_t>() -
+			    ops["streams.cancel_job"]["applied_ns"].get<int64_t>();
+	CHECK(gap >= 2900 * kMs);
+	CHECK(gap <= 3500 * kMs);
+	CHECK(reportEvent(rep, "orderly_shutdown").value("dc", "") == "dc1");
+	CHECK(reportEvent(rep, "takeover_complete").empty());
+	CHECK(truth(lab, "dc2", "takeover_complete").empty());
+	CHECK(!truth(lab, "dc2", "remote_shutdown").empty());
+	// The job is back in dc1.
+	CHECK(waitUntil([&] {
+		json st = statusJson(lab.name());
+		const json *d = dcOf(st, "dc1");
+		return d && (*d).contains("job") && (*d)["job"].is_object() && (*d)["job"]["health"] == "healthy";
+	}, 10s));
+}
+
 int main(int argc, char **argv)
 {
 	requireRoot();
