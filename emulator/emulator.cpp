@@ -169,7 +169,9 @@ void Emulator::shutdown()
 		supervisor_.join();
 	std::lock_guard lk(mu_);
 	accrueLocked(monoNs());
-	truth_.write("stop", {{"tuples_produced", submitted_}, {"tuples_delivered", delivered_}, {"seq", seq_}});
+	truth_.write("stop", {{"tuples_produced", submitted_}, {"tuples_delivered", delivered_}, {"seq", seq_},
+			      {"data_accepted", dataAccepted_}, {"data_delivered", dataDelivered_},
+			      {"data_dropped", dataDropped_}, {"data_replayed", dataReplayed_}});
 	lg()->info("stopped: {} tuples produced, {} delivered", submitted_, delivered_);
 }
 
@@ -464,6 +466,79 @@ void Emulator::accrueLocked(int64_t nowNs)
 	seq_ += n;
 }
 
+void Emulator::deliverLocked(int64_t nowNs)
+{
+	if (inFlight_.empty())
+		return;
+	if (!job_ || !job_->healthy()) {
+		// A stopped or crashed PE takes the tuples it held with it (no consistent region).
+		json ids = json::array();
+		for (const auto &t : inFlight_)
+			ids.push_back(t.id);
+		dataDropped_ += int64_t(inFlight_.size());
+		truth_.write("data_dropped", {{"count", inFlight_.size()}, {"ids", ids},
+					      {"reason", job_ ? "job " + job_->health() : std::string("no job")}});
+		inFlight_.clear();
+		return;
+	}
+	while (!inFlight_.empty() && inFlight_.front().dueNs <= nowNs) {
+		sinkLog_.push_back(std::move(inFlight_.front().line));
+		inFlight_.pop_front();
+		dataDelivered_++;
+	}
+}
+
+Result<size_t> Emulator::injectTuples(const std::string &body)
+{
+	std::vector<std::pair<std::string, std::string>> batch;
+	size_t start = 0;
+	while (start < body.size()) {
+		size_t end = body.find('\n', start);
+		if (end == std::string::npos)
+			end = body.size();
+		std::string line = body.substr(start, end - start);
+		start = end + 1;
+		if (line.find_first_not_of(" \t\r") == std::string::npos)
+			continue;
+		json j = json::parse(line, nullptr, false);
+		if (j.is_discarded() || !j.is_object() || !j.contains("key") || !j["key"].is_string() || !j.contains("seq") ||
+		    !j["seq"].is_number_unsigned())
+			return makeError(Errc::Invalid, "line {}: not a tuple (a JSON object with a string key and an unsigned "
+							"seq)", batch.size() + 1);
+		batch.emplace_back(j["key"].get<std::string>() + ":" + std::to_string(j["seq"].get<uint64_t>()),
+				   std::move(line));
+	}
+	std::lock_guard lk(mu_);
+	if (!job_)
+		return makeError(Errc::Refused, "no job is running");
+	if (!job_->healthy())
+		return makeError(Errc::Refused, "the job is {}", job_->health());
+	if (!fo_.active)
+		return makeError(Errc::Refused, "this datacenter is the standby");
+	const int64_t due = monoNs() + int64_t(opts_.processDelayMs) * kMsNs;
+	for (auto &[id, line] : batch) {
+		inFlight_.push_back({due, line, id});
+		segment_.emplace_back(id, std::move(line));
+	}
+	dataAccepted_ += int64_t(batch.size());
+	return batch.size();
+}
+
+std::string Emulator::sinkTuples(uint64_t since, size_t count, uint64_t &next, uint64_t &total)
+{
+	std::lock_guard lk(mu_);
+	deliverLocked(monoNs());
+	total = sinkLog_.size();
+	std::string out;
+	uint64_t i = since;
+	for (; i < sinkLog_.size() && i - since < count; i++) {
+		out += sinkLog_[i];
+		out += '\n';
+	}
+	next = std::max(i, since);
+	return out;
+}
+
 void Emulator::checkMissesLocked(int64_t nowNs)
 {
 	if (!job_ || !everHeard_ || remoteShutdown_)
@@ -495,6 +570,21 @@ void Emulator::takeoverLocked()
 	seq_ = snapSeq;
 	fo_.active = true;
 	fo_.takeovers++;
+	// At-least-once: the input of the last snapshot is processed again; whatever the old active DC delivered of it
+	// is delivered twice.
+	if (!replicated_.empty()) {
+		const int64_t due = monoNs() + int64_t(opts_.processDelayMs) * kMsNs;
+		json ids = json::array();
+		for (auto &[id, line] : replicated_) {
+			ids.push_back(id);
+			inFlight_.push_back({due, line, id});
+			segment_.emplace_back(id, line);
+		}
+		dataReplayed_ += int64_t(replicated_.size());
+		dataAccepted_ += int64_t(replicated_.size());
+		truth_.write("data_replayed", {{"count", replicated_.size()}, {"ids", ids}});
+		replicated_.clear();
+	}
 	lastAccrueNs_ = monoNs();
 	truth_.write("takeover_complete", {{"resume_seq", seq_}, {"snapshot_delivered", snapDelivered},
 					   {"takeovers", fo_.takeovers}});
@@ -509,6 +599,7 @@ void Emulator::supervisorLoop()
 			break;
 		const int64_t now = monoNs();
 		accrueLocked(now);
+		deliverLocked(now);
 		if (!stopLaunches_ && job_) {
 			for (auto &p : job_->pes)
 				if (p.relaunchAtNs && p.relaunchAtNs <= now && p.pid == 0)
@@ -558,6 +649,7 @@ void Emulator::heartbeatLoop()
 			break;
 		json msg{{"heartbeatMsgType", 1}, {"dataCenterOrigin", opts_.dc}, {"dataSnapshot", ""},
 			 {"dataSnapshotOrigin", ""}};
+		size_t segmentSent = 0;
 		bool send = false;
 		const bool shutdownMsg = sendShutdownMsg_;
 		if (shutdownMsg) {
@@ -575,7 +667,11 @@ void Emulator::heartbeatLoop()
 				accrueLocked(monoNs());
 				lastSnapshotNs = monoNs();
 				msg["heartbeatMsgType"] = 2;
-				msg["dataSnapshot"] = json{{"seq", seq_}, {"delivered", delivered_}}.dump();
+				json tuples = json::array();
+				for (const auto &[id, line] : segment_)
+					tuples.push_back({id, line});
+				segmentSent = segment_.size();
+				msg["dataSnapshot"] = json{{"seq", seq_}, {"delivered", delivered_}, {"tuples", tuples}}.dump();
 				msg["dataSnapshotOrigin"] = opts_.dc;
 			}
 		}
@@ -595,8 +691,11 @@ void Emulator::heartbeatLoop()
 		lk.lock();
 		if (r && *r / 100 == 2) {
 			fo_.hbSent++;
-			if (msg["heartbeatMsgType"] == 2)
+			if (msg["heartbeatMsgType"] == 2) {
 				fo_.snapshotsSent++;
+				// The peer holds these now; the next snapshot carries what came after them.
+				segment_.erase(segment_.begin(), segment_.begin() + std::ptrdiff_t(std::min(segmentSent, segment_.size())));
+			}
 			if (shutdownMsg) {
 				truth_.write("shutdown_sent", {{"peer", opts_.peer.str()}});
 				lg()->info("orderly shutdown heartbeat sent to {}", opts_.peer.str());
@@ -638,8 +737,15 @@ Result<void> Emulator::onHeartbeat(const std::string &body)
 		if (type == 2 && j.contains("dataSnapshot") && j["dataSnapshot"].is_string()) {
 			fo_.snapshotsReceived++;
 			json snap = json::parse(j["dataSnapshot"].get<std::string>(), nullptr, false);
-			if (!snap.is_discarded())
+			if (!snap.is_discarded()) {
+				replicated_.clear();
+				if (snap.contains("tuples") && snap["tuples"].is_array())
+					for (const auto &t : snap["tuples"])
+						if (t.is_array() && t.size() == 2 && t[0].is_string() && t[1].is_string())
+							replicated_.emplace_back(t[0].get<std::string>(), t[1].get<std::string>());
+				snap.erase("tuples");
 				lastSnapshot_ = snap;
+			}
 		}
 		return success();
 	}

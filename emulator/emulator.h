@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -98,6 +99,13 @@ public:
 	[[nodiscard]] Result<PeState> stopPe(int peId);
 	[[nodiscard]] Result<PeState> restartPe(int peId);
 
+	// Data plane (EndpointSource / EndpointSink style). inject: JSON tuple objects, one per line; accepted only by
+	// the active DC with a healthy job (Errc::Unavailable otherwise, nothing accepted); Errc::Invalid for a line
+	// that is not a JSON object with "key" and "seq" (nothing accepted). Returns how many were accepted.
+	[[nodiscard]] Result<size_t> injectTuples(const std::string &body);
+	// Delivered tuples from cursor `since` (0-based), at most `count`, as JSON lines; `next` is the cursor after them.
+	std::string sinkTuples(uint64_t since, size_t count, uint64_t &next, uint64_t &total);
+
 	// A heartbeat tuple from the peer's sender; Errc::Invalid for a body that is not one.
 	[[nodiscard]] Result<void> onHeartbeat(const std::string &body);
 
@@ -115,6 +123,7 @@ private:
 	void accrueLocked(int64_t nowNs);
 	void checkMissesLocked(int64_t nowNs);
 	void takeoverLocked();
+	void deliverLocked(int64_t nowNs);
 	JobState makeJobLocked(const std::string &bundleId, const std::string &name);
 	PeState *findPeLocked(int peId);
 
@@ -146,6 +155,21 @@ private:
 	int64_t seq_ = 0;
 	int64_t submitted_ = 0, delivered_ = 0;
 	int64_t startMs_ = 0;
+
+	// Data plane: accepted tuples wait processDelayMs in flight, then reach the sink log. The active DC's snapshot
+	// carries the tuples accepted since its previous successful snapshot; the standby keeps the latest such segment
+	// and replays it when it takes over (at-least-once). In-flight tuples die with the job's health (PE stopped or
+	// crashed, job canceled): that is where the application loses data.
+	struct InFlight {
+		int64_t dueNs;
+		std::string line;
+		std::string id; // "k<key>:<seq>"
+	};
+	std::deque<InFlight> inFlight_;
+	std::vector<std::pair<std::string, std::string>> segment_;    // (id, line) accepted since the last snapshot sent
+	std::vector<std::pair<std::string, std::string>> replicated_; // standby: the latest segment received
+	std::vector<std::string> sinkLog_;
+	int64_t dataAccepted_ = 0, dataDelivered_ = 0, dataDropped_ = 0, dataReplayed_ = 0;
 
 	std::thread supervisor_, reaper_, heartbeat_;
 };

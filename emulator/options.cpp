@@ -73,6 +73,7 @@ real `streams-pec` processes, and the cross-DC failover toolkit's heartbeats. Ev
   --host NAME                host name the PEs report, as the `resource` they run on (gethostname())
   --application NAME         application name (CrossDcApp)
   --source-rate N            tuples/s the source produces while the job is healthy and active (50)
+  --process-delay-ms N       injected tuples reach the sink this long after they are accepted (100)
   --user NAME                HTTP Basic user (streamsadmin)
   --password-file FILE       file holding the password (first line); default password "passw0rd"
   --token-ttl-s N            access token lifetime in seconds (300)
@@ -168,7 +169,9 @@ Result<ParseOutcome> parseOptions(const std::vector<std::string> &args)
 			int rate = 0;
 			r = num(rate, 0, 1000000);
 			o.sourceRate = rate;
-		} else if (opt == "--user")
+		} else if (opt == "--process-delay-ms")
+			r = num(o.processDelayMs, 0, 600000);
+		else if (opt == "--user")
 			r = word(o.user);
 		else if (opt == "--password-file") {
 			std::ifstream f(val);

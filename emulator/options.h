@@ -32,6 +32,7 @@ struct Options {
 	std::string jobName = "CrossDcApp";
 	std::string application = "CrossDcApp";
 	double sourceRate = 50;
+	int processDelayMs = 100; // data plane: an injected tuple reaches the sink this long after it was accepted
 	std::string user = "streamsadmin";
 	std::string password = "passw0rd";    // never printed
 	int tokenTtlS = 300;

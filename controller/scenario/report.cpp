@@ -265,6 +265,39 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 			h += "</div>\n";
 		}
 	}
+	// Data: the application's output per DC (each sink poll that brought tuples) and the output gaps.
+	const json dt = r.value("data", json::object());
+	if (dt.contains("sinks")) {
+		h += "<div class=\"lane-label\">data output (sink polls with tuples; gaps hatched)</div>\n<div class=\"lane\" "
+		     "id=\"data-lane\">";
+		for (const auto &g : dt.value("validation", json::object()).value("gaps", json::array())) {
+			const int64_t s0 = g.value("start_ns", int64_t{0}), s1 = g.value("end_ns", int64_t{0});
+			h += fmt::format("<div class=\"output-gap\" data-start-ns=\"{}\" data-end-ns=\"{}\" style=\"position:"
+					 "absolute;top:0;bottom:0;left:{:.4f}%;width:{:.4f}%;background:repeating-linear-gradient(45deg,"
+					 "#b3261e33 0 4px,transparent 4px 8px);border:1px solid #b3261e\" title=\"no output {} .. {} "
+					 "({:.0f} ms)\"></div>", s0, s1, pct(s0), std::max(0.2, pct(s1) - pct(s0)), rel(s0), rel(s1),
+					 (s1 - s0) / 1e6);
+		}
+		int lane = 0;
+		for (const auto &sk : dt["sinks"]) {
+			const char *color = lane++ % 2 ? "#1f4fb3" : "#2a7d2a";
+			for (const auto &p : sk.value("arrivals", json::array())) {
+				if (!p.is_array() || p.size() != 2)
+					continue;
+				const int64_t t = p[0].get<int64_t>();
+				h += fmt::format("<div class=\"output\" data-dc=\"{}\" style=\"position:absolute;top:{}px;height:8px;"
+						 "width:2px;left:{:.4f}%;background:{}\"></div>", xmlEscape(sk.value("dc", "")),
+						 lane == 1 ? 3 : 14, pct(t), color);
+			}
+		}
+		h += "</div>\n";
+		const json v = dt.value("validation", json::object()), tot = v.value("total", json::object());
+		h += fmt::format("<p id=\"data-summary\">data: {} sent, {} delivered, <b>{} lost</b>, <b>{} duplicated</b>, {} out "
+				 "of order; RPO {} s; RTO {}; latency p99 {} ms</p>\n", tot.value("sent", 0), tot.value("delivered", 0),
+				 tot.value("lost", 0), tot.value("duplicated", 0), tot.value("out_of_order", 0),
+				 dt.value("rpo_s", json(0)).dump(), dt.contains("rto_ms") ? dt["rto_ms"].dump() + " ms" : "-",
+				 v.value("latency_ms", json::object()).value("p99", json(nullptr)).dump());
+	}
 	// Per host: the faults on it, its probes' failing intervals, its process events.
 	std::map<std::string, std::vector<json>> events;
 	if (!bundleDir.empty()) {

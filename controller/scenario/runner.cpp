@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "controller/evidence/recording.h"
+#include "controller/data/flow.h"
 #include "controller/scenario/streams_follow.h"
 #include "controller/streams/poll.h"
 
@@ -191,6 +192,164 @@ private:
 		say(fmt::format("following Streams: {} every {} ({})", fmt::join(dcs, ", "),
 				formatDuration(s_.streams.interval), opt_.streamsConfig));
 		return true;
+	}
+
+	// The data flow: the generator into the DCs' sources (in the streams config's order; the first that accepts),
+	// the reader over every DC's sink. Runs from before baseline to teardown.
+	bool startData()
+	{
+		std::vector<std::unique_ptr<data::DataSource>> sources;
+		std::vector<std::unique_ptr<data::DataSink>> sinks;
+		for (const auto &ep : streams_->endpoints()) {
+			data::HttpEndpointOptions o;
+			o.name = ep.dc;
+			o.user = ep.user;
+			o.password = ep.password;
+			o.caFile = ep.caFile;
+			o.insecure = ep.insecure;
+			o.url = ep.url + s_.data.sourcePath;
+			sources.push_back(data::makeHttpSource(o));
+			o.url = ep.url + s_.data.sinkPath;
+			sinks.push_back(data::makeHttpSink(o));
+		}
+		data::GeneratorOptions g;
+		g.seed = opt_.seed;
+		g.rate = s_.data.rate;
+		g.keys = s_.data.keys;
+		g.payload = s_.data.payload;
+		data::ValidatorOptions v;
+		v.seed = opt_.seed;
+		v.gapNs = ns(s_.data.gap);
+		reader_ = std::make_unique<data::SinkReader>(v, std::move(sinks), ns(s_.data.poll));
+		generator_ = std::make_unique<data::Generator>(g, std::move(sources));
+		reader_->start();
+		generator_->start();
+		report_["data"] = {{"rate", s_.data.rate}, {"keys", s_.data.keys}, {"payload", s_.data.payload},
+				   {"generated_on", "the controller's host (client side)"}, {"seed", opt_.seed}};
+		say(fmt::format("data: {:g} tuples/s over {} keys into the first DC that accepts them; reading every DC's sink "
+				"every {}", s_.data.rate, s_.data.keys, formatDuration(s_.data.poll)));
+		return true;
+	}
+
+	// Stops the generator, waits for the sinks to go quiet, and validates what came out.
+	void finishData()
+	{
+		if (!generator_)
+			return;
+		generator_->stop();
+		reader_->drain(std::max<int64_t>(ns(s_.data.gap), 500 * kMs) + ns(s_.data.poll), ns(s_.data.drain));
+		reader_->stop();
+		const auto sent = generator_->sentPerKey();
+		const auto times = generator_->sendTimes();
+		dataReport_ = reader_->finish(sent, &times);
+		const auto gs = generator_->stats();
+		json &d = report_["data"];
+		d["generator"] = data::toJson(gs);
+		d["validation"] = data::toJson(dataReport_);
+		json sinks = json::array();
+		for (const auto &a : reader_->arrivals()) {
+			json polls = json::array();
+			for (const auto &[t, n] : a.polls)
+				polls.push_back({t, n});
+			sinks.push_back({{"dc", a.sink}, {"lines", a.lines}, {"error", a.lastError}, {"arrivals", polls}});
+		}
+		d["sinks"] = sinks;
+		arrivals_ = reader_->arrivals();
+		say(fmt::format("data: {} sent, {} delivered, {} lost, {} duplicated, {} out of order, {} corrupt; latency p99 "
+				"{:.1f} ms", dataReport_.total.sent, dataReport_.total.delivered, dataReport_.total.lost,
+				dataReport_.total.duplicated, dataReport_.total.outOfOrder, dataReport_.corrupt,
+				dataReport_.latencyP99 / 1e6));
+		if (gs.uncertain && exit_ == kPassed)
+			setVerdict(kHarness, "harness", fmt::format("data: {} tuples were sent with an unknown outcome (a source "
+								    "timed out); the counts cannot be trusted", gs.uncertain));
+		if (gs.fellBehind && exit_ == kPassed)
+			setVerdict(kHarness, "harness", "data: the generator's backlog hit its cap: no DC accepted data for too "
+							"long");
+	}
+
+	// RTO: from the faults' start to the first output of the DC that delivered last (the survivor) after the output
+	// stopped. If the survivor is the DC that was delivering before the faults, it is the end of the first output gap
+	// after their start (0 when the output never stopped). Known to within one sink poll.
+	std::optional<int64_t> dataRto(int64_t faultStart) const
+	{
+		std::string before, survivor;
+		int64_t lastBefore = 0, lastAny = 0;
+		for (const auto &a : arrivals_)
+			for (const auto &[t, n] : a.polls) {
+				if (t < faultStart && t > lastBefore) {
+					lastBefore = t;
+					before = a.sink;
+				}
+				if (t > lastAny) {
+					lastAny = t;
+					survivor = a.sink;
+				}
+			}
+		if (survivor.empty())
+			return std::nullopt;
+		if (survivor != before) {
+			for (const auto &a : arrivals_)
+				if (a.sink == survivor)
+					for (const auto &[t, n] : a.polls)
+						if (t >= faultStart)
+							return t - faultStart;
+			return std::nullopt;
+		}
+		for (const auto &g : dataReport_.gaps)
+			if (g.endNs >= faultStart)
+				return g.endNs - faultStart;
+		return 0;
+	}
+
+	std::string validateData(const Assertion &a, json &observed)
+	{
+		if (!generator_)
+			return "no data flowed";
+		int64_t faultStart = INT64_MAX;
+		for (const auto &f : report_["faults"])
+			if (f.contains("window_start_ns"))
+				faultStart = std::min<int64_t>(faultStart, f["window_start_ns"]);
+		const auto &t = dataReport_.total;
+		observed["sent"] = t.sent;
+		observed["delivered"] = t.delivered;
+		observed["lost"] = t.lost;
+		observed["duplicated"] = t.duplicated;
+		observed["out_of_order"] = t.outOfOrder;
+		observed["corrupt"] = dataReport_.corrupt;
+		observed["rpo_s"] = dataReport_.lostEventSpanNs / 1e9;
+		observed["latency_p99_ms"] = dataReport_.latencyP99 / 1e6;
+		std::optional<int64_t> rto;
+		if (faultStart != INT64_MAX)
+			rto = dataRto(faultStart);
+		if (rto) {
+			observed["rto_ms"] = *rto / 1e6;
+			observed["rto_bound_ms"] = ns(s_.data.poll) / 1e6;
+			report_["data"]["rto_ms"] = *rto / 1e6;
+		}
+		report_["data"]["rpo_s"] = dataReport_.lostEventSpanNs / 1e9;
+		if (t.sent == 0)
+			return "no tuple was accepted by any DC";
+		if (a.lostMax && static_cast<int64_t>(t.lost) > *a.lostMax)
+			return fmt::format("{} tuples lost > lost_max {}", t.lost, *a.lostMax);
+		if (a.lostMin && static_cast<int64_t>(t.lost) < *a.lostMin)
+			return fmt::format("{} tuples lost < lost_min {}", t.lost, *a.lostMin);
+		if (a.duplicatedMax && static_cast<int64_t>(t.duplicated) > *a.duplicatedMax)
+			return fmt::format("{} tuples duplicated > duplicated_max {}", t.duplicated, *a.duplicatedMax);
+		if (a.duplicatedMin && static_cast<int64_t>(t.duplicated) < *a.duplicatedMin)
+			return fmt::format("{} tuples duplicated < duplicated_min {}", t.duplicated, *a.duplicatedMin);
+		if (a.maxRpo && dataReport_.lostEventSpanNs > ns(*a.maxRpo))
+			return fmt::format("RPO {:.3f} s (event-time span of the lost tuples) > rpo_max {}",
+					   dataReport_.lostEventSpanNs / 1e9, formatDuration(*a.maxRpo));
+		if (a.maxRto) {
+			if (!rto)
+				return "no output after the faults began, so no RTO";
+			if (*rto > ns(*a.maxRto))
+				return fmt::format("RTO {:.0f} ms > rto_max {}", *rto / 1e6, formatDuration(*a.maxRto));
+		}
+		if (a.maxLatencyP99 && dataReport_.latencyP99 > ns(*a.maxLatencyP99))
+			return fmt::format("p99 latency {:.1f} ms > latency_p99_max {}", dataReport_.latencyP99 / 1e6,
+					   formatDuration(*a.maxLatencyP99));
+		return "";
 	}
 
 	// Before inject: every DC's REST API answers and the toolkit view has exactly one active DC.
@@ -684,6 +843,8 @@ private:
 			return;
 		if (s_.usesStreams() && !startStreams())
 			return;
+		if (s_.data.present && !startData())
+			return;
 		if (s_.setup.present) {
 			beginPhase("setup");
 			if (!waited(waitUntil(clk::wallNs() + ns(s_.setup.duration))))
@@ -826,6 +987,7 @@ private:
 		if (!hosts_.empty())
 			beginPhase("teardown");
 		stopRecording();
+		finishData();
 		if (streams_) {
 			streams_->stop();
 			json ev = json::array();
@@ -962,6 +1124,9 @@ private:
 			} else if (a.kind == Assertion::Kind::Streams) {
 				e["kind"] = "streams";
 				failure = validateStreams(a, observed);
+			} else if (a.kind == Assertion::Kind::Data) {
+				e["kind"] = "data";
+				failure = validateData(a, observed);
 			} else if (a.kind == Assertion::Kind::SuccessRatio) {
 				e["kind"] = "success_ratio";
 				e["probe"] = a.ref.probe;
@@ -1187,6 +1352,10 @@ private:
 	std::map<std::string, Active> active_;
 	controller::evidence::Bundle bundle_;
 	std::unique_ptr<StreamsFollower> streams_;
+	std::unique_ptr<data::Generator> generator_;
+	std::unique_ptr<data::SinkReader> reader_;
+	data::ValidationReport dataReport_;
+	std::vector<data::SinkArrivals> arrivals_;
 	std::string activeAtObserveEnd_;
 	int64_t injectStart_ = 0;
 };

@@ -224,6 +224,10 @@ public:
 			readStreams(top, n, s.streams);
 		if (error_)
 			return *error_;
+		if (top.child("data", n))
+			readData(top, n, s.data);
+		if (error_)
+			return *error_;
 		YAML::Node phases;
 		const bool hasPhases = top.child("phases", phases);
 		YAML::Node assertions, stops;
@@ -284,6 +288,81 @@ private:
 		r.boolean("require_active", w.requireActive);
 		r.rejectUnknown();
 		carry(top, r);
+	}
+
+	void readData(MapReader &top, const YAML::Node &n, DataFlow &d)
+	{
+		if (!top.ok() || error_)
+			return;
+		MapReader r(n, origin_, "data");
+		d.present = true;
+		d.where = r.where(n);
+		if (!n.IsMap()) {
+			r.fail(n, "data", "expected a mapping: {rate, keys, payload, gap, poll, drain, source_path, sink_path}");
+			carry(top, r);
+			return;
+		}
+		std::string rate;
+		r.str("rate", rate);
+		if (r.ok() && !rate.empty()) {
+			std::string num = rate.size() > 2 && rate.substr(rate.size() - 2) == "/s" ? rate.substr(0, rate.size() - 2)
+												: rate;
+			double v = -1;
+			try {
+				size_t used = 0;
+				v = std::stod(num, &used);
+				if (used != num.size())
+					v = -1;
+			} catch (...) {
+			}
+			if (!(v > 0 && v <= 1e6))
+				r.fail(n["rate"], "data.rate", fmt::format("'{}' is not a rate (expected tuples per second, e.g. 200 "
+									   "or 200/s, up to 1000000)", rate));
+			else
+				d.rate = v;
+		}
+		int64_t keys = d.keys, payload = static_cast<int64_t>(d.payload);
+		r.integer("keys", keys, 1, 100000);
+		r.integer("payload", payload, 0, 65536);
+		d.keys = static_cast<uint32_t>(keys);
+		d.payload = static_cast<size_t>(payload);
+		for (auto [key, dst, lo] : {std::tuple<const char *, Nanos *, Nanos>{"gap", &d.gap, 50ms},
+					    {"poll", &d.poll, 10ms}, {"drain", &d.drain, 0ms}}) {
+			std::chrono::milliseconds v = std::chrono::duration_cast<std::chrono::milliseconds>(*dst);
+			r.duration(key, v);
+			if (r.ok() && v < lo)
+				r.fail(n[key], std::string("data.") + key, fmt::format("must be at least {}", formatDuration(lo)));
+			*dst = v;
+		}
+		r.str("source_path", d.sourcePath);
+		r.str("sink_path", d.sinkPath);
+		r.rejectUnknown();
+		carry(top, r);
+	}
+
+	void readDataAssertion(MapReader &b, const YAML::Node &body, const std::string &path, Assertion &a)
+	{
+		if (!body.IsMap()) {
+			b.fail(body, path, "expected a mapping: {lost_max, lost_min, duplicated_max, duplicated_min, rpo_max, "
+					   "rto_max, latency_p99_max}");
+			return;
+		}
+		for (auto [key, dst] : {std::pair<const char *, std::optional<int64_t> *>{"lost_min", &a.lostMin},
+					{"lost_max", &a.lostMax}, {"duplicated_min", &a.duplicatedMin},
+					{"duplicated_max", &a.duplicatedMax}}) {
+			int64_t v = -1;
+			b.integer(key, v, 0, INT64_MAX / 2);
+			if (v >= 0)
+				*dst = v;
+		}
+		readDurationOpt(b, "rpo_max", a.maxRpo);
+		readDurationOpt(b, "rto_max", a.maxRto);
+		readDurationOpt(b, "latency_p99_max", a.maxLatencyP99);
+		b.rejectUnknown();
+		if (b.ok() && !a.lostMin && !a.lostMax && !a.duplicatedMin && !a.duplicatedMax && !a.maxRpo && !a.maxRto &&
+		    !a.maxLatencyP99)
+			b.fail(body, path, "give at least one of lost_min, lost_max, duplicated_min, duplicated_max (counts), "
+					   "rpo_max, rto_max, latency_p99_max (durations)");
 	}
 
 	// One inject entry of kind streams.*: {kind, dc, pes, bundle, job_name, start}.
@@ -462,7 +541,7 @@ private:
 			return top.fail(n, "assertions", "expected a list of assertions (outage, success_ratio, process_events, "
 							  "metric, streams)");
 		static const std::vector<std::string> kinds = {"outage", "success_ratio", "process_events", "metric",
-							       "streams"};
+							       "streams", "data"};
 		for (size_t i = 0; i < n.size() && !error_; i++) {
 			const std::string path = fmt::format("assertions[{}]", i);
 			MapReader r(n[i], origin_, path);
@@ -480,23 +559,27 @@ private:
 					       : k == "success_ratio" ? Assertion::Kind::SuccessRatio
 					       : k == "process_events" ? Assertion::Kind::ProcessEvents
 					       : k == "metric"         ? Assertion::Kind::Metric
-								       : Assertion::Kind::Streams;
+					       : k == "streams"        ? Assertion::Kind::Streams
+								       : Assertion::Kind::Data;
 				}
 			}
 			r.rejectUnknown();
 			if (r.ok() && found != 1)
 				r.fail(n[i], path, found == 0 ? "expected one of outage, success_ratio, process_events, metric, "
-								"streams"
+								"streams, data"
 							      : "give one of outage, success_ratio, process_events, metric, "
-								"streams per assertion");
+								"streams, data per assertion");
 			if (!r.ok()) {
 				carry(top, r);
 				return;
 			}
 			const std::string kindName = kinds[static_cast<size_t>(a.kind)];
 			MapReader b(body, origin_, path + "." + kindName);
-			if (a.kind == Assertion::Kind::Streams) {
-				readStreamsAssertion(b, body, path + ".streams", a);
+			if (a.kind == Assertion::Kind::Streams || a.kind == Assertion::Kind::Data) {
+				if (a.kind == Assertion::Kind::Streams)
+					readStreamsAssertion(b, body, path + ".streams", a);
+				else
+					readDataAssertion(b, body, path + ".data", a);
 				carry(top, b);
 				if (a.name.empty())
 					a.name = defaultName(a);
@@ -667,6 +750,25 @@ private:
 				part(a.active + " active");
 			return "streams: " + t;
 		}
+		case Assertion::Kind::Data: {
+			std::string t;
+			auto part = [&](const std::string &x) { t += (t.empty() ? "" : ", ") + x; };
+			if (a.lostMin)
+				part(fmt::format("lost >= {}", *a.lostMin));
+			if (a.lostMax)
+				part(fmt::format("lost <= {}", *a.lostMax));
+			if (a.duplicatedMin)
+				part(fmt::format("duplicated >= {}", *a.duplicatedMin));
+			if (a.duplicatedMax)
+				part(fmt::format("duplicated <= {}", *a.duplicatedMax));
+			if (a.maxRpo)
+				part("RPO <= " + formatDuration(*a.maxRpo));
+			if (a.maxRto)
+				part("RTO <= " + formatDuration(*a.maxRto));
+			if (a.maxLatencyP99)
+				part("p99 latency <= " + formatDuration(*a.maxLatencyP99));
+			return "data: " + t;
+		}
 		case Assertion::Kind::Metric:
 			if (a.minValue)
 				bounds += fmt::format("{}>= {:g}", bounds.empty() ? "" : ", ", *a.minValue);
@@ -724,9 +826,19 @@ private:
 			}
 			if (slot.phase == &s.inject) {
 				YAML::Node faults;
-				if (!p.child("faults", faults) || !faults.IsSequence() || faults.size() == 0) {
+				bool control = false;
+				p.boolean("control", control);
+				s.controlRun = control;
+				const bool haveFaults = p.child("faults", faults);
+				if (control && haveFaults && faults.IsSequence() && faults.size() > 0) {
+					p.fail(faults, path + ".faults", "a control run (control: true) injects nothing: remove the faults "
+									 "or control");
+				} else if (control) {
+					// nothing to inject: the run measures the system undisturbed
+				} else if (!haveFaults || !faults.IsSequence() || faults.size() == 0) {
 					p.fail(faults ? faults : n, path + ".faults", "required: a list of fault specs "
-										  "(docs/FAULTS.md), each with an optional start offset");
+										  "(docs/FAULTS.md), each with an optional start offset "
+										  "(or control: true for a run without faults)");
 				} else {
 					for (size_t i = 0; i < faults.size(); i++) {
 						const std::string fpath = fmt::format("{}.faults[{}]", path, i);
@@ -849,7 +961,10 @@ private:
 							 "under evidence.samplers", a.where, path, a.sampler);
 				continue;
 			}
-			if (a.kind == Assertion::Kind::Streams)
+			if (a.kind == Assertion::Kind::Data && !s.data.present)
+				return makeError(Errc::Invalid, "{}: {}.data: needs a data: block (the tuples to generate and check)",
+						 a.where, path);
+			if (a.kind == Assertion::Kind::Streams || a.kind == Assertion::Kind::Data)
 				continue;
 			if (a.kind != Assertion::Kind::ProcessEvents) {
 				XDC_TRY(checkRef(a.ref, s, path + (a.kind == Assertion::Kind::Outage ? ".outage" : ".success_ratio")));
@@ -903,7 +1018,7 @@ const std::vector<std::pair<std::string, std::string>> kStreamsConditions = {
 
 bool Scenario::usesStreams() const
 {
-	if (streams.present || !streamsActions.empty() || !observe.untilStreams.empty())
+	if (streams.present || data.present || !streamsActions.empty() || !observe.untilStreams.empty())
 		return true;
 	for (const auto &a : assertions)
 		if (a.kind == Assertion::Kind::Streams)

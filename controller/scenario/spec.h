@@ -71,7 +71,7 @@ struct Phase {
 extern const std::vector<std::pair<std::string, std::string>> kStreamsConditions;
 
 struct Assertion {
-	enum class Kind { Outage, SuccessRatio, ProcessEvents, Metric, Streams } kind = Kind::Outage;
+	enum class Kind { Outage, SuccessRatio, ProcessEvents, Metric, Streams, Data } kind = Kind::Outage;
 	std::string name;  // given, or derived ("outage wan <= 7s")
 	std::string where;
 	ProbeRef ref;      // outage, success_ratio
@@ -98,6 +98,11 @@ struct Assertion {
 	std::optional<bool> takeover, splitBrain;
 	std::optional<Nanos> maxFailover;
 	std::string active;
+	// data: the validator's figures over the run (docs/DATA.md): tuples lost / duplicated within [min, max], RPO
+	// (the event-time span of the lost tuples), RTO (the faults' start to the first output of the surviving DC after
+	// the output stopped), p99 end-to-end latency.
+	std::optional<int64_t> lostMin, lostMax, duplicatedMin, duplicatedMax;
+	std::optional<Nanos> maxRpo, maxRto, maxLatencyP99;
 };
 
 struct StopCondition {
@@ -138,6 +143,21 @@ struct StreamsAction {
 	std::string where, path;
 };
 
+// `data:` test tuples through the application (docs/DATA.md): generated on the controller's side into the first
+// DC whose source accepts them, read from every DC's sink, checked by the validator. Needs the streams config's
+// endpoints (implies Streams).
+struct DataFlow {
+	bool present = false;
+	double rate = 200;   // tuples/s
+	uint32_t keys = 16;
+	size_t payload = 16; // characters
+	Nanos gap = std::chrono::seconds(1);             // an output gap: no tuple for at least this long
+	Nanos poll = std::chrono::milliseconds(100);     // sink poll interval
+	Nanos drain = std::chrono::seconds(10);          // after recover: the longest to wait for the sinks to go quiet
+	std::string sourcePath = "/emulator/endpoints/source", sinkPath = "/emulator/endpoints/sink";
+	std::string where;
+};
+
 struct Scenario {
 	std::string origin;
 	int version = kVersion;
@@ -149,8 +169,10 @@ struct Scenario {
 	std::vector<SteadyCheck> steadyState;
 	Phase setup, baseline, inject, observe, recover;
 	std::vector<FaultEntry> faults;
+	bool controlRun = false; // phases.inject.control: true: nothing is injected (a baseline to compare runs with)
 	StreamsWatch streams;
 	std::vector<StreamsAction> streamsActions;
+	DataFlow data;
 	std::vector<Assertion> assertions;
 	std::vector<StopCondition> stopConditions;
 

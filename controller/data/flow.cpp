@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "controller/data/flow.h"
+
+#include <algorithm>
+
+#include "common/clock.h"
+#include "controller/data/tuple.h"
+
+namespace xdc::data {
+
+nlohmann::json toJson(const GeneratorStats &s)
+{
+	nlohmann::json changes = nlohmann::json::array();
+	for (const auto &[t, src] : s.sourceChanges)
+		changes.push_back({{"t_ns", t}, {"source", src}});
+	return {{"generated", s.generated}, {"accepted", s.accepted}, {"refused_batches", s.refusedBatches},
+		{"failed_batches", s.failedBatches}, {"uncertain", s.uncertain}, {"backlog", s.backlog},
+		{"switches", s.switches}, {"fell_behind", s.fellBehind}, {"per_source", s.perSource},
+		{"source_changes", changes}, {"last_error", s.lastError}};
+}
+
+Generator::Generator(GeneratorOptions o, std::vector<std::unique_ptr<DataSource>> sources)
+    : o_(o), sources_(std::move(sources)), accepted_(o.keys, 0), times_(o.keys)
+{
+}
+
+Generator::~Generator() { stop(); }
+
+void Generator::start()
+{
+	t_ = std::thread([this] { loop(); });
+}
+
+void Generator::stop()
+{
+	{
+		std::lock_guard lk(m_);
+		stop_ = true;
+	}
+	cv_.notify_all();
+	if (t_.joinable())
+		t_.join();
+}
+
+GeneratorStats Generator::stats() const
+{
+	std::lock_guard lk(m_);
+	return stats_;
+}
+
+std::map<uint32_t, uint64_t> Generator::sentPerKey() const
+{
+	std::lock_guard lk(m_);
+	std::map<uint32_t, uint64_t> out;
+	for (uint32_t k = 0; k < accepted_.size(); k++)
+		out[k] = accepted_[k];
+	return out;
+}
+
+std::map<uint32_t, std::vector<int64_t>> Generator::sendTimes() const
+{
+	std::lock_guard lk(m_);
+	std::map<uint32_t, std::vector<int64_t>> out;
+	for (uint32_t k = 0; k < times_.size(); k++)
+		out[k] = times_[k];
+	return out;
+}
+
+void Generator::loop()
+{
+	struct Pending {
+		uint32_t key;
+		uint64_t seq;
+		int64_t eventNs;
+	};
+	std::vector<Pending> backlog;
+	std::vector<uint64_t> nextSeq(o_.keys, 0);
+	uint64_t made = 0;
+	size_t current = 0;
+	std::string lastSource;
+	const int64_t start = clk::monoNs();
+	int64_t next = start;
+	std::string body;
+	Tuple t;
+	for (;;) {
+		{
+			std::unique_lock lk(m_);
+			if (cv_.wait_for(lk, std::chrono::nanoseconds(std::max<int64_t>(0, next - clk::monoNs())),
+					 [this] { return stop_; }))
+				return;
+		}
+		next += o_.tickNs;
+		// Tuples due by now at the set rate (an absolute schedule: a slow send does not lower the rate).
+		const auto due = static_cast<uint64_t>(o_.rate * static_cast<double>(clk::monoNs() - start) / 1e9);
+		const int64_t wall = clk::wallNs();
+		bool behind = false;
+		while (made < due) {
+			if (backlog.size() >= o_.maxBacklog) {
+				behind = true;
+				break;
+			}
+			// Keys in a seeded order: each round of `keys` tuples visits every key once.
+			const uint32_t key = static_cast<uint32_t>((made + o_.seed) % o_.keys);
+			backlog.push_back({key, ++nextSeq[key], wall});
+			made++;
+		}
+		// Send the backlog in batches of up to 1000, in order, to the first source that takes them.
+		size_t sentNow = 0;
+		GeneratorStats delta;
+		while (sentNow < backlog.size()) {
+			const size_t n = std::min<size_t>(1000, backlog.size() - sentNow);
+			body.clear();
+			for (size_t i = sentNow; i < sentNow + n; i++) {
+				t.key = backlog[i].key;
+				t.seq = backlog[i].seq;
+				t.eventNs = backlog[i].eventNs;
+				t.payload.clear();
+				appendPayload(o_.seed, t.key, t.seq, o_.payload, t.payload);
+				appendJsonLine(t, body);
+			}
+			bool accepted = false;
+			for (size_t tries = 0; tries < sources_.size() && !accepted; tries++) {
+				auto &src = sources_[current];
+				auto r = src->send(body, n);
+				if (r) {
+					accepted = true;
+					std::lock_guard lk(m_);
+					for (size_t i = sentNow; i < sentNow + n; i++) {
+						accepted_[backlog[i].key] = backlog[i].seq;
+						times_[backlog[i].key].push_back(backlog[i].eventNs);
+					}
+					stats_.accepted += n;
+					stats_.perSource[src->name()] += n;
+					if (src->name() != lastSource) {
+						stats_.sourceChanges.emplace_back(clk::wallNs(), src->name());
+						lastSource = src->name();
+					}
+					break;
+				}
+				std::lock_guard lk(m_);
+				stats_.lastError = r.error().message;
+				if (r.error().code == Errc::Refused)
+					stats_.refusedBatches++;
+				else if (r.error().code == Errc::Timeout)
+					stats_.uncertain += n;
+				else
+					stats_.failedBatches++;
+				current = (current + 1) % sources_.size();
+				stats_.switches++;
+			}
+			if (!accepted)
+				break; // nobody takes data now: keep the backlog, try again next tick
+			sentNow += n;
+		}
+		backlog.erase(backlog.begin(), backlog.begin() + static_cast<std::ptrdiff_t>(sentNow));
+		std::lock_guard lk(m_);
+		stats_.generated = made;
+		stats_.backlog = backlog.size();
+		stats_.fellBehind = stats_.fellBehind || behind;
+	}
+}
+
+SinkReader::SinkReader(ValidatorOptions v, std::vector<std::unique_ptr<DataSink>> sinks, int64_t intervalNs)
+    : sinks_(std::move(sinks)), intervalNs_(intervalNs), validator_(v)
+{
+	for (const auto &s : sinks_)
+		arrivals_.push_back({s->name(), {}, 0, ""});
+}
+
+SinkReader::~SinkReader() { stop(); }
+
+void SinkReader::start()
+{
+	// What the sinks hold from before this run (an earlier run's tuples) is skipped: the cursor starts at the end.
+	for (auto &s : sinks_)
+		for (int i = 0; i < 1000; i++) {
+			auto r = s->poll();
+			if (!r || r->empty())
+				break;
+		}
+	t_ = std::thread([this] { loop(); });
+}
+
+void SinkReader::stop()
+{
+	{
+		std::lock_guard lk(m_);
+		stop_ = true;
+	}
+	cv_.notify_all();
+	if (t_.joinable())
+		t_.join();
+}
+
+uint64_t SinkReader::pollOnce()
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < sinks_.size(); i++) {
+		for (;;) {
+			auto r = sinks_[i]->poll();
+			const int64_t now = clk::wallNs();
+			std::lock_guard lk(m_);
+			if (!r) {
+				arrivals_[i].lastError = r.error().message;
+				break;
+			}
+			if (r->empty())
+				break;
+			const uint64_t before = arrivals_[i].lines;
+			uint64_t n = 0;
+			for (char c : *r)
+				n += c == '\n';
+			validator_.addLines(*r, now);
+			arrivals_[i].lines = before + n;
+			arrivals_[i].polls.emplace_back(now, n);
+			total += n;
+			if (n < 20000)
+				break; // a full batch means more is waiting
+		}
+	}
+	return total;
+}
+
+void SinkReader::loop()
+{
+	int64_t next = clk::monoNs();
+	for (;;) {
+		{
+			std::unique_lock lk(m_);
+			if (cv_.wait_for(lk, std::chrono::nanoseconds(std::max<int64_t>(0, next - clk::monoNs())),
+					 [this] { return stop_; }))
+				return;
+		}
+		next += intervalNs_;
+		(void)pollOnce();
+	}
+}
+
+void SinkReader::drain(int64_t quietNs, int64_t maxNs)
+{
+	// The polling thread keeps running; this only waits until it has seen nothing new for quietNs.
+	const int64_t deadline = clk::monoNs() + maxNs;
+	uint64_t last = 0;
+	int64_t quietSince = clk::monoNs();
+	for (;;) {
+		uint64_t lines = 0;
+		{
+			std::lock_guard lk(m_);
+			for (const auto &a : arrivals_)
+				lines += a.lines;
+		}
+		const int64_t now = clk::monoNs();
+		if (lines != last) {
+			last = lines;
+			quietSince = now;
+		}
+		if (now - quietSince >= quietNs || now >= deadline)
+			return;
+		std::unique_lock lk(m_);
+		cv_.wait_for(lk, std::chrono::nanoseconds(intervalNs_));
+	}
+}
+
+ValidationReport SinkReader::finish(const std::map<uint32_t, uint64_t> &sent,
+				    const std::map<uint32_t, std::vector<int64_t>> *times) const
+{
+	std::lock_guard lk(m_);
+	return validator_.finish(sent, times);
+}
+
+std::vector<SinkArrivals> SinkReader::arrivals() const
+{
+	std::lock_guard lk(m_);
+	return arrivals_;
+}
+
+} // namespace xdc::data

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// A run's data flow: the generator (keyed, sequence-numbered tuples at a set rate, deterministic from the seed,
+// into the first DataSource that accepts them) and the sink reader (every DataSink polled on a schedule into one
+// Validator), each on its own thread.
+//
+// Contracts:
+//  - The generator sends every tuple in order, per key seq 1, 2, 3, ...; a batch a source refuses is offered to the
+//    next source, and kept (never dropped) until one accepts it, so `sent` is exactly what some DC accepted. A batch
+//    whose outcome is unknown (a timeout) is sent again and counted in `uncertain` (it may be delivered twice by the
+//    producer, not the application): a trustworthy run has uncertain == 0.
+//  - The reader timestamps each poll's lines with the controller's wall clock when they arrived.
+//  - stop() joins; figures can be read while running (copies, under a lock).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/data/endpoints.h"
+#include "controller/data/validator.h"
+
+namespace xdc::data {
+
+struct GeneratorOptions {
+	uint64_t seed = 0;
+	double rate = 200;       // tuples per second
+	uint32_t keys = 16;
+	size_t payload = 16;
+	int64_t tickNs = 10000000; // a batch every 10 ms
+	size_t maxBacklog = 2000000; // tuples made but not accepted yet; beyond it the generator pauses (reported)
+};
+
+struct GeneratorStats {
+	uint64_t generated = 0, accepted = 0, refusedBatches = 0, failedBatches = 0, uncertain = 0, backlog = 0;
+	uint64_t switches = 0;           // times it moved to another source
+	bool fellBehind = false;         // the backlog hit maxBacklog
+	std::map<std::string, uint64_t> perSource; // accepted tuples per source
+	std::vector<std::pair<int64_t, std::string>> sourceChanges; // (wall ns, source) whenever the accepting source changed
+	std::string lastError;
+};
+nlohmann::json toJson(const GeneratorStats &s);
+
+class Generator {
+public:
+	Generator(GeneratorOptions o, std::vector<std::unique_ptr<DataSource>> sources);
+	~Generator();
+	void start();
+	void stop(); // stops making tuples; what is in the backlog is not sent
+	GeneratorStats stats() const;
+	// Per key, the highest seq accepted (1..n were accepted), and each accepted seq's event time.
+	std::map<uint32_t, uint64_t> sentPerKey() const;
+	std::map<uint32_t, std::vector<int64_t>> sendTimes() const;
+
+private:
+	void loop();
+	GeneratorOptions o_;
+	std::vector<std::unique_ptr<DataSource>> sources_;
+	mutable std::mutex m_;
+	std::condition_variable cv_;
+	bool stop_ = false;
+	GeneratorStats stats_;
+	std::vector<uint64_t> accepted_;            // per key
+	std::vector<std::vector<int64_t>> times_;    // per key, per accepted seq
+	std::thread t_;
+};
+
+struct SinkArrivals {
+	std::string sink;
+	std::vector<std::pair<int64_t, uint64_t>> polls; // (arrival wall ns, lines) for polls that brought lines
+	uint64_t lines = 0;
+	std::string lastError;
+};
+
+class SinkReader {
+public:
+	SinkReader(ValidatorOptions v, std::vector<std::unique_ptr<DataSink>> sinks, int64_t intervalNs);
+	~SinkReader();
+	// Skips what the sinks already hold, then polls every interval on its own thread.
+	void start();
+	void stop();
+	// Polls until every sink brought nothing for `quietNs` or `maxNs` passed (after the generator stopped).
+	void drain(int64_t quietNs, int64_t maxNs);
+	ValidationReport finish(const std::map<uint32_t, uint64_t> &sent,
+				const std::map<uint32_t, std::vector<int64_t>> *times) const;
+	std::vector<SinkArrivals> arrivals() const;
+
+private:
+	void loop();
+	uint64_t pollOnce(); // lines read this round
+	std::vector<std::unique_ptr<DataSink>> sinks_;
+	int64_t intervalNs_;
+	mutable std::mutex m_;
+	std::condition_variable cv_;
+	bool stop_ = false;
+	Validator validator_;
+	std::vector<SinkArrivals> arrivals_;
+	std::thread t_;
+};
+
+} // namespace xdc::data

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: Apache-2.0
+// Data acceptance in the lab: test tuples through the emulated application, checked by xdc's validator against the
+// emulators' ground truth (their truth logs, which xdc never reads): a control run loses and duplicates nothing;
+// isolating dc1 at a random moment, for 10 seeds, gives exactly the emulators' lost and duplicated counts; a plain
+// partition (split brain) duplicates without losing; the HTML report shows the output gap.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <set>
+
+#include "tests/support/harness.h"
+
+using namespace xdc;
+using namespace xdc::test;
+
+namespace {
+
+json readJson(const std::string &path)
+{
+	std::ifstream f(path);
+	if (!f)
+		return json::object();
+	try {
+		return json::parse(std::string(std::istreambuf_iterator<char>(f), {}));
+	} catch (...) {
+		return json::object();
+	}
+}
+
+// The emulators' ground truth: a tuple the old active DC dropped in flight and the new one did not replay is lost;
+// a replayed tuple that was not dropped had been delivered already, so it is delivered twice.
+struct Truth {
+	std::set<std::string> dropped, replayed;
+	uint64_t lost() const
+	{
+		uint64_t n = 0;
+		for (const auto &id : dropped)
+			n += !replayed.count(id);
+		return n;
+	}
+	uint64_t duplicated() const
+	{
+		uint64_t n = 0;
+		for (const auto &id : replayed)
+			n += !dropped.count(id);
+		return n;
+	}
+};
+
+Truth truthOf(const LabFixture &lab)
+{
+	Truth t;
+	for (const char *dc : {"dc1", "dc2"}) {
+		std::ifstream f(lab.stateDir() + "/streams/" + dc + ".truth.jsonl");
+		std::string line;
+		while (std::getline(f, line)) {
+			json j = json::parse(line, nullptr, false);
+			if (j.is_discarded())
+				continue;
+			const std::string ev = j.value("event", "");
+			if (ev != "data_dropped" && ev != "data_replayed")
+				continue;
+			for (const auto &id : j.value("ids", json::array()))
+				(ev == "data_dropped" ? t.dropped : t.replayed).insert(id.get<std::string>());
+		}
+	}
+	return t;
+}
+
+json run(const LabFixture &lab, const TempDir &tmp, const std::string &file, std::vector<std::string> extra, int &rc)
+{
+	std::vector<std::string> args = {"run", file, "--lab", lab.name(), "--out", tmp.path() + "/run"};
+	args.insert(args.end(), extra.begin(), extra.end());
+	auto r = test::xdc(args);
+	rc = r.exitCode;
+	MESSAGE("xdc run " << file << " exit " << r.exitCode << "\n" << r.out << r.err);
+	return readJson(tmp.path() + "/run/report.json");
+}
+
+const std::vector<std::string> kLab = {"--hosts-per-dc", "1", "--streams", "--hb-interval", "1s", "--hb-misses", "3",
+				       "--snapshot-interval", "2s"};
+
+} // namespace
+
+TEST_CASE("data: a control run loses and duplicates nothing and reports latency percentiles")
+{
+	requireRoot();
+	LabFixture lab("dta", kLab);
+	REQUIRE(lab.up());
+	TempDir tmp;
+	const std::string file = tmp.path() + "/control.yaml";
+	std::ofstream(file) << R"(version: 1
+name: data-control
+data: {rate: 300/s, keys: 8, payload: 24}
+phases:
+  baseline: {duration: 2s}
+  inject: {control: true}
+  observe: {duration: 2s}
+  recover: {duration: 1s}
+assertions:
+  - data: {lost_max: 0, duplicated_max: 0, latency_p99_max: 2s}
+)";
+	int rc = -1;
+	const json rep = run(lab, tmp, file, {"--seed", "11"}, rc);
+	CHECK(rc == 0);
+	CHECK(rep.value("verdict", "") == "passed");
+	const json v = rep["data"]["validation"];
+	// About 300/s for the 5 s of baseline, observe and recover, every tuple delivered once, in order, intact.
+	CHECK(v["total"]["sent"].get<uint64_t>() >= 1200);
+	CHECK(v["total"]["delivered"] == v["total"]["sent"]);
+	CHECK(v["total"]["lost"] == 0);
+	CHECK(v["total"]["duplicated"] == 0);
+	CHECK(v["total"]["out_of_order"] == 0);
+	CHECK(v["corrupt"] == 0);
+	CHECK(v["malformed"] == 0);
+	// The emulator holds each tuple 100 ms; the sink is polled every 100 ms.
+	const json lat = v["latency_ms"];
+	CHECK(lat["p50"].get<double>() >= 100);
+	CHECK(lat["p50"].get<double>() <= lat["p99"].get<double>());
+	CHECK(lat["p99"].get<double>() < 1000);
+	CHECK(truthOf(lab).dropped.empty());
+	CHECK(rep["data"]["generator"]["uncertain"] == 0);
+}
+
+TEST_CASE("data: isolating dc1 at a random moment, 10 seeds: lost and duplicated equal the emulators' ground truth")
+{
+	requireRoot();
+	int nonZero = 0;
+	for (int seed = 1; seed <= 10; seed++) {
+		CAPTURE(seed);
+		LabFixture lab("db" + std::to_string(seed), kLab);
+		REQUIRE(lab.up());
+		TempDir tmp;
+		int rc = -1;
+		const json rep = run(lab, tmp, sourceRoot() + "/scenarios/streams-dc-failover.yaml",
+				     {"--seed", std::to_string(seed), "--param", "rpo_max=3s"}, rc);
+		CHECK(rc == 0);
+		REQUIRE(rep.contains("data"));
+		const json tot = rep["data"]["validation"]["total"];
+		const Truth t = truthOf(lab);
+		MESSAGE("seed " << seed << ": xdc lost " << tot["lost"] << " duplicated " << tot["duplicated"]
+				<< "; emulators lost " << t.lost() << " duplicated " << t.duplicated() << "; RTO "
+				<< rep["data"].value("rto_ms", json(nullptr)) << " ms, RPO " << rep["data"].value("rpo_s", json(nullptr))
+				<< " s; drawn " << rep["random"]);
+		CHECK(tot["lost"].get<uint64_t>() == t.lost());
+		CHECK(tot["duplicated"].get<uint64_t>() == t.duplicated());
+		CHECK(rep["data"]["generator"]["uncertain"] == 0);
+		CHECK(rep["data"]["validation"]["corrupt"] == 0);
+		nonZero += t.lost() > 0 && t.duplicated() > 0;
+		// The HTML report shows the output gap of the failover.
+		std::ifstream html(tmp.path() + "/run/report.html");
+		const std::string page(std::istreambuf_iterator<char>(html), {});
+		CHECK(page.find("class=\"output-gap\"") != std::string::npos);
+		CHECK(page.find("id=\"data-summary\"") != std::string::npos);
+	}
+	CHECK(nonZero >= 8);
+}
+
+TEST_CASE("data: a plain partition is split brain: replayed tuples are duplicated, none lost")
+{
+	requireRoot();
+	LabFixture lab("dsb", kLab);
+	REQUIRE(lab.up());
+	TempDir tmp;
+	int rc = -1;
+	const json rep = run(lab, tmp, sourceRoot() + "/scenarios/streams-split-brain.yaml", {"--seed", "5"}, rc);
+	CHECK(rc == 0);
+	CHECK(rep.value("verdict", "") == "passed");
+	const json tot = rep["data"]["validation"]["total"];
+	const Truth t = truthOf(lab);
+	CHECK(t.lost() == 0);
+	CHECK(tot["lost"] == 0);
+	CHECK(tot["duplicated"].get<uint64_t>() == t.duplicated());
+	CHECK(t.duplicated() > 0);
+}
+
+int main(int argc, char **argv)
+{
+	requireRoot();
+	doctest::Context ctx(argc, argv);
+	return ctx.run();
+}
