@@ -19,9 +19,34 @@ nlohmann::json toJson(const GeneratorStats &s)
 		{"source_changes", changes}, {"last_error", s.lastError}};
 }
 
+double RateProfile::due(int64_t t) const
+{
+	if (t <= 0)
+		return 0;
+	const double s = static_cast<double>(t) / 1e9;
+	double n;
+	if (rampFrom >= 0 && rampNs > 0) {
+		const double T = static_cast<double>(rampNs) / 1e9;
+		const double in = std::min(s, T);
+		n = rampFrom * in + (rate - rampFrom) * in * in / (2 * T) + rate * std::max(0.0, s - T);
+	} else {
+		n = rate * s;
+	}
+	if (burstEveryNs > 0 && burstForNs > 0 && burstFactor != 1) {
+		// Time spent inside bursts so far: whole periods, plus the part of the current one. The extra rate during a
+		// burst is (factor - 1) x the steady rate (bursts ride on the ramp's end rate).
+		const int64_t periods = t / burstEveryNs, into = t % burstEveryNs;
+		const double inBurst = static_cast<double>(periods * burstForNs + std::min(into, burstForNs)) / 1e9;
+		n += (burstFactor - 1) * rate * inBurst;
+	}
+	return n;
+}
+
 Generator::Generator(GeneratorOptions o, std::vector<std::unique_ptr<DataSource>> sources)
     : o_(o), sources_(std::move(sources)), accepted_(o.keys, 0), times_(o.keys)
 {
+	if (o_.profile.rate == RateProfile{}.rate && o_.profile.rampFrom < 0 && o_.profile.burstEveryNs == 0)
+		o_.profile.rate = o_.rate;
 }
 
 Generator::~Generator() { stop(); }
@@ -91,7 +116,7 @@ void Generator::loop()
 		}
 		next += o_.tickNs;
 		// Tuples due by now at the set rate (an absolute schedule: a slow send does not lower the rate).
-		const auto due = static_cast<uint64_t>(o_.rate * static_cast<double>(clk::monoNs() - start) / 1e9);
+		const auto due = static_cast<uint64_t>(o_.profile.due(clk::monoNs() - start));
 		const int64_t wall = clk::wallNs();
 		bool behind = false;
 		while (made < due) {

@@ -29,9 +29,22 @@
 
 namespace xdc::data {
 
+// The rate over time: steady `rate`; or a ramp from `rampFrom` to `rate` over `rampNs` (then steady); plus bursts:
+// every `burstEveryNs`, for `burstForNs`, the rate times `burstFactor`.
+struct RateProfile {
+	double rate = 200;
+	double rampFrom = -1; // < 0: no ramp
+	int64_t rampNs = 0;
+	int64_t burstEveryNs = 0, burstForNs = 0;
+	double burstFactor = 1;
+	// Tuples due from the start to `t` ns (the integral of the rate), exact for each shape.
+	double due(int64_t t) const;
+};
+
 struct GeneratorOptions {
 	uint64_t seed = 0;
-	double rate = 200;       // tuples per second
+	RateProfile profile;
+	double rate = 200;       // tuples per second (used when profile.rate is left at its default)
 	uint32_t keys = 16;
 	size_t payload = 16;
 	int64_t tickNs = 10000000; // a batch every 10 ms

@@ -215,6 +215,12 @@ private:
 		data::GeneratorOptions g;
 		g.seed = opt_.seed;
 		g.rate = s_.data.rate;
+		g.profile.rate = s_.data.rate;
+		g.profile.rampFrom = s_.data.rampFrom;
+		g.profile.rampNs = ns(s_.data.rampOver);
+		g.profile.burstEveryNs = ns(s_.data.burstEvery);
+		g.profile.burstForNs = ns(s_.data.burstFor);
+		g.profile.burstFactor = s_.data.burstFactor;
 		g.keys = s_.data.keys;
 		g.payload = s_.data.payload;
 		data::ValidatorOptions v;
@@ -225,6 +231,9 @@ private:
 		reader_->start();
 		generator_->start();
 		report_["data"] = {{"rate", s_.data.rate}, {"keys", s_.data.keys}, {"payload", s_.data.payload},
+				   {"ramp_from", s_.data.rampFrom >= 0 ? json(s_.data.rampFrom) : json(nullptr)},
+				   {"ramp_over_ms", ns(s_.data.rampOver) / kMs}, {"burst_every_ms", ns(s_.data.burstEvery) / kMs},
+				   {"burst_for_ms", ns(s_.data.burstFor) / kMs}, {"burst_factor", s_.data.burstFactor},
 				   {"generated_on", "the controller's host (client side)"}, {"seed", opt_.seed}};
 		say(fmt::format("data: {:g} tuples/s over {} keys into the first DC that accepts them; reading every DC's sink "
 				"every {}", s_.data.rate, s_.data.keys, formatDuration(s_.data.poll)));

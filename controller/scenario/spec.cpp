@@ -302,9 +302,12 @@ private:
 			carry(top, r);
 			return;
 		}
-		std::string rate;
-		r.str("rate", rate);
-		if (r.ok() && !rate.empty()) {
+		auto readRate = [&](MapReader &m, const YAML::Node &parent, const char *key, const std::string &path,
+				    double &out) {
+			std::string rate;
+			m.str(key, rate);
+			if (!m.ok() || rate.empty())
+				return;
 			std::string num = rate.size() > 2 && rate.substr(rate.size() - 2) == "/s" ? rate.substr(0, rate.size() - 2)
 												: rate;
 			double v = -1;
@@ -316,11 +319,51 @@ private:
 			} catch (...) {
 			}
 			if (!(v > 0 && v <= 1e6))
-				r.fail(n["rate"], "data.rate", fmt::format("'{}' is not a rate (expected tuples per second, e.g. 200 "
-									   "or 200/s, up to 1000000)", rate));
+				m.fail(parent[key], path, fmt::format("'{}' is not a rate (expected tuples per second, e.g. 200 or "
+								      "200/s, up to 1000000)", rate));
 			else
-				d.rate = v;
+				out = v;
+		};
+		readRate(r, n, "rate", "data.rate", d.rate);
+		YAML::Node sub;
+		if (r.ok() && r.child("ramp", sub)) {
+			MapReader m(sub, origin_, "data.ramp");
+			readRate(m, sub, "from", "data.ramp.from", d.rampFrom);
+			std::chrono::milliseconds over{0};
+			m.duration("over", over);
+			d.rampOver = over;
+			m.rejectUnknown();
+			if (m.ok() && (d.rampFrom < 0 || over.count() <= 0))
+				m.fail(sub, "data.ramp", "give from (a rate) and over (a duration): the ramp ends at data.rate");
+			if (!m.ok())
+				error_ = m.result().error();
 		}
+		if (r.ok() && !error_ && r.child("bursts", sub)) {
+			MapReader m(sub, origin_, "data.bursts");
+			std::chrono::milliseconds every{0}, len{0};
+			m.duration("every", every);
+			m.duration("for", len);
+			std::string f;
+			m.str("factor", f);
+			m.rejectUnknown();
+			double factor = 0;
+			try {
+				factor = std::stod(f);
+			} catch (...) {
+			}
+			if (m.ok() && (every.count() <= 0 || len.count() <= 0 || len >= every))
+				m.fail(sub, "data.bursts", "give every and for (durations, for < every) and factor");
+			else if (m.ok() && !(factor > 0 && factor <= 1000))
+				m.fail(sub["factor"] ? sub["factor"] : sub, "data.bursts.factor",
+				       "expected the rate multiplier during a burst, above 0 and at most 1000");
+			d.burstEvery = every;
+			d.burstFor = len;
+			d.burstFactor = factor;
+			if (!m.ok())
+				error_ = m.result().error();
+		}
+		if (error_)
+			return;
 		int64_t keys = d.keys, payload = static_cast<int64_t>(d.payload);
 		r.integer("keys", keys, 1, 100000);
 		r.integer("payload", payload, 0, 65536);

@@ -148,7 +148,11 @@ struct StreamsAction {
 // endpoints (implies Streams).
 struct DataFlow {
 	bool present = false;
-	double rate = 200;   // tuples/s
+	double rate = 200;   // tuples/s (the end rate of a ramp)
+	double rampFrom = -1; // ramp: {from: 100/s, over: 30s} starts at `from` and reaches `rate` after `over`
+	Nanos rampOver{0};
+	Nanos burstEvery{0}, burstFor{0}; // bursts: {every: 5s, for: 500ms, factor: 5}
+	double burstFactor = 1;
 	uint32_t keys = 16;
 	size_t payload = 16; // characters
 	Nanos gap = std::chrono::seconds(1);             // an output gap: no tuple for at least this long

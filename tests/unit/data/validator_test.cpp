@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "controller/data/flow.h"
 #include "controller/data/tuple.h"
 #include "controller/data/validator.h"
 
@@ -148,4 +149,29 @@ TEST_CASE("the validator refuses absurd keys and sequence numbers instead of all
 	const auto r = v.finish({});
 	CHECK(r.malformed == 3);
 	CHECK(r.perKey.empty());
+}
+
+TEST_CASE("rate profiles: steady, ramp and bursts integrate exactly")
+{
+	RateProfile steady;
+	steady.rate = 200;
+	CHECK(steady.due(0) == 0);
+	CHECK(steady.due(1500000000) == doctest::Approx(300));
+	RateProfile ramp;
+	ramp.rate = 300;
+	ramp.rampFrom = 100;
+	ramp.rampNs = 2000000000;
+	// From 100/s to 300/s over 2 s: 400 tuples in the ramp, then 300/s.
+	CHECK(ramp.due(1000000000) == doctest::Approx(100 + 50));
+	CHECK(ramp.due(2000000000) == doctest::Approx(400));
+	CHECK(ramp.due(3000000000) == doctest::Approx(700));
+	RateProfile bursts;
+	bursts.rate = 100;
+	bursts.burstEveryNs = 1000000000;
+	bursts.burstForNs = 200000000;
+	bursts.burstFactor = 5;
+	// Each second: 0.2 s at 500/s and 0.8 s at 100/s = 180 tuples.
+	CHECK(bursts.due(1000000000) == doctest::Approx(180));
+	CHECK(bursts.due(100000000) == doctest::Approx(50));
+	CHECK(bursts.due(2500000000) == doctest::Approx(2 * 180 + 100 + 0.3 * 100));
 }

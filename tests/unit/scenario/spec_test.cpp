@@ -242,6 +242,64 @@ assertions:
 	}
 }
 
+TEST_CASE("data in scenarios: the block, control runs, the data assertion, and their errors")
+{
+	const std::string text = R"(version: 1
+name: data
+data: {rate: 500/s, keys: 8, payload: 32, gap: 300ms, ramp: {from: 100/s, over: 10s}, bursts: {every: 5s, for: 1s, factor: 3}}
+phases:
+  baseline: {duration: 1s}
+  inject: {control: true}
+  observe: {duration: 1s}
+  recover: {duration: 1s}
+assertions:
+  - data: {lost_max: 0, duplicated_max: 10, rpo_max: 2s, rto_max: 5s, latency_p99_max: 1s}
+)";
+	auto s = parseScenario(text, "d.yaml");
+	REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+	CHECK(s->usesStreams());
+	CHECK(s->controlRun);
+	CHECK(s->faults.empty());
+	CHECK(s->data.rate == 500);
+	CHECK(s->data.rampFrom == 100);
+	CHECK(s->data.rampOver == 10s);
+	CHECK(s->data.burstFactor == 3);
+	CHECK(s->data.keys == 8);
+	CHECK(s->data.gap == 300ms);
+	REQUIRE(s->assertions.size() == 1);
+	CHECK(s->assertions[0].kind == Assertion::Kind::Data);
+	CHECK(s->assertions[0].lostMax == 0);
+	CHECK(s->assertions[0].maxRto == 5s);
+	CHECK(s->assertions[0].name == "data: lost <= 0, duplicated <= 10, RPO <= 2s, RTO <= 5s, p99 latency <= 1s");
+	const std::vector<std::pair<std::string, std::string>> bad = {
+		{"rate: 500/s", "rate: fast"},
+		{"for: 1s", "for: 6s"},
+		{"ramp: {from: 100/s, over: 10s}", "ramp: {from: 100/s}"},
+		{"lost_max: 0, ", "lost_max: -1, "},
+		{"{lost_max: 0, duplicated_max: 10, rpo_max: 2s, rto_max: 5s, latency_p99_max: 1s}", "{}"},
+		{"inject: {control: true}", "inject: {}"},
+	};
+	const std::vector<std::string> expect = {
+		"data.rate: 'fast' is not a rate",
+		"data.bursts: give every and for",
+		"data.ramp: give from",
+		"assertions[0].data.lost_max",
+		"assertions[0].data: give at least one of",
+		"phases.inject.faults: required",
+	};
+	for (size_t i = 0; i < bad.size(); i++) {
+		const std::string t = std::regex_replace(text, std::regex(std::regex_replace(bad[i].first, std::regex("[{}\\[\\]]"), "\\$&")), bad[i].second);
+		REQUIRE_MESSAGE(t != text, bad[i].first);
+		auto r = parseScenario(t, "d.yaml");
+		REQUIRE_MESSAGE(!r.ok(), bad[i].second);
+		CHECK_MESSAGE(r.error().message.find(expect[i]) != std::string::npos, r.error().message);
+	}
+	// A data assertion needs the data block.
+	auto noData = parseScenario(std::regex_replace(text, std::regex("data: \\{rate[^\n]*\n"), ""), "d.yaml");
+	REQUIRE(!noData.ok());
+	CHECK(noData.error().message.find("needs a data: block") != std::string::npos);
+}
+
 TEST_CASE("YAML inventories: groups (also under all.children) are datacenters, vars are labels")
 {
 	const std::string path = "/tmp/xdc-unit-inventory-" + std::to_string(::getpid()) + ".yml";
