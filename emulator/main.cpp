@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "emulator/emulator.h"
+#include "emulator/tcp_source.h"
 #include "emulator/http_server.h"
 #include "emulator/options.h"
 #include "emulator/rest_api.h"
@@ -62,6 +63,12 @@ int main(int argc, char **argv)
 		lg->error("{}", r.error().message);
 		return 1;
 	}
+	TcpSource tcpSource(io, emu);
+	if (opts.dataTcp.port != 0)
+		if (auto r = tcpSource.listen(opts.dataTcp); !r) {
+			lg->error("{}", r.error().message);
+			return 1;
+		}
 	if (auto r = emu.start(); !r) {
 		lg->error("{}", r.error().message);
 		emu.shutdown();
@@ -80,6 +87,7 @@ int main(int argc, char **argv)
 	lg->info("signal {}: shutting down", sig);
 	rest.close();
 	hb.close();
+	tcpSource.close();
 	guard.reset();
 	io.stop();
 	for (auto &t : threads)

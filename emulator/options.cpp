@@ -74,6 +74,7 @@ real `streams-pec` processes, and the cross-DC failover toolkit's heartbeats. Ev
   --application NAME         application name (CrossDcApp)
   --source-rate N            tuples/s the source produces while the job is healthy and active (50)
   --process-delay-ms N       injected tuples reach the sink this long after they are accepted (100)
+  --data-tcp HOST:PORT       also accept tuple lines over TCP (batches end with an empty line; off)
   --user NAME                HTTP Basic user (streamsadmin)
   --password-file FILE       file holding the password (first line); default password "passw0rd"
   --token-ttl-s N            access token lifetime in seconds (300)
@@ -141,6 +142,8 @@ Result<ParseOutcome> parseOptions(const std::vector<std::string> &args)
 			r = hp(o.rest);
 		else if (opt == "--hb-listen")
 			r = hp(o.hbListen);
+		else if (opt == "--data-tcp")
+			r = hp(o.dataTcp);
 		else if (opt == "--peer")
 			r = hp(o.peer);
 		else if (opt == "--role") {

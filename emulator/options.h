@@ -21,6 +21,7 @@ struct Options {
 	std::string instance;                  // "<dc>-instance" when not given
 	HostPort rest{"0.0.0.0", 8440};
 	HostPort hbListen{"0.0.0.0", 25091};
+	HostPort dataTcp{"", 0}; // the data plane's TCP line source; port 0 = off
 	HostPort peer;                         // port 0: no peer, so no heartbeats are sent
 	bool active = true;                    // --role active|standby
 	int hbIntervalMs = 1000;

@@ -425,7 +425,8 @@ Result<void> startStreams(lab::LabState &st, const std::string &dir, const Strea
 		const auto &peer = *first[static_cast<size_t>(3 - d)];
 		const std::string dc = fmt::format("dc{}", d);
 		std::vector<std::string> argv = {emu, "--dc", dc, "--instance", dc + "-instance", "--host", h.name, "--rest", "0.0.0.0:8440",
-						 "--hb-listen", "0.0.0.0:25091", "--peer", peer.data4 + ":25091",
+						 "--hb-listen", "0.0.0.0:25091", "--data-tcp", "0.0.0.0:8441",
+						 "--peer", peer.data4 + ":25091",
 						 "--role", d == 1 ? "active" : "standby",
 						 "--hb-interval-ms", std::to_string(ss.hbIntervalMs),
 						 "--hb-misses", std::to_string(ss.hbMisses),

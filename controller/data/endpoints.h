@@ -42,6 +42,9 @@ struct HttpEndpointOptions {
 };
 
 std::unique_ptr<DataSource> makeHttpSource(const HttpEndpointOptions &o);
+// The TCP line source: tuple lines, a batch ended by an empty line, one answer line per batch ("ok N",
+// "refused REASON", "error REASON"). One connection, reopened after an error. Numeric host only.
+std::unique_ptr<DataSource> makeTcpSource(const std::string &name, const std::string &host, int port, int timeoutMs);
 std::unique_ptr<DataSink> makeHttpSink(const HttpEndpointOptions &o, size_t batch = 20000);
 
 } // namespace xdc::data

@@ -208,7 +208,18 @@ private:
 			o.caFile = ep.caFile;
 			o.insecure = ep.insecure;
 			o.url = ep.url + s_.data.sourcePath;
-			sources.push_back(data::makeHttpSource(o));
+			if (s_.data.source == "tcp") {
+				// The url's host, the data TCP port.
+				std::string host = ep.url.substr(ep.url.find("://") == std::string::npos ? 0 : ep.url.find("://") + 3);
+				host = host.substr(0, host.find('/'));
+				if (!host.empty() && host.front() == '[')
+					host = host.substr(1, host.find(']') - 1);
+				else
+					host = host.substr(0, host.rfind(':'));
+				sources.push_back(data::makeTcpSource(ep.dc, host, s_.data.tcpPort, o.timeoutMs));
+			} else {
+				sources.push_back(data::makeHttpSource(o));
+			}
 			o.url = ep.url + s_.data.sinkPath;
 			sinks.push_back(data::makeHttpSink(o));
 		}
@@ -234,7 +245,9 @@ private:
 				   {"ramp_from", s_.data.rampFrom >= 0 ? json(s_.data.rampFrom) : json(nullptr)},
 				   {"ramp_over_ms", ns(s_.data.rampOver) / kMs}, {"burst_every_ms", ns(s_.data.burstEvery) / kMs},
 				   {"burst_for_ms", ns(s_.data.burstFor) / kMs}, {"burst_factor", s_.data.burstFactor},
-				   {"generated_on", "the controller's host (client side)"}, {"seed", opt_.seed}};
+				   {"generated_on", "the controller's host (client side)"}, {"seed", opt_.seed},
+				   {"source", s_.data.source == "tcp" ? fmt::format("tcp lines, port {}", s_.data.tcpPort)
+								      : "http " + s_.data.sourcePath}};
 		say(fmt::format("data: {:g} tuples/s over {} keys into the first DC that accepts them; reading every DC's sink "
 				"every {}", s_.data.rate, s_.data.keys, formatDuration(s_.data.poll)));
 		return true;

@@ -379,6 +379,12 @@ private:
 		}
 		r.str("source_path", d.sourcePath);
 		r.str("sink_path", d.sinkPath);
+		r.str("source", d.source);
+		int64_t port = d.tcpPort;
+		r.integer("tcp_port", port, 1, 65535);
+		d.tcpPort = static_cast<int>(port);
+		if (r.ok() && d.source != "http" && d.source != "tcp")
+			r.fail(n["source"], "data.source", fmt::format("'{}' is not a source (expected http or tcp)", d.source));
 		r.rejectUnknown();
 		carry(top, r);
 	}

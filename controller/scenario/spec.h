@@ -159,6 +159,8 @@ struct DataFlow {
 	Nanos poll = std::chrono::milliseconds(100);     // sink poll interval
 	Nanos drain = std::chrono::seconds(10);          // after recover: the longest to wait for the sinks to go quiet
 	std::string sourcePath = "/emulator/endpoints/source", sinkPath = "/emulator/endpoints/sink";
+	std::string source = "http"; // http (EndpointSource: POST to url + source_path) | tcp (lines to the url's host)
+	int tcpPort = 8441;
 	std::string where;
 };
 
