@@ -809,9 +809,9 @@ Result<std::vector<Metric>> Client::peMetrics(const std::string &peId)
 	return impl_->typedList<Metric>("pes/" + impl_->escape(peId) + "/metrics", "metrics", {}, parseMetric);
 }
 
-Result<std::vector<Metric>> Client::operatorMetrics(const std::string &operatorId)
+Result<std::vector<Metric>> Client::operatorMetrics(const std::string &operatorId, const Query &q)
 {
-	return impl_->typedList<Metric>("operators/" + impl_->escape(operatorId) + "/metrics", "metrics", {},
+	return impl_->typedList<Metric>("operators/" + impl_->escape(operatorId) + "/metrics", "metrics", q,
 					parseMetric);
 }
 
