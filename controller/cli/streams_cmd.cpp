@@ -3,9 +3,11 @@
 // toolkit's state and events as xdc infers them (docs/STREAMS.md).
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -211,8 +213,11 @@ int streamsWatch(const Args &a)
 		const int64_t now = clk::monoNs();
 		if (next < now)
 			next = now;
-		while (gStop.load() == 0 && clk::monoNs() < next)
-			::usleep(static_cast<useconds_t>(std::min<int64_t>((next - clk::monoNs()) / 1000 + 1, 50000)));
+		// One sleep to the absolute instant (CLOCK_MONOTONIC, like clk::monoNs) instead of 50 ms slices: one
+		// wakeup per round. Ctrl-C interrupts it (EINTR; clock_nanosleep is never restarted after a handler).
+		const timespec until{static_cast<time_t>(next / 1000000000), static_cast<long>(next % 1000000000)};
+		while (gStop.load() == 0 && ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
+		}
 	}
 	if (js)
 		printf("%s\n", json({{"end", true}, {"rounds", rounds}, {"events", view.events().size()}}).dump().c_str());

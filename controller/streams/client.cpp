@@ -225,7 +225,8 @@ struct Client::Impl {
 	const CurlApi *cx = nullptr; // libcurl, loaded on first use (common/curl_api.h)
 	std::string loadError;
 	char errBuf[CURL_ERROR_SIZE];
-	std::string body;
+	std::string body;        // the answer being received; keeps its capacity between requests (see requestJson)
+	curl_slist *plainHeaders = nullptr; // the headers of a request without body or token, built once
 	bool tooLarge = false;
 	std::string origin;      // scheme://host:port, from the endpoint
 	std::string instanceUrl; // resolved by discovery
@@ -280,6 +281,8 @@ struct Client::Impl {
 	{
 		if (h)
 			cx->easyCleanup(h);
+		if (plainHeaders)
+			cx->slistFreeAll(plainHeaders);
 	}
 
 	Impl(const Impl &) = delete;
@@ -355,10 +358,17 @@ struct Client::Impl {
 			cx->easySetopt(h, CURLOPT_HTTPGET, 1L);
 			cx->easySetopt(h, CURLOPT_CUSTOMREQUEST, m == "GET" ? static_cast<const char *>(nullptr) : method);
 		}
-		curl_slist *headers = nullptr;
-		headers = cx->slistAppend(headers, "Accept: application/json");
-		// No "Expect: 100-continue" round trip before bundle uploads.
-		headers = cx->slistAppend(headers, "Expect:");
+		// The usual request (no body, no token) reuses one header list: building it was three allocations a
+		// request, 80 requests a second in a 10 Hz watch.
+		const bool plain = !contentType && !bearer;
+		auto baseHeaders = [&] {
+			curl_slist *l = cx->slistAppend(nullptr, "Accept: application/json");
+			// No "Expect: 100-continue" round trip before bundle uploads.
+			return cx->slistAppend(l, "Expect:");
+		};
+		if (plain && !plainHeaders)
+			plainHeaders = baseHeaders();
+		curl_slist *headers = plain ? nullptr : baseHeaders();
 		if (contentType)
 			headers = cx->slistAppend(headers, fmt::format("Content-Type: {}", contentType).c_str());
 		std::string bearerHeader;
@@ -376,11 +386,12 @@ struct Client::Impl {
 			cx->easySetopt(h, CURLOPT_USERNAME, static_cast<const char *>(nullptr));
 			cx->easySetopt(h, CURLOPT_PASSWORD, static_cast<const char *>(nullptr));
 		}
-		cx->easySetopt(h, CURLOPT_HTTPHEADER, headers);
+		cx->easySetopt(h, CURLOPT_HTTPHEADER, plain ? plainHeaders : headers);
 		const auto start = Clock::now();
 		a.rc = cx->easyPerform(h);
 		cx->easySetopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist *>(nullptr));
-		cx->slistFreeAll(headers);
+		if (headers)
+			cx->slistFreeAll(headers);
 		if (!bearerHeader.empty())
 			std::fill(bearerHeader.begin(), bearerHeader.end(), '\0');
 		cx->easyGetinfo(h, CURLINFO_RESPONSE_CODE, &a.status);
@@ -500,6 +511,10 @@ struct Client::Impl {
 					  text->empty() ? std::string("empty response, expected JSON")
 							: fmt::format("response is not JSON: '{}'", printable(*text, 80)),
 					  true);
+		// The parsed answer's buffer receives the next one: growing a fresh string for every answer was a
+		// chain of reallocations per request.
+		if (text->capacity() > body.capacity() && text->capacity() <= (1u << 20))
+			body = std::move(*text);
 		return j;
 	}
 
@@ -809,9 +824,9 @@ Result<std::vector<Metric>> Client::peMetrics(const std::string &peId)
 	return impl_->typedList<Metric>("pes/" + impl_->escape(peId) + "/metrics", "metrics", {}, parseMetric);
 }
 
-Result<std::vector<Metric>> Client::operatorMetrics(const std::string &operatorId)
+Result<std::vector<Metric>> Client::operatorMetrics(const std::string &operatorId, const Query &q)
 {
-	return impl_->typedList<Metric>("operators/" + impl_->escape(operatorId) + "/metrics", "metrics", {},
+	return impl_->typedList<Metric>("operators/" + impl_->escape(operatorId) + "/metrics", "metrics", q,
 					parseMetric);
 }
 

@@ -95,7 +95,7 @@ public:
 	[[nodiscard]] Result<std::vector<Pe>> jobPes(const std::string &jobId);
 	[[nodiscard]] Result<std::vector<Operator>> jobOperators(const std::string &jobId);
 	[[nodiscard]] Result<std::vector<Metric>> peMetrics(const std::string &peId);
-	[[nodiscard]] Result<std::vector<Metric>> operatorMetrics(const std::string &operatorId);
+	[[nodiscard]] Result<std::vector<Metric>> operatorMetrics(const std::string &operatorId, const Query &q = {});
 	[[nodiscard]] Result<std::vector<Resource>> resources();
 
 	// Writes (5.x/7.x): upload a .sab, submit it with a job configuration overlay, cancel a job. Never retried.
