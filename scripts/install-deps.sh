@@ -18,6 +18,8 @@ PKGS=(
 	chromium
 	# ansible/: the lab runs a private sshd per host; the roles are run and linted for real
 	openssh-server openssh-client ansible-core ansible-lint
+	# tests: metric sources (docs/METRICS.md): a real Prometheus server, and a JVM serving its MBeans over Jolokia
+	prometheus default-jdk-headless libjolokia-core-java libjson-simple-java
 )
 
 missing=()
@@ -36,7 +38,9 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # Installing openssh-server must not start an sshd in this machine's own namespace: the lab runs its own, with
-# private configs. A policy-rc.d that refuses service starts is in place for the install only (unless one exists).
+# private configs. Nor may installing prometheus start its packaged server: the metrics test runs its own, with its
+# own config and storage, inside a lab namespace. A policy-rc.d that refuses service starts is in place for the
+# install only (unless one exists).
 policy=/usr/sbin/policy-rc.d
 own_policy=0
 if [ ! -e "$policy" ]; then
@@ -46,3 +50,14 @@ if [ ! -e "$policy" ]; then
 fi
 trap '[ "$own_policy" = 1 ] && rm -f "$policy"' EXIT
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Whatever policy was in force, the packaged Prometheus service is left stopped and disabled (an existing
+# policy-rc.d may allow starts; a later boot must not start it either).
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+	for unit in prometheus.service prometheus-node-exporter.service; do
+		if systemctl list-unit-files "$unit" >/dev/null 2>&1; then
+			systemctl disable --now "$unit" >/dev/null 2>&1 || true
+		fi
+	done
+elif [ -x /etc/init.d/prometheus ]; then
+	/etc/init.d/prometheus stop >/dev/null 2>&1 || true
+fi

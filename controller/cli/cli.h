@@ -79,6 +79,7 @@ int cmdValidate(const std::vector<std::string> &argv);
 int cmdRun(const std::vector<std::string> &argv);
 int cmdHistory(const std::vector<std::string> &argv);
 int cmdCompare(const std::vector<std::string> &argv);
+int cmdMetrics(const std::vector<std::string> &argv);
 
 // Renders `xdc agents` as a table.
 std::string agentsTable(const json &agents);

@@ -35,6 +35,7 @@ const Sub kSubs[] = {
 	{"run", cmdRun, "run a scenario: phases, faults, evidence, assertions, reports (docs/SCENARIOS.md)"},
 	{"history", cmdHistory, "list recorded scenario runs (passed, failed, aborted, broken)"},
 	{"compare", cmdCompare, "compare two recorded runs figure by figure"},
+	{"metrics", cmdMetrics, "query Prometheus (PromQL) and JMX through Jolokia (docs/METRICS.md)"},
 	{"lab", cmdLab, "multi-DC lab on this machine: up, status, exec, down"},
 };
 

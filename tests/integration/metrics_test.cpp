@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: Apache-2.0
+// Metric sources against real servers: a Prometheus server (Debian's /usr/bin/prometheus) in a lab host's network
+// namespace scraping both Streams emulators, whose `up{job="dc2"} == 0` condition `xdc metrics prom --check` must see
+// turn true during a dc1<->dc2 partition and false after it; and a JVM serving its MBeans through Debian's
+// jolokia-core, read with `xdc metrics jmx`. Missing packages fail the test (scripts/install-deps.sh installs them).
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/sys/process.h"
+#include "tests/support/harness.h"
+
+using namespace xdc;
+using namespace xdc::test;
+
+namespace {
+
+std::string readFile(const std::string &path)
+{
+	std::ifstream f(path);
+	std::stringstream ss;
+	ss << f.rdbuf();
+	return ss.str();
+}
+
+bool executable(const std::string &path)
+{
+	return ::access(path.c_str(), X_OK) == 0;
+}
+
+// A process the test started, stopped in the destructor on every way out of the test case. It runs under
+// `setpriv --pdeathsig KILL`, so it is killed with the test even when the test itself is killed (meson's timeout).
+class Child {
+public:
+	Child(std::vector<std::string> argv, sys::SpawnOptions opts, std::string log) : log_(std::move(log))
+	{
+		argv.insert(argv.begin(), {"setpriv", "--pdeathsig", "KILL", "--"});
+		opts.stdoutFile = log_;
+		auto pid = sys::spawn(argv, opts);
+		REQUIRE_MESSAGE(pid.ok(), (pid.ok() ? "" : pid.error().message));
+		pid_ = *pid;
+		start_ = sys::processStartTime(pid_).value_or(0);
+	}
+	~Child() { stop(); }
+	Child(const Child &) = delete;
+	Child &operator=(const Child &) = delete;
+
+	bool alive() const { return sys::processAlive(pid_, start_); }
+	std::string log() const { return readFile(log_); }
+	void stop()
+	{
+		if (pid_ > 0)
+			(void)sys::stopProcess(pid_, start_, std::chrono::milliseconds(3000));
+		pid_ = 0;
+	}
+
+private:
+	std::string log_;
+	pid_t pid_ = 0;
+	uint64_t start_ = 0;
+};
+
+// `xdc metrics prom --check`: 0 holds, 1 does not, anything else is an error the test reports (unless it is waiting
+// for the server to listen, when 3 is expected).
+int check(const std::string &url, const std::string &promql, bool unreachableExpected = false)
+{
+	auto r = test::xdc({"metrics", "prom", promql, "--url", url, "--check", "--timeout", "3s"}, 10s);
+	if (r.exitCode != 0 && r.exitCode != 1 && !(unreachableExpected && r.exitCode == 3))
+		MESSAGE("xdc metrics prom --check " << promql << ": exit " << r.exitCode << ": " << r.err);
+	return r.exitCode;
+}
+
+} // namespace
+
+TEST_CASE("metrics: a real Prometheus in the lab sees dc2 down exactly while dc1 and dc2 are partitioned")
+{
+	requireRoot();
+	const std::string prometheus = "/usr/bin/prometheus";
+	REQUIRE_MESSAGE(executable(prometheus), "needs " << prometheus
+				<< " (Debian package prometheus; scripts/install-deps.sh installs it)");
+	LabFixture lab("mxp", {"--hosts-per-dc", "1", "--streams"});
+	REQUIRE(lab.up());
+	TempDir tmp;
+	auto st = lab.state();
+	const lab::HostInfo *h1 = nullptr, *h2 = nullptr;
+	for (const auto &h : st.hosts) {
+		if (h.name == "dc1-h1")
+			h1 = &h;
+		if (h.name == "dc2-h1")
+			h2 = &h;
+	}
+	REQUIRE(h1 != nullptr);
+	REQUIRE(h2 != nullptr);
+
+	// Both emulators scraped over their DCs' data addresses: dc2's through the WAN that the partition cuts
+	// (its management address would bypass the partition, as monitoring does in a real deployment).
+	const std::string pw = lab.stateDir() + "/streams/password";
+	REQUIRE(!readFile(pw).empty());
+	const std::string config = tmp.path() + "/prometheus.yml";
+	{
+		std::ofstream f(config);
+		f << "global:\n  scrape_interval: 1s\n  scrape_timeout: 800ms\n  evaluation_interval: 1s\nscrape_configs:\n";
+		for (const auto &[job, host] : {std::pair{"dc1", h1}, std::pair{"dc2", h2}})
+			f << "  - job_name: " << job << "\n    metrics_path: /metrics\n    basic_auth:\n"
+			  << "      username: streamsadmin\n      password_file: " << pw << "\n"
+			  << "    static_configs:\n      - targets: ['" << host->data4 << ":8440']\n";
+	}
+	REQUIRE(::mkdir((tmp.path() + "/tsdb").c_str(), 0700) == 0);
+	const std::string url = "http://" + h1->mgmt4 + ":9090";
+	Child prom({prometheus, "--config.file=" + config, "--storage.tsdb.path=" + tmp.path() + "/tsdb",
+		    "--web.listen-address=0.0.0.0:9090", "--storage.tsdb.retention.time=1h", "--log.level=warn"},
+		   {.netns = lab.netns("dc1-h1")}, tmp.path() + "/prometheus.log");
+	INFO("prometheus log: " << prom.log());
+
+	// Ready: both targets scraped successfully (the controller reaches the server over dc1-h1's management address).
+	const auto t0 = std::chrono::steady_clock::now();
+	REQUIRE_MESSAGE(waitUntil([&] { return prom.alive() && check(url, R"(up{job="dc1"} == 1)", true) == 0; }, 30s, 200ms),
+			"prometheus never scraped dc1: " << prom.log());
+	REQUIRE(waitUntil([&] { return check(url, R"(up{job="dc2"} == 1)") == 0; }, 15s, 200ms));
+	MESSAGE("prometheus ready, both targets up, after " << secondsSince(t0) << " s");
+
+	// Plain query output: the vector has both jobs with value 1.
+	auto q = test::xdc({"metrics", "prom", "up", "--url", url, "--json"});
+	REQUIRE_MESSAGE(q.exitCode == 0, q.err);
+	auto qj = json::parse(q.out);
+	CHECK(qj["resultType"] == "vector");
+	CHECK(qj["result"].size() == 2);
+	for (const auto &s : qj["result"])
+		CHECK(s["value"] == 1);
+
+	// Before: the condition is false.
+	const std::string cond = R"(up{job="dc2"} == 0)";
+	CHECK(check(url, cond) == 1);
+
+	// During a 12 s partition it becomes true, and stays true until the partition ends.
+	auto f = test::xdc({"fault", "apply", "--lab", lab.name(),
+			    "{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 12s}"});
+	REQUIRE_MESSAGE(f.exitCode == 0, f.out << f.err);
+	const auto applied = std::chrono::steady_clock::now();
+	REQUIRE_MESSAGE(waitUntil([&] { return check(url, cond) == 0; }, 8s, 200ms),
+			"the condition never held during the partition");
+	const double becameTrue = secondsSince(applied);
+	MESSAGE("condition true " << becameTrue << " s after the partition was applied");
+	CHECK(becameTrue < 8.0);
+	// dc1's own target, in the same namespace as Prometheus, is unaffected.
+	CHECK(check(url, R"(up{job="dc1"} == 1)") == 0);
+	// Still true 3 s later (the partition lasts 12 s): not a single failed scrape.
+	const bool flipped = waitUntil([&] { return check(url, cond) != 0; }, 3s, 200ms);
+	CHECK_FALSE(flipped);
+
+	// After: false again once the partition has ended and the next scrape succeeded.
+	REQUIRE_MESSAGE(waitUntil([&] { return check(url, cond) == 1; }, 25s, 200ms),
+			"the condition still held 25 s after the partition's 12 s");
+	const double becameFalse = secondsSince(applied);
+	MESSAGE("condition false again " << becameFalse << " s after the partition was applied");
+	CHECK(becameFalse >= 10.0);
+
+	// The range query shows the outage in dc2's `up` series: ones, then zeros, then ones again.
+	auto rq = test::xdc({"metrics", "prom", R"(up{job="dc2"})", "--url", url, "--range", "60s", "--step", "1s",
+			     "--json"});
+	REQUIRE_MESSAGE(rq.exitCode == 0, rq.err);
+	auto rj = json::parse(rq.out);
+	REQUIRE(rj["resultType"] == "matrix");
+	REQUIRE(rj["result"].size() == 1);
+	int zeros = 0;
+	for (const auto &p : rj["result"][0]["points"])
+		zeros += p["value"] == 0 ? 1 : 0;
+	CHECK(zeros >= 8);
+	CHECK(rj["result"][0]["points"].back()["value"] == 1);
+
+	// A PromQL syntax error is a usage error naming Prometheus's errorType.
+	auto bad = test::xdc({"metrics", "prom", "up ==", "--url", url});
+	CHECK(bad.exitCode == 2);
+	CHECK(bad.err.find("bad_data") != std::string::npos);
+	prom.stop();
+	// With the server gone: unreachable.
+	CHECK(check(url, cond, true) == 3);
+}
+
+TEST_CASE("metrics: a JVM's heap through Jolokia with xdc metrics jmx")
+{
+	requireRoot();
+	const std::string javac = "/usr/bin/javac", java = "/usr/bin/java";
+	const std::string core = "/usr/share/java/jolokia-core.jar", simple = "/usr/share/java/json-simple.jar";
+	REQUIRE_MESSAGE(executable(javac), "needs javac (Debian package default-jdk-headless; scripts/install-deps.sh)");
+	REQUIRE_MESSAGE(executable(java), "needs java (Debian package default-jdk-headless; scripts/install-deps.sh)");
+	REQUIRE_MESSAGE(::access(core.c_str(), R_OK) == 0, "needs " << core << " (Debian package libjolokia-core-java)");
+	REQUIRE_MESSAGE(::access(simple.c_str(), R_OK) == 0, "needs " << simple << " (Debian package libjson-simple-java)");
+	TempDir tmp;
+	const std::string cp = core + ":" + simple;
+	auto c = sys::run({javac, "-nowarn", "-d", tmp.path(), "-cp", cp, sourceRoot() + "/tests/java/JolokiaServer.java"},
+			  {.timeout = 120s, .mergeStderr = true});
+	REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
+	REQUIRE_MESSAGE(c->exitCode == 0, "javac: " << c->out);
+
+	const std::string portFile = tmp.path() + "/port";
+	Child jvm({java, "-Xmx64m", "-cp", tmp.path() + ":" + cp, "JolokiaServer", portFile}, {}, tmp.path() + "/jvm.log");
+	REQUIRE_MESSAGE(waitUntil([&] { return !readFile(portFile).empty() || !jvm.alive(); }, 60s, 50ms),
+			"the JVM never served: " << jvm.log());
+	REQUIRE_MESSAGE(jvm.alive(), "the JVM exited: " << jvm.log());
+	const std::string url = "http://127.0.0.1:" + readFile(portFile) + "/jolokia";
+
+	auto r = test::xdc({"metrics", "jmx", "--url", url, "--mbean", "java.lang:type=Memory", "--attribute",
+			    "HeapMemoryUsage", "--json"});
+	REQUIRE_MESSAGE(r.exitCode == 0, r.err);
+	auto j = json::parse(r.out);
+	INFO(j.dump());
+	CHECK(j["mbean"] == "java.lang:type=Memory");
+	const json &v = j["value"];
+	REQUIRE(v.is_object());
+	REQUIRE(v["used"].is_number_integer());
+	REQUIRE(v["committed"].is_number_integer());
+	CHECK(v["used"].get<int64_t>() > 0);
+	CHECK(v["used"].get<int64_t>() <= v["committed"].get<int64_t>());
+	CHECK(v["committed"].get<int64_t>() <= v["max"].get<int64_t>());
+
+	// A path inside the composite value: a plain number.
+	auto used = test::xdc({"metrics", "jmx", "--url", url, "--mbean", "java.lang:type=Memory", "--attribute",
+			       "HeapMemoryUsage", "--path", "used"});
+	REQUIRE_MESSAGE(used.exitCode == 0, used.err);
+	CHECK(std::stoll(used.out) > 0);
+
+	// No such MBean: exit 1 with Jolokia's status and error type in the message.
+	auto missing = test::xdc({"metrics", "jmx", "--url", url, "--mbean", "java.lang:type=NoSuchThing",
+				  "--attribute", "X", "--json"});
+	CHECK(missing.exitCode == 1);
+	CHECK(missing.err.find("Jolokia status 404") != std::string::npos);
+	CHECK(missing.err.find("InstanceNotFoundException") != std::string::npos);
+	auto mj = json::parse(missing.out);
+	CHECK(mj["error"]["kind"] == "server");
+	CHECK(mj["error"]["error_type"] == "javax.management.InstanceNotFoundException");
+
+	// No such attribute on a real MBean: also a clear error.
+	auto attr = test::xdc({"metrics", "jmx", "--url", url, "--mbean", "java.lang:type=Memory", "--attribute",
+			       "NoSuchAttribute"});
+	CHECK(attr.exitCode == 1);
+	CHECK(attr.err.find("AttributeNotFoundException") != std::string::npos);
+
+	// Usage errors.
+	CHECK(test::xdc({"metrics", "jmx", "--url", url}).exitCode == 2);
+	CHECK(test::xdc({"metrics", "jmx", "--mbean", "java.lang:type=Memory"}).exitCode == 2);
+	jvm.stop();
+	CHECK(test::xdc({"metrics", "jmx", "--url", url, "--mbean", "java.lang:type=Memory"}).exitCode == 3);
+}
+
+int main(int argc, char **argv)
+{
+	doctest::Context ctx(argc, argv);
+	return ctx.run();
+}
