@@ -64,8 +64,29 @@ json figures(const json &r)
 		if (p.contains("start_ns") && p.contains("end_ns"))
 			f[fmt::format("phase.{}.ms", p.value("name", ""))] =
 				(p["end_ns"].get<int64_t>() - p["start_ns"].get<int64_t>()) / 1e6;
+	// Streams and data figures, so that --repeat statistics and `xdc compare` cover them.
+	const json st = r.value("streams", json::object());
+	for (const char *k : {"detection_ms", "failover_ms"})
+		if (st.contains(k) && st[k].is_number())
+			f[fmt::format("streams.{}", k)] = st[k];
+	const json d = r.value("data", json::object());
+	if (d.contains("validation")) {
+		const json v = d["validation"], t = v.value("total", json::object());
+		for (const char *k : {"sent", "delivered", "lost", "duplicated", "out_of_order"})
+			if (t.contains(k))
+				f[fmt::format("data.{}", k)] = t[k];
+		if (v.contains("latency_ms"))
+			f["data.latency_p99_ms"] = v["latency_ms"].value("p99", 0.0);
+		for (const char *k : {"rpo_s", "rto_ms"})
+			if (d.contains(k) && d[k].is_number())
+				f[fmt::format("data.{}", k)] = d[k];
+	}
 	for (const auto &s : r.value("steady_state", json::array())) {
 		const std::string when = s.value("when", "") == "before inject" ? "before" : "after";
+		if (s.contains("streams")) {
+			f[fmt::format("steady.{}.streams_active_ok", when)] = s.value("status", "") == "passed" ? 1 : 0;
+			continue;
+		}
 		if (s.contains("sampler"))
 			f[fmt::format("steady.{}.{}.{}@{}", when, s.value("sampler", ""), s.value("value", ""),
 				      s.value("host", ""))] = s.value("observed", 0.0);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <regex>
 
+#include "controller/scenario/history.h"
 #include "controller/scenario/report.h"
 #include "controller/scenario/spec.h"
 
@@ -337,4 +338,24 @@ TEST_CASE("JUnit: counts match the cases, text is escaped, the verdict is a case
 	CHECK(x.find("s&lt;1&gt;") != std::string::npos);
 	CHECK(x.find("<s<1>") == std::string::npos);
 	CHECK(xmlEscape(std::string("a\x01z\n")) == "az\n");
+}
+
+TEST_CASE("history figures include the Streams and data figures of a run")
+{
+	const json r = {{"streams", {{"detection_ms", 2442.9}, {"failover_ms", 2600.1}}},
+			{"data", {{"rpo_s", 0.09}, {"rto_ms", 2540.0},
+				  {"validation", {{"total", {{"sent", 2004}, {"delivered", 2770}, {"lost", 20}, {"duplicated", 786},
+							   {"out_of_order", 0}}},
+						  {"latency_ms", {{"p99", 6979.3}}}}}}},
+			{"steady_state", json::array({{{"when", "before inject"}, {"streams", json::object()},
+						       {"status", "passed"}}})}};
+	const json f = figures(r);
+	CHECK(f["streams.detection_ms"] == 2442.9);
+	CHECK(f["streams.failover_ms"] == 2600.1);
+	CHECK(f["data.lost"] == 20);
+	CHECK(f["data.duplicated"] == 786);
+	CHECK(f["data.latency_p99_ms"] == 6979.3);
+	CHECK(f["data.rto_ms"] == 2540.0);
+	CHECK(f["steady.before.streams_active_ok"] == 1);
+	CHECK_FALSE(f.contains("steady.before.@.ratio"));
 }
