@@ -327,10 +327,7 @@ private:
 	{
 		if (!generator_)
 			return "no data flowed";
-		int64_t faultStart = INT64_MAX;
-		for (const auto &f : report_["faults"])
-			if (f.contains("window_start_ns"))
-				faultStart = std::min<int64_t>(faultStart, f["window_start_ns"]);
+		const int64_t faultStart = faultsWindow().first;
 		const auto &t = dataReport_.total;
 		observed["sent"] = t.sent;
 		observed["delivered"] = t.delivered;
@@ -1069,6 +1066,19 @@ private:
 		}
 	}
 
+	// The faults' span on the controller's clock, from the agents' records (faultWindows()) and the operations'
+	// own times: the first verified effect and the last revert; {INT64_MAX, 0} when nothing took effect.
+	std::pair<int64_t, int64_t> faultsWindow() const
+	{
+		int64_t start = INT64_MAX, end = 0;
+		for (const auto &f : report_["faults"])
+			if (f.contains("window_start_ns")) {
+				start = std::min<int64_t>(start, f["window_start_ns"]);
+				end = std::max<int64_t>(end, f["window_end_ns"]);
+			}
+		return {start, end};
+	}
+
 	std::pair<int64_t, int64_t> phaseWindow(const std::string &name) const
 	{
 		for (const auto &p : report_["phases"])
@@ -1087,12 +1097,7 @@ private:
 				e["kind"] = "outage";
 				e["probe"] = a.ref.probe;
 				// The faults' span on the controller's clock, from the agents' records.
-				int64_t faultStart = INT64_MAX, faultEnd = 0;
-				for (const auto &f : report_["faults"])
-					if (f.contains("window_start_ns")) {
-						faultStart = std::min<int64_t>(faultStart, f["window_start_ns"]);
-						faultEnd = std::max<int64_t>(faultEnd, f["window_end_ns"]);
-					}
+				const auto [faultStart, faultEnd] = faultsWindow();
 				for (const auto &h : probeHosts(a.ref)) {
 					int64_t longest = 0, count = 0;
 					std::optional<int64_t> detection, recovery;
@@ -1253,10 +1258,7 @@ private:
 	{
 		if (!streams_)
 			return "Streams was not followed";
-		int64_t faultStart = INT64_MAX;
-		for (const auto &f : report_["faults"])
-			if (f.contains("window_start_ns"))
-				faultStart = std::min<int64_t>(faultStart, f["window_start_ns"]);
+		const int64_t faultStart = faultsWindow().first;
 		if (faultStart == INT64_MAX)
 			return "no fault took effect, so there is nothing to measure from";
 		const auto down = firstEvent("remote_down", faultStart);
