@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/sys/file.h"
 
 namespace xdc::agent {
 
@@ -115,25 +116,6 @@ Result<void> writeFile(const std::string &path, const std::string &bytes)
 	}
 	::close(fd);
 	return success();
-}
-
-Result<std::string> readFile(const std::string &path)
-{
-	int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return makeError(Errc::Io, "spool {}: {}", path, strerror(errno));
-	std::string out;
-	char buf[65536];
-	for (;;) {
-		ssize_t n = ::read(fd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		out.append(buf, static_cast<size_t>(n));
-	}
-	::close(fd);
-	return out;
 }
 
 } // namespace
@@ -458,7 +440,7 @@ bool Recorder::fetch(Rec &r, uint64_t seq, Sample &out)
 			continue;
 		if (r.cache.empty() || r.cacheFirst != seg.first) {
 			r.cache.clear();
-			auto bytes = readFile(seg.path);
+			auto bytes = sys::readFile(seg.path);
 			if (!bytes)
 				return false;
 			try {

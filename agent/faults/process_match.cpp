@@ -19,6 +19,8 @@
 #endif
 #include <regex>
 
+#include "common/sys/file.h"
+
 namespace xdc::agent {
 
 namespace {
@@ -31,14 +33,13 @@ constexpr size_t kMaxCmdline = 4096;
 // At most this many skipped processes are named in an error message.
 constexpr size_t kMaxNamed = 5;
 
+// /proc reads of a process that may exit at any moment: a failure is "gone", not an error to report.
 bool readFile(const std::string &path, std::string &out, size_t limit = 1 << 20)
 {
-	std::ifstream f(path, std::ios::binary);
-	if (!f)
+	auto r = sys::readFile(path, limit);
+	if (!r)
 		return false;
-	out.assign(limit, '\0');
-	f.read(out.data(), static_cast<std::streamsize>(limit));
-	out.resize(static_cast<size_t>(f.gcount()));
+	out = std::move(*r);
 	return true;
 }
 

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/sys/file.h"
 #include "common/sys/process.h"
 #include "common/transport/curve.h"
 #include "controller/cli/cli.h"
@@ -88,14 +89,6 @@ void progress(bool json, const std::string &msg)
 		fprintf(stderr, "lab: %s\n", msg.c_str());
 }
 
-std::string readText(const std::string &path)
-{
-	std::ifstream f(path);
-	std::stringstream ss;
-	ss << f.rdbuf();
-	return ss.str();
-}
-
 // True once something accepts TCP connections on addr:port (IPv4, from the host namespace). A lab address answers
 // at once (accepted or refused), so a plain blocking connect is enough.
 bool tcpOpen(const std::string &addr, int port)
@@ -134,13 +127,18 @@ Result<void> startSshd(lab::LabState &st, const std::string &dir, const std::str
 		return success();
 	};
 	XDC_TRY(keygen(sdir + "/ansible_key", "ansible@xdc-lab-" + st.name));
-	const std::string authorized = readText(sdir + "/ansible_key.pub");
-	XDC_TRY(writeText(sdir + "/authorized_keys", authorized, 0600));
+	auto authorized = sys::readFile(sdir + "/ansible_key.pub");
+	if (!authorized)
+		return authorized.error();
+	XDC_TRY(writeText(sdir + "/authorized_keys", *authorized, 0600));
 	std::string known;
 	for (const auto &h : st.hosts) {
 		const std::string hk = fmt::format("{}/{}_host_ed25519_key", sdir, h.name);
 		XDC_TRY(keygen(hk, "host " + h.name + " of lab " + st.name));
-		std::string pub = readText(hk + ".pub");
+		auto pubFile = sys::readFile(hk + ".pub");
+		if (!pubFile)
+			return pubFile.error();
+		std::string pub = pubFile->substr(0, pubFile->find('\n'));
 		pub = pub.substr(0, pub.find(' ', pub.find(' ') + 1)); // "ssh-ed25519 AAAA..."
 		known += fmt::format("{} {}\n", h.mgmt4, pub);
 		const std::string cfg = fmt::format("{}/{}_sshd_config", sdir, h.name);

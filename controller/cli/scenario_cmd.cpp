@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/duration.h"
+#include "common/sys/file.h"
 #include "controller/cli/cli.h"
 #include "controller/lab/lab_state.h"
 #include "controller/scenario/history.h"
@@ -111,14 +112,6 @@ std::string userName()
 	if (::getpwuid_r(::getuid(), &pw, buf, sizeof buf, &res) == 0 && res)
 		return fmt::format("{} (uid {})", res->pw_name, ::getuid());
 	return fmt::format("uid {}", ::getuid());
-}
-
-std::string readFile(const std::string &path)
-{
-	std::ifstream f(path, std::ios::binary);
-	std::stringstream ss;
-	ss << f.rdbuf();
-	return ss.str();
 }
 
 // "partition=2s,loss=10%" as a directory name.
@@ -334,7 +327,12 @@ int cmdRun(const std::vector<std::string> &argv)
 	ro.runId = newRunId();
 	ro.seed = seed;
 	ro.user = userName();
-	ro.scenarioText = readFile(file);
+	if (auto text = sys::readFile(file))
+		ro.scenarioText = std::move(*text);
+	else {
+		fprintf(stderr, "xdc run: %s\n", text.error().message.c_str());
+		return kUsage;
+	}
 	if (s->usesStreams())
 		ro.streamsConfig = s->streams.config.empty()   ? streamsConfigPath(ctl)
 				   : s->streams.config[0] == '/' ? s->streams.config
