@@ -1594,6 +1594,12 @@ json planScenario(const Scenario &s, const RunOptions &opt)
 		for (const auto &sp : *list)
 			ev.push_back(evidence::toYaml(sp));
 	plan["evidence"] = ev;
+	if (s.metrics.present) {
+		json srcs = json::array();
+		for (const auto &m : s.metrics.sources)
+			srcs.push_back({{"name", m.name}, {"kind", m.kind}, {"where", m.where}});
+		plan["metrics"] = {{"interval_ms", ns(s.metrics.interval) / kMs}, {"sources", srcs}};
+	}
 	return plan;
 }
 
