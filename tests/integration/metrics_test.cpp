@@ -404,6 +404,10 @@ TEST_CASE("metrics: a scenario's PromQL, JMX and Streams sources condition obser
 	}
 	CHECK(sorted);
 	CHECK(metricLines == static_cast<int64_t>(m["samples"].size()));
+	// `xdc evidence` lists them like any other timeline entry.
+	auto ev = test::xdc({"evidence", out + "/evidence", "--kind", "metric", "--host", "controller", "--json"});
+	REQUIRE_MESSAGE(ev.exitCode == 0, ev.err);
+	CHECK(json::parse(ev.out)["entries"].size() == m["samples"].size());
 	REQUIRE(processed.size() >= 10);
 	CHECK(processed.back() > processed.front());
 	// The HTML report shows the sources.
