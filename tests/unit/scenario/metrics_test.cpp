@@ -453,3 +453,48 @@ TEST_CASE("metric sources: PromQL vectors and scalars, Jolokia numbers and compo
 	CHECK(gj["ok"] == false);
 	CHECK(gj["error_kind"] == "connect");
 }
+
+TEST_CASE("Streams metric sources: the DC is chosen per sample, and errors say which kind they are")
+{
+	streams::Endpoint ep;
+	ep.dc = "dc1";
+	ep.url = "http://127.0.0.1:1"; // nothing listens
+	ep.retries = 0;
+	ep.connectTimeoutMs = 500;
+	std::string active;
+	metrics::StreamsSelector sel;
+	sel.dc = "active";
+	sel.operators = {"Sink"};
+	auto src = metrics::makeStreamsSource("s", {ep}, sel, [&active] { return active; });
+	auto none = metrics::takeSample(*src);
+	CHECK_FALSE(none.ok);
+	CHECK(none.errorKind == "not-found");
+	CHECK(none.error.find("no DC is active") != std::string::npos);
+	active = "dc9";
+	auto unknown = metrics::takeSample(*src);
+	CHECK(unknown.errorKind == "config");
+	active = "dc1";
+	auto down = metrics::takeSample(*src);
+	CHECK_FALSE(down.ok);
+	CHECK(down.errorKind == "connect");
+	CHECK(src->describe()["operators"] == json::array({"Sink"}));
+
+	// The follower refuses a streams source without a streams config, or for a DC the config does not have.
+	MetricsBlock block;
+	MetricSourceSpec spec;
+	spec.name = "p";
+	spec.kind = "streams";
+	spec.dc = "dc2";
+	spec.operators = {"Sink"};
+	spec.where = "m.yaml:3:5";
+	block.sources.push_back(spec);
+	MetricsFollower f;
+	auto noConfig = f.start(block, {}, nullptr);
+	REQUIRE_FALSE(noConfig.ok());
+	CHECK(noConfig.error().message.find("no streams config") != std::string::npos);
+	MetricsFollower g;
+	auto noDc = g.start(block, {ep}, nullptr);
+	REQUIRE_FALSE(noDc.ok());
+	CHECK(noDc.error().message == "m.yaml:3:5: metrics source p: the streams config has no instance for DC 'dc2' (it "
+				      "has: dc1)");
+}
