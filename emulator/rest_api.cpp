@@ -250,7 +250,43 @@ json operatorJson(const Ctx &c, const JobState &j, const OperatorState &o)
 	return {{"id", std::to_string(o.id)}, {"restid", std::to_string(o.id)}, {"self", self},
 		{"resourceType", "operator"}, {"name", o.name}, {"operatorKind", o.kind}, {"indexWithinJob", o.index},
 		{"pe", fmt::format("{}/pes/{}", c.inst, o.peId)}, {"job", fmt::format("{}/jobs/{}", c.inst, j.id)},
+		{"metrics", self + "/metrics"}, {"inputPorts", self + "/inputPorts"}, {"outputPorts", self + "/outputPorts"},
+		{"instance", c.inst}};
+}
+
+// The emulated application's operator ports: Source has one output port, Sink one input port, the Process operators
+// one of each; CrossDCFailover none. Their metrics are the system port metrics of the reference (streams.md).
+int portCount(const OperatorState &o, bool input)
+{
+	if (o.name == "Source")
+		return input ? 0 : 1;
+	if (o.name == "Sink")
+		return input ? 1 : 0;
+	return o.name.rfind("Process", 0) == 0 ? 1 : 0;
+}
+
+json portJson(const Ctx &c, const OperatorState &o, bool input, int index)
+{
+	const std::string self = fmt::format("{}/operators/{}/{}/{}", c.inst, o.id, input ? "inputPorts" : "outputPorts",
+					     index);
+	return {{"id", std::to_string(index)}, {"restid", std::to_string(index)}, {"self", self},
+		{"resourceType", input ? "operatorInputPort" : "operatorOutputPort"}, {"indexWithinOperator", index},
+		{"name", fmt::format("{}.{}{}", o.name, input ? "in" : "out", index)},
+		{"operator", fmt::format("{}/operators/{}", c.inst, o.id)}, {"pe", fmt::format("{}/pes/{}", c.inst, o.peId)},
 		{"metrics", self + "/metrics"}, {"instance", c.inst}};
+}
+
+std::vector<json> portMetrics(const Snapshot &s, const OperatorState &o, bool input)
+{
+	const int64_t flowed = o.name == "Sink" ? s.tuplesDelivered : s.tuplesSubmitted;
+	if (input)
+		return {metric("nTuplesProcessed", flowed, "counter", "system"), metric("nTuplesDropped", 0, "counter", "system"),
+			metric("nTuplesQueued", 0, "gauge", "system"), metric("queueSize", 0, "gauge", "system"),
+			metric("nFinalPunctsProcessed", 0, "counter", "system"),
+			metric("nWindowPunctsProcessed", 0, "counter", "system")};
+	return {metric("nTuplesSubmitted", flowed, "counter", "system"),
+		metric("nFinalPunctsSubmitted", 0, "counter", "system"),
+		metric("nWindowPunctsSubmitted", 0, "counter", "system")};
 }
 
 std::vector<json> operatorMetrics(const Snapshot &s, const OperatorState &o)
@@ -677,6 +713,23 @@ HttpResponse RestApi::handle(const HttpRequest &req)
 		if (rest.size() == 3 && rest[2] == "metrics")
 			return collection(c, "metrics", "metric", operatorMetrics(c.snap, *oper),
 					  json{{"owner", c.inst + "/operators/" + rest[1]}});
+		if (rest.size() >= 3 && (rest[2] == "inputPorts" || rest[2] == "outputPorts")) {
+			const bool input = rest[2] == "inputPorts";
+			const int n = portCount(*oper, input);
+			if (rest.size() == 3) {
+				std::vector<json> items;
+				for (int i = 0; i < n; i++)
+					items.push_back(portJson(c, *oper, input, i));
+				return collection(c, rest[2], input ? "operatorInputPort" : "operatorOutputPort", items);
+			}
+			if (!isId(rest[3]) || std::stoi(rest[3]) >= n)
+				return notFound(fmt::format("port {}", rest[3]));
+			if (rest.size() == 4)
+				return jsonResponse(http::status::ok, portJson(c, *oper, input, std::stoi(rest[3])));
+			if (rest.size() == 5 && rest[4] == "metrics")
+				return collection(c, "metrics", "metric", portMetrics(c.snap, *oper, input),
+						  json{{"owner", fmt::format("{}/operators/{}/{}/{}", c.inst, rest[1], rest[2], rest[3])}});
+		}
 		return notFound(fmt::format("resource {}", path));
 	}
 	if (kind == "resources") {

@@ -357,6 +357,46 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 					 xmlEscape(e.value("detail", "")));
 		h += "</table>\n";
 	}
+	if (r.contains("metrics") && r["metrics"].contains("samples")) {
+		// One row per source, and a lane of its samples: filled where its condition held, hollow where it did not,
+		// red where the sample failed.
+		const json &m = r["metrics"];
+		h += fmt::format("<h2>Metrics</h2>\n<p>Sampled every {} ms on the controller's clock.</p>\n<table id=\"metrics\">"
+				 "<tr><th>source</th><th>reads</th><th>samples</th><th>failed</th><th>held</th><th>last</th></tr>\n",
+				 m.value("interval_ms", 0));
+		for (const auto &src : m.value("sources", json::array())) {
+			const std::string name = src.value("name", "");
+			json what = src;
+			what.erase("name");
+			what.erase("samples");
+			what.erase("failed");
+			int64_t held = 0;
+			std::string last = "-", lane;
+			for (const auto &x : m["samples"]) {
+				if (x.value("source", "") != name)
+					continue;
+				const int64_t t = x.value("t_ns", int64_t{0});
+				const bool ok = x.value("ok", false), hold = x.value("holds", false);
+				held += hold ? 1 : 0;
+				std::string vals;
+				for (const auto &v : x.value("series", json::array()))
+					vals += (vals.empty() ? "" : " ") + v["value"].dump();
+				last = ok ? (vals.empty() ? "(empty)" : vals) : "error: " + x.value("error", "");
+				lane += fmt::format("<div class=\"metric-sample{}\" data-t-ns=\"{}\" style=\"left:{:.4f}%\" "
+						    "title=\"{} at {} ± {:.1f} ms: {}\"></div>",
+						    ok ? (hold ? " held" : "") : " failed", t, pct(t), xmlEscape(name), rel(t),
+						    x.value("bound_ns", int64_t{0}) / 1e6, xmlEscape(last));
+			}
+			h += fmt::format("<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+					 xmlEscape(name), xmlEscape(what.dump()), src.value("samples", 0), src.value("failed", 0),
+					 held, xmlEscape(last.substr(0, 200)));
+			h += fmt::format("<tr><td></td><td colspan=\"5\"><div class=\"lane metric-lane\" data-source=\"{}\" "
+					 "style=\"position:relative;height:14px\">{}</div></td></tr>\n", xmlEscape(name), lane);
+		}
+		h += "</table>\n<style>.metric-sample{position:absolute;top:3px;width:6px;height:8px;border:1px solid #555;"
+		     "box-sizing:border-box}.metric-sample.held{background:#555}.metric-sample.failed{border-color:#b3261e;"
+		     "background:#b3261e}</style>\n";
+	}
 	h += "<h2>Phases</h2>\n<table id=\"phases\"><tr><th>phase</th><th>status</th><th>start</th><th>end</th><th>note</th></tr>\n";
 	for (const auto &p : r.value("phases", json::array()))
 		h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", xmlEscape(p.value("name", "")),

@@ -11,6 +11,7 @@
 #include "common/duration.h"
 #include "controller/evidence/recording.h"
 #include "controller/data/flow.h"
+#include "controller/scenario/metrics_follow.h"
 #include "controller/scenario/streams_follow.h"
 #include "controller/streams/poll.h"
 
@@ -864,6 +865,8 @@ private:
 			return;
 		if (s_.data.present && !startData())
 			return;
+		if (s_.metrics.present && !startMetrics())
+			return;
 		if (s_.setup.present) {
 			beginPhase("setup");
 			if (!waited(waitUntil(clk::wallNs() + ns(s_.setup.duration))))
@@ -905,6 +908,9 @@ private:
 				return recover(false);
 			}
 			say(fmt::format("streams: {} seen", s_.observe.untilStreams));
+		} else if (s_.observe.untilMetric) {
+			if (!observeMetric())
+				return recover(false);
 		} else if (s_.observe.until) {
 			const ProbeRef ref = *s_.observe.until;
 			const int64_t okFor = ns(s_.observe.okFor);
@@ -940,6 +946,113 @@ private:
 		endPhase("passed");
 		noteActive();
 		recover(true);
+	}
+
+	// ---- metric sources ----
+
+	bool startMetrics()
+	{
+		metrics_ = std::make_unique<MetricsFollower>();
+		std::vector<streams::Endpoint> eps;
+		if (streams_)
+			eps = streams_->endpoints();
+		StreamsFollower *view = streams_.get();
+		auto r = metrics_->start(s_.metrics, eps, [view] { return view ? view->activeDc() : std::string(); });
+		if (!r) {
+			setVerdict(kHarness, "harness", "metrics: " + r.error().message);
+			return false;
+		}
+		report_["metrics"] = {{"interval_ms", ns(s_.metrics.interval) / kMs}, {"sources", metrics_->sources()}};
+		std::vector<std::string> names;
+		for (const auto &src : s_.metrics.sources)
+			names.push_back(src.name);
+		say(fmt::format("sampling metrics every {}: {}", formatDuration(s_.metrics.interval), fmt::join(names, ", ")));
+		return true;
+	}
+
+	// observe.until a metric condition: the first sample taken after the faults began at which it holds.
+	bool observeMetric()
+	{
+		const MetricPredicate p = *s_.observe.untilMetric;
+		const int64_t from = injectStart_;
+		const int64_t deadline = clk::wallNs() + ns(s_.observe.timeout);
+		const Wait w = waitUntil(deadline, [this, p, from](const json &) {
+			return metrics_->firstHolding(p, from).has_value();
+		});
+		if (!waited(w))
+			return false;
+		const auto hit = metrics_->firstHolding(p, from);
+		std::string cond = p.op.empty() ? p.source : fmt::format("{} {} {:g}", p.source, p.op, p.value);
+		if (p.heldFor.count() > 0)
+			cond += " for " + formatDuration(p.heldFor);
+		if (!hit) {
+			const auto last = metrics_->latest(p.source);
+			const std::string why = fmt::format("observe: the metric condition {} did not hold within {}{}", cond,
+							    formatDuration(s_.observe.timeout),
+							    last && !last->ok ? " (last sample failed: " + last->error + ")" : "");
+			report_["metrics"]["until"] = {{"condition", cond}, {"held", false}};
+			endPhase("failed", why);
+			setVerdict(kFailed, "failed", why);
+			noteActive();
+			return false;
+		}
+		report_["metrics"]["until"] = {{"condition", cond}, {"held", true}, {"t_ns", hit->tNs},
+					       {"bound_ns", hit->boundNs}, {"after_inject_ms", (hit->tNs - from) / 1e6}};
+		say(fmt::format("metrics: {} holds ({:.1f} s after inject)", cond, (hit->tNs - from) / 1e9));
+		return true;
+	}
+
+	// The samples into the report and onto the evidence bundle's timeline.
+	void finishMetrics()
+	{
+		if (!metrics_)
+			return;
+		const auto all = metrics_->samples();
+		json samples = json::array();
+		std::map<std::string, std::pair<int64_t, int64_t>> counts; // source -> (samples, failed)
+		for (const auto &x : all) {
+			samples.push_back(metrics::toJson(x));
+			counts[x.source].first++;
+			counts[x.source].second += x.ok ? 0 : 1;
+		}
+		json &m = report_["metrics"];
+		for (auto &src : m["sources"]) {
+			const auto c = counts[src.value("name", "")];
+			src["samples"] = c.first;
+			src["failed"] = c.second;
+		}
+		m["samples"] = samples;
+		if (recording_.empty())
+			return;
+		auto r = addToTimeline(opt_.outDir + "/evidence", all);
+		if (!r) {
+			say("metrics: " + r.error().message);
+			m["timeline_error"] = r.error().message;
+		}
+	}
+
+	std::string validateMetric(const MetricAssertion &a, json &observed)
+	{
+		if (!metrics_)
+			return "the metric sources were not sampled";
+		int64_t from = 0, to = INT64_MAX;
+		if (a.during == "faults" || a.during == "after") {
+			const auto [start, end] = faultsWindow();
+			if (start == INT64_MAX)
+				return "no fault took effect, so there is no faults window";
+			if (a.during == "faults") {
+				from = start;
+				to = end;
+			} else {
+				from = end;
+			}
+		} else if (a.during != "run") {
+			std::tie(from, to) = phaseWindow(a.during);
+			if (from == 0 && to == 0)
+				return fmt::format("the {} phase did not run", a.during);
+		}
+		from += ns(a.settle);
+		return evaluateMetricAssertion(a, metrics_->samples(a.pred.source), from, to, observed);
 	}
 
 	// The DC the toolkit view says is active as observe ends (streams assertion `active`).
@@ -1005,7 +1118,10 @@ private:
 		revertAll("teardown");
 		if (!hosts_.empty())
 			beginPhase("teardown");
+		if (metrics_)
+			metrics_->stop();
 		stopRecording();
+		finishMetrics();
 		finishData();
 		if (streams_) {
 			streams_->stop();
@@ -1185,6 +1301,11 @@ private:
 						failure = fmt::format("probe {} on {}{}: {}", a.ref.probe, h,
 								      a.phase.empty() ? "" : " in " + a.phase, why);
 				}
+			} else if (a.kind == Assertion::Kind::Metric && a.metricSource) {
+				e["kind"] = "metric";
+				e["source"] = a.metricSource->pred.source;
+				e["during"] = a.metricSource->during;
+				failure = validateMetric(*a.metricSource, observed);
 			} else if (a.kind == Assertion::Kind::Metric) {
 				e["kind"] = "metric";
 				e["sampler"] = a.sampler;
@@ -1376,6 +1497,7 @@ private:
 	std::map<std::string, Active> active_;
 	controller::evidence::Bundle bundle_;
 	std::unique_ptr<StreamsFollower> streams_;
+	std::unique_ptr<MetricsFollower> metrics_;
 	std::unique_ptr<data::Generator> generator_;
 	std::unique_ptr<data::SinkReader> reader_;
 	data::ValidationReport dataReport_;
@@ -1427,7 +1549,9 @@ json planScenario(const Scenario &s, const RunOptions &opt)
 		lastStart = std::max(lastStart, ns(a.start));
 	const int64_t injectAt = t;
 	add("inject", s.inject, lastStart);
-	add("observe", s.observe, ns(s.observe.until || !s.observe.untilStreams.empty() ? s.observe.timeout : s.observe.duration));
+	add("observe", s.observe, ns(s.observe.until || !s.observe.untilStreams.empty() || s.observe.untilMetric
+					     ? s.observe.timeout
+					     : s.observe.duration));
 	add("recover", s.recover, ns(s.recover.duration));
 	plan["phases"] = phases;
 	json faults = json::array();
@@ -1470,6 +1594,12 @@ json planScenario(const Scenario &s, const RunOptions &opt)
 		for (const auto &sp : *list)
 			ev.push_back(evidence::toYaml(sp));
 	plan["evidence"] = ev;
+	if (s.metrics.present) {
+		json srcs = json::array();
+		for (const auto &m : s.metrics.sources)
+			srcs.push_back({{"name", m.name}, {"kind", m.kind}, {"where", m.where}});
+		plan["metrics"] = {{"interval_ms", ns(s.metrics.interval) / kMs}, {"sources", srcs}};
+	}
 	return plan;
 }
 

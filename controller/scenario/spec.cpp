@@ -228,6 +228,12 @@ public:
 			readData(top, n, s.data);
 		if (error_)
 			return *error_;
+		if (top.child("metrics", n)) {
+			auto m = readMetricsBlock(n, origin_);
+			if (!m)
+				return m.error();
+			s.metrics = *m;
+		}
 		YAML::Node phases;
 		const bool hasPhases = top.child("phases", phases);
 		YAML::Node assertions, stops;
@@ -635,6 +641,19 @@ private:
 				s.assertions.push_back(a);
 				continue;
 			}
+			if (a.kind == Assertion::Kind::Metric && body.IsMap() && body["source"]) {
+				a.metricSource.emplace();
+				readMetricAssertion(b, body, *a.metricSource);
+				b.rejectUnknown();
+				carry(top, b);
+				if (a.name.empty())
+					a.name = fmt::format("metric {}{}{} during {}", a.metricSource->pred.source,
+							     a.metricSource->holds.empty() ? "" : " holds " + a.metricSource->holds,
+							     a.metricSource->min || a.metricSource->max ? " " + a.metricSource->stat : "",
+							     a.metricSource->during);
+				s.assertions.push_back(a);
+				continue;
+			}
 			if (a.kind == Assertion::Kind::Metric) {
 				b.str("sampler", a.sampler);
 				b.str("value", a.value);
@@ -913,7 +932,9 @@ private:
 				YAML::Node until;
 				if (p.child("until", until)) {
 					MapReader u(until, origin_, path + ".until");
-					if (until.IsMap() && until["streams"]) {
+					if (until.IsMap() && (until["metric"] || until["prom"])) {
+						XDC_TRY(readUntilMetric(u, until, path + ".until", s));
+					} else if (until.IsMap() && until["streams"]) {
 						u.str("streams", slot.phase->untilStreams);
 						std::vector<std::string> names;
 						for (const auto &c : kStreamsConditions)
@@ -962,6 +983,32 @@ private:
 		return success();
 	}
 
+	// observe.until: {metric: {source, op, value}} or {prom: {url, query, ...}} (an unnamed source of its own).
+	Result<void> readUntilMetric(MapReader &u, const YAML::Node &until, const std::string &path, Scenario &s)
+	{
+		YAML::Node body;
+		if (until["metric"] && until["prom"])
+			return failAt(origin_, until, path, "give either metric or prom, not both");
+		if (u.child("metric", body)) {
+			MapReader m(body, origin_, path + ".metric");
+			MetricPredicate p;
+			readMetricPredicate(m, body, p, true);
+			m.rejectUnknown();
+			XDC_TRY(m.result());
+			s.observe.untilMetric = p;
+			return success();
+		}
+		u.child("prom", body);
+		auto src = readMetricSourceBody("prom", body, origin_, path + ".prom");
+		if (!src)
+			return src.error();
+		src->name = "observe.until";
+		s.metrics.present = true;
+		s.metrics.sources.push_back(*src);
+		s.observe.untilMetric = MetricPredicate{src->name, "", 0, src->where};
+		return success();
+	}
+
 	Result<void> checkRef(const ProbeRef &ref, const Scenario &s, const std::string &path)
 	{
 		if (s.probe(ref.probe))
@@ -997,9 +1044,15 @@ private:
 			XDC_TRY(checkRef(s.stopConditions[i].ref, s, fmt::format("stop_conditions[{}]", i)));
 		if (s.observe.until)
 			XDC_TRY(checkRef(*s.observe.until, s, "phases.observe.until"));
+		if (s.observe.untilMetric)
+			XDC_TRY(checkMetricRef(*s.observe.untilMetric, s.metrics, "phases.observe.until.metric"));
 		for (size_t i = 0; i < s.assertions.size(); i++) {
 			const auto &a = s.assertions[i];
 			const std::string path = fmt::format("assertions[{}]", i);
+			if (a.kind == Assertion::Kind::Metric && a.metricSource) {
+				XDC_TRY(checkMetricRef(a.metricSource->pred, s.metrics, path + ".metric"));
+				continue;
+			}
 			if (a.kind == Assertion::Kind::Metric) {
 				bool ok = false;
 				for (const auto &sm : s.samplers)
@@ -1067,7 +1120,8 @@ const std::vector<std::pair<std::string, std::string>> kStreamsConditions = {
 
 bool Scenario::usesStreams() const
 {
-	if (streams.present || data.present || !streamsActions.empty() || !observe.untilStreams.empty())
+	if (streams.present || data.present || !streamsActions.empty() || !observe.untilStreams.empty() ||
+	    metrics.usesStreams())
 		return true;
 	for (const auto &a : assertions)
 		if (a.kind == Assertion::Kind::Streams)
@@ -1083,7 +1137,8 @@ Nanos Scenario::plannedDuration() const
 		lastStart = std::max(lastStart, f.spec.start);
 	for (const auto &a : streamsActions)
 		lastStart = std::max(lastStart, a.start);
-	const Nanos obs = observe.until || !observe.untilStreams.empty() ? observe.timeout : observe.duration;
+	const Nanos obs = observe.until || !observe.untilStreams.empty() || observe.untilMetric ? observe.timeout
+												: observe.duration;
 	return setup.duration + baseline.duration + lastStart + obs + recover.duration;
 }
 

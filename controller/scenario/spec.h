@@ -16,6 +16,7 @@
 #include "common/evidence/spec.h"
 #include "common/fault/spec.h"
 #include "common/result.h"
+#include "controller/scenario/metrics_spec.h"
 
 namespace xdc::scenario {
 
@@ -61,6 +62,9 @@ struct Phase {
 	// observe: or wait until the Streams toolkit view reports this event after the faults began (one of
 	// kStreamsConditions), at most `timeout`.
 	std::string untilStreams;
+	// observe: or wait until a metric condition holds at a sample taken after the faults began (docs/SCENARIOS.md
+	// "Metrics"), at most `timeout`.
+	std::optional<MetricPredicate> untilMetric;
 	Nanos okFor = std::chrono::seconds(1);
 	Nanos timeout{0};
 	std::string where;
@@ -91,6 +95,8 @@ struct Assertion {
 	// the run) by `stat` (max, min, mean, last), within [min, max]. Uses sampler, phase, ref.host.
 	std::string value, stat = "max";
 	std::optional<double> minValue, maxValue;
+	// metric with `source:` instead of `sampler:`: over a metrics: source's samples (metrics_spec.h).
+	std::optional<MetricAssertion> metricSource;
 	// streams: what the toolkit view saw during the run. takeover / splitBrain: such an event must (true) or must
 	// not (false) happen after the faults began; detection = the faults' start to the first remote_down, failover =
 	// to the first takeover_complete (each known to within one poll interval); active = the DC the view says is
@@ -179,6 +185,7 @@ struct Scenario {
 	StreamsWatch streams;
 	std::vector<StreamsAction> streamsActions;
 	DataFlow data;
+	MetricsBlock metrics; // `metrics:` named sources, sampled during the run
 	std::vector<Assertion> assertions;
 	std::vector<StopCondition> stopConditions;
 

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -74,17 +75,20 @@ int check(const std::string &url, const std::string &promql, bool unreachableExp
 	return r.exitCode;
 }
 
-} // namespace
+// A Prometheus server (Debian's /usr/bin/prometheus) in the lab's dc1-h1 with its own config: both emulators scraped
+// every second over their DCs' data addresses (dc2's through the WAN a partition cuts; its management address would
+// bypass the partition, as monitoring does in a real deployment), as jobs dc1 and dc2. Returns once both targets are
+// up; the controller reaches it on dc1-h1's management address.
+struct PromServer {
+	std::unique_ptr<Child> child;
+	std::string url;
+};
 
-TEST_CASE("metrics: a real Prometheus in the lab sees dc2 down exactly while dc1 and dc2 are partitioned")
+PromServer startPrometheus(LabFixture &lab, const TempDir &tmp)
 {
-	requireRoot();
 	const std::string prometheus = "/usr/bin/prometheus";
 	REQUIRE_MESSAGE(executable(prometheus), "needs " << prometheus
 				<< " (Debian package prometheus; scripts/install-deps.sh installs it)");
-	LabFixture lab("mxp", {"--hosts-per-dc", "1", "--streams"});
-	REQUIRE(lab.up());
-	TempDir tmp;
 	auto st = lab.state();
 	const lab::HostInfo *h1 = nullptr, *h2 = nullptr;
 	for (const auto &h : st.hosts) {
@@ -95,9 +99,6 @@ TEST_CASE("metrics: a real Prometheus in the lab sees dc2 down exactly while dc1
 	}
 	REQUIRE(h1 != nullptr);
 	REQUIRE(h2 != nullptr);
-
-	// Both emulators scraped over their DCs' data addresses: dc2's through the WAN that the partition cuts
-	// (its management address would bypass the partition, as monitoring does in a real deployment).
 	const std::string pw = lab.stateDir() + "/streams/password";
 	REQUIRE(!readFile(pw).empty());
 	const std::string config = tmp.path() + "/prometheus.yml";
@@ -110,18 +111,94 @@ TEST_CASE("metrics: a real Prometheus in the lab sees dc2 down exactly while dc1
 			  << "    static_configs:\n      - targets: ['" << host->data4 << ":8440']\n";
 	}
 	REQUIRE(::mkdir((tmp.path() + "/tsdb").c_str(), 0700) == 0);
-	const std::string url = "http://" + h1->mgmt4 + ":9090";
-	Child prom({prometheus, "--config.file=" + config, "--storage.tsdb.path=" + tmp.path() + "/tsdb",
-		    "--web.listen-address=0.0.0.0:9090", "--storage.tsdb.retention.time=1h", "--log.level=warn"},
-		   {.netns = lab.netns("dc1-h1")}, tmp.path() + "/prometheus.log");
-	INFO("prometheus log: " << prom.log());
-
-	// Ready: both targets scraped successfully (the controller reaches the server over dc1-h1's management address).
+	PromServer s;
+	s.url = "http://" + h1->mgmt4 + ":9090";
+	s.child = std::make_unique<Child>(
+		std::vector<std::string>{prometheus, "--config.file=" + config, "--storage.tsdb.path=" + tmp.path() + "/tsdb",
+					 "--web.listen-address=0.0.0.0:9090", "--storage.tsdb.retention.time=1h",
+					 "--log.level=warn"},
+		sys::SpawnOptions{.netns = lab.netns("dc1-h1")}, tmp.path() + "/prometheus.log");
+	Child &prom = *s.child;
+	const std::string url = s.url;
 	const auto t0 = std::chrono::steady_clock::now();
 	REQUIRE_MESSAGE(waitUntil([&] { return prom.alive() && check(url, R"(up{job="dc1"} == 1)", true) == 0; }, 30s, 200ms),
 			"prometheus never scraped dc1: " << prom.log());
 	REQUIRE(waitUntil([&] { return check(url, R"(up{job="dc2"} == 1)") == 0; }, 15s, 200ms));
 	MESSAGE("prometheus ready, both targets up, after " << secondsSince(t0) << " s");
+	return s;
+}
+
+// A JVM serving its own MBeans through Debian's jolokia-core (tests/java/JolokiaServer.java, compiled into tmp) on
+// 127.0.0.1 and an ephemeral port. Returns once it serves; url is the agent's URL.
+struct JolokiaJvm {
+	std::unique_ptr<Child> child;
+	std::string url;
+};
+
+JolokiaJvm startJolokia(const TempDir &tmp)
+{
+	const std::string javac = "/usr/bin/javac", java = "/usr/bin/java";
+	const std::string core = "/usr/share/java/jolokia-core.jar", simple = "/usr/share/java/json-simple.jar";
+	REQUIRE_MESSAGE(executable(javac), "needs javac (Debian package default-jdk-headless; scripts/install-deps.sh)");
+	REQUIRE_MESSAGE(executable(java), "needs java (Debian package default-jdk-headless; scripts/install-deps.sh)");
+	REQUIRE_MESSAGE(::access(core.c_str(), R_OK) == 0, "needs " << core << " (Debian package libjolokia-core-java)");
+	REQUIRE_MESSAGE(::access(simple.c_str(), R_OK) == 0, "needs " << simple << " (Debian package libjson-simple-java)");
+	const std::string cp = core + ":" + simple;
+	auto c = sys::run({javac, "-nowarn", "-d", tmp.path(), "-cp", cp, sourceRoot() + "/tests/java/JolokiaServer.java"},
+			  {.timeout = 120s, .mergeStderr = true});
+	REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
+	REQUIRE_MESSAGE(c->exitCode == 0, "javac: " << c->out);
+	const std::string portFile = tmp.path() + "/port";
+	JolokiaJvm j;
+	j.child = std::make_unique<Child>(std::vector<std::string>{java, "-Xmx64m", "-cp", tmp.path() + ":" + cp,
+								   "JolokiaServer", portFile},
+					  sys::SpawnOptions{}, tmp.path() + "/jvm.log");
+	Child &jvm = *j.child;
+	REQUIRE_MESSAGE(waitUntil([&] { return !readFile(portFile).empty() || !jvm.alive(); }, 60s, 50ms),
+			"the JVM never served: " << jvm.log());
+	REQUIRE_MESSAGE(jvm.alive(), "the JVM exited: " << jvm.log());
+	j.url = "http://127.0.0.1:" + readFile(portFile) + "/jolokia";
+	return j;
+}
+
+// `xdc run` of a scenario in the lab; the report (empty when none was written) and the exit code.
+json runScenario(const LabFixture &lab, const std::string &out, const std::string &file, std::vector<std::string> extra,
+		 int &exitCode)
+{
+	std::vector<std::string> args = {"run", sourceRoot() + "/scenarios/" + file, "--lab", lab.name(), "--out", out};
+	args.insert(args.end(), extra.begin(), extra.end());
+	auto r = test::xdc(args, 180s);
+	MESSAGE("xdc run " << file << " exit " << r.exitCode << "\n" << r.out << r.err);
+	exitCode = r.exitCode;
+	std::ifstream f(out + "/report.json");
+	if (!f)
+		return json::object();
+	return json::parse(std::string(std::istreambuf_iterator<char>(f), {}));
+}
+
+json assertionNamed(const json &report, const std::string &name)
+{
+	for (const auto &a : report.value("assertions", json::array()))
+		if (a.value("name", "") == name)
+			return a;
+	return json::object();
+}
+
+} // namespace
+
+TEST_CASE("metrics: a real Prometheus in the lab sees dc2 down exactly while dc1 and dc2 are partitioned")
+{
+	requireRoot();
+	const std::string prometheus = "/usr/bin/prometheus";
+	REQUIRE_MESSAGE(executable(prometheus), "needs " << prometheus
+				<< " (Debian package prometheus; scripts/install-deps.sh installs it)");
+	LabFixture lab("mrp", {"--hosts-per-dc", "1", "--streams"});
+	REQUIRE(lab.up());
+	TempDir tmp;
+	auto server = startPrometheus(lab, tmp);
+	Child &prom = *server.child;
+	const std::string url = server.url;
+	INFO("prometheus log: " << prom.log());
 
 	// Plain query output: the vector has both jobs with value 1.
 	auto q = test::xdc({"metrics", "prom", "up", "--url", url, "--json"});
@@ -184,25 +261,10 @@ TEST_CASE("metrics: a real Prometheus in the lab sees dc2 down exactly while dc1
 TEST_CASE("metrics: a JVM's heap through Jolokia with xdc metrics jmx")
 {
 	requireRoot();
-	const std::string javac = "/usr/bin/javac", java = "/usr/bin/java";
-	const std::string core = "/usr/share/java/jolokia-core.jar", simple = "/usr/share/java/json-simple.jar";
-	REQUIRE_MESSAGE(executable(javac), "needs javac (Debian package default-jdk-headless; scripts/install-deps.sh)");
-	REQUIRE_MESSAGE(executable(java), "needs java (Debian package default-jdk-headless; scripts/install-deps.sh)");
-	REQUIRE_MESSAGE(::access(core.c_str(), R_OK) == 0, "needs " << core << " (Debian package libjolokia-core-java)");
-	REQUIRE_MESSAGE(::access(simple.c_str(), R_OK) == 0, "needs " << simple << " (Debian package libjson-simple-java)");
 	TempDir tmp;
-	const std::string cp = core + ":" + simple;
-	auto c = sys::run({javac, "-nowarn", "-d", tmp.path(), "-cp", cp, sourceRoot() + "/tests/java/JolokiaServer.java"},
-			  {.timeout = 120s, .mergeStderr = true});
-	REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
-	REQUIRE_MESSAGE(c->exitCode == 0, "javac: " << c->out);
-
-	const std::string portFile = tmp.path() + "/port";
-	Child jvm({java, "-Xmx64m", "-cp", tmp.path() + ":" + cp, "JolokiaServer", portFile}, {}, tmp.path() + "/jvm.log");
-	REQUIRE_MESSAGE(waitUntil([&] { return !readFile(portFile).empty() || !jvm.alive(); }, 60s, 50ms),
-			"the JVM never served: " << jvm.log());
-	REQUIRE_MESSAGE(jvm.alive(), "the JVM exited: " << jvm.log());
-	const std::string url = "http://127.0.0.1:" + readFile(portFile) + "/jolokia";
+	auto server = startJolokia(tmp);
+	Child &jvm = *server.child;
+	const std::string url = server.url;
 
 	auto r = test::xdc({"metrics", "jmx", "--url", url, "--mbean", "java.lang:type=Memory", "--attribute",
 			    "HeapMemoryUsage", "--json"});
@@ -245,6 +307,128 @@ TEST_CASE("metrics: a JVM's heap through Jolokia with xdc metrics jmx")
 	CHECK(test::xdc({"metrics", "jmx", "--mbean", "java.lang:type=Memory"}).exitCode == 2);
 	jvm.stop();
 	CHECK(test::xdc({"metrics", "jmx", "--url", url, "--mbean", "java.lang:type=Memory"}).exitCode == 3);
+}
+
+TEST_CASE("metrics: a scenario's PromQL, JMX and Streams sources condition observe, feed assertions and the timeline")
+{
+	requireRoot();
+	LabFixture lab("mrs", {"--hosts-per-dc", "1", "--streams"});
+	REQUIRE(lab.up());
+	TempDir tmp;
+	auto server = startPrometheus(lab, tmp);
+	INFO("prometheus log: " << server.child->log());
+	auto jvm = startJolokia(tmp);
+	const std::vector<std::string> params = {"--param", "prom=" + server.url, "--param", "jmx=" + jvm.url};
+
+	// dc1/dc2 partitioned until Prometheus has seen dc2 down for 10 s (so the partition lasts >= 10 s with the
+	// scrape interval and the detection); then reverted; dc2 up again after it.
+	const auto t0 = std::chrono::steady_clock::now();
+	int rc = -1;
+	const std::string out = tmp.path() + "/run";
+	const json rep = runScenario(lab, out, "lab-metrics-prom-dc2.yaml", params, rc);
+	MESSAGE("passing run: " << secondsSince(t0) << " s");
+	CHECK(rc == 0);
+	CHECK(rep.value("verdict", "") == "passed");
+	REQUIRE(rep.contains("metrics"));
+	const json &m = rep["metrics"];
+	CHECK(m["until"]["held"] == true);
+	CHECK(m["sources"].size() == 4);
+	for (const auto &src : m["sources"]) {
+		INFO(src.dump());
+		CHECK(src["samples"].get<int64_t>() >= 10);
+	}
+	// The partition lasted >= 10 s: from its verified start to its revert, per the agents' records.
+	int64_t fStart = 0, fEnd = 0;
+	for (const auto &f : rep["faults"])
+		if (f.value("kind", "") == "network.partition") {
+			fStart = f.value("window_start_ns", int64_t{0});
+			fEnd = f.value("window_end_ns", int64_t{0});
+		}
+	REQUIRE(fStart > 0);
+	MESSAGE("partition lasted " << (fEnd - fStart) / 1e9 << " s; the condition held from "
+				    << (m["until"]["t_ns"].get<int64_t>() - fStart) / 1e9 << " s after its start");
+	CHECK(fEnd - fStart >= 10 * 1000000000LL);
+	// The condition turned true during the partition, not before.
+	const int64_t until = m["until"]["t_ns"];
+	CHECK(until > fStart);
+	CHECK(until < fEnd);
+	const json during = assertionNamed(rep, "dc2 was down in Prometheus's eyes during the partition");
+	CHECK(during.value("status", "") == "passed");
+	CHECK(during["observed"]["held"].get<int64_t>() >= 10);
+	const json after = assertionNamed(rep, "dc2 is up again after recovery");
+	CHECK(after.value("status", "") == "passed");
+	CHECK(after["observed"]["samples"].get<int64_t>() >= 2);
+	CHECK(after["observed"]["held"] == 0);
+	CHECK(assertionNamed(rep, "dc2 was up before the partition").value("status", "") == "passed");
+	// JMX: the heap's used bytes, > 0 at every sample, in the report.
+	const json heap = assertionNamed(rep, "the JVM's heap is in use");
+	CHECK(heap.value("status", "") == "passed");
+	int64_t heapSamples = 0;
+	for (const auto &x : m["samples"])
+		if (x["source"] == "heap_used" && x["ok"] == true) {
+			heapSamples++;
+			CHECK(x["series"][0]["value"].get<double>() > 0);
+		}
+	CHECK(heapSamples >= 10);
+	// Streams REST: dc1's Sink nTuplesProcessed, on the timeline, increasing.
+	CHECK(assertionNamed(rep, "dc1's sink processed tuples during the run").value("status", "") == "passed");
+	CHECK(assertionNamed(rep, "dc1's source submitted tuples on its output port during the run").value("status", "") ==
+	      "passed");
+	bool portSeries = false;
+	for (const auto &x : m["samples"])
+		if (x["source"] == "source_out" && x["ok"] == true && x["series"].size() == 1)
+			portSeries = x["series"][0]["labels"].value("port", "") == "output0" &&
+				     x["series"][0]["labels"].value("metric", "") == "nTuplesSubmitted";
+	CHECK(portSeries);
+	std::ifstream tl(out + "/evidence/timeline.jsonl");
+	REQUIRE(tl);
+	std::string line;
+	int64_t lastT = 0, metricLines = 0;
+	std::vector<double> processed;
+	bool sorted = true;
+	while (std::getline(tl, line)) {
+		const json e = json::parse(line);
+		sorted = sorted && e["t_ns"].get<int64_t>() >= lastT;
+		lastT = e["t_ns"];
+		if (e.value("kind", "") != "metric")
+			continue;
+		metricLines++;
+		CHECK(e["host"] == "controller");
+		CHECK(e.contains("bound_ns"));
+		if (e["source"] == "sink_processed" && e["values"]["ok"] == true) {
+			REQUIRE(e["series"].size() == 1);
+			CHECK(e["series"][0]["labels"]["operator"] == "Sink");
+			CHECK(e["series"][0]["labels"]["dc"] == "dc1");
+			processed.push_back(e["series"][0]["value"].get<double>());
+		}
+	}
+	CHECK(sorted);
+	CHECK(metricLines == static_cast<int64_t>(m["samples"].size()));
+	// `xdc evidence` lists them like any other timeline entry.
+	auto ev = test::xdc({"evidence", out + "/evidence", "--kind", "metric", "--host", "controller", "--json"});
+	REQUIRE_MESSAGE(ev.exitCode == 0, ev.err);
+	CHECK(json::parse(ev.out)["entries"].size() == m["samples"].size());
+	REQUIRE(processed.size() >= 10);
+	CHECK(processed.back() > processed.front());
+	// The HTML report shows the sources.
+	std::ifstream html(out + "/report.html");
+	const std::string page(std::istreambuf_iterator<char>(html), {});
+	CHECK(page.find("id=\"metrics\"") != std::string::npos);
+	CHECK(page.find("data-source=\"dc2_down\"") != std::string::npos);
+
+	// Negative: asserting that the condition still held after recovery must fail the run (exit 1), naming the
+	// assertion. A shorter partition keeps it quick.
+	const auto t1 = std::chrono::steady_clock::now();
+	std::vector<std::string> neg = params;
+	neg.insert(neg.end(), {"--param", "after_holds=always", "--param", "down_for=2s"});
+	const json bad = runScenario(lab, tmp.path() + "/run-neg", "lab-metrics-prom-dc2.yaml", neg, rc);
+	MESSAGE("failing run: " << secondsSince(t1) << " s");
+	CHECK(rc == 1);
+	CHECK(bad.value("verdict", "") == "failed");
+	CHECK(bad.value("reason", "").find("dc2 is up again after recovery") != std::string::npos);
+	CHECK(bad.value("reason", "").find("expected always") != std::string::npos);
+	// The condition itself worked in that run too: it held during the faults.
+	CHECK(assertionNamed(bad, "dc2 was down in Prometheus's eyes during the partition").value("status", "") == "passed");
 }
 
 int main(int argc, char **argv)

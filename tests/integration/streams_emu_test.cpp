@@ -10,6 +10,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <fstream>
+#include <set>
 #include <sched.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -302,6 +303,34 @@ TEST_CASE("REST shapes, paging, errors and auth")
 	CHECK(filtered["pes"][0].size() == 2);
 	CHECK(dc1.get("/pes?job.restid=999")["total"] == 0);
 	CHECK(dc1.get("/operators")["total"] == 4);
+	// Operator ports: Sink's one input port, its system port metrics; Source's one output port; none the other way.
+	const json allOps = dc1.get("/operators");
+	int portsSeen = 0;
+	for (const auto &o : allOps["operators"]) {
+		const std::string name = o.value("name", "");
+		if (name != "Sink" && name != "Source")
+			continue;
+		const bool sink = name == "Sink";
+		const json in = http("GET", o["inputPorts"].get<std::string>()).j();
+		const json out = http("GET", o["outputPorts"].get<std::string>()).j();
+		CHECK(in["resourceType"] == "operatorInputPortList");
+		CHECK(in["total"] == (sink ? 1 : 0));
+		CHECK(out["total"] == (sink ? 0 : 1));
+		const json port = (sink ? in : out)[sink ? "inputPorts" : "outputPorts"][0];
+		CHECK(port["indexWithinOperator"] == 0);
+		CHECK(port["resourceType"] == (sink ? "operatorInputPort" : "operatorOutputPort"));
+		CHECK(http("GET", port["self"].get<std::string>()).j()["id"] == "0");
+		const json pm2 = http("GET", port["metrics"].get<std::string>()).j();
+		std::set<std::string> names;
+		for (const auto &x : pm2["metrics"])
+			names.insert(x.value("name", ""));
+		CHECK(names.count(sink ? "nTuplesProcessed" : "nTuplesSubmitted") == 1);
+		if (sink)
+			CHECK(names.count("queueSize") == 1);
+		CHECK(http("GET", o["inputPorts"].get<std::string>() + "/5").status == 404);
+		portsSeen++;
+	}
+	CHECK(portsSeen == 2);
 	CHECK(dc1.get("/resources")["resourceType"] == "resourceList");
 	CHECK(dc1.get("/activeServices")["total"].get<int>() > 0);
 
