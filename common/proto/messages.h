@@ -207,6 +207,28 @@ struct StreamsPeReply {
 	MSGPACK_DEFINE_MAP(argv, exitCode, output, startedNs, endedNs)
 };
 
+// data.tail: complete lines of a sink file the agent's `data.sinks` config names (never a path from the wire),
+// from a byte offset. The reader passes back the offset and inode of the previous reply; a file that was replaced
+// (another inode) or truncated (shorter than the offset) is read again from 0 and the reply says so.
+struct DataTailArgs {
+	std::string sink;            // a name of the agent's data.sinks
+	uint64_t offset = 0;         // where the previous reply ended (its nextOffset)
+	uint64_t inode = 0;          // the previous reply's inode; 0 = not known yet
+	uint64_t maxBytes = 0;       // capped by the agent (4 MiB and its frame limit); 0 = the cap
+	bool fromEnd = false;        // skip what the file holds: nextOffset = after its last complete line, no data
+	MSGPACK_DEFINE_MAP(sink, offset, inode, maxBytes, fromEnd)
+};
+struct DataTailReply {
+	std::string data;            // only complete lines ('\n'-terminated), from `offset`
+	uint64_t offset = 0;         // where `data` starts (0 after a restart)
+	uint64_t nextOffset = 0;     // where the next call continues
+	uint64_t size = 0;           // the file's size when read
+	uint64_t inode = 0;          // 0 when the file does not exist (yet)
+	bool restarted = false;      // replaced or truncated since the previous reply: read again from 0
+	int64_t readNs = 0;          // agent wall clock
+	MSGPACK_DEFINE_MAP(data, offset, nextOffset, size, inode, restarted, readNs)
+};
+
 // fault.apply: one fault on this agent, fully resolved by the controller (peers are CIDRs).
 struct FaultApplyArgs {
 	std::string id;

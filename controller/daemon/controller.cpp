@@ -608,6 +608,40 @@ void Controller::onControl(const control::Peer &peer, const json &req)
 		auto s = sendCommand(host, "streams.pe", packBytes(StreamsPeArgs{verb, pe}), finish);
 		if (!s)
 			finish(host, s.error());
+	} else if (cmd == "data.tail") {
+		// Complete lines of a sink file on a lab or Streams host, by the name its agent's data.sinks gives it (the
+		// agent resolves the name; no path crosses the wire).
+		const std::string host = req.value("host", ""), sink = req.value("sink", "");
+		const int64_t offset = req.value("offset", int64_t{0}), inode = req.value("inode", int64_t{0});
+		const int64_t max = req.value("max", int64_t{0});
+		if (host.empty() || sink.empty() || offset < 0 || inode < 0 || max < 0)
+			return control_.reply(peer.id, errorJson("invalid", "data.tail needs host, sink and offset, inode, "
+										"max >= 0"));
+		auto it = agents_.find(host);
+		if (it == agents_.end() || !it->second.live)
+			return control_.reply(peer.id, errorJson("not_found", fmt::format("no live agent '{}'", host)));
+		const uint64_t pid = peer.id;
+		auto finish = [this, pid](const std::string &agent, Result<CommandResult> r) {
+			if (!r)
+				return control_.reply(pid, errorJson("failed", r.error().message));
+			if (!r->ok)
+				return control_.reply(pid, errorJson(r->code.empty() ? "failed" : r->code, r->message));
+			auto rep = unpackBytes<DataTailReply>(r->data);
+			if (!rep)
+				return control_.reply(pid, errorJson("protocol", rep.error().message));
+			control_.reply(pid, {{"ok", true}, {"agent", agent}, {"data", std::move(rep->data)},
+					     {"offset", rep->offset}, {"next_offset", rep->nextOffset}, {"size", rep->size},
+					     {"inode", rep->inode}, {"restarted", rep->restarted}, {"read_ns", rep->readNs}});
+		};
+		DataTailArgs args;
+		args.sink = sink;
+		args.offset = static_cast<uint64_t>(offset);
+		args.inode = static_cast<uint64_t>(inode);
+		args.maxBytes = static_cast<uint64_t>(max);
+		args.fromEnd = req.value("from_end", false);
+		auto s = sendCommand(host, "data.tail", packBytes(args), finish);
+		if (!s)
+			finish(host, s.error());
 	} else {
 		control_.reply(peer.id, errorJson("invalid", fmt::format("unknown command '{}'", cmd)));
 	}

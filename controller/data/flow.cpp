@@ -189,7 +189,7 @@ SinkReader::SinkReader(ValidatorOptions v, std::vector<std::unique_ptr<DataSink>
     : sinks_(std::move(sinks)), intervalNs_(intervalNs), validator_(v)
 {
 	for (const auto &s : sinks_)
-		arrivals_.push_back({s->name(), {}, 0, ""});
+		arrivals_.push_back({s->name(), {}, 0, "", s->how(), 0});
 }
 
 SinkReader::~SinkReader() { stop(); }
@@ -225,6 +225,7 @@ uint64_t SinkReader::pollOnce()
 			auto r = sinks_[i]->poll();
 			const int64_t now = clk::wallNs();
 			std::lock_guard lk(m_);
+			arrivals_[i].restarts = sinks_[i]->restarts();
 			if (!r) {
 				arrivals_[i].lastError = r.error().message;
 				break;

@@ -90,6 +90,8 @@ struct SinkArrivals {
 	std::vector<std::pair<int64_t, uint64_t>> polls; // (arrival wall ns, lines) for polls that brought lines
 	uint64_t lines = 0;
 	std::string lastError;
+	std::string how;       // DataSink::how()
+	uint64_t restarts = 0; // DataSink::restarts() when last polled
 };
 
 class SinkReader {

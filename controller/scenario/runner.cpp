@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "controller/evidence/recording.h"
+#include "controller/data/agent_sink.h"
 #include "controller/data/flow.h"
 #include "controller/scenario/streams_follow.h"
 #include "controller/streams/poll.h"
@@ -221,7 +222,18 @@ private:
 				sources.push_back(data::makeHttpSource(o));
 			}
 			o.url = ep.url + s_.data.sinkPath;
-			sinks.push_back(data::makeHttpSink(o));
+			if (s_.data.sinkVia == "agent") {
+				if (ep.host.empty()) {
+					setVerdict(kHarness, "harness", fmt::format("{}: data.sink: via agent needs the host of DC "
+										    "'{}' in the streams config {} (its `host:`)",
+										    s_.data.where, ep.dc, opt_.streamsConfig));
+					return false;
+				}
+				sinks.push_back(data::makeAgentSink({.name = ep.dc, .host = ep.host, .sink = s_.data.sinkFile,
+								     .maxBytes = 1u << 20, .timeoutMs = 5000, .call = opt_.call}));
+			} else {
+				sinks.push_back(data::makeHttpSink(o));
+			}
 		}
 		data::GeneratorOptions g;
 		g.seed = opt_.seed;
@@ -247,7 +259,8 @@ private:
 				   {"burst_for_ms", ns(s_.data.burstFor) / kMs}, {"burst_factor", s_.data.burstFactor},
 				   {"generated_on", "the controller's host (client side)"}, {"seed", opt_.seed},
 				   {"source", s_.data.source == "tcp" ? fmt::format("tcp lines, port {}", s_.data.tcpPort)
-								      : "http " + s_.data.sourcePath}};
+								      : "http " + s_.data.sourcePath},
+				   {"sink_via", s_.data.sinkVia}};
 		say(fmt::format("data: {:g} tuples/s over {} keys into the first DC that accepts them; reading every DC's sink "
 				"every {}", s_.data.rate, s_.data.keys, formatDuration(s_.data.poll)));
 		return true;
@@ -273,7 +286,8 @@ private:
 			json polls = json::array();
 			for (const auto &[t, n] : a.polls)
 				polls.push_back({t, n});
-			sinks.push_back({{"dc", a.sink}, {"lines", a.lines}, {"error", a.lastError}, {"arrivals", polls}});
+			sinks.push_back({{"dc", a.sink}, {"read", a.how}, {"restarts", a.restarts}, {"lines", a.lines},
+					 {"error", a.lastError}, {"arrivals", polls}});
 		}
 		d["sinks"] = sinks;
 		arrivals_ = reader_->arrivals();
