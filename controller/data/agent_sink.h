@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/data/endpoints.h"
+#include "common/data/endpoints.h"
 
 namespace xdc::data {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "controller/data/endpoints.h"
+#include "common/data/endpoints.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
