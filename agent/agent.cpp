@@ -497,6 +497,25 @@ int Agent::run()
 			return r.error();
 		return packBytes(*r);
 	});
+	generators_ = std::make_unique<DataGenerators>();
+	addCommand("data.generate.start", [this](const Bytes &a) -> Result<Bytes> {
+		auto args = unpackBytes<DataGenerateStartArgs>(a);
+		if (!args)
+			return args.error();
+		auto r = generators_->start(*args);
+		if (!r)
+			return r.error();
+		return packBytes(*r);
+	});
+	addCommand("data.generate.stop", [this](const Bytes &a) -> Result<Bytes> {
+		auto args = unpackBytes<DataGenerateStopArgs>(a);
+		if (!args)
+			return args.error();
+		auto r = generators_->stop(args->runId);
+		if (!r)
+			return r.error();
+		return packBytes(*r);
+	});
 	RecorderOptions ro;
 	ro.dir = cfg_.stateDir + "/evidence";
 	ro.memorySamples = cfg_.evidence.memorySamples;

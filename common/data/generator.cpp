@@ -52,9 +52,10 @@ Generator::Generator(GeneratorOptions o, std::vector<std::unique_ptr<DataSource>
 
 Generator::~Generator() { stop(); }
 
-void Generator::start()
+Result<void> Generator::start()
 {
 	t_ = std::thread([this] { loop(); });
+	return success();
 }
 
 void Generator::stop()

@@ -62,7 +62,8 @@ nlohmann::json toJson(const GeneratorStats &s);
 class TupleGenerator {
 public:
 	virtual ~TupleGenerator() = default;
-	virtual void start() = 0;
+	// Starts making tuples (on this host or on the agent it runs on); an error means nothing runs.
+	[[nodiscard]] virtual Result<void> start() = 0;
 	virtual void stop() = 0; // stops making tuples; what is in the backlog is not sent
 	virtual GeneratorStats stats() const = 0;
 	// Per key, the highest seq accepted (1..n were accepted), and each accepted seq's event time (the run's clock).
@@ -74,7 +75,7 @@ class Generator final : public TupleGenerator {
 public:
 	Generator(GeneratorOptions o, std::vector<std::unique_ptr<DataSource>> sources);
 	~Generator() override;
-	void start() override;
+	Result<void> start() override;
 	void stop() override;
 	GeneratorStats stats() const override;
 	std::map<uint32_t, uint64_t> sentPerKey() const override;

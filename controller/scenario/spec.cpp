@@ -386,6 +386,10 @@ private:
 		d.tcpPort = static_cast<int>(port);
 		if (r.ok() && d.source != "http" && d.source != "tcp")
 			r.fail(n["source"], "data.source", fmt::format("'{}' is not a source (expected http or tcp)", d.source));
+		r.str("generate_on", d.generateOn);
+		if (r.ok() && !validDataSinkName(d.generateOn))
+			r.fail(n["generate_on"], "data.generate_on",
+			       fmt::format("'{}' is neither controller nor a host name", d.generateOn));
 		if (r.ok() && r.child("sink", sub))
 			readDataSink(sub, d);
 		if (error_)

@@ -164,6 +164,8 @@ struct DataFlow {
 	// sink: {via: http | agent, file: NAME}: http GETs each DC's sink_path; agent reads the sink file NAME (a name of
 	// the agent's data.sinks) through the agent of each DC's Streams host (the streams config's `host:`).
 	std::string sinkVia = "http";
+	// generate_on: controller (this process, client side) | HOST (the generator runs in that host's agent).
+	std::string generateOn = "controller";
 	std::string sinkFile = "streams-out";
 	std::string where;
 };

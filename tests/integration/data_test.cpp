@@ -200,7 +200,7 @@ TEST_CASE("data: a plain partition is split brain: replayed tuples are duplicate
 	CHECK(t.duplicated() > 0);
 }
 
-TEST_CASE("data: sinks read through the agents (data.tail): a control run and an isolate-dc1 failover equal the truth")
+TEST_CASE("data: sinks read through the agents (data.tail), a generator on a lab host: control runs and an isolate-dc1 failover equal the truth")
 {
 	requireRoot();
 	LabFixture lab("dag", kLab);
@@ -240,6 +240,42 @@ assertions:
 	CHECK(v["total"]["unexpected"] == 0);
 	CHECK(v["corrupt"] == 0);
 	CHECK(v["malformed"] == 0);
+	CHECK(truthOf(lab).dropped.empty());
+
+	// Generated on a lab host through its agent (dc2-h1, the standby DC's host), read through the agents: the same
+	// exact figures, and the report says where the tuples were made.
+	TempDir tmp3;
+	const std::string remote = tmp3.path() + "/remote.yaml";
+	std::ofstream(remote) << R"(version: 1
+name: data-control-remote-generator
+data: {rate: 300/s, keys: 8, payload: 24, generate_on: dc2-h1, sink: {via: agent}}
+phases:
+  baseline: {duration: 2s}
+  inject: {control: true}
+  observe: {duration: 1s}
+  recover: {duration: 1s}
+assertions:
+  - data: {lost_max: 0, duplicated_max: 0}
+)";
+	const json rep3 = run(lab, tmp3, remote, {"--seed", "22"}, rc);
+	CHECK(rc == 0);
+	CHECK(rep3.value("verdict", "") == "passed");
+	CHECK(rep3["data"]["generated_on"] == "dc2-h1 (through its agent)");
+	const json g3 = rep3["data"]["generator"];
+	CHECK(g3["uncertain"] == 0);
+	CHECK(g3["clock_bound_ns"].get<int64_t>() >= 0);
+	CHECK(g3["send_times_omitted"] == false);
+	CHECK(g3["per_source"].value("dc1", uint64_t{0}) == g3["accepted"].get<uint64_t>());
+	const json v3 = rep3["data"]["validation"];
+	CHECK(v3["total"]["sent"].get<uint64_t>() >= 900);
+	CHECK(v3["total"]["sent"] == g3["accepted"]);
+	CHECK(v3["total"]["delivered"] == v3["total"]["sent"]);
+	CHECK(v3["total"]["distinct"] == v3["total"]["sent"]);
+	CHECK(v3["total"]["lost"] == 0);
+	CHECK(v3["total"]["duplicated"] == 0);
+	CHECK(v3["total"]["unexpected"] == 0);
+	CHECK(v3["corrupt"] == 0);
+	CHECK(v3["malformed"] == 0);
 	CHECK(truthOf(lab).dropped.empty());
 
 	// The failover sample with its sinks read through the agents, in the same lab (the reader skips what the sink
