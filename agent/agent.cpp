@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/data/sink_tail.h"
 #include "agent/faults/undo.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -481,6 +482,36 @@ int Agent::run()
 		if (!args)
 			return args.error();
 		auto r = runStreamtool(cfg_.streams, *args);
+		if (!r)
+			return r.error();
+		return packBytes(*r);
+	});
+	addCommand("data.tail", [this](const Bytes &a) -> Result<Bytes> {
+		auto args = unpackBytes<DataTailArgs>(a);
+		if (!args)
+			return args.error();
+		// The reply must fit in a frame: the data, plus room for the envelope.
+		const uint64_t frameRoom = cfg_.maxFrame > (128u << 10) ? cfg_.maxFrame - (64u << 10) : cfg_.maxFrame / 2;
+		auto r = tailSink(cfg_.data.sinks, *args, std::min<uint64_t>(kDataTailMaxBytes, frameRoom));
+		if (!r)
+			return r.error();
+		return packBytes(*r);
+	});
+	generators_ = std::make_unique<DataGenerators>();
+	addCommand("data.generate.start", [this](const Bytes &a) -> Result<Bytes> {
+		auto args = unpackBytes<DataGenerateStartArgs>(a);
+		if (!args)
+			return args.error();
+		auto r = generators_->start(*args);
+		if (!r)
+			return r.error();
+		return packBytes(*r);
+	});
+	addCommand("data.generate.stop", [this](const Bytes &a) -> Result<Bytes> {
+		auto args = unpackBytes<DataGenerateStopArgs>(a);
+		if (!args)
+			return args.error();
+		auto r = generators_->stop(args->runId);
 		if (!r)
 			return r.error();
 		return packBytes(*r);

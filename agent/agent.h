@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "agent/config.h"
+#include "agent/data/generate.h"
 #include "agent/evidence/recorder.h"
 #include "agent/faults/fault_manager.h"
 #include "common/proto/codec.h"
@@ -80,6 +81,7 @@ private:
 	std::string controllerId_;
 	std::unique_ptr<FaultManager> faults_;
 	std::unique_ptr<Recorder> recorder_;
+	std::unique_ptr<DataGenerators> generators_; // data.generate.*: test tuples made on this host
 	void flushEvidence(int64_t nowMono);
 	int64_t lastControllerMono_ = 0; // last frame from the controller: the lease runs from here
 	int64_t leaseMs_ = 5000;

@@ -2,6 +2,7 @@
 // Agent configuration loading.
 #include "agent/config.h"
 
+#include "agent/data/sink_tail.h"
 #include "common/yaml_reader.h"
 
 namespace xdc::agent {
@@ -103,6 +104,26 @@ Result<AgentConfig> loadAgentConfig(const std::string &file)
 			if (!c.streams.streamtool.empty() && c.streams.streamtool[0] != '/')
 				return makeError(Errc::Invalid, "{}: streams.streamtool: expected an absolute path, got '{}'",
 						 st.where(sn), c.streams.streamtool);
+		}
+	}
+	YAML::Node dn;
+	if (r.child("data", dn) && !dn.IsNull()) {
+		if (!dn.IsMap()) {
+			r.fail(dn, "data", "expected a mapping");
+		} else {
+			MapReader d(dn, file, "data");
+			d.strMap("sinks", c.data.sinks);
+			d.rejectUnknown();
+			XDC_TRY(d.result());
+			for (const auto &[name, path] : c.data.sinks) {
+				if (!validSinkName(name))
+					return makeError(Errc::Invalid, "{}: data.sinks: '{}': expected a name of 1 to 64 of "
+							 "[a-zA-Z0-9._-]", d.where(dn), name);
+				if (path.empty() || path[0] != '/' || path.find("/../") != std::string::npos ||
+				    path.ends_with("/.."))
+					return makeError(Errc::Invalid, "{}: data.sinks.{}: expected an absolute path "
+							 "without '..', got '{}'", d.where(dn), name, path);
+			}
 		}
 	}
 	r.boolean("test_features", c.testFeatures);

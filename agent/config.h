@@ -47,6 +47,11 @@ struct AgentConfig {
 		std::string passwordFile;                // the password is passed as --password-file)
 		milliseconds timeout{30000};
 	} streams;
+	// The `data:` block: the sink files data.tail may read, by name (the only files the agent reads for test data;
+	// nothing path-like comes from the wire). Names [a-zA-Z0-9._-]{1,64}, absolute paths.
+	struct Data {
+		std::map<std::string, std::string> sinks;
+	} data;
 	bool testFeatures = false;
 	int64_t testClockSkewMs = 0;
 	bool cleanupOnly = false;      // --cleanup: revert what an earlier run left (journal), then exit; never connects

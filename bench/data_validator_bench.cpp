@@ -19,7 +19,7 @@
 
 #include "bench/support/bench.h"
 #include "common/clock.h"
-#include "controller/data/tuple.h"
+#include "common/data/tuple.h"
 #include "controller/data/validator.h"
 
 using namespace xdc;

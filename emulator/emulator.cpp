@@ -106,11 +106,18 @@ Emulator::Emulator(Options opts) : opts_(std::move(opts))
 Emulator::~Emulator()
 {
 	shutdown();
+	if (sinkFile_)
+		std::fclose(sinkFile_);
 }
 
 Result<void> Emulator::start()
 {
 	XDC_TRY(truth_.open(opts_.truthLog, opts_.dc));
+	if (!opts_.sinkFile.empty()) {
+		sinkFile_ = std::fopen(opts_.sinkFile.c_str(), "ae");
+		if (!sinkFile_)
+			return makeError(Errc::Io, "--sink-file '{}': {}", opts_.sinkFile, std::strerror(errno));
+	}
 	startMs_ = epochMs();
 	lastAccrueNs_ = monoNs();
 	truth_.write("start", {{"instance", opts_.instance}, {"rest", opts_.rest.str()},
@@ -481,11 +488,20 @@ void Emulator::deliverLocked(int64_t nowNs)
 		inFlight_.clear();
 		return;
 	}
+	bool wrote = false;
 	while (!inFlight_.empty() && inFlight_.front().dueNs <= nowNs) {
+		if (sinkFile_) {
+			// The same line the sink endpoint serves, as a FileSink would write it.
+			std::fwrite(inFlight_.front().line.data(), 1, inFlight_.front().line.size(), sinkFile_);
+			std::fputc('\n', sinkFile_);
+			wrote = true;
+		}
 		sinkLog_.push_back(std::move(inFlight_.front().line));
 		inFlight_.pop_front();
 		dataDelivered_++;
 	}
+	if (wrote && std::fflush(sinkFile_) != 0)
+		lg()->error("--sink-file '{}': {}", opts_.sinkFile, std::strerror(errno));
 }
 
 Result<size_t> Emulator::injectTuples(const std::string &body)

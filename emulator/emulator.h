@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -169,6 +170,7 @@ private:
 	std::vector<std::pair<std::string, std::string>> segment_;    // (id, line) accepted since the last snapshot sent
 	std::vector<std::pair<std::string, std::string>> replicated_; // standby: the latest segment received
 	std::vector<std::string> sinkLog_;
+	FILE *sinkFile_ = nullptr; // --sink-file: the delivered lines, appended
 	int64_t dataAccepted_ = 0, dataDelivered_ = 0, dataDropped_ = 0, dataReplayed_ = 0;
 
 	std::thread supervisor_, reaper_, heartbeat_;

@@ -79,6 +79,7 @@ real `streams-pec` processes, and the cross-DC failover toolkit's heartbeats. Ev
   --password-file FILE       file holding the password (first line); default password "passw0rd"
   --token-ttl-s N            access token lifetime in seconds (300)
   --truth-log FILE           append ground-truth JSON lines here
+  --sink-file FILE           append every delivered tuple line here (the lines the sink endpoint serves)
   --pec PATH                 the streams-pec binary (streams-pec next to this executable)
   --no-job                   start with no job submitted
   --help                     this text
@@ -187,6 +188,8 @@ Result<ParseOutcome> parseOptions(const std::vector<std::string> &args)
 				o.password = line;
 		} else if (opt == "--token-ttl-s")
 			r = num(o.tokenTtlS, 1, 86400 * 365);
+		else if (opt == "--sink-file")
+			r = word(o.sinkFile);
 		else if (opt == "--truth-log")
 			r = word(o.truthLog);
 		else if (opt == "--pec")

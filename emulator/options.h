@@ -38,6 +38,7 @@ struct Options {
 	std::string password = "passw0rd";    // never printed
 	int tokenTtlS = 300;
 	std::string truthLog;
+	std::string sinkFile;                  // every delivered tuple line is appended here too (flushed per batch)
 	std::string pec;                       // the streams-pec binary
 	bool noJob = false;
 	std::string host;                      // host name PEs report (the `resource`); default gethostname()

@@ -207,6 +207,86 @@ struct StreamsPeReply {
 	MSGPACK_DEFINE_MAP(argv, exitCode, output, startedNs, endedNs)
 };
 
+// data.tail: complete lines of a sink file the agent's `data.sinks` config names (never a path from the wire),
+// from a byte offset. The reader passes back the offset and inode of the previous reply; a file that was replaced
+// (another inode) or truncated (shorter than the offset) is read again from 0 and the reply says so.
+struct DataTailArgs {
+	std::string sink;            // a name of the agent's data.sinks
+	uint64_t offset = 0;         // where the previous reply ended (its nextOffset)
+	uint64_t inode = 0;          // the previous reply's inode; 0 = not known yet
+	uint64_t maxBytes = 0;       // capped by the agent (4 MiB and its frame limit); 0 = the cap
+	bool fromEnd = false;        // skip what the file holds: nextOffset = after its last complete line, no data
+	MSGPACK_DEFINE_MAP(sink, offset, inode, maxBytes, fromEnd)
+};
+struct DataTailReply {
+	std::string data;            // only complete lines ('\n'-terminated), from `offset`
+	uint64_t offset = 0;         // where `data` starts (0 after a restart)
+	uint64_t nextOffset = 0;     // where the next call continues
+	uint64_t size = 0;           // the file's size when read
+	uint64_t inode = 0;          // 0 when the file does not exist (yet)
+	bool restarted = false;      // replaced or truncated since the previous reply: read again from 0
+	int64_t readNs = 0;          // agent wall clock
+	MSGPACK_DEFINE_MAP(data, offset, nextOffset, size, inode, restarted, readNs)
+};
+
+// data.generate.start / data.generate.stop: the test-tuple generator on this host (docs/DATA.md, generate_on).
+struct DataGenSource {
+	std::string name;            // the DC it feeds
+	std::string kind;            // "http" (POST of tuple lines to url) | "tcp" (lines to host:port)
+	std::string url;             // http: http:// or https:// only
+	std::string host;            // tcp: a numeric address
+	int port = 0;
+	std::string user, password;  // http Basic (never logged)
+	std::string caFile;
+	bool insecure = false;
+	MSGPACK_DEFINE_MAP(name, kind, url, host, port, user, password, caFile, insecure)
+};
+struct DataGenerateStartArgs {
+	std::string runId;
+	uint64_t seed = 0;
+	double rate = 200;           // tuples/s (the end rate of a ramp)
+	double rampFrom = -1;        // < 0: no ramp
+	int64_t rampNs = 0, burstEveryNs = 0, burstForNs = 0;
+	double burstFactor = 1;
+	uint32_t keys = 16;
+	uint64_t payload = 16;
+	std::vector<DataGenSource> sources;
+	int64_t maxDurationMs = 0;   // the agent stops the generator by itself after this (its monotonic clock)
+	MSGPACK_DEFINE_MAP(runId, seed, rate, rampFrom, rampNs, burstEveryNs, burstForNs, burstFactor, keys, payload,
+			   sources, maxDurationMs)
+};
+struct DataGenerateStartReply {
+	std::string runId;
+	int64_t startedNs = 0;       // agent wall clock
+	MSGPACK_DEFINE_MAP(runId, startedNs)
+};
+struct DataGenerateStopArgs {
+	std::string runId;
+	MSGPACK_DEFINE_MAP(runId)
+};
+struct DataGenerateStopReply {
+	std::string runId;
+	uint64_t generated = 0, accepted = 0, refusedBatches = 0, failedBatches = 0, uncertain = 0, backlog = 0;
+	uint64_t switches = 0;
+	bool fellBehind = false;
+	bool expired = false;        // stopped by maxDurationMs before this call
+	std::map<std::string, uint64_t> perSource;
+	std::vector<int64_t> changeNs;         // source changes: agent wall ns ...
+	std::vector<std::string> changeSource; // ... and the source
+	std::string lastError;
+	std::map<uint32_t, uint64_t> sentPerKey;
+	// Per key, the accepted seqs' event times (agent wall clock), delta-encoded: the first absolute, then the
+	// differences. Left out (timesOmitted) when there are more than kMaxGenTimes, to stay under the frame limit.
+	std::map<uint32_t, std::vector<int64_t>> sendTimes;
+	bool timesOmitted = false;
+	int64_t startedNs = 0, stoppedNs = 0;  // agent wall clock
+	MSGPACK_DEFINE_MAP(runId, generated, accepted, refusedBatches, failedBatches, uncertain, backlog, switches,
+			   fellBehind, expired, perSource, changeNs, changeSource, lastError, sentPerKey, sendTimes,
+			   timesOmitted, startedNs, stoppedNs)
+};
+// At most 9 bytes each in msgpack: 300000 times stay under 3 MiB of the 4 MiB frame.
+constexpr uint64_t kMaxGenTimes = 300000;
+
 // fault.apply: one fault on this agent, fully resolved by the controller (peers are CIDRs).
 struct FaultApplyArgs {
 	std::string id;

@@ -432,7 +432,8 @@ Result<void> startStreams(lab::LabState &st, const std::string &dir, const Strea
 						 "--takeover-delay-ms", std::to_string(ss.takeoverDelayMs),
 						 "--pe-restart-delay-ms", std::to_string(ss.peRestartDelayMs),
 						 "--pes", std::to_string(ss.pes), "--source-rate", std::to_string(ss.sourceRate),
-						 "--password-file", pw, "--truth-log", fmt::format("{}/{}.truth.jsonl", sdir, dc)};
+						 "--password-file", pw, "--truth-log", fmt::format("{}/{}.truth.jsonl", sdir, dc),
+						 "--sink-file", fmt::format("{}/{}.sink.jsonl", sdir, dc)};
 		auto pid = sys::spawn(argv, {.netns = h.netns, .stdoutFile = fmt::format("{}/{}.log", sdir, dc)});
 		if (!pid)
 			return pid.error().context("cannot start the Streams emulator");
@@ -619,6 +620,8 @@ int labUp(const Args &a)
 				text += fmt::format("streams:\n  streamtool: {}\n  instance: dc{}-instance\n  password_file: "
 						    "{}/streams/password\n  env:\n    STREAMS_EMU_URL: http://127.0.0.1:8440\n"
 						    "    STREAMS_USERNAME: streamsadmin\n", tool, h.dc, dir);
+				// The emulator's sink file, for data.tail (a scenario's data.sink: {via: agent}).
+				text += fmt::format("data:\n  sinks:\n    streams-out: {}/streams/dc{}.sink.jsonl\n", dir, h.dc);
 			}
 			text += fmt::format("log:\n  file: {}/agents/{}.log\n", dir, h.name);
 			if (auto w = writeText(cfg, text); !w)

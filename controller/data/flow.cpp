@@ -4,192 +4,16 @@
 #include <algorithm>
 
 #include "common/clock.h"
-#include "controller/data/tuple.h"
+#include "common/data/tuple.h"
 
 namespace xdc::data {
 
-nlohmann::json toJson(const GeneratorStats &s)
-{
-	nlohmann::json changes = nlohmann::json::array();
-	for (const auto &[t, src] : s.sourceChanges)
-		changes.push_back({{"t_ns", t}, {"source", src}});
-	return {{"generated", s.generated}, {"accepted", s.accepted}, {"refused_batches", s.refusedBatches},
-		{"failed_batches", s.failedBatches}, {"uncertain", s.uncertain}, {"backlog", s.backlog},
-		{"switches", s.switches}, {"fell_behind", s.fellBehind}, {"per_source", s.perSource},
-		{"source_changes", changes}, {"last_error", s.lastError}};
-}
-
-double RateProfile::due(int64_t t) const
-{
-	if (t <= 0)
-		return 0;
-	const double s = static_cast<double>(t) / 1e9;
-	double n;
-	if (rampFrom >= 0 && rampNs > 0) {
-		const double T = static_cast<double>(rampNs) / 1e9;
-		const double in = std::min(s, T);
-		n = rampFrom * in + (rate - rampFrom) * in * in / (2 * T) + rate * std::max(0.0, s - T);
-	} else {
-		n = rate * s;
-	}
-	if (burstEveryNs > 0 && burstForNs > 0 && burstFactor != 1) {
-		// Time spent inside bursts so far: whole periods, plus the part of the current one. The extra rate during a
-		// burst is (factor - 1) x the steady rate (bursts ride on the ramp's end rate).
-		const int64_t periods = t / burstEveryNs, into = t % burstEveryNs;
-		const double inBurst = static_cast<double>(periods * burstForNs + std::min(into, burstForNs)) / 1e9;
-		n += (burstFactor - 1) * rate * inBurst;
-	}
-	return n;
-}
-
-Generator::Generator(GeneratorOptions o, std::vector<std::unique_ptr<DataSource>> sources)
-    : o_(o), sources_(std::move(sources)), accepted_(o.keys, 0), times_(o.keys)
-{
-	if (o_.profile.rate == RateProfile{}.rate && o_.profile.rampFrom < 0 && o_.profile.burstEveryNs == 0)
-		o_.profile.rate = o_.rate;
-}
-
-Generator::~Generator() { stop(); }
-
-void Generator::start()
-{
-	t_ = std::thread([this] { loop(); });
-}
-
-void Generator::stop()
-{
-	{
-		std::lock_guard lk(m_);
-		stop_ = true;
-	}
-	cv_.notify_all();
-	if (t_.joinable())
-		t_.join();
-}
-
-GeneratorStats Generator::stats() const
-{
-	std::lock_guard lk(m_);
-	return stats_;
-}
-
-std::map<uint32_t, uint64_t> Generator::sentPerKey() const
-{
-	std::lock_guard lk(m_);
-	std::map<uint32_t, uint64_t> out;
-	for (uint32_t k = 0; k < accepted_.size(); k++)
-		out[k] = accepted_[k];
-	return out;
-}
-
-std::map<uint32_t, std::vector<int64_t>> Generator::sendTimes() const
-{
-	std::lock_guard lk(m_);
-	std::map<uint32_t, std::vector<int64_t>> out;
-	for (uint32_t k = 0; k < times_.size(); k++)
-		out[k] = times_[k];
-	return out;
-}
-
-void Generator::loop()
-{
-	struct Pending {
-		uint32_t key;
-		uint64_t seq;
-		int64_t eventNs;
-	};
-	std::vector<Pending> backlog;
-	std::vector<uint64_t> nextSeq(o_.keys, 0);
-	uint64_t made = 0;
-	size_t current = 0;
-	std::string lastSource;
-	const int64_t start = clk::monoNs();
-	int64_t next = start;
-	std::string body;
-	Tuple t;
-	for (;;) {
-		{
-			std::unique_lock lk(m_);
-			if (cv_.wait_for(lk, std::chrono::nanoseconds(std::max<int64_t>(0, next - clk::monoNs())),
-					 [this] { return stop_; }))
-				return;
-		}
-		next += o_.tickNs;
-		// Tuples due by now at the set rate (an absolute schedule: a slow send does not lower the rate).
-		const auto due = static_cast<uint64_t>(o_.profile.due(clk::monoNs() - start));
-		const int64_t wall = clk::wallNs();
-		bool behind = false;
-		while (made < due) {
-			if (backlog.size() >= o_.maxBacklog) {
-				behind = true;
-				break;
-			}
-			// Keys in a seeded order: each round of `keys` tuples visits every key once.
-			const uint32_t key = static_cast<uint32_t>((made + o_.seed) % o_.keys);
-			backlog.push_back({key, ++nextSeq[key], wall});
-			made++;
-		}
-		// Send the backlog in batches of up to 1000, in order, to the first source that takes them.
-		size_t sentNow = 0;
-		GeneratorStats delta;
-		while (sentNow < backlog.size()) {
-			const size_t n = std::min<size_t>(1000, backlog.size() - sentNow);
-			body.clear();
-			for (size_t i = sentNow; i < sentNow + n; i++) {
-				t.key = backlog[i].key;
-				t.seq = backlog[i].seq;
-				t.eventNs = backlog[i].eventNs;
-				t.payload.clear();
-				appendPayload(o_.seed, t.key, t.seq, o_.payload, t.payload);
-				appendJsonLine(t, body);
-			}
-			bool accepted = false;
-			for (size_t tries = 0; tries < sources_.size() && !accepted; tries++) {
-				auto &src = sources_[current];
-				auto r = src->send(body, n);
-				if (r) {
-					accepted = true;
-					std::lock_guard lk(m_);
-					for (size_t i = sentNow; i < sentNow + n; i++) {
-						accepted_[backlog[i].key] = backlog[i].seq;
-						times_[backlog[i].key].push_back(backlog[i].eventNs);
-					}
-					stats_.accepted += n;
-					stats_.perSource[src->name()] += n;
-					if (src->name() != lastSource) {
-						stats_.sourceChanges.emplace_back(clk::wallNs(), src->name());
-						lastSource = src->name();
-					}
-					break;
-				}
-				std::lock_guard lk(m_);
-				stats_.lastError = r.error().message;
-				if (r.error().code == Errc::Refused)
-					stats_.refusedBatches++;
-				else if (r.error().code == Errc::Timeout)
-					stats_.uncertain += n;
-				else
-					stats_.failedBatches++;
-				current = (current + 1) % sources_.size();
-				stats_.switches++;
-			}
-			if (!accepted)
-				break; // nobody takes data now: keep the backlog, try again next tick
-			sentNow += n;
-		}
-		backlog.erase(backlog.begin(), backlog.begin() + static_cast<std::ptrdiff_t>(sentNow));
-		std::lock_guard lk(m_);
-		stats_.generated = made;
-		stats_.backlog = backlog.size();
-		stats_.fellBehind = stats_.fellBehind || behind;
-	}
-}
 
 SinkReader::SinkReader(ValidatorOptions v, std::vector<std::unique_ptr<DataSink>> sinks, int64_t intervalNs)
     : sinks_(std::move(sinks)), intervalNs_(intervalNs), validator_(v)
 {
 	for (const auto &s : sinks_)
-		arrivals_.push_back({s->name(), {}, 0, ""});
+		arrivals_.push_back({s->name(), {}, 0, "", s->how(), 0});
 }
 
 SinkReader::~SinkReader() { stop(); }
@@ -225,6 +49,7 @@ uint64_t SinkReader::pollOnce()
 			auto r = sinks_[i]->poll();
 			const int64_t now = clk::wallNs();
 			std::lock_guard lk(m_);
+			arrivals_[i].restarts = sinks_[i]->restarts();
 			if (!r) {
 				arrivals_[i].lastError = r.error().message;
 				break;

@@ -5,7 +5,7 @@
 #include <bit>
 #include <climits>
 
-#include "controller/data/tuple.h"
+#include "common/data/tuple.h"
 
 namespace xdc::data {
 

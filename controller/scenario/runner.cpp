@@ -10,6 +10,8 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "controller/evidence/recording.h"
+#include "controller/data/agent_generator.h"
+#include "controller/data/agent_sink.h"
 #include "controller/data/flow.h"
 #include "controller/scenario/metrics_follow.h"
 #include "controller/scenario/streams_follow.h"
@@ -201,6 +203,7 @@ private:
 	{
 		std::vector<std::unique_ptr<data::DataSource>> sources;
 		std::vector<std::unique_ptr<data::DataSink>> sinks;
+		std::vector<proto::DataGenSource> remoteSources; // the same sources, for a generator on an agent
 		for (const auto &ep : streams_->endpoints()) {
 			data::HttpEndpointOptions o;
 			o.name = ep.dc;
@@ -218,11 +221,28 @@ private:
 				else
 					host = host.substr(0, host.rfind(':'));
 				sources.push_back(data::makeTcpSource(ep.dc, host, s_.data.tcpPort, o.timeoutMs));
+				remoteSources.push_back({.name = ep.dc, .kind = "tcp", .url = "", .host = host,
+							 .port = s_.data.tcpPort, .user = "", .password = "", .caFile = "",
+							 .insecure = false});
 			} else {
 				sources.push_back(data::makeHttpSource(o));
+				remoteSources.push_back({.name = ep.dc, .kind = "http", .url = o.url, .host = "", .port = 0,
+							 .user = o.user, .password = o.password, .caFile = o.caFile,
+							 .insecure = o.insecure});
 			}
 			o.url = ep.url + s_.data.sinkPath;
-			sinks.push_back(data::makeHttpSink(o));
+			if (s_.data.sinkVia == "agent") {
+				if (ep.host.empty()) {
+					setVerdict(kHarness, "harness", fmt::format("{}: data.sink: via agent needs the host of DC "
+										    "'{}' in the streams config {} (its `host:`)",
+										    s_.data.where, ep.dc, opt_.streamsConfig));
+					return false;
+				}
+				sinks.push_back(data::makeAgentSink({.name = ep.dc, .host = ep.host, .sink = s_.data.sinkFile,
+								     .maxBytes = 1u << 20, .timeoutMs = 5000, .call = opt_.call}));
+			} else {
+				sinks.push_back(data::makeHttpSink(o));
+			}
 		}
 		data::GeneratorOptions g;
 		g.seed = opt_.seed;
@@ -239,16 +259,31 @@ private:
 		v.seed = opt_.seed;
 		v.gapNs = ns(s_.data.gap);
 		reader_ = std::make_unique<data::SinkReader>(v, std::move(sinks), ns(s_.data.poll));
-		generator_ = std::make_unique<data::Generator>(g, std::move(sources));
+		std::string generatedOn = "the controller's host (client side)";
+		if (s_.data.generateOn == "controller") {
+			generator_ = std::make_unique<data::Generator>(g, std::move(sources));
+		} else {
+			// The agent stops by itself when the run cannot be running any more (as recordings do).
+			generator_ = std::make_unique<data::AgentGenerator>(data::AgentGeneratorOptions{
+				.host = s_.data.generateOn, .runId = opt_.runId, .gen = g, .sources = remoteSources,
+				.maxDurationMs = ns(s_.plannedDuration()) / kMs + 600000, .call = opt_.call});
+			generatedOn = fmt::format("{} (through its agent)", s_.data.generateOn);
+		}
 		reader_->start();
-		generator_->start();
+		if (auto r = generator_->start(); !r) {
+			reader_->stop();
+			generator_.reset();
+			setVerdict(kHarness, "harness", fmt::format("{}: data.generate_on: {}", s_.data.where, r.error().message));
+			return false;
+		}
 		report_["data"] = {{"rate", s_.data.rate}, {"keys", s_.data.keys}, {"payload", s_.data.payload},
 				   {"ramp_from", s_.data.rampFrom >= 0 ? json(s_.data.rampFrom) : json(nullptr)},
 				   {"ramp_over_ms", ns(s_.data.rampOver) / kMs}, {"burst_every_ms", ns(s_.data.burstEvery) / kMs},
 				   {"burst_for_ms", ns(s_.data.burstFor) / kMs}, {"burst_factor", s_.data.burstFactor},
-				   {"generated_on", "the controller's host (client side)"}, {"seed", opt_.seed},
+				   {"generated_on", generatedOn}, {"seed", opt_.seed},
 				   {"source", s_.data.source == "tcp" ? fmt::format("tcp lines, port {}", s_.data.tcpPort)
-								      : "http " + s_.data.sourcePath}};
+								      : "http " + s_.data.sourcePath},
+				   {"sink_via", s_.data.sinkVia}};
 		say(fmt::format("data: {:g} tuples/s over {} keys into the first DC that accepts them; reading every DC's sink "
 				"every {}", s_.data.rate, s_.data.keys, formatDuration(s_.data.poll)));
 		return true;
@@ -268,13 +303,20 @@ private:
 		const auto gs = generator_->stats();
 		json &d = report_["data"];
 		d["generator"] = data::toJson(gs);
+		if (const auto *ag = dynamic_cast<const data::AgentGenerator *>(generator_.get())) {
+			// Event and send times are the agent's wall clock, moved by this offset (± bound) to the controller's.
+			d["generator"]["clock_offset_ns"] = ag->clockOffsetNs();
+			d["generator"]["clock_bound_ns"] = ag->clockBoundNs();
+			d["generator"]["send_times_omitted"] = ag->timesOmitted();
+		}
 		d["validation"] = data::toJson(dataReport_);
 		json sinks = json::array();
 		for (const auto &a : reader_->arrivals()) {
 			json polls = json::array();
 			for (const auto &[t, n] : a.polls)
 				polls.push_back({t, n});
-			sinks.push_back({{"dc", a.sink}, {"lines", a.lines}, {"error", a.lastError}, {"arrivals", polls}});
+			sinks.push_back({{"dc", a.sink}, {"read", a.how}, {"restarts", a.restarts}, {"lines", a.lines},
+					 {"error", a.lastError}, {"arrivals", polls}});
 		}
 		d["sinks"] = sinks;
 		arrivals_ = reader_->arrivals();
@@ -1498,7 +1540,7 @@ private:
 	controller::evidence::Bundle bundle_;
 	std::unique_ptr<StreamsFollower> streams_;
 	std::unique_ptr<MetricsFollower> metrics_;
-	std::unique_ptr<data::Generator> generator_;
+	std::unique_ptr<data::TupleGenerator> generator_;
 	std::unique_ptr<data::SinkReader> reader_;
 	data::ValidationReport dataReport_;
 	std::vector<data::SinkArrivals> arrivals_;

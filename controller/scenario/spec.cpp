@@ -3,6 +3,7 @@
 #include "controller/scenario/spec.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <random>
 #include <regex>
@@ -391,8 +392,50 @@ private:
 		d.tcpPort = static_cast<int>(port);
 		if (r.ok() && d.source != "http" && d.source != "tcp")
 			r.fail(n["source"], "data.source", fmt::format("'{}' is not a source (expected http or tcp)", d.source));
+		r.str("generate_on", d.generateOn);
+		if (r.ok() && !validDataSinkName(d.generateOn))
+			r.fail(n["generate_on"], "data.generate_on",
+			       fmt::format("'{}' is neither controller nor a host name", d.generateOn));
+		if (r.ok() && r.child("sink", sub))
+			readDataSink(sub, d);
+		if (error_)
+			return;
 		r.rejectUnknown();
 		carry(top, r);
+	}
+
+	// data.sink: {via: http | agent, file: NAME}.
+	void readDataSink(const YAML::Node &sub, DataFlow &d)
+	{
+		MapReader m(sub, origin_, "data.sink");
+		if (!sub.IsMap()) {
+			m.fail(sub, "data.sink", "expected a mapping: {via: http | agent, file: NAME}");
+		} else {
+			m.str("via", d.sinkVia);
+			m.str("file", d.sinkFile);
+			m.rejectUnknown();
+			if (m.ok() && d.sinkVia != "http" && d.sinkVia != "agent")
+				m.fail(sub["via"], "data.sink.via",
+				       fmt::format("'{}' is not a way to read the sinks (expected http or agent)", d.sinkVia));
+			if (m.ok() && !validDataSinkName(d.sinkFile))
+				m.fail(sub["file"], "data.sink.file",
+				       fmt::format("'{}' is not a sink name of the agents' data.sinks (1 to 64 of "
+						   "[a-zA-Z0-9._-])", d.sinkFile));
+			if (m.ok() && sub["file"] && d.sinkVia != "agent")
+				m.fail(sub["file"], "data.sink.file", "only with via: agent (an http sink is read at sink_path)");
+		}
+		if (!m.ok())
+			error_ = m.result().error();
+	}
+
+	static bool validDataSinkName(const std::string &name)
+	{
+		if (name.empty() || name.size() > 64)
+			return false;
+		for (char c : name)
+			if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+				return false;
+		return true;
 	}
 
 	void readDataAssertion(MapReader &b, const YAML::Node &body, const std::string &path, Assertion &a)

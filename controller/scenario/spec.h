@@ -167,6 +167,12 @@ struct DataFlow {
 	std::string sourcePath = "/emulator/endpoints/source", sinkPath = "/emulator/endpoints/sink";
 	std::string source = "http"; // http (EndpointSource: POST to url + source_path) | tcp (lines to the url's host)
 	int tcpPort = 8441;
+	// sink: {via: http | agent, file: NAME}: http GETs each DC's sink_path; agent reads the sink file NAME (a name of
+	// the agent's data.sinks) through the agent of each DC's Streams host (the streams config's `host:`).
+	std::string sinkVia = "http";
+	// generate_on: controller (this process, client side) | HOST (the generator runs in that host's agent).
+	std::string generateOn = "controller";
+	std::string sinkFile = "streams-out";
 	std::string where;
 };
 

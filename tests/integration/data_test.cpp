@@ -200,6 +200,112 @@ TEST_CASE("data: a plain partition is split brain: replayed tuples are duplicate
 	CHECK(t.duplicated() > 0);
 }
 
+TEST_CASE("data: sinks read through the agents (data.tail), a generator on a lab host: control runs and an isolate-dc1 failover equal the truth")
+{
+	requireRoot();
+	LabFixture lab("dag", kLab);
+	REQUIRE(lab.up());
+	TempDir tmp;
+	const std::string file = tmp.path() + "/control.yaml";
+	std::ofstream(file) << R"(version: 1
+name: data-control-agent-sink
+data: {rate: 300/s, keys: 8, payload: 24, sink: {via: agent, file: streams-out}}
+phases:
+  baseline: {duration: 2s}
+  inject: {control: true}
+  observe: {duration: 1s}
+  recover: {duration: 1s}
+assertions:
+  - data: {lost_max: 0, duplicated_max: 0}
+)";
+	int rc = -1;
+	const json rep = run(lab, tmp, file, {"--seed", "21"}, rc);
+	CHECK(rc == 0);
+	CHECK(rep.value("verdict", "") == "passed");
+	CHECK(rep["data"]["sink_via"] == "agent");
+	REQUIRE(rep["data"]["sinks"].size() == 2);
+	for (const auto &s : rep["data"]["sinks"]) {
+		CAPTURE(s.dump());
+		const std::string host = s.value("dc", "") + "-h1";
+		CHECK(s.value("read", "").find("agent " + host + ": sink file 'streams-out'") != std::string::npos);
+		CHECK(s.value("error", "x").empty());
+		CHECK(s["restarts"] == 0);
+	}
+	const json v = rep["data"]["validation"];
+	CHECK(v["total"]["sent"].get<uint64_t>() >= 900);
+	CHECK(v["total"]["delivered"] == v["total"]["sent"]);
+	CHECK(v["total"]["distinct"] == v["total"]["sent"]);
+	CHECK(v["total"]["lost"] == 0);
+	CHECK(v["total"]["duplicated"] == 0);
+	CHECK(v["total"]["unexpected"] == 0);
+	CHECK(v["corrupt"] == 0);
+	CHECK(v["malformed"] == 0);
+	CHECK(truthOf(lab).dropped.empty());
+
+	// Generated on a lab host through its agent (dc2-h1, the standby DC's host), read through the agents: the same
+	// exact figures, and the report says where the tuples were made.
+	TempDir tmp3;
+	const std::string remote = tmp3.path() + "/remote.yaml";
+	std::ofstream(remote) << R"(version: 1
+name: data-control-remote-generator
+data: {rate: 300/s, keys: 8, payload: 24, generate_on: dc2-h1, sink: {via: agent}}
+phases:
+  baseline: {duration: 2s}
+  inject: {control: true}
+  observe: {duration: 1s}
+  recover: {duration: 1s}
+assertions:
+  - data: {lost_max: 0, duplicated_max: 0}
+)";
+	const json rep3 = run(lab, tmp3, remote, {"--seed", "22"}, rc);
+	CHECK(rc == 0);
+	CHECK(rep3.value("verdict", "") == "passed");
+	CHECK(rep3["data"]["generated_on"] == "dc2-h1 (through its agent)");
+	const json g3 = rep3["data"]["generator"];
+	CHECK(g3["uncertain"] == 0);
+	CHECK(g3["clock_bound_ns"].get<int64_t>() >= 0);
+	CHECK(g3["send_times_omitted"] == false);
+	CHECK(g3["per_source"].value("dc1", uint64_t{0}) == g3["accepted"].get<uint64_t>());
+	const json v3 = rep3["data"]["validation"];
+	CHECK(v3["total"]["sent"].get<uint64_t>() >= 900);
+	CHECK(v3["total"]["sent"] == g3["accepted"]);
+	CHECK(v3["total"]["delivered"] == v3["total"]["sent"]);
+	CHECK(v3["total"]["distinct"] == v3["total"]["sent"]);
+	CHECK(v3["total"]["lost"] == 0);
+	CHECK(v3["total"]["duplicated"] == 0);
+	CHECK(v3["total"]["unexpected"] == 0);
+	CHECK(v3["corrupt"] == 0);
+	CHECK(v3["malformed"] == 0);
+	CHECK(truthOf(lab).dropped.empty());
+
+	// The failover sample with its sinks read through the agents, in the same lab (the reader skips what the sink
+	// files hold from the control run): lost and duplicated are the emulators' truth.
+	std::ifstream in(sourceRoot() + "/scenarios/streams-dc-failover.yaml");
+	std::string yaml(std::istreambuf_iterator<char>(in), {});
+	const auto at = yaml.find("  gap: 500ms\n");
+	REQUIRE(at != std::string::npos);
+	yaml.insert(at, "  sink: {via: agent}\n");
+	TempDir tmp2;
+	const std::string failover = tmp2.path() + "/failover.yaml";
+	std::ofstream(failover) << yaml;
+	const json rep2 = run(lab, tmp2, failover, {"--seed", "3", "--param", "rpo_max=3s"}, rc);
+	CHECK(rc == 0);
+	REQUIRE(rep2.contains("data"));
+	CHECK(rep2["data"]["sink_via"] == "agent");
+	const json tot = rep2["data"]["validation"]["total"];
+	const Truth t = truthOf(lab);
+	MESSAGE("via agent: xdc lost " << tot["lost"] << " duplicated " << tot["duplicated"] << "; emulators lost "
+				       << t.lost() << " duplicated " << t.duplicated());
+	CHECK(tot["lost"].get<uint64_t>() == t.lost());
+	CHECK(tot["duplicated"].get<uint64_t>() == t.duplicated());
+	CHECK(t.lost() + t.duplicated() > 0);
+	CHECK(rep2["data"]["generator"]["uncertain"] == 0);
+	CHECK(rep2["data"]["validation"]["corrupt"] == 0);
+	CHECK(rep2["data"]["validation"]["malformed"] == 0);
+	for (const auto &s : rep2["data"]["sinks"])
+		CHECK(s.value("read", "").find("(data.tail)") != std::string::npos);
+}
+
 int main(int argc, char **argv)
 {
 	requireRoot();

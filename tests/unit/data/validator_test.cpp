@@ -6,7 +6,7 @@
 #include <random>
 
 #include "controller/data/flow.h"
-#include "controller/data/tuple.h"
+#include "common/data/tuple.h"
 #include "controller/data/validator.h"
 
 using namespace xdc::data;

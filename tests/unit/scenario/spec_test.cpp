@@ -295,6 +295,31 @@ assertions:
 		REQUIRE_MESSAGE(!r.ok(), bad[i].second);
 		CHECK_MESSAGE(r.error().message.find(expect[i]) != std::string::npos, r.error().message);
 	}
+	// data.sink: the HTTP endpoint by default; an agent-read sink file by name.
+	CHECK(s->data.sinkVia == "http");
+	auto viaAgent = parseScenario(std::regex_replace(text, std::regex("gap: 300ms"), "gap: 300ms, sink: {via: agent}"),
+				      "d.yaml");
+	REQUIRE_MESSAGE(viaAgent.ok(), (viaAgent.ok() ? "" : viaAgent.error().message));
+	CHECK(viaAgent->data.sinkVia == "agent");
+	CHECK(viaAgent->data.sinkFile == "streams-out");
+	CHECK(viaAgent->data.generateOn == "controller");
+	auto onHost = parseScenario(std::regex_replace(text, std::regex("gap: 300ms"), "gap: 300ms, generate_on: dc2-h2"),
+				    "d.yaml");
+	REQUIRE_MESSAGE(onHost.ok(), (onHost.ok() ? "" : onHost.error().message));
+	CHECK(onHost->data.generateOn == "dc2-h2");
+	for (const auto &[sink, says] : std::vector<std::pair<std::string, std::string>>{
+		     {"{via: ssh}", "data.sink.via: 'ssh' is not a way to read the sinks"},
+		     {"{via: agent, file: ../x}", "data.sink.file: '../x' is not a sink name"},
+		     {"{file: out}", "data.sink.file: only with via: agent"},
+		     {"{via: agent, path: /x}", "data.sink.path"},
+		     {"agent", "data.sink: expected a mapping"},
+		     {"{via: agent}, generate_on: \"a b\"", "data.generate_on: 'a b' is neither controller nor a host"}}) {
+		auto r = parseScenario(std::regex_replace(text, std::regex("gap: 300ms"), "gap: 300ms, sink: " + sink),
+				       "d.yaml");
+		REQUIRE_MESSAGE(!r.ok(), sink);
+		CHECK_MESSAGE(r.error().message.find(says) != std::string::npos, r.error().message);
+		CHECK_MESSAGE(r.error().message.find("d.yaml:3:") != std::string::npos, r.error().message);
+	}
 	// A data assertion needs the data block.
 	auto noData = parseScenario(std::regex_replace(text, std::regex("data: \\{rate[^\n]*\n"), ""), "d.yaml");
 	REQUIRE(!noData.ok());

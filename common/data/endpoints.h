@@ -30,6 +30,10 @@ public:
 	virtual ~DataSink() = default;
 	virtual std::string name() const = 0;
 	virtual Result<std::string> poll() = 0;
+	// How it is read, for the report: "http GET URL", "agent HOST: sink file NAME (data.tail)".
+	virtual std::string how() const = 0;
+	// Times the source was found replaced or truncated and read again from its start (file sinks).
+	virtual uint64_t restarts() const { return 0; }
 };
 
 struct HttpEndpointOptions {

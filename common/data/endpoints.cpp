@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "controller/data/endpoints.h"
+#include "common/data/endpoints.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -149,6 +149,7 @@ class HttpSink final : public DataSink {
 public:
 	HttpSink(HttpEndpointOptions o, size_t batch) : http_(std::move(o)), batch_(batch) {}
 	std::string name() const override { return http_.opts().name; }
+	std::string how() const override { return "http GET " + http_.opts().url; }
 	Result<std::string> poll() override
 	{
 		const std::string sep = http_.opts().url.find('?') == std::string::npos ? "?" : "&";

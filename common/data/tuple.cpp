@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "controller/data/tuple.h"
+#include "common/data/tuple.h"
 
 #include <charconv>
 
