@@ -438,11 +438,17 @@ private:
 		return true;
 	}
 
+	// The data assertion's limits. The names, each a mapping of limits ({min, max} for the tuple counts,
+	// {max} for the times): tuples_lost, tuples_duplicated, rpo, rto, latency_p99; or the flat short forms
+	// lost_min/lost_max, duplicated_min/duplicated_max, rpo_max, rto_max, latency_p99_max. One limit is given once.
 	void readDataAssertion(MapReader &b, const YAML::Node &body, const std::string &path, Assertion &a)
 	{
+		static const char *kExpected =
+			"expected a mapping of limits: tuples_lost: {min, max}, tuples_duplicated: {min, max}, rpo: {max}, "
+			"rto: {max}, latency_p99: {max} (or the short forms lost_min, lost_max, duplicated_min, "
+			"duplicated_max, rpo_max, rto_max, latency_p99_max)";
 		if (!body.IsMap()) {
-			b.fail(body, path, "expected a mapping: {lost_max, lost_min, duplicated_max, duplicated_min, rpo_max, "
-					   "rto_max, latency_p99_max}");
+			b.fail(body, path, kExpected);
 			return;
 		}
 		for (auto [key, dst] : {std::pair<const char *, std::optional<int64_t> *>{"lost_min", &a.lostMin},
@@ -456,11 +462,61 @@ private:
 		readDurationOpt(b, "rpo_max", a.maxRpo);
 		readDurationOpt(b, "rto_max", a.maxRto);
 		readDurationOpt(b, "latency_p99_max", a.maxLatencyP99);
+		// Sets *dst from the nested key, refusing a limit the short form already gave.
+		auto once = [&](const YAML::Node &at, const std::string &key, bool given, const char *shortForm) {
+			if (given)
+				b.fail(at, key, fmt::format("given twice: here and as {}", shortForm));
+			return !given;
+		};
+		for (auto [name, minDst, maxDst, minShort, maxShort] :
+		     {std::tuple<const char *, std::optional<int64_t> *, std::optional<int64_t> *, const char *, const char *>{
+			      "tuples_lost", &a.lostMin, &a.lostMax, "lost_min", "lost_max"},
+		      {"tuples_duplicated", &a.duplicatedMin, &a.duplicatedMax, "duplicated_min", "duplicated_max"}}) {
+			YAML::Node n;
+			if (!b.ok() || !b.child(name, n))
+				continue;
+			MapReader r(n, origin_, path + "." + name);
+			int64_t lo = -1, hi = -1;
+			r.integer("min", lo, 0, INT64_MAX / 2);
+			r.integer("max", hi, 0, INT64_MAX / 2);
+			r.rejectUnknown();
+			if (r.ok() && lo < 0 && hi < 0)
+				r.fail(n, path + "." + name, "expected {min: COUNT} and/or {max: COUNT}");
+			if (!r.ok()) {
+				if (!error_)
+					error_ = r.result().error();
+				return;
+			}
+			if (lo >= 0 && once(n, path + "." + name + ".min", minDst->has_value(), minShort))
+				*minDst = lo;
+			if (hi >= 0 && once(n, path + "." + name + ".max", maxDst->has_value(), maxShort))
+				*maxDst = hi;
+		}
+		for (auto [name, dst, shortForm] :
+		     {std::tuple<const char *, std::optional<Nanos> *, const char *>{"rpo", &a.maxRpo, "rpo_max"},
+		      {"rto", &a.maxRto, "rto_max"},
+		      {"latency_p99", &a.maxLatencyP99, "latency_p99_max"}}) {
+			YAML::Node n;
+			if (!b.ok() || !b.child(name, n))
+				continue;
+			MapReader r(n, origin_, path + "." + name);
+			std::optional<Nanos> v;
+			readDurationOpt(r, "max", v);
+			r.rejectUnknown();
+			if (r.ok() && !v)
+				r.fail(n, path + "." + name, "expected {max: DURATION}");
+			if (!r.ok()) {
+				if (!error_)
+					error_ = r.result().error();
+				return;
+			}
+			if (once(n, path + "." + name + ".max", dst->has_value(), shortForm))
+				*dst = v;
+		}
 		b.rejectUnknown();
 		if (b.ok() && !a.lostMin && !a.lostMax && !a.duplicatedMin && !a.duplicatedMax && !a.maxRpo && !a.maxRto &&
 		    !a.maxLatencyP99)
-			b.fail(body, path, "give at least one of lost_min, lost_max, duplicated_min, duplicated_max (counts), "
-					   "rpo_max, rto_max, latency_p99_max (durations)");
+			b.fail(body, path, fmt::format("no limit given: {}", kExpected));
 	}
 
 	// One inject entry of kind streams.*: {kind, dc, pes, bundle, job_name, start}.

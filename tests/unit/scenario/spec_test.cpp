@@ -285,7 +285,7 @@ assertions:
 		"data.bursts: give every and for",
 		"data.ramp: give from",
 		"assertions[0].data.lost_max",
-		"assertions[0].data: give at least one of",
+		"assertions[0].data: no limit given: expected a mapping of limits: tuples_lost",
 		"phases.inject.faults: required",
 	};
 	for (size_t i = 0; i < bad.size(); i++) {
@@ -294,6 +294,36 @@ assertions:
 		auto r = parseScenario(t, "d.yaml");
 		REQUIRE_MESSAGE(!r.ok(), bad[i].second);
 		CHECK_MESSAGE(r.error().message.find(expect[i]) != std::string::npos, r.error().message);
+	}
+	// The names: nested limits, the same fields as the short forms; a limit given both ways is refused.
+	const std::string longForm = std::regex_replace(
+		text, std::regex("\\{lost_max: 0, duplicated_max: 10, rpo_max: 2s, rto_max: 5s, latency_p99_max: 1s\\}"),
+		"{tuples_lost: {max: 0}, tuples_duplicated: {min: 1, max: 10}, rpo: {max: 2s}, rto: {max: 5s}, "
+		"latency_p99: {max: 1s}}");
+	REQUIRE(longForm != text);
+	auto l = parseScenario(longForm, "d.yaml");
+	REQUIRE_MESSAGE(l.ok(), (l.ok() ? "" : l.error().message));
+	CHECK(l->assertions[0].lostMax == 0);
+	CHECK(!l->assertions[0].lostMin);
+	CHECK(l->assertions[0].duplicatedMin == 1);
+	CHECK(l->assertions[0].duplicatedMax == 10);
+	CHECK(l->assertions[0].maxRpo == 2s);
+	CHECK(l->assertions[0].maxRto == 5s);
+	CHECK(l->assertions[0].maxLatencyP99 == 1s);
+	for (const auto &[from, to, says] : std::vector<std::tuple<std::string, std::string, std::string>>{
+		     {"tuples_lost: {max: 0}", "tuples_lost: {max: 0}, lost_max: 3", "data.tuples_lost.max: given twice: here and as lost_max"},
+		     {"tuples_lost: {max: 0}", "tuples_lost: {}", "data.tuples_lost: expected {min: COUNT} and/or {max: COUNT}"},
+		     {"tuples_lost: {max: 0}", "tuples_lost: {max: -2}", "data.tuples_lost.max"},
+		     {"tuples_lost: {max: 0}", "tuples_lost: {maks: 0}", "data.tuples_lost.maks"},
+		     {"rto: {max: 5s}", "rto: {max: soon}", "data.rto.max"},
+		     {"rto: {max: 5s}", "rto: {min: 5s}", "data.rto.min"},
+		     {"rpo: {max: 2s}", "rpo: {max: 2s}, rpo_max: 1s", "data.rpo.max: given twice"}}) {
+		const std::string t = std::regex_replace(longForm, std::regex(std::regex_replace(from, std::regex("[{}]"), "\\$&")), to);
+		REQUIRE_MESSAGE(t != longForm, from);
+		auto r = parseScenario(t, "d.yaml");
+		REQUIRE_MESSAGE(!r.ok(), to);
+		CHECK_MESSAGE(r.error().message.find(says) != std::string::npos, r.error().message);
+		CHECK_MESSAGE(r.error().message.find("d.yaml:") == 0, r.error().message);
 	}
 	// data.sink: the HTTP endpoint by default; an agent-read sink file by name.
 	CHECK(s->data.sinkVia == "http");
