@@ -9,6 +9,7 @@
 #include <map>
 
 #include "common/clock.h"
+#include "controller/metrics/prometheus.h"
 
 namespace xdc::scenario {
 
@@ -16,6 +17,19 @@ using nlohmann::json;
 using metrics::MetricSample;
 
 namespace {
+
+metrics::HttpTarget httpTarget(const MetricSourceSpec &s)
+{
+	metrics::HttpTarget t;
+	t.url = s.url;
+	t.basicAuthFile = s.basicAuthFile;
+	t.bearerTokenFile = s.bearerTokenFile;
+	t.caFile = s.caFile;
+	t.insecure = s.insecure;
+	t.timeoutMs = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(s.timeout).count());
+	t.connectTimeoutMs = std::min(t.timeoutMs, 2000);
+	return t;
+}
 
 bool compare(double x, const std::string &op, double v)
 {
@@ -219,14 +233,7 @@ Result<void> MetricsFollower::start(const MetricsBlock &block, const std::vector
 			built.push_back(metrics::makeStreamsSource(s.name, endpoints, sel, activeDc));
 			continue;
 		}
-		metrics::HttpTarget t;
-		t.url = s.url;
-		t.basicAuthFile = s.basicAuthFile;
-		t.bearerTokenFile = s.bearerTokenFile;
-		t.caFile = s.caFile;
-		t.insecure = s.insecure;
-		t.timeoutMs = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(s.timeout).count());
-		t.connectTimeoutMs = std::min(t.timeoutMs, 2000);
+		const metrics::HttpTarget t = httpTarget(s);
 		if (s.kind == "prom")
 			built.push_back(metrics::makePromSource(s.name, t, s.query));
 		else
@@ -330,6 +337,42 @@ json MetricsFollower::sources() const
 		d["name"] = s->name();
 		out.push_back(d);
 	}
+	return out;
+}
+
+Result<std::vector<MetricSample>> promRangeSamples(const MetricSourceSpec &s, int64_t fromNs, int64_t toNs,
+						    int64_t stepNs)
+{
+	if (s.kind != "prom")
+		return makeError(Errc::Invalid, "source {} is a {} source: range queries are PromQL only", s.name, s.kind);
+	const int64_t ms = clk::kMs;
+	stepNs = std::max<int64_t>(ms, stepNs / ms * ms);
+	const int64_t start = (fromNs + ms - 1) / ms * ms;
+	if (toNs < start)
+		return makeError(Errc::Invalid, "source {}: the window is empty", s.name);
+	const int64_t steps = (toNs - start) / stepNs + 1;
+	if (steps > 11000)
+		return makeError(Errc::Invalid, "source {}: {} steps of {} ms over the window; Prometheus answers at most "
+				 "11000: give a longer range_step", s.name, steps, stepNs / ms);
+	metrics::PrometheusClient client(httpTarget(s));
+	auto r = client.queryRange(s.query, start, start + (steps - 1) * stepNs, stepNs);
+	if (!r)
+		return r.error().context(fmt::format("source {}: range query", s.name));
+	std::vector<MetricSample> out(static_cast<size_t>(steps));
+	for (int64_t k = 0; k < steps; k++) {
+		auto &x = out[static_cast<size_t>(k)];
+		x.source = s.name;
+		x.tNs = start + k * stepNs;
+		x.boundNs = stepNs / 2;
+		x.ok = true;
+	}
+	for (const auto &series : r->matrix)
+		for (const auto &p : series.points) {
+			const int64_t k = (p.tNs - start + stepNs / 2) / stepNs;
+			if (p.tNs < start - stepNs / 2 || k < 0 || k >= steps)
+				continue;
+			out[static_cast<size_t>(k)].reading.series.push_back({series.labels, p.value});
+		}
 	return out;
 }
 

@@ -34,6 +34,14 @@ bool predicateHolds(const MetricPredicate &p, const metrics::MetricSample &s);
 std::string evaluateMetricAssertion(const MetricAssertion &a, const std::vector<metrics::MetricSample> &samples,
 				    int64_t fromNs, int64_t toNs, nlohmann::json &observed);
 
+// A PromQL range query of a prom source over [fromNs, toNs] at stepNs, as one sample per step of the grid (the
+// grid starts at fromNs rounded up to a millisecond, the resolution Prometheus answers in): an instant at which the
+// expression had no series is an empty vector, exactly what an instant query at that time would give, so predicates
+// and statistics read it as they read the run's own samples. Times are Prometheus's evaluation times (its clock);
+// each sample's bound is half a step. At most 11000 steps (Prometheus's own limit) or Errc::Invalid.
+Result<std::vector<metrics::MetricSample>> promRangeSamples(const MetricSourceSpec &s, int64_t fromNs, int64_t toNs,
+							    int64_t stepNs);
+
 // Merges the samples into an evidence bundle's timeline.jsonl (sorted by t_ns, each line t_ns first) as entries of
 // host "controller", kind "metric", source = the source's name, with bound_ns, series, holds and error.
 Result<void> addToTimeline(const std::string &bundleDir, const std::vector<metrics::MetricSample> &samples);

@@ -254,6 +254,11 @@ void readMetricAssertion(MapReader &r, const YAML::Node &n, MetricAssertion &a)
 		       fmt::format("'{}' is not a statistic (expected min, max, mean, first, last or increase)", a.stat));
 	readNumber(r, n, "min", a.min);
 	readNumber(r, n, "max", a.max);
+	std::chrono::milliseconds step{0};
+	r.duration("range_step", step);
+	if (r.ok() && n["range_step"] && step.count() <= 0)
+		r.fail(n["range_step"], r.keyPath("range_step"), "expected a positive duration (the range query's step)");
+	a.rangeStep = step;
 	if (r.ok() && a.holds.empty() && !a.min && !a.max)
 		r.fail(n, r.keyPath("holds"), "give holds (sometimes, always, never) and/or a bound on stat: min, max");
 }

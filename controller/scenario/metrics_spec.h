@@ -63,6 +63,9 @@ struct MetricAssertion {
 	std::string holds;                  // "" | sometimes | always | never
 	std::string stat = "last";
 	std::optional<double> min, max;
+	// prom sources only (`range_step: 1s`): the window is read afterwards with one PromQL range query at this step
+	// (Prometheus's stored history, on its clock) instead of from the samples taken during the run.
+	std::chrono::nanoseconds rangeStep{0};
 };
 
 // Readers used by spec.cpp. Each reports into `r` (the reader of the enclosing mapping) or returns the error.

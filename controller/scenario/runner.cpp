@@ -1093,7 +1093,19 @@ private:
 			if (from == 0 && to == 0)
 				return fmt::format("the {} phase did not run", a.during);
 		}
+		// A range query reads Prometheus's own history of the window now: the run's start and this instant
+		// bound the open ends.
+		if (a.rangeStep.count() > 0 && from == 0 && !report_["phases"].empty())
+			from = report_["phases"][0].value("start_ns", int64_t{0});
 		from += ns(a.settle);
+		if (a.rangeStep.count() > 0) {
+			to = std::min(to, clk::wallNs());
+			auto samples = promRangeSamples(*s_.metrics.source(a.pred.source), from, to, ns(a.rangeStep));
+			if (!samples)
+				return samples.error().message;
+			observed["range_step_ms"] = ns(a.rangeStep) / 1e6;
+			return evaluateMetricAssertion(a, *samples, from, to + 1, observed);
+		}
 		return evaluateMetricAssertion(a, metrics_->samples(a.pred.source), from, to, observed);
 	}
 

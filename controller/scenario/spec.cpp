@@ -1150,6 +1150,11 @@ private:
 			const std::string path = fmt::format("assertions[{}]", i);
 			if (a.kind == Assertion::Kind::Metric && a.metricSource) {
 				XDC_TRY(checkMetricRef(a.metricSource->pred, s.metrics, path + ".metric"));
+				const auto *src = s.metrics.source(a.metricSource->pred.source);
+				if (a.metricSource->rangeStep.count() > 0 && src->kind != "prom")
+					return makeError(Errc::Invalid, "{}: {}.metric.range_step: source {} is a {} source; "
+							 "range queries are PromQL only (a prom source)", a.metricSource->pred.where,
+							 path, src->name, src->kind);
 				continue;
 			}
 			if (a.kind == Assertion::Kind::Metric) {

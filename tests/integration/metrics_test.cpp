@@ -355,6 +355,14 @@ TEST_CASE("metrics: a scenario's PromQL, JMX and Streams sources condition obser
 	const json during = assertionNamed(rep, "dc2 was down in Prometheus's eyes during the partition");
 	CHECK(during.value("status", "") == "passed");
 	CHECK(during["observed"]["held"].get<int64_t>() >= 10);
+	// The same condition read back from Prometheus's stored history with one range query: a sample per 1 s step
+	// of the faults' window, and dc2 down at ten or more of them (the partition lasted 12 s).
+	const json ranged = assertionNamed(
+		rep, "Prometheus's own history (a range query at its scrape interval) has dc2 down during the partition");
+	CHECK(ranged.value("status", "") == "passed");
+	CHECK(ranged["observed"]["range_step_ms"] == 1000);
+	CHECK(ranged["observed"]["held"].get<int64_t>() >= 8);
+	CHECK(ranged["observed"]["samples"].get<int64_t>() >= ranged["observed"]["held"].get<int64_t>());
 	const json after = assertionNamed(rep, "dc2 is up again after recovery");
 	CHECK(after.value("status", "") == "passed");
 	CHECK(after["observed"]["samples"].get<int64_t>() >= 2);

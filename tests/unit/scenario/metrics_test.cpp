@@ -237,6 +237,53 @@ TEST_CASE("metrics in scenarios: errors name the file, line, key and what was ex
 	    "assertions[0].metric.source: no source named 'nope'");
 	has(parseError(with("stat: increase, min: 1", "stat: rate, min: 1")), "'rate' is not a statistic");
 	has(parseError(with("stat: increase, min: 1", "stat: increase, min: lots")), "assertions[3].metric.min: expected a number");
+	has(parseError(with("{source: dc2_down, during: faults, holds: sometimes}",
+			    "{source: dc2_down, during: faults, holds: sometimes, range_step: 0s}")),
+	    "assertions[0].metric.range_step: expected a positive duration");
+	has(parseError(with("{source: heap, op: '>', value: 0, holds: always}",
+			    "{source: heap, op: '>', value: 0, holds: always, range_step: 1s}")),
+	    "assertions[2].metric.range_step: source heap is a jmx source; range queries are PromQL only");
+	CHECK(parseError(with("{source: dc2_down, during: faults, holds: sometimes}",
+			      "{source: dc2_down, during: faults, holds: sometimes, range_step: 1s}")) == "");
+}
+
+TEST_CASE("a range-query assertion: one sample per step, empty instants do not hold, the window is bounded")
+{
+	// Steps at 1000, 1001 and 1002 s: the filter `up == 0` had a series at 1001 s only.
+	test::ScriptedHttpServer s;
+	s.json("GET", "", 200, R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{"job":"dc2"},"values":[[1001,"0"]]}]}})");
+	MetricSourceSpec src;
+	src.name = "down";
+	src.kind = "prom";
+	src.url = s.url();
+	src.query = "up == 0";
+	auto r = promRangeSamples(src, 1000 * clk::kSec, 1002 * clk::kSec + 5 * clk::kMs, clk::kSec);
+	REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+	REQUIRE(r->size() == 3);
+	CHECK((*r)[0].tNs == 1000 * clk::kSec);
+	CHECK((*r)[2].tNs == 1002 * clk::kSec);
+	CHECK((*r)[1].boundNs == clk::kSec / 2);
+	CHECK_FALSE(metrics::holds((*r)[0]));
+	CHECK(metrics::holds((*r)[1]));
+	CHECK_FALSE(metrics::holds((*r)[2]));
+	const std::string url = s.requests().at(0).target;
+	CHECK_MESSAGE(url.find("/api/v1/query_range?") != std::string::npos, url);
+	CHECK_MESSAGE(url.find("start=1000") != std::string::npos, url);
+	CHECK_MESSAGE(url.find("end=1002") != std::string::npos, url);
+	MetricAssertion a;
+	a.pred.source = "down";
+	a.holds = "sometimes";
+	json observed;
+	CHECK(evaluateMetricAssertion(a, *r, 1000 * clk::kSec, 1003 * clk::kSec, observed) == "");
+	CHECK(observed["held"] == 1);
+	a.holds = "never";
+	CHECK(evaluateMetricAssertion(a, *r, 1000 * clk::kSec, 1003 * clk::kSec, observed) != "");
+
+	auto tooMany = promRangeSamples(src, 0, 20000 * clk::kSec, clk::kSec);
+	REQUIRE_FALSE(tooMany.ok());
+	CHECK(tooMany.error().message.find("give a longer range_step") != std::string::npos);
+	src.kind = "jmx";
+	CHECK_FALSE(promRangeSamples(src, 0, clk::kSec, clk::kSec).ok());
 }
 
 TEST_CASE("metric predicates: a PromQL filter holds while it has series; op and value compare any series")
