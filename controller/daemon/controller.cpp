@@ -27,6 +27,33 @@ json errorJson(const std::string &code, const std::string &message)
 	return {{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
 }
 
+// data.generate.stop's reply for the control peer: the generator's figures, times on the controller's timeline.
+Result<json> renderGenerateStop(const std::string &agent, const Bytes &data, int64_t off, int64_t bound)
+{
+	auto rep = unpackBytes<DataGenerateStopReply>(data);
+	if (!rep)
+		return rep.error();
+	json changes = json::array();
+	for (size_t i = 0; i < rep->changeNs.size() && i < rep->changeSource.size(); i++)
+		changes.push_back({{"t_ns", rep->changeNs[i] - off}, {"source", rep->changeSource[i]}});
+	json sent = json::object(), times = json::object();
+	for (const auto &kv : rep->sentPerKey)
+		sent[std::to_string(kv.first)] = kv.second;
+	// Delta-encoded as the agent sent them: the first is the agent's wall clock (offset_ns says how far it is from
+	// the controller's).
+	for (const auto &kv : rep->sendTimes)
+		times[std::to_string(kv.first)] = kv.second;
+	return json{{"ok", true}, {"agent", agent}, {"offset_ns", off}, {"bound_ns", bound},
+		    {"generated", rep->generated}, {"accepted", rep->accepted},
+		    {"refused_batches", rep->refusedBatches}, {"failed_batches", rep->failedBatches},
+		    {"uncertain", rep->uncertain}, {"backlog", rep->backlog}, {"switches", rep->switches},
+		    {"fell_behind", rep->fellBehind}, {"expired", rep->expired}, {"per_source", rep->perSource},
+		    {"source_changes", changes}, {"last_error", rep->lastError}, {"sent_per_key", sent},
+		    {"send_times_delta", times}, {"times_omitted", rep->timesOmitted},
+		    {"started_ns", rep->startedNs - off}, {"stopped_ns", rep->stoppedNs - off},
+		    {"agent_started_ns", rep->startedNs}, {"agent_stopped_ns", rep->stoppedNs}};
+}
+
 } // namespace
 
 Controller::Controller(ControllerConfig cfg) : cfg_(std::move(cfg)), ctx_(1), rng_(std::random_device{}())
@@ -577,132 +604,66 @@ void Controller::onControl(const control::Peer &peer, const json &req)
 		const std::string host = req.value("host", ""), verb = req.value("verb", ""), pe = req.value("pe", "");
 		if (host.empty() || (verb != "stop" && verb != "restart") || pe.empty())
 			return control_.reply(peer.id, errorJson("invalid", "streams.pe needs host, verb (stop|restart) and pe"));
-		auto it = agents_.find(host);
-		if (it == agents_.end() || !it->second.live)
-			return control_.reply(peer.id, errorJson("not_found", fmt::format("no live agent '{}'", host)));
-		const uint64_t pid = peer.id;
-		auto finish = [this, pid](const std::string &agent, Result<CommandResult> r) {
-			if (!r)
-				return control_.reply(pid, errorJson("failed", r.error().message));
-			if (!r->ok)
-				return control_.reply(pid, errorJson(r->code.empty() ? "failed" : r->code, r->message));
-			auto rep = unpackBytes<StreamsPeReply>(r->data);
-			if (!rep)
-				return control_.reply(pid, errorJson("protocol", rep.error().message));
-			json j = {{"ok", rep->exitCode == 0}, {"agent", agent}, {"argv", rep->argv},
-				  {"exit_code", rep->exitCode}, {"output", rep->output}};
-			int64_t off = 0;
-			if (auto a = agents_.find(agent); a != agents_.end()) {
-				const auto est = a->second.clock.estimate(clk::monoNs());
-				off = est.valid ? est.offsetNs : 0;
-				j["bound_ns"] = est.valid ? est.boundNs : -1;
-			}
-			// Agent wall clock minus its offset: the controller's timeline.
-			j["started_ns"] = rep->startedNs - off;
-			j["ended_ns"] = rep->endedNs - off;
-			if (rep->exitCode != 0)
-				j["error"] = {{"code", "failed"},
-					      {"message", fmt::format("streamtool exited {}: {}", rep->exitCode, rep->output)}};
-			control_.reply(pid, j);
-		};
-		auto s = sendCommand(host, "streams.pe", packBytes(StreamsPeArgs{verb, pe}), finish);
-		if (!s)
-			finish(host, s.error());
+		forwardToAgent(peer.id, host, cmd, packBytes(StreamsPeArgs{verb, pe}),
+			       [](const std::string &agent, const Bytes &data, int64_t off, int64_t bound) -> Result<json> {
+				       auto rep = unpackBytes<StreamsPeReply>(data);
+				       if (!rep)
+					       return rep.error();
+				       json j = {{"ok", rep->exitCode == 0}, {"agent", agent}, {"argv", rep->argv},
+						 {"exit_code", rep->exitCode}, {"output", rep->output}, {"bound_ns", bound},
+						 {"started_ns", rep->startedNs - off}, {"ended_ns", rep->endedNs - off}};
+				       if (rep->exitCode != 0)
+					       j["error"] = {{"code", "failed"},
+							     {"message", fmt::format("streamtool exited {}: {}", rep->exitCode,
+										     rep->output)}};
+				       return j;
+			       });
 	} else if (cmd == "data.generate.start" || cmd == "data.generate.stop") {
 		// The test-tuple generator on a lab or Streams host (its agent checks every argument again).
 		const std::string host = req.value("host", ""), runId = req.value("run_id", "");
 		if (host.empty() || runId.empty())
 			return control_.reply(peer.id, errorJson("invalid", cmd + " needs host and run_id"));
-		auto it = agents_.find(host);
-		if (it == agents_.end() || !it->second.live)
-			return control_.reply(peer.id, errorJson("not_found", fmt::format("no live agent '{}'", host)));
-		const uint64_t pid = peer.id;
-		// The agent's wall clock minus its offset is the controller's timeline.
-		auto clockOf = [this](const std::string &agent, json &j) {
-			int64_t off = 0;
-			if (auto a = agents_.find(agent); a != agents_.end()) {
-				const auto est = a->second.clock.estimate(clk::monoNs());
-				off = est.valid ? est.offsetNs : 0;
-				j["offset_ns"] = off;
-				j["bound_ns"] = est.valid ? est.boundNs : -1;
-			}
-			return off;
-		};
-		Bytes args;
-		if (cmd == "data.generate.start") {
-			DataGenerateStartArgs a;
-			try {
-				a.runId = runId;
-				a.seed = req.value("seed", uint64_t{0});
-				a.rate = req.value("rate", 200.0);
-				a.rampFrom = req.value("ramp_from", -1.0);
-				a.rampNs = req.value("ramp_ns", int64_t{0});
-				a.burstEveryNs = req.value("burst_every_ns", int64_t{0});
-				a.burstForNs = req.value("burst_for_ns", int64_t{0});
-				a.burstFactor = req.value("burst_factor", 1.0);
-				a.keys = req.value("keys", uint32_t{16});
-				a.payload = req.value("payload", uint64_t{16});
-				a.maxDurationMs = req.value("max_duration_ms", int64_t{0});
-				for (const auto &src : req.value("sources", json::array())) {
-					DataGenSource d;
-					d.name = src.value("name", "");
-					d.kind = src.value("kind", "");
-					d.url = src.value("url", "");
-					d.host = src.value("host", "");
-					d.port = src.value("port", 0);
-					d.user = src.value("user", "");
-					d.password = src.value("password", "");
-					d.caFile = src.value("ca_file", "");
-					d.insecure = src.value("insecure", false);
-					a.sources.push_back(std::move(d));
-				}
-			} catch (const std::exception &e) {
-				return control_.reply(peer.id, errorJson("invalid", fmt::format("{}: {}", cmd, e.what())));
-			}
-			args = packBytes(a);
-		} else {
-			args = packBytes(DataGenerateStopArgs{runId});
+		if (cmd == "data.generate.stop") {
+			forwardToAgent(peer.id, host, cmd, packBytes(DataGenerateStopArgs{runId}), renderGenerateStop);
+			return;
 		}
-		auto finish = [this, pid, cmd, clockOf](const std::string &agent, Result<CommandResult> r) {
-			if (!r)
-				return control_.reply(pid, errorJson("failed", r.error().message));
-			if (!r->ok)
-				return control_.reply(pid, errorJson(r->code.empty() ? "failed" : r->code, r->message));
-			json j = {{"ok", true}, {"agent", agent}};
-			const int64_t off = clockOf(agent, j);
-			if (cmd == "data.generate.start") {
-				auto rep = unpackBytes<DataGenerateStartReply>(r->data);
-				if (!rep)
-					return control_.reply(pid, errorJson("protocol", rep.error().message));
-				j["started_ns"] = rep->startedNs - off;
-				return control_.reply(pid, j);
+		DataGenerateStartArgs a;
+		try {
+			a.runId = runId;
+			a.seed = req.value("seed", uint64_t{0});
+			a.rate = req.value("rate", 200.0);
+			a.rampFrom = req.value("ramp_from", -1.0);
+			a.rampNs = req.value("ramp_ns", int64_t{0});
+			a.burstEveryNs = req.value("burst_every_ns", int64_t{0});
+			a.burstForNs = req.value("burst_for_ns", int64_t{0});
+			a.burstFactor = req.value("burst_factor", 1.0);
+			a.keys = req.value("keys", uint32_t{16});
+			a.payload = req.value("payload", uint64_t{16});
+			a.maxDurationMs = req.value("max_duration_ms", int64_t{0});
+			for (const auto &src : req.value("sources", json::array())) {
+				DataGenSource d;
+				d.name = src.value("name", "");
+				d.kind = src.value("kind", "");
+				d.url = src.value("url", "");
+				d.host = src.value("host", "");
+				d.port = src.value("port", 0);
+				d.user = src.value("user", "");
+				d.password = src.value("password", "");
+				d.caFile = src.value("ca_file", "");
+				d.insecure = src.value("insecure", false);
+				a.sources.push_back(std::move(d));
 			}
-			auto rep = unpackBytes<DataGenerateStopReply>(r->data);
-			if (!rep)
-				return control_.reply(pid, errorJson("protocol", rep.error().message));
-			json changes = json::array();
-			for (size_t i = 0; i < rep->changeNs.size() && i < rep->changeSource.size(); i++)
-				changes.push_back({{"t_ns", rep->changeNs[i] - off}, {"source", rep->changeSource[i]}});
-			json sent = json::object(), times = json::object();
-			for (const auto &kv : rep->sentPerKey)
-				sent[std::to_string(kv.first)] = kv.second;
-			// Delta-encoded as the agent sent them: the first is the agent's wall clock (offset_ns says how far it
-			// is from the controller's).
-			for (const auto &kv : rep->sendTimes)
-				times[std::to_string(kv.first)] = kv.second;
-			j.update({{"generated", rep->generated}, {"accepted", rep->accepted},
-				  {"refused_batches", rep->refusedBatches}, {"failed_batches", rep->failedBatches},
-				  {"uncertain", rep->uncertain}, {"backlog", rep->backlog}, {"switches", rep->switches},
-				  {"fell_behind", rep->fellBehind}, {"expired", rep->expired}, {"per_source", rep->perSource},
-				  {"source_changes", changes}, {"last_error", rep->lastError}, {"sent_per_key", sent},
-				  {"send_times_delta", times}, {"times_omitted", rep->timesOmitted},
-				  {"started_ns", rep->startedNs - off}, {"stopped_ns", rep->stoppedNs - off},
-				  {"agent_started_ns", rep->startedNs}, {"agent_stopped_ns", rep->stoppedNs}});
-			control_.reply(pid, j);
-		};
-		auto s = sendCommand(host, cmd, std::move(args), finish);
-		if (!s)
-			finish(host, s.error());
+		} catch (const std::exception &e) {
+			return control_.reply(peer.id, errorJson("invalid", fmt::format("{}: {}", cmd, e.what())));
+		}
+		forwardToAgent(peer.id, host, cmd, packBytes(a),
+			       [](const std::string &agent, const Bytes &data, int64_t off, int64_t bound) -> Result<json> {
+				       auto rep = unpackBytes<DataGenerateStartReply>(data);
+				       if (!rep)
+					       return rep.error();
+				       return json{{"ok", true}, {"agent", agent}, {"offset_ns", off}, {"bound_ns", bound},
+						   {"started_ns", rep->startedNs - off}};
+			       });
 	} else if (cmd == "data.tail") {
 		// Complete lines of a sink file on a lab or Streams host, by the name its agent's data.sinks gives it (the
 		// agent resolves the name; no path crosses the wire).
@@ -712,34 +673,53 @@ void Controller::onControl(const control::Peer &peer, const json &req)
 		if (host.empty() || sink.empty() || offset < 0 || inode < 0 || max < 0)
 			return control_.reply(peer.id, errorJson("invalid", "data.tail needs host, sink and offset, inode, "
 										"max >= 0"));
-		auto it = agents_.find(host);
-		if (it == agents_.end() || !it->second.live)
-			return control_.reply(peer.id, errorJson("not_found", fmt::format("no live agent '{}'", host)));
-		const uint64_t pid = peer.id;
-		auto finish = [this, pid](const std::string &agent, Result<CommandResult> r) {
-			if (!r)
-				return control_.reply(pid, errorJson("failed", r.error().message));
-			if (!r->ok)
-				return control_.reply(pid, errorJson(r->code.empty() ? "failed" : r->code, r->message));
-			auto rep = unpackBytes<DataTailReply>(r->data);
-			if (!rep)
-				return control_.reply(pid, errorJson("protocol", rep.error().message));
-			control_.reply(pid, {{"ok", true}, {"agent", agent}, {"data", std::move(rep->data)},
-					     {"offset", rep->offset}, {"next_offset", rep->nextOffset}, {"size", rep->size},
-					     {"inode", rep->inode}, {"restarted", rep->restarted}, {"read_ns", rep->readNs}});
-		};
 		DataTailArgs args;
 		args.sink = sink;
 		args.offset = static_cast<uint64_t>(offset);
 		args.inode = static_cast<uint64_t>(inode);
 		args.maxBytes = static_cast<uint64_t>(max);
 		args.fromEnd = req.value("from_end", false);
-		auto s = sendCommand(host, "data.tail", packBytes(args), finish);
-		if (!s)
-			finish(host, s.error());
+		forwardToAgent(peer.id, host, cmd, packBytes(args),
+			       [](const std::string &agent, const Bytes &data, int64_t, int64_t) -> Result<json> {
+				       auto rep = unpackBytes<DataTailReply>(data);
+				       if (!rep)
+					       return rep.error();
+				       return json{{"ok", true}, {"agent", agent}, {"data", std::move(rep->data)},
+						   {"offset", rep->offset}, {"next_offset", rep->nextOffset}, {"size", rep->size},
+						   {"inode", rep->inode}, {"restarted", rep->restarted}, {"read_ns", rep->readNs}};
+			       });
 	} else {
 		control_.reply(peer.id, errorJson("invalid", fmt::format("unknown command '{}'", cmd)));
 	}
+}
+
+void Controller::forwardToAgent(uint64_t peer, const std::string &host, const std::string &name, Bytes args,
+				RenderReply render)
+{
+	auto it = agents_.find(host);
+	if (it == agents_.end() || !it->second.live)
+		return control_.reply(peer, errorJson("not_found", fmt::format("no live agent '{}'", host)));
+	auto finish = [this, peer, render = std::move(render)](const std::string &agent, Result<CommandResult> r) {
+		if (!r)
+			return control_.reply(peer, errorJson("failed", r.error().message));
+		if (!r->ok)
+			return control_.reply(peer, errorJson(r->code.empty() ? "failed" : r->code, r->message));
+		int64_t off = 0, bound = -1;
+		if (auto a = agents_.find(agent); a != agents_.end()) {
+			const auto est = a->second.clock.estimate(clk::monoNs());
+			if (est.valid) {
+				off = est.offsetNs;
+				bound = est.boundNs;
+			}
+		}
+		auto j = render(agent, r->data, off, bound);
+		if (!j)
+			return control_.reply(peer, errorJson("protocol", j.error().message));
+		control_.reply(peer, *j);
+	};
+	auto s = sendCommand(host, name, std::move(args), finish);
+	if (!s)
+		finish(host, s.error());
 }
 
 int64_t Controller::tick()
@@ -764,7 +744,6 @@ int64_t Controller::tick()
 		if (a.live)
 			next = std::min(next, a.nextPingMono);
 	}
-	next = std::min(next, tickRecordings(now));
 	next = std::min(next, tickRecordings(now));
 	for (auto it = pending_.begin(); it != pending_.end();) {
 		if (now > it->second.deadlineMono) {

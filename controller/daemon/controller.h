@@ -76,6 +76,15 @@ public:
 	Result<void> sendCommand(const std::string &agentId, const std::string &name, proto::Bytes args,
 				 CommandCallback cb);
 
+	// Forwards one command of the agent's fixed table to a live agent for a control peer and answers the peer:
+	// an unknown or lost agent, the agent's refusal, a timeout and an undecodable reply are answered here;
+	// `render` turns the reply's msgpack into the peer's JSON, given the agent's clock offset (agent wall -
+	// offsetNs = the controller's timeline; boundNs -1 while the offset is not estimated yet).
+	using RenderReply = std::function<Result<json>(const std::string &agent, const proto::Bytes &data, int64_t offsetNs,
+						       int64_t boundNs)>;
+	void forwardToAgent(uint64_t peer, const std::string &host, const std::string &name, proto::Bytes args,
+			    RenderReply render);
+
 	json agentsJson() const;
 	json faultsJson() const;
 	json statsJson() const;
