@@ -62,6 +62,12 @@ private:
 	Handler handler_;
 };
 
+// The answer to a request that failed: {"ok": false, "error": {"code", "message"}} (docs/PROTOCOL.md, control socket).
+inline json errorJson(const std::string &code, const std::string &message)
+{
+	return {{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
+}
+
 // Client side: one request, one response, with a deadline.
 Result<json> request(const std::string &socketPath, const json &req, int timeoutMs);
 

@@ -14,6 +14,7 @@
 namespace xdc::controller {
 
 using namespace xdc::proto;
+using control::errorJson;
 
 namespace {
 
@@ -22,10 +23,6 @@ std::string hexId(uint64_t v)
 	return fmt::format("{:016x}", v);
 }
 
-json errorJson(const std::string &code, const std::string &message)
-{
-	return {{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
-}
 
 // data.generate.stop's reply for the control peer: the generator's figures, times on the controller's timeline.
 Result<json> renderGenerateStop(const std::string &agent, const Bytes &data, int64_t off, int64_t bound)

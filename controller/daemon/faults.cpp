@@ -11,13 +11,9 @@
 namespace xdc::controller {
 
 using namespace xdc::proto;
+using control::errorJson;
 
 namespace {
-
-json errorJson(const std::string &code, const std::string &message)
-{
-	return {{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
-}
 
 bool matches(const fault::Selector &s, const AgentRecord &a)
 {

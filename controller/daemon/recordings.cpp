@@ -13,13 +13,9 @@
 namespace xdc::controller {
 
 using namespace xdc::proto;
+using control::errorJson;
 
 namespace {
-
-json errorJson(const std::string &code, const std::string &message)
-{
-	return {{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
-}
 
 bool isAddress(const std::string &h)
 {

@@ -891,6 +891,13 @@ private:
 									     it->first, (*r)["agents"].dump()));
 			} else {
 				say(fmt::format("fault {} reverted ({})", it->first, why));
+				// The agents' verified revert times: the window's end when no recording gives their records.
+				int64_t last = 0;
+				for (const auto &[agent, a] : (*r)["agents"].items())
+					last = std::max<int64_t>(last, a.value("verified_ns", int64_t{0}));
+				for (auto &f : report_["faults"])
+					if (f.value("id", "") == it->first && last > 0)
+						f["revert_verified_ns"] = last;
 			}
 			it = active_.erase(it);
 		}
@@ -1228,10 +1235,15 @@ private:
 				f["window_start_ns"] = applied;
 			else if (f.contains("applied_ns"))
 				f["window_start_ns"] = f["applied_ns"];
+			// Without the agents' records (no recording: no probe or sampler), the end is the revert the
+			// agents verified, or the planned end when the fault expired on its own before the revert.
 			if (reverted)
 				f["window_end_ns"] = reverted;
-			else if (f.contains("window_start_ns"))
-				f["window_end_ns"] = f["window_start_ns"].get<int64_t>() + f.value("duration_ms", int64_t{0}) * kMs;
+			else if (f.contains("window_start_ns")) {
+				const int64_t planned =
+					f["window_start_ns"].get<int64_t>() + f.value("duration_ms", int64_t{0}) * kMs;
+				f["window_end_ns"] = std::min(planned, f.value("revert_verified_ns", planned));
+			}
 			f["window_bound_ns"] = bound;
 		}
 	}

@@ -292,6 +292,18 @@ assertions:
 	CHECK(rc == 0);
 	REQUIRE(rep2.contains("data"));
 	CHECK(rep2["data"]["sink_via"] == "agent");
+	// This scenario records no evidence (no probe or sampler), so the partition's window ends at the revert the
+	// agents verified at recover, not at its planned 60 s end.
+	for (const auto &f : rep2["faults"]) {
+		if (f.value("kind", "") != "network.partition")
+			continue;
+		REQUIRE(f.contains("revert_verified_ns"));
+		CHECK(f["window_end_ns"] == f["revert_verified_ns"]);
+		const int64_t len = f["window_end_ns"].get<int64_t>() - f["window_start_ns"].get<int64_t>();
+		MESSAGE("partition window " << len / 1e9 << " s (planned 60 s)");
+		CHECK(len > 0);
+		CHECK(len < 40 * 1000000000LL);
+	}
 	const json tot = rep2["data"]["validation"]["total"];
 	const Truth t = truthOf(lab);
 	MESSAGE("via agent: xdc lost " << tot["lost"] << " duplicated " << tot["duplicated"] << "; emulators lost "
