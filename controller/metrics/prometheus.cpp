@@ -60,6 +60,8 @@ Result<Labels> parseLabels(const json &m)
 	return l;
 }
 
+} // namespace
+
 json valueJson(double v)
 {
 	if (std::isnan(v))
@@ -68,8 +70,6 @@ json valueJson(double v)
 		return v > 0 ? "+Inf" : "-Inf";
 	return v;
 }
-
-} // namespace
 
 const char *resultTypeName(QueryResult::Type t)
 {

@@ -47,6 +47,9 @@ struct QueryResult {
 };
 const char *resultTypeName(QueryResult::Type t);
 
+// A value as JSON: a number, or NaN and the infinities as the strings Prometheus uses ("NaN", "+Inf", "-Inf").
+nlohmann::json valueJson(double v);
+
 // The whole result as JSON: {"resultType", "result": [...]} with values as numbers and times as t_ns; NaN and
 // infinities as the strings Prometheus uses.
 nlohmann::json toJson(const QueryResult &r);

@@ -26,19 +26,6 @@ bool holds(const MetricSample &s)
 	return false;
 }
 
-namespace {
-
-json number(double v)
-{
-	if (std::isnan(v))
-		return "NaN";
-	if (std::isinf(v))
-		return v > 0 ? "+Inf" : "-Inf";
-	return v;
-}
-
-} // namespace
-
 json toJson(const MetricSample &s)
 {
 	json j = {{"source", s.source}, {"t_ns", s.tNs}, {"bound_ns", s.boundNs}, {"ok", s.ok}};
@@ -50,7 +37,7 @@ json toJson(const MetricSample &s)
 	j["kind"] = s.reading.kind == Reading::Kind::Vector ? "vector" : "scalar";
 	json series = json::array();
 	for (const auto &v : s.reading.series)
-		series.push_back({{"labels", v.labels}, {"value", number(v.value)}});
+		series.push_back({{"labels", v.labels}, {"value", valueJson(v.value)}});
 	j["series"] = series;
 	j["holds"] = holds(s);
 	return j;

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "tests/support/harness.h"
 
 using namespace xdc;
@@ -78,6 +80,41 @@ json run(const LabFixture &lab, const TempDir &tmp, const std::string &file, std
 	return readJson(tmp.path() + "/run/report.json");
 }
 
+// A run without faults (`inject: {control: true}`) with this `data:` mapping, written to DIR/NAME.yaml.
+std::string controlScenario(const TempDir &dir, const std::string &name, const std::string &data,
+			    const std::string &observe = "1s",
+			    const std::string &assertion = "{lost_max: 0, duplicated_max: 0}")
+{
+	const std::string file = dir.path() + "/" + name + ".yaml";
+	std::ofstream(file) << fmt::format(R"(version: 1
+name: {}
+data: {}
+phases:
+  baseline: {{duration: 2s}}
+  inject: {{control: true}}
+  observe: {{duration: {}}}
+  recover: {{duration: 1s}}
+assertions:
+  - data: {}
+)",
+					   name, data, observe, assertion);
+	return file;
+}
+
+// A validation in which every tuple sent (at least minSent) came out exactly once, intact.
+void checkExactlyOnce(const json &v, uint64_t minSent)
+{
+	CHECK(v["total"]["sent"].get<uint64_t>() >= minSent);
+	CHECK(v["total"]["delivered"] == v["total"]["sent"]);
+	CHECK(v["total"]["distinct"] == v["total"]["sent"]);
+	CHECK(v["total"]["lost"] == 0);
+	CHECK(v["total"]["duplicated"] == 0);
+	CHECK(v["total"]["out_of_order"] == 0);
+	CHECK(v["total"]["unexpected"] == 0);
+	CHECK(v["corrupt"] == 0);
+	CHECK(v["malformed"] == 0);
+}
+
 const std::vector<std::string> kLab = {"--hosts-per-dc", "1", "--streams", "--hb-interval", "1s", "--hb-misses", "3",
 				       "--snapshot-interval", "2s"};
 
@@ -89,31 +126,15 @@ TEST_CASE("data: a control run loses and duplicates nothing and reports latency 
 	LabFixture lab("dta", kLab);
 	REQUIRE(lab.up());
 	TempDir tmp;
-	const std::string file = tmp.path() + "/control.yaml";
-	std::ofstream(file) << R"(version: 1
-name: data-control
-data: {rate: 300/s, keys: 8, payload: 24}
-phases:
-  baseline: {duration: 2s}
-  inject: {control: true}
-  observe: {duration: 2s}
-  recover: {duration: 1s}
-assertions:
-  - data: {lost_max: 0, duplicated_max: 0, latency_p99_max: 2s}
-)";
+	const std::string file = controlScenario(tmp, "data-control", "{rate: 300/s, keys: 8, payload: 24}", "2s",
+						 "{lost_max: 0, duplicated_max: 0, latency_p99_max: 2s}");
 	int rc = -1;
 	const json rep = run(lab, tmp, file, {"--seed", "11"}, rc);
 	CHECK(rc == 0);
 	CHECK(rep.value("verdict", "") == "passed");
 	const json v = rep["data"]["validation"];
 	// About 300/s for the 5 s of baseline, observe and recover, every tuple delivered once, in order, intact.
-	CHECK(v["total"]["sent"].get<uint64_t>() >= 1200);
-	CHECK(v["total"]["delivered"] == v["total"]["sent"]);
-	CHECK(v["total"]["lost"] == 0);
-	CHECK(v["total"]["duplicated"] == 0);
-	CHECK(v["total"]["out_of_order"] == 0);
-	CHECK(v["corrupt"] == 0);
-	CHECK(v["malformed"] == 0);
+	checkExactlyOnce(v, 1200);
 	// The emulator holds each tuple 100 ms; the sink is polled every 100 ms.
 	const json lat = v["latency_ms"];
 	CHECK(lat["p50"].get<double>() >= 100);
@@ -125,27 +146,12 @@ assertions:
 	// The same through the TCP line source (the second DataSource), in the same lab: the reader skips the first
 	// run's tuples, so only this run's are counted.
 	TempDir tmp2;
-	const std::string tcp = tmp2.path() + "/tcp.yaml";
-	std::ofstream(tcp) << R"(version: 1
-name: data-control-tcp
-data: {rate: 300/s, keys: 8, payload: 24, source: tcp}
-phases:
-  baseline: {duration: 2s}
-  inject: {control: true}
-  observe: {duration: 1s}
-  recover: {duration: 1s}
-assertions:
-  - data: {lost_max: 0, duplicated_max: 0}
-)";
+	const std::string tcp = controlScenario(tmp2, "data-control-tcp", "{rate: 300/s, keys: 8, payload: 24, source: tcp}");
 	const json rep2 = run(lab, tmp2, tcp, {"--seed", "12"}, rc);
 	CHECK(rc == 0);
 	CHECK(rep2["data"]["source"] == "tcp lines, port 8441");
 	const json v2 = rep2["data"]["validation"];
-	CHECK(v2["total"]["sent"].get<uint64_t>() >= 900);
-	CHECK(v2["total"]["delivered"] == v2["total"]["sent"]);
-	CHECK(v2["total"]["lost"] == 0);
-	CHECK(v2["corrupt"] == 0);
-	CHECK(v2["malformed"] == 0);
+	checkExactlyOnce(v2, 900);
 }
 
 TEST_CASE("data: isolating dc1 at a random moment, 10 seeds: lost and duplicated equal the emulators' ground truth")
@@ -206,18 +212,8 @@ TEST_CASE("data: sinks read through the agents (data.tail), a generator on a lab
 	LabFixture lab("dag", kLab);
 	REQUIRE(lab.up());
 	TempDir tmp;
-	const std::string file = tmp.path() + "/control.yaml";
-	std::ofstream(file) << R"(version: 1
-name: data-control-agent-sink
-data: {rate: 300/s, keys: 8, payload: 24, sink: {via: agent, file: streams-out}}
-phases:
-  baseline: {duration: 2s}
-  inject: {control: true}
-  observe: {duration: 1s}
-  recover: {duration: 1s}
-assertions:
-  - data: {lost_max: 0, duplicated_max: 0}
-)";
+	const std::string file = controlScenario(tmp, "data-control-agent-sink",
+						 "{rate: 300/s, keys: 8, payload: 24, sink: {via: agent, file: streams-out}}");
 	int rc = -1;
 	const json rep = run(lab, tmp, file, {"--seed", "21"}, rc);
 	CHECK(rc == 0);
@@ -232,31 +228,14 @@ assertions:
 		CHECK(s["restarts"] == 0);
 	}
 	const json v = rep["data"]["validation"];
-	CHECK(v["total"]["sent"].get<uint64_t>() >= 900);
-	CHECK(v["total"]["delivered"] == v["total"]["sent"]);
-	CHECK(v["total"]["distinct"] == v["total"]["sent"]);
-	CHECK(v["total"]["lost"] == 0);
-	CHECK(v["total"]["duplicated"] == 0);
-	CHECK(v["total"]["unexpected"] == 0);
-	CHECK(v["corrupt"] == 0);
-	CHECK(v["malformed"] == 0);
+	checkExactlyOnce(v, 900);
 	CHECK(truthOf(lab).dropped.empty());
 
 	// Generated on a lab host through its agent (dc2-h1, the standby DC's host), read through the agents: the same
 	// exact figures, and the report says where the tuples were made.
 	TempDir tmp3;
-	const std::string remote = tmp3.path() + "/remote.yaml";
-	std::ofstream(remote) << R"(version: 1
-name: data-control-remote-generator
-data: {rate: 300/s, keys: 8, payload: 24, generate_on: dc2-h1, sink: {via: agent}}
-phases:
-  baseline: {duration: 2s}
-  inject: {control: true}
-  observe: {duration: 1s}
-  recover: {duration: 1s}
-assertions:
-  - data: {lost_max: 0, duplicated_max: 0}
-)";
+	const std::string remote = controlScenario(tmp3, "data-control-remote-generator",
+						   "{rate: 300/s, keys: 8, payload: 24, generate_on: dc2-h1, sink: {via: agent}}");
 	const json rep3 = run(lab, tmp3, remote, {"--seed", "22"}, rc);
 	CHECK(rc == 0);
 	CHECK(rep3.value("verdict", "") == "passed");
@@ -267,15 +246,8 @@ assertions:
 	CHECK(g3["send_times_omitted"] == false);
 	CHECK(g3["per_source"].value("dc1", uint64_t{0}) == g3["accepted"].get<uint64_t>());
 	const json v3 = rep3["data"]["validation"];
-	CHECK(v3["total"]["sent"].get<uint64_t>() >= 900);
+	checkExactlyOnce(v3, 900);
 	CHECK(v3["total"]["sent"] == g3["accepted"]);
-	CHECK(v3["total"]["delivered"] == v3["total"]["sent"]);
-	CHECK(v3["total"]["distinct"] == v3["total"]["sent"]);
-	CHECK(v3["total"]["lost"] == 0);
-	CHECK(v3["total"]["duplicated"] == 0);
-	CHECK(v3["total"]["unexpected"] == 0);
-	CHECK(v3["corrupt"] == 0);
-	CHECK(v3["malformed"] == 0);
 	CHECK(truthOf(lab).dropped.empty());
 
 	// The failover sample with its sinks read through the agents, in the same lab (the reader skips what the sink
