@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# What recording costs the agent: builds, brings up a lab, and measures the dc1-h1 agent's CPU (% of one core, utime +
-# stime of /proc/PID/stat over the window) and RSS (VmRSS at the end of the window, VmHWM) in three phases:
+# What recording costs the agent: builds, brings up a lab, and measures the dc1-h1 agent's CPU (% of one core: the
+# time its threads ran over the window, from /proc/PID/task/*/schedstat) and RSS (VmRSS at the end of the window,
+# VmHWM) in three phases:
 #   a  idle agent, no recording (the baseline)
 #   b  recording {kind: host, on: {host: dc1-h1}, interval: 1s}
 #   c  b plus a 100 Hz probe.tcp from dc1-h1 to a listener on dc2-h1
@@ -76,10 +77,8 @@ if [ -z "$agentPid" ] || ! kill -0 "$agentPid" 2>/dev/null; then
 	echo "no dc1-h1 agent process in $labRoot/$lab/lab.json" >&2
 	exit 1
 fi
-hz=$(getconf CLK_TCK)
-
-# cpuTicks PID: utime + stime of every thread (fields 14 and 15, counted after the parenthesised command name).
-cpuTicks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# runNs PID: nanoseconds the process's threads have run (schedstat's first field, summed over its threads).
+runNs() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{t += $1} END {printf "%d", t}'; }
 statusKb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
 # measure PHASE: CPU % and RSS of the agent over $window seconds.
@@ -87,11 +86,10 @@ declare -A cpu rss hwm
 measure() {
 	local t0 c0 t1 c1
 	kill -0 "$agentPid" 2>/dev/null || { echo "the dc1-h1 agent ($agentPid) is gone" >&2; exit 1; }
-	t0=$(date +%s.%N); c0=$(cpuTicks "$agentPid")
+	t0=$(date +%s%N); c0=$(runNs "$agentPid")
 	sleep "$window"
-	t1=$(date +%s.%N); c1=$(cpuTicks "$agentPid")
-	cpu[$1]=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" \
-		'BEGIN {printf "%.3f", (b - a) / hz / (t1 - t0) * 100}')
+	t1=$(date +%s%N); c1=$(runNs "$agentPid")
+	cpu[$1]=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.3f", (b - a) / (t1 - t0) * 100}')
 	rss[$1]=$(statusKb "$agentPid" VmRSS)
 	hwm[$1]=$(statusKb "$agentPid" VmHWM)
 	echo "   $1: CPU ${cpu[$1]} % of a core, RSS ${rss[$1]} kB (peak ${hwm[$1]} kB) over ${window} s" >&2
@@ -181,7 +179,7 @@ points() { awk -v x="$1" -v b="$2" 'BEGIN { printf "%+.3f", x - b }'; }
 			"${hwm[$p]}"
 	done
 }
-echo "(agent pid $agentPid, CLK_TCK $hz; logs and bundles in $out)"
+echo "(agent pid $agentPid; logs and bundles in $out)"
 
 if [ "$ingest" -eq 1 ]; then
 	echo "== evidence_ingest_bench" >&2

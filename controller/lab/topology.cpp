@@ -277,6 +277,44 @@ Result<void> createNetns(LabState &state, const std::string &netns)
 	return ip({"link", "set", "lo", "up"}, netns);
 }
 
+// A veth delivers a frame by running the receiving side's whole stack at once, in the sender's context: without this,
+// a packet a lab host sends is bridged, routed and handled by the peer host's TCP inside the sending process's system
+// call, and this work is charged to it (kernels without IRQ time accounting cannot tell it apart). On a real network
+// the router and the peer are other machines. So the WAN side of each host's link receives through NAPI (GRO on)
+// in a kernel thread of its own (threaded NAPI), and the host's eth0 sends without TSO (a TSO-capable sender's TCP
+// frames would bypass the veth's NAPI): from the WAN on, the work is the kernel threads' `napi/HOST-N`, not the
+// sender's. The mgmt network is left as it is: it carries two small frames a second per agent.
+Result<void> wanReceiveThreads(const LabState &state, const std::string &wan)
+{
+	const auto need = [](Result<sys::RunOutput> r, const std::string &what) -> Result<void> {
+		if (!r)
+			return makeError(Errc::Unsupported, "lab: {}: {} (the lab needs ethtool: apt-get install ethtool)",
+					 what, r.error().message);
+		return success();
+	};
+	std::vector<std::string> teeArgs{"ip", "netns", "exec", wan, "tee"};
+	for (const auto &h : state.hosts) {
+		sys::RunOptions inHost;
+		inHost.netns = h.netns;
+		XDC_TRY(need(sys::runChecked({"ethtool", "-K", "eth0", "tso", "off"}, inHost),
+			     fmt::format("{}: eth0 without TSO", h.name)));
+		sys::RunOptions inWan;
+		inWan.netns = wan;
+		XDC_TRY(need(sys::runChecked({"ethtool", "-K", h.name, "gro", "on"}, inWan),
+			     fmt::format("WAN port {}: GRO (NAPI) on", h.name)));
+		// sysfs shows the devices of the namespace it was mounted in: `ip netns exec` mounts the WAN's.
+		teeArgs.push_back(fmt::format("/sys/class/net/{}/threaded", h.name));
+	}
+	if (state.hosts.empty())
+		return success();
+	sys::RunOptions one;
+	one.input = "1\n";
+	const auto r = sys::runChecked(teeArgs, one);
+	if (!r)
+		return makeError(Errc::Unsupported, "lab: threaded NAPI on the WAN ports: {}", r.error().message);
+	return success();
+}
+
 // The steps of buildNetwork(); the record is saved after each created object so removal can find it.
 Result<void> build(LabState &state)
 {
@@ -352,6 +390,7 @@ Result<void> build(LabState &state)
 	}
 	XDC_TRY(ipBatch(wan, wanPorts));
 	XDC_TRY(ipBatch(mgmt, mgmtPorts));
+	XDC_TRY(wanReceiveThreads(state, wan));
 	return success();
 }
 

@@ -319,6 +319,25 @@ uint64_t statusKb(int pid, const std::string &key)
 
 uint64_t rssBytes(int pid) { return statusKb(pid, "VmRSS") * 1024; }
 
+// The machine's idle and stolen time (the "cpu" line of /proc/stat, clock ticks summed over all CPUs), to print how
+// busy the machine was beside the agent's figure, which explains a bad one. Busy time is the window minus idle: the
+// per-state busy counters are tick samples, which miss short bursts on a tickless kernel; idle time is measured.
+struct MachineTicks {
+	int64_t idle = 0, steal = 0;
+};
+
+MachineTicks machineTicks()
+{
+	std::ifstream f("/proc/stat");
+	std::string cpu;
+	int64_t v[8] = {};
+	f >> cpu;
+	for (auto &x : v)
+		f >> x;
+	// user nice system idle iowait irq softirq steal
+	return {v[3] + v[4], v[7]};
+}
+
 } // namespace
 
 TEST_CASE("a 100 Hz TCP probe over a 3 s reject partition finds the outage at the verified fault times")
@@ -396,7 +415,7 @@ TEST_CASE("a relaunched process appears as pid-change events at the kill's time"
 	CHECK(withOne >= 40);
 }
 
-TEST_CASE("60 s of a 100 Hz probe and 1 Hz host sampling: RSS <= 16 MiB, CPU reported (regression bound 10 %)")
+TEST_CASE("60 s of a 100 Hz probe and 1 Hz host sampling: agent CPU <= 3 % of a core and RSS <= 16 MiB")
 {
 	LabFixture &lab = theLab();
 	auto st = lab.state();
@@ -410,6 +429,7 @@ TEST_CASE("60 s of a 100 Hz probe and 1 Hz host sampling: RSS <= 16 MiB, CPU rep
 		      dir.path() + "/b");
 	REQUIRE(waitUntil([&] { return rec.received("dc1-h1") >= 50; }, 10s));
 	const int64_t t0 = clk::monoNs(), c0 = cpuTicks(pid);
+	const MachineTicks m0 = machineTicks();
 	uint64_t maxRss = 0;
 	// Sampled once a second for 60 s (the measurement window itself, not a synchronisation).
 	waitUntil([&] {
@@ -417,18 +437,21 @@ TEST_CASE("60 s of a 100 Hz probe and 1 Hz host sampling: RSS <= 16 MiB, CPU rep
 		return clk::monoNs() - t0 >= 60 * clk::kSec;
 	}, 65s, 1000ms);
 	const int64_t c1 = cpuTicks(pid), t1 = clk::monoNs();
+	const MachineTicks m1 = machineTicks();
 	const double cpuPct = 100.0 * (static_cast<double>(c1 - c0) / static_cast<double>(sysconf(_SC_CLK_TCK))) /
 			      (static_cast<double>(t1 - t0) / 1e9);
+	const double all = static_cast<double>(sysconf(_SC_CLK_TCK)) * static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN)) *
+			   (static_cast<double>(t1 - t0) / 1e9);
 	MESSAGE("agent CPU " << cpuPct << " % of a core, max RSS " << maxRss / 1048576.0 << " MiB (now anon "
 		<< statusKb(pid, "RssAnon") << " kB, file " << statusKb(pid, "RssFile") << " kB, "
-		<< statusKb(pid, "Threads") << " threads)");
+		<< statusKb(pid, "Threads") << " threads); machine over the window: busy "
+		<< 100.0 * (1.0 - static_cast<double>(m1.idle - m0.idle) / all) << " %, stolen "
+		<< 100.0 * static_cast<double>(m1.steal - m0.steal) / all << " % of all CPUs");
 	const json meta = rec.finish();
 	CHECK(meta["complete"] == true);
-	// The issue's figure is <= 3 % of a core. On the 2-vCPU VMs CI runs on, the same 60 s has measured 1.6 to 6.7 %
-	// (the lab charges the WAN router's and the probed host's packet processing to the probing agent, and the VM's
-	// noise is large), so 3 % is not asserted here until the cost has real margin: this bound catches regressions
-	// (a busy loop, a thread per attempt), the figure itself is reported above and tracked in docs/PERFORMANCE.md.
-	CHECK(cpuPct <= 10.0);
+	// The issue's figure. The lab's WAN receives in NAPI threads (controller/lab/topology.cpp), so the router's and
+	// the probed host's packet work is theirs, not the probing agent's, as on a real network.
+	CHECK(cpuPct <= 3.0);
 	CHECK(maxRss <= 16u << 20);
 	CHECK(maxRss > 0);
 }
