@@ -2,37 +2,17 @@
 // network.bandwidth with tc htb, u32 filters and an IFB device for inbound traffic.
 #include "agent/faults/network_bandwidth.h"
 
-#include <arpa/inet.h>
 #include <cmath>
 #include <net/if.h>
 #include <set>
 
+#include "agent/faults/network_partition.h"
 #include "agent/faults/undo.h"
 #include "common/sys/process.h"
 
 namespace xdc::agent {
 
 namespace {
-
-bool isV6(const std::string &cidr) { return cidr.find(':') != std::string::npos; }
-
-bool validCidr(const std::string &c)
-{
-	auto slash = c.find('/');
-	std::string addr = c.substr(0, slash);
-	unsigned char buf[16];
-	const bool v6 = isV6(addr);
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr.c_str(), buf) != 1)
-		return false;
-	if (slash == std::string::npos)
-		return true;
-	try {
-		int len = std::stoi(c.substr(slash + 1));
-		return len >= 0 && len <= (v6 ? 128 : 32);
-	} catch (...) {
-		return false;
-	}
-}
 
 std::string withPrefix(const std::string &c)
 {

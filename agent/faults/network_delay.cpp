@@ -14,8 +14,6 @@ namespace xdc::agent {
 
 namespace {
 
-bool isV6(const std::string &cidr) { return cidr.find(':') != std::string::npos; }
-
 uint32_t fnv1a(const std::string &s)
 {
 	uint32_t h = 2166136261u;

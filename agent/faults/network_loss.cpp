@@ -12,12 +12,6 @@
 
 namespace xdc::agent {
 
-namespace {
-
-bool isV6(const std::string &cidr) { return cidr.find(':') != std::string::npos; }
-
-} // namespace
-
 NetworkLoss::NetworkLoss(std::string id, LossParams p) : id_(std::move(id)), table_(faultTable(id_)), p_(std::move(p))
 {
 }

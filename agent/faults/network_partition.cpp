@@ -11,11 +11,7 @@
 
 namespace xdc::agent {
 
-namespace {
-
 bool isV6(const std::string &cidr) { return cidr.find(':') != std::string::npos; }
-
-} // namespace
 
 bool validCidr(const std::string &c)
 {

@@ -49,6 +49,9 @@ PartitionParams partitionParams(const FaultRequest &req, const FaultEnv &env);
 // The nft table name for a fault id: "xdc_" + the id with anything outside [a-z0-9_] replaced by '_'.
 std::string faultTable(const std::string &id);
 
+// True when an address or CIDR is IPv6 (it has a colon); says nothing about validity.
+bool isV6(const std::string &cidr);
+
 // An IPv4/IPv6 address or CIDR with a valid prefix length (peers of every network fault).
 bool validCidr(const std::string &c);
 

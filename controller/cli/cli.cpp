@@ -376,6 +376,21 @@ int cmdKeys(const std::vector<std::string> &argv)
 }
 
 namespace {
+std::atomic<int> gStopSignals{0};
+void onStopSignalCount(int) { gStopSignals.fetch_add(1); }
+} // namespace
+
+const std::atomic<int> &catchStopSignals()
+{
+	struct sigaction sa{};
+	sa.sa_handler = onStopSignalCount;
+	sigemptyset(&sa.sa_mask);
+	::sigaction(SIGINT, &sa, nullptr);
+	::sigaction(SIGTERM, &sa, nullptr);
+	return gStopSignals;
+}
+
+namespace {
 controller::Controller *gController = nullptr;
 void onStopSignal(int)
 {

@@ -2,6 +2,7 @@
 // The `xdc` command line: subcommands share argument parsing, controller lookup and output helpers.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <optional>
 #include <string>
@@ -51,6 +52,10 @@ std::string controlPath(const Args &a);
 std::string labControlPath(const std::string &lab);
 // Flags every console command accepts.
 std::vector<FlagSpec> controlFlags();
+
+// Catches SIGINT and SIGTERM for a long-running command (record, run, streams watch): each signal adds one to the
+// returned counter instead of killing the process, so the command can stop cleanly and still write its output.
+const std::atomic<int> &catchStopSignals();
 
 // Sends one request to the controller; prints the error and returns nullopt with the exit code set on failure.
 std::optional<json> callController(const Args &a, const json &req, int &exitCode, int timeoutMs = 15000);

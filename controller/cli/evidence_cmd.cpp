@@ -19,10 +19,6 @@ namespace xdc::cli {
 
 namespace {
 
-std::atomic<int> gInterrupts{0};
-
-void onInterrupt(int) { gInterrupts.fetch_add(1); }
-
 std::string pm(int64_t boundNs)
 {
 	return boundNs < 0 ? "± ?" : fmt::format("± {:.1f} ms", static_cast<double>(boundNs) / 1e6);
@@ -223,15 +219,11 @@ int cmdRecord(const std::vector<std::string> &argv)
 		fprintf(stderr, "recording %s -> %s (%s)\n", id.c_str(), out.c_str(),
 			*forMs ? fmt::format("for {} s", *forMs / 1000.0).c_str() : "Ctrl-C to stop");
 	// Ctrl-C stops the recording cleanly: the bundle is still written.
-	struct sigaction sa{};
-	sa.sa_handler = onInterrupt;
-	sigemptyset(&sa.sa_mask);
-	::sigaction(SIGINT, &sa, nullptr);
-	::sigaction(SIGTERM, &sa, nullptr);
+	const std::atomic<int> &interrupts = catchStopSignals();
 	const int64_t startMono = clk::monoNs();
 	const int64_t endMono = *forMs ? startMono + *forMs * clk::kMs : startMono + std::max(*maxMs, *forMs) * clk::kMs;
 	int64_t nextProgress = startMono + clk::kSec;
-	while (gInterrupts.load() == 0 && clk::monoNs() < endMono) {
+	while (interrupts.load() == 0 && clk::monoNs() < endMono) {
 		const int64_t now = clk::monoNs();
 		const int64_t wake = std::min(endMono, nextProgress);
 		if (wake > now)
@@ -252,7 +244,7 @@ int cmdRecord(const std::vector<std::string> &argv)
 		if (isatty(2))
 			fprintf(stderr, "\n");
 		fprintf(stderr, "%s; collecting what is in flight (up to %lld s)...\n",
-			gInterrupts.load() ? "interrupted" : "done", static_cast<long long>(*drainMs / 1000));
+			interrupts.load() ? "interrupted" : "done", static_cast<long long>(*drainMs / 1000));
 	}
 	auto stopped = callController(*a, {{"cmd", "record.stop"}, {"recording", id}, {"drain_ms", *drainMs}}, rc,
 				      static_cast<int>(*drainMs + 60000));

@@ -30,10 +30,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::atomic<int> gStop{0};
-
-void onStop(int) { gStop.fetch_add(1); }
-
 Result<scenario::ParseOptions> parseParams(const Args &a)
 {
 	scenario::ParseOptions opt;
@@ -391,12 +387,8 @@ int cmdRun(const std::vector<std::string> &argv)
 		fprintf(stderr, "xdc run: cannot create %s: %s\n", base.c_str(), ec.message().c_str());
 		return kUsage;
 	}
-	struct sigaction sa{};
-	sa.sa_handler = onStop;
-	sigemptyset(&sa.sa_mask);
-	::sigaction(SIGINT, &sa, nullptr);
-	::sigaction(SIGTERM, &sa, nullptr);
-	ro.interrupted = &gStop;
+	const std::atomic<int> &stopSignals = catchStopSignals();
+	ro.interrupted = &stopSignals;
 	const bool quiet = a->has("--quiet") || a->has("--json");
 	const bool tty = ::isatty(2) != 0;
 	if (!quiet) {

@@ -36,10 +36,6 @@ std::string streamsConfigPath(const Args &a)
 
 namespace {
 
-std::atomic<int> gStop{0};
-void onStop(int) { gStop.fetch_add(1); }
-
-
 Result<std::vector<std::unique_ptr<streams::Client>>> openClients(const Args &a)
 {
 	const std::string path = streamsConfigPath(a);
@@ -160,11 +156,7 @@ int streamsWatch(const Args &a)
 		}
 		durationNs = d->count();
 	}
-	struct sigaction sa{};
-	sa.sa_handler = onStop;
-	sigemptyset(&sa.sa_mask);
-	::sigaction(SIGINT, &sa, nullptr);
-	::sigaction(SIGTERM, &sa, nullptr);
+	const std::atomic<int> &stopSignals = catchStopSignals();
 	const bool js = a.has("--json"), states = a.has("--states");
 	streams::PollOptions opts;
 	opts.parallel = !a.has("--sequential");
@@ -177,7 +169,7 @@ int streamsWatch(const Args &a)
 	std::optional<streams::Poller> poller;
 	if (opts.parallel)
 		poller.emplace(*clients, opts);
-	while (gStop.load() == 0 && (durationNs == 0 || clk::monoNs() - start < durationNs)) {
+	while (stopSignals.load() == 0 && (durationNs == 0 || clk::monoNs() - start < durationNs)) {
 		auto round = poller ? poller->round() : streams::pollRound(*clients, opts, &caches);
 		auto events = view.update(round);
 		++rounds;
@@ -216,7 +208,7 @@ int streamsWatch(const Args &a)
 		// One sleep to the absolute instant (CLOCK_MONOTONIC, like clk::monoNs) instead of 50 ms slices: one
 		// wakeup per round. Ctrl-C interrupts it (EINTR; clock_nanosleep is never restarted after a handler).
 		const timespec until{static_cast<time_t>(next / 1000000000), static_cast<long>(next % 1000000000)};
-		while (gStop.load() == 0 && ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
+		while (stopSignals.load() == 0 && ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
 		}
 	}
 	if (js)

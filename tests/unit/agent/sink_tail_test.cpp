@@ -11,20 +11,13 @@
 #include "agent/config.h"
 #include "agent/data/sink_tail.h"
 
+#include "tests/unit/unit_util.h"
+
 using namespace xdc;
+using namespace xdc::test;
 using namespace xdc::agent;
 
 namespace {
-
-struct TempDir {
-	std::filesystem::path path;
-	TempDir()
-	{
-		char tmpl[] = "/tmp/xdc-sinktail-XXXXXX";
-		path = ::mkdtemp(tmpl);
-	}
-	~TempDir() { std::filesystem::remove_all(path); }
-};
 
 void append(const std::filesystem::path &p, const std::string &text)
 {
@@ -49,8 +42,8 @@ proto::DataTailArgs next(const proto::DataTailReply &r, uint64_t maxBytes = 0)
 
 TEST_CASE("data.tail: complete lines only, from the offset; a partial last line waits for its end")
 {
-	TempDir d;
-	const auto p = (d.path / "sink.jsonl").string();
+	TempDir d("sinktail");
+	const auto p = d.path + "/sink.jsonl";
 	append(p, "a1\nb22\nc3");
 	auto r = tailOk(p, {});
 	CHECK(r.data == "a1\nb22\n");
@@ -73,8 +66,8 @@ TEST_CASE("data.tail: complete lines only, from the offset; a partial last line 
 
 TEST_CASE("data.tail: maxBytes and the cap cut at the last complete line; a line longer than the limit is an error")
 {
-	TempDir d;
-	const auto p = (d.path / "sink.jsonl").string();
+	TempDir d("sinktail");
+	const auto p = d.path + "/sink.jsonl";
 	append(p, "aaaa\nbbbb\ncccc\n");
 	auto r = tailOk(p, {.sink = "s", .offset = 0, .inode = 0, .maxBytes = 12, .fromEnd = false});
 	CHECK(r.data == "aaaa\nbbbb\n");
@@ -90,8 +83,8 @@ TEST_CASE("data.tail: maxBytes and the cap cut at the last complete line; a line
 
 TEST_CASE("data.tail: a truncated or replaced file is read again from 0 and the reply says so")
 {
-	TempDir d;
-	const auto p = (d.path / "sink.jsonl").string();
+	TempDir d("sinktail");
+	const auto p = d.path + "/sink.jsonl";
 	append(p, "one\ntwo\nthree\n");
 	auto r = tailOk(p, {});
 	REQUIRE(r.nextOffset == 14);
@@ -103,7 +96,7 @@ TEST_CASE("data.tail: a truncated or replaced file is read again from 0 and the 
 	CHECK(t.offset == 0);
 	CHECK(t.data == "x\n");
 	// Replaced (rename over it): another inode, read from 0 even though it is longer than the offset.
-	const auto tmp = (d.path / "new").string();
+	const auto tmp = d.path + "/new";
 	append(tmp, "n1\nn2\nn3\nn4\n");
 	std::filesystem::rename(tmp, p);
 	auto n = tailOk(p, next(t));
@@ -122,8 +115,8 @@ TEST_CASE("data.tail: a truncated or replaced file is read again from 0 and the 
 
 TEST_CASE("data.tail: fromEnd skips to after the last complete line")
 {
-	TempDir d;
-	const auto p = (d.path / "sink.jsonl").string();
+	TempDir d("sinktail");
+	const auto p = d.path + "/sink.jsonl";
 	// A last line longer than the backward scan's chunk, still being written.
 	append(p, "old1\nold2\n" + std::string(70000, 'p'));
 	auto r = tailOk(p, {.sink = "s", .offset = 0, .inode = 0, .maxBytes = 0, .fromEnd = true});
@@ -133,7 +126,7 @@ TEST_CASE("data.tail: fromEnd skips to after the last complete line")
 	auto r2 = tailOk(p, next(r));
 	CHECK(r2.data == std::string(70000, 'p') + "\nnew\n");
 	// Not there yet: offset 0, and whatever it later holds is new.
-	auto none = tailOk((d.path / "absent").string(), {.sink = "s", .offset = 0, .inode = 0, .maxBytes = 0,
+	auto none = tailOk(d.path + "/absent", {.sink = "s", .offset = 0, .inode = 0, .maxBytes = 0,
 							  .fromEnd = true});
 	CHECK(none.nextOffset == 0);
 	CHECK_FALSE(none.restarted);
@@ -141,8 +134,8 @@ TEST_CASE("data.tail: fromEnd skips to after the last complete line")
 
 TEST_CASE("data.tail: only the configured names; the agent config checks names and paths")
 {
-	TempDir d;
-	const auto p = (d.path / "out.jsonl").string();
+	TempDir d("sinktail");
+	const auto p = d.path + "/out.jsonl";
 	append(p, "l\n");
 	const std::map<std::string, std::string> sinks{{"streams-out", p}};
 	auto ok = tailSink(sinks, {.sink = "streams-out", .offset = 0, .inode = 0, .maxBytes = 0, .fromEnd = false});
@@ -153,7 +146,7 @@ TEST_CASE("data.tail: only the configured names; the agent config checks names a
 	CHECK(unknown.error().code == Errc::NotFound);
 	CHECK(unknown.error().message.find("no sink '/etc/shadow'") != std::string::npos);
 	CHECK(unknown.error().message.find("streams-out") != std::string::npos);
-	auto dir = tailSink({{"d", d.path.string()}}, {.sink = "d", .offset = 0, .inode = 0, .maxBytes = 0,
+	auto dir = tailSink({{"d", d.path}}, {.sink = "d", .offset = 0, .inode = 0, .maxBytes = 0,
 						       .fromEnd = false});
 	REQUIRE_FALSE(dir);
 	CHECK(dir.error().message.find("not a regular file") != std::string::npos);
@@ -165,7 +158,7 @@ TEST_CASE("data.tail: only the configured names; the agent config checks names a
 	CHECK_FALSE(validSinkName(std::string(65, 'a')));
 
 	auto load = [&](const std::string &yaml) {
-		const auto f = (d.path / "agent.yaml").string();
+		const auto f = d.path + "/agent.yaml";
 		std::ofstream(f) << yaml;
 		return loadAgentConfig(f);
 	};

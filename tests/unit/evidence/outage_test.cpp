@@ -8,12 +8,13 @@
 
 #include "common/evidence/outage.h"
 
+#include "tests/unit/unit_util.h"
+
+using namespace xdc::test;
 using namespace xdc::evidence;
 
 namespace {
 
-constexpr int64_t kMs = 1000000;
-constexpr int64_t kT0 = 1700000000LL * 1000000000LL;
 
 // One point every 10 ms from kT0; pattern '.' = ok, 'x' = failed (error "refused"), 'r' = failed (error "reset").
 std::vector<ProbePoint> pattern(const std::string &p, int64_t boundNs = 0)

@@ -105,7 +105,7 @@ struct Taken {
 	int64_t wallBefore, wallAfter, monoBefore, monoAfter;
 };
 
-Taken take(Sampler &smp)
+Taken takeTimed(Sampler &smp)
 {
 	Taken t;
 	std::vector<proto::Sample> out;
@@ -157,7 +157,7 @@ TEST_CASE("probe.tcp: a listener is ok, with the connect time as latency")
 	const auto spec = tcpSpec("127.0.0.1:" + std::to_string(port), 1000ms);
 	auto p = make(spec);
 	for (int i = 0; i < 3; i++) {
-		const auto t = take(*p);
+		const auto t = takeTimed(*p);
 		checkShape(t, spec);
 		CHECK(t.s.values.at("ok") == 1);
 		CHECK(t.s.tags.at("error") == "");
@@ -192,7 +192,7 @@ TEST_CASE("probe.tcp: one probe goes from ok to refused and back, leaving no TIM
 		spec = tcpSpec("127.0.0.1:" + std::to_string(port), 1000ms);
 		p = make(spec);
 		for (int i = 0; i < 20; i++) {
-			const auto t = take(*p);
+			const auto t = takeTimed(*p);
 			CHECK(t.s.tags.at("error") == "");
 			Fd c(::accept4(l.fd, nullptr, nullptr, SOCK_CLOEXEC));
 			CHECK(c.fd >= 0);
@@ -201,11 +201,11 @@ TEST_CASE("probe.tcp: one probe goes from ok to refused and back, leaving no TIM
 	{
 		Fd held = bound(port, -1);
 		for (int i = 0; i < 3; i++)
-			CHECK(take(*p).s.tags.at("error") == "refused");
+			CHECK(takeTimed(*p).s.tags.at("error") == "refused");
 	}
 	Fd l = bound(port, 64);
 	for (int i = 0; i < 3; i++) {
-		CHECK(take(*p).s.tags.at("error") == "");
+		CHECK(takeTimed(*p).s.tags.at("error") == "");
 		Fd c(::accept4(l.fd, nullptr, nullptr, SOCK_CLOEXEC));
 	}
 	CHECK(timeWaitTo(port) == 0);
@@ -225,7 +225,7 @@ TEST_CASE("probe.tcp: an IPv6 listener on [::1]")
 	REQUIRE(::getsockname(s.fd, reinterpret_cast<sockaddr *>(&a), &len) == 0);
 	const auto spec = tcpSpec("[::1]:" + std::to_string(ntohs(a.sin6_port)), 1000ms);
 	auto p = make(spec);
-	const auto t = take(*p);
+	const auto t = takeTimed(*p);
 	checkShape(t, spec);
 	CHECK(t.s.values.at("ok") == 1);
 }
@@ -236,7 +236,7 @@ TEST_CASE("probe.tcp: a port nobody listens on is refused, promptly")
 	Fd held = bound(port, -1); // bound, not listening: the port stays ours and answers SYNs with RST
 	const auto spec = tcpSpec("127.0.0.1:" + std::to_string(port), 1000ms);
 	auto p = make(spec);
-	const auto t = take(*p);
+	const auto t = takeTimed(*p);
 	checkShape(t, spec);
 	CHECK(t.s.values.at("ok") == 0);
 	CHECK(t.s.tags.at("error") == "refused");
@@ -270,7 +270,7 @@ TEST_CASE("probe.tcp: a connect that hangs times out at the timeout")
 
 	const auto spec = tcpSpec("127.0.0.1:" + std::to_string(port), 100ms);
 	auto p = make(spec);
-	const auto t = take(*p);
+	const auto t = takeTimed(*p);
 	checkShape(t, spec);
 	CHECK(t.s.values.at("ok") == 0);
 	CHECK(t.s.tags.at("error") == "timeout");
@@ -423,7 +423,7 @@ TEST_CASE("probe.http: 200 with a matching body is ok; every probe is a new conn
 	spec.bodyMatch = "^ok$";
 	auto p = make(spec);
 	for (int i = 0; i < 3; i++) {
-		const auto t = take(*p);
+		const auto t = takeTimed(*p);
 		checkShape(t, spec);
 		CHECK(t.s.values.at("ok") == 1);
 		CHECK(t.s.values.at("status") == 200);
@@ -444,7 +444,7 @@ TEST_CASE("probe.http: status checks")
 		srv.setMode(HttpServer::Mode::Unavailable);
 		const auto spec = httpSpec(srv.url(), 2000ms);
 		auto p = make(spec);
-		const auto t = take(*p);
+		const auto t = takeTimed(*p);
 		checkShape(t, spec);
 		CHECK(t.s.values.at("ok") == 0);
 		CHECK(t.s.values.at("status") == 503);
@@ -456,7 +456,7 @@ TEST_CASE("probe.http: status checks")
 		auto spec = httpSpec(srv.url(), 2000ms);
 		spec.expectStatus = 503;
 		auto p = make(spec);
-		const auto t = take(*p);
+		const auto t = takeTimed(*p);
 		CHECK(t.s.values.at("ok") == 1);
 		CHECK(t.s.tags.at("error") == "");
 	}
@@ -465,7 +465,7 @@ TEST_CASE("probe.http: status checks")
 		auto spec = httpSpec(srv.url(), 2000ms);
 		spec.expectStatus = 204;
 		auto p = make(spec);
-		const auto t = take(*p);
+		const auto t = takeTimed(*p);
 		CHECK(t.s.values.at("ok") == 0);
 		CHECK(t.s.values.at("status") == 200);
 		CHECK(t.s.tags.at("error") == "status 200");
@@ -480,7 +480,7 @@ TEST_CASE("probe.http: body_match")
 		auto spec = httpSpec(srv.url(), 2000ms);
 		spec.bodyMatch = "healthy";
 		auto p = make(spec);
-		const auto t = take(*p);
+		const auto t = takeTimed(*p);
 		checkShape(t, spec);
 		CHECK(t.s.values.at("ok") == 0);
 		CHECK(t.s.values.at("status") == 200);
@@ -492,14 +492,14 @@ TEST_CASE("probe.http: body_match")
 		auto spec = httpSpec(srv.url(), 5000ms);
 		spec.bodyMatch = "MARK"; // after 65 536 + 1000 bytes
 		auto p = make(spec);
-		const auto t = take(*p);
+		const auto t = takeTimed(*p);
 		CHECK(t.s.values.at("status") == 200);
 		CHECK(t.s.tags.at("error") == "body did not match");
 
 		auto spec2 = httpSpec(srv.url(), 5000ms);
 		spec2.bodyMatch = "^x{1000}";
 		auto p2 = make(spec2);
-		const auto t2 = take(*p2);
+		const auto t2 = takeTimed(*p2);
 		CHECK(t2.s.values.at("ok") == 1);
 		CHECK(t2.s.tags.at("error") == "");
 	}
@@ -511,7 +511,7 @@ TEST_CASE("probe.http: a server that never answers times out at the timeout")
 	srv.setMode(HttpServer::Mode::Silent);
 	const auto spec = httpSpec(srv.url(), 200ms);
 	auto p = make(spec);
-	const auto t = take(*p);
+	const auto t = takeTimed(*p);
 	checkShape(t, spec);
 	CHECK(t.s.values.at("ok") == 0);
 	CHECK(t.s.values.at("status") == 0);
@@ -528,7 +528,7 @@ TEST_CASE("probe.http: a refused connection is a failure with curl's text and no
 	Fd held = bound(port, -1);
 	const auto spec = httpSpec("http://127.0.0.1:" + std::to_string(port) + "/", 2000ms);
 	auto p = make(spec);
-	const auto t = take(*p);
+	const auto t = takeTimed(*p);
 	checkShape(t, spec);
 	CHECK(t.s.values.at("ok") == 0);
 	CHECK(t.s.values.at("status") == 0);

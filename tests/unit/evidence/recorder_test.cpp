@@ -11,22 +11,15 @@
 #include "agent/evidence/recorder.h"
 #include "common/clock.h"
 
+#include "tests/unit/unit_util.h"
+
 using namespace xdc;
+using namespace xdc::test;
 using namespace xdc::agent;
 using xdc::proto::EvidenceBatch;
 using xdc::proto::Sample;
 
 namespace {
-
-struct Dir {
-	std::string path;
-	Dir()
-	{
-		char tmpl[] = "/tmp/xdc-recorder-XXXXXX";
-		path = ::mkdtemp(tmpl);
-	}
-	~Dir() { std::filesystem::remove_all(path); }
-};
 
 RecorderOptions options(const std::string &dir)
 {
@@ -86,7 +79,7 @@ bool waitFor(const std::function<bool()> &pred)
 
 TEST_CASE("Recorder: samples numbered from 1 in order, sent in order, freed by the cumulative ack")
 {
-	Dir d;
+	TempDir d("recorder");
 	Recorder r(options(d.path));
 	auto st = r.start(startArgs("r1"));
 	REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
@@ -115,7 +108,7 @@ TEST_CASE("Recorder: samples numbered from 1 in order, sent in order, freed by t
 
 TEST_CASE("Recorder: a small memory buffer spills to the spool; resent in order from disk; acks remove the files")
 {
-	Dir d;
+	TempDir d("recorder");
 	Recorder r(options(d.path));
 	REQUIRE(r.start(startArgs("r2", 20)).ok());
 	REQUIRE(waitFor([&] { return r.memoryHeld() >= 1; }));
@@ -138,7 +131,7 @@ TEST_CASE("Recorder: a small memory buffer spills to the spool; resent in order 
 
 TEST_CASE("Recorder: a full spool loses the oldest segment, and says which sequence numbers")
 {
-	Dir d;
+	TempDir d("recorder");
 	auto o = options(d.path);
 	o.spoolMaxBytes = 3000;
 	Recorder r(o);
@@ -164,7 +157,7 @@ TEST_CASE("Recorder: a full spool loses the oldest segment, and says which seque
 
 TEST_CASE("Recorder: without acks it goes back to the last ack and resends; a reconnect does the same")
 {
-	Dir d;
+	TempDir d("recorder");
 	auto o = options(d.path);
 	o.ackTimeoutNs = 1000 * clk::kMs;
 	Recorder r(o);
@@ -183,7 +176,7 @@ TEST_CASE("Recorder: without acks it goes back to the last ack and resends; a re
 
 TEST_CASE("Recorder: stops its samplers at its own deadline; refuses bad starts")
 {
-	Dir d;
+	TempDir d("recorder");
 	Recorder r(options(d.path));
 	REQUIRE(r.start(startArgs("r5", 0, 50)).ok());
 	r.service(clk::monoNs() + 100 * clk::kMs);

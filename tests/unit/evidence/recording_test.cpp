@@ -9,25 +9,16 @@
 
 #include "controller/evidence/recording.h"
 
+#include "tests/unit/unit_util.h"
+
 using namespace xdc;
+using namespace xdc::test;
 using namespace xdc::controller::evidence;
 using xdc::proto::EvidenceBatch;
 using xdc::proto::Sample;
 
 namespace {
 
-constexpr int64_t kMs = 1000000;
-constexpr int64_t kT0 = 1'700'000'000'000'000'000;
-
-struct Dir {
-	std::string path;
-	Dir()
-	{
-		char tmpl[] = "/tmp/xdc-rec-XXXXXX";
-		path = ::mkdtemp(tmpl);
-	}
-	~Dir() { std::filesystem::remove_all(path); }
-};
 
 Sample probeSample(uint64_t seq, int64_t wall, bool ok)
 {
@@ -82,7 +73,7 @@ TEST_CASE("ClockMap: subtracts the nearest estimate's offset; the bound grows wi
 
 TEST_CASE("Recording: duplicates are dropped, acks are cumulative, lost ranges are acked past and reported")
 {
-	Dir d;
+	TempDir d("rec");
 	Recording r("r1", d.path + "/b");
 	REQUIRE(r.open({host("h1")}, nlohmann::json::array(), kT0).ok());
 	EvidenceBatch b;
@@ -131,7 +122,7 @@ TEST_CASE("Recording: duplicates are dropped, acks are cumulative, lost ranges a
 
 TEST_CASE("Recording: an agent that never answered the stop makes the bundle incomplete, never silently complete")
 {
-	Dir d;
+	TempDir d("rec");
 	Recording r("r2", d.path + "/b");
 	REQUIRE(r.open({host("h1"), host("h2")}, nlohmann::json::array(), kT0).ok());
 	proto::EvidenceStopReply stop;
@@ -145,7 +136,7 @@ TEST_CASE("Recording: an agent that never answered the stop makes the bundle inc
 
 TEST_CASE("Recording: refuses to write into a non-empty directory")
 {
-	Dir d;
+	TempDir d("rec");
 	std::ofstream(d.path + "/x") << "x";
 	Recording r("r3", d.path);
 	auto o = r.open({host("h1")}, nlohmann::json::array(), kT0);

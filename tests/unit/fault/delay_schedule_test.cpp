@@ -8,12 +8,13 @@
 
 #include "agent/faults/delay_line.h"
 #include "agent/faults/network_delay.h"
+#include "tests/unit/unit_util.h"
 
+using xdc::test::kMs;
 using namespace xdc::agent;
 
 namespace {
 
-constexpr int64_t kMs = 1000000;
 
 struct Moments {
 	double mean = 0, sd = 0, lag1 = 0;

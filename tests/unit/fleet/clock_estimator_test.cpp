@@ -6,11 +6,12 @@
 #include <random>
 
 #include "controller/fleet/clock_estimator.h"
+#include "tests/unit/unit_util.h"
 
+using xdc::test::kMs;
 using namespace xdc::fleet;
 
 namespace {
-constexpr int64_t kMs = 1000000;
 
 // An exchange with true offset `offset` (agent - controller), one-way delays out/back, agent processing proc.
 ClockExchange make(int64_t t1, int64_t offset, int64_t out, int64_t back, int64_t proc = 20000)

@@ -16,7 +16,7 @@ using Kind = Failure::Kind;
 
 namespace {
 
-HttpTarget target(const ScriptedHttpServer &s)
+HttpTarget jolokiaTarget(const ScriptedHttpServer &s)
 {
 	HttpTarget t;
 	t.url = s.url() + "/jolokia";
@@ -36,7 +36,7 @@ TEST_CASE("jolokia: read posts the request and returns the value")
 		"type":"read"},"value":{"init":398458880,"committed":406847488,"max":6320816128,"used":8310784},
 		"timestamp":1795816244,"status":200})");
 	s.json("POST", "/jolokia/", 200, R"({"value":12505088,"timestamp":1795816244,"status":200})");
-	JolokiaClient c(target(s));
+	JolokiaClient c(jolokiaTarget(s));
 	auto v = c.read("java.lang:type=Memory", "HeapMemoryUsage");
 	REQUIRE(v.ok());
 	CHECK((*v)["used"] == 8310784);
@@ -69,7 +69,7 @@ TEST_CASE("jolokia: in-body errors keep Jolokia's status, error_type and error")
 	s.json("POST", "/jolokia/", 200, R"({"value":1})");
 	s.on("POST", "/jolokia/", {401, "", {}});
 	s.on("POST", "/jolokia/", {500, "boom", {{"Content-Type", "text/plain"}}});
-	JolokiaClient c(target(s));
+	JolokiaClient c(jolokiaTarget(s));
 
 	auto r = c.read("java.lang:type=Nope", "X");
 	REQUIRE_FALSE(r.ok());

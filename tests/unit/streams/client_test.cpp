@@ -15,7 +15,9 @@
 
 #include "controller/streams/client.h"
 #include "tests/support/scripted_http.h"
+#include "tests/unit/unit_util.h"
 
+using namespace xdc::test;
 using namespace xdc;
 using namespace xdc::streams;
 using xdc::test::ScriptedHttpServer;
@@ -75,11 +77,6 @@ const std::string kJobs = R"({"jobs":[
 	{"id":"1","self":"x","name":"CrossDcApp","applicationName":"CrossDcApp","health":"healthy","status":"running","submitTime":1700000000000},
 	{"id":2,"self":"y","name":"Other_2","applicationName":"Other","health":"unhealthy","status":"running","submitTime":1}
 	],"total":2,"resourceType":"jobList"})";
-
-bool contains(const std::string &hay, const std::string &needle)
-{
-	return hay.find(needle) != std::string::npos;
-}
 
 // A port nobody listens on: bound, never listened, then closed.
 int closedPort()

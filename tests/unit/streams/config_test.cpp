@@ -10,15 +10,13 @@
 
 #include "controller/streams/config.h"
 
+#include "tests/unit/unit_util.h"
+
+using namespace xdc::test;
 using namespace xdc;
 using namespace xdc::streams;
 
 namespace {
-
-bool contains(const std::string &hay, const std::string &needle)
-{
-	return hay.find(needle) != std::string::npos;
-}
 
 // A password file that removes itself.
 struct TempFile {

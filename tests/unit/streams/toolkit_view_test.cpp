@@ -4,11 +4,13 @@
 
 #include "controller/streams/toolkit_view.h"
 
+#include "tests/unit/unit_util.h"
+
+using namespace xdc::test;
 using namespace xdc::streams;
 
 namespace {
 
-constexpr int64_t kMs = 1000000;
 
 // A reachable DC with a running job of `pes` running PEs and the toolkit's metrics.
 DcSnapshot dc(const std::string &name, int64_t tMs, int active, int remoteUp, int64_t sink, int pes = 2)
