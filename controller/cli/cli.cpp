@@ -382,6 +382,7 @@ void onStopSignalCount(int) { gStopSignals.fetch_add(1); }
 
 const std::atomic<int> &catchStopSignals()
 {
+	gStopSignals.store(0); // counts from this command's start: a Ctrl-C of an earlier console command is spent
 	struct sigaction sa{};
 	sa.sa_handler = onStopSignalCount;
 	sigemptyset(&sa.sa_mask);

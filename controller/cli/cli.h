@@ -54,7 +54,8 @@ std::string labControlPath(const std::string &lab);
 std::vector<FlagSpec> controlFlags();
 
 // Catches SIGINT and SIGTERM for a long-running command (record, run, streams watch): each signal adds one to the
-// returned counter instead of killing the process, so the command can stop cleanly and still write its output.
+// returned counter (reset to 0 by each call) instead of killing the process, so the command can stop cleanly and
+// still write its output.
 const std::atomic<int> &catchStopSignals();
 
 // Sends one request to the controller; prints the error and returns nullopt with the exit code set on failure.
