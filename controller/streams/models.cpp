@@ -2,8 +2,10 @@
 // Parsing of the REST API's resources into typed models, and their JSON form for the CLI's --json.
 #include "controller/streams/models.h"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
+#include <system_error>
 
 namespace xdc::streams {
 
@@ -33,8 +35,12 @@ class Fields {
 public:
 	Fields(const json &j, const char *resource) : j_(j), resource_(resource) {}
 
-	// Ids arrive as strings ("0") from the product and as numbers from some tools: both are kept as strings.
-	void id(const char *key, std::string &out, bool expected = true)
+	// Every string field the models read is declared a string by IBM's own REST clients (Java
+	// com.ibm.streamsx.rest, whose Gson also reads a JSON number into a String; Python streamsx.rest_primitives),
+	// but the operator id, which neither declares. Ids arrive as strings ("0") from the product and as numbers
+	// from some tools, so an integer is accepted for any string field and kept as its decimal text. Fractions,
+	// booleans, objects and arrays are still errors.
+	void str(const char *key, std::string &out, bool expected = true)
 	{
 		const json *v = find(key, expected);
 		if (!v)
@@ -49,38 +55,34 @@ public:
 			wrongType(key, *v, "a string or an integer");
 	}
 
-	void str(const char *key, std::string &out, bool expected = true)
+	// An integer field that IBM declares as a long or an int in both clients (launchCount, indexWithinJob,
+	// submitTime, startTime): a number only.
+	void i64(const char *key, int64_t &out, bool expected = true)
+	{
+		if (const json *v = find(key, expected))
+			number(key, *v, out, "an integer");
+	}
+
+	// An integer field that comes as a number or as a string of decimal digits: PE processId (a String in the
+	// Java client's ProcessingElement and str in the Python client's PE), metric lastTimeRetrieved (str in the
+	// Python client's Metric). "4711" and 4711 both read as 4711; a string that is not a whole decimal number in
+	// the 64-bit range ("47x1", "", " 1", "+1", "1.0") is an error naming the field and what was expected.
+	void i64OrString(const char *key, int64_t &out, bool expected = true)
 	{
 		const json *v = find(key, expected);
 		if (!v)
 			return;
 		if (!v->is_string())
-			return wrongType(key, *v, "a string");
-		out = v->get<std::string>();
-	}
-
-	void i64(const char *key, int64_t &out, bool expected = true)
-	{
-		const json *v = find(key, expected);
-		if (!v)
-			return;
-		// is_number_integer() is also true for unsigned values: those are checked first, for range.
-		if (v->is_number_unsigned()) {
-			const uint64_t u = v->get<uint64_t>();
-			if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-				return fail(fmt::format("field '{}' is {}, out of the 64-bit range", key, u));
-			out = static_cast<int64_t>(u);
-		} else if (v->is_number_integer()) {
-			out = v->get<int64_t>();
-		} else if (v->is_number_float()) {
-			// Gauges from some exporters come as 12.0: whole values are accepted, fractions are not an integer.
-			const double d = v->get<double>();
-			if (!std::isfinite(d) || std::floor(d) != d || std::fabs(d) > 9.0e18)
-				return wrongType(key, *v, "an integer");
-			out = static_cast<int64_t>(d);
-		} else {
-			wrongType(key, *v, "an integer");
-		}
+			return number(key, *v, out, kIntOrDigits);
+		const std::string &s = v->get_ref<const std::string &>();
+		const char *end = s.data() + s.size();
+		int64_t n = 0;
+		const auto [stop, ec] = std::from_chars(s.data(), end, n);
+		if (ec == std::errc::result_out_of_range && stop == end)
+			return fail(fmt::format("field '{}' is the string {}, out of the 64-bit range", key, quote(s)));
+		if (ec != std::errc() || stop != end)
+			return fail(fmt::format("field '{}' is the string {}, expected {}", key, quote(s), kIntOrDigits));
+		out = n;
 	}
 
 	void boolean(const char *key, bool &out, bool expected = true)
@@ -122,6 +124,39 @@ private:
 			return nullptr;
 		}
 		return &*it;
+	}
+
+	static constexpr const char *kIntOrDigits = "an integer or a string of decimal digits";
+
+	// A JSON number into a 64-bit integer; `expected` is what the error says the field should have been.
+	void number(const char *key, const json &v, int64_t &out, const char *expected)
+	{
+		// is_number_integer() is also true for unsigned values: those are checked first, for range.
+		if (v.is_number_unsigned()) {
+			const uint64_t u = v.get<uint64_t>();
+			if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+				return fail(fmt::format("field '{}' is {}, out of the 64-bit range", key, u));
+			out = static_cast<int64_t>(u);
+		} else if (v.is_number_integer()) {
+			out = v.get<int64_t>();
+		} else if (v.is_number_float()) {
+			// Gauges from some exporters come as 12.0: whole values are accepted, fractions are not an integer.
+			const double d = v.get<double>();
+			if (!std::isfinite(d) || std::floor(d) != d || std::fabs(d) > 9.0e18)
+				return wrongType(key, v, expected);
+			out = static_cast<int64_t>(d);
+		} else {
+			wrongType(key, v, expected);
+		}
+	}
+
+	// A server's string quoted for an error message: JSON-escaped, and cut after 40 bytes.
+	static std::string quote(const std::string &s)
+	{
+		constexpr size_t kMax = 40;
+		if (s.size() <= kMax)
+			return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+		return json(s.substr(0, kMax)).dump(-1, ' ', false, json::error_handler_t::replace) + "...";
 	}
 
 	void wrongType(const char *key, const json &v, const char *expected)
@@ -194,10 +229,17 @@ Result<Metric> parseMetric(const json &j)
 	Fields f(j, "metric");
 	f.str("name", m.name);
 	f.setName(m.name);
-	f.i64("value", m.value);
+	// value is a long in IBM's Java client and an int in its Python one, so it stays an integer, but a quoted
+	// one ("12") is read too. Harmless: a string of digits has one meaning, anything else is still an error. And
+	// useful: counters are int64 and can pass 2^53, where a JSON number loses digits in JavaScript tooling, so
+	// gateways that keep int64 exact quote it (proto3's JSON mapping does). IBM's Java client reads it the same
+	// way (Gson's nextLong parses a quoted long). The other long/int fields (launchCount, indexWithinJob,
+	// submitTime, startTime) are never near 2^53 and no IBM client declares them strings: numbers only.
+	f.i64OrString("value", m.value);
 	f.str("metricKind", m.metricKind);
 	f.str("metricType", m.metricType);
-	f.i64("lastTimeRetrieved", m.lastTimeRetrieved);
+	// A long in the Java client, str in the Python client's Metric.
+	f.i64OrString("lastTimeRetrieved", m.lastTimeRetrieved);
 	return f.finish(std::move(m));
 }
 
@@ -207,7 +249,7 @@ Result<Instance> parseInstance(const json &j)
 		return notAnObject("instance", j);
 	Instance i;
 	Fields f(j, "instance");
-	f.id("id", i.id);
+	f.str("id", i.id);
 	f.setName(i.id);
 	f.str("self", i.self);
 	f.str("status", i.status);
@@ -222,7 +264,7 @@ Result<Job> parseJob(const json &j)
 		return notAnObject("job", j);
 	Job job;
 	Fields f(j, "job");
-	f.id("id", job.id);
+	f.str("id", job.id);
 	f.setName(job.id);
 	f.str("self", job.self);
 	f.str("name", job.name);
@@ -239,7 +281,7 @@ Result<Pe> parsePe(const json &j)
 		return notAnObject("pe", j);
 	Pe p;
 	Fields f(j, "pe");
-	f.id("id", p.id);
+	f.str("id", p.id);
 	f.setName(p.id);
 	f.str("self", p.self);
 	f.i64("indexWithinJob", p.indexWithinJob);
@@ -248,8 +290,9 @@ Result<Pe> parsePe(const json &j)
 	f.str("statusReason", p.statusReason);
 	f.i64("launchCount", p.launchCount);
 	f.boolean("restartable", p.restartable);
-	// A PE that is not running has no process: absent is normal, not "missing".
-	f.i64("processId", p.processId, false);
+	// A PE that is not running has no process: absent is normal, not "missing". IBM's clients declare it a
+	// string (Java ProcessingElement.processId is a String, Python PE.processId is str): "4711" or 4711.
+	f.i64OrString("processId", p.processId, false);
 	f.str("requiredConnections", p.requiredConnections);
 	// The host relation exists only once the PE is placed.
 	f.str("host", p.hostUrl, false);
@@ -270,7 +313,7 @@ Result<Operator> parseOperator(const json &j)
 		return notAnObject("operator", j);
 	Operator o;
 	Fields f(j, "operator");
-	f.id("id", o.id);
+	f.str("id", o.id);
 	f.setName(o.id);
 	f.str("self", o.self);
 	f.str("name", o.name);
@@ -285,7 +328,7 @@ Result<Resource> parseResource(const json &j)
 		return notAnObject("resource", j);
 	Resource r;
 	Fields f(j, "resource");
-	f.id("id", r.id);
+	f.str("id", r.id);
 	f.setName(r.id);
 	f.str("self", r.self);
 	f.str("displayName", r.displayName);

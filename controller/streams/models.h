@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Typed views of the REST API's resources. Parsing tolerates unknown fields and lists the expected ones that were
 // missing (`missing`); a field of the wrong type is an error naming the resource, the field and the type expected.
+// Where IBM's own REST clients (Java com.ibm.streamsx.rest, Python streamsx.rest_primitives) declare a field a
+// string, a number or a string is accepted: every std::string field below takes an integer as its decimal text,
+// and the integer fields processId and lastTimeRetrieved (and Metric.value) take a string of decimal digits.
 #pragma once
 
 #include <cstdint>
@@ -15,10 +18,10 @@ namespace xdc::streams {
 
 struct Metric {
 	std::string name;
-	int64_t value = 0;
+	int64_t value = 0;       // a number, or a string of digits ("12")
 	std::string metricKind;  // counter | gauge | time
 	std::string metricType;  // system | custom
-	int64_t lastTimeRetrieved = 0; // epoch ms
+	int64_t lastTimeRetrieved = 0; // epoch ms; a number or, as the Python client declares it, a string
 	std::vector<std::string> missing;
 };
 
@@ -44,7 +47,7 @@ struct Pe {
 	std::string health, status, statusReason;
 	int64_t launchCount = 0;
 	bool restartable = false;
-	int64_t processId = 0;  // 0 when not running / not reported
+	int64_t processId = 0;  // 0 when not running / not reported; a number, or a string as IBM's clients declare it
 	std::string requiredConnections;
 	std::string hostUrl, jobUrl;  // relations (absolute URLs)
 	std::string host;             // host name when the server gives one (the `resource` id), else ""

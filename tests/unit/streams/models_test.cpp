@@ -61,6 +61,37 @@ TEST_CASE("streams models: ids as numbers or strings are kept as strings")
 	CHECK(bad.error().message.find("field 'id' is a boolean") != std::string::npos);
 }
 
+TEST_CASE("streams models: processId as IBM's clients declare it (a string) or as a number")
+{
+	// The Java client's ProcessingElement.processId is a String, the Python client's PE.processId is str.
+	auto s = parsePe(json::parse(R"({"processId": "4711"})"));
+	auto n = parsePe(json::parse(R"({"processId": 4711})"));
+	REQUIRE(s.ok());
+	REQUIRE(n.ok());
+	CHECK(s->processId == 4711);
+	CHECK(n->processId == 4711);
+	CHECK(s->missing == n->missing);
+	CHECK(toJson(*s)["processId"] == 4711);
+
+	auto bad = parsePe(json{{"id", "7"}, {"processId", "pid-4711"}});
+	REQUIRE_FALSE(bad.ok());
+	CHECK(bad.error().code == Errc::Protocol);
+	CHECK(bad.error().message ==
+	      "pe '7': field 'processId' is the string \"pid-4711\", expected an integer or a string of decimal digits");
+}
+
+TEST_CASE("streams models: string fields take a number as its decimal text")
+{
+	auto i = parseInstance(json{{"id", 1}, {"status", 3}, {"health", "healthy"}});
+	REQUIRE(i.ok());
+	CHECK(i->id == "1");
+	CHECK(i->status == "3");
+	auto m = parseMetric(json{{"name", "n"}, {"value", "12"}, {"lastTimeRetrieved", "1700000000000"}});
+	REQUIRE(m.ok());
+	CHECK(m->value == 12);
+	CHECK(m->lastTimeRetrieved == 1700000000000);
+}
+
 TEST_CASE("streams models: absent expected fields are listed, optional ones are not")
 {
 	auto p = parsePe(json{{"id", "3"}, {"status", "stopped"}, {"processId", nullptr}});
@@ -101,9 +132,9 @@ TEST_CASE("streams models: a field of the wrong type names the resource, field a
 	REQUIRE_FALSE(m.ok());
 	CHECK(m.error().message.find("metric 'nTuplesProcessed': field 'value'") == 0);
 
-	auto s = parseInstance(json{{"id", "i1"}, {"status", 3}});
+	auto s = parseInstance(json{{"id", "i1"}, {"status", true}});
 	REQUIRE_FALSE(s.ok());
-	CHECK(s.error().message == "instance 'i1': field 'status' is an integer, expected a string");
+	CHECK(s.error().message == "instance 'i1': field 'status' is a boolean, expected a string or an integer");
 
 	auto notObject = parseOperator(json::array());
 	REQUIRE_FALSE(notObject.ok());
