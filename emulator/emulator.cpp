@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The emulated instance: PE processes (fork/exec of streams-pec, reaped and relaunched), the tuple flow, and the
-// failover toolkit's heartbeat sender, receiver and takeover.
+// The emulated instance: the job and its PE processes (fork/exec of streams-pec, reaped and relaunched), which
+// operators each PE hosts, the toolkit's composite started and stopped with its PE, and the metric collection.
 #include "emulator/emulator.h"
 
 #include <cerrno>
@@ -8,12 +8,12 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <curl/curl.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -27,6 +27,11 @@ int64_t monoNs()
 	return clk::monoNs();
 }
 
+int64_t epochMs()
+{
+	return TruthLog::realtimeNs() / 1000000;
+}
+
 namespace {
 
 constexpr int64_t kMsNs = 1000000;
@@ -37,46 +42,44 @@ std::shared_ptr<spdlog::logger> lg()
 	return l;
 }
 
-int64_t epochMs()
-{
-	return clk::wallNs() / 1000000;
-}
-
-size_t discardBody(char *, size_t size, size_t n, void *)
-{
-	return size * n;
-}
-
-// One heartbeat POST with a hard timeout, so a partitioned peer never holds up the schedule.
-Result<long> postJson(const std::string &url, const std::string &body, long timeoutMs)
-{
-	CURL *c = curl_easy_init();
-	if (!c)
-		return makeError(Errc::Internal, "curl_easy_init failed");
-	curl_slist *hdrs = curl_slist_append(nullptr, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, long(body.size()));
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeoutMs);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeoutMs);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discardBody);
-	const CURLcode rc = curl_easy_perform(c);
-	long status = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK)
-		return makeError(Errc::Io, "{}", curl_easy_strerror(rc));
-	return status;
-}
-
 std::string describeStatus(int status)
 {
 	if (WIFSIGNALED(status))
 		return fmt::format("signal {}", WTERMSIG(status));
 	return fmt::format("exit {}", WEXITSTATUS(status));
+}
+
+ProcFigures procFigures(pid_t pid)
+{
+	ProcFigures f;
+	if (pid <= 0)
+		return f;
+	std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+	std::string line;
+	if (std::getline(stat, line)) {
+		const auto rp = line.rfind(')');
+		if (rp != std::string::npos && rp + 2 < line.size()) {
+			std::istringstream is(line.substr(rp + 2));
+			std::string field;
+			std::vector<std::string> fields;
+			while (is >> field)
+				fields.push_back(field);
+			// After the comm: state is field 3, utime 14 and stime 15 (1-based), so indexes 11 and 12 here.
+			if (fields.size() > 12) {
+				const long tck = ::sysconf(_SC_CLK_TCK);
+				const int64_t ticks = std::atoll(fields[11].c_str()) + std::atoll(fields[12].c_str());
+				f.cpuMs = tck > 0 ? ticks * 1000 / tck : 0;
+			}
+		}
+	}
+	std::ifstream status(fmt::format("/proc/{}/status", pid));
+	while (std::getline(status, line)) {
+		if (line.rfind("VmRSS:", 0) == 0)
+			f.rssKb = std::atoll(line.c_str() + 6);
+		else if (line.rfind("VmSize:", 0) == 0)
+			f.vmKb = std::atoll(line.c_str() + 7);
+	}
+	return f;
 }
 
 } // namespace
@@ -100,7 +103,7 @@ bool JobState::healthy() const
 
 Emulator::Emulator(Options opts) : opts_(std::move(opts))
 {
-	fo_.active = opts_.active;
+	appActive_ = opts_.active;
 }
 
 Emulator::~Emulator()
@@ -122,12 +125,16 @@ Result<void> Emulator::start()
 	lastAccrueNs_ = monoNs();
 	truth_.write("start", {{"instance", opts_.instance}, {"rest", opts_.rest.str()},
 			       {"hb_listen", opts_.hbListen.str()}, {"peer", opts_.peer.port ? opts_.peer.str() : ""},
-			       {"role", opts_.active ? "active" : "standby"}, {"hb_interval_ms", opts_.hbIntervalMs},
-			       {"hb_misses", opts_.hbMisses}, {"snapshot_interval_ms", opts_.snapshotIntervalMs},
-			       {"takeover_delay_ms", opts_.takeoverDelayMs}, {"pe_restart_delay_ms", opts_.peRestartDelayMs},
-			       {"pes", opts_.pes}, {"job_name", opts_.jobName}, {"application", opts_.application},
-			       {"source_rate", opts_.sourceRate}, {"user", opts_.user}, {"token_ttl_s", opts_.tokenTtlS},
-			       {"pec", opts_.pec}, {"no_job", opts_.noJob}, {"pid", ::getpid()}});
+			       {"role", opts_.active ? "active" : "standby"}, {"init_delay_ms", opts_.initDelayMs},
+			       {"hb_interval_ms", opts_.hbIntervalMs}, {"hb_misses", opts_.hbMisses},
+			       {"snapshot_interval_ms", opts_.snapshotIntervalMs}, {"channels", opts_.channels},
+			       {"app_delay_ms", opts_.appDelayMs}, {"pe_restart_delay_ms", opts_.peRestartDelayMs},
+			       {"metrics_interval_ms", opts_.metricsIntervalMs}, {"toolkit", !opts_.noToolkit},
+			       {"toolkit_prefix", opts_.toolkitPrefix}, {"pes", opts_.pes}, {"job_name", opts_.jobName},
+			       {"application", opts_.application}, {"source_rate", opts_.sourceRate},
+			       {"trace_level", traceLevelName(opts_.traceLevel)}, {"user", opts_.user},
+			       {"token_ttl_s", opts_.tokenTtlS}, {"pec", opts_.pec}, {"no_job", opts_.noJob},
+			       {"pid", ::getpid()}});
 	if (!opts_.noJob) {
 		const std::string bundle = addBundle(0);
 		auto j = submitJob(bundle, json{{"jobConfigOverlays", {{{"jobConfig", {{"jobName", opts_.jobName}}}}}}});
@@ -136,7 +143,6 @@ Result<void> Emulator::start()
 	}
 	supervisor_ = std::thread([this] { supervisorLoop(); });
 	reaper_ = std::thread([this] { reaperLoop(); });
-	heartbeat_ = std::thread([this] { heartbeatLoop(); });
 	return success();
 }
 
@@ -150,9 +156,6 @@ void Emulator::shutdown()
 		stopLaunches_ = true;
 	}
 	superCv_.notify_all();
-	hbCv_.notify_all();
-	if (heartbeat_.joinable())
-		heartbeat_.join();
 	// The supervisor is the thread that forked the PEs, so it stays alive until they are gone: PR_SET_PDEATHSIG
 	// fires when the forking thread exits, not the process.
 	{
@@ -174,6 +177,19 @@ void Emulator::shutdown()
 	superCv_.notify_all();
 	if (supervisor_.joinable())
 		supervisor_.join();
+	std::unique_ptr<Toolkit> last;
+	std::unique_ptr<LineReceiver> lastLine;
+	{
+		std::lock_guard lk(mu_);
+		if (toolkit_)
+			toolkit_->requestStop();
+		last = std::move(toolkit_);
+		lastLine = std::move(special_);
+	}
+	if (last)
+		last->join();
+	if (lastLine)
+		lastLine->close();
 	std::lock_guard lk(mu_);
 	accrueLocked(monoNs());
 	truth_.write("stop", {{"tuples_produced", submitted_}, {"tuples_delivered", delivered_}, {"seq", seq_},
@@ -188,9 +204,8 @@ Snapshot Emulator::snapshot()
 	accrueLocked(monoNs());
 	Snapshot s;
 	s.job = job_;
-	s.failover = fo_;
-	s.tuplesSubmitted = submitted_;
-	s.tuplesDelivered = delivered_;
+	s.metrics = collected_;
+	s.appActive = appActive_;
 	s.startMs = startMs_;
 	return s;
 }
@@ -204,7 +219,7 @@ std::string Emulator::addBundle(size_t bytes)
 	return id;
 }
 
-JobState Emulator::makeJobLocked(const std::string &bundleId, const std::string &name)
+JobState Emulator::makeJobLocked(const std::string &bundleId, const std::string &name, TraceLevel level)
 {
 	JobState j;
 	j.id = nextJobId_++;
@@ -212,27 +227,58 @@ JobState Emulator::makeJobLocked(const std::string &bundleId, const std::string 
 	j.application = opts_.application;
 	j.bundleId = bundleId;
 	j.submitMs = epochMs();
+	j.traceLevel = level;
 	for (int i = 0; i < opts_.pes; ++i) {
 		PeState p;
 		p.id = nextPeId_++;
 		p.index = i;
 		j.pes.push_back(p);
 	}
-	// Every PE hosts at least one operator: the source, processing stages, the sink and the failover operator.
-	std::vector<std::pair<std::string, std::string>> ops{{"Source", "spl.utility::Beacon"}};
-	const int nProcess = std::max(1, opts_.pes - 3);
-	for (int i = 0; i < nProcess; ++i)
-		ops.emplace_back(nProcess == 1 ? "Process" : fmt::format("Process_{}", i), "spl.relational::Functor");
-	ops.emplace_back("Sink", "spl.adapter::FileSink");
-	ops.emplace_back("CrossDCFailover", "com.teracloud.streams.crossdcfailover::CrossDataCenterFailover");
-	for (size_t i = 0; i < ops.size(); ++i) {
+	// The composite is fused into the last PE (all of it in one PE, so its operators start and die together);
+	// the application's operators are spread over the others round-robin, each PE hosting at least one.
+	const bool toolkit = !opts_.noToolkit;
+	j.appPeCount = toolkit && opts_.pes > 1 ? opts_.pes - 1 : opts_.pes;
+	if (toolkit)
+		j.toolkitPeId = j.pes.back().id;
+	struct AppDef {
+		std::string name, kind;
+		int in, out;
+		AppOp op;
+	};
+	std::vector<AppDef> app{{"Source", "spl.utility::Beacon", 0, 1, AppOp::Source}};
+	for (int s = 0; s < j.appPeCount - 5; ++s)
+		app.push_back({fmt::format("Stage_{}", s), "spl.relational::Functor", 1, 1, AppOp::Stage});
+	app.push_back({"Process", "spl.utility::Custom", 4, 2, AppOp::Process});
+	app.push_back({"Sink", "spl.adapter::FileSink", 1, 0, AppOp::Sink});
+	app.push_back({"SpecialMessageSignalReceiver", "spl.adapter::TCPSource", 0, 1, AppOp::SpecialReceiver});
+	app.push_back({"SpecialMessageSender", "spl.utility::Custom", 1, 1, AppOp::SpecialSender});
+	int index = 0;
+	for (size_t i = 0; i < app.size(); ++i) {
 		OperatorState o;
 		o.id = nextOpId_++;
-		o.index = int(i);
-		o.name = ops[i].first;
-		o.kind = ops[i].second;
-		o.peId = j.pes[i % j.pes.size()].id;
+		o.index = index++;
+		o.name = app[i].name;
+		o.kind = app[i].kind;
+		o.inputs = app[i].in;
+		o.outputs = app[i].out;
+		o.app = app[i].op;
+		o.peId = j.pes[i % size_t(j.appPeCount)].id;
 		j.ops.push_back(o);
+	}
+	if (toolkit) {
+		const auto tops = toolkitOperators(opts_.channels);
+		for (size_t i = 0; i < tops.size(); ++i) {
+			OperatorState o;
+			o.id = nextOpId_++;
+			o.index = index++;
+			o.name = opts_.toolkitPrefix + "." + tops[i].name;
+			o.kind = tops[i].kind;
+			o.inputs = tops[i].inputs;
+			o.outputs = tops[i].outputs;
+			o.toolkitIndex = int(i);
+			o.peId = j.toolkitPeId;
+			j.ops.push_back(o);
+		}
 	}
 	return j;
 }
@@ -245,18 +291,29 @@ Result<JobState> Emulator::submitJob(const std::string &bundleId, const json &ov
 	if (job_)
 		return makeError(Errc::Exists, "job {} is already running; the emulator runs one job at a time", job_->id);
 	std::string name;
+	TraceLevel level = opts_.traceLevel;
 	if (overlay.is_object() && overlay.contains("jobConfigOverlays") && overlay["jobConfigOverlays"].is_array() &&
 	    !overlay["jobConfigOverlays"].empty()) {
 		const json &first = overlay["jobConfigOverlays"][0];
-		if (first.is_object() && first.contains("jobConfig") && first["jobConfig"].is_object() &&
-		    first["jobConfig"].contains("jobName") && first["jobConfig"]["jobName"].is_string())
-			name = first["jobConfig"]["jobName"].get<std::string>();
+		if (first.is_object() && first.contains("jobConfig") && first["jobConfig"].is_object()) {
+			const json &jc = first["jobConfig"];
+			if (jc.contains("jobName") && jc["jobName"].is_string())
+				name = jc["jobName"].get<std::string>();
+			if (jc.contains("tracing") && jc["tracing"].is_string()) {
+				auto l = parseTraceLevel(jc["tracing"].get<std::string>());
+				if (!l)
+					return l.error().context("jobConfig.tracing");
+				level = *l;
+			}
+		}
 	}
-	job_ = makeJobLocked(bundleId, name);
+	job_ = makeJobLocked(bundleId, name, level);
 	if (overlay.is_object() && overlay.contains("jobConfigOverlays"))
 		job_->submitParameters = overlay["jobConfigOverlays"];
+	resetAppLocked();
 	truth_.write("job_submitted", {{"job", std::to_string(job_->id)}, {"name", job_->name},
-				       {"pes", job_->pes.size()}});
+				       {"pes", job_->pes.size()}, {"toolkit_pe", std::to_string(job_->toolkitPeId)},
+				       {"trace_level", traceLevelName(level)}});
 	lg()->info("job {} '{}' submitted with {} PEs", job_->id, job_->name, job_->pes.size());
 	// Launches happen on the supervisor thread, the one long-lived thread that forks (see shutdown()).
 	const int64_t now = monoNs();
@@ -264,34 +321,30 @@ Result<JobState> Emulator::submitJob(const std::string &bundleId, const json &ov
 		p.status = "starting";
 		p.relaunchAtNs = now;
 	}
+	collectLocked();
 	superCv_.notify_all();
 	return *job_;
 }
 
 Result<void> Emulator::cancelJob(int jobId)
 {
-	bool wasActive = false;
-	{
-		std::lock_guard lk(mu_);
-		if (!job_ || job_->id != jobId)
-			return makeError(Errc::NotFound, "job {} was not found", jobId);
-		accrueLocked(monoNs());
-		for (auto &p : job_->pes) {
-			if (p.pid > 0) {
-				children_[p.pid] = 0;
-				::kill(p.pid, SIGTERM);
-			}
+	std::lock_guard lk(mu_);
+	if (!job_ || job_->id != jobId)
+		return makeError(Errc::NotFound, "job {} was not found", jobId);
+	accrueLocked(monoNs());
+	for (auto &p : job_->pes) {
+		if (p.pid > 0) {
+			children_[p.pid] = 0;
+			::kill(p.pid, SIGTERM);
+			peEndedLocked(p);
 		}
-		truth_.write("job_canceled", {{"job", std::to_string(jobId)}, {"name", job_->name}});
-		lg()->info("job {} canceled", jobId);
-		job_.reset();
-		wasActive = fo_.active;
-		// The toolkit's receiver stops with the job: no job, no failover decisions.
-		takeoverAtNs_ = 0;
-		if (wasActive && opts_.peer.port)
-			sendShutdownMsg_ = true;
 	}
-	hbCv_.notify_all();
+	truth_.write("job_canceled", {{"job", std::to_string(jobId)}, {"name", job_->name}});
+	lg()->info("job {} canceled", jobId);
+	job_.reset();
+	takeoverAtNs_ = 0;
+	deliverLocked(monoNs()); // the in-flight tuples die with the job
+	collectLocked();
 	return success();
 }
 
@@ -410,6 +463,80 @@ void Emulator::launchLocked(PeState &pe, int jobId)
 	pe.restartRequested = false;
 	truth_.write("pe_launch", {{"pe", std::to_string(pe.id)}, {"pid", pid}, {"launchCount", pe.launchCount}});
 	lg()->info("PE {} launched: pid {}, launch {}", pe.id, pid, pe.launchCount);
+	peStartedLocked(pe);
+}
+
+// A PE came up: its trace file opens, its operators' port counters start again from 0, and the operators that
+// own ports or threads (the toolkit's composite, the SpecialMessage TCPSource) start.
+void Emulator::peStartedLocked(const PeState &pe)
+{
+	if (!job_)
+		return;
+	auto tw = std::make_unique<TraceWriter>();
+	if (!opts_.traceDir.empty())
+		if (auto r = tw->open(fmt::format("{}/jobs/{}/pe{}.trc", opts_.traceDir, job_->id, pe.id), job_->traceLevel,
+				      fmt::format("J[{}],P[{}]", job_->id, pe.id), pe.pid);
+		    !r)
+			lg()->error("{}", r.error().message);
+	traces_[pe.id] = std::move(tw);
+	for (const auto &op : job_->ops) {
+		if (op.peId != pe.id)
+			continue;
+		if (op.toolkitIndex < 0)
+			launchBase_[op.id] = appOpCountsLocked(op);
+		if (op.app == AppOp::SpecialReceiver && op.toolkitIndex < 0 && opts_.specialListen.port) {
+			special_ = std::make_unique<LineReceiver>();
+			if (auto r = special_->listen(opts_.specialListen, [this](const std::string &line) {
+				    std::lock_guard lk(mu_);
+				    onSpecialLineLocked(line);
+			    });
+			    !r) {
+				lg()->error("{}", r.error().message);
+				special_.reset();
+			}
+		}
+	}
+	if (pe.id == job_->toolkitPeId) {
+		toolkit_ = std::make_unique<Toolkit>(mu_, toolkitConfigLocked(), appOutputsLocked(), truth_,
+						     *traces_[pe.id]);
+		toolkit_->start();
+	}
+}
+
+// A PE is gone (crash, stop, cancel): what it hosted stops with it.
+void Emulator::peEndedLocked(const PeState &pe)
+{
+	if (toolkit_ && job_ && pe.id == job_->toolkitPeId) {
+		toolkit_->requestStop();
+		retired_.push_back(std::move(toolkit_));
+	}
+	if (special_ && job_)
+		for (const auto &op : job_->ops)
+			if (op.peId == pe.id && op.toolkitIndex < 0 && op.app == AppOp::SpecialReceiver)
+				retiredLines_.push_back(std::move(special_));
+	// The trace writer stays alive until the retired toolkit is joined (its threads may still write a line).
+	superCv_.notify_all();
+}
+
+ToolkitConfig Emulator::toolkitConfigLocked() const
+{
+	ToolkitConfig c;
+	c.dc = opts_.dc;
+	c.mode = 1;
+	c.listen = opts_.hbListen;
+	c.peer = opts_.peer;
+	c.initDelayMs = opts_.initDelayMs;
+	c.intervalMs = opts_.hbIntervalMs;
+	c.allowed = opts_.hbMisses;
+	c.snapshotIntervalMs = opts_.snapshotIntervalMs;
+	c.channels = opts_.channels;
+	c.connectTimeoutMs = opts_.httpConnectTimeoutMs;
+	c.readTimeoutMs = opts_.httpReadTimeoutMs;
+	c.snapshotDir = opts_.snapshotDir;
+	c.retainSnapshots = opts_.retainSnapshots;
+	c.sendSnapshotsToOrigin = opts_.sendSnapshotsToOrigin;
+	c.prefix = opts_.toolkitPrefix;
+	return c;
 }
 
 void Emulator::onExitLocked(pid_t pid, int status)
@@ -431,6 +558,7 @@ void Emulator::onExitLocked(pid_t pid, int status)
 	}
 	accrueLocked(monoNs());
 	p->pid = 0;
+	peEndedLocked(*p);
 	if (p->stopRequested) {
 		p->stopRequested = false;
 		if (p->status != "stopped" || p->reason != "failure") {
@@ -456,155 +584,36 @@ void Emulator::onExitLocked(pid_t pid, int status)
 	superCv_.notify_all();
 }
 
-void Emulator::accrueLocked(int64_t nowNs)
+// One metric collection, as the instance makes it: every port count and PE figure, stamped with one time.
+void Emulator::collectLocked()
 {
-	const int64_t dt = nowNs - lastAccrueNs_;
-	if (dt <= 0)
-		return;
-	lastAccrueNs_ = nowNs;
-	// Only the active DC's source produces, and only while every PE runs (a stalled PE backs the flow up).
-	if (!fo_.active || !job_ || !job_->healthy())
-		return;
-	carry_ += opts_.sourceRate * double(dt) / 1e9;
-	const auto n = int64_t(carry_);
-	carry_ -= double(n);
-	submitted_ += n;
-	delivered_ += n;
-	seq_ += n;
-}
-
-void Emulator::deliverLocked(int64_t nowNs)
-{
-	if (inFlight_.empty())
-		return;
-	if (!job_ || !job_->healthy()) {
-		// A stopped or crashed PE takes the tuples it held with it (no consistent region).
-		json ids = json::array();
-		for (const auto &t : inFlight_)
-			ids.push_back(t.id);
-		dataDropped_ += int64_t(inFlight_.size());
-		truth_.write("data_dropped", {{"count", inFlight_.size()}, {"ids", ids},
-					      {"reason", job_ ? "job " + job_->health() : std::string("no job")}});
-		inFlight_.clear();
-		return;
-	}
-	bool wrote = false;
-	while (!inFlight_.empty() && inFlight_.front().dueNs <= nowNs) {
-		if (sinkFile_) {
-			// The same line the sink endpoint serves, as a FileSink would write it.
-			std::fwrite(inFlight_.front().line.data(), 1, inFlight_.front().line.size(), sinkFile_);
-			std::fputc('\n', sinkFile_);
-			wrote = true;
-		}
-		sinkLog_.push_back(std::move(inFlight_.front().line));
-		inFlight_.pop_front();
-		dataDelivered_++;
-	}
-	if (wrote && std::fflush(sinkFile_) != 0)
-		lg()->error("--sink-file '{}': {}", opts_.sinkFile, std::strerror(errno));
-}
-
-Result<size_t> Emulator::injectTuples(const std::string &body)
-{
-	std::vector<std::pair<std::string, std::string>> batch;
-	size_t start = 0;
-	while (start < body.size()) {
-		size_t end = body.find('\n', start);
-		if (end == std::string::npos)
-			end = body.size();
-		std::string line = body.substr(start, end - start);
-		start = end + 1;
-		if (line.find_first_not_of(" \t\r") == std::string::npos)
-			continue;
-		json j = json::parse(line, nullptr, false);
-		if (j.is_discarded() || !j.is_object() || !j.contains("key") || !j["key"].is_string() || !j.contains("seq") ||
-		    !j["seq"].is_number_unsigned())
-			return makeError(Errc::Invalid, "line {}: not a tuple (a JSON object with a string key and an unsigned "
-							"seq)", batch.size() + 1);
-		batch.emplace_back(j["key"].get<std::string>() + ":" + std::to_string(j["seq"].get<uint64_t>()),
-				   std::move(line));
-	}
-	std::lock_guard lk(mu_);
-	if (!job_)
-		return makeError(Errc::Refused, "no job is running");
-	if (!job_->healthy())
-		return makeError(Errc::Refused, "the job is {}", job_->health());
-	if (!fo_.active)
-		return makeError(Errc::Refused, "this datacenter is the standby");
-	const int64_t due = monoNs() + int64_t(opts_.processDelayMs) * kMsNs;
-	for (auto &[id, line] : batch) {
-		inFlight_.push_back({due, line, id});
-		segment_.emplace_back(id, std::move(line));
-	}
-	dataAccepted_ += int64_t(batch.size());
-	return batch.size();
-}
-
-std::string Emulator::sinkTuples(uint64_t since, size_t count, uint64_t &next, uint64_t &total)
-{
-	std::lock_guard lk(mu_);
-	deliverLocked(monoNs());
-	total = sinkLog_.size();
-	std::string out;
-	uint64_t i = since;
-	for (; i < sinkLog_.size() && i - since < count; i++) {
-		out += sinkLog_[i];
-		out += '\n';
-	}
-	next = std::max(i, since);
-	return out;
-}
-
-void Emulator::checkMissesLocked(int64_t nowNs)
-{
-	if (!job_ || !everHeard_ || remoteShutdown_)
-		return;
-	const int64_t interval = int64_t(opts_.hbIntervalMs) * kMsNs;
-	fo_.consecutiveMisses = (nowNs - lastHbNs_) / interval;
-	if (fo_.remoteUp && fo_.consecutiveMisses >= opts_.hbMisses) {
-		fo_.remoteUp = false;
-		const double silentMs = double(nowNs - lastHbNs_) / 1e6;
-		truth_.write("remote_down", {{"misses", fo_.consecutiveMisses}, {"silent_ms", silentMs},
-					     {"last_heartbeat_t_ns", lastHbRealNs_}, {"active", fo_.active}});
-		lg()->warn("remote DC declared down after {} missed heartbeats ({:.0f} ms silent)", fo_.consecutiveMisses,
-			   silentMs);
-		if (!fo_.active)
-			takeoverAtNs_ = nowNs + int64_t(opts_.takeoverDelayMs) * kMsNs;
-	}
-}
-
-void Emulator::takeoverLocked()
-{
-	takeoverAtNs_ = 0;
 	accrueLocked(monoNs());
-	// Resume the application from the last snapshot the old active DC sent: what it did after that is lost.
-	int64_t snapSeq = seq_, snapDelivered = 0;
-	if (lastSnapshot_.is_object()) {
-		snapSeq = lastSnapshot_.value("seq", seq_);
-		snapDelivered = lastSnapshot_.value("delivered", int64_t(0));
-	}
-	seq_ = snapSeq;
-	fo_.active = true;
-	fo_.takeovers++;
-	// At-least-once: the input of the last snapshot is processed again; whatever the old active DC delivered of it
-	// is delivered twice.
-	if (!replicated_.empty()) {
-		const int64_t due = monoNs() + int64_t(opts_.processDelayMs) * kMsNs;
-		json ids = json::array();
-		for (auto &[id, line] : replicated_) {
-			ids.push_back(id);
-			inFlight_.push_back({due, line, id});
-			segment_.emplace_back(id, line);
+	CollectedMetrics c;
+	c.atMs = epochMs();
+	if (job_) {
+		const auto tk = toolkit_ ? toolkit_->counts() : std::vector<OpCounts>{};
+		for (const auto &op : job_->ops) {
+			OpCounts oc;
+			if (op.toolkitIndex >= 0) {
+				if (size_t(op.toolkitIndex) < tk.size())
+					oc = tk[size_t(op.toolkitIndex)];
+				else
+					oc = {std::vector<int64_t>(size_t(op.inputs), 0), std::vector<int64_t>(size_t(op.outputs), 0)};
+			} else {
+				oc = appOpCountsLocked(op);
+				const auto b = launchBase_.find(op.id);
+				for (size_t i = 0; b != launchBase_.end() && i < oc.in.size() && i < b->second.in.size(); ++i)
+					oc.in[i] -= b->second.in[i];
+				for (size_t i = 0; b != launchBase_.end() && i < oc.out.size() && i < b->second.out.size(); ++i)
+					oc.out[i] -= b->second.out[i];
+			}
+			c.ops[op.id] = std::move(oc);
 		}
-		dataReplayed_ += int64_t(replicated_.size());
-		dataAccepted_ += int64_t(replicated_.size());
-		truth_.write("data_replayed", {{"count", replicated_.size()}, {"ids", ids}});
-		replicated_.clear();
+		for (const auto &p : job_->pes)
+			c.pes[p.id] = procFigures(p.pid);
 	}
-	lastAccrueNs_ = monoNs();
-	truth_.write("takeover_complete", {{"resume_seq", seq_}, {"snapshot_delivered", snapDelivered},
-					   {"takeovers", fo_.takeovers}});
-	lg()->warn("takeover complete: this DC is active, resuming at sequence {}", seq_);
+	collected_ = std::move(c);
+	nextCollectNs_ = monoNs() + int64_t(opts_.metricsIntervalMs) * kMsNs;
 }
 
 void Emulator::supervisorLoop()
@@ -620,11 +629,31 @@ void Emulator::supervisorLoop()
 			for (auto &p : job_->pes)
 				if (p.relaunchAtNs && p.relaunchAtNs <= now && p.pid == 0)
 					launchLocked(p, job_->id);
-			checkMissesLocked(now);
-			if (takeoverAtNs_ && takeoverAtNs_ <= now && !fo_.active)
+			if (takeoverAtNs_ && takeoverAtNs_ <= now)
 				takeoverLocked();
 		}
-		// A 5 ms tick bounds the error of miss detection and relaunch delays; launches also wake it.
+		if (now >= nextCollectNs_)
+			collectLocked();
+		// The composites and ports of PEs that ended are joined outside the lock (their threads take it).
+		if (!retired_.empty() || !retiredLines_.empty()) {
+			auto tks = std::move(retired_);
+			auto lines = std::move(retiredLines_);
+			retired_.clear();
+			retiredLines_.clear();
+			lk.unlock();
+			for (auto &t : tks)
+				t->join();
+			for (auto &l : lines)
+				l->close();
+			lk.lock();
+			continue;
+		}
+		// Trace files of PEs that no longer run are closed once nothing can write to them.
+		for (auto it = traces_.begin(); it != traces_.end();) {
+			const PeState *p = findPeLocked(it->first);
+			it = (!p || p->pid == 0) ? traces_.erase(it) : std::next(it);
+		}
+		// A 5 ms tick bounds the error of relaunch and takeover delays; launches also wake it.
 		superCv_.wait_for(lk, std::chrono::milliseconds(5));
 	}
 }
@@ -646,135 +675,6 @@ void Emulator::reaperLoop()
 		if (stopping_ && children_.empty())
 			break;
 		reapCv_.wait_for(lk, std::chrono::milliseconds(200));
-	}
-}
-
-void Emulator::heartbeatLoop()
-{
-	const std::string url = fmt::format("http://{}/crossdcrx/CrossDataCenterReceiverForHB/ports/output/0/inject",
-					    opts_.peer.str());
-	const auto interval = std::chrono::milliseconds(opts_.hbIntervalMs);
-	const long timeoutMs = std::max<long>(20, opts_.hbIntervalMs * 3 / 4);
-	auto next = std::chrono::steady_clock::now() + interval;
-	int64_t lastSnapshotNs = monoNs();
-	bool wasSending = false;
-	std::unique_lock lk(mu_);
-	while (!stopping_) {
-		hbCv_.wait_until(lk, next, [this] { return stopping_ || sendShutdownMsg_; });
-		if (stopping_)
-			break;
-		json msg{{"heartbeatMsgType", 1}, {"dataCenterOrigin", opts_.dc}, {"dataSnapshot", ""},
-			 {"dataSnapshotOrigin", ""}};
-		size_t segmentSent = 0;
-		bool send = false;
-		const bool shutdownMsg = sendShutdownMsg_;
-		if (shutdownMsg) {
-			sendShutdownMsg_ = false;
-			msg["heartbeatMsgType"] = 3;
-			send = opts_.peer.port != 0;
-		} else {
-			// A fixed schedule: a slow send skips slots rather than drifting the ones after it.
-			const auto now = std::chrono::steady_clock::now();
-			while (next <= now)
-				next += interval;
-			send = opts_.peer.port != 0 && job_ && job_->healthy();
-			if (send && fo_.active &&
-			    monoNs() - lastSnapshotNs >= int64_t(opts_.snapshotIntervalMs) * kMsNs) {
-				accrueLocked(monoNs());
-				lastSnapshotNs = monoNs();
-				msg["heartbeatMsgType"] = 2;
-				json tuples = json::array();
-				for (const auto &[id, line] : segment_)
-					tuples.push_back({id, line});
-				segmentSent = segment_.size();
-				msg["dataSnapshot"] = json{{"seq", seq_}, {"delivered", delivered_}, {"tuples", tuples}}.dump();
-				msg["dataSnapshotOrigin"] = opts_.dc;
-			}
-		}
-		if (send != wasSending && !shutdownMsg) {
-			if (send)
-				lg()->info("heartbeats to {} start", opts_.peer.str());
-			else
-				lg()->info("heartbeats to {} stop (job not healthy)", opts_.peer.str());
-			wasSending = send;
-		}
-		if (!send)
-			continue;
-		msg["heartbeatCnt"] = fo_.hbSent + 1;
-		const std::string body = msg.dump();
-		lk.unlock();
-		auto r = postJson(url, body, timeoutMs);
-		lk.lock();
-		if (r && *r / 100 == 2) {
-			fo_.hbSent++;
-			if (msg["heartbeatMsgType"] == 2) {
-				fo_.snapshotsSent++;
-				// The peer holds these now; the next snapshot carries what came after them.
-				segment_.erase(segment_.begin(), segment_.begin() + std::ptrdiff_t(std::min(segmentSent, segment_.size())));
-			}
-			if (shutdownMsg) {
-				truth_.write("shutdown_sent", {{"peer", opts_.peer.str()}});
-				lg()->info("orderly shutdown heartbeat sent to {}", opts_.peer.str());
-			}
-		} else {
-			lg()->debug("heartbeat to {} failed: {}", opts_.peer.str(),
-				    r ? fmt::format("HTTP {}", *r) : r.error().message);
-		}
-	}
-}
-
-Result<void> Emulator::onHeartbeat(const std::string &body)
-{
-	json j = json::parse(body, nullptr, false);
-	if (j.is_discarded() || !j.is_object() || !j.contains("heartbeatMsgType") ||
-	    !j["heartbeatMsgType"].is_number_integer())
-		return makeError(Errc::Invalid, "not a heartbeat tuple");
-	const int type = j["heartbeatMsgType"].get<int>();
-	std::lock_guard lk(mu_);
-	if (!job_)
-		return makeError(Errc::NotFound, "no job is running, so no receiver operator");
-	const int64_t now = monoNs();
-	switch (type) {
-	case 1:
-	case 2:
-	case 4: {
-		fo_.hbReceived++;
-		const bool resumed = everHeard_ && (!fo_.remoteUp || remoteShutdown_);
-		everHeard_ = true;
-		lastHbNs_ = now;
-		lastHbRealNs_ = TruthLog::realtimeNs();
-		fo_.consecutiveMisses = 0;
-		fo_.remoteUp = true;
-		remoteShutdown_ = false;
-		if (resumed) {
-			truth_.write("heartbeat_resumed", {{"active", fo_.active}});
-			lg()->info("heartbeats from the remote DC resumed");
-		}
-		if (type == 2 && j.contains("dataSnapshot") && j["dataSnapshot"].is_string()) {
-			fo_.snapshotsReceived++;
-			json snap = json::parse(j["dataSnapshot"].get<std::string>(), nullptr, false);
-			if (!snap.is_discarded()) {
-				replicated_.clear();
-				if (snap.contains("tuples") && snap["tuples"].is_array())
-					for (const auto &t : snap["tuples"])
-						if (t.is_array() && t.size() == 2 && t[0].is_string() && t[1].is_string())
-							replicated_.emplace_back(t[0].get<std::string>(), t[1].get<std::string>());
-				snap.erase("tuples");
-				lastSnapshot_ = snap;
-			}
-		}
-		return success();
-	}
-	case 3:
-		fo_.hbReceived++;
-		remoteShutdown_ = true;
-		fo_.remoteUp = false;
-		takeoverAtNs_ = 0;
-		truth_.write("remote_shutdown", {{"origin", j.value("dataCenterOrigin", "")}});
-		lg()->info("remote DC shut down in order: no takeover");
-		return success();
-	default:
-		return makeError(Errc::Invalid, "unknown heartbeatMsgType {}", type);
 	}
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The state of one emulated Streams instance: its job, the PE processes behind it, the tuple flow, and the cross-DC
-// failover toolkit's heartbeat exchange with the peer datacenter. Thread-safe; the REST layer reads copies.
+// The state of one emulated Streams instance: its job, the PE processes behind it, the application (the emulated
+// counterpart of the toolkit's sample application, with a role and a data plane), the cross-DC failover toolkit's
+// composite hosted by one of the PEs (emulator/toolkit.h), and the metrics as the product collects them: on a
+// schedule, each value carrying the time it was retrieved. Thread-safe; the REST layer reads copies.
 #pragma once
 
 #include <atomic>
@@ -9,6 +11,7 @@
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -21,6 +24,9 @@
 
 #include "common/result.h"
 #include "emulator/options.h"
+#include "emulator/receivers.h"
+#include "emulator/toolkit.h"
+#include "emulator/trace.h"
 #include "emulator/truth_log.h"
 
 namespace xdc::emu {
@@ -37,12 +43,18 @@ struct PeState {
 	int64_t relaunchAtNs = 0;           // monotonic; 0 when no launch is due
 };
 
+// The application's own operators (the toolkit's are listed by toolkitOperators()).
+enum class AppOp { Source, Stage, Process, Sink, SpecialReceiver, SpecialSender };
+
 struct OperatorState {
 	int id = 0;
 	int index = 0;
-	std::string name;
+	std::string name;   // as REST shows it: "Sink", "CrossDCFailover.HeartbeatSignalGenerator"
 	std::string kind;
 	int peId = 0;
+	int inputs = 0, outputs = 0;
+	int toolkitIndex = -1; // index into the toolkit's operators; -1 for the application's own
+	AppOp app = AppOp::Source;
 };
 
 struct JobState {
@@ -54,26 +66,33 @@ struct JobState {
 	nlohmann::json submitParameters = nlohmann::json::array();
 	std::vector<PeState> pes;
 	std::vector<OperatorState> ops;
+	int toolkitPeId = 0;   // the PE hosting the composite; 0 without the toolkit
+	int appPeCount = 0;    // PEs hosting the application's operators
+	TraceLevel traceLevel = TraceLevel::Error;
 
 	// healthy | partiallyHealthy | partiallyUnhealthy | unhealthy, from how many PEs run.
 	std::string health() const;
 	bool healthy() const;
 };
 
-// What the failover operator knows, as its custom metrics show it.
-struct FailoverState {
-	bool active = false;
-	bool remoteUp = true;
-	int64_t hbSent = 0, hbReceived = 0, snapshotsSent = 0, snapshotsReceived = 0, takeovers = 0;
-	int64_t consecutiveMisses = 0;
+// PE process figures from /proc, as the PE metrics report them (CPU in ms, memory in kB).
+struct ProcFigures {
+	int64_t cpuMs = 0, rssKb = 0, vmKb = 0;
+};
+
+// One metric collection: every operator port's counts (since its PE's launch) and every PE's figures, all
+// retrieved at atMs (epoch ms): the values REST serves until the next collection.
+struct CollectedMetrics {
+	int64_t atMs = 0;
+	std::map<int, OpCounts> ops;      // operator id -> port counts
+	std::map<int, ProcFigures> pes;   // PE id -> figures
 };
 
 // A consistent copy of everything the REST API shows.
 struct Snapshot {
 	std::optional<JobState> job;
-	FailoverState failover;
-	int64_t tuplesSubmitted = 0; // by this DC's source
-	int64_t tuplesDelivered = 0; // by this DC's sink
+	CollectedMetrics metrics;
+	bool appActive = false;
 	int64_t startMs = 0;
 };
 
@@ -96,19 +115,17 @@ public:
 	// REST writes. Errors carry Errc::NotFound / Errc::Invalid for the REST layer to map onto CDISW ids.
 	std::string addBundle(size_t bytes);
 	[[nodiscard]] Result<JobState> submitJob(const std::string &bundleId, const nlohmann::json &overlay);
+	// Cancels the job: its PEs are killed. As in the toolkit, canceling sends no message to the other DC.
 	[[nodiscard]] Result<void> cancelJob(int jobId);
 	[[nodiscard]] Result<PeState> stopPe(int peId);
 	[[nodiscard]] Result<PeState> restartPe(int peId);
 
-	// Data plane (EndpointSource / EndpointSink style). inject: JSON tuple objects, one per line; accepted only by
-	// the active DC with a healthy job (Errc::Unavailable otherwise, nothing accepted); Errc::Invalid for a line
-	// that is not a JSON object with "key" and "seq" (nothing accepted). Returns how many were accepted.
+	// Data plane (EndpointSource / EndpointSink style). inject: JSON tuple objects, one per line; accepted only
+	// while the application is active and the job healthy (Errc::Refused otherwise, nothing accepted); Errc::Invalid
+	// for a line that is not a JSON object with "key" and "seq" (nothing accepted). Returns how many were accepted.
 	[[nodiscard]] Result<size_t> injectTuples(const std::string &body);
 	// Delivered tuples from cursor `since` (0-based), at most `count`, as JSON lines; `next` is the cursor after them.
 	std::string sinkTuples(uint64_t since, size_t count, uint64_t &next, uint64_t &total);
-
-	// A heartbeat tuple from the peer's sender; Errc::Invalid for a body that is not one.
-	[[nodiscard]] Result<void> onHeartbeat(const std::string &body);
 
 	// Access tokens: issued after Basic auth, valid for --token-ttl-s.
 	std::string issueToken();
@@ -117,21 +134,32 @@ public:
 private:
 	void supervisorLoop();
 	void reaperLoop();
-	void heartbeatLoop();
 	// All below run with mu_ held.
 	void launchLocked(PeState &pe, int jobId);
 	void onExitLocked(pid_t pid, int status);
+	void peStartedLocked(const PeState &pe);
+	void peEndedLocked(const PeState &pe);
 	void accrueLocked(int64_t nowNs);
-	void checkMissesLocked(int64_t nowNs);
-	void takeoverLocked();
 	void deliverLocked(int64_t nowNs);
-	JobState makeJobLocked(const std::string &bundleId, const std::string &name);
+	void collectLocked();
+	JobState makeJobLocked(const std::string &bundleId, const std::string &name, TraceLevel level);
 	PeState *findPeLocked(int peId);
+	ToolkitConfig toolkitConfigLocked() const;
+	OpCounts appOpCountsLocked(const OperatorState &op) const;
+	TraceWriter &traceForLocked(AppOp op);
+	// The application (application.cpp): the toolkit's outputs, the special message port, the takeover.
+	ToolkitOutputs appOutputsLocked();
+	void onSnapshotSignalLocked(const HbMessage &m);
+	void onRemoteStatusLocked(bool active);
+	void onRemoteDataLocked(const HbMessage &m);
+	void onSpecialLineLocked(const std::string &line);
+	void takeoverLocked();
+	void resetAppLocked();
 
 	Options opts_;
 	TruthLog truth_;
 	std::mutex mu_;
-	std::condition_variable superCv_, reapCv_, hbCv_;
+	std::condition_variable superCv_, reapCv_;
 	bool stopping_ = false;
 	bool stopLaunches_ = false;
 
@@ -141,41 +169,54 @@ private:
 	std::map<pid_t, int> children_; // pid -> PE id (0: a PE of a canceled job)
 	std::map<std::string, int64_t> tokens_; // token -> monotonic expiry ns
 
-	FailoverState fo_;
-	bool everHeard_ = false;        // misses are counted only once the peer has been heard from
-	bool remoteShutdown_ = false;
-	int64_t lastHbNs_ = 0;
-	int64_t lastHbRealNs_ = 0;     // the same instant on CLOCK_REALTIME, for the truth log
-	int64_t takeoverAtNs_ = 0;
-	bool sendShutdownMsg_ = false;
-	nlohmann::json lastSnapshot_;   // the peer's last data snapshot, restored on takeover
+	// The composite of the running job's toolkit PE, and the ones whose PE ended (joined outside the lock).
+	std::unique_ptr<Toolkit> toolkit_;
+	std::vector<std::unique_ptr<Toolkit>> retired_;
+	std::unique_ptr<LineReceiver> special_;
+	std::vector<std::unique_ptr<LineReceiver>> retiredLines_;
+	std::map<int, std::unique_ptr<TraceWriter>> traces_; // PE id -> its trace file while it runs
+	TraceWriter noTrace_;
 
-	// Tuple flow: the application's sequence (restored from snapshots) and this DC's counters.
+	// Metrics: totals since the job started, and each operator's totals when its PE was last launched (port
+	// counters start from 0 with each launch).
+	CollectedMetrics collected_;
+	int64_t nextCollectNs_ = 0;
+	std::map<int, OpCounts> launchBase_;
+
+	// The application: its role, a pending takeover, its counters.
+	bool appActive_ = false;
+	int64_t takeoverAtNs_ = 0;
+	HbMessage takeoverFrom_;
+	int64_t takeovers_ = 0;
+	int64_t dssReceived_ = 0, statusReceived_ = 0, remoteDataReceived_ = 0, snapshotsSent_ = 0;
+	int64_t specialLines_ = 0, specialForwarded_ = 0;
+	int64_t startMs_ = 0;
+
+	// Tuple flow: the built-in source (counted) and the data plane (real tuples).
 	double carry_ = 0;
 	int64_t lastAccrueNs_ = 0;
 	int64_t seq_ = 0;
 	int64_t submitted_ = 0, delivered_ = 0;
-	int64_t startMs_ = 0;
 
-	// Data plane: accepted tuples wait processDelayMs in flight, then reach the sink log. The active DC's snapshot
-	// carries the tuples accepted since its previous successful snapshot; the standby keeps the latest such segment
-	// and replays it when it takes over (at-least-once). In-flight tuples die with the job's health (PE stopped or
-	// crashed, job canceled): that is where the application loses data.
+	// Data plane: accepted tuples wait processDelayMs in flight, then reach the sink log. Each data snapshot carries
+	// the tuples accepted since the previous one; a DC that takes over replays the ones in the snapshot it took
+	// over (at-least-once). In-flight tuples die with the job's health (PE stopped or crashed, job canceled): that is
+	// where the application loses data.
 	struct InFlight {
 		int64_t dueNs;
 		std::string line;
 		std::string id; // "k<key>:<seq>"
 	};
 	std::deque<InFlight> inFlight_;
-	std::vector<std::pair<std::string, std::string>> segment_;    // (id, line) accepted since the last snapshot sent
-	std::vector<std::pair<std::string, std::string>> replicated_; // standby: the latest segment received
+	std::vector<std::pair<std::string, std::string>> segment_; // (id, line) accepted since the last snapshot
 	std::vector<std::string> sinkLog_;
 	FILE *sinkFile_ = nullptr; // --sink-file: the delivered lines, appended
 	int64_t dataAccepted_ = 0, dataDelivered_ = 0, dataDropped_ = 0, dataReplayed_ = 0;
 
-	std::thread supervisor_, reaper_, heartbeat_;
+	std::thread supervisor_, reaper_;
 };
 
 int64_t monoNs();
+int64_t epochMs();
 
 } // namespace xdc::emu

@@ -54,12 +54,7 @@ int main(int argc, char **argv)
 	boost::asio::io_context io;
 	auto guard = boost::asio::make_work_guard(io);
 	HttpServer rest(io, [&api](const HttpRequest &req) { return api.handle(req); }, "REST API");
-	HttpServer hb(io, [&api](const HttpRequest &req) { return api.handleHeartbeat(req); }, "heartbeat receiver");
 	if (auto r = rest.listen(opts.rest); !r) {
-		lg->error("{}", r.error().message);
-		return 1;
-	}
-	if (auto r = hb.listen(opts.hbListen); !r) {
 		lg->error("{}", r.error().message);
 		return 1;
 	}
@@ -74,9 +69,9 @@ int main(int argc, char **argv)
 		emu.shutdown();
 		return 1;
 	}
-	lg->info("instance {} of {} ({}) up: REST on {}, heartbeats on {}, peer {}", opts.instance, opts.dc,
-		 opts.active ? "active" : "standby", opts.rest.str(), opts.hbListen.str(),
-		 opts.peer.port ? opts.peer.str() : "none");
+	lg->info("instance {} of {} (application {}) up: REST on {}, toolkit {} on {}, peer {}", opts.instance, opts.dc,
+		 opts.active ? "active" : "standby", opts.rest.str(), opts.noToolkit ? "off" : opts.toolkitPrefix,
+		 opts.hbListen.str(), opts.peer.port ? opts.peer.str() : "none");
 
 	std::vector<std::thread> threads;
 	for (int i = 0; i < 2; ++i)
@@ -86,7 +81,6 @@ int main(int argc, char **argv)
 	sigwait(&sigs, &sig);
 	lg->info("signal {}: shutting down", sig);
 	rest.close();
-	hb.close();
 	tcpSource.close();
 	guard.reset();
 	io.stop();

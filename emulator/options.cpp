@@ -55,33 +55,55 @@ std::string usage()
 {
 	return R"(usage: xdc-streams-emu [options]
 A stand-in for one Teracloud Streams instance of one datacenter: the REST Management API, a job whose PEs are
-real `streams-pec` processes, and the cross-DC failover toolkit's heartbeats. Every option has a default.
+real `streams-pec` processes, and in it the cross-DC failover toolkit's composite operator by operator
+(docs/EMULATOR.md). Every option has a default.
 
-  --dc NAME                  datacenter name (dc1)
+Instance and job
+  --dc NAME                  datacenter name: the toolkit's localDataCenterName (dc1)
   --instance ID              instance id (<dc>-instance)
   --rest HOST:PORT           REST API listen address (0.0.0.0:8440)
-  --hb-listen HOST:PORT      heartbeat receiver listen address (0.0.0.0:25091)
-  --peer HOST:PORT           the other DC's heartbeat receiver; without it no heartbeats are sent
-  --role active|standby      failover role at start (active)
-  --hb-interval-ms N         heartbeat exchange interval (1000)
-  --hb-misses N              consecutive missed intervals before the remote DC is declared down (3)
-  --snapshot-interval-ms N   data snapshot (type 2 heartbeat) interval of the active DC (5000)
-  --takeover-delay-ms N      wait between declaring the remote down and becoming active (0)
-  --pe-restart-delay-ms N    wait before a crashed PE is relaunched (500)
-  --pes N                    number of PEs in the job, 1-1000 (3)
-  --job-name NAME            job name of the job submitted at start (CrossDcApp)
   --host NAME                host name the PEs report, as the `resource` they run on (gethostname())
+  --pes N                    number of PEs in the job, 1-1000 (3); the toolkit's composite runs in the last
+  --pe-restart-delay-ms N    wait before a crashed PE is relaunched (500)
+  --job-name NAME            job name of the job submitted at start (CrossDcApp)
   --application NAME         application name (CrossDcApp)
-  --source-rate N            tuples/s the source produces while the job is healthy and active (50)
+  --no-job                   start with no job submitted
+  --metrics-interval-ms N    how often metrics are collected; REST serves the last collection with its
+                             lastTimeRetrieved (1000)
+  --trace-dir DIR            PE trace files, DIR/jobs/<job>/pe<pe>.trc (none)
+  --trace-level LEVEL        the jobs' trace level: off, error, warn, info, debug, trace (error); a submission's
+                             jobConfig.tracing overrides it
+The toolkit (its configuration keys)
+  --hb-listen HOST:PORT      crossDCHttpPort: heartbeats here, parallel channel k on PORT+1+k (0.0.0.0:25091)
+  --peer HOST:PORT           the remote DC's machine and crossDCHttpPort; without it nothing is sent
+  --init-delay-ms N          crossDCInitDelay (1000)
+  --hb-interval-ms N         heartbeatExchangeInterval (1000)
+  --hb-misses N              consecutiveHeartbeatMissesAllowed, 1-255 (3)
+  --snapshot-interval-ms N   dataSnapshotExchangeInterval, at least 1000; counted in whole seconds (5000)
+  --channels N               numberOfHttpSenderReceiverPairs, 1-16 (1)
+  --http-connect-timeout-ms N  httpConnectionTimeout (25000)
+  --http-read-timeout-ms N   httpReadTimeout (100000)
+  --snapshot-dir DIR         dataSnapshotStorageDirectory (none: received snapshots are not stored)
+  --retain-snapshots         retainOlderDataSnapshotsAtStartup
+  --send-snapshots-to-origin sendDataSnapshotsToOriginDCAtStartup
+  --toolkit-prefix NAME      the application's name for its composite instance: operators are NAME.<operator>
+                             (CrossDCFailover)
+  --no-toolkit               the job has no cross-DC toolkit at all
+The application
+  --role active|standby      whether the application processes the input from the start (active) or only after
+                             taking over the remote DC's replicated data (standby) (active)
+  --app-delay-ms N           how long the application takes to act on the remote's replicated data (0)
+  --special-listen HOST:PORT the application's SpecialMessage port (a TCPSource: "OrderlyShutdown" per line; off)
+  --source-rate N            tuples/s the built-in source produces while the job is healthy and active (50)
   --process-delay-ms N       injected tuples reach the sink this long after they are accepted (100)
   --data-tcp HOST:PORT       also accept tuple lines over TCP (batches end with an empty line; off)
+  --sink-file FILE           append every delivered tuple line here (the lines the sink endpoint serves)
+Access and output
   --user NAME                HTTP Basic user (streamsadmin)
   --password-file FILE       file holding the password (first line); default password "passw0rd"
   --token-ttl-s N            access token lifetime in seconds (300)
   --truth-log FILE           append ground-truth JSON lines here
-  --sink-file FILE           append every delivered tuple line here (the lines the sink endpoint serves)
   --pec PATH                 the streams-pec binary (streams-pec next to this executable)
-  --no-job                   start with no job submitted
   --help                     this text
 )";
 }
@@ -104,8 +126,12 @@ Result<ParseOutcome> parseOptions(const std::vector<std::string> &args)
 			out.help = true;
 			return out;
 		}
-		if (opt == "--no-job") {
-			o.noJob = true;
+		if (opt == "--no-job" || opt == "--no-toolkit" || opt == "--retain-snapshots" ||
+		    opt == "--send-snapshots-to-origin") {
+			(opt == "--no-job"	       ? o.noJob
+			 : opt == "--no-toolkit"       ? o.noToolkit
+			 : opt == "--retain-snapshots" ? o.retainSnapshots
+						       : o.sendSnapshotsToOrigin) = true;
 			continue;
 		}
 		if (!hasInline) {
@@ -154,11 +180,35 @@ Result<ParseOutcome> parseOptions(const std::vector<std::string> &args)
 		} else if (opt == "--hb-interval-ms")
 			r = num(o.hbIntervalMs, 10, 3600000);
 		else if (opt == "--hb-misses")
-			r = num(o.hbMisses, 1, 1000);
+			r = num(o.hbMisses, 1, 255);
 		else if (opt == "--snapshot-interval-ms")
-			r = num(o.snapshotIntervalMs, 10, 86400000);
-		else if (opt == "--takeover-delay-ms")
-			r = num(o.takeoverDelayMs, 0, 3600000);
+			r = num(o.snapshotIntervalMs, 1000, 86400000);
+		else if (opt == "--init-delay-ms")
+			r = num(o.initDelayMs, 0, 3600000);
+		else if (opt == "--channels")
+			r = num(o.channels, 1, 16);
+		else if (opt == "--http-connect-timeout-ms")
+			r = num(o.httpConnectTimeoutMs, 1, 600000);
+		else if (opt == "--http-read-timeout-ms")
+			r = num(o.httpReadTimeoutMs, 1, 600000);
+		else if (opt == "--app-delay-ms" || opt == "--takeover-delay-ms")
+			r = num(o.appDelayMs, 0, 3600000);
+		else if (opt == "--metrics-interval-ms")
+			r = num(o.metricsIntervalMs, 10, 3600000);
+		else if (opt == "--snapshot-dir")
+			r = word(o.snapshotDir);
+		else if (opt == "--trace-dir")
+			r = word(o.traceDir);
+		else if (opt == "--trace-level") {
+			auto l = parseTraceLevel(val);
+			if (!l)
+				r = l.error().context(opt);
+			else
+				o.traceLevel = *l;
+		} else if (opt == "--toolkit-prefix")
+			r = word(o.toolkitPrefix);
+		else if (opt == "--special-listen")
+			r = hp(o.specialListen);
 		else if (opt == "--pe-restart-delay-ms")
 			r = num(o.peRestartDelayMs, 0, 3600000);
 		else if (opt == "--pes")

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "emulator/trace.h"
 
 namespace xdc::emu {
 
@@ -20,20 +21,35 @@ struct Options {
 	std::string dc = "dc1";
 	std::string instance;                  // "<dc>-instance" when not given
 	HostPort rest{"0.0.0.0", 8440};
-	HostPort hbListen{"0.0.0.0", 25091};
+	HostPort hbListen{"0.0.0.0", 25091};   // crossDCHttpPort: heartbeats here, channel k on port + 1 + k
 	HostPort dataTcp{"", 0}; // the data plane's TCP line source; port 0 = off
-	HostPort peer;                         // port 0: no peer, so no heartbeats are sent
-	bool active = true;                    // --role active|standby
-	int hbIntervalMs = 1000;
-	int hbMisses = 3;
-	int snapshotIntervalMs = 5000;
-	int takeoverDelayMs = 0;
+	HostPort peer;                         // the other DC's crossDCHttpPort; port 0: no peer, nothing is sent
+	HostPort specialListen{"", 0};         // the application's SpecialMessage TCP port; port 0 = off
+	bool active = true;                    // --role active|standby: the application's role at job start
+	// The toolkit's settings (crossdc-config.txt), with lab-sized defaults (the toolkit's sample: 40 s init delay,
+	// 30 s x 4, 180 s snapshots).
+	int initDelayMs = 1000;                // crossDCInitDelay
+	int hbIntervalMs = 1000;               // heartbeatExchangeInterval
+	int hbMisses = 3;                      // consecutiveHeartbeatMissesAllowed
+	int snapshotIntervalMs = 5000;         // dataSnapshotExchangeInterval (whole seconds count, as in the toolkit)
+	int channels = 1;                      // numberOfHttpSenderReceiverPairs
+	int httpConnectTimeoutMs = 25000;      // httpConnectionTimeout
+	int httpReadTimeoutMs = 100000;        // httpReadTimeout
+	std::string snapshotDir;               // dataSnapshotStorageDirectory ("": snapshots are not stored)
+	bool retainSnapshots = false;          // retainOlderDataSnapshotsAtStartup
+	bool sendSnapshotsToOrigin = false;    // sendDataSnapshotsToOriginDCAtStartup
+	std::string toolkitPrefix = "CrossDCFailover"; // the application's name for its composite instance
+	bool noToolkit = false;                // a job without the toolkit's composite
+	int appDelayMs = 0;                    // the application's reaction time to the remote's replicated data
 	int peRestartDelayMs = 500;
 	int pes = 3;
 	std::string jobName = "CrossDcApp";
 	std::string application = "CrossDcApp";
 	double sourceRate = 50;
 	int processDelayMs = 100; // data plane: an injected tuple reaches the sink this long after it was accepted
+	int metricsIntervalMs = 1000;          // how often the instance collects metrics (lastTimeRetrieved)
+	std::string traceDir;                  // PE trace files: <dir>/jobs/<job>/pe<pe>.trc ("": none)
+	TraceLevel traceLevel = TraceLevel::Error; // the jobs' trace level unless the submission sets `tracing`
 	std::string user = "streamsadmin";
 	std::string password = "passw0rd";    // never printed
 	int tokenTtlS = 300;

@@ -27,11 +27,6 @@ std::shared_ptr<spdlog::logger> lg()
 	return l;
 }
 
-int64_t epochMs()
-{
-	return clk::wallNs() / 1000000;
-}
-
 HttpResponse jsonResponse(http::status st, const json &body)
 {
 	HttpResponse res(st, 11);
@@ -137,48 +132,10 @@ std::string hostName()
 	return buf;
 }
 
-// PE process figures from /proc, as the PE metrics report them (CPU in ms, memory in kB).
-struct ProcFigures {
-	int64_t cpuMs = 0, rssKb = 0, vmKb = 0;
-};
-
-ProcFigures procFigures(pid_t pid)
+// A metric as REST shows it: the value of the last collection, and when that collection retrieved it.
+json metric(const std::string &name, int64_t value, const std::string &kind, const std::string &type, int64_t atMs)
 {
-	ProcFigures f;
-	if (pid <= 0)
-		return f;
-	std::ifstream stat(fmt::format("/proc/{}/stat", pid));
-	std::string line;
-	if (std::getline(stat, line)) {
-		const auto rp = line.rfind(')');
-		if (rp != std::string::npos) {
-			std::istringstream is(line.substr(rp + 2));
-			std::string field;
-			std::vector<std::string> fields;
-			while (is >> field)
-				fields.push_back(field);
-			// After the comm: state is field 3, utime 14 and stime 15 (1-based), so indexes 11 and 12 here.
-			if (fields.size() > 12) {
-				const long tck = ::sysconf(_SC_CLK_TCK);
-				const int64_t ticks = std::stoll(fields[11]) + std::stoll(fields[12]);
-				f.cpuMs = tck > 0 ? ticks * 1000 / tck : 0;
-			}
-		}
-	}
-	std::ifstream status(fmt::format("/proc/{}/status", pid));
-	while (std::getline(status, line)) {
-		if (line.rfind("VmRSS:", 0) == 0)
-			f.rssKb = std::atoll(line.c_str() + 6);
-		else if (line.rfind("VmSize:", 0) == 0)
-			f.vmKb = std::atoll(line.c_str() + 7);
-	}
-	return f;
-}
-
-json metric(const std::string &name, int64_t value, const std::string &kind, const std::string &type)
-{
-	return {{"name", name}, {"value", value}, {"metricKind", kind}, {"metricType", type},
-		{"lastTimeRetrieved", epochMs()}};
+	return {{"name", name}, {"value", value}, {"metricKind", kind}, {"metricType", type}, {"lastTimeRetrieved", atMs}};
 }
 
 struct Query {
@@ -238,7 +195,7 @@ json peJson(const Ctx &c, const JobState &j, const PeState &p)
 	return {{"id", std::to_string(p.id)}, {"restid", std::to_string(p.id)}, {"self", self}, {"resourceType", "pe"},
 		{"indexWithinJob", p.index}, {"health", p.status == "running" ? "healthy" : "unhealthy"},
 		{"status", p.status}, {"statusReason", p.reason}, {"launchCount", p.launchCount},
-		{"restartable", true}, {"relocatable", true}, {"processId", int64_t(p.pid)},
+		{"restartable", true}, {"relocatable", true}, {"processId", p.pid > 0 ? json(std::to_string(p.pid)) : json(nullptr)},
 		{"requiredConnections", conn}, {"optionalConnections", conn},
 		{"host", c.inst + "/resources/" + hostName()}, {"job", fmt::format("{}/jobs/{}", c.inst, j.id)},
 		{"metrics", self + "/metrics"}, {"operators", self + "/operators"}, {"instance", c.inst}};
@@ -254,15 +211,12 @@ json operatorJson(const Ctx &c, const JobState &j, const OperatorState &o)
 		{"instance", c.inst}};
 }
 
-// The emulated application's operator ports: Source has one output port, Sink one input port, the Process operators
-// one of each; CrossDCFailover none. Their metrics are the system port metrics of the reference (streams.md).
+// Operator ports and their system metrics (shared/reference/streams.md), from the last collection. Operators have no
+// operator-level metrics of their own here: the product's system operator metrics are not emulated, and the toolkit
+// defines no custom ones.
 int portCount(const OperatorState &o, bool input)
 {
-	if (o.name == "Source")
-		return input ? 0 : 1;
-	if (o.name == "Sink")
-		return input ? 1 : 0;
-	return o.name.rfind("Process", 0) == 0 ? 1 : 0;
+	return input ? o.inputs : o.outputs;
 }
 
 json portJson(const Ctx &c, const OperatorState &o, bool input, int index)
@@ -276,49 +230,38 @@ json portJson(const Ctx &c, const OperatorState &o, bool input, int index)
 		{"metrics", self + "/metrics"}, {"instance", c.inst}};
 }
 
-std::vector<json> portMetrics(const Snapshot &s, const OperatorState &o, bool input)
+int64_t portValue(const Snapshot &s, const OperatorState &o, bool input, int index)
 {
-	const int64_t flowed = o.name == "Sink" ? s.tuplesDelivered : s.tuplesSubmitted;
+	auto it = s.metrics.ops.find(o.id);
+	if (it == s.metrics.ops.end())
+		return 0;
+	const auto &v = input ? it->second.in : it->second.out;
+	return size_t(index) < v.size() ? v[size_t(index)] : 0;
+}
+
+std::vector<json> portMetrics(const Snapshot &s, const OperatorState &o, bool input, int index)
+{
+	const int64_t n = portValue(s, o, input, index);
+	const int64_t at = s.metrics.atMs;
 	if (input)
-		return {metric("nTuplesProcessed", flowed, "counter", "system"), metric("nTuplesDropped", 0, "counter", "system"),
-			metric("nTuplesQueued", 0, "gauge", "system"), metric("queueSize", 0, "gauge", "system"),
-			metric("nFinalPunctsProcessed", 0, "counter", "system"),
-			metric("nWindowPunctsProcessed", 0, "counter", "system")};
-	return {metric("nTuplesSubmitted", flowed, "counter", "system"),
-		metric("nFinalPunctsSubmitted", 0, "counter", "system"),
-		metric("nWindowPunctsSubmitted", 0, "counter", "system")};
+		return {metric("nTuplesProcessed", n, "counter", "system", at), metric("nTuplesDropped", 0, "counter", "system", at),
+			metric("nTuplesQueued", 0, "gauge", "system", at), metric("queueSize", 0, "gauge", "system", at),
+			metric("nFinalPunctsProcessed", 0, "counter", "system", at),
+			metric("nWindowPunctsProcessed", 0, "counter", "system", at)};
+	return {metric("nTuplesSubmitted", n, "counter", "system", at),
+		metric("nFinalPunctsSubmitted", 0, "counter", "system", at),
+		metric("nWindowPunctsSubmitted", 0, "counter", "system", at)};
 }
 
-std::vector<json> operatorMetrics(const Snapshot &s, const OperatorState &o)
+std::vector<json> peMetrics(const Snapshot &s, const PeState &p)
 {
-	std::vector<json> m;
-	if (o.name == "Source") {
-		m.push_back(metric("nTuplesSubmitted", s.tuplesSubmitted, "counter", "system"));
-	} else if (o.name == "Sink") {
-		m.push_back(metric("nTuplesProcessed", s.tuplesDelivered, "counter", "system"));
-	} else if (o.name.rfind("Process", 0) == 0) {
-		m.push_back(metric("nTuplesProcessed", s.tuplesSubmitted, "counter", "system"));
-		m.push_back(metric("nTuplesSubmitted", s.tuplesSubmitted, "counter", "system"));
-	} else if (o.name == "CrossDCFailover") {
-		const auto &f = s.failover;
-		m.push_back(metric("isActive", f.active ? 1 : 0, "gauge", "custom"));
-		m.push_back(metric("remoteDataCenterStatus", f.remoteUp ? 1 : 0, "gauge", "custom"));
-		m.push_back(metric("nHeartbeatsSent", f.hbSent, "counter", "custom"));
-		m.push_back(metric("nHeartbeatsReceived", f.hbReceived, "counter", "custom"));
-		m.push_back(metric("nConsecutiveHeartbeatMisses", f.consecutiveMisses, "gauge", "custom"));
-		m.push_back(metric("nSnapshotsSent", f.snapshotsSent, "counter", "custom"));
-		m.push_back(metric("nSnapshotsReceived", f.snapshotsReceived, "counter", "custom"));
-		m.push_back(metric("nTakeovers", f.takeovers, "counter", "custom"));
-	}
-	return m;
-}
-
-std::vector<json> peMetrics(const PeState &p)
-{
-	const auto f = procFigures(p.pid);
-	return {metric("nCpuMilliseconds", f.cpuMs, "counter", "system"),
-		metric("nResidentMemoryConsumption", f.rssKb, "gauge", "system"),
-		metric("nMemoryConsumption", f.vmKb, "gauge", "system")};
+	ProcFigures f;
+	if (auto it = s.metrics.pes.find(p.id); it != s.metrics.pes.end())
+		f = it->second;
+	const int64_t at = s.metrics.atMs;
+	return {metric("nCpuMilliseconds", f.cpuMs, "counter", "system", at),
+		metric("nResidentMemoryConsumption", f.rssKb, "gauge", "system", at),
+		metric("nMemoryConsumption", f.vmKb, "gauge", "system", at)};
 }
 
 // {"<plural>": [...], "total": n, "resourceType": "<singular>List"} after the filter, paging and field selection.
@@ -404,23 +347,6 @@ std::string promLabel(const std::string &v)
 }
 
 } // namespace
-
-HttpResponse RestApi::handleHeartbeat(const HttpRequest &req)
-{
-	const std::string target(req.target());
-	if (target.substr(0, target.find('?')) != "/crossdcrx/CrossDataCenterReceiverForHB/ports/output/0/inject")
-		return notFound("path");
-	if (req.method() != http::verb::post)
-		return cdisw(http::status::method_not_allowed, "CDISW5001E", "Only POST injects tuples.");
-	auto r = emu_.onHeartbeat(req.body());
-	if (!r) {
-		const auto st = r.error().code == Errc::NotFound ? http::status::service_unavailable
-								 : http::status::bad_request;
-		return jsonResponse(st, json{{"errors", {{{"message", r.error().message}}}}});
-	}
-	HttpResponse res(http::status::no_content, 11);
-	return res;
-}
 
 HttpResponse RestApi::handle(const HttpRequest &req)
 {
@@ -512,18 +438,20 @@ HttpResponse RestApi::handle(const HttpRequest &req)
 			for (const auto &p : s.job->pes)
 				out += fmt::format("streams_pe_launchCount{{instancename=\"{}\",jobname=\"{}\",peid=\"{}\"}} {}\n",
 						   inst, jn, p.id, p.launchCount);
+			// The port metrics, named as the community streams metric exporter names them.
 			std::map<std::string, std::string> series, types;
 			for (const auto &op : s.job->ops) {
-				for (const auto &m : operatorMetrics(s, op)) {
-					const std::string n = m["name"];
-					std::string name = "streams_operator_" + n;
-					if (m["metricType"] == "system")
-						name = (n == "nTuplesProcessed" ? "streams_operator_ip_" : "streams_operator_op_") + n;
-					types[name] = m["metricKind"] == "counter" ? "counter" : "gauge";
-					series[name] += fmt::format(
-						"{}{{instancename=\"{}\",jobname=\"{}\",operatorname=\"{}\",peid=\"{}\"}} {}\n",
-						name, inst, jn, promLabel(op.name), op.peId, m["value"].get<int64_t>());
-				}
+				for (const bool input : {true, false})
+					for (int i = 0; i < portCount(op, input); ++i) {
+						const std::string name = input ? "streams_operator_ip_nTuplesProcessed"
+									       : "streams_operator_op_nTuplesSubmitted";
+						types[name] = "counter";
+						series[name] += fmt::format(
+							"{}{{instancename=\"{}\",jobname=\"{}\",operatorname=\"{}\",{}=\"{}\",peid=\"{}\"}} {}\n",
+							name, inst, jn, promLabel(op.name), input ? "inputportname" : "outputportname",
+							fmt::format("{}.{}{}", promLabel(op.name), input ? "in" : "out", i), op.peId,
+							portValue(s, op, input, i));
+					}
 			}
 			for (const auto &kv : series)
 				out += fmt::format("# TYPE {} {}\n{}", kv.first, types[kv.first], kv.second);
@@ -681,7 +609,7 @@ HttpResponse RestApi::handle(const HttpRequest &req)
 		if (rest.size() == 2)
 			return jsonResponse(http::status::ok, peJson(c, *job, *pe));
 		if (rest.size() == 3 && rest[2] == "metrics")
-			return collection(c, "metrics", "metric", peMetrics(*pe), json{{"owner", c.inst + "/pes/" + rest[1]}});
+			return collection(c, "metrics", "metric", peMetrics(c.snap, *pe), json{{"owner", c.inst + "/pes/" + rest[1]}});
 		if (rest.size() == 3 && rest[2] == "operators") {
 			std::vector<json> items;
 			for (const auto &op : job->ops)
@@ -711,7 +639,7 @@ HttpResponse RestApi::handle(const HttpRequest &req)
 		if (rest.size() == 2)
 			return jsonResponse(http::status::ok, operatorJson(c, *job, *oper));
 		if (rest.size() == 3 && rest[2] == "metrics")
-			return collection(c, "metrics", "metric", operatorMetrics(c.snap, *oper),
+			return collection(c, "metrics", "metric", {},
 					  json{{"owner", c.inst + "/operators/" + rest[1]}});
 		if (rest.size() >= 3 && (rest[2] == "inputPorts" || rest[2] == "outputPorts")) {
 			const bool input = rest[2] == "inputPorts";
@@ -727,7 +655,7 @@ HttpResponse RestApi::handle(const HttpRequest &req)
 			if (rest.size() == 4)
 				return jsonResponse(http::status::ok, portJson(c, *oper, input, std::stoi(rest[3])));
 			if (rest.size() == 5 && rest[4] == "metrics")
-				return collection(c, "metrics", "metric", portMetrics(c.snap, *oper, input),
+				return collection(c, "metrics", "metric", portMetrics(c.snap, *oper, input, std::stoi(rest[3])),
 						  json{{"owner", fmt::format("{}/operators/{}/{}/{}", c.inst, rest[1], rest[2], rest[3])}});
 		}
 		return notFound(fmt::format("resource {}", path));

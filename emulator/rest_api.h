@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The REST Management API (both path styles), the emulator-only PE endpoints, the Prometheus page and the failover
-// toolkit's heartbeat receiver, as HTTP handlers over an Emulator.
+// The REST Management API (both path styles), the emulator-only PE endpoints and the Prometheus page, as HTTP
+// handlers over an Emulator. (The toolkit's receivers are its own operators' ports: emulator/toolkit.h.)
 #pragma once
 
 #include "emulator/emulator.h"
@@ -17,8 +17,6 @@ public:
 
 	// Everything on --rest: /streams/rest/..., /streams/instances/..., /emulator/..., /metrics. Never throws.
 	HttpResponse handle(const HttpRequest &req);
-	// Everything on --hb-listen: the CrossDataCenterReceiverForHB inject path.
-	HttpResponse handleHeartbeat(const HttpRequest &req);
 
 private:
 	Emulator &emu_;
