@@ -104,6 +104,12 @@ void MapReader::fail(const YAML::Node &at, const std::string &key, const std::st
 		error_ = fmt::format("{}: {}: {}", where(at), key, what);
 }
 
+void MapReader::adopt(const MapReader &nested)
+{
+	if (error_.empty())
+		error_ = nested.error_;
+}
+
 YAML::Node MapReader::get(const char *key)
 {
 	known_.insert(key);

@@ -47,6 +47,8 @@ public:
 	std::string keyPath(const char *key) const { return path_.empty() ? key : path_ + "." + key; }
 	const std::string &origin() const { return origin_; }
 	void fail(const YAML::Node &at, const std::string &key, const std::string &what);
+	// Takes a nested reader's first error as this reader's (when this one has none yet).
+	void adopt(const MapReader &nested);
 
 private:
 	YAML::Node get(const char *key);

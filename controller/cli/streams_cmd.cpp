@@ -52,9 +52,36 @@ Result<std::vector<std::unique_ptr<streams::Client>>> openClients(const Args &a)
 	return clients;
 }
 
-json snapshotJson(const streams::DcSnapshot &s, streams::DcState state)
+json portJson(const streams::PortSignal &p)
 {
-	json j = {{"dc", s.dc}, {"reachable", s.reachable}, {"t_ns", s.tNs}, {"state", streams::dcStateName(state)}};
+	if (!p.present)
+		return nullptr;
+	return {{"value", p.value}, {"retrieved_ns", p.retrievedNs}};
+}
+
+// Which of the signals a real deployment exposes were found, which are missing, and what can be concluded with
+// what was found (docs/STREAMS.md "What xdc reads on a real deployment").
+json signalsJson(const streams::DcSnapshot &s)
+{
+	const auto &t = s.toolkit;
+	auto has = [&](const char *local) { return std::find(t.found.begin(), t.found.end(), local) != t.found.end(); };
+	json can = json::object();
+	can["detection"] = has("RemoteDataCenterHeartbeatWatchdog");
+	can["heartbeat_flow"] = has("CrossDataCenterReceiverForHB");
+	can["takeover"] = !s.sinkOperator.empty();
+	can["state_handover"] = has("RemoteDataCenterWatchdog");
+	return {{"prefix", t.prefix},
+		{"found", t.found},
+		{"missing", t.missing},
+		{"other_prefixes", t.otherPrefixes},
+		{"channels", t.channels},
+		{"sink_operator", s.sinkOperator},
+		{"can_tell", can}};
+}
+
+json snapshotJson(const streams::DcSnapshot &s, const streams::ToolkitView &view)
+{
+	json j = {{"dc", s.dc}, {"reachable", s.reachable}, {"t_ns", s.tNs}, {"state", streams::dcStateName(view.state(s.dc))}};
 	if (!s.reachable) {
 		j["error"] = s.error;
 		return j;
@@ -64,19 +91,29 @@ json snapshotJson(const streams::DcSnapshot &s, streams::DcState state)
 	j["pes"] = json::array();
 	for (const auto &p : s.pes)
 		j["pes"].push_back(streams::toJson(p));
-	j["toolkit"] = s.toolkit;
-	j["sink_tuples"] = s.sinkTuples ? json(*s.sinkTuples) : json(nullptr);
+	if (!s.metricsRead || !s.job)
+		return j;
+	j["signals"] = signalsJson(s);
+	const auto &t = s.toolkit;
+	j["toolkit"] = {{"remote", streams::remoteStateName(streams::remoteState(s))},
+			{"transitions", portJson(t.transitions)},
+			{"heartbeats_received", portJson(t.heartbeatsReceived)},
+			{"heartbeats_sent", portJson(t.heartbeatsSent)},
+			{"messages_received", portJson(t.messagesReceived)},
+			{"state_handed_over", portJson(t.stateHandedOver)}};
+	j["sink"] = portJson(s.sink);
 	return j;
 }
 
-void printSnapshot(const streams::DcSnapshot &s, streams::DcState state)
+void printSnapshot(const streams::DcSnapshot &s, const streams::ToolkitView &view)
 {
 	if (!s.reachable) {
 		printf("%-6s UNREACHABLE: %s\n", s.dc.c_str(), s.error.c_str());
 		return;
 	}
 	printf("%-6s instance %s, %s   toolkit view: %s\n", s.dc.c_str(), s.instanceStatus.c_str(),
-	       s.instanceHealth.empty() ? "health not reported" : s.instanceHealth.c_str(), streams::dcStateName(state));
+	       s.instanceHealth.empty() ? "health not reported" : s.instanceHealth.c_str(),
+	       streams::dcStateName(view.state(s.dc)));
 	if (!s.job) {
 		printf("       no job followed (set job_name / application in the streams config)\n");
 		return;
@@ -88,14 +125,33 @@ void printSnapshot(const streams::DcSnapshot &s, streams::DcState state)
 		       p.status.c_str(), p.statusReason.empty() ? "-" : p.statusReason.c_str(),
 		       static_cast<long long>(p.launchCount), p.host.empty() ? "-" : p.host.c_str(),
 		       static_cast<long long>(p.processId));
-	if (!s.toolkit.empty()) {
-		std::string t;
-		for (const auto &[k, v] : s.toolkit)
-			t += fmt::format("{}{}={}", t.empty() ? "" : " ", k, v);
-		printf("       toolkit: %s\n", t.c_str());
+	if (!s.metricsRead)
+		return;
+	const auto &t = s.toolkit;
+	if (t.prefix.empty() && t.found.empty()) {
+		printf("       toolkit: none of its operators found (looked for %s)\n",
+		       fmt::format("{}", fmt::join(t.missing, ", ")).c_str());
+		printf("                detection and heartbeats cannot be told for this DC\n");
+	} else {
+		printf("       toolkit %s: remote %s; %lld transitions, %lld heartbeats received, %lld sent, %lld messages on "
+		       "%d channel(s), %lld state hand-overs\n",
+		       t.prefix.empty() ? "(no prefix)" : t.prefix.c_str(), streams::remoteStateName(streams::remoteState(s)),
+		       static_cast<long long>(t.transitions.value), static_cast<long long>(t.heartbeatsReceived.value),
+		       static_cast<long long>(t.heartbeatsSent.value), static_cast<long long>(t.messagesReceived.value),
+		       t.channels, static_cast<long long>(t.stateHandedOver.value));
+		if (!t.missing.empty())
+			printf("                missing: %s\n", fmt::format("{}", fmt::join(t.missing, ", ")).c_str());
+		if (!t.otherPrefixes.empty())
+			printf("                also found: %s (set toolkit.prefix to follow another)\n",
+			       fmt::format("{}", fmt::join(t.otherPrefixes, ", ")).c_str());
 	}
-	if (s.sinkTuples)
-		printf("       sink: %lld tuples\n", static_cast<long long>(*s.sinkTuples));
+	if (s.sinkOperator.empty())
+		printf("       output: no sink operator found (set toolkit.sink_operator): takeover cannot be told\n");
+	else
+		printf("       output: %s, %lld tuples\n", s.sinkOperator.c_str(), static_cast<long long>(s.sink.value));
+	const int64_t at = std::max(s.toolkit.transitions.retrievedNs, s.sink.retrievedNs);
+	if (at > 0)
+		printf("       metrics retrieved %.0f ms before this poll\n", static_cast<double>(s.tNs - at) / 1e6);
 }
 
 int streamsStatus(const Args &a)
@@ -119,11 +175,11 @@ int streamsStatus(const Args &a)
 		json j = {{"dcs", json::array()}, {"active", view.activeDc()}, {"split_brain", view.splitBrain()},
 			  {"poll_ms", ms}};
 		for (const auto &s : round)
-			j["dcs"].push_back(snapshotJson(s, view.state(s.dc)));
+			j["dcs"].push_back(snapshotJson(s, view));
 		printf("%s\n", j.dump(2).c_str());
 	} else {
 		for (const auto &s : round)
-			printSnapshot(s, view.state(s.dc));
+			printSnapshot(s, view);
 		const std::string act = view.activeDc();
 		printf("active DC (toolkit view): %s%s   [polled in %.0f ms]\n", act.empty() ? "none" : act.c_str(),
 		       view.splitBrain() ? "  SPLIT BRAIN: more than one DC active" : "", ms);
@@ -195,9 +251,9 @@ int streamsWatch(const Args &a)
 			if (js)
 				printf("%s\n", json({{"event", streams::toJson(e)}}).dump().c_str());
 			else
-				printf("%s  %-6s %-18s %s (between %s and %s)\n", clockTimeMs(e.tNs).c_str(), e.dc.c_str(),
-				       e.kind.c_str(), e.detail.c_str(), clockTimeMs(e.sinceNs).c_str(),
-				       clockTimeMs(e.tNs).c_str());
+				printf("%s  %-6s %-18s %s (between %s and %s; from the %s)\n", clockTimeMs(e.tNs).c_str(),
+				       e.dc.c_str(), e.kind.c_str(), e.detail.c_str(), clockTimeMs(e.sinceNs).c_str(),
+				       clockTimeMs(e.tNs).c_str(), e.source.c_str());
 		}
 		fflush(stdout);
 		// Absolute schedule: a slow round does not push every later one back.
@@ -393,12 +449,15 @@ int cmdStreams(const std::vector<std::string> &argv)
 		       "       xdc streams cancel-job [JOB] --dc DC [--json]\n"
 		       "       xdc streams submit-job --dc DC --bundle FILE.sab [--job-name N] [--overlay JSON] [--json]\n\n"
 		       "status: per DC, the instance's status and health, the followed job (name, application, health,\n"
-		       "status), each of its PEs (status, reason, launch count, host, pid), the cross-DC toolkit's custom\n"
-		       "metrics, and which DC the toolkit view says is active. All DCs are polled at once.\n"
+		       "status), each of its PEs (status, reason, launch count, host, pid), which of the cross-DC toolkit's\n"
+		       "operators were found (by local name, under any composite instance) and which are missing, their\n"
+		       "port counters (remote status, heartbeats, state hand-overs), the application's output, and which\n"
+		       "DC the toolkit view says is active. All DCs are polled at once; a missing signal lowers what can\n"
+		       "be told, never fails the command.\n"
 		       "watch: polls every interval and prints the toolkit view's events as they happen: remote_down\n"
-		       "(detection), takeover_complete, fail_back, split_brain, split_brain_end, orderly_shutdown, dc_down,\n"
-		       "dc_recovered. Each event carries the round that saw it and the one before: the change happened\n"
-		       "in between.\n"
+		       "(detection), remote_up, state_handed_over, takeover_complete, fail_back, split_brain,\n"
+		       "split_brain_end, job_submitted, job_healthy, dc_down, dc_recovered, pe_relaunch. Each event is\n"
+		       "bounded by the metric collections (lastTimeRetrieved) or polls that saw it and the one before.\n"
 		       "stop-pe/restart-pe run `streamtool stoppe|restartpe PE` on the Streams host through its agent (the\n"
 		       "REST API has no PE verbs); cancel-job and submit-job use the REST API (cancel-job without JOB\n"
 		       "cancels the job the config follows).\n\n");

@@ -830,6 +830,13 @@ Result<std::vector<Metric>> Client::operatorMetrics(const std::string &operatorI
 					parseMetric);
 }
 
+Result<std::vector<Metric>> Client::portMetrics(const std::string &operatorId, bool input, int index, const Query &q)
+{
+	return impl_->typedList<Metric>(fmt::format("operators/{}/{}/{}/metrics", impl_->escape(operatorId),
+						    input ? "inputPorts" : "outputPorts", index),
+					"metrics", q, parseMetric);
+}
+
 Result<std::vector<Resource>> Client::resources()
 {
 	return impl_->typedList<Resource>("resources", "resources", {}, parseResource);

@@ -44,6 +44,18 @@ struct Endpoint {
 	std::string jobName;    // the job the toolkit view follows in this DC (matched by name, then applicationName)
 	std::string application;
 	std::string host;       // the Streams host (agent id) whose streamtool stop-pe/restart-pe use
+	// Where the cross-DC toolkit's operators and the application's output are (`toolkit:` in the config):
+	std::string toolkitPrefix; // the composite instance's name ("" = found by the operators' local names)
+	std::string sinkOperator;  // the operator whose input port is the application's output ("" = Sink, else the
+				   // only FileSink)
+	// What the Streams host shows through its agent (`host_signals:`): names from the agent's own config.
+	struct HostSignals {
+		std::string trace;          // evidence.logs source with the PE trace files
+		std::string monitor;        // evidence.logs source with the passive monitor's output
+		std::string snapshots;      // evidence.files source: the toolkit's snapshot directory
+		std::string failoverScript; // the failover script's name, as its process command line shows it
+		bool any() const { return !trace.empty() || !monitor.empty() || !snapshots.empty() || !failoverScript.empty(); }
+	} hostSignals;
 };
 
 // What went wrong with a request, beyond the Result's Errc + message: kept so callers and tests can tell the
@@ -96,6 +108,9 @@ public:
 	[[nodiscard]] Result<std::vector<Operator>> jobOperators(const std::string &jobId);
 	[[nodiscard]] Result<std::vector<Metric>> peMetrics(const std::string &peId);
 	[[nodiscard]] Result<std::vector<Metric>> operatorMetrics(const std::string &operatorId, const Query &q = {});
+	// The metrics of one operator port (`operators/{id}/inputPorts|outputPorts/{index}/metrics`).
+	[[nodiscard]] Result<std::vector<Metric>> portMetrics(const std::string &operatorId, bool input, int index,
+							      const Query &q = {});
 	[[nodiscard]] Result<std::vector<Resource>> resources();
 
 	// Writes (5.x/7.x): upload a .sab, submit it with a job configuration overlay, cancel a job. Never retried.

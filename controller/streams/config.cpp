@@ -75,6 +75,26 @@ void readCommon(MapReader &r, Endpoint &ep, PasswordSource &pw)
 	ep.pageSize = static_cast<int>(pageSize);
 	r.str("job_name", ep.jobName);
 	r.str("application", ep.application);
+	if (r.child("toolkit", n)) {
+		if (!n.IsMap())
+			return r.fail(n, r.keyPath("toolkit"), "expected a mapping {prefix, sink_operator}");
+		MapReader tr(n, r.origin(), r.keyPath("toolkit"));
+		tr.str("prefix", ep.toolkitPrefix);
+		tr.str("sink_operator", ep.sinkOperator);
+		tr.rejectUnknown();
+		r.adopt(tr);
+	}
+	if (r.child("host_signals", n)) {
+		if (!n.IsMap())
+			return r.fail(n, r.keyPath("host_signals"), "expected a mapping {trace, monitor, snapshots, failover_script}");
+		MapReader hr(n, r.origin(), r.keyPath("host_signals"));
+		hr.str("trace", ep.hostSignals.trace);
+		hr.str("monitor", ep.hostSignals.monitor);
+		hr.str("snapshots", ep.hostSignals.snapshots);
+		hr.str("failover_script", ep.hostSignals.failoverScript);
+		hr.rejectUnknown();
+		r.adopt(hr);
+	}
 	std::string style;
 	r.str("path_style", style);
 	if (!style.empty() && r.ok()) {

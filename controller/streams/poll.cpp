@@ -3,6 +3,8 @@
 #include "controller/streams/poll.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "common/clock.h"
@@ -22,6 +24,101 @@ const Job *pickJob(const std::vector<Job> &jobs, const Endpoint &ep)
 	if (jobs.size() == 1 && ep.jobName.empty() && ep.application.empty())
 		return &jobs[0];
 	return nullptr;
+}
+
+namespace {
+
+// The composite's operators xdc looks for, by local name.
+const char *const kToolkitLocals[] = {"HeartbeatSignalGenerator",	  "HeartbeatMessagePreparer",
+				      "CrossDataCenterSender1",		  "CrossDataCenterReceiverForHB",
+				      "RemoteDataCenterHeartbeatWatchdog", "RemoteDataCenterWatchdog",
+				      "CrossDataCenterReceiver[k]"};
+
+// The local name of a toolkit operator and the prefix before it ("App.Cdc.HeartbeatSignalGenerator" ->
+// {"HeartbeatSignalGenerator", "App.Cdc"}); the channel operators give "CrossDataCenterReceiver[k]".
+bool splitToolkitName(const std::string &name, std::string &local, std::string &prefix)
+{
+	const auto dot = name.rfind('.');
+	std::string last = dot == std::string::npos ? name : name.substr(dot + 1);
+	prefix = dot == std::string::npos ? "" : name.substr(0, dot);
+	if (last.rfind("CrossDataCenterReceiver[", 0) == 0 && last.back() == ']')
+		last = "CrossDataCenterReceiver[k]";
+	for (const char *l : kToolkitLocals)
+		if (last == l) {
+			local = last;
+			return true;
+		}
+	return false;
+}
+
+} // namespace
+
+FoundOperators findOperators(const std::vector<Operator> &ops, const Endpoint &ep)
+{
+	FoundOperators f;
+	std::map<std::string, int> prefixes; // prefix -> toolkit operators under it
+	for (const auto &op : ops) {
+		std::string local, prefix;
+		if (splitToolkitName(op.name, local, prefix))
+			prefixes[prefix]++;
+	}
+	if (!ep.toolkitPrefix.empty()) {
+		f.names.prefix = ep.toolkitPrefix;
+	} else if (!prefixes.empty()) {
+		// The instance with a watchdog and the most operators; ties by name.
+		int best = -1;
+		for (const auto &[p, n] : prefixes)
+			if (n > best) {
+				best = n;
+				f.names.prefix = p;
+			}
+	}
+	for (const auto &[p, _] : prefixes)
+		if (p != f.names.prefix)
+			f.names.otherPrefixes.push_back(p);
+	std::set<std::string> found;
+	for (const auto &op : ops) {
+		std::string local, prefix;
+		if (!splitToolkitName(op.name, local, prefix) || prefix != f.names.prefix || prefixes.empty())
+			continue;
+		found.insert(local);
+		if (local == "RemoteDataCenterHeartbeatWatchdog") {
+			f.watchdog = op.id;
+			const auto slash = op.peUrl.rfind('/');
+			f.names.watchdogPe = slash == std::string::npos ? "" : op.peUrl.substr(slash + 1);
+		} else if (local == "CrossDataCenterReceiverForHB")
+			f.hbReceiver = op.id;
+		else if (local == "HeartbeatMessagePreparer")
+			f.preparer = op.id;
+		else if (local == "RemoteDataCenterWatchdog")
+			f.store = op.id;
+		else if (local == "CrossDataCenterReceiver[k]")
+			f.receivers.push_back(op.id);
+	}
+	f.names.channels = static_cast<int>(f.receivers.size());
+	for (const char *l : kToolkitLocals)
+		(found.count(l) ? f.names.found : f.names.missing).push_back(l);
+	// The application's output.
+	const Operator *sink = nullptr;
+	const std::string want = ep.sinkOperator.empty() ? "Sink" : ep.sinkOperator;
+	for (const auto &op : ops)
+		if (op.name == want)
+			sink = &op;
+	if (!sink && ep.sinkOperator.empty()) {
+		int fileSinks = 0;
+		for (const auto &op : ops)
+			if (op.operatorKind.size() >= 10 && op.operatorKind.compare(op.operatorKind.size() - 10, 10, "::FileSink") == 0) {
+				sink = &op;
+				fileSinks++;
+			}
+		if (fileSinks != 1)
+			sink = nullptr;
+	}
+	if (sink) {
+		f.sink = sink->id;
+		f.sinkName = sink->name;
+	}
+	return f;
 }
 
 DcSnapshot pollDc(Client &client, const PollOptions &opts, PollCache *cache)
@@ -88,6 +185,7 @@ DcSnapshot pollDc(Client &client, const PollOptions &opts, PollCache *cache)
 			s.pes = std::move(*pes);
 		}
 		if (opts.metrics) {
+			s.metricsRead = true;
 			PollCache local;
 			PollCache &c = cache ? *cache : local;
 			if (!c.operatorsKnown || c.jobId != job->id) {
@@ -95,35 +193,41 @@ DcSnapshot pollDc(Client &client, const PollOptions &opts, PollCache *cache)
 				if (!ops)
 					return fail(ops.error());
 				c.jobId = job->id;
-				c.toolkitOp.clear();
-				c.sinkOp.clear();
-				for (const auto &op : *ops) {
-					if (op.name == opts.toolkitOperator)
-						c.toolkitOp = op.id;
-					if (op.name == opts.sinkOperator)
-						c.sinkOp = op.id;
-				}
+				c.ops = findOperators(*ops, client.endpoint());
 				c.operatorsKnown = true;
 			}
-			// Only the metric fields read below: lastTimeRetrieved and metricKind were a third of each answer.
+			s.toolkit = c.ops.names;
+			s.sinkOperator = c.ops.sinkName;
+			// Only the metric fields read below.
 			Query mq;
 			if (cache)
-				mq.fields = {"name", "value", "metricType"};
-			for (const std::string &id : {c.toolkitOp, c.sinkOp}) {
+				mq.fields = {"name", "value", "lastTimeRetrieved"};
+			auto read = [&](const std::string &id, bool input, PortSignal &into) -> Result<void> {
 				if (id.empty())
-					continue;
-				auto ms = client.operatorMetrics(id, mq);
+					return success();
+				auto ms = client.portMetrics(id, input, 0, mq);
 				if (!ms) {
 					c.operatorsKnown = false; // the job may have changed under the same id: list them again
-					return fail(ms.error());
+					return ms.error();
 				}
-				for (const auto &m : *ms) {
-					if (id == c.toolkitOp && m.metricType == "custom")
-						s.toolkit[m.name] = m.value;
-					if (id == c.sinkOp && m.name == "nTuplesProcessed")
-						s.sinkTuples = m.value;
-				}
-			}
+				const char *want = input ? "nTuplesProcessed" : "nTuplesSubmitted";
+				for (const auto &m : *ms)
+					if (m.name == want) {
+						into.present = true;
+						into.value += m.value;
+						into.retrievedNs = std::max(into.retrievedNs, m.lastTimeRetrieved * 1000000);
+					}
+				return success();
+			};
+			for (auto r : {read(c.ops.watchdog, false, s.toolkit.transitions),
+				       read(c.ops.hbReceiver, false, s.toolkit.heartbeatsReceived),
+				       read(c.ops.preparer, false, s.toolkit.heartbeatsSent),
+				       read(c.ops.store, false, s.toolkit.stateHandedOver), read(c.ops.sink, true, s.sink)})
+				if (!r)
+					return fail(r.error());
+			for (const auto &id : c.ops.receivers)
+				if (auto r = read(id, false, s.toolkit.messagesReceived); !r)
+					return fail(r.error());
 		}
 	}
 	s.tNs = clk::wallNs();

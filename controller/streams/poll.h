@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// One poll of one DC's instance: the followed job, its PEs, the toolkit operator's custom metrics and the sink's
-// throughput, gathered into a DcSnapshot for the toolkit view and the status command.
+// One poll of one DC's instance: the followed job, its PEs, the port counters of the cross-DC toolkit's operators
+// (found by their local names under any composite instance) and of the application's output, gathered into a
+// DcSnapshot for the toolkit view and the status command.
 #pragma once
 
 #include <cstdint>
@@ -17,17 +18,28 @@
 namespace xdc::streams {
 
 struct PollOptions {
-	std::string toolkitOperator = "CrossDCFailover"; // operator whose custom metrics are the toolkit's state
-	std::string sinkOperator = "Sink";               // operator whose nTuplesProcessed is the output
-	bool metrics = true;                             // read operator metrics (status --no-metrics skips them)
+	bool metrics = true;                             // read port metrics (status --no-metrics skips them)
 	bool parallel = true;                            // one thread per DC; false: one after the other (cheaper)
 };
 
+// The operators whose port counters a poll reads, found once per job (findOperators).
+struct FoundOperators {
+	ToolkitSignals names;                  // prefix, found, missing, otherPrefixes, channels, watchdogPe
+	std::string watchdog, hbReceiver, preparer, store; // operator ids ("" when missing)
+	std::vector<std::string> receivers;    // CrossDataCenterReceiver[k] ids
+	std::string sink, sinkName;            // the application's output operator
+};
+// Finds the toolkit's operators by their local names (under the endpoint's toolkit prefix when it sets one, else
+// under any prefix; with several composite instances, the first in name order) and the sink operator (the
+// endpoint's sink_operator, else one named "Sink", else the only FileSink).
+FoundOperators findOperators(const std::vector<Operator> &ops, const Endpoint &ep);
+
 // What repeated polls of one DC keep between rounds so that a round costs fewer requests: the followed job's
-// toolkit and sink operator ids (listed again when the job changes or a metrics request fails) and the instance's
-// status (read again every `instanceEvery` rounds; the jobs request still tells reachability every round).
+// operators (listed again when the job changes or a metrics request fails) and the instance's status (read again
+// every `instanceEvery` rounds; the jobs request still tells reachability every round).
 struct PollCache {
-	std::string jobId, toolkitOp, sinkOp;
+	std::string jobId;
+	FoundOperators ops;
 	bool operatorsKnown = false;
 	std::string instanceStatus, instanceHealth;
 	uint64_t rounds = 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Inference of the cross-DC failover toolkit's state from poll rounds of the REST API.
+// Inference of the cross-DC failover toolkit's state from poll rounds of the REST API: job and PE status, the
+// toolkit operators' port counters and the application's output.
 #include "controller/streams/toolkit_view.h"
 
 #include <algorithm>
@@ -13,15 +14,40 @@ const char *dcStateName(DcState s)
 	switch (s) {
 	case DcState::Active: return "active";
 	case DcState::Standby: return "standby";
+	case DcState::Running: return "running";
+	case DcState::NoJob: return "no_job";
 	case DcState::Down: return "down";
 	case DcState::Unknown: break;
 	}
 	return "unknown";
 }
 
+const char *remoteStateName(RemoteState s)
+{
+	switch (s) {
+	case RemoteState::NoContact: return "no_contact";
+	case RemoteState::Up: return "up";
+	case RemoteState::Down: return "down";
+	case RemoteState::Unknown: break;
+	}
+	return "unknown";
+}
+
+RemoteState remoteState(const DcSnapshot &s)
+{
+	if (!s.reachable || !s.toolkit.transitions.present)
+		return RemoteState::Unknown;
+	const int64_t n = s.toolkit.transitions.value;
+	if (n <= 0)
+		return RemoteState::NoContact;
+	return n % 2 ? RemoteState::Up : RemoteState::Down;
+}
+
 nlohmann::json toJson(const ToolkitEvent &e)
 {
-	nlohmann::json j = {{"t_ns", e.tNs}, {"since_ns", e.sinceNs}, {"kind", e.kind}, {"dc", e.dc}, {"detail", e.detail}};
+	nlohmann::json j = {{"t_ns", e.tNs},	  {"since_ns", e.sinceNs}, {"bound_ms", e.boundNs() / 1e6},
+			    {"kind", e.kind},	  {"dc", e.dc},		  {"detail", e.detail},
+			    {"source", e.source}};
 	if (!e.pe.empty()) {
 		j["pe"] = e.pe;
 		j["launch_count"] = e.launchCount;
@@ -36,30 +62,183 @@ bool jobGone(const DcSnapshot &s)
 	return !s.job || s.job->status == "canceled" || s.job->status == "canceling";
 }
 
-std::optional<int64_t> metric(const DcSnapshot &s, const char *name)
+std::string others(const std::map<std::string, int> &dcs, const std::string &self)
 {
-	auto it = s.toolkit.find(name);
-	if (it == s.toolkit.end())
-		return std::nullopt;
-	return it->second;
+	std::string out;
+	for (const auto &[name, _] : dcs)
+		if (name != self)
+			out += (out.empty() ? "" : ",") + name;
+	return out.empty() ? "the remote DC" : out;
 }
 
 } // namespace
 
-DcState classify(const DcSnapshot &s)
+bool ToolkitView::observe(Counter &c, const PortSignal &p, int64_t pollNs, int64_t prevPollNs, int64_t &sinceNs,
+			  int64_t &atNs, int64_t &prevValue)
+{
+	if (!p.present)
+		return false;
+	// A retrieval time after the poll (clocks apart) is taken as the poll's.
+	const int64_t at = p.retrievedNs > 0 ? std::min(p.retrievedNs, pollNs) : pollNs;
+	if (c.value < 0) {
+		c.value = p.value;
+		c.atNs = at;
+		c.observations = 1;
+		return false;
+	}
+	if (p.retrievedNs > 0 && at == c.atNs)
+		return false; // the same collection again
+	sinceNs = p.retrievedNs > 0 ? c.atNs : std::max(c.atNs, prevPollNs);
+	atNs = at;
+	prevValue = c.value;
+	// A counter that went down was restarted with its PE: what it counts now began at 0.
+	const int64_t base = p.value < c.value ? 0 : c.value;
+	if (p.value > base) {
+		c.grewAtNs = at;
+		c.quiet = 0;
+	} else {
+		c.quiet++;
+	}
+	c.value = p.value;
+	c.atNs = at;
+	c.observations++;
+	return true;
+}
+
+DcState ToolkitView::classify(const DcSnapshot &s, const Track &t) const
 {
 	if (!s.reachable)
 		return DcState::Unknown;
 	if (jobGone(s))
-		return DcState::Down;
+		return DcState::NoJob;
 	// A job none of whose PEs runs produces nothing and sends no heartbeats, whatever its last metrics said.
-	if (!s.pes.empty() && std::none_of(s.pes.begin(), s.pes.end(),
-					   [](const Pe &p) { return p.status == "running"; }))
+	if (!s.pes.empty() && std::none_of(s.pes.begin(), s.pes.end(), [](const Pe &p) { return p.status == "running"; }))
 		return DcState::Down;
-	if (auto active = metric(s, "isActive"))
-		return *active != 0 ? DcState::Active : DcState::Standby;
-	// Without the toolkit's metric, a DC whose sink has delivered output is taken as the active one.
-	return s.sinkTuples.value_or(0) > 0 ? DcState::Active : DcState::Standby;
+	if (!s.sink.present || t.sink.observations < 2)
+		return DcState::Running;
+	if (t.sink.grewAtNs > 0 && t.sink.quiet < kQuietCollections)
+		return DcState::Active;
+	if (t.sink.quiet >= kQuietCollections || (t.sink.grewAtNs == 0 && t.sink.observations > kQuietCollections))
+		return DcState::Standby;
+	return DcState::Running;
+}
+
+// Jobs and PEs: a job appearing (the passive DC's submission), turning healthy, PE relaunches.
+void ToolkitView::jobEvents(const DcSnapshot &s, Track &t, const Track &p, std::vector<ToolkitEvent> &out)
+{
+	const int64_t since = p.lastTNs ? p.lastTNs : lastRoundNs_;
+	if (!s.reachable)
+		return;
+	const std::string jobId = jobGone(s) ? "" : s.job->id;
+	if (!jobId.empty() && jobId != p.jobId && (p.state == DcState::NoJob || !p.jobId.empty())) {
+		// The submission time is the job's own: exact to the millisecond, on the server's clock.
+		const int64_t sub = s.job->submitTime > 0 ? std::min(s.job->submitTime * 1000000, s.tNs) : s.tNs;
+		out.push_back({sub, s.job->submitTime > 0 ? sub - 1000000 : since, "job_submitted", s.dc,
+			       fmt::format("job {} '{}'", jobId, s.job->name), "job submitTime"});
+	}
+	if (!jobId.empty()) {
+		const bool healthy = s.job->health == "healthy";
+		if (healthy && (jobId != p.jobId ? (p.state == DcState::NoJob || !p.jobId.empty()) : p.jobHealth != "healthy"))
+			out.push_back({s.tNs, jobId != p.jobId ? std::max(since, s.job->submitTime * 1000000) : since,
+				       "job_healthy", s.dc, fmt::format("job {} healthy: all {} PEs running", jobId, s.pes.size()),
+				       "job health"});
+		t.jobHealth = s.job->health;
+	}
+	t.jobId = jobId;
+	// A PE whose launch count went up was relaunched (crash and restart, or restartpe) since the last round.
+	for (const auto &pe : s.pes) {
+		auto it = p.launches.find(pe.id);
+		if (it != p.launches.end() && pe.launchCount > it->second && jobId == p.jobId) {
+			ToolkitEvent e{s.tNs, since, "pe_relaunch", s.dc,
+				       fmt::format("pe {} launch {} (pid {})", pe.id, pe.launchCount, pe.processId), "PE launchCount",
+				       pe.id, pe.launchCount};
+			out.push_back(e);
+		}
+		t.launches[pe.id] = pe.launchCount;
+	}
+}
+
+// The toolkit's own signals: the watchdog's transitions (detection, recovery), the state it handed over.
+void ToolkitView::toolkitEvents(const DcSnapshot &s, Track &t, std::vector<ToolkitEvent> &out)
+{
+	std::map<std::string, int> names;
+	for (const auto &[n, _] : dcs_)
+		names[n] = 0;
+	const std::string remotes = others(names, s.dc);
+	// The counters' epoch is one launch of the watchdog's PE: a relaunch restarts them from 0.
+	std::string epoch;
+	for (const auto &pe : s.pes)
+		if (pe.id == s.toolkit.watchdogPe)
+			epoch = fmt::format("{}:{}:{}", t.jobId, pe.id, pe.launchCount);
+	if (!epoch.empty() && !t.watchdogLaunch.empty() && epoch != t.watchdogLaunch) {
+		for (Counter *c : {&t.transitions, &t.handedOver, &t.heartbeats})
+			if (c->value >= 0)
+				c->value = 0;
+	}
+	if (!epoch.empty())
+		t.watchdogLaunch = epoch;
+	const int64_t prevPoll = t.lastTNs ? t.lastTNs : lastRoundNs_;
+	int64_t since = 0, at = 0, prev = 0;
+	if (observe(t.transitions, s.toolkit.transitions, s.tNs, prevPoll, since, at, prev)) {
+		const int64_t from = s.toolkit.transitions.value < prev ? 0 : prev;
+		for (int64_t k = from + 1; k <= s.toolkit.transitions.value; ++k) {
+			const bool up = k % 2 == 1;
+			out.push_back({at, since, up ? "remote_up" : "remote_down", s.dc,
+				       up ? (k == 1 ? "first contact with " + remotes : "heard " + remotes + " again")
+					  : "declared " + remotes + " down",
+				       "RemoteDataCenterHeartbeatWatchdog output port"});
+		}
+	}
+	if (observe(t.handedOver, s.toolkit.stateHandedOver, s.tNs, prevPoll, since, at, prev)) {
+		const int64_t from = s.toolkit.stateHandedOver.value < prev ? 0 : prev;
+		if (s.toolkit.stateHandedOver.value > from)
+			out.push_back({at, since, "state_handed_over", s.dc,
+				       fmt::format("the toolkit handed {} stored snapshot(s) of {} to the application",
+						   s.toolkit.stateHandedOver.value - from, remotes),
+				       "RemoteDataCenterWatchdog output port"});
+	}
+	observe(t.heartbeats, s.toolkit.heartbeatsReceived, s.tNs, prevPoll, since, at, prev);
+}
+
+// The application's output: a DC that starts delivering after being standby (or without a job) has taken over.
+void ToolkitView::outputEvents(const DcSnapshot &s, Track &t, const Track &p, std::vector<ToolkitEvent> &out)
+{
+	const int64_t prevPoll = p.lastTNs ? p.lastTNs : lastRoundNs_;
+	int64_t since = 0, at = 0, prev = 0;
+	const bool fresh = observe(t.sink, s.sink, s.tNs, prevPoll, since, at, prev);
+	const DcState now = classify(s, t);
+	t.state = now;
+	if (now == DcState::Active && p.state != DcState::Active) {
+		const bool fromIdle = p.settled == DcState::Standby || p.settled == DcState::NoJob || p.settled == DcState::Down;
+		if (fromIdle && !t.wasActive) {
+			const bool back = tookOver_ && s.dc == firstActive_;
+			tookOver_ = true;
+			// The output grew between the two collections before the last growth was seen.
+			const int64_t hi = t.sink.grewAtNs, lo = fresh && at == hi ? since : hi - (s.tNs - prevPoll);
+			out.push_back({hi, lo, back ? "fail_back" : "takeover_complete", s.dc,
+				       fmt::format("output flowing ({} tuples through {})", s.sink.value, s.sinkOperator),
+				       "sink input port"});
+			for (auto &[name, other] : dcs_)
+				if (name != s.dc)
+					other.wasActive = false;
+		}
+		if (firstActive_.empty())
+			firstActive_ = s.dc;
+		t.wasActive = true;
+	}
+	// Down and back up within one job; a new job's PEs starting is job_submitted / job_healthy instead.
+	if (now == DcState::Down || now == DcState::NoJob) {
+		if (p.state == DcState::Active || p.state == DcState::Standby || p.state == DcState::Running)
+			out.push_back({s.tNs, prevPoll, "dc_down", s.dc,
+				       now == DcState::NoJob ? "job no longer listed" : "no PE of job " + t.jobId + " running",
+				       "job and PE status"});
+	} else if (now != DcState::Unknown) {
+		if (p.state == DcState::Down && t.upJob == t.jobId)
+			out.push_back({s.tNs, prevPoll, "dc_recovered", s.dc, dcStateName(now), "job and PE status"});
+		t.upJob = t.jobId;
+	}
+	if (now != DcState::Unknown && now != DcState::Running)
+		t.settled = now;
 }
 
 std::vector<ToolkitEvent> ToolkitView::update(const std::vector<DcSnapshot> &roundIn)
@@ -68,96 +247,28 @@ std::vector<ToolkitEvent> ToolkitView::update(const std::vector<DcSnapshot> &rou
 	std::sort(round.begin(), round.end(), [](const DcSnapshot &a, const DcSnapshot &b) { return a.dc < b.dc; });
 	std::vector<ToolkitEvent> out;
 	int64_t roundNs = 0;
-	for (const auto &s : round)
+	for (const auto &s : round) {
 		roundNs = std::max(roundNs, s.tNs);
-	auto emit = [&](int64_t t, int64_t since, std::string kind, std::string dc, std::string detail) {
-		out.push_back({t, since, std::move(kind), std::move(dc), std::move(detail)});
-	};
-	std::map<std::string, Track> prev = dcs_;
-
-	// Pass 1: each DC's own state; an orderly shutdown (the active DC's job canceled) is told apart from a failure.
-	for (const auto &s : round) {
-		Track &t = dcs_[s.dc];
-		const Track p = prev[s.dc];
-		const int64_t since = p.lastTNs ? p.lastTNs : lastRoundNs_;
-		const DcState now = classify(s);
-		if (now != DcState::Unknown) {
-			if (p.state == DcState::Active && now == DcState::Down && s.reachable && jobGone(s)) {
-				t.shutDown = true;
-				emit(s.tNs, since, "orderly_shutdown", s.dc,
-				     s.job ? "job " + s.job->id + " " + s.job->status : "job no longer listed");
-			} else if (now == DcState::Down && p.lastKnown != DcState::Down && p.lastKnown != DcState::Unknown) {
-				emit(s.tNs, since, "dc_down", s.dc, s.job ? "job " + s.job->health : "no job");
-			} else if (p.lastKnown == DcState::Down && now != DcState::Down) {
-				t.shutDown = false;
-				emit(s.tNs, since, "dc_recovered", s.dc, dcStateName(now));
-			}
-			// A DC that goes from standby to active has taken over once its output flows (checked below).
-			if (now == DcState::Active && p.lastKnown == DcState::Standby)
-				t.pendingTakeover = true;
-			if (now != DcState::Active)
-				t.pendingTakeover = false;
-			if (now == DcState::Active && firstActive_.empty())
-				firstActive_ = s.dc;
-			t.lastKnown = now;
-		}
-		t.state = now;
-		// A PE whose launch count went up was relaunched (crash and restart, or restartpe) since the last round.
-		if (s.reachable) {
-			for (const auto &pe : s.pes) {
-				auto it = p.launches.find(pe.id);
-				if (it != p.launches.end() && pe.launchCount > it->second) {
-					ToolkitEvent e{s.tNs, since, "pe_relaunch", s.dc,
-						       fmt::format("pe {} launch {} (pid {})", pe.id, pe.launchCount, pe.processId),
-						       pe.id, pe.launchCount};
-					out.push_back(e);
-				}
-				t.launches[pe.id] = pe.launchCount;
-			}
-		}
+		dcs_[s.dc]; // every DC known before the events name "the others"
 	}
-
-	// Pass 2: detection (a DC's toolkit declares its remote down) and takeover (output flowing in the new active).
+	const std::map<std::string, Track> prev = dcs_;
 	for (const auto &s : round) {
 		Track &t = dcs_[s.dc];
-		const Track p = prev[s.dc];
-		const int64_t since = p.lastTNs ? p.lastTNs : lastRoundNs_;
+		const Track &p = prev.at(s.dc);
 		if (!s.reachable) {
+			t.state = DcState::Unknown;
 			t.lastTNs = s.tNs;
 			continue;
 		}
-		auto rs = metric(s, "remoteDataCenterStatus");
-		if (rs && p.remoteStatus && *p.remoteStatus != 0 && *rs == 0 && t.state != DcState::Down) {
-			// The remote(s) whose job was canceled in order: the toolkit's shutdown message, not a detection.
-			bool orderly = false;
-			std::string remotes;
-			for (const auto &[name, other] : dcs_)
-				if (name != s.dc) {
-					orderly = orderly || other.shutDown;
-					remotes += (remotes.empty() ? "" : ",") + name;
-				}
-			if (!orderly)
-				emit(s.tNs, since, "remote_down", s.dc, "declared " + remotes + " down");
-		}
-		if (rs)
-			t.remoteStatus = rs;
-		if (t.pendingTakeover) {
-			const bool flowing = !s.sinkTuples || (p.sinkTuples && *s.sinkTuples > *p.sinkTuples);
-			if (flowing) {
-				t.pendingTakeover = false;
-				const bool back = tookOver_ && s.dc == firstActive_;
-				tookOver_ = true;
-				emit(s.tNs, since, back ? "fail_back" : "takeover_complete", s.dc,
-				     s.sinkTuples ? "sink delivering (" + std::to_string(*s.sinkTuples) + " tuples)" : "active");
-			}
-		}
-		t.sinkTuples = s.sinkTuples;
+		jobEvents(s, t, p, out);
+		toolkitEvents(s, t, out);
+		outputEvents(s, t, p, out);
 		t.lastTNs = s.tNs;
 	}
-
-	// Pass 3: split brain, over every DC's latest state.
+	// Split brain: output flowing from two or more DCs at once.
 	std::string actives;
 	int nActive = 0;
+	int64_t sinceActive = lastRoundNs_;
 	for (const auto &[name, t] : dcs_)
 		if (t.state == DcState::Active) {
 			++nActive;
@@ -165,11 +276,14 @@ std::vector<ToolkitEvent> ToolkitView::update(const std::vector<DcSnapshot> &rou
 		}
 	if (nActive >= 2 && !splitBrain_) {
 		splitBrain_ = true;
-		emit(roundNs, lastRoundNs_, "split_brain", actives, "active in " + std::to_string(nActive) + " DCs");
+		out.push_back({roundNs, sinceActive, "split_brain", actives, "output flowing in " + std::to_string(nActive) + " DCs",
+			       "sink input ports"});
 	} else if (nActive < 2 && splitBrain_) {
 		splitBrain_ = false;
-		emit(roundNs, lastRoundNs_, "split_brain_end", actives, actives.empty() ? "none active" : actives + " active");
+		out.push_back({roundNs, sinceActive, "split_brain_end", actives,
+			       actives.empty() ? "no output flowing" : "output flowing only in " + actives, "sink input ports"});
 	}
+	std::stable_sort(out.begin(), out.end(), [](const ToolkitEvent &a, const ToolkitEvent &b) { return a.tNs < b.tNs; });
 	lastRoundNs_ = roundNs;
 	events_.insert(events_.end(), out.begin(), out.end());
 	return out;
@@ -181,12 +295,36 @@ DcState ToolkitView::state(const std::string &dc) const
 	return it == dcs_.end() ? DcState::Unknown : it->second.state;
 }
 
+RemoteState ToolkitView::remote(const std::string &dc) const
+{
+	auto it = dcs_.find(dc);
+	if (it == dcs_.end() || it->second.transitions.value < 0)
+		return RemoteState::Unknown;
+	const int64_t n = it->second.transitions.value;
+	return n == 0 ? RemoteState::NoContact : n % 2 ? RemoteState::Up : RemoteState::Down;
+}
+
+std::string ToolkitView::heartbeats(const std::string &dc) const
+{
+	auto it = dcs_.find(dc);
+	if (it == dcs_.end() || it->second.heartbeats.observations < 2)
+		return "unknown";
+	const Counter &c = it->second.heartbeats;
+	return c.quiet == 0 ? "flowing" : c.quiet >= 2 ? "stalled" : "unknown";
+}
+
 std::string ToolkitView::activeDc() const
 {
+	// With several, the one whose output grew last (a DC that just stopped delivering is still active for a few
+	// collections).
+	std::string best;
+	int64_t grew = -1;
 	for (const auto &[name, t] : dcs_)
-		if (t.state == DcState::Active)
-			return name;
-	return "";
+		if (t.state == DcState::Active && t.sink.grewAtNs > grew) {
+			grew = t.sink.grewAtNs;
+			best = name;
+		}
+	return best;
 }
 
 } // namespace xdc::streams
