@@ -438,16 +438,10 @@ int labUp(const Args &a)
 				h.name, spec.name, h.name, h.name, h.dc, spec.name, endpoint, keys, keys, h.name, stateDir);
 			if (skews.count(h.name))
 				text += fmt::format("test_clock_skew_ms: {}\n", skews[h.name]);
-			// The Streams host of each DC (where --streams runs the emulator) runs the emulator's streamtool.
-			if (a.has("--streams") && h.name == fmt::format("dc{}-h1", h.dc)) {
-				const std::string emu = findEmulatorBinary();
-				const std::string tool = emu.substr(0, emu.rfind('/') + 1) + "streamtool";
-				text += fmt::format("streams:\n  streamtool: {}\n  instance: dc{}-instance\n  password_file: "
-						    "{}/streams/password\n  env:\n    STREAMS_EMU_URL: http://127.0.0.1:8440\n"
-						    "    STREAMS_USERNAME: streamsadmin\n", tool, h.dc, dir);
-				// The emulator's sink file, for data.tail (a scenario's data.sink: {via: agent}).
-				text += fmt::format("data:\n  sinks:\n    streams-out: {}/streams/dc{}.sink.jsonl\n", dir, h.dc);
-			}
+			// The Streams host of each DC (where --streams runs the emulator): the emulator's streamtool, the
+			// application's orderly-shutdown hook, its sink file and what the host shows of the toolkit.
+			if (a.has("--streams") && h.name == fmt::format("dc{}-h1", h.dc))
+				text += streamsAgentConfig(dir, h.dc, *streamsSpec);
 			text += fmt::format("log:\n  file: {}/agents/{}.log\n", dir, h.name);
 			if (auto w = writeText(cfg, text); !w)
 				return fail(w.error().message);
@@ -483,7 +477,9 @@ int labUp(const Args &a)
 	if (a.has("--streams")) {
 		if (auto r = startStreams(st, dir, *streamsSpec, js); !r)
 			return fail(r.error().message);
-		progress(js, "Streams emulators ready: dc1 active, dc2 standby (xdc streams status --lab " + spec.name + ")");
+		progress(js, fmt::format("Streams emulators ready ({}): dc1 active, dc2 {} (xdc streams status --lab {})",
+					 streamsSpec->mode, streamsSpec->mode == "active-passive" ? "passive" : "standby",
+					 spec.name));
 	}
 	const double secs = static_cast<double>(clk::monoNs() - t0) / 1e9;
 	json status = labStatusJson(st);
@@ -578,6 +574,33 @@ int labExec(const Args &a)
 	return *r;
 }
 
+int labStreams(const Args &a)
+{
+	const bool js = a.has("--json");
+	const std::string verb = a.positional.size() > 1 ? a.positional[1] : "";
+	if (verb != "reset" || a.positional.size() != 2) {
+		fprintf(stderr, "xdc lab streams: expected `xdc lab streams reset [--name N]`\n");
+		return kUsage;
+	}
+	const std::string name = a.get("--name", a.get("--lab", "xdc"));
+	auto st = lab::loadLab(name);
+	if (!st) {
+		fprintf(stderr, "xdc lab streams reset: %s\n", st.error().message.c_str());
+		return kUsage;
+	}
+	const int64_t t0 = clk::monoNs();
+	if (auto r = resetStreams(*st, lab::stateDir(name), js); !r) {
+		fprintf(stderr, "xdc lab streams reset: %s\n", r.error().message.c_str());
+		return r.error().code == Errc::NotFound ? kUsage : kFailed;
+	}
+	const double secs = static_cast<double>(clk::monoNs() - t0) / 1e9;
+	if (js)
+		printf("%s\n", json{{"name", name}, {"reset", true}, {"seconds", secs}}.dump().c_str());
+	else
+		printf("lab %s: Streams back in its starting state in %.2f s\n", name.c_str(), secs);
+	return kOk;
+}
+
 } // namespace
 
 int cmdLab(const std::vector<std::string> &argv)
@@ -593,10 +616,20 @@ int cmdLab(const std::vector<std::string> &argv)
 		{"--timeout", true, "how long up waits for agents to register (default 20s)"},
 		{"--streams", false, "also start a Streams emulator per DC on dc<d>-h1, dc1 active (up; docs/STREAMS.md)"},
 		{"--streams-pes", true, "PEs in each emulated job (up --streams; default 3)"},
-		{"--hb-interval", true, "toolkit heartbeat interval (up --streams; default 1s)"},
-		{"--hb-misses", true, "heartbeat misses before the standby takes over (up --streams; default 3)"},
-		{"--snapshot-interval", true, "toolkit state snapshot interval (up --streams; default 5s)"},
-		{"--takeover-delay", true, "standby's delay from detection to takeover (up --streams; default 0)"},
+		{"--streams-mode", true, "active-active (both DCs run the job) or active-passive (dc2 runs the toolkit's "
+					 "monitor, which submits the job on failover) (up --streams; default active-active)"},
+		{"--init-delay", true, "toolkit crossDCInitDelay (up --streams; default 1s)"},
+		{"--hb-interval", true, "toolkit heartbeatExchangeInterval (up --streams; default 1s)"},
+		{"--hb-misses", true, "toolkit consecutiveHeartbeatMissesAllowed (up --streams; default 3)"},
+		{"--snapshot-interval", true, "toolkit dataSnapshotExchangeInterval, whole seconds (up --streams; default 3s)"},
+		{"--channels", true, "toolkit numberOfHttpSenderReceiverPairs (up --streams; default 1)"},
+		{"--app-delay", true, "the application's delay before acting on the remote's replicated state (up --streams; "
+				      "default 0)"},
+		{"--takeover-delay", true, "same as --app-delay"},
+		{"--metrics-interval", true, "the instances' metric collection interval (up --streams; default 1s)"},
+		{"--trace-level", true, "the jobs' trace level: error (the product's default), info shows the toolkit's "
+				    "_XXXXX_ lines (up --streams)"},
+		{"--streams-no-toolkit", false, "an application without the cross-DC toolkit (up --streams; tests)"},
 		{"--pe-restart-delay", true, "delay before a crashed PE relaunches (up --streams; default 500ms)"},
 		{"--source-rate", true, "tuples/s the active job's source produces (up --streams; default 50)"},
 		{"--json", false, "machine-readable output"},
@@ -612,12 +645,16 @@ int cmdLab(const std::vector<std::string> &argv)
 		       "                 [--streams [--streams-pes N] [--hb-interval D] [--hb-misses N] ...]\n"
 		       "       xdc lab status [--name N] [--json]\n"
 		       "       xdc lab exec HOST [--name N] -- CMD [ARGS...]\n"
+		       "       xdc lab streams reset [--name N] [--json]\n"
 		       "       xdc lab down [--name N]\n\n"
 		       "A multi-datacenter lab on this machine (root): one network namespace per host, a bridge per DC\n"
 		       "behind a WAN router namespace (IPv4 + IPv6), a management network reaching the host namespace\n"
 		       "through one veth, where the controller runs; one agent per host inside its namespace.\n"
 		       "`down` removes exactly what `up` recorded, and sweeps leftovers named after the lab; it is safe\n"
-		       "to run twice. Two labs with different names coexist.\n");
+		       "to run twice. Two labs with different names coexist.\n"
+		       "`streams reset` puts a --streams lab back to its starting state without rebuilding it: every job\n"
+		       "canceled and submitted again (the toolkit never undoes a detection by itself), the passive\n"
+		       "monitor restarted, and it returns once the toolkits have heard each other and stored a snapshot.\n");
 		if (a->has("--help")) {
 			printf("\nOptions:\n");
 			for (const auto &f : specs)
@@ -633,7 +670,9 @@ int cmdLab(const std::vector<std::string> &argv)
 		return labStatus(*a);
 	if (sub == "exec")
 		return labExec(*a);
-	fprintf(stderr, "xdc lab: unknown subcommand '%s' (up, status, exec, down)\n", sub.c_str());
+	if (sub == "streams")
+		return labStreams(*a);
+	fprintf(stderr, "xdc lab: unknown subcommand '%s' (up, status, exec, streams, down)\n", sub.c_str());
 	return kUsage;
 }
 

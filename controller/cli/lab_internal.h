@@ -9,6 +9,8 @@
 #include "controller/cli/cli.h"
 #include "controller/lab/lab_state.h"
 
+#include <nlohmann/json.hpp>
+
 namespace xdc::cli::labx {
 
 // The directory of the running xdc binary.
@@ -20,17 +22,29 @@ Result<void> writeText(const std::string &path, const std::string &text, mode_t 
 // One progress line on stderr (nothing with --json).
 void progress(bool json, const std::string &msg);
 
-// The Streams emulator's ground-truth settings for `lab up --streams`, from the command line.
+// The Streams emulators' settings for `lab up --streams` (the toolkit's configuration keys, the application), from
+// the command line; kept in <lab>/streams/lab-streams.json so `lab streams reset` restarts the same way.
 struct StreamsLabSpec {
+	std::string mode = "active-active";    // or active-passive: dc2 runs the passive monitor, not the job
 	int pes = 3;
-	int64_t hbIntervalMs = 1000, snapshotIntervalMs = 5000, takeoverDelayMs = 0, peRestartDelayMs = 500;
-	int hbMisses = 3;
+	int64_t initDelayMs = 1000, hbIntervalMs = 1000, snapshotIntervalMs = 3000, appDelayMs = 0;
+	int64_t peRestartDelayMs = 500, metricsIntervalMs = 1000;
+	int hbMisses = 3, channels = 1;
 	int sourceRate = 50;
+	std::string traceLevel = "error";
+	bool noToolkit = false;                // test: an application without the toolkit's composite
+	std::string toolkitPrefix = "CrossDCFailover";
 };
 Result<StreamsLabSpec> parseStreamsSpec(const Args &a);
+nlohmann::json toJson(const StreamsLabSpec &s);
 std::string findEmulatorBinary();
-// Starts one emulator per DC (dc1 active, dc2 standby, heartbeats over the WAN between their first hosts), writes
-// the lab's streams.yaml (REST over the management network) and waits until both answer with a running job.
+// The `streams:`, `data:` and `evidence:` blocks of the agent config of DC d's Streams host.
+std::string streamsAgentConfig(const std::string &dir, int dc, const StreamsLabSpec &ss);
+// Starts one emulator per DC (and in active/passive mode dc2's monitor), writes the lab's streams.yaml (REST over
+// the management network) and waits for the starting state (waitStreamsReady).
 Result<void> startStreams(lab::LabState &st, const std::string &dir, const StreamsLabSpec &ss, bool js);
+// `xdc lab streams reset`: cancels the jobs, restarts the monitor (active/passive), submits the jobs again and waits
+// for the starting state, without rebuilding the lab.
+Result<void> resetStreams(lab::LabState &st, const std::string &dir, bool js);
 
 } // namespace xdc::cli::labx

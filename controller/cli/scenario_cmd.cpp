@@ -18,6 +18,7 @@
 #include "common/duration.h"
 #include "common/sys/file.h"
 #include "controller/cli/cli.h"
+#include "controller/cli/lab_internal.h"
 #include "controller/lab/lab_state.h"
 #include "controller/scenario/history.h"
 #include "controller/scenario/report.h"
@@ -334,6 +335,21 @@ int cmdRun(const std::vector<std::string> &argv)
 				   : s->streams.config[0] == '/' ? s->streams.config
 								 : fileDir(s->origin) + "/" + s->streams.config;
 	ro.call = [socket](const json &req, int timeoutMs) { return control::request(socket, req, timeoutMs); };
+	{
+		// streams.reset: only a lab's Streams can be put back in its starting state.
+		std::string labName = ctl.get("--lab");
+		if (labName.empty() && getenv("XDC_LAB"))
+			labName = getenv("XDC_LAB");
+		if (labName.empty() && lab::loadLab("xdc"))
+			labName = "xdc";
+		if (!labName.empty() && lab::loadLab(labName))
+			ro.resetStreams = [labName]() -> Result<void> {
+				auto st = lab::loadLab(labName);
+				if (!st)
+					return st.error();
+				return labx::resetStreams(*st, lab::stateDir(labName), true);
+			};
+	}
 	json params = json::object();
 	for (const auto &[k, v] : opt->params)
 		params[k] = v;

@@ -15,6 +15,7 @@
 #include "controller/data/flow.h"
 #include "controller/scenario/metrics_follow.h"
 #include "controller/scenario/streams_follow.h"
+#include "controller/scenario/streams_host.h"
 #include "controller/streams/poll.h"
 
 namespace xdc::scenario {
@@ -173,6 +174,18 @@ private:
 			setVerdict(kHarness, "harness", "streams: no streams config to follow (streams.config, a lab with "
 							"--streams, $XDC_STREAMS_CONFIG or /etc/xdc/streams.yaml)");
 			return false;
+		}
+		if (s_.streams.reset) {
+			if (!opt_.resetStreams) {
+				setVerdict(kHarness, "harness", s_.streams.where + ": streams.reset: the starting state can only be "
+									      "restored in a lab (xdc lab streams reset); run with --lab");
+				return false;
+			}
+			say("streams: back to the starting state (xdc lab streams reset)");
+			if (auto rr = opt_.resetStreams(); !rr) {
+				setVerdict(kHarness, "harness", "streams.reset: " + rr.error().message);
+				return false;
+			}
 		}
 		streams_ = std::make_unique<StreamsFollower>();
 		auto r = streams_->start(opt_.streamsConfig, ns(s_.streams.interval));
@@ -442,6 +455,24 @@ private:
 		return why.empty();
 	}
 
+	// Why a Streams condition or assertion cannot be measured on this deployment ("" when it can): detection needs
+	// the toolkit's watchdog in some DC; takeover, fail-back and split brain need the toolkit and an output operator.
+	std::string streamsUnmeasurable(bool detection, bool takeover) const
+	{
+		if (!streams_)
+			return "Streams was not followed";
+		const std::string looked = "looked for the cross-DC toolkit's operators by their local names "
+					   "(RemoteDataCenterHeartbeatWatchdog, CrossDataCenterReceiverForHB, ...) in every DC; "
+					   "`xdc streams status` lists what each DC shows";
+		if (detection && !streams_->canTellDetection())
+			return "detection cannot be measured: no DC shows the toolkit's RemoteDataCenterHeartbeatWatchdog (" +
+			       looked + ")";
+		if (takeover && !streams_->canTellTakeover())
+			return "takeover cannot be measured: no DC shows both the toolkit's operators and an output operator "
+			       "(toolkit.sink_operator) (" + looked + ")";
+		return "";
+	}
+
 	// The toolkit view's first event of `kind` at or after `fromNs`.
 	std::optional<streams::ToolkitEvent> firstEvent(const std::string &kind, int64_t fromNs) const
 	{
@@ -551,6 +582,16 @@ private:
 		for (const auto *list : {&s_.probes, &s_.samplers})
 			for (const auto &sp : *list)
 				specs.push_back({{"spec", evidence::toYaml(sp)}, {"origin", s_.origin}});
+		// What the Streams hosts show, where the streams config names it (streams_host.h).
+		if (streams_ && s_.streams.hostSignals) {
+			auto hs = hostSignalSamplers(streams_->endpoints());
+			if (!hs) {
+				setVerdict(kHarness, "harness", "streams host_signals: " + hs.error().message);
+				return false;
+			}
+			for (const auto &text : *hs)
+				specs.push_back({{"spec", text}, {"origin", opt_.streamsConfig}});
+		}
 		if (specs.empty())
 			return true;
 		const int64_t maxMs = ns(s_.plannedDuration()) / kMs + 600000;
@@ -941,6 +982,13 @@ private:
 			for (const auto &[cond, ev] : kStreamsConditions)
 				if (cond == s_.observe.untilStreams)
 					event = ev;
+			const bool detection = event == "remote_down" || event == "remote_up" || event == "state_handed_over";
+			const bool takeover = event == "takeover_complete" || event == "fail_back" || event == "split_brain";
+			if (const std::string why = streamsUnmeasurable(detection, takeover); !why.empty()) {
+				endPhase("error", why);
+				setVerdict(kHarness, "harness", "observe.until.streams " + s_.observe.untilStreams + ": " + why);
+				return recover(false);
+			}
 			const int64_t from = injectStart_;
 			const int64_t deadline = clk::wallNs() + ns(s_.observe.timeout);
 			const Wait w = waitUntil(deadline, [this, event, from](const json &) {
@@ -1192,8 +1240,12 @@ private:
 			report_["streams"]["events"] = ev;
 			report_["streams"]["states"] = streams_->states();
 			report_["streams"]["rounds"] = streams_->rounds();
+			report_["streams"]["signals"] = streams_->signals();
 		}
 		faultWindows();
+		if (streams_ && s_.streams.hostSignals)
+			report_["streams"]["host"] = hostSignalReport(bundle_.entries, streams_->endpoints(), streams_->events(),
+								      faultsWindow().first);
 		if (exit_ == kPassed || exit_ == kFailed)
 			validate();
 		if (!hosts_.empty()) {
@@ -1273,7 +1325,7 @@ private:
 	{
 		for (const auto &a : s_.assertions) {
 			json e = {{"name", a.name}, {"where", a.where}};
-			std::string failure;
+			std::string failure, unmeasurable;
 			json observed = json::object();
 			if (a.kind == Assertion::Kind::Outage) {
 				e["kind"] = "outage";
@@ -1332,7 +1384,10 @@ private:
 				}
 			} else if (a.kind == Assertion::Kind::Streams) {
 				e["kind"] = "streams";
-				failure = validateStreams(a, observed);
+				unmeasurable = streamsUnmeasurable(a.maxDetection.has_value(),
+								   a.takeover || a.maxFailover || a.splitBrain || !a.active.empty());
+				if (unmeasurable.empty())
+					failure = validateStreams(a, observed);
 			} else if (a.kind == Assertion::Kind::Data) {
 				e["kind"] = "data";
 				failure = validateData(a, observed);
@@ -1429,6 +1484,15 @@ private:
 					failure = fmt::format("{} '{}' events > count_max {}", count, a.event, *a.maxCount);
 			}
 			e["observed"] = observed;
+			if (!unmeasurable.empty()) {
+				// Not the system's failure: the deployment does not show what the assertion needs.
+				e["status"] = "error";
+				e["message"] = unmeasurable;
+				setVerdict(kHarness, "harness", fmt::format("assertion '{}' cannot be checked: {}", a.name, unmeasurable));
+				say(fmt::format("assertion {}: ERROR: {}", a.name, unmeasurable));
+				report_["assertions"].push_back(e);
+				continue;
+			}
 			e["status"] = failure.empty() ? "passed" : "failed";
 			if (!failure.empty()) {
 				e["message"] = failure;

@@ -38,6 +38,9 @@ struct RunOptions {
 	// The streams config (docs/STREAMS.md) a scenario that uses Streams follows: resolved by the caller from the
 	// scenario's streams.config, the lab's streams.yaml, $XDC_STREAMS_CONFIG or /etc/xdc/streams.yaml.
 	std::string streamsConfig;
+	// Puts the lab's Streams back in its starting state (`xdc lab streams reset`), for a scenario with
+	// streams.reset; unset outside a lab.
+	std::function<Result<void>()> resetStreams;
 	// One control request (the controller's JSON protocol); Err when the controller cannot be reached.
 	std::function<Result<json>(const json &req, int timeoutMs)> call;
 	// Set from a signal handler: the run halts its faults, tears down and reports "aborted".

@@ -282,7 +282,7 @@ private:
 		w.present = true;
 		w.where = r.where(n);
 		if (!n.IsMap() && !n.IsNull()) {
-			r.fail(n, "streams", "expected a mapping: {config, interval, require_active}");
+			r.fail(n, "streams", "expected a mapping: {config, interval, require_active, reset, host_signals}");
 			carry(top, r);
 			return;
 		}
@@ -293,6 +293,8 @@ private:
 			r.fail(n["interval"], "streams.interval", "expected a poll interval from 50ms to 10s");
 		w.interval = iv;
 		r.boolean("require_active", w.requireActive);
+		r.boolean("reset", w.reset);
+		r.boolean("host_signals", w.hostSignals);
 		r.rejectUnknown();
 		carry(top, r);
 	}
@@ -1219,8 +1221,10 @@ const evidence::SamplerSpec *Scenario::probe(const std::string &n) const
 
 const std::vector<std::pair<std::string, std::string>> kStreamsConditions = {
 	{"failover_complete", "takeover_complete"}, {"takeover_complete", "takeover_complete"},
-	{"remote_down", "remote_down"},             {"split_brain", "split_brain"},
-	{"fail_back", "fail_back"},                 {"orderly_shutdown", "orderly_shutdown"}};
+	{"remote_down", "remote_down"},             {"remote_up", "remote_up"},
+	{"split_brain", "split_brain"},             {"fail_back", "fail_back"},
+	{"state_handed_over", "state_handed_over"}, {"job_submitted", "job_submitted"},
+	{"job_healthy", "job_healthy"}};
 
 bool Scenario::usesStreams() const
 {

@@ -132,6 +132,12 @@ struct StreamsWatch {
 	std::string config;                 // streams config file as written ("" = the lab's, $XDC_STREAMS_CONFIG, /etc/xdc)
 	Nanos interval = std::chrono::milliseconds(200); // time between poll rounds
 	bool requireActive = true;          // steady state: exactly one DC active before inject and every DC reachable
+	// The run needs the starting state (jobs fresh, dc1 active, heartbeats flowing): in a lab, `xdc lab streams
+	// reset` first; elsewhere the run cannot make it and stops as a harness error.
+	bool reset = false;
+	// Record what the Streams hosts show (trace lines, the passive monitor, snapshot files, process starts) where the
+	// streams config names it (`host_signals:`). Default on.
+	bool hostSignals = true;
 	std::string where;
 };
 

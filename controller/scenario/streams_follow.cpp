@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "controller/scenario/streams_follow.h"
 
+#include <set>
+
 #include "common/clock.h"
 #include "controller/streams/config.h"
 
@@ -55,6 +57,7 @@ void StreamsFollower::loop()
 							   {"error", s.reachable ? "" : s.error}});
 					shown_[s.dc] = st;
 				}
+				noteSignals(s);
 				latest_[s.dc] = std::move(s);
 			}
 			rounds_++;
@@ -69,6 +72,62 @@ void StreamsFollower::loop()
 		if (cv_.wait_for(lk, std::chrono::nanoseconds(next - now), [this] { return stop_; }))
 			return;
 	}
+}
+
+void StreamsFollower::noteSignals(const streams::DcSnapshot &s)
+{
+	nlohmann::json &j = signals_[s.dc];
+	if (j.is_null())
+		j = {{"prefix", ""}, {"found", nlohmann::json::array()}, {"missing", nlohmann::json::array()},
+		     {"sink_operator", ""}, {"job_seen", false}};
+	if (!s.reachable || !s.job || !s.metricsRead)
+		return;
+	j["job_seen"] = true;
+	std::set<std::string> found;
+	for (const auto &f : j["found"])
+		found.insert(f.get<std::string>());
+	for (const auto &f : s.toolkit.found)
+		found.insert(f);
+	j["found"] = found;
+	std::vector<std::string> missing;
+	for (const auto &m : s.toolkit.missing)
+		if (!found.count(m))
+			missing.push_back(m);
+	j["missing"] = missing;
+	if (!s.toolkit.prefix.empty())
+		j["prefix"] = s.toolkit.prefix;
+	if (!s.sinkOperator.empty())
+		j["sink_operator"] = s.sinkOperator;
+}
+
+nlohmann::json StreamsFollower::signals() const
+{
+	std::lock_guard lk(m_);
+	nlohmann::json out = nlohmann::json::object();
+	for (const auto &[dc, j] : signals_)
+		out[dc] = j;
+	return out;
+}
+
+bool StreamsFollower::canTellDetection() const
+{
+	std::lock_guard lk(m_);
+	for (const auto &[dc, j] : signals_)
+		for (const auto &f : j["found"])
+			if (f == "RemoteDataCenterHeartbeatWatchdog")
+				return true;
+	return false;
+}
+
+bool StreamsFollower::canTellTakeover() const
+{
+	std::lock_guard lk(m_);
+	bool toolkit = false, sink = false;
+	for (const auto &[dc, j] : signals_) {
+		toolkit = toolkit || !j["found"].empty();
+		sink = sink || !j["sink_operator"].get<std::string>().empty();
+	}
+	return toolkit && sink;
 }
 
 std::vector<streams::ToolkitEvent> StreamsFollower::events() const

@@ -46,10 +46,18 @@ public:
 	// Every DC's state changes: {dc, state, t_ns}, the first round included.
 	nlohmann::json states() const;
 	uint64_t rounds() const;
+	// Per DC, the toolkit operators and the sink found so far (union over the run's rounds):
+	// {dc: {prefix, found[], missing[], sink_operator}}; a DC whose job was never listed has found [] and every name
+	// in missing.
+	nlohmann::json signals() const;
+	// True when some DC showed the watchdog (detection can be measured) / any toolkit operator and a sink.
+	bool canTellDetection() const;
+	bool canTellTakeover() const;
 	int64_t intervalNs() const { return intervalNs_; }
 
 private:
 	void loop();
+	void noteSignals(const streams::DcSnapshot &s); // m_ held
 
 	std::vector<streams::Endpoint> endpoints_;
 	std::vector<std::unique_ptr<streams::Client>> clients_;
@@ -60,6 +68,7 @@ private:
 	streams::ToolkitView view_;
 	std::map<std::string, streams::DcSnapshot> latest_;
 	std::map<std::string, streams::DcState> shown_;
+	std::map<std::string, nlohmann::json> signals_;
 	nlohmann::json states_ = nlohmann::json::array();
 	uint64_t rounds_ = 0;
 	bool stop_ = false;
