@@ -521,6 +521,8 @@ int Agent::run()
 	ro.memorySamples = cfg_.evidence.memorySamples;
 	ro.spoolMaxBytes = cfg_.evidence.spoolMaxBytes;
 	ro.env.commands = cfg_.evidence.commands;
+	ro.env.logs = cfg_.evidence.logs;
+	ro.env.files = cfg_.evidence.files;
 	ro.env.proc = ProcContext::forThisProcess(fo.env);
 	recorder_ = std::make_unique<Recorder>(ro);
 	for (const auto &c : recorder_->recover())

@@ -35,6 +35,10 @@ struct AgentConfig {
 	// The `evidence:` block: site commands (the only way a command sampler runs anything), buffer sizes.
 	struct Evidence {
 		std::map<std::string, CommandDef> commands;
+		// The only files log and file samplers read (names [a-zA-Z0-9._-]{1,64}, absolute paths without '..'):
+		// logs NAME -> a file, or {path: dir, glob, recursive}; files NAME -> a file or a directory.
+		std::map<std::string, LogSourceDef> logs;
+		std::map<std::string, std::string> files;
 		uint64_t memorySamples = 20000;      // per recording, held in memory while the controller is away
 		size_t spoolMaxBytes = 256u << 20;   // disk spool beyond that, all recordings together
 	} evidence;
