@@ -3,11 +3,14 @@
 #include "agent/config.h"
 
 #include "agent/data/sink_tail.h"
+#include "agent/streams_cmds.h"
 #include "common/yaml_reader.h"
 
 namespace xdc::agent {
 
 namespace {
+
+constexpr size_t kMaxHookArgs = 32;
 
 // An absolute path without '..' components (the agent's own config names the only files it reads).
 bool cleanAbsolutePath(const std::string &p)
@@ -135,11 +138,25 @@ Result<void> readStreams(const YAML::Node &sn, const std::string &file, AgentCon
 	st.strMap("env", out.env);
 	st.str("password_file", out.passwordFile);
 	st.duration("timeout", out.timeout);
+	st.strList("orderly_shutdown", out.orderlyShutdown);
 	st.rejectUnknown();
 	XDC_TRY(st.result());
 	if (!out.streamtool.empty() && out.streamtool[0] != '/')
 		return makeError(Errc::Invalid, "{}: streams.streamtool: expected an absolute path, got '{}'", st.where(sn),
 				 out.streamtool);
+	if (const YAML::Node n = sn["orderly_shutdown"]; n && !n.IsNull()) {
+		const auto &argv = out.orderlyShutdown;
+		if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
+			return makeError(Errc::Invalid, "{}: streams.orderly_shutdown: expected a list whose first element is "
+					 "the absolute path of the program, e.g. [/opt/site/bin/app-shutdown, --instance, "
+					 "prod]; got {}", st.where(n), argv.empty() ? "an empty list" : "'" + argv[0] + "'");
+		if (argv.size() > kMaxHookArgs + 1)
+			return makeError(Errc::Invalid, "{}: streams.orderly_shutdown: {} arguments; at most {}", st.where(n),
+					 argv.size() - 1, kMaxHookArgs);
+		if (argv[0] == kJobPlaceholder)
+			return makeError(Errc::Invalid, "{}: streams.orderly_shutdown: {} cannot be the program", st.where(n),
+					 kJobPlaceholder);
+	}
 	return success();
 }
 
