@@ -40,8 +40,10 @@ struct FileSeen {
 
 FileSeen seenOf(const struct stat &st)
 {
-	return {static_cast<int64_t>(st.st_size),
-		static_cast<int64_t>(st.st_mtim.tv_sec) * clk::kSec + st.st_mtim.tv_nsec + clk::testSkew()};
+	// An mtime set beyond what ns since the epoch can hold (touch -d 3000-01-01) is clamped, never overflowed.
+	constexpr int64_t kMaxSec = 9'000'000'000;
+	const int64_t sec = std::clamp<int64_t>(st.st_mtim.tv_sec, -kMaxSec, kMaxSec);
+	return {static_cast<int64_t>(st.st_size), sec * clk::kSec + st.st_mtim.tv_nsec + clk::testSkew()};
 }
 
 class FileSampler final : public Sampler {

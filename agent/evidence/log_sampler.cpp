@@ -101,7 +101,7 @@ void walkLogDir(const LogSourceDef &def, const std::string &rel, int depth, std:
 	const std::string dir = rel.empty() ? def.path : def.path + "/" + rel;
 	DIR *d = ::opendir(dir.c_str());
 	if (!d) {
-		if (!(errno == ENOENT && rel.empty()) && error.empty())
+		if (errno != ENOENT && error.empty()) // a missing directory (or one gone since the listing) has no files
 			error = fmt::format("{}: {}", dir, std::strerror(errno));
 		return;
 	}
