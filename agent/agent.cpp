@@ -14,6 +14,7 @@
 
 #include "agent/data/sink_tail.h"
 #include "agent/faults/undo.h"
+#include "agent/streams_cmds.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/sys/process.h"
@@ -375,40 +376,6 @@ void Agent::flushEvidence(int64_t nowMono)
 		send(b);
 }
 
-// streams.pe: the only way the agent runs streamtool — a fixed verb and a PE id of digits, never a shell.
-static Result<StreamsPeReply> runStreamtool(const AgentConfig::Streams &cfg, const StreamsPeArgs &args)
-{
-	if (cfg.streamtool.empty())
-		return makeError(Errc::Unsupported, "streams.pe: this agent has no streams.streamtool configured");
-	if (args.verb != "stop" && args.verb != "restart")
-		return makeError(Errc::Invalid, "streams.pe: verb '{}': expected stop or restart", args.verb);
-	if (args.pe.empty() || args.pe.size() > 18 ||
-	    args.pe.find_first_not_of("0123456789") != std::string::npos)
-		return makeError(Errc::Invalid, "streams.pe: pe '{}': expected a PE id (digits)", args.pe);
-	StreamsPeReply rep;
-	rep.argv = {cfg.streamtool, args.verb == "stop" ? "stoppe" : "restartpe", args.pe};
-	if (!cfg.instance.empty()) {
-		rep.argv.push_back("-i");
-		rep.argv.push_back(cfg.instance);
-	}
-	if (!cfg.passwordFile.empty()) {
-		rep.argv.push_back("--password-file");
-		rep.argv.push_back(cfg.passwordFile);
-	}
-	sys::RunOptions ro;
-	ro.timeout = cfg.timeout;
-	ro.mergeStderr = true;
-	ro.env = cfg.env;
-	rep.startedNs = clk::wallNs();
-	auto out = sys::run(rep.argv, ro);
-	rep.endedNs = clk::wallNs();
-	if (!out)
-		return out.error().context("streams.pe: streamtool");
-	rep.exitCode = out->exitCode;
-	rep.output = out->out.substr(0, 4096);
-	return rep;
-}
-
 int Agent::run()
 {
 	auto lg = log::get("agent");
@@ -486,6 +453,15 @@ int Agent::run()
 			return r.error();
 		return packBytes(*r);
 	});
+	addCommand("streams.orderly_shutdown", [this](const Bytes &a) -> Result<Bytes> {
+		auto args = unpackBytes<StreamsOrderlyShutdownArgs>(a);
+		if (!args)
+			return args.error();
+		auto r = runOrderlyShutdown(cfg_.streams, *args);
+		if (!r)
+			return r.error();
+		return packBytes(*r);
+	});
 	addCommand("data.tail", [this](const Bytes &a) -> Result<Bytes> {
 		auto args = unpackBytes<DataTailArgs>(a);
 		if (!args)
@@ -521,6 +497,8 @@ int Agent::run()
 	ro.memorySamples = cfg_.evidence.memorySamples;
 	ro.spoolMaxBytes = cfg_.evidence.spoolMaxBytes;
 	ro.env.commands = cfg_.evidence.commands;
+	ro.env.logs = cfg_.evidence.logs;
+	ro.env.files = cfg_.evidence.files;
 	ro.env.proc = ProcContext::forThisProcess(fo.env);
 	recorder_ = std::make_unique<Recorder>(ro);
 	for (const auto &c : recorder_->recover())

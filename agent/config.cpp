@@ -3,9 +3,164 @@
 #include "agent/config.h"
 
 #include "agent/data/sink_tail.h"
+#include "agent/streams_cmds.h"
 #include "common/yaml_reader.h"
 
 namespace xdc::agent {
+
+namespace {
+
+constexpr size_t kMaxHookArgs = 32;
+
+// An absolute path without '..' components (the agent's own config names the only files it reads).
+bool cleanAbsolutePath(const std::string &p)
+{
+	return !p.empty() && p[0] == '/' && p.find("/../") == std::string::npos && !p.ends_with("/..");
+}
+
+// evidence.commands: name -> {argv, timeout}.
+Result<void> readCommands(const YAML::Node &cn, const std::string &file, AgentConfig::Evidence &out)
+{
+	for (const auto &kv : cn) {
+		const std::string name = kv.first.as<std::string>();
+		MapReader one(kv.second, file, "evidence.commands." + name);
+		CommandDef d;
+		one.strList("argv", d.argv);
+		one.duration("timeout", d.timeout);
+		one.rejectUnknown();
+		XDC_TRY(one.result());
+		if (d.argv.empty() || d.argv[0].empty() || d.argv[0][0] != '/')
+			return makeError(Errc::Invalid, "{}: evidence.commands.{}.argv: expected a list whose first element "
+					 "is an absolute path", one.where(kv.second), name);
+		if (d.timeout.count() <= 0 || d.timeout.count() > 600000)
+			return makeError(Errc::Invalid, "{}: evidence.commands.{}.timeout: expected 1ms..10m",
+					 one.where(kv.second), name);
+		out.commands[name] = d;
+	}
+	return success();
+}
+
+// The name of an evidence.logs / evidence.files entry, checked like data.sinks names.
+Result<std::string> sourceName(const YAML::Node &key, const MapReader &r, const char *block)
+{
+	const std::string name = key.IsScalar() ? key.Scalar() : std::string();
+	if (!validSinkName(name))
+		return makeError(Errc::Invalid, "{}: evidence.{}: '{}': expected a name of 1 to 64 of [a-zA-Z0-9._-]",
+				 r.where(key), block, name);
+	return name;
+}
+
+// evidence.logs: NAME -> /abs/file, or NAME -> {path: /abs/dir, glob: "*.trc", recursive: true}.
+Result<void> readLogs(const YAML::Node &ln, const std::string &file, const MapReader &e, AgentConfig::Evidence &out)
+{
+	for (const auto &kv : ln) {
+		auto name = sourceName(kv.first, e, "logs");
+		XDC_TRY(name);
+		const std::string kp = "evidence.logs." + *name;
+		LogSourceDef d;
+		if (kv.second.IsScalar()) {
+			d.path = kv.second.Scalar();
+		} else if (kv.second.IsMap()) {
+			MapReader one(kv.second, file, kp);
+			one.str("path", d.path);
+			one.str("glob", d.glob);
+			one.boolean("recursive", d.recursive);
+			one.rejectUnknown();
+			XDC_TRY(one.result());
+			d.directory = true;
+			if (d.glob.empty() || d.glob.size() > 255 || d.glob.find('/') != std::string::npos)
+				return makeError(Errc::Invalid, "{}: {}.glob: expected a pattern over base names such as "
+						 "\"*.trc\" (no '/', at most 255 characters)",
+						 e.where(kv.second["glob"] ? kv.second["glob"] : kv.second), kp);
+		} else {
+			return makeError(Errc::Invalid, "{}: {}: expected an absolute file path, or {{path: /dir, glob: "
+					 "\"*.trc\", recursive: true}}", e.where(kv.second), kp);
+		}
+		if (!cleanAbsolutePath(d.path))
+			return makeError(Errc::Invalid, "{}: {}{}: expected an absolute path without '..', got '{}'",
+					 e.where(kv.second.IsMap() && kv.second["path"] ? kv.second["path"] : kv.second), kp,
+					 d.directory ? ".path" : "", d.path);
+		out.logs[*name] = d;
+	}
+	return success();
+}
+
+// evidence.files: NAME -> /abs/path (a file or a directory).
+Result<void> readFiles(const YAML::Node &fn, const MapReader &e, AgentConfig::Evidence &out)
+{
+	for (const auto &kv : fn) {
+		auto name = sourceName(kv.first, e, "files");
+		XDC_TRY(name);
+		const std::string path = kv.second.IsScalar() ? kv.second.Scalar() : std::string();
+		if (!cleanAbsolutePath(path))
+			return makeError(Errc::Invalid, "{}: evidence.files.{}: expected the absolute path (without '..') of a "
+					 "file or a directory, got '{}'", e.where(kv.second), *name,
+					 kv.second.IsScalar() ? path : std::string("a ") + (kv.second.IsMap() ? "mapping" : "list"));
+		out.files[*name] = path;
+	}
+	return success();
+}
+
+Result<void> readEvidence(const YAML::Node &en, const std::string &file, AgentConfig::Evidence &out)
+{
+	MapReader e(en, file, "evidence");
+	int64_t mem = static_cast<int64_t>(out.memorySamples);
+	e.integer("memory_samples", mem, 10, 10000000);
+	out.memorySamples = static_cast<uint64_t>(mem);
+	e.size("spool_max", out.spoolMaxBytes);
+	const struct {
+		const char *key;
+		const char *expected;
+	} blocks[] = {{"commands", "expected a mapping of name: {argv: [...], timeout: 5s}"},
+		      {"logs", "expected a mapping of name: /abs/file or name: {path: /abs/dir, glob: \"*.trc\"}"},
+		      {"files", "expected a mapping of name: /abs/path (a file or a directory)"}};
+	for (const auto &b : blocks) {
+		YAML::Node n;
+		if (!e.child(b.key, n) || n.IsNull())
+			continue;
+		if (!n.IsMap()) {
+			e.fail(n, e.keyPath(b.key), b.expected);
+			break;
+		}
+		const std::string key = b.key;
+		XDC_TRY(key == "commands" ? readCommands(n, file, out)
+					  : key == "logs" ? readLogs(n, file, e, out) : readFiles(n, e, out));
+	}
+	e.rejectUnknown();
+	return e.result();
+}
+
+Result<void> readStreams(const YAML::Node &sn, const std::string &file, AgentConfig::Streams &out)
+{
+	MapReader st(sn, file, "streams");
+	st.str("streamtool", out.streamtool);
+	st.str("instance", out.instance);
+	st.strMap("env", out.env);
+	st.str("password_file", out.passwordFile);
+	st.duration("timeout", out.timeout);
+	st.strList("orderly_shutdown", out.orderlyShutdown);
+	st.rejectUnknown();
+	XDC_TRY(st.result());
+	if (!out.streamtool.empty() && out.streamtool[0] != '/')
+		return makeError(Errc::Invalid, "{}: streams.streamtool: expected an absolute path, got '{}'", st.where(sn),
+				 out.streamtool);
+	if (const YAML::Node n = sn["orderly_shutdown"]; n && !n.IsNull()) {
+		const auto &argv = out.orderlyShutdown;
+		if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
+			return makeError(Errc::Invalid, "{}: streams.orderly_shutdown: expected a list whose first element is "
+					 "the absolute path of the program, e.g. [/opt/site/bin/app-shutdown, --instance, "
+					 "prod]; got {}", st.where(n), argv.empty() ? "an empty list" : "'" + argv[0] + "'");
+		if (argv.size() > kMaxHookArgs + 1)
+			return makeError(Errc::Invalid, "{}: streams.orderly_shutdown: {} arguments; at most {}", st.where(n),
+					 argv.size() - 1, kMaxHookArgs);
+		if (argv[0] == kJobPlaceholder)
+			return makeError(Errc::Invalid, "{}: streams.orderly_shutdown: {} cannot be the program", st.where(n),
+					 kJobPlaceholder);
+	}
+	return success();
+}
+
+} // namespace
 
 Result<AgentConfig> loadAgentConfig(const std::string &file)
 {
@@ -52,59 +207,17 @@ Result<AgentConfig> loadAgentConfig(const std::string &file)
 	}
 	YAML::Node en;
 	if (r.child("evidence", en) && !en.IsNull()) {
-		if (!en.IsMap()) {
+		if (!en.IsMap())
 			r.fail(en, "evidence", "expected a mapping");
-		} else {
-			MapReader e(en, file, "evidence");
-			int64_t mem = static_cast<int64_t>(c.evidence.memorySamples);
-			e.integer("memory_samples", mem, 10, 10000000);
-			c.evidence.memorySamples = static_cast<uint64_t>(mem);
-			e.size("spool_max", c.evidence.spoolMaxBytes);
-			YAML::Node cn;
-			if (e.child("commands", cn) && !cn.IsNull()) {
-				if (!cn.IsMap()) {
-					e.fail(cn, "commands", "expected a mapping of name: {argv: [...], timeout: 5s}");
-				} else {
-					for (const auto &kv : cn) {
-						const std::string name = kv.first.as<std::string>();
-						MapReader one(kv.second, file, "evidence.commands." + name);
-						CommandDef d;
-						one.strList("argv", d.argv);
-						one.duration("timeout", d.timeout);
-						one.rejectUnknown();
-						XDC_TRY(one.result());
-						if (d.argv.empty() || d.argv[0].empty() || d.argv[0][0] != '/')
-							return makeError(Errc::Invalid, "{}: evidence.commands.{}.argv: expected a "
-									 "list whose first element is an absolute path",
-									 one.where(kv.second), name);
-						if (d.timeout.count() <= 0 || d.timeout.count() > 600000)
-							return makeError(Errc::Invalid, "{}: evidence.commands.{}.timeout: expected "
-									 "1ms..10m", one.where(kv.second), name);
-						c.evidence.commands[name] = d;
-					}
-				}
-			}
-			e.rejectUnknown();
-			XDC_TRY(e.result());
-		}
+		else
+			XDC_TRY(readEvidence(en, file, c.evidence));
 	}
 	YAML::Node sn;
 	if (r.child("streams", sn) && !sn.IsNull()) {
-		if (!sn.IsMap()) {
+		if (!sn.IsMap())
 			r.fail(sn, "streams", "expected a mapping");
-		} else {
-			MapReader st(sn, file, "streams");
-			st.str("streamtool", c.streams.streamtool);
-			st.str("instance", c.streams.instance);
-			st.strMap("env", c.streams.env);
-			st.str("password_file", c.streams.passwordFile);
-			st.duration("timeout", c.streams.timeout);
-			st.rejectUnknown();
-			XDC_TRY(st.result());
-			if (!c.streams.streamtool.empty() && c.streams.streamtool[0] != '/')
-				return makeError(Errc::Invalid, "{}: streams.streamtool: expected an absolute path, got '{}'",
-						 st.where(sn), c.streams.streamtool);
-		}
+		else
+			XDC_TRY(readStreams(sn, file, c.streams));
 	}
 	YAML::Node dn;
 	if (r.child("data", dn) && !dn.IsNull()) {

@@ -35,17 +35,26 @@ struct AgentConfig {
 	// The `evidence:` block: site commands (the only way a command sampler runs anything), buffer sizes.
 	struct Evidence {
 		std::map<std::string, CommandDef> commands;
+		// The only files log and file samplers read (names [a-zA-Z0-9._-]{1,64}, absolute paths without '..'):
+		// logs NAME -> a file, or {path: dir, glob, recursive}; files NAME -> a file or a directory.
+		std::map<std::string, LogSourceDef> logs;
+		std::map<std::string, std::string> files;
 		uint64_t memorySamples = 20000;      // per recording, held in memory while the controller is away
 		size_t spoolMaxBytes = 256u << 20;   // disk spool beyond that, all recordings together
 	} evidence;
-	// The `streams:` block: how this host runs `streamtool` for streams.pe (stop/restart a PE). Empty streamtool =
-	// the command is refused. The agent runs only `streamtool stoppe|restartpe <digits>` with these settings.
+	// The `streams:` block: how this host runs `streamtool` for streams.pe (stop/restart a PE) and the site's
+	// orderly-shutdown hook for streams.orderly_shutdown. Empty streamtool / orderlyShutdown = that command is
+	// refused. The agent runs only `streamtool stoppe|restartpe <digits>` and the configured hook argv (with a job
+	// id of digits in place of a `{job}` element), with these settings (env, timeout).
 	struct Streams {
 		std::string streamtool;                  // absolute path
 		std::string instance;                    // passed as -i
 		std::map<std::string, std::string> env;  // e.g. STREAMS_EMU_URL, STREAMS_USERNAME (no secrets here:
 		std::string passwordFile;                // the password is passed as --password-file)
 		milliseconds timeout{30000};
+		// orderly_shutdown: [/abs/program, arg, ...] (at most 32 args, no shell): tells the application to send
+		// OrderlyShutdown into the cross-DC toolkit's SpecialMessage port, the site's own way.
+		std::vector<std::string> orderlyShutdown;
 	} streams;
 	// The `data:` block: the sink files data.tail may read, by name (the only files the agent reads for test data;
 	// nothing path-like comes from the wire). Names [a-zA-Z0-9._-]{1,64}, absolute paths.

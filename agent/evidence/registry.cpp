@@ -13,6 +13,8 @@ Result<std::unique_ptr<Sampler>> makeSampler(const evidence::SamplerSpec &spec, 
 	case SamplerKind::ProbeTcp: return samplers::makeTcpProbe(spec, env);
 	case SamplerKind::ProbeHttp: return samplers::makeHttpProbe(spec, env);
 	case SamplerKind::Command: return samplers::makeCommand(spec, env);
+	case SamplerKind::Log: return samplers::makeLog(spec, env);
+	case SamplerKind::File: return samplers::makeFile(spec, env);
 	}
 	return makeError(Errc::Invalid, "unknown sampler kind");
 }

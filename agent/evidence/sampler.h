@@ -22,11 +22,30 @@
 //                 (URL), error ("" | "timeout" | "status 503" | "body did not match" | curl's text)
 //   command       values ok (exit 0), exit_code, duration_ms; tags command, output (first line of stdout, at most
 //                 200 characters), error
+//   log.line      one per matching line read this round (log sampler): values prev_wall_ns (when the previous read
+//                 of this sampler started: the line's end was written in (prev_wall_ns, wallNs]; 0 on the first
+//                 read), line_wall_ns (the line's own leading ISO-8601 time with a zone, as agent wall-clock ns;
+//                 absent when the line has none or it does not parse); tags file (relative to the source's
+//                 directory, or the base name of a one-file source), line (without the newline, at most 1000
+//                 characters)
+//   log           every round (log sampler): values lines (matching lines this round), skipped_lines (complete lines
+//                 that did not match), read_bytes, files (files of the source seen), capped (1 when the per-round
+//                 cap of 2,000 lines / 4 MiB stopped the round: the rest comes next round); tags error (only when a
+//                 file could not be read)
+//   file          every round, one per file present (file sampler): values size_bytes, mtime_ns (agent wall
+//                 clock); tags file (base name)
+//   file.event    one per change since the previous round (never in the first): tags event ("created" |
+//                 "modified" | "deleted"), file; values prev_wall_ns (previous round's start: the change lies in
+//                 (prev_wall_ns, wallNs]), size_bytes, mtime_ns (for deleted: the last seen)
+//   file.summary  every round (file sampler): values files (count), exists (1/0: the configured path), omitted
+//                 (files beyond the 256 reported); tags error (only when the path exists but cannot be read)
 #pragma once
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/faults/process_match.h"
@@ -42,11 +61,23 @@ struct CommandDef {
 	std::chrono::milliseconds timeout{5000};
 };
 
+// A log source declared in the agent's own config (evidence.logs): one file, or the files of a directory whose base
+// name matches a glob. The wire names it, never a path.
+struct LogSourceDef {
+	std::string path;          // absolute: the file, or the directory
+	bool directory = false;    // written as {path, glob, recursive}
+	std::string glob = "*";    // directory: fnmatch(3) pattern over base names
+	bool recursive = false;    // directory: also subdirectories, up to kLogMaxDepth levels below path
+};
+constexpr int kLogMaxDepth = 4;
+
 // What samplers need to know about this agent.
 struct SamplerEnv {
 	ProcContext proc;                              // /proc root, netns fence, streams-pe pattern (process sampler)
 	std::string netDevPath = "/proc/net/dev";      // host sampler: per-interface counters of this netns
 	std::map<std::string, CommandDef> commands;    // evidence.commands from the agent config
+	std::map<std::string, LogSourceDef> logs;      // evidence.logs: the only files a log sampler reads
+	std::map<std::string, std::string> files;      // evidence.files: name -> absolute path (a file or a directory)
 };
 
 class Sampler {
@@ -61,7 +92,8 @@ public:
 };
 
 // Builds the sampler for a spec that parseSamplerSpec accepted. Errors (Errc::Invalid/Unsupported/Refused): a
-// command name not in env.commands, a body_match regex that does not compile, a ca_file that cannot be read.
+// command name not in env.commands, a log/file source not in env.logs/env.files, a body_match or log match regex
+// that does not compile, a ca_file that cannot be read.
 Result<std::unique_ptr<Sampler>> makeSampler(const evidence::SamplerSpec &spec, const SamplerEnv &env);
 
 } // namespace xdc::agent
@@ -73,4 +105,11 @@ Result<std::unique_ptr<Sampler>> makeProcess(const evidence::SamplerSpec &spec, 
 Result<std::unique_ptr<Sampler>> makeTcpProbe(const evidence::SamplerSpec &spec, const SamplerEnv &env);
 Result<std::unique_ptr<Sampler>> makeHttpProbe(const evidence::SamplerSpec &spec, const SamplerEnv &env);
 Result<std::unique_ptr<Sampler>> makeCommand(const evidence::SamplerSpec &spec, const SamplerEnv &env);
+Result<std::unique_ptr<Sampler>> makeLog(const evidence::SamplerSpec &spec, const SamplerEnv &env);
+Result<std::unique_ptr<Sampler>> makeFile(const evidence::SamplerSpec &spec, const SamplerEnv &env);
+
+// The time a log line begins with, as epoch ns: ISO-8601 with a zone ("2026-12-06T11:36:20.123Z",
+// "...20.123456+01:00", "...20+0100"; fractional seconds optional, at most 9 digits). nullopt when the line does not
+// begin with one or it is not a valid time. (The log sampler adds the agent's test clock skew.) Exposed for tests.
+std::optional<int64_t> parseLineTime(std::string_view line);
 } // namespace xdc::agent::samplers

@@ -31,13 +31,15 @@ constexpr size_t kMaxNameLength = 128;
 constexpr size_t kMaxDisks = 32;
 constexpr Nanos kDefaultCommandTimeout = std::chrono::seconds(5);
 
-constexpr std::array<SamplerKind, 5> kKinds = {SamplerKind::Host, SamplerKind::Process, SamplerKind::ProbeTcp,
-					       SamplerKind::ProbeHttp, SamplerKind::Command};
+constexpr std::array<SamplerKind, 7> kKinds = {SamplerKind::Host,      SamplerKind::Process, SamplerKind::ProbeTcp,
+					       SamplerKind::ProbeHttp, SamplerKind::Command, SamplerKind::Log,
+					       SamplerKind::File};
 
 using KindSet = unsigned;
 constexpr KindSet bit(SamplerKind k) { return 1u << static_cast<unsigned>(k); }
 constexpr KindSet kAll = bit(SamplerKind::Host) | bit(SamplerKind::Process) | bit(SamplerKind::ProbeTcp) |
-			 bit(SamplerKind::ProbeHttp) | bit(SamplerKind::Command);
+			 bit(SamplerKind::ProbeHttp) | bit(SamplerKind::Command) | bit(SamplerKind::Log) |
+			 bit(SamplerKind::File);
 constexpr KindSet kProbes = bit(SamplerKind::ProbeTcp) | bit(SamplerKind::ProbeHttp);
 constexpr KindSet kHttp = bit(SamplerKind::ProbeHttp);
 
@@ -47,7 +49,7 @@ struct KeyInfo {
 };
 
 // Every key, in the order toYaml() prints them.
-constexpr std::array<KeyInfo, 14> kKeys = {{
+constexpr std::array<KeyInfo, 15> kKeys = {{
 	{"name", kAll},
 	{"kind", kAll},
 	{"on", kAll},
@@ -59,8 +61,9 @@ constexpr std::array<KeyInfo, 14> kKeys = {{
 	{"body_match", kHttp},
 	{"tls_insecure", kHttp},
 	{"ca_file", kHttp},
-	{"match", bit(SamplerKind::Process)},
+	{"match", bit(SamplerKind::Process) | bit(SamplerKind::Log)},
 	{"command", bit(SamplerKind::Command)},
+	{"source", bit(SamplerKind::Log) | bit(SamplerKind::File)},
 	{"disks", bit(SamplerKind::Host)},
 }};
 
@@ -79,7 +82,9 @@ Nanos defaultInterval(SamplerKind k)
 	case SamplerKind::ProbeTcp:
 	case SamplerKind::ProbeHttp: return std::chrono::milliseconds(100);
 	case SamplerKind::Host:
-	case SamplerKind::Process: return std::chrono::seconds(1);
+	case SamplerKind::Process:
+	case SamplerKind::File: return std::chrono::seconds(1);
+	case SamplerKind::Log: return std::chrono::milliseconds(500);
 	case SamplerKind::Command: return std::chrono::seconds(10);
 	}
 	return std::chrono::seconds(1);
@@ -217,6 +222,8 @@ private:
 		return *d;
 	}
 	Result<Nanos> rate(const YAML::Node &n, const std::string &p) const;
+	Result<std::string> regex(const YAML::Node &n, const std::string &p) const;
+	Result<void> sourceKeys(const YAML::Node &node, SamplerSpec &spec) const;
 
 	std::string origin_;
 	std::string base_;
@@ -244,6 +251,50 @@ Result<Nanos> Parser::rate(const YAML::Node &n, const std::string &p) const
 		return fail(n, p, fmt::format("rate '{}' is out of range (expected at least once per {})", s,
 					      formatDuration(kMaxInterval)));
 	return Nanos(static_cast<int64_t>(ns));
+}
+
+// An ECMAScript regular expression (searched, not anchored), bounded and checked to compile, as the agent will.
+Result<std::string> Parser::regex(const YAML::Node &n, const std::string &p) const
+{
+	auto r = text(n, p);
+	XDC_TRY(r);
+	if (r->size() > kMaxRegexLength)
+		return fail(n, p, fmt::format("regular expression longer than {} characters", kMaxRegexLength));
+	try {
+		std::regex re(*r, std::regex::ECMAScript);
+	} catch (const std::regex_error &e) {
+		return fail(n, p, fmt::format("invalid regular expression '{}': {}", *r, e.what()));
+	}
+	return r;
+}
+
+// log and file: `source` (a name the agent's config declares, never a path) and, for log, `match` (a line regex).
+Result<void> Parser::sourceKeys(const YAML::Node &node, SamplerSpec &spec) const
+{
+	const bool log = spec.kind == SamplerKind::Log;
+	const char *block = log ? "evidence.logs" : "evidence.files";
+	YAML::Node n = node["source"];
+	if (!n)
+		return fail(node, path("source"),
+			    fmt::format("required for {}: a name from the agent config's {}, e.g. {}", samplerKindName(spec.kind),
+					block, log ? "pe-trace" : "snapshots"));
+	auto r = text(n, path("source"));
+	XDC_TRY(r);
+	const bool valid = r->size() <= 64 && std::all_of(r->begin(), r->end(), [](unsigned char c) {
+		return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+	});
+	if (!valid)
+		return fail(n, path("source"),
+			    fmt::format("'{}' is not a source name (letters, digits, '.', '_', '-'; at most 64): name an entry "
+					"of the agent config's {}, never a path",
+					*r, block));
+	spec.source = *r;
+	if (YAML::Node m = node["match"]; log && m) {
+		auto re = regex(m, path("match"));
+		XDC_TRY(re);
+		spec.lineMatch = *re;
+	}
+	return success();
 }
 
 Result<SamplerSpec> Parser::run(const YAML::Node &node)
@@ -391,16 +442,8 @@ Result<SamplerSpec> Parser::run(const YAML::Node &node)
 		spec.expectStatus = v;
 	}
 	if (auto n = get("body_match")) {
-		auto r = text(n, path("body_match"));
+		auto r = regex(n, path("body_match"));
 		XDC_TRY(r);
-		if (r->size() > kMaxRegexLength)
-			return fail(n, path("body_match"),
-				    fmt::format("regular expression longer than {} characters", kMaxRegexLength));
-		try {
-			std::regex re(*r, std::regex::ECMAScript);
-		} catch (const std::regex_error &e) {
-			return fail(n, path("body_match"), fmt::format("invalid regular expression '{}': {}", *r, e.what()));
-		}
 		spec.bodyMatch = *r;
 	}
 	const bool https = spec.target.rfind("https://", 0) == 0;
@@ -424,7 +467,9 @@ Result<SamplerSpec> Parser::run(const YAML::Node &node)
 	if (spec.tlsInsecure && caNode)
 		return fail(caNode, path("ca_file"), "give either ca_file or tls_insecure: true, not both");
 
-	if (auto n = get("match")) {
+	if (kind == SamplerKind::Log || kind == SamplerKind::File) {
+		XDC_TRY(sourceKeys(node, spec));
+	} else if (auto n = get("match")) {
 		auto r = fault::parseProcessMatch(n, origin_, path("match"));
 		XDC_TRY(r);
 		spec.match = *r;
@@ -490,6 +535,8 @@ std::string_view samplerKindName(SamplerKind k)
 	case SamplerKind::ProbeTcp: return "probe.tcp";
 	case SamplerKind::ProbeHttp: return "probe.http";
 	case SamplerKind::Command: return "command";
+	case SamplerKind::Log: return "log";
+	case SamplerKind::File: return "file";
 	}
 	return "?";
 }
@@ -537,6 +584,8 @@ std::string defaultName(const SamplerSpec &s)
 	case SamplerKind::ProbeTcp:
 	case SamplerKind::ProbeHttp: return kind + ":" + s.target;
 	case SamplerKind::Command: return kind + ":" + s.command;
+	case SamplerKind::Log:
+	case SamplerKind::File: return kind + ":" + s.source;
 	case SamplerKind::Process: {
 		const auto &m = s.match;
 		if (!m.name.empty())
@@ -583,8 +632,12 @@ std::string toYaml(const SamplerSpec &s)
 		e << YAML::Key << "match" << YAML::Value;
 		fault::emitProcessMatch(e, s.match);
 	}
+	if (kind == SamplerKind::Log && !s.lineMatch.empty())
+		e << YAML::Key << "match" << YAML::Value << s.lineMatch;
 	if (kind == SamplerKind::Command)
 		e << YAML::Key << "command" << YAML::Value << s.command;
+	if (kind == SamplerKind::Log || kind == SamplerKind::File)
+		e << YAML::Key << "source" << YAML::Value << s.source;
 	if (kind == SamplerKind::Host) {
 		e << YAML::Key << "disks" << YAML::Value << YAML::BeginSeq;
 		for (const auto &d : s.disks)

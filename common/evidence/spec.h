@@ -10,6 +10,8 @@
 //   {kind: host, on: {dc: dc2}, interval: 1s, disks: [/, /var]}
 //   {kind: process, on: {dc: dc1}, match: {preset: streams-pe}, interval: 200ms}
 //   {kind: command, on: {host: dc1-h1}, command: streams-ping, interval: 5s}
+//   {kind: log, on: {host: dc2-h1}, source: pe-trace, match: "_XXXXX_", interval: 200ms}
+//   {kind: file, on: {host: dc2-h1}, source: snapshots, interval: 500ms}
 #pragma once
 
 #include <chrono>
@@ -28,16 +30,17 @@ namespace xdc::evidence {
 
 using Nanos = std::chrono::nanoseconds;
 
-enum class SamplerKind { Host, Process, ProbeTcp, ProbeHttp, Command };
+enum class SamplerKind { Host, Process, ProbeTcp, ProbeHttp, Command, Log, File };
 
-// "host", "process", "probe.tcp", "probe.http", "command"; fromName fails with the known names and a "did you mean".
+// "host", "process", "probe.tcp", "probe.http", "command", "log", "file"; fromName fails with the known names and a
+// "did you mean".
 std::string_view samplerKindName(SamplerKind k);
 Result<SamplerKind> samplerKindFromName(std::string_view name);
 inline bool isProbe(SamplerKind k) { return k == SamplerKind::ProbeTcp || k == SamplerKind::ProbeHttp; }
 
 // Limits checked on both sides (the agent may be configured tighter).
 constexpr Nanos kMinProbeInterval = std::chrono::milliseconds(10);    // 100 Hz
-constexpr Nanos kMinSampleInterval = std::chrono::milliseconds(100);  // host, process
+constexpr Nanos kMinSampleInterval = std::chrono::milliseconds(100);  // host, process, log, file
 constexpr Nanos kMinCommandInterval = std::chrono::seconds(1);
 constexpr Nanos kMaxInterval = std::chrono::hours(1);
 
@@ -45,7 +48,8 @@ struct SamplerSpec {
 	std::string name;            // unique within a recording; default "<kind>" or "<kind>:<target>" (see defaultName)
 	SamplerKind kind = SamplerKind::Host;
 	fault::Selector on;          // hosts it runs on (required; the controller resolves it)
-	Nanos interval{0};           // `interval: 10ms` or `rate: 100hz`; defaults: probes 100ms, host/process 1s, command 10s
+	Nanos interval{0};           // `interval: 10ms` or `rate: 100hz`; defaults: probes 100ms, host/process/file 1s,
+	                             // log 500ms, command 10s
 	Nanos timeout{0};            // probes: default = interval, must be <= interval; command: default 5s, <= interval
 
 	// probe.tcp: "ADDRESS:PORT" ("[v6]:PORT"), or "HOST:PORT" where HOST is a lab/fleet host name the controller
@@ -61,6 +65,11 @@ struct SamplerSpec {
 
 	std::string command;         // command: a name from the agent config's evidence.commands (no argv on the wire)
 
+	// log: a name from the agent config's evidence.logs; file: from evidence.files. Never a path: the agent's config
+	// says which files a name stands for.
+	std::string source;
+	std::string lineMatch;       // log (`match:`): ECMAScript regex a line must contain (searched); "" = every line
+
 	std::vector<std::string> disks{"/"}; // host: paths whose filesystem usage is sampled (statvfs)
 
 	bool operator==(const SamplerSpec &) const = default;
@@ -72,7 +81,8 @@ Result<SamplerSpec> parseSamplerSpec(const YAML::Node &node, const std::string &
 // Parses inline YAML flow text or a file's text.
 Result<SamplerSpec> parseSamplerText(const std::string &text, const std::string &origin);
 
-// "probe.tcp:10.1.2.11:7000", "host", "process:name streams-pec", "command:streams-ping".
+// "probe.tcp:10.1.2.11:7000", "host", "process:name streams-pec", "command:streams-ping", "log:pe-trace",
+// "file:snapshots".
 std::string defaultName(const SamplerSpec &s);
 
 // The spec as a YAML flow mapping with every field that applies to its kind; parseSamplerText(toYaml(s)) == s.

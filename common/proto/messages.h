@@ -207,6 +207,15 @@ struct StreamsPeReply {
 	MSGPACK_DEFINE_MAP(argv, exitCode, output, startedNs, endedNs)
 };
 
+// streams.orderly_shutdown: run the site's orderly-shutdown hook (the agent's `streams.orderly_shutdown` argv), which
+// makes the application send OrderlyShutdown into the cross-DC toolkit's SpecialMessage port. Nothing but an
+// optional job id crosses the wire; the agent refuses the command when its config has no hook.
+struct StreamsOrderlyShutdownArgs {
+	std::string job;             // "" or a job id (digits); put in place of a `{job}` argv element of the hook
+	MSGPACK_DEFINE_MAP(job)
+};
+using StreamsOrderlyShutdownReply = StreamsPeReply; // argv (as run), exitCode, output (4 KiB), startedNs, endedNs
+
 // data.tail: complete lines of a sink file the agent's `data.sinks` config names (never a path from the wire),
 // from a byte offset. The reader passes back the offset and inode of the previous reply; a file that was replaced
 // (another inode) or truncated (shorter than the offset) is read again from 0 and the reply says so.

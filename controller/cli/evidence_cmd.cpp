@@ -112,7 +112,8 @@ int cmdRecord(const std::vector<std::string> &argv)
 {
 	auto specs = controlFlags();
 	specs.push_back({"--probe", true, "a probe spec (YAML flow or @FILE); repeatable"});
-	specs.push_back({"--sample", true, "a host/process/command sampler spec (YAML flow or @FILE); repeatable"});
+	specs.push_back({"--sample", true, "a host/process/command/log/file sampler spec (YAML flow or @FILE); "
+					   "repeatable"});
 	specs.push_back({"--for", true, "stop after DURATION (e.g. 60s); without it, Ctrl-C stops"});
 	specs.push_back({"--out", true, "bundle directory (must not exist or be empty)"});
 	specs.push_back({"--name", true, "recording id (default r<date>-<time>-<n>)"});
@@ -136,7 +137,10 @@ int cmdRecord(const std::vector<std::string> &argv)
 		       "  xdc evidence /tmp/ev1          # summary and outages\n\n"
 		       "Options:\n"
 		       "  --probe SPEC           probe.tcp / probe.http spec, inline YAML flow or @FILE (repeatable)\n"
-		       "  --sample SPEC          host / process / command sampler spec, the same forms (repeatable)\n"
+		       "  --sample SPEC          host / process / command / log / file sampler spec, the same forms\n"
+		       "                         (repeatable), e.g. '{kind: log, on: {host: dc2-h1}, source: pe-trace,\n"
+		       "                         match: \"_XXXXX_\"}' (log and file sources: the agent config's\n"
+		       "                         evidence.logs / evidence.files)\n"
 		       "  --for DURATION         stop after this long (default: at Ctrl-C, or --max)\n"
 		       "  --max DURATION         hard cap on the recording (default 1h)\n"
 		       "  --out DIR              bundle directory; must not exist or be empty\n"
@@ -308,11 +312,17 @@ int cmdEvidence(const std::vector<std::string> &argv)
 		for (const auto &e : entries) {
 			std::string vals;
 			const json values = e.value("values", json::object()), tags = e.value("tags", json::object());
-			for (const auto &[k, v] : values.items())
-				vals += fmt::format(" {}={}", k, v.dump());
+			for (const auto &[k, v] : values.items()) {
+				// Times (already on the controller's clock in the bundle) read as clock times; 0 = none.
+				const bool time = k.ends_with("wall_ns") || k == "mtime_ns";
+				if (time && v.is_number() && v.get<double>() > 0)
+					vals += fmt::format(" {}={}", k, clockTimeMs(static_cast<int64_t>(v.get<double>())));
+				else
+					vals += fmt::format(" {}={}", k, v.dump());
+			}
 			for (const auto &[k, v] : tags.items())
 				if (!v.get<std::string>().empty())
-					vals += fmt::format(" {}={}", k, v.get<std::string>().substr(0, 80));
+					vals += fmt::format(" {}={}", k, v.get<std::string>().substr(0, k == "line" ? 300 : 80));
 			printf("%s %s %-8s %-12s %-24s%s\n", clockTimeMs(e.value("t_ns", int64_t{0})).c_str(),
 			       pm(e.value("bound_ns", int64_t{-1})).c_str(), e.value("host", "").c_str(),
 			       e.value("kind", "").c_str(), e.value("source", "").c_str(), vals.c_str());

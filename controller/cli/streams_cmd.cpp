@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <optional>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -274,49 +275,106 @@ int streamsWatch(const Args &a)
 	return kOk;
 }
 
-// streams.pe through the controller and the agent of the Streams host: PE ids come from `status`.
-int streamsPe(const Args &a, const std::string &verb)
+// The Streams host whose agent runs a Streams command: --host, or the `host:` the streams config gives --dc. Prints
+// why not and returns "" when there is none.
+std::string streamsHost(const Args &a, const std::string &cmd)
 {
-	if (a.positional.size() != 2) {
-		fprintf(stderr, "xdc streams %s-pe: give one PE id (xdc streams status)\n", verb.c_str());
-		return kUsage;
-	}
 	std::string host = a.get("--host");
 	if (host.empty() && a.has("--dc")) {
 		auto eps = streams::loadStreamsConfig(streamsConfigPath(a));
 		if (!eps) {
-			fprintf(stderr, "xdc streams %s-pe: %s\n", verb.c_str(), eps.error().message.c_str());
-			return kUsage;
+			fprintf(stderr, "xdc streams %s: %s\n", cmd.c_str(), eps.error().message.c_str());
+			return "";
 		}
 		for (const auto &ep : *eps)
 			if (ep.dc == a.get("--dc"))
 				host = ep.host;
 	}
-	if (host.empty()) {
-		fprintf(stderr, "xdc streams %s-pe: give --host H (the Streams host whose agent runs streamtool), or --dc "
-			"DC with a `host:` for it in the streams config\n", verb.c_str());
-		return kUsage;
-	}
-	int rc = 0;
-	auto r = callController(a, {{"cmd", "streams.pe"}, {"host", host}, {"verb", verb}, {"pe", a.positional[1]}},
-				rc, 60000);
+	if (host.empty())
+		fprintf(stderr, "xdc streams %s: give --host H (the Streams host whose agent runs it), or --dc DC with a "
+			"`host:` for it in the streams config\n", cmd.c_str());
+	return host;
+}
+
+// Prints the reply of a program the agent ran (streams.pe, streams.orderly_shutdown); the exit code.
+int printStreamsRun(const Args &a, const std::string &cmd, const std::string &host, const std::optional<json> &r,
+		    int rc)
+{
 	if (!r)
 		return rc;
 	if (a.has("--json"))
 		printf("%s\n", r->dump(2).c_str());
 	if (!r->value("ok", false)) {
 		if (!a.has("--json"))
-			fprintf(stderr, "xdc streams %s-pe: %s\n", verb.c_str(),
-				(*r)["error"].value("message", "failed").c_str());
+			fprintf(stderr, "xdc streams %s: %s\n", cmd.c_str(), (*r)["error"].value("message", "failed").c_str());
 		return kFailed;
 	}
 	if (!a.has("--json"))
 		printf("%s: %s at %s (took %.0f ms)\n%s", host.c_str(),
 		       fmt::format("{}", fmt::join((*r)["argv"].get<std::vector<std::string>>(), " ")).c_str(),
 		       clockTimeMs((*r)["started_ns"].get<int64_t>()).c_str(),
-		       ((*r)["ended_ns"].get<int64_t>() - (*r)["started_ns"].get<int64_t>()) / 1e6,
+		       static_cast<double>((*r)["ended_ns"].get<int64_t>() - (*r)["started_ns"].get<int64_t>()) / 1e6,
 		       (*r).value("output", "").c_str());
 	return kOk;
+}
+
+// streams.pe through the controller and the agent of the Streams host: PE ids come from `status`.
+int streamsPe(const Args &a, const std::string &verb)
+{
+	const std::string cmd = verb + "-pe";
+	if (a.positional.size() != 2) {
+		fprintf(stderr, "xdc streams %s: give one PE id (xdc streams status)\n", cmd.c_str());
+		return kUsage;
+	}
+	const std::string host = streamsHost(a, cmd);
+	if (host.empty())
+		return kUsage;
+	int rc = 0;
+	auto r = callController(a, {{"cmd", "streams.pe"}, {"host", host}, {"verb", verb}, {"pe", a.positional[1]}},
+				rc, 60000);
+	return printStreamsRun(a, cmd, host, r, rc);
+}
+
+constexpr const char *kOrderlyShutdownHelp =
+	"Usage: xdc streams orderly-shutdown (--host H | --dc DC) [--job ID] [--lab N | --config FILE] [--json]\n\n"
+	"Runs the site's orderly-shutdown hook on the Streams host through its agent: the argv the agent's own\n"
+	"config gives as streams.orderly_shutdown (no shell), which makes the application send OrderlyShutdown into\n"
+	"the cross-DC toolkit's SpecialMessage port. --dc DC picks the `host:` the streams config gives that DC.\n"
+	"--job ID (digits) takes the place of a `{job}` element of the hook's argv (refused by the agent when the\n"
+	"hook has one and no --job is given). Prints what ran, when (controller clock), and its output.\n\n"
+	"  --host H       the Streams host whose agent runs the hook\n"
+	"  --dc DC        the DC whose Streams host (the streams config's `host:`) runs it\n"
+	"  --job ID       the job id for a `{job}` argument of the hook\n"
+	"  --lab N        the controller and streams config of lab N\n"
+	"  --config FILE  streams config (for --dc); default: the lab's, $XDC_STREAMS_CONFIG, /etc/xdc/streams.yaml\n"
+	"  --control PATH the controller's socket\n"
+	"  --json         the controller's reply as JSON\n\n"
+	"Exit codes: 0 the hook exited 0; 1 it exited non-zero or could not run, or the agent refused (no\n"
+	"streams.orderly_shutdown in its config; an agent older than this command answers unknown_command);\n"
+	"2 bad usage or config; 3 the controller could not be reached.\n";
+
+// streams.orderly_shutdown through the controller and the agent of the Streams host.
+int streamsOrderlyShutdown(const Args &a)
+{
+	const std::string cmd = "orderly-shutdown";
+	if (a.positional.size() != 1) {
+		fprintf(stderr, "xdc streams %s: takes no positional arguments (see --help)\n", cmd.c_str());
+		return kUsage;
+	}
+	const std::string job = a.get("--job");
+	if (a.has("--job") && (job.empty() || job.size() > 18 || job.find_first_not_of("0123456789") != std::string::npos)) {
+		fprintf(stderr, "xdc streams %s: --job '%s': expected a job id (digits)\n", cmd.c_str(), job.c_str());
+		return kUsage;
+	}
+	const std::string host = streamsHost(a, cmd);
+	if (host.empty())
+		return kUsage;
+	int rc = 0;
+	json req = {{"cmd", "streams.orderly_shutdown"}, {"host", host}};
+	if (!job.empty())
+		req["job"] = job;
+	auto r = callController(a, req, rc, 60000);
+	return printStreamsRun(a, cmd, host, r, rc);
 }
 
 // Opens the one client --dc names.
@@ -424,7 +482,8 @@ int cmdStreams(const std::vector<std::string> &argv)
 		{"--duration", true, "watch: stop after this long (default: until Ctrl-C)"},
 		{"--states", false, "watch: also print each DC's state when it changes"},
 		{"--sequential", false, "watch: poll the DCs one after the other (less CPU; a round takes longer)"},
-		{"--host", true, "stop-pe/restart-pe: the Streams host whose agent runs streamtool"},
+		{"--host", true, "stop-pe/restart-pe/orderly-shutdown: the Streams host whose agent runs it"},
+		{"--job", true, "orderly-shutdown: the job id for a `{job}` argument of the site's hook"},
 		{"--bundle", true, "submit-job: the application bundle (.sab) to upload"},
 		{"--job-name", true, "submit-job: job name (default: the config's job_name)"},
 		{"--overlay", true, "submit-job: job configuration overlay (JSON)"}};
@@ -441,11 +500,16 @@ int cmdStreams(const std::vector<std::string> &argv)
 		return kUsage;
 	}
 	const std::string sub = a->positional.empty() ? "" : a->positional[0];
+	if (a->has("--help") && sub == "orderly-shutdown") {
+		fputs(kOrderlyShutdownHelp, stdout);
+		return kOk;
+	}
 	if (a->has("--help") || sub.empty()) {
 		printf("Usage: xdc streams status [--lab N | --config FILE] [--dc DC] [--no-metrics] [--json]\n"
 		       "       xdc streams watch  [--lab N | --config FILE] [--interval 200ms] [--duration D] [--states] "
 		       "[--json]\n"
 		       "       xdc streams stop-pe|restart-pe PE (--host H | --dc DC) [--json]\n"
+		       "       xdc streams orderly-shutdown (--host H | --dc DC) [--job ID] [--json]\n"
 		       "       xdc streams cancel-job [JOB] --dc DC [--json]\n"
 		       "       xdc streams submit-job --dc DC --bundle FILE.sab [--job-name N] [--overlay JSON] [--json]\n\n"
 		       "status: per DC, the instance's status and health, the followed job (name, application, health,\n"
@@ -460,10 +524,15 @@ int cmdStreams(const std::vector<std::string> &argv)
 		       "bounded by the metric collections (lastTimeRetrieved) or polls that saw it and the one before.\n"
 		       "stop-pe/restart-pe run `streamtool stoppe|restartpe PE` on the Streams host through its agent (the\n"
 		       "REST API has no PE verbs); cancel-job and submit-job use the REST API (cancel-job without JOB\n"
-		       "cancels the job the config follows).\n\n");
+		       "cancels the job the config follows).\n"
+		       "orderly-shutdown runs the site's hook (the agent config's streams.orderly_shutdown) on the Streams\n"
+		       "host through its agent, which makes the application start the toolkit's orderly shutdown\n"
+		       "(xdc streams orderly-shutdown --help).\n\n");
 		for (const auto &f : specs)
 			printf("  %-14s %s\n", (f.name + (f.takesValue ? " X" : "")).c_str(), f.help.c_str());
-		printf("\nExit codes: 0 ok, 2 bad usage or config, 3 a DC's REST API could not be reached.\n");
+		printf("\nExit codes: 0 ok; 1 the operation failed (stop-pe/restart-pe/orderly-shutdown: the program exited\n"
+		       "non-zero or the agent refused; cancel-job/submit-job: the REST API said no); 2 bad usage or config;\n"
+		       "3 a DC's REST API (status, watch) or the controller (PE verbs, orderly-shutdown) could not be reached.\n");
 		return a->has("--help") ? kOk : kUsage;
 	}
 	if (sub == "status")
@@ -472,12 +541,14 @@ int cmdStreams(const std::vector<std::string> &argv)
 		return streamsWatch(*a);
 	if (sub == "stop-pe" || sub == "restart-pe")
 		return streamsPe(*a, sub.substr(0, sub.find('-')));
+	if (sub == "orderly-shutdown")
+		return streamsOrderlyShutdown(*a);
 	if (sub == "cancel-job")
 		return streamsCancel(*a);
 	if (sub == "submit-job")
 		return streamsSubmit(*a);
-	fprintf(stderr, "xdc streams: unknown subcommand '%s' (status, watch, stop-pe, restart-pe, cancel-job, "
-		"submit-job)\n", sub.c_str());
+	fprintf(stderr, "xdc streams: unknown subcommand '%s' (status, watch, stop-pe, restart-pe, orderly-shutdown, "
+		"cancel-job, submit-job)\n", sub.c_str());
 	return kUsage;
 }
 

@@ -601,20 +601,18 @@ void Controller::onControl(const control::Peer &peer, const json &req)
 		const std::string host = req.value("host", ""), verb = req.value("verb", ""), pe = req.value("pe", "");
 		if (host.empty() || (verb != "stop" && verb != "restart") || pe.empty())
 			return control_.reply(peer.id, errorJson("invalid", "streams.pe needs host, verb (stop|restart) and pe"));
-		forwardToAgent(peer.id, host, cmd, packBytes(StreamsPeArgs{verb, pe}),
-			       [](const std::string &agent, const Bytes &data, int64_t off, int64_t bound) -> Result<json> {
-				       auto rep = unpackBytes<StreamsPeReply>(data);
-				       if (!rep)
-					       return rep.error();
-				       json j = {{"ok", rep->exitCode == 0}, {"agent", agent}, {"argv", rep->argv},
-						 {"exit_code", rep->exitCode}, {"output", rep->output}, {"bound_ns", bound},
-						 {"started_ns", rep->startedNs - off}, {"ended_ns", rep->endedNs - off}};
-				       if (rep->exitCode != 0)
-					       j["error"] = {{"code", "failed"},
-							     {"message", fmt::format("streamtool exited {}: {}", rep->exitCode,
-										     rep->output)}};
-				       return j;
-			       });
+		forwardToAgent(peer.id, host, cmd, packBytes(StreamsPeArgs{verb, pe}), renderStreamsRun("streamtool"));
+	} else if (cmd == "streams.orderly_shutdown") {
+		// The site's orderly-shutdown hook on the agent of a Streams host (its config holds the argv; the request
+		// carries at most a job id, which the agent checks again). An agent older than this command answers
+		// unknown_command.
+		const std::string host = req.value("host", "");
+		const json job = req.value("job", json(""));
+		if (host.empty() || !job.is_string())
+			return control_.reply(peer.id, errorJson("invalid", "streams.orderly_shutdown needs host (and job, "
+										"if given, as a string of digits)"));
+		forwardToAgent(peer.id, host, cmd, packBytes(StreamsOrderlyShutdownArgs{job.get<std::string>()}),
+			       renderStreamsRun("the orderly-shutdown hook"));
 	} else if (cmd == "data.generate.start" || cmd == "data.generate.stop") {
 		// The test-tuple generator on a lab or Streams host (its agent checks every argument again).
 		const std::string host = req.value("host", ""), runId = req.value("run_id", "");
@@ -688,6 +686,25 @@ void Controller::onControl(const control::Peer &peer, const json &req)
 	} else {
 		control_.reply(peer.id, errorJson("invalid", fmt::format("unknown command '{}'", cmd)));
 	}
+}
+
+// The reply of a program an agent ran for a Streams command (StreamsPeReply): ok when it exited 0, times on the
+// controller's timeline.
+Controller::RenderReply Controller::renderStreamsRun(std::string what)
+{
+	return [what = std::move(what)](const std::string &agent, const Bytes &data, int64_t off,
+					 int64_t bound) -> Result<json> {
+		auto rep = unpackBytes<StreamsPeReply>(data);
+		if (!rep)
+			return rep.error();
+		json j = {{"ok", rep->exitCode == 0}, {"agent", agent}, {"argv", rep->argv}, {"exit_code", rep->exitCode},
+			  {"output", rep->output}, {"bound_ns", bound}, {"started_ns", rep->startedNs - off},
+			  {"ended_ns", rep->endedNs - off}};
+		if (rep->exitCode != 0)
+			j["error"] = {{"code", "failed"},
+				      {"message", fmt::format("{} exited {}: {}", what, rep->exitCode, rep->output)}};
+		return j;
+	};
 }
 
 void Controller::forwardToAgent(uint64_t peer, const std::string &host, const std::string &name, Bytes args,

@@ -84,6 +84,9 @@ public:
 						       int64_t boundNs)>;
 	void forwardToAgent(uint64_t peer, const std::string &host, const std::string &name, proto::Bytes args,
 			    RenderReply render);
+	// The reply of a program run for a Streams command (streams.pe, streams.orderly_shutdown): StreamsPeReply as
+	// JSON, ok only when it exited 0 (else an `error` naming `what` and its output).
+	static RenderReply renderStreamsRun(std::string what);
 
 	json agentsJson() const;
 	json faultsJson() const;

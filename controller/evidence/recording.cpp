@@ -76,6 +76,25 @@ json outageJson(const xdc::evidence::Outage &o)
 constexpr const char *kFaultTimes[] = {"requested_ns", "applied_ns", "verified_ns", "expires_ns",
 				       "revert_started_ns", "reverted_ns"};
 
+// Sample values that are agent wall-clock times (process.event, log.line, file, file.event). They move onto the
+// controller's timeline by the same offset as the entry's own time, so an interval such as (prev_wall_ns, t_ns]
+// stays on one clock. 0 means "none" (prev_wall_ns of a first observation) and stays 0.
+constexpr const char *kAgentTimeValues[] = {"prev_wall_ns", "line_wall_ns", "mtime_ns"};
+
+void mapAgentTimeValues(json &values, int64_t offsetNs)
+{
+	if (offsetNs == 0 || !values.is_object())
+		return;
+	for (const char *k : kAgentTimeValues) {
+		auto it = values.find(k);
+		if (it == values.end() || !it->is_number())
+			continue;
+		const double v = it->get<double>();
+		if (v != 0)
+			*it = v - static_cast<double>(offsetNs);
+	}
+}
+
 } // namespace
 
 void ClockMap::add(const ClockPoint &p)
@@ -459,6 +478,7 @@ Result<json> Recording::finalize(int64_t stopCtlNs)
 				e["seq"] = r["seq"];
 				e["agent_wall_ns"] = wall;
 				e["values"] = r["values"];
+				mapAgentTimeValues(e["values"], wall - m.tNs);
 				e["tags"] = r["tags"];
 				seen.push_back(r["seq"].get<uint64_t>());
 				if (kind == "fault") {

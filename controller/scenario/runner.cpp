@@ -83,9 +83,13 @@ private:
 			opt_.progress(fmt::format("[{:>6}] {}", secs(clk::wallNs() - t0_), line));
 	}
 
-	Result<json> call(const json &req, int timeoutMs = 15000)
+	// One control request; a reply that is not ok becomes its error. raw, when given, receives the reply as it came
+	// (a refusal can still carry details, e.g. the exit code of a program that failed).
+	Result<json> call(const json &req, int timeoutMs = 15000, json *raw = nullptr)
 	{
 		auto r = opt_.call(req, timeoutMs);
+		if (r && raw)
+			*raw = *r;
 		if (!r) {
 			// The control socket did not answer: the controller is gone (or hung). Nothing the run does from here
 			// can be verified; its agents revert every fault when their lease or TTL runs out.
@@ -484,6 +488,32 @@ private:
 		return std::nullopt;
 	}
 
+	// streams.orderly_shutdown: the site's hook on the DC's Streams host through its agent, with the followed job's id
+	// for a hook whose argv has `{job}`. Appends {host, ok, argv, exit_code, output, started_ns, ended_ns} to detail;
+	// returns the error ("" when the hook ran and exited 0).
+	std::string runOrderlyShutdown(const StreamsAction &a, const streams::Endpoint &ep, json &e, json &detail)
+	{
+		if (ep.host.empty())
+			return fmt::format("the streams config has no `host:` (the Streams host whose agent runs the "
+					   "orderly-shutdown hook) for DC {}", a.dc);
+		e["hosts"] = {ep.host};
+		json req = {{"cmd", "streams.orderly_shutdown"}, {"host", ep.host}};
+		const auto snap = streams_->latest(a.dc);
+		if (snap.job && !snap.job->id.empty() && snap.job->id.size() <= 18 &&
+		    snap.job->id.find_first_not_of("0123456789") == std::string::npos)
+			req["job"] = snap.job->id;
+		json raw = json::object();
+		auto r = call(req, 60000, &raw);
+		json d = {{"host", ep.host}, {"ok", r.ok()}};
+		for (const char *k : {"argv", "exit_code", "output", "started_ns", "ended_ns"})
+			if (raw.contains(k))
+				d[k] = raw[k];
+		if (!r)
+			d["error"] = r.error().message;
+		detail.push_back(d);
+		return r ? std::string() : r.error().message;
+	}
+
 	// One streams.* operation; the report entry (status applied or failed).
 	json runAction(const StreamsAction &a, const std::string &id, int64_t offset, int64_t at)
 	{
@@ -529,6 +559,8 @@ private:
 							  {"started_ns", (*res[i])["started_ns"]}, {"ended_ns", (*res[i])["ended_ns"]}});
 				}
 			}
+		} else if (a.kind == "orderly_shutdown") {
+			error = runOrderlyShutdown(a, *ep, e, detail);
 		} else {
 			streams::Client c(*ep);
 			if (a.kind == "cancel_job") {

@@ -531,7 +531,8 @@ private:
 		std::string kind;
 		r.str("kind", kind);
 		a.kind = kind.substr(std::string("streams.").size());
-		static const std::vector<std::string> kinds = {"stop_pe", "restart_pe", "cancel_job", "submit_job"};
+		static const std::vector<std::string> kinds = {"stop_pe", "restart_pe", "orderly_shutdown", "cancel_job",
+							       "submit_job"};
 		if (r.ok() && std::find(kinds.begin(), kinds.end(), a.kind) == kinds.end()) {
 			std::vector<std::string> full;
 			for (const auto &k : kinds)

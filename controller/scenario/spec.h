@@ -143,10 +143,11 @@ struct StreamsWatch {
 
 // A Streams operation in the inject phase, written like a fault with kind streams.*. One-shot: it is not reverted.
 //   streams.stop_pe / streams.restart_pe {dc, pes: [ids] (default: every PE of the followed job)} through the
-//     agent of the DC's Streams host (streamtool); streams.cancel_job {dc} the followed job, and
-//     streams.submit_job {dc, bundle, job_name} through the REST API.
+//     agent of the DC's Streams host (streamtool); streams.orderly_shutdown {dc} the site's orderly-shutdown hook
+//     (the agent config's streams.orderly_shutdown) through the same agent; streams.cancel_job {dc} the followed
+//     job, and streams.submit_job {dc, bundle, job_name} through the REST API.
 struct StreamsAction {
-	std::string kind; // stop_pe | restart_pe | cancel_job | submit_job (without the "streams." prefix)
+	std::string kind; // stop_pe | restart_pe | orderly_shutdown | cancel_job | submit_job (without "streams.")
 	std::string dc;
 	std::vector<std::string> pes;
 	std::string bundle;  // submit_job: path of the .sab, relative to the scenario file

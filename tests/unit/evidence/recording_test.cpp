@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "controller/evidence/recording.h"
 
@@ -118,6 +119,58 @@ TEST_CASE("Recording: duplicates are dropped, acks are cumulative, lost ranges a
 	auto loaded = loadBundle(d.path + "/b", "h1", "probe.tcp");
 	REQUIRE(loaded.ok());
 	CHECK(loaded->entries.size() == 5);
+}
+
+TEST_CASE("Recording: agent-clock times among the values move by the entry's own offset; others stay")
+{
+	TempDir d("rec");
+	Recording r("r4", d.path + "/b");
+	auto hi = host("h1");
+	hi.samplers = {"log:t", "file:s"};
+	hi.intervalNs = {{"log:t", 200 * kMs}, {"file:s", 500 * kMs}};
+	hi.kinds = {{"log:t", "log"}, {"file:s", "file"}};
+	REQUIRE(r.open({hi}, nlohmann::json::array(), kT0).ok());
+	const int64_t off = 250 * kMs; // the agent's clock is 250 ms ahead
+	auto sample = [&](uint64_t seq, const char *kind, const char *source, int64_t wall,
+			  std::map<std::string, double> values) {
+		Sample s;
+		s.seq = seq;
+		s.kind = kind;
+		s.source = source;
+		s.wallNs = wall;
+		s.values = std::move(values);
+		return s;
+	};
+	const double lineAt = static_cast<double>(kT0 + off + 150 * kMs), prevAt = static_cast<double>(kT0 + off);
+	EvidenceBatch b;
+	b.recording = "r4";
+	b.samples = {sample(1, "log.line", "log:t", kT0 + off + 200 * kMs,
+			    {{"prev_wall_ns", prevAt}, {"line_wall_ns", lineAt}}),
+		     sample(2, "log.line", "log:t", kT0 + off + 400 * kMs, {{"prev_wall_ns", 0}}),
+		     sample(3, "file.event", "file:s", kT0 + off + 500 * kMs,
+			    {{"prev_wall_ns", prevAt}, {"mtime_ns", lineAt}, {"size_bytes", 1e12}}),
+		     sample(4, "log", "log:t", kT0 + off + 600 * kMs, {{"read_bytes", 1e18}, {"lines", 2}})};
+	CHECK(r.ingest("h1", b) == 4);
+	proto::EvidenceStopReply stop;
+	stop.lastSeq = 4;
+	r.stopped("h1", stop);
+	r.clock("h1", {kT0, off, 1 * kMs, 1 * kMs});
+	REQUIRE(r.finalize(kT0 + 1000 * kMs).ok());
+	std::map<uint64_t, nlohmann::json> bySeq;
+	for (const auto &e : lines(d.path + "/b/timeline.jsonl"))
+		if (e.contains("seq"))
+			bySeq[e["seq"].get<uint64_t>()] = e;
+	REQUIRE(bySeq.size() == 4);
+	const auto &l1 = bySeq[1];
+	CHECK(l1["t_ns"] == kT0 + 200 * kMs);
+	CHECK(l1["agent_wall_ns"] == kT0 + off + 200 * kMs);
+	CHECK(l1["values"]["line_wall_ns"].get<double>() == static_cast<double>(kT0 + 150 * kMs));
+	CHECK(l1["values"]["prev_wall_ns"].get<double>() == static_cast<double>(kT0));
+	CHECK(bySeq[2]["values"]["prev_wall_ns"].get<double>() == 0); // none stays none
+	CHECK(bySeq[3]["values"]["mtime_ns"].get<double>() == static_cast<double>(kT0 + 150 * kMs));
+	CHECK(bySeq[3]["values"]["prev_wall_ns"].get<double>() == static_cast<double>(kT0));
+	CHECK(bySeq[3]["values"]["size_bytes"].get<double>() == 1e12); // not a time
+	CHECK(bySeq[4]["values"]["read_bytes"].get<double>() == 1e18);
 }
 
 TEST_CASE("Recording: an agent that never answered the stop makes the bundle incomplete, never silently complete")

@@ -220,7 +220,7 @@ TEST_CASE("evidence spec: malformed specs name the line, column, key and what wa
 		// kind
 		{"{kind: probe.tpc, on: {host: h}}", "probe.tpc", "kind", "did you mean 'probe.tcp'"},
 		{"{kind: vibes, on: {host: h}}", "vibes", "kind", "known kinds: host, process, probe.tcp"},
-		{"{on: {host: h}}", "{", "kind", "required (one of host, process, probe.tcp, probe.http, command)"},
+		{"{on: {host: h}}", "{", "kind", "required (one of host, process, probe.tcp, probe.http, command, log, file)"},
 		{"{kind: [host], on: {host: h}}", "[host", "kind", "expected a string"},
 		// unknown, duplicate and misplaced keys
 		{"{kind: host, on: {host: h}, intervall: 1s}", "intervall", "intervall", "did you mean 'interval'"},
@@ -320,6 +320,92 @@ TEST_CASE("evidence spec: malformed specs name the line, column, key and what wa
 		CHECK_MESSAGE(msg.starts_with(prefix), msg, " / expected prefix ", prefix);
 		CHECK_MESSAGE(msg.find(c[3]) != std::string::npos, msg, " / expected ", c[3]);
 	}
+}
+
+TEST_CASE("evidence spec: log and file samplers")
+{
+	auto log = parseOk("{kind: log, on: {host: dc2-h1}, source: pe-trace, match: \"_XXXXX_\", interval: 200ms}");
+	CHECK(log.kind == SamplerKind::Log);
+	CHECK(samplerKindName(log.kind) == "log");
+	CHECK(log.on.host == "dc2-h1");
+	CHECK(log.source == "pe-trace");
+	CHECK(log.lineMatch == "_XXXXX_");
+	CHECK(log.interval == 200ms);
+	CHECK(log.timeout == 0ns);
+	CHECK(log.name == "log:pe-trace");
+	auto bare = parseOk("{kind: log, on: {dc: dc2}, source: monitor.out}");
+	CHECK(bare.interval == 500ms); // log default
+	CHECK(bare.lineMatch.empty());
+	CHECK(bare.name == "log:monitor.out");
+	CHECK(parseOk("{kind: log, on: {host: h}, source: s, interval: 100ms}").interval == 100ms);
+
+	auto file = parseOk("{kind: file, on: {host: dc2-h1}, source: snapshots, interval: 500ms}");
+	CHECK(file.kind == SamplerKind::File);
+	CHECK(*samplerKindFromName("file") == SamplerKind::File);
+	CHECK(file.source == "snapshots");
+	CHECK(file.interval == 500ms);
+	CHECK(file.name == "file:snapshots");
+	CHECK(parseOk("{kind: file, on: {host: h}, source: s}").interval == 1s); // file default
+	CHECK(parseOk("{name: ckpt, kind: file, on: {host: h}, source: s}").name == "ckpt");
+
+	const char *specs[] = {
+		"{kind: log, on: {host: dc2-h1}, source: pe-trace, match: \"_XXXXX_\", interval: 200ms}",
+		"{kind: log, on: {dc: dc2}, source: a.b_c-1}",
+		"{kind: log, on: {host: h}, source: t, match: \"^\\\\d{4}-[0-9]+ (ERROR|WARN): \\\"x\\\" #1, [{]y[}]\"}",
+		"{kind: file, on: {host: dc2-h1}, source: snapshots, interval: 500ms}",
+		"{name: \"snap: dc2\", kind: file, on: {hosts: [a, b]}, source: snapshots, rate: 2hz}",
+	};
+	for (const char *text : specs) {
+		INFO(text);
+		auto a = parseOk(text);
+		const std::string y = toYaml(a);
+		INFO(y);
+		auto b = parseOk(y);
+		CHECK(a == b);
+		CHECK(toYaml(b) == y);
+	}
+	CHECK(toYaml(log) == "{name: log:pe-trace, kind: log, on: {host: dc2-h1}, interval: 200ms, match: _XXXXX_, "
+			     "source: pe-trace}");
+	CHECK(toYaml(file) == "{name: file:snapshots, kind: file, on: {host: dc2-h1}, interval: 500ms, source: snapshots}");
+
+	const std::string L = "{kind: log, on: {host: h}";
+	const std::string F = "{kind: file, on: {host: h}";
+	const std::string cases[][4] = {
+		{L + "}", "{", "source", "required for log: a name from the agent config's evidence.logs"},
+		{F + "}", "{", "source", "required for file: a name from the agent config's evidence.files"},
+		{L + ", source: /var/log/x.trc}", "/var", "source", "is not a source name"},
+		{F + ", source: \"a b\"}", "\"a b", "source", "never a path"},
+		{L + ", source: [a]}", "[a", "source", "expected a string"},
+		{L + ", source: t, match: \"(unclosed\"}", "\"(unclosed", "match", "invalid regular expression '(unclosed'"},
+		{L + ", source: t, match: {name: x}}", "{name", "match", "expected a string"},
+		{F + ", source: t, match: x}", "match", "match", "match does not apply to file (it applies to process, log)"},
+		{L + ", source: t, interval: 50ms}", "50ms", "interval", "interval 50ms is too often for log (at most every 100ms"},
+		{F + ", source: t, rate: 20hz}", "20hz", "rate", "rate 20hz is too often for file (at most every 100ms"},
+		{L + ", source: t, timeout: 1s}", "timeout", "timeout", "timeout does not apply to log"},
+		{L + ", source: t, command: c}", "command", "command", "command does not apply to log"},
+		{"{kind: host, on: {host: h}, source: t}", "source", "source", "source does not apply to host (it applies to "
+									       "log, file)"},
+		{"{kind: lgo, on: {host: h}}", "lgo", "kind", "did you mean 'log'"},
+	};
+	for (const auto &c : cases) {
+		const std::string &text = c[0];
+		std::string msg = parseErr(text);
+		std::string prefix = prefixAt(text, c[1], c[2]);
+		INFO(text);
+		CHECK_MESSAGE(msg.starts_with(prefix), msg, " / expected prefix ", prefix);
+		CHECK_MESSAGE(msg.find(c[3]) != std::string::npos, msg, " / expected ", c[3]);
+	}
+	// In a scenario the key path starts with the spec's place.
+	auto doc = parseYaml("evidence:\n"
+			     "  samplers:\n"
+			     "    - {kind: log, on: {host: dc2-h1}, source: pe-trace, interval: 10ms}\n",
+			     "scn.yaml");
+	REQUIRE(doc.ok());
+	auto r = parseSamplerSpec((*doc)["evidence"]["samplers"][0], "scn.yaml", "evidence.samplers[0]");
+	REQUIRE(!r.ok());
+	CHECK_MESSAGE(r.error().message.starts_with("scn.yaml:3:67: evidence.samplers[0].interval: interval 10ms is too "
+						    "often for log"),
+		      r.error().message);
 }
 
 TEST_CASE("evidence spec: hostile and broken YAML is refused")

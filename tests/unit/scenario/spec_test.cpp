@@ -243,6 +243,60 @@ assertions:
 	}
 }
 
+TEST_CASE("streams.orderly_shutdown in scenarios: the site's hook as an inject step")
+{
+	const std::string text = R"(version: 1
+name: orderly
+phases:
+  baseline: {duration: 1s}
+  inject:
+    faults:
+      - {kind: streams.orderly_shutdown, dc: dc1, start: 2s}
+  observe: {until: {streams: orderly_shutdown}, timeout: 20s}
+  recover: {duration: 1s}
+)";
+	auto s = parseScenario(text, "/srv/x/o.yaml");
+	REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+	CHECK(s->usesStreams());
+	CHECK(s->faults.empty());
+	REQUIRE(s->streamsActions.size() == 1);
+	const auto &a = s->streamsActions[0];
+	CHECK(a.kind == "orderly_shutdown");
+	CHECK(a.dc == "dc1");
+	CHECK(a.start == 2s);
+	CHECK(a.pes.empty());
+	CHECK(a.path == "phases.inject.faults[0]");
+	CHECK(a.where == "/srv/x/o.yaml:7:9");
+	CHECK(checkTopology(*s, lab2x2()).ok());
+
+	// Only kind, dc and start: a PE list, a bundle or anything else is refused with the line and the key path.
+	const std::vector<std::pair<std::string, std::string>> bad = {
+		{"dc: dc1, start: 2s}", "dc: dc1, start: 2s, pes: [\"3\"]}"},
+		{"dc: dc1, start: 2s}", "dc: dc1, start: 2s, bundle: app.sab}"},
+		{"dc: dc1, start: 2s}", "dc: dc1, start: 2s, job: \"7\"}"},
+		{"dc: dc1, start: 2s}", "start: 2s}"},
+		{"streams.orderly_shutdown", "streams.orderly_shutdwn"},
+	};
+	const std::vector<std::string> expect = {
+		"o.yaml:7:62: phases.inject.faults[0].pes: unknown key (known keys: dc, kind, start)",
+		"o.yaml:7:62: phases.inject.faults[0].bundle: unknown key",
+		"o.yaml:7:62: phases.inject.faults[0].job: unknown key",
+		"phases.inject.faults[0].dc: required",
+		"o.yaml:7:16: phases.inject.faults[0].kind: 'streams.orderly_shutdwn' is not a Streams operation (expected "
+		"streams.stop_pe, streams.restart_pe, streams.orderly_shutdown, streams.cancel_job, streams.submit_job); did "
+		"you mean 'streams.orderly_shutdown'?",
+	};
+	for (size_t i = 0; i < bad.size(); i++) {
+		std::string t = text;
+		const auto at = t.find(bad[i].first);
+		REQUIRE(at != std::string::npos);
+		t.replace(at, bad[i].first.size(), bad[i].second);
+		auto r = parseScenario(t, "o.yaml");
+		REQUIRE_MESSAGE(!r.ok(), bad[i].second);
+		CHECK_MESSAGE(r.error().message.find(expect[i]) != std::string::npos, r.error().message);
+	}
+}
+
 TEST_CASE("data in scenarios: the block, control runs, the data assertion, and their errors")
 {
 	const std::string text = R"(version: 1
