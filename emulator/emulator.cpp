@@ -645,6 +645,8 @@ void Emulator::supervisorLoop()
 				t->join();
 			for (auto &l : lines)
 				l->close();
+			tks.clear(); // their destructors take the lock
+			lines.clear();
 			lk.lock();
 			continue;
 		}

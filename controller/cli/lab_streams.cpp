@@ -199,7 +199,18 @@ std::string failoverScript(const std::string &name, const std::string &sdir)
 	return fmt::format("#!/bin/sh\n"
 			   "# The failover script of lab {}'s passive DC (dc2), run by xdc-crossdc-monitor when dc1 is\n"
 			   "# declared down: stop the monitor, submit the application, wait until its job is healthy.\n"
-			   "kill \"$(cat {}/dc2.monitor.pid)\" 2>/dev/null\n"
+			   "# Output to a file, as the toolkit's sample does: the monitor reading it is about to go.\n"
+			   "exec >>{}/dc2-failover-result.txt 2>&1\n"
+			   "# The monitor holds the toolkit's ports on this host: it must be gone before the job starts.\n"
+			   "monitor=$(cat {}/dc2.monitor.pid)\n"
+			   "kill \"$monitor\" 2>/dev/null\n"
+			   "i=0\n"
+			   "while [ $i -lt 50 ]; do\n"
+			   "  sleep 0.2\n"
+			   "  state=$(awk '/^State:/ {{print $2}}' /proc/\"$monitor\"/status 2>/dev/null)\n"
+			   "  if [ -z \"$state\" ] || [ \"$state\" = Z ]; then break; fi\n"
+			   "  i=$((i + 1))\n"
+			   "done\n"
 			   "export STREAMS_EMU_URL=http://127.0.0.1:8440 STREAMS_INSTANCE_ID=dc2-instance "
 			   "STREAMS_USERNAME=streamsadmin\n"
 			   "{} submitjob {}/CrossDcApp.sab --jobname CrossDcApp || exit 1\n"
@@ -210,11 +221,12 @@ std::string failoverScript(const std::string &name, const std::string &sdir)
 			   "  i=$((i + 1))\n"
 			   "done\n"
 			   "exit 1\n",
-			   name, sdir, st, sdir, st);
+			   name, sdir, sdir, st, sdir, st);
 }
 
 Result<void> startMonitor(lab::LabState &st, const std::string &sdir, const StreamsLabSpec &ss)
 {
+	XDC_TRY(writeText(sdir + "/dc2-failover.sh", failoverScript(st.name, sdir), 0755));
 	const auto first = streamsHosts(st);
 	const auto &h = *first[2];
 	std::vector<std::string> argv = {siblingBinary("xdc-crossdc-monitor"),
@@ -340,8 +352,6 @@ Result<void> startStreams(lab::LabState &st, const std::string &dir, const Strea
 	XDC_TRY(writeText(pw, "passw0rd-" + st.name + "\n", 0600));
 	XDC_TRY(writeText(sdir + "/CrossDcApp.sab", "emulated application bundle of CrossDcApp\n"));
 	XDC_TRY(writeText(sdir + "/lab-streams.json", toJson(ss).dump(2) + "\n"));
-	if (passive(ss))
-		XDC_TRY(writeText(sdir + "/dc2-failover.sh", failoverScript(st.name, sdir), 0755));
 	const auto first = streamsHosts(st);
 	std::string yaml = fmt::format("# Streams instances of lab {} (xdc lab up --streams, {}); REST over the management "
 				       "network\nstreams:\n  defaults: {{user: streamsadmin, password_file: {}, "

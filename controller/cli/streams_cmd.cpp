@@ -116,7 +116,8 @@ void printSnapshot(const streams::DcSnapshot &s, const streams::ToolkitView &vie
 	       s.instanceHealth.empty() ? "health not reported" : s.instanceHealth.c_str(),
 	       streams::dcStateName(view.state(s.dc)));
 	if (!s.job) {
-		printf("       no job followed (set job_name / application in the streams config)\n");
+		printf("       no job matching the streams config's job_name / application (a passive DC runs none until its "
+		       "failover submits it)\n");
 		return;
 	}
 	printf("       job %s %s (application %s): %s, %s\n", s.job->id.c_str(), s.job->name.c_str(),
@@ -167,8 +168,26 @@ int streamsStatus(const Args &a)
 	const int64_t t0 = clk::monoNs();
 	auto round = streams::pollRound(*clients, opts);
 	const double ms = static_cast<double>(clk::monoNs() - t0) / 1e6;
-	streams::ToolkitView view;
+	// Whether a DC's output flows shows only between two metric collections: poll until each DC's output has been
+	// seen in two (at most --settle, default 3s), taking one quiet collection as standby.
+	streams::ToolkitView view(1);
 	(void)view.update(round);
+	int64_t settleNs = 3 * clk::kSec;
+	if (a.has("--settle")) {
+		auto d = parseDuration(a.get("--settle"));
+		if (!d) {
+			fprintf(stderr, "xdc streams status: --settle: %s\n", d.error().message.c_str());
+			return kUsage;
+		}
+		settleNs = d->count();
+	}
+	std::vector<streams::PollCache> caches(clients->size());
+	while (opts.metrics && !view.settled() && clk::monoNs() - t0 < settleNs) {
+		const timespec pause{0, 100 * 1000000};
+		::nanosleep(&pause, nullptr);
+		round = streams::pollRound(*clients, opts, &caches);
+		(void)view.update(round);
+	}
 	bool allReachable = true;
 	for (const auto &s : round)
 		allReachable = allReachable && s.reachable;
@@ -478,6 +497,8 @@ int cmdStreams(const std::vector<std::string> &argv)
 		{"--lab", true, "use lab NAME's streams.yaml (xdc lab up --streams)"},
 		{"--dc", true, "only this DC"},
 		{"--no-metrics", false, "status: skip operator metrics (faster; no toolkit view)"},
+		{"--settle", true, "status: how long to poll for a second metric collection, which tells whether output "
+				   "flows (default 3s; 0 = one poll)"},
 		{"--interval", true, "watch: time between poll rounds (default 200ms)"},
 		{"--duration", true, "watch: stop after this long (default: until Ctrl-C)"},
 		{"--states", false, "watch: also print each DC's state when it changes"},
@@ -505,7 +526,7 @@ int cmdStreams(const std::vector<std::string> &argv)
 		return kOk;
 	}
 	if (a->has("--help") || sub.empty()) {
-		printf("Usage: xdc streams status [--lab N | --config FILE] [--dc DC] [--no-metrics] [--json]\n"
+		printf("Usage: xdc streams status [--lab N | --config FILE] [--dc DC] [--no-metrics] [--settle D] [--json]\n"
 		       "       xdc streams watch  [--lab N | --config FILE] [--interval 200ms] [--duration D] [--states] "
 		       "[--json]\n"
 		       "       xdc streams stop-pe|restart-pe PE (--host H | --dc DC) [--json]\n"

@@ -1544,7 +1544,20 @@ private:
 		const int64_t faultStart = faultsWindow().first;
 		if (faultStart == INT64_MAX)
 			return "no fault took effect, so there is nothing to measure from";
-		const auto down = firstEvent("remote_down", faultStart);
+		auto down = firstEvent("remote_down", faultStart);
+		// A passive DC's detection shows only in its monitor's output (a host signal), not over REST.
+		if (!down && report_["streams"].contains("host"))
+			for (const auto &h : report_["streams"]["host"].value("events", json::array()))
+				if (h.value("kind", "") == "monitor_detection" && h.value("t_ns", int64_t{0}) >= faultStart) {
+					streams::ToolkitEvent e;
+					e.tNs = h["t_ns"].get<int64_t>();
+					e.sinceNs = h.value("since_ns", e.tNs);
+					e.kind = "remote_down";
+					e.dc = h.value("dc", "");
+					e.source = "passive monitor output";
+					down = e;
+					break;
+				}
 		const auto took = firstEvent("takeover_complete", faultStart);
 		const auto split = firstEvent("split_brain", faultStart);
 		observed["faults_start_ns"] = faultStart;
@@ -1555,6 +1568,7 @@ private:
 			observed["detection_ms"] = (down->tNs - faultStart) / 1e6;
 			observed["detection_bound_ms"] = (down->tNs - down->sinceNs) / 1e6;
 			observed["detected_by"] = down->dc;
+			observed["detection_source"] = down->source;
 		}
 		if (took) {
 			observed["failover_ms"] = (took->tNs - faultStart) / 1e6;

@@ -155,7 +155,7 @@ DcSnapshot pollDc(Client &client, const PollOptions &opts, PollCache *cache)
 	// parameters) was bytes to lex and allocate for every round.
 	Query jobQuery;
 	if (cache)
-		jobQuery.fields = {"id", "name", "applicationName", "status", "health"};
+		jobQuery.fields = {"id", "name", "applicationName", "status", "health", "submitTime"};
 	auto jobs = client.jobs(jobQuery);
 	if (!jobs)
 		return fail(jobs.error());

@@ -116,9 +116,9 @@ DcState ToolkitView::classify(const DcSnapshot &s, const Track &t) const
 		return DcState::Down;
 	if (!s.sink.present || t.sink.observations < 2)
 		return DcState::Running;
-	if (t.sink.grewAtNs > 0 && t.sink.quiet < kQuietCollections)
+	if (t.sink.grewAtNs > 0 && t.sink.quiet < quiet_)
 		return DcState::Active;
-	if (t.sink.quiet >= kQuietCollections || (t.sink.grewAtNs == 0 && t.sink.observations > kQuietCollections))
+	if (t.sink.quiet >= quiet_ || (t.sink.grewAtNs == 0 && t.sink.observations > quiet_))
 		return DcState::Standby;
 	return DcState::Running;
 }
@@ -311,6 +311,14 @@ std::string ToolkitView::heartbeats(const std::string &dc) const
 		return "unknown";
 	const Counter &c = it->second.heartbeats;
 	return c.quiet == 0 ? "flowing" : c.quiet >= 2 ? "stalled" : "unknown";
+}
+
+bool ToolkitView::settled() const
+{
+	for (const auto &[name, t] : dcs_)
+		if (t.state == DcState::Running)
+			return false;
+	return true;
 }
 
 std::string ToolkitView::activeDc() const

@@ -85,8 +85,10 @@ nlohmann::json toJson(const ToolkitEvent &e);
 // Follows poll rounds and emits events. Not thread-safe: one poller feeds it.
 class ToolkitView {
 public:
-	// Distinct metric collections without output growth before a DC counts as standby.
-	static constexpr int kQuietCollections = 3;
+	// quietCollections: distinct metric collections without output growth before a DC counts as standby (a
+	// following view waits for a few, so a slow collection does not make an active DC look idle; a one-shot status
+	// takes one).
+	explicit ToolkitView(int quietCollections = 3) : quiet_(quietCollections) {}
 
 	// Feeds one round (one snapshot per DC; DCs may be missing from a round). Returns the events it produced,
 	// which are also appended to events().
@@ -100,6 +102,9 @@ public:
 	std::string activeDc() const;
 	const std::vector<ToolkitEvent> &events() const { return events_; }
 	bool splitBrain() const { return splitBrain_; }
+	// False while a reachable DC with a running job and an output operator has not been seen in two metric
+	// collections yet (so whether its output flows is not known).
+	bool settled() const;
 
 private:
 	// A counter's distinct observations: each new lastTimeRetrieved (or, without one, each poll) is one.
@@ -130,6 +135,7 @@ private:
 	void outputEvents(const DcSnapshot &s, Track &t, const Track &p, std::vector<ToolkitEvent> &out);
 	DcState classify(const DcSnapshot &s, const Track &t) const;
 
+	int quiet_ = 3;
 	std::map<std::string, Track> dcs_;
 	std::vector<ToolkitEvent> events_;
 	std::string firstActive_;  // the DC seen active first: a takeover back into it is a fail-back

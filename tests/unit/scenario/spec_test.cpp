@@ -252,7 +252,7 @@ phases:
   inject:
     faults:
       - {kind: streams.orderly_shutdown, dc: dc1, start: 2s}
-  observe: {until: {streams: orderly_shutdown}, timeout: 20s}
+  observe: {until: {streams: remote_down}, timeout: 20s}
   recover: {duration: 1s}
 )";
 	auto s = parseScenario(text, "/srv/x/o.yaml");
