@@ -251,6 +251,9 @@ Result<ParseOutcome> parseOptions(const std::vector<std::string> &args)
 	}
 	if (!instanceSet)
 		o.instance = o.dc + "-instance";
+	if (int(o.hbListen.port) + o.channels > 65535)
+		return makeError(Errc::Invalid, "--hb-listen: port {} leaves no room for {} channel port(s) after it",
+				 o.hbListen.port, o.channels);
 	if (o.pec.empty())
 		o.pec = defaultPec();
 	if (::access(o.pec.c_str(), X_OK) != 0)

@@ -538,7 +538,9 @@ HttpResponse RestApi::handle(const HttpRequest &req)
 		auto r = emu_.submitJob(body["application"].get<std::string>(), overlay);
 		if (!r) {
 			if (r.error().code == Errc::NotFound)
-				return notFound(r.error().message);
+				return cdisw(http::status::not_found, "CDISW5000E", r.error().message + ".");
+			if (r.error().code == Errc::Invalid)
+				return cdisw(http::status::bad_request, "CDISW5002E", r.error().message);
 			return cdisw(http::status::conflict, "CDISW5001E", r.error().message);
 		}
 		c.snap = emu_.snapshot();

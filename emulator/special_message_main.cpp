@@ -13,11 +13,12 @@
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || std::string(argv[1]) == "--help") {
-		std::fprintf(argc == 2 ? stdout : stderr,
+	const bool help = argc == 2 && std::string(argv[1]) == "--help";
+	if (argc != 3 || help) {
+		std::fprintf(help ? stdout : stderr,
 			     "usage: xdc-streams-special-message HOST:PORT MESSAGE\n"
 			     "Writes MESSAGE (e.g. OrderlyShutdown) as one line to the application's SpecialMessage port.\n");
-		return argc == 2 ? 0 : 2;
+		return help ? 0 : 2;
 	}
 	const std::string at = argv[1];
 	const auto colon = at.rfind(':');

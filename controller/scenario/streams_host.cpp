@@ -78,6 +78,13 @@ Timed lineTime(const json &e)
 	return w;
 }
 
+// A trace line's message, after its " - " separator (the whole line when it has none).
+std::string messageOf(const std::string &line)
+{
+	const auto sep = line.find(" - ");
+	return sep == std::string::npos ? line : line.substr(sep + 3);
+}
+
 } // namespace
 
 Result<std::vector<std::string>> hostSignalSamplers(const std::vector<streams::Endpoint> &eps)
@@ -139,10 +146,10 @@ json hostSignalReport(const std::vector<json> &entries, const std::vector<stream
 		} else if (kind == "log.line" && source.rfind("streams.monitor.", 0) == 0) {
 			const std::string line = tag(e, "line");
 			if (line.find("remote data center going down") != std::string::npos)
-				out["events"].push_back(lineTime(e).toJson("monitor_detection", e, line.substr(line.find(" - ") + 3),
+				out["events"].push_back(lineTime(e).toJson("monitor_detection", e, messageOf(line),
 									    "passive monitor output"));
 			else if (line.find("remote data center coming up") != std::string::npos)
-				out["events"].push_back(lineTime(e).toJson("monitor_remote_up", e, line.substr(line.find(" - ") + 3),
+				out["events"].push_back(lineTime(e).toJson("monitor_remote_up", e, messageOf(line),
 									    "passive monitor output"));
 		} else if (kind == "process.event" && tag(e, "event") == "started") {
 			const Timed w = window(e);
@@ -192,9 +199,18 @@ json hostSignalReport(const std::vector<json> &entries, const std::vector<stream
 	for (const auto &e : events)
 		if (e.tNs >= faultsStartNs && survivor.empty() && e.kind == "remote_down")
 			survivor = e.dc;
+	// Only a file the toolkit handed to the application counts (its store read it): a new job's start-up cleanup
+	// (the passive DC's submitted job) deletes files too, and discards their state.
+	auto handedOver = [&](const json &d) {
+		for (const auto &e : events)
+			if (e.kind == "state_handed_over" && e.dc == d["dc"].get<std::string>() &&
+			    e.tNs >= d["since_ns"].get<int64_t>() && e.sinceNs <= d["t_ns"].get<int64_t>() + 2 * kMs * 1000)
+				return true;
+		return false;
+	};
 	for (const auto &d : deletions)
 		if (d["t_ns"].get<int64_t>() >= faultsStartNs && d.contains("mtime_ns") &&
-		    (survivor.empty() || d["dc"] == survivor)) {
+		    (survivor.empty() || d["dc"] == survivor) && handedOver(d)) {
 			const double lo = d["age_min_ms"].get<double>(), hi = d["age_max_ms"].get<double>();
 			const double clockMs = d["bound_ms"].get<double>() - (hi - lo);
 			out["state_age_at_failover"] = {{"dc", d["dc"]},

@@ -65,7 +65,7 @@ FoundOperators findOperators(const std::vector<Operator> &ops, const Endpoint &e
 	if (!ep.toolkitPrefix.empty()) {
 		f.names.prefix = ep.toolkitPrefix;
 	} else if (!prefixes.empty()) {
-		// The instance with a watchdog and the most operators; ties by name.
+		// The composite instance with the most of the toolkit's operators; ties go to the first name.
 		int best = -1;
 		for (const auto &[p, n] : prefixes)
 			if (n > best) {

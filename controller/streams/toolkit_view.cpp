@@ -130,6 +130,9 @@ void ToolkitView::jobEvents(const DcSnapshot &s, Track &t, const Track &p, std::
 	if (!s.reachable)
 		return;
 	const std::string jobId = jobGone(s) ? "" : s.job->id;
+	// A new job's operators count from 0: its output is known only from its own collections.
+	if (jobId != p.jobId && !p.jobId.empty())
+		t.sink = Counter{};
 	if (!jobId.empty() && jobId != p.jobId && (p.state == DcState::NoJob || !p.jobId.empty())) {
 		// The submission time is the job's own: exact to the millisecond, on the server's clock.
 		const int64_t sub = s.job->submitTime > 0 ? std::min(s.job->submitTime * 1000000, s.tNs) : s.tNs;
@@ -208,23 +211,21 @@ void ToolkitView::outputEvents(const DcSnapshot &s, Track &t, const Track &p, st
 	const bool fresh = observe(t.sink, s.sink, s.tNs, prevPoll, since, at, prev);
 	const DcState now = classify(s, t);
 	t.state = now;
+	// The output moving to a DC is a takeover; the first DC seen delivering, or one resuming its own output, is not.
 	if (now == DcState::Active && p.state != DcState::Active) {
-		const bool fromIdle = p.settled == DcState::Standby || p.settled == DcState::NoJob || p.settled == DcState::Down;
-		if (fromIdle && !t.wasActive) {
+		if (!lastActive_.empty() && lastActive_ != s.dc && !initialRound_) {
 			const bool back = tookOver_ && s.dc == firstActive_;
 			tookOver_ = true;
-			// The output grew between the two collections before the last growth was seen.
+			// The output grew between the collection before and the one that showed it.
 			const int64_t hi = t.sink.grewAtNs, lo = fresh && at == hi ? since : hi - (s.tNs - prevPoll);
 			out.push_back({hi, lo, back ? "fail_back" : "takeover_complete", s.dc,
-				       fmt::format("output flowing ({} tuples through {})", s.sink.value, s.sinkOperator),
+				       fmt::format("output flowing ({} tuples through {}; {} delivered before)", s.sink.value,
+						   s.sinkOperator, lastActive_),
 				       "sink input port"});
-			for (auto &[name, other] : dcs_)
-				if (name != s.dc)
-					other.wasActive = false;
 		}
 		if (firstActive_.empty())
 			firstActive_ = s.dc;
-		t.wasActive = true;
+		lastActive_ = s.dc;
 	}
 	// Down and back up within one job; a new job's PEs starting is job_submitted / job_healthy instead.
 	if (now == DcState::Down || now == DcState::NoJob) {
@@ -237,8 +238,6 @@ void ToolkitView::outputEvents(const DcSnapshot &s, Track &t, const Track &p, st
 			out.push_back({s.tNs, prevPoll, "dc_recovered", s.dc, dcStateName(now), "job and PE status"});
 		t.upJob = t.jobId;
 	}
-	if (now != DcState::Unknown && now != DcState::Running)
-		t.settled = now;
 }
 
 std::vector<ToolkitEvent> ToolkitView::update(const std::vector<DcSnapshot> &roundIn)
@@ -252,6 +251,7 @@ std::vector<ToolkitEvent> ToolkitView::update(const std::vector<DcSnapshot> &rou
 		dcs_[s.dc]; // every DC known before the events name "the others"
 	}
 	const std::map<std::string, Track> prev = dcs_;
+	initialRound_ = lastActive_.empty();
 	for (const auto &s : round) {
 		Track &t = dcs_[s.dc];
 		const Track &p = prev.at(s.dc);
@@ -315,8 +315,9 @@ std::string ToolkitView::heartbeats(const std::string &dc) const
 
 bool ToolkitView::settled() const
 {
+	// A DC without an output operator stays running: nothing more can be learnt by waiting.
 	for (const auto &[name, t] : dcs_)
-		if (t.state == DcState::Running)
+		if (t.state == DcState::Running && t.sink.value >= 0 && t.sink.observations < 2)
 			return false;
 	return true;
 }

@@ -117,8 +117,6 @@ private:
 	};
 	struct Track {
 		DcState state = DcState::Unknown;
-		DcState settled = DcState::Unknown; // the last state other than Unknown and Running
-		bool wasActive = false;             // active since the last takeover elsewhere
 		Counter sink, heartbeats, transitions, handedOver;
 		std::string watchdogLaunch;         // "<pe>:<launchCount>" of the counters' epoch
 		std::string jobId;
@@ -139,6 +137,8 @@ private:
 	std::map<std::string, Track> dcs_;
 	std::vector<ToolkitEvent> events_;
 	std::string firstActive_;  // the DC seen active first: a takeover back into it is a fail-back
+	std::string lastActive_;   // the DC that last started delivering: output starting elsewhere is a takeover
+	bool initialRound_ = true; // no DC was seen delivering before this round
 	bool tookOver_ = false;
 	bool splitBrain_ = false;
 	int64_t lastRoundNs_ = 0;
