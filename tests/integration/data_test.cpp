@@ -257,6 +257,10 @@ TEST_CASE("data: sinks read through the agents (data.tail), a generator on a lab
 	const auto at = yaml.find("  gap: 500ms\n");
 	REQUIRE(at != std::string::npos);
 	yaml.insert(at, "  sink: {via: agent}\n");
+	// No recording at all (the Streams hosts' signals would be one): the fault windows come from the reverts.
+	const auto streamsAt = yaml.find("\nstreams:\n");
+	REQUIRE(streamsAt != std::string::npos);
+	yaml.insert(streamsAt + 10, "  host_signals: false\n");
 	TempDir tmp2;
 	const std::string failover = tmp2.path() + "/failover.yaml";
 	std::ofstream(failover) << yaml;
