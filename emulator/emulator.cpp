@@ -622,19 +622,9 @@ void Emulator::supervisorLoop()
 	while (true) {
 		if (stopping_ && children_.empty())
 			break;
-		const int64_t now = monoNs();
-		accrueLocked(now);
-		deliverLocked(now);
-		if (!stopLaunches_ && job_) {
-			for (auto &p : job_->pes)
-				if (p.relaunchAtNs && p.relaunchAtNs <= now && p.pid == 0)
-					launchLocked(p, job_->id);
-			if (takeoverAtNs_ && takeoverAtNs_ <= now)
-				takeoverLocked();
-		}
-		if (now >= nextCollectNs_)
-			collectLocked();
-		// The composites and ports of PEs that ended are joined outside the lock (their threads take it).
+		// The composites and ports of PEs that ended are joined outside the lock (their threads take it), and before
+		// any launch: a relaunched PE's composite must find its ports closed (and its trace file not yet replaced)
+		// as a new process finds the old one's, even with no restart delay.
 		if (!retired_.empty() || !retiredLines_.empty()) {
 			auto tks = std::move(retired_);
 			auto lines = std::move(retiredLines_);
@@ -650,6 +640,18 @@ void Emulator::supervisorLoop()
 			lk.lock();
 			continue;
 		}
+		const int64_t now = monoNs();
+		accrueLocked(now);
+		deliverLocked(now);
+		if (!stopLaunches_ && job_) {
+			for (auto &p : job_->pes)
+				if (p.relaunchAtNs && p.relaunchAtNs <= now && p.pid == 0)
+					launchLocked(p, job_->id);
+			if (takeoverAtNs_ && takeoverAtNs_ <= now)
+				takeoverLocked();
+		}
+		if (now >= nextCollectNs_)
+			collectLocked();
 		// Trace files of PEs that no longer run are closed once nothing can write to them.
 		for (auto it = traces_.begin(); it != traces_.end();) {
 			const PeState *p = findPeLocked(it->first);
