@@ -622,8 +622,9 @@ void Emulator::supervisorLoop()
 	while (true) {
 		if (stopping_ && children_.empty())
 			break;
-		// The composites and ports of PEs that ended are joined first, outside the lock (their threads take it): a
-		// PE launched next may open the same ports, as a relaunched PE does once the old process is gone.
+		// The composites and ports of PEs that ended are joined outside the lock (their threads take it), and before
+		// any launch: a relaunched PE's composite must find its ports closed (and its trace file not yet replaced)
+		// as a new process finds the old one's, even with no restart delay.
 		if (!retired_.empty() || !retiredLines_.empty()) {
 			auto tks = std::move(retired_);
 			auto lines = std::move(retiredLines_);
