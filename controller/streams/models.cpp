@@ -292,7 +292,11 @@ Result<Pe> parsePe(const json &j)
 	f.boolean("restartable", p.restartable);
 	// A PE that is not running has no process: absent is normal, not "missing". IBM's clients declare it a
 	// string (Java ProcessingElement.processId is a String, Python PE.processId is str): "4711" or 4711.
-	f.i64OrString("processId", p.processId, false);
+	// An empty string is read as "no process" too: a stopped PE's processId is not worth failing the whole PE over.
+	if (j.is_object() && j.contains("processId") && j["processId"].is_string() && j["processId"].get_ref<const std::string &>().empty())
+		p.processId = 0;
+	else
+		f.i64OrString("processId", p.processId, false);
 	f.str("requiredConnections", p.requiredConnections);
 	// The host relation exists only once the PE is placed.
 	f.str("host", p.hostUrl, false);
