@@ -41,6 +41,13 @@ struct PollCache {
 	std::string jobId;
 	FoundOperators ops;
 	bool operatorsKnown = false;
+	// The instance collects metrics on a schedule: until its next collection is due, a repeated poll reuses the
+	// port counters it read last instead of asking again for the same values (docs/STREAMS.md).
+	bool haveMetrics = false;
+	ToolkitSignals lastToolkit;
+	PortSignal lastSink;
+	int64_t collectedNs = 0; // the oldest lastTimeRetrieved among the counters read last
+	int64_t periodNs = 0;    // the shortest spacing between two collections seen (0 = not known yet)
 	std::string instanceStatus, instanceHealth;
 	uint64_t rounds = 0;
 	int instanceEvery = 10;
