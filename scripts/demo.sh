@@ -38,7 +38,8 @@ out="$runs/lab-dc-partition-$(date -u +%Y%m%d-%H%M%S)"
 watch=$(mktemp /tmp/xdc-demo-watch.XXXXXX)
 trap '$xdc lab down --name "$name" >/dev/null 2>&1 || true; rm -f "$watch"' EXIT INT TERM
 # The toolkit view is watched while the scenario runs: its 5 s partition outlasts the toolkit's detection (3 missed
-# 1 s heartbeats), so dc2 declares dc1 down and takes over in the middle of it.
+# 1 s heartbeats), so each DC declares the other down and dc2 takes over in the middle of it. As the real toolkit
+# does, neither side recovers when the partition heals (`xdc lab streams reset` would restart the jobs).
 $xdc streams watch --lab "$name" --interval 200ms --duration 20s --states >"$watch" 2>&1 &
 watcher=$!
 echo "== xdc run scenarios/lab-dc-partition.yaml --lab $name --out $out"

@@ -97,6 +97,7 @@ json snapshotJson(const streams::DcSnapshot &s, const streams::ToolkitView &view
 	j["signals"] = signalsJson(s);
 	const auto &t = s.toolkit;
 	j["toolkit"] = {{"remote", streams::remoteStateName(streams::remoteState(s))},
+			{"heartbeat_flow", view.heartbeats(s.dc)},
 			{"transitions", portJson(t.transitions)},
 			{"heartbeats_received", portJson(t.heartbeatsReceived)},
 			{"heartbeats_sent", portJson(t.heartbeatsSent)},
@@ -135,9 +136,10 @@ void printSnapshot(const streams::DcSnapshot &s, const streams::ToolkitView &vie
 		       fmt::format("{}", fmt::join(t.missing, ", ")).c_str());
 		printf("                detection and heartbeats cannot be told for this DC\n");
 	} else {
-		printf("       toolkit %s: remote %s; %lld transitions, %lld heartbeats received, %lld sent, %lld messages on "
-		       "%d channel(s), %lld state hand-overs\n",
+		printf("       toolkit %s: remote %s, heartbeats %s; %lld transitions, %lld heartbeats received, %lld sent, "
+		       "%lld messages on %d channel(s), %lld state hand-overs\n",
 		       t.prefix.empty() ? "(no prefix)" : t.prefix.c_str(), streams::remoteStateName(streams::remoteState(s)),
+		       view.heartbeats(s.dc).c_str(),
 		       static_cast<long long>(t.transitions.value), static_cast<long long>(t.heartbeatsReceived.value),
 		       static_cast<long long>(t.heartbeatsSent.value), static_cast<long long>(t.messagesReceived.value),
 		       t.channels, static_cast<long long>(t.stateHandedOver.value));

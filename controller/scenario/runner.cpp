@@ -37,7 +37,7 @@ public:
 	json run()
 	{
 		t0_ = clk::wallNs();
-		report_ = {{"schema", "xdc.report/1"},
+		report_ = {{"schema", "xdc.report/2"},
 			   {"run_id", opt_.runId},
 			   {"scenario", {{"name", s_.name}, {"description", s_.description}, {"file", s_.origin}}},
 			   {"user", opt_.user},

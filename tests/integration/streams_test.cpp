@@ -283,7 +283,7 @@ TEST_CASE("streams: status from real signals, PE kill and relaunch, stop/restart
 	auto human = test::xdc({"streams", "status", "--lab", lab.name()});
 	CHECK(human.exitCode == 0);
 	CHECK(human.out.find("active DC (toolkit view): dc1") != std::string::npos);
-	CHECK(human.out.find("toolkit CrossDCFailover: remote up") != std::string::npos);
+	CHECK(human.out.find("toolkit CrossDCFailover: remote up, heartbeats flowing") != std::string::npos);
 
 	Watch watch(lab.name(), tmp.path());
 
