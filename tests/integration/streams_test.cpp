@@ -90,7 +90,9 @@ class Watch {
 public:
 	Watch(const std::string &lab, const std::string &dir) : out_(dir + "/watch.jsonl")
 	{
-		auto pid = sys::spawn({xdcBin(), "streams", "watch", "--lab", lab, "--interval", "200ms", "--json"},
+		// Bounded, so that even a crashed test leaves no watch behind for long.
+		auto pid = sys::spawn({xdcBin(), "streams", "watch", "--lab", lab, "--interval", "200ms", "--duration", "15m",
+				       "--json"},
 				      {.stdoutFile = out_});
 		REQUIRE(pid.ok());
 		pid_ = *pid;
