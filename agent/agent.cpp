@@ -473,6 +473,15 @@ int Agent::run()
 			return r.error();
 		return packBytes(*r);
 	});
+	addCommand("data.drop", [this](const Bytes &a) -> Result<Bytes> {
+		auto args = unpackBytes<DataDropArgs>(a);
+		if (!args)
+			return args.error();
+		auto r = dropFile(cfg_.data.drops, *args);
+		if (!r)
+			return r.error();
+		return packBytes(*r);
+	});
 	generators_ = std::make_unique<DataGenerators>();
 	addCommand("data.generate.start", [this](const Bytes &a) -> Result<Bytes> {
 		auto args = unpackBytes<DataGenerateStartArgs>(a);

@@ -226,16 +226,20 @@ Result<AgentConfig> loadAgentConfig(const std::string &file)
 		} else {
 			MapReader d(dn, file, "data");
 			d.strMap("sinks", c.data.sinks);
+			d.strMap("drops", c.data.drops);
 			d.rejectUnknown();
 			XDC_TRY(d.result());
-			for (const auto &[name, path] : c.data.sinks) {
-				if (!validSinkName(name))
-					return makeError(Errc::Invalid, "{}: data.sinks: '{}': expected a name of 1 to 64 of "
-							 "[a-zA-Z0-9._-]", d.where(dn), name);
-				if (path.empty() || path[0] != '/' || path.find("/../") != std::string::npos ||
-				    path.ends_with("/.."))
-					return makeError(Errc::Invalid, "{}: data.sinks.{}: expected an absolute path "
-							 "without '..', got '{}'", d.where(dn), name, path);
+			for (const auto *m : {&c.data.sinks, &c.data.drops}) {
+				const char *key = m == &c.data.sinks ? "sinks" : "drops";
+				for (const auto &[name, path] : *m) {
+					if (!validSinkName(name))
+						return makeError(Errc::Invalid, "{}: data.{}: '{}': expected a name of 1 to 64 of "
+								 "[a-zA-Z0-9._-]", d.where(dn), key, name);
+					if (path.empty() || path[0] != '/' || path.find("/../") != std::string::npos ||
+					    path.ends_with("/.."))
+						return makeError(Errc::Invalid, "{}: data.{}.{}: expected an absolute path "
+								 "without '..', got '{}'", d.where(dn), key, name, path);
+				}
 			}
 		}
 	}

@@ -60,6 +60,8 @@ struct AgentConfig {
 	// nothing path-like comes from the wire). Names [a-zA-Z0-9._-]{1,64}, absolute paths.
 	struct Data {
 		std::map<std::string, std::string> sinks;
+		// data.drop: directories files of test tuples may be dropped into (an application's DirectoryScan), by name.
+		std::map<std::string, std::string> drops;
 	} data;
 	bool testFeatures = false;
 	int64_t testClockSkewMs = 0;

@@ -7,8 +7,11 @@
 // (a TCPSource, as in the sample) forwards "OrderlyShutdown" and "SendMeDataFromSnapshotFiles" to the toolkit.
 #include "emulator/emulator.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include "common/log.h"
 
@@ -55,16 +58,21 @@ TraceWriter &Emulator::traceForLocked(AppOp op)
 // Port counts of one application operator since the job started (collectLocked subtracts the launch base).
 OpCounts Emulator::appOpCountsLocked(const OperatorState &op) const
 {
-	const int64_t produced = submitted_ + dataAccepted_;
+	const int64_t produced = submitted_ + dataIngested_ + dataReplayed_;
 	const int64_t delivered = delivered_ + dataDelivered_;
 	switch (op.app) {
-	case AppOp::Source: return {{}, {produced}};
+	case AppOp::Source: return {{}, {submitted_}};
 	case AppOp::Stage: return {{produced}, {produced}};
 	case AppOp::Process:
 		return {{produced, dssReceived_, statusReceived_, remoteDataReceived_}, {delivered, snapshotsSent_}};
 	case AppOp::Sink: return {{delivered}, {}};
 	case AppOp::SpecialReceiver: return {{}, {specialLines_}};
 	case AppOp::SpecialSender: return {{specialLines_}, {specialForwarded_}};
+	case AppOp::JsonInject: return {{}, {jsonTuples_}};
+	case AppOp::TcpIngest: return {{}, {tcpTuples_}};
+	case AppOp::DirScan: return {{}, {filesScanned_}};
+	case AppOp::FileIngest: return {{filesScanned_}, {fileTuples_}};
+	case AppOp::TupleView: return {{delivered}, {}};
 	}
 	return {};
 }
@@ -234,7 +242,11 @@ void Emulator::deliverLocked(int64_t nowNs)
 			std::fputc('\n', sinkFile_);
 			wrote = true;
 		}
-		sinkLog_.push_back(std::move(inFlight_.front().line));
+		if (viewRx_) {
+			view_.push_back(inFlight_.front().line);
+			if (view_.size() > size_t(opts_.tupleViewSize))
+				view_.pop_front();
+		}
 		inFlight_.pop_front();
 		dataDelivered_++;
 	}
@@ -242,55 +254,199 @@ void Emulator::deliverLocked(int64_t nowNs)
 		alg()->error("--sink-file '{}': {}", opts_.sinkFile, std::strerror(errno));
 }
 
-Result<size_t> Emulator::injectTuples(const std::string &body)
+namespace {
+
+// "k3:17" from a tuple's JSON object, or "" when it is not one (a JSON object with a string key and an unsigned
+// seq).
+std::string tupleId(std::string_view text)
 {
-	std::vector<std::pair<std::string, std::string>> batch;
-	size_t start = 0;
-	while (start < body.size()) {
-		size_t end = body.find('\n', start);
-		if (end == std::string::npos)
-			end = body.size();
-		std::string line = body.substr(start, end - start);
-		start = end + 1;
-		if (line.find_first_not_of(" \t\r") == std::string::npos)
-			continue;
-		json j = json::parse(line, nullptr, false);
-		if (j.is_discarded() || !j.is_object() || !j.contains("key") || !j["key"].is_string() || !j.contains("seq") ||
-		    !j["seq"].is_number_unsigned())
-			return makeError(Errc::Invalid, "line {}: not a tuple (a JSON object with a string key and an unsigned "
-							"seq)", batch.size() + 1);
-		batch.emplace_back(j["key"].get<std::string>() + ":" + std::to_string(j["seq"].get<uint64_t>()),
-				   std::move(line));
-	}
-	std::lock_guard lk(mu_);
+	json j = json::parse(text, nullptr, false);
+	if (j.is_discarded() || !j.is_object() || !j.contains("key") || !j["key"].is_string() || !j.contains("seq") ||
+	    !j["seq"].is_number_unsigned())
+		return "";
+	return j["key"].get<std::string>() + ":" + std::to_string(j["seq"].get<uint64_t>());
+}
+
+constexpr const char *kJsonContext = "data";
+
+} // namespace
+
+bool Emulator::opRunningLocked(AppOp op) const
+{
 	if (!job_)
-		return makeError(Errc::Refused, "no job is running");
-	if (!job_->healthy())
-		return makeError(Errc::Refused, "the job is {}", job_->health());
-	if (!appActive_)
-		return makeError(Errc::Refused, "this datacenter is the standby");
+		return false;
+	for (const auto &o : job_->ops)
+		if (o.toolkitIndex < 0 && o.app == op)
+			for (const auto &p : job_->pes)
+				if (p.id == o.peId)
+					return p.status == "running";
+	return false;
+}
+
+// The ingest operators' ports open with their PE (an HTTPJSONInjection's and a TCPSource's listening sockets).
+void Emulator::startIngestLocked(const OperatorState &op)
+{
+	if (op.app == AppOp::JsonInject && opts_.dataHttp.port) {
+		jsonRx_ = std::make_unique<BlobReceiver>();
+		const std::vector<std::string> paths = {fmt::format("/{}/{}/ports/output/0/inject", kJsonContext, op.name),
+							fmt::format("/{}/ports/output/0/inject", op.name)};
+		if (auto r = jsonRx_->listen(opts_.dataHttp, paths, [this](const std::string &b, const auto &) {
+			    return onJsonPost(b);
+		    });
+		    !r) {
+			alg()->error("{}", r.error().message);
+			jsonRx_.reset();
+		}
+	} else if (op.app == AppOp::TupleView && opts_.tupleView.port) {
+		// Its window starts empty with its PE.
+		view_.clear();
+		viewRx_ = std::make_unique<BlobReceiver>();
+		const std::vector<std::string> paths = {fmt::format("/{}/{}/ports/input/0/tuples", kJsonContext, op.name),
+							fmt::format("/{}/ports/input/0/tuples", op.name)};
+		viewRx_->onGet([this] {
+			std::lock_guard lk(mu_);
+			std::string body = "[";
+			for (const auto &t : view_) {
+				if (body.size() > 1)
+					body += ',';
+				body += t;
+			}
+			return body + "]";
+		});
+		if (auto r = viewRx_->listen(opts_.tupleView, paths, [](const std::string &, const auto &) { return 405; });
+		    !r) {
+			alg()->error("{}", r.error().message);
+			viewRx_.reset();
+		}
+	} else if (op.app == AppOp::TcpIngest && opts_.dataTcp.port) {
+		tcpRx_ = std::make_unique<LineReceiver>();
+		tcpRx_->setDrain([this](const std::string &line) { onTcpDropped(line); });
+		if (auto r = tcpRx_->listen(opts_.dataTcp, [this](const std::string &line) { onTcpLine(line); }); !r) {
+			alg()->error("{}", r.error().message);
+			tcpRx_.reset();
+		}
+	}
+}
+
+void Emulator::stopIngestLocked(const OperatorState &op)
+{
+	if (op.app == AppOp::JsonInject && jsonRx_)
+		retiredBlobs_.push_back(std::move(jsonRx_));
+	else if (op.app == AppOp::TupleView && viewRx_) {
+		retiredBlobs_.push_back(std::move(viewRx_));
+		view_.clear();
+	}
+	else if (op.app == AppOp::TcpIngest && tcpRx_)
+		retiredLines_.push_back(std::move(tcpRx_));
+}
+
+// HTTPJSONInjection: one JSON object per POST becomes one tuple; the answer says only that it was taken.
+int Emulator::onJsonPost(const std::string &body)
+{
+	std::string line = body;
+	while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' '))
+		line.pop_back();
+	const std::string id = tupleId(line);
+	std::lock_guard lk(mu_);
+	if (id.empty()) {
+		dataMalformed_++;
+		return 400;
+	}
+	jsonTuples_++;
+	ingestLocked("http_json", {{id, std::move(line)}});
+	return 204;
+}
+
+// TCPSource: one tuple per line; a line that is not a tuple is dropped (as a TCPSource with a parse error would).
+void Emulator::onTcpLine(const std::string &line)
+{
+	if (line.empty())
+		return;
+	const std::string id = tupleId(line);
+	std::lock_guard lk(mu_);
+	if (id.empty()) {
+		dataMalformed_++;
+		return;
+	}
+	tcpTuples_++;
+	ingestLocked("tcp", {{id, line}});
+}
+
+// Lines the TCPSource's PE took with it when it went (written by the client, never read by the application).
+void Emulator::onTcpDropped(const std::string &line)
+{
+	const std::string id = tupleId(line);
+	std::lock_guard lk(mu_);
+	if (id.empty())
+		return;
+	dataDropped_++;
+	truth_.write("data_dropped", {{"count", 1}, {"ids", json::array({id})}, {"via", "tcp"},
+				      {"reason", "unread when the TCPSource's PE went"}});
+}
+
+// DirectoryScan + FileSource: each file in the directory (not a hidden or temporary one), in name order, read whole
+// and deleted, its lines the tuples. Runs while both operators' PEs run.
+void Emulator::scanDirLocked()
+{
+	if (!opRunningLocked(AppOp::DirScan) || !opRunningLocked(AppOp::FileIngest))
+		return;
+	std::error_code ec;
+	std::vector<std::filesystem::path> files;
+	for (const auto &e : std::filesystem::directory_iterator(opts_.dataDir, ec))
+		if (e.is_regular_file(ec) && e.path().filename().string()[0] != '.')
+			files.push_back(e.path());
+	std::sort(files.begin(), files.end());
+	for (const auto &f : files) {
+		std::ifstream in(f);
+		if (!in)
+			continue;
+		std::vector<std::pair<std::string, std::string>> batch;
+		std::string line;
+		while (std::getline(in, line)) {
+			if (line.empty())
+				continue;
+			const std::string id = tupleId(line);
+			if (id.empty())
+				dataMalformed_++;
+			else
+				batch.emplace_back(id, line);
+		}
+		in.close();
+		std::filesystem::remove(f, ec);
+		filesScanned_++;
+		fileTuples_ += int64_t(batch.size());
+		if (!batch.empty())
+			ingestLocked("file", std::move(batch));
+	}
+}
+
+void Emulator::ingestLocked(const char *via, std::vector<std::pair<std::string, std::string>> batch)
+{
+	accrueLocked(monoNs());
+	json ids = json::array();
+	for (const auto &b : batch)
+		ids.push_back(b.first);
+	dataIngested_ += int64_t(batch.size());
+	truth_.write("data_ingested", {{"via", via}, {"count", batch.size()}, {"ids", ids}});
+	if (!job_ || !job_->healthy()) {
+		// A stalled job holds nothing (no consistent region): the tuples go.
+		dataDropped_ += int64_t(batch.size());
+		truth_.write("data_dropped", {{"count", batch.size()}, {"ids", ids},
+					      {"reason", job_ ? "job " + job_->health() : std::string("no job")}});
+		return;
+	}
+	if (!appActive_) {
+		// A standby application filters its input out: only the active one processes it.
+		dataFiltered_ += int64_t(batch.size());
+		truth_.write("data_filtered", {{"count", batch.size()}, {"ids", ids}});
+		return;
+	}
 	const int64_t due = monoNs() + int64_t(opts_.processDelayMs) * kMsNs;
 	for (auto &[id, line] : batch) {
 		inFlight_.push_back({due, line, id});
 		segment_.emplace_back(id, std::move(line));
 	}
 	dataAccepted_ += int64_t(batch.size());
-	return batch.size();
-}
-
-std::string Emulator::sinkTuples(uint64_t since, size_t count, uint64_t &next, uint64_t &total)
-{
-	std::lock_guard lk(mu_);
-	deliverLocked(monoNs());
-	total = sinkLog_.size();
-	std::string out;
-	uint64_t i = since;
-	for (; i < sinkLog_.size() && i - since < count; i++) {
-		out += sinkLog_[i];
-		out += '\n';
-	}
-	next = std::max(i, since);
-	return out;
 }
 
 } // namespace xdc::emu

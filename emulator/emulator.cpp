@@ -133,6 +133,8 @@ Result<void> Emulator::start()
 			       {"toolkit_prefix", opts_.toolkitPrefix}, {"pes", opts_.pes}, {"job_name", opts_.jobName},
 			       {"application", opts_.application}, {"source_rate", opts_.sourceRate},
 			       {"trace_level", traceLevelName(opts_.traceLevel)}, {"user", opts_.user},
+			       {"data_http", opts_.dataHttp.port ? opts_.dataHttp.str() : ""},
+			       {"data_tcp", opts_.dataTcp.port ? opts_.dataTcp.str() : ""}, {"data_dir", opts_.dataDir},
 			       {"token_ttl_s", opts_.tokenTtlS}, {"pec", opts_.pec}, {"no_job", opts_.noJob},
 			       {"pid", ::getpid()}});
 	if (!opts_.noJob) {
@@ -178,23 +180,31 @@ void Emulator::shutdown()
 	if (supervisor_.joinable())
 		supervisor_.join();
 	std::unique_ptr<Toolkit> last;
-	std::unique_ptr<LineReceiver> lastLine;
+	std::unique_ptr<LineReceiver> lastLine, lastTcp;
+	std::unique_ptr<BlobReceiver> lastJson;
 	{
 		std::lock_guard lk(mu_);
 		if (toolkit_)
 			toolkit_->requestStop();
 		last = std::move(toolkit_);
 		lastLine = std::move(special_);
+		lastTcp = std::move(tcpRx_);
+		lastJson = std::move(jsonRx_);
 	}
 	if (last)
 		last->join();
-	if (lastLine)
-		lastLine->close();
+	for (auto *l : {lastLine.get(), lastTcp.get()})
+		if (l)
+			l->close();
+	if (lastJson)
+		lastJson->close();
 	std::lock_guard lk(mu_);
 	accrueLocked(monoNs());
 	truth_.write("stop", {{"tuples_produced", submitted_}, {"tuples_delivered", delivered_}, {"seq", seq_},
-			      {"data_accepted", dataAccepted_}, {"data_delivered", dataDelivered_},
-			      {"data_dropped", dataDropped_}, {"data_replayed", dataReplayed_}});
+			      {"data_ingested", dataIngested_}, {"data_accepted", dataAccepted_},
+			      {"data_filtered", dataFiltered_}, {"data_delivered", dataDelivered_},
+			      {"data_dropped", dataDropped_}, {"data_replayed", dataReplayed_},
+			      {"data_malformed", dataMalformed_}});
 	lg()->info("stopped: {} tuples produced, {} delivered", submitted_, delivered_);
 }
 
@@ -252,6 +262,17 @@ JobState Emulator::makeJobLocked(const std::string &bundleId, const std::string 
 	app.push_back({"Sink", "spl.adapter::FileSink", 1, 0, AppOp::Sink});
 	app.push_back({"SpecialMessageSignalReceiver", "spl.adapter::TCPSource", 0, 1, AppOp::SpecialReceiver});
 	app.push_back({"SpecialMessageSender", "spl.utility::Custom", 1, 1, AppOp::SpecialSender});
+	// The ingest operators the application is built with (the options that configure them).
+	if (opts_.dataHttp.port)
+		app.push_back({"JsonInject", "com.ibm.streamsx.inet.rest::HTTPJSONInjection", 0, 1, AppOp::JsonInject});
+	if (opts_.dataTcp.port)
+		app.push_back({"TcpIngest", "spl.adapter::TCPSource", 0, 1, AppOp::TcpIngest});
+	if (!opts_.dataDir.empty()) {
+		app.push_back({"DirScan", "spl.adapter::DirectoryScan", 0, 1, AppOp::DirScan});
+		app.push_back({"FileIngest", "spl.adapter::FileSource", 1, 1, AppOp::FileIngest});
+	}
+	if (opts_.tupleView.port)
+		app.push_back({"OutView", "com.ibm.streamsx.inet.rest::HTTPTupleView", 1, 0, AppOp::TupleView});
 	int index = 0;
 	for (size_t i = 0; i < app.size(); ++i) {
 		OperatorState o;
@@ -484,6 +505,8 @@ void Emulator::peStartedLocked(const PeState &pe)
 			continue;
 		if (op.toolkitIndex < 0)
 			launchBase_[op.id] = appOpCountsLocked(op);
+		if (op.toolkitIndex < 0)
+			startIngestLocked(op);
 		if (op.app == AppOp::SpecialReceiver && op.toolkitIndex < 0 && opts_.specialListen.port) {
 			special_ = std::make_unique<LineReceiver>();
 			if (auto r = special_->listen(opts_.specialListen, [this](const std::string &line) {
@@ -510,10 +533,14 @@ void Emulator::peEndedLocked(const PeState &pe)
 		toolkit_->requestStop();
 		retired_.push_back(std::move(toolkit_));
 	}
-	if (special_ && job_)
-		for (const auto &op : job_->ops)
-			if (op.peId == pe.id && op.toolkitIndex < 0 && op.app == AppOp::SpecialReceiver)
+	if (job_)
+		for (const auto &op : job_->ops) {
+			if (op.peId != pe.id || op.toolkitIndex >= 0)
+				continue;
+			if (special_ && op.app == AppOp::SpecialReceiver)
 				retiredLines_.push_back(std::move(special_));
+			stopIngestLocked(op);
+		}
 	// The trace writer stays alive until the retired toolkit is joined (its threads may still write a line).
 	superCv_.notify_all();
 }
@@ -625,18 +652,23 @@ void Emulator::supervisorLoop()
 		// The composites and ports of PEs that ended are joined outside the lock (their threads take it), and before
 		// any launch: a relaunched PE's composite must find its ports closed (and its trace file not yet replaced)
 		// as a new process finds the old one's, even with no restart delay.
-		if (!retired_.empty() || !retiredLines_.empty()) {
+		if (!retired_.empty() || !retiredLines_.empty() || !retiredBlobs_.empty()) {
 			auto tks = std::move(retired_);
 			auto lines = std::move(retiredLines_);
+			auto blobs = std::move(retiredBlobs_);
 			retired_.clear();
 			retiredLines_.clear();
+			retiredBlobs_.clear();
 			lk.unlock();
 			for (auto &t : tks)
 				t->join();
 			for (auto &l : lines)
 				l->close();
+			for (auto &b : blobs)
+				b->close();
 			tks.clear(); // their destructors take the lock
 			lines.clear();
+			blobs.clear();
 			lk.lock();
 			continue;
 		}
@@ -649,6 +681,10 @@ void Emulator::supervisorLoop()
 					launchLocked(p, job_->id);
 			if (takeoverAtNs_ && takeoverAtNs_ <= now)
 				takeoverLocked();
+		}
+		if (!opts_.dataDir.empty() && now >= nextScanNs_) {
+			nextScanNs_ = now + int64_t(opts_.scanIntervalMs) * kMsNs;
+			scanDirLocked();
 		}
 		if (now >= nextCollectNs_)
 			collectLocked();

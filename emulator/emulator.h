@@ -44,7 +44,8 @@ struct PeState {
 };
 
 // The application's own operators (the toolkit's are listed by toolkitOperators()).
-enum class AppOp { Source, Stage, Process, Sink, SpecialReceiver, SpecialSender };
+enum class AppOp { Source, Stage, Process, Sink, SpecialReceiver, SpecialSender, JsonInject, TcpIngest, DirScan, FileIngest,
+		     TupleView };
 
 struct OperatorState {
 	int id = 0;
@@ -120,13 +121,6 @@ public:
 	[[nodiscard]] Result<PeState> stopPe(int peId);
 	[[nodiscard]] Result<PeState> restartPe(int peId);
 
-	// Data plane (EndpointSource / EndpointSink style). inject: JSON tuple objects, one per line; accepted only
-	// while the application is active and the job healthy (Errc::Refused otherwise, nothing accepted); Errc::Invalid
-	// for a line that is not a JSON object with "key" and "seq" (nothing accepted). Returns how many were accepted.
-	[[nodiscard]] Result<size_t> injectTuples(const std::string &body);
-	// Delivered tuples from cursor `since` (0-based), at most `count`, as JSON lines; `next` is the cursor after them.
-	std::string sinkTuples(uint64_t since, size_t count, uint64_t &next, uint64_t &total);
-
 	// Access tokens: issued after Basic auth, valid for --token-ttl-s.
 	std::string issueToken();
 	bool tokenValid(const std::string &token);
@@ -153,6 +147,17 @@ private:
 	void onRemoteStatusLocked(bool active);
 	void onRemoteDataLocked(const HbMessage &m);
 	void onSpecialLineLocked(const std::string &line);
+	// The data plane (application.cpp): ingest operators' receivers, started and stopped with their PE.
+	void startIngestLocked(const OperatorState &op);
+	void stopIngestLocked(const OperatorState &op);
+	int onJsonPost(const std::string &body);
+	void onTcpLine(const std::string &line);
+	void onTcpDropped(const std::string &line);
+	void scanDirLocked();
+	bool opRunningLocked(AppOp op) const;
+	// One batch of (id, line) that reached an ingest operator: processed when the application is active, filtered
+	// by a standby, dropped when the job is not healthy. Every id goes to the truth log.
+	void ingestLocked(const char *via, std::vector<std::pair<std::string, std::string>> batch);
 	void takeoverLocked();
 	void resetAppLocked();
 
@@ -172,8 +177,12 @@ private:
 	// The composite of the running job's toolkit PE, and the ones whose PE ended (joined outside the lock).
 	std::unique_ptr<Toolkit> toolkit_;
 	std::vector<std::unique_ptr<Toolkit>> retired_;
-	std::unique_ptr<LineReceiver> special_;
+	std::unique_ptr<LineReceiver> special_, tcpRx_;
+	std::unique_ptr<BlobReceiver> jsonRx_, viewRx_;
+	std::deque<std::string> view_; // the HTTPTupleView's window (its PE's state: empty after a restart)
 	std::vector<std::unique_ptr<LineReceiver>> retiredLines_;
+	std::vector<std::unique_ptr<BlobReceiver>> retiredBlobs_;
+	int64_t nextScanNs_ = 0;
 	std::map<int, std::unique_ptr<TraceWriter>> traces_; // PE id -> its trace file while it runs
 	TraceWriter noTrace_;
 
@@ -198,9 +207,10 @@ private:
 	int64_t seq_ = 0;
 	int64_t submitted_ = 0, delivered_ = 0;
 
-	// Data plane: accepted tuples wait processDelayMs in flight, then reach the sink log. Each data snapshot carries
-	// the tuples accepted since the previous one; a DC that takes over replays the ones in the snapshot it took
-	// over (at-least-once). In-flight tuples die with the job's health (PE stopped or crashed, job canceled): that is
+	// Data plane: tuples come in through the ingest operators; an active application processes them (they wait
+	// processDelayMs in flight, then reach the FileSink), a standby filters them out. Each data snapshot carries the
+	// tuples processed since the previous one; a DC that takes over replays the ones in the snapshot it took over
+	// (at-least-once). In-flight tuples die with the job's health (PE stopped or crashed, job canceled): that is
 	// where the application loses data.
 	struct InFlight {
 		int64_t dueNs;
@@ -209,9 +219,10 @@ private:
 	};
 	std::deque<InFlight> inFlight_;
 	std::vector<std::pair<std::string, std::string>> segment_; // (id, line) accepted since the last snapshot
-	std::vector<std::string> sinkLog_;
 	FILE *sinkFile_ = nullptr; // --sink-file: the delivered lines, appended
-	int64_t dataAccepted_ = 0, dataDelivered_ = 0, dataDropped_ = 0, dataReplayed_ = 0;
+	int64_t dataIngested_ = 0, dataAccepted_ = 0, dataFiltered_ = 0, dataDelivered_ = 0, dataDropped_ = 0,
+		dataReplayed_ = 0, dataMalformed_ = 0;
+	int64_t jsonTuples_ = 0, tcpTuples_ = 0, filesScanned_ = 0, fileTuples_ = 0;
 
 	std::thread supervisor_, reaper_;
 };

@@ -11,7 +11,6 @@
 
 #include "common/log.h"
 #include "emulator/emulator.h"
-#include "emulator/tcp_source.h"
 #include "emulator/http_server.h"
 #include "emulator/options.h"
 #include "emulator/rest_api.h"
@@ -58,12 +57,6 @@ int main(int argc, char **argv)
 		lg->error("{}", r.error().message);
 		return 1;
 	}
-	TcpSource tcpSource(io, emu);
-	if (opts.dataTcp.port != 0)
-		if (auto r = tcpSource.listen(opts.dataTcp); !r) {
-			lg->error("{}", r.error().message);
-			return 1;
-		}
 	if (auto r = emu.start(); !r) {
 		lg->error("{}", r.error().message);
 		emu.shutdown();
@@ -81,7 +74,6 @@ int main(int argc, char **argv)
 	sigwait(&sigs, &sig);
 	lg->info("signal {}: shutting down", sig);
 	rest.close();
-	tcpSource.close();
 	guard.reset();
 	io.stop();
 	for (auto &t : threads)

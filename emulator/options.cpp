@@ -96,8 +96,17 @@ The application
   --special-listen HOST:PORT the application's SpecialMessage port (a TCPSource: "OrderlyShutdown" per line; off)
   --source-rate N            tuples/s the built-in source produces while the job is healthy and active (50)
   --process-delay-ms N       injected tuples reach the sink this long after they are accepted (100)
-  --data-tcp HOST:PORT       also accept tuple lines over TCP (batches end with an empty line; off)
-  --sink-file FILE           append every delivered tuple line here (the lines the sink endpoint serves)
+  --data-http HOST:PORT      the application's HTTPJSONInjection: POST one JSON tuple to
+                             /data/JsonInject/ports/output/0/inject (or /JsonInject/...); answers 204 (off)
+  --data-tcp HOST:PORT       the application's TCPSource: one JSON tuple per line, no answer (off)
+  --data-dir DIR             the application's DirectoryScan + FileSource: files of tuple lines dropped into DIR
+                             (names not starting with '.'), read in name order and deleted (off)
+  --scan-interval-ms N       how often DirectoryScan looks into --data-dir (100)
+  --sink-file FILE           the application's FileSink: every delivered tuple line is appended here
+  --tuple-view HOST:PORT     the application's HTTPTupleView on its output: GET
+                             /data/OutView/ports/input/0/tuples (or /OutView/...) answers the window as a JSON array
+                             (off)
+  --tuple-view-size N        that window: sliding, the last N tuples, triggered by each tuple (10000)
 Access and output
   --user NAME                HTTP Basic user (streamsadmin)
   --password-file FILE       file holding the password (first line); default password "passw0rd"
@@ -171,6 +180,16 @@ Result<ParseOutcome> parseOptions(const std::vector<std::string> &args)
 			r = hp(o.hbListen);
 		else if (opt == "--data-tcp")
 			r = hp(o.dataTcp);
+		else if (opt == "--data-http")
+			r = hp(o.dataHttp);
+		else if (opt == "--data-dir")
+			r = word(o.dataDir);
+		else if (opt == "--scan-interval-ms")
+			r = num(o.scanIntervalMs, 10, 3600000);
+		else if (opt == "--tuple-view")
+			r = hp(o.tupleView);
+		else if (opt == "--tuple-view-size")
+			r = num(o.tupleViewSize, 1, 1000000);
 		else if (opt == "--peer")
 			r = hp(o.peer);
 		else if (opt == "--role") {

@@ -22,7 +22,13 @@ struct Options {
 	std::string instance;                  // "<dc>-instance" when not given
 	HostPort rest{"0.0.0.0", 8440};
 	HostPort hbListen{"0.0.0.0", 25091};   // crossDCHttpPort: heartbeats here, channel k on port + 1 + k
-	HostPort dataTcp{"", 0}; // the data plane's TCP line source; port 0 = off
+	// The application's ingest (docs/DATA.md): each port 0 / empty = that operator is not in the application.
+	HostPort dataHttp{"", 0};              // HTTPJSONInjection: one JSON tuple per POST
+	HostPort dataTcp{"", 0};               // TCPSource: one JSON tuple per line, no answer
+	std::string dataDir;                   // DirectoryScan + FileSource: files of JSON tuple lines, deleted when read
+	int scanIntervalMs = 100;              // DirectoryScan's sleepTime
+	HostPort tupleView{"", 0};             // HTTPTupleView on the application's output (GET the window's tuples)
+	int tupleViewSize = 10000;             // its window: sliding, count(tupleViewSize), trigger count(1)
 	HostPort peer;                         // the other DC's crossDCHttpPort; port 0: no peer, nothing is sent
 	HostPort specialListen{"", 0};         // the application's SpecialMessage TCP port; port 0 = off
 	bool active = true;                    // --role active|standby: the application's role at job start

@@ -2,6 +2,7 @@
 // The HTTPBLOBInjection and TCPSource stand-ins: blocking sockets on their own thread, woken for close() by a pipe.
 #include "emulator/receivers.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cctype>
 #include <cerrno>
@@ -107,10 +108,12 @@ std::string percentDecode(const std::string &s)
 	return out;
 }
 
-std::string response(int code, const char *reason, const std::string &body, bool close)
+std::string response(int code, const char *reason, const std::string &body, bool close,
+		     const char *type = "text/plain")
 {
 	return fmt::format("HTTP/1.1 {} {}\r\nContent-Length: {}\r\n{}{}\r\n{}", code, reason, body.size(),
-			   body.empty() ? "" : "Content-Type: text/plain\r\n", close ? "Connection: close\r\n" : "", body);
+			   body.empty() ? "" : fmt::format("Content-Type: {}\r\n", type),
+			   close ? "Connection: close\r\n" : "", body);
 }
 
 } // namespace
@@ -120,7 +123,7 @@ BlobReceiver::~BlobReceiver()
 	close();
 }
 
-Result<void> BlobReceiver::listen(const HostPort &at, std::string path, Handler h)
+Result<void> BlobReceiver::listen(const HostPort &at, std::vector<std::string> paths, Handler h)
 {
 	auto fd = bindListen(at, "HTTP blob injection");
 	if (!fd)
@@ -130,7 +133,7 @@ Result<void> BlobReceiver::listen(const HostPort &at, std::string path, Handler 
 		return makeError(Errc::Io, "pipe: {}", std::strerror(errno));
 	}
 	lfd_ = *fd;
-	path_ = std::move(path);
+	paths_ = std::move(paths);
 	handler_ = std::move(h);
 	thread_ = std::thread([this] { run(); });
 	return success();
@@ -142,6 +145,10 @@ void BlobReceiver::close()
 		(void)!::write(wake_[1], "x", 1);
 	if (thread_.joinable())
 		thread_.join();
+	for (auto &c : conns_)
+		if (c->thread.joinable())
+			c->thread.join();
+	conns_.clear();
 	if (lfd_ >= 0)
 		::close(lfd_);
 	lfd_ = -1;
@@ -154,8 +161,27 @@ void BlobReceiver::run()
 		const int fd = ::accept4(lfd_, nullptr, nullptr, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		serve(fd);
-		::close(fd);
+		// Finished connections' threads are joined; beyond 32 at once a new one is turned away.
+		for (auto it = conns_.begin(); it != conns_.end();) {
+			if ((*it)->done) {
+				(*it)->thread.join();
+				it = conns_.erase(it);
+			} else {
+				++it;
+			}
+		}
+		if (conns_.size() >= 32) {
+			::close(fd);
+			continue;
+		}
+		auto c = std::make_unique<Conn>();
+		Conn *raw = c.get();
+		c->thread = std::thread([this, fd, raw] {
+			serve(fd);
+			::close(fd);
+			raw->done = true;
+		});
+		conns_.push_back(std::move(c));
 	}
 }
 
@@ -225,13 +251,16 @@ void BlobReceiver::serve(int fd)
 		}
 		const std::string body = buf.substr(0, len);
 		buf.erase(0, len);
-		if (target != path_)
+		if (std::find(paths_.begin(), paths_.end(), target) == paths_.end())
 			writeAll(fd, response(404, "Not Found", "no such path\n", close));
-		else if (method != "POST")
+		else if (get_ && method == "GET")
+			writeAll(fd, response(200, "OK", get_(), close, "application/json"));
+		else if (method != "POST" || get_)
 			writeAll(fd, response(405, "Method Not Allowed", "", close));
 		else {
-			handler_(body, headers);
-			writeAll(fd, response(204, "No Content", "", close));
+			const int status = handler_(body, headers);
+			writeAll(fd, status == 204 ? response(204, "No Content", "", close)
+						   : response(status, "Bad Request", "not a tuple\n", close));
 		}
 		if (close)
 			return;
@@ -277,19 +306,48 @@ void LineReceiver::run()
 		if (fd < 0)
 			continue;
 		std::string buf;
-		char chunk[4096];
-		while (buf.size() < kMaxHeader && waitReadable(fd, wake_[0], kIdleMs)) {
+		char chunk[16384];
+		bool closing = false;
+		while (true) {
+			pollfd p[2] = {{fd, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+			if (::poll(p, 2, -1) < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			if (p[1].revents & POLLIN) {
+				closing = true;
+				break;
+			}
 			const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
 			if (n <= 0)
 				break;
 			buf.append(chunk, static_cast<size_t>(n));
-			size_t eol;
-			while ((eol = buf.find('\n')) != std::string::npos) {
-				handler_(rxTrim(buf.substr(0, eol)));
-				buf.erase(0, eol + 1);
+			size_t start = 0, eol;
+			while ((eol = buf.find('\n', start)) != std::string::npos) {
+				handler_(rxTrim(buf.substr(start, eol - start)));
+				start = eol + 1;
 			}
+			buf.erase(0, start);
+			if (buf.size() > kMaxBody)
+				break; // a line without end: the connection goes
+		}
+		if (closing && drain_) {
+			// The operator's PE is going: what the client wrote and nobody read goes with it.
+			ssize_t n;
+			while ((n = ::recv(fd, chunk, sizeof chunk, MSG_DONTWAIT)) > 0)
+				buf.append(chunk, static_cast<size_t>(n));
+			size_t start = 0, eol;
+			while ((eol = buf.find('\n', start)) != std::string::npos) {
+				drain_(rxTrim(buf.substr(start, eol - start)));
+				start = eol + 1;
+			}
+			if (start < buf.size())
+				drain_(rxTrim(buf.substr(start)));
 		}
 		::close(fd);
+		if (closing)
+			break;
 	}
 }
 

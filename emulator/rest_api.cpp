@@ -391,37 +391,6 @@ HttpResponse RestApi::handle(const HttpRequest &req)
 		return cdisw(http::status::method_not_allowed, "CDISW5001E", "The method is not supported on this resource.");
 	};
 
-	// The data plane, EndpointSource / EndpointSink style (emulator-only paths; docs/EMULATOR.md).
-	if (path == "/emulator/endpoints/source") {
-		if (verb != http::verb::post)
-			return methodNotAllowed();
-		auto r = emu_.injectTuples(req.body());
-		if (!r)
-			return cdisw(r.error().code == Errc::Refused ? http::status::service_unavailable : http::status::bad_request,
-				     r.error().code == Errc::Refused ? "CDISW5001E" : "CDISW5002E", r.error().message);
-		return jsonResponse(http::status::ok, json{{"accepted", *r}});
-	}
-	if (path == "/emulator/endpoints/sink") {
-		if (verb != http::verb::get)
-			return methodNotAllowed();
-		uint64_t since = 0, next = 0, total = 0;
-		size_t count = 10000;
-		try {
-			if (c.q.params.count("since"))
-				since = std::stoull(c.q.params["since"]);
-			if (c.q.params.count("count"))
-				count = std::min<size_t>(100000, std::stoul(c.q.params["count"]));
-		} catch (...) {
-			return cdisw(http::status::bad_request, "CDISW5002E", "since and count must be unsigned integers");
-		}
-		HttpResponse res(http::status::ok, 11);
-		res.set(http::field::content_type, "application/x-ndjson");
-		res.body() = emu_.sinkTuples(since, count, next, total);
-		res.set("X-Next-Cursor", std::to_string(next));
-		res.set("X-Total", std::to_string(total));
-		res.prepare_payload();
-		return res;
-	}
 	if (path == "/metrics") {
 		if (verb != http::verb::get)
 			return methodNotAllowed();

@@ -155,7 +155,10 @@ void Toolkit::start()
 	started_ = true;
 	startMono_ = clk::monoNs();
 	hbRx_ = std::make_unique<BlobReceiver>();
-	if (auto r = hbRx_->listen(cfg_.listen, kHbPath, [this](const std::string &b, const auto &h) { onHeartbeatPost(b, h); });
+	if (auto r = hbRx_->listen(cfg_.listen, {kHbPath}, [this](const std::string &b, const auto &h) {
+		    onHeartbeatPost(b, h);
+		    return 204;
+	    });
 	    !r) {
 		tlg()->error("{}", r.error().message);
 		truth_.write("toolkit_error", {{"operator", "CrossDataCenterReceiverForHB"}, {"error", r.error().message}});
@@ -164,8 +167,10 @@ void Toolkit::start()
 	for (int k = 0; k < cfg_.channels; ++k) {
 		auto rx = std::make_unique<BlobReceiver>();
 		HostPort at{cfg_.listen.host, static_cast<uint16_t>(cfg_.listen.port + 1 + k)};
-		if (auto r = rx->listen(at, channelPath(k),
-					[this, k](const std::string &b, const auto &h) { onChannelPost(k, b, h); });
+		if (auto r = rx->listen(at, {channelPath(k)}, [this, k](const std::string &b, const auto &h) {
+			    onChannelPost(k, b, h);
+			    return 204;
+		    });
 		    !r) {
 			tlg()->error("{}", r.error().message);
 			truth_.write("toolkit_error", {{"operator", fmt::format("CrossDataCenterReceiver[{}]", k)},

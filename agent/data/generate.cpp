@@ -59,7 +59,7 @@ Result<void> validateGenerateArgs(const proto::DataGenerateStartArgs &a)
 	for (const auto &s : a.sources) {
 		if (s.name.empty() || s.name.size() > 64)
 			return makeError(Errc::Invalid, "data.generate.start: a source needs a name (1..64 characters)");
-		if (s.kind == "http") {
+		if (s.kind == "http_json") {
 			if (s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0)
 				return makeError(Errc::Invalid, "data.generate.start: source '{}': url '{}': only http:// "
 						 "and https://", s.name, s.url);
@@ -73,7 +73,7 @@ Result<void> validateGenerateArgs(const proto::DataGenerateStartArgs &a)
 				return makeError(Errc::Invalid, "data.generate.start: source '{}': port {}: expected "
 						 "1..65535", s.name, s.port);
 		} else {
-			return makeError(Errc::Invalid, "data.generate.start: source '{}': kind '{}': expected http or tcp",
+			return makeError(Errc::Invalid, "data.generate.start: source '{}': kind '{}': expected http_json or tcp",
 					 s.name, s.kind);
 		}
 	}
@@ -93,6 +93,7 @@ proto::DataGenerateStopReply generatorReply(const data::TupleGenerator &g)
 	r.switches = st.switches;
 	r.fellBehind = st.fellBehind;
 	r.perSource = st.perSource;
+	r.unwritten = st.unwritten;
 	for (const auto &c : st.sourceChanges) {
 		r.changeNs.push_back(c.first);
 		r.changeSource.push_back(c.second);
@@ -144,7 +145,7 @@ Result<proto::DataGenerateStartReply> DataGenerators::start(const proto::DataGen
 	std::vector<std::unique_ptr<data::DataSource>> sources;
 	for (const auto &s : a.sources) {
 		if (s.kind == "tcp") {
-			sources.push_back(data::makeTcpSource(s.name, s.host, s.port, 2000));
+			sources.push_back(data::makeTcpLineSource(s.name, s.host, s.port, 2000));
 		} else {
 			data::HttpEndpointOptions h;
 			h.name = s.name;
@@ -153,7 +154,7 @@ Result<proto::DataGenerateStartReply> DataGenerators::start(const proto::DataGen
 			h.password = s.password;
 			h.caFile = s.caFile;
 			h.insecure = s.insecure;
-			sources.push_back(data::makeHttpSource(h));
+			sources.push_back(data::makeHttpJsonSource(h));
 		}
 	}
 	auto run = std::make_unique<Run>();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -152,6 +153,57 @@ Result<proto::DataTailReply> tailSink(const std::map<std::string, std::string> &
 	if (!r)
 		return r.error().context(fmt::format("data.tail '{}'", args.sink));
 	return r;
+}
+
+Result<proto::DataDropReply> dropFile(const std::map<std::string, std::string> &drops, const proto::DataDropArgs &args)
+{
+	auto it = drops.find(args.drop);
+	if (it == drops.end()) {
+		std::vector<std::string> names;
+		for (const auto &kv : drops)
+			names.push_back(kv.first);
+		return makeError(Errc::NotFound, "data.drop: no drop directory '{}' here (data.drops: {})", args.drop,
+				 names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")));
+	}
+	if (args.data.size() > kDataTailMaxBytes)
+		return makeError(Errc::Invalid, "data.drop: {} bytes is more than the {} a drop may hold", args.data.size(),
+				 kDataTailMaxBytes);
+	if (args.data.empty() || args.data.back() != '\n')
+		return makeError(Errc::Invalid, "data.drop: the data must be complete lines");
+	if (static_cast<uint64_t>(std::count(args.data.begin(), args.data.end(), '\n')) != args.lines)
+		return makeError(Errc::Invalid, "data.drop: the data holds another number of lines than {}", args.lines);
+	static std::atomic<uint64_t> counter{0};
+	const uint64_t n = ++counter;
+	const std::string dir = it->second;
+	const std::string tmp = fmt::format("{}/.xdc-drop-{}-{}.tmp", dir, ::getpid(), n);
+	proto::DataDropReply rep;
+	rep.file = fmt::format("xdc-{}-{}-{}.jsonl", clk::wallNs(), ::getpid(), n);
+	const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return makeError(Errc::Io, "data.drop: cannot create a file in '{}': {}", dir, std::strerror(errno));
+	size_t off = 0;
+	while (off < args.data.size()) {
+		const ssize_t w = ::write(fd, args.data.data() + off, args.data.size() - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			const int e = errno;
+			::close(fd);
+			::unlink(tmp.c_str());
+			return makeError(Errc::Io, "data.drop: writing into '{}': {}", dir, std::strerror(e));
+		}
+		off += static_cast<size_t>(w);
+	}
+	::fsync(fd);
+	::close(fd);
+	if (::rename(tmp.c_str(), (dir + "/" + rep.file).c_str()) != 0) {
+		const int e = errno;
+		::unlink(tmp.c_str());
+		return makeError(Errc::Io, "data.drop: renaming into '{}': {}", dir, std::strerror(e));
+	}
+	rep.bytes = args.data.size();
+	rep.droppedNs = clk::wallNs();
+	return rep;
 }
 
 } // namespace xdc::agent

@@ -32,4 +32,11 @@ constexpr uint64_t kDataTailMaxBytes = 4u << 20;
 // A sink name as data.sinks accepts it: [a-zA-Z0-9._-]{1,64}.
 bool validSinkName(const std::string &name);
 
+// data.drop: args.data written to `<dir>/.xdc-drop-<n>.tmp`, synced, then renamed to `<dir>/xdc-<wall ns>-<n>.jsonl`
+// (so a DirectoryScan never sees a partial file), dir being args.drop in the agent's data.drops. Refused: an unknown
+// name (with the known names), data that is not complete lines or whose line count differs from args.lines, more than
+// kDataTailMaxBytes.
+[[nodiscard]] Result<proto::DataDropReply> dropFile(const std::map<std::string, std::string> &drops,
+						    const proto::DataDropArgs &args);
+
 } // namespace xdc::agent

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/data/endpoints.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 
@@ -24,24 +26,6 @@ namespace {
 size_t onBody(char *p, size_t size, size_t n, void *ud)
 {
 	static_cast<std::string *>(ud)->append(p, size * n);
-	return size * n;
-}
-
-size_t onHeader(char *p, size_t size, size_t n, void *ud)
-{
-	std::string_view h(p, size * n);
-	constexpr std::string_view kCursor = "x-next-cursor:";
-	if (h.size() > kCursor.size()) {
-		std::string lower(h.substr(0, kCursor.size()));
-		for (auto &c : lower)
-			c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-		if (lower == kCursor) {
-			std::string v(h.substr(kCursor.size()));
-			while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' '))
-				v.pop_back();
-			*static_cast<std::string *>(ud) = v.substr(v.find_first_not_of(' '));
-		}
-	}
 	return size * n;
 }
 
@@ -59,10 +43,16 @@ public:
 
 	struct Response {
 		long status = 0;
-		std::string body, cursor;
+		std::string body;
 	};
 
-	Result<Response> request(const std::string &url, const std::string *postBody)
+	Result<Response> request(const std::string &url, std::string_view postBody) { return perform(url, &postBody); }
+	Result<Response> get(const std::string &url) { return perform(url, nullptr); }
+
+	const HttpEndpointOptions &opts() const { return o_; }
+
+private:
+	Result<Response> perform(const std::string &url, const std::string_view *postBody)
 	{
 		if (!h_) {
 			auto api = curlApi("the data endpoints");
@@ -72,7 +62,7 @@ public:
 			h_ = api_->easyInit();
 			if (!h_)
 				return makeError(Errc::Internal, "curl_easy_init failed");
-			hdrs_ = api_->slistAppend(nullptr, "Content-Type: application/x-ndjson");
+			hdrs_ = api_->slistAppend(nullptr, "Content-Type: application/json");
 			hdrs_ = api_->slistAppend(hdrs_, "Expect:");
 		}
 		Response r;
@@ -82,8 +72,6 @@ public:
 		api_->easySetopt(h_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min(o_.timeoutMs, 2000)));
 		api_->easySetopt(h_, CURLOPT_WRITEFUNCTION, onBody);
 		api_->easySetopt(h_, CURLOPT_WRITEDATA, &r.body);
-		api_->easySetopt(h_, CURLOPT_HEADERFUNCTION, onHeader);
-		api_->easySetopt(h_, CURLOPT_HEADERDATA, &r.cursor);
 		api_->easySetopt(h_, CURLOPT_TCP_NODELAY, 1L);
 		if (!o_.user.empty()) {
 			api_->easySetopt(h_, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
@@ -103,7 +91,6 @@ public:
 			api_->easySetopt(h_, CURLOPT_HTTPHEADER, hdrs_);
 		} else {
 			api_->easySetopt(h_, CURLOPT_HTTPGET, 1L);
-			api_->easySetopt(h_, CURLOPT_HTTPHEADER, nullptr);
 		}
 		const CURLcode rc = api_->easyPerform(h_);
 		if (rc == CURLE_OPERATION_TIMEDOUT)
@@ -115,63 +102,102 @@ public:
 		return r;
 	}
 
-	const HttpEndpointOptions &opts() const { return o_; }
-
-private:
 	HttpEndpointOptions o_;
 	const CurlApi *api_ = nullptr;
 	CURL *h_ = nullptr;
 	curl_slist *hdrs_ = nullptr;
 };
 
-class HttpSource final : public DataSource {
+class HttpJsonSource final : public DataSource {
 public:
-	explicit HttpSource(HttpEndpointOptions o) : http_(std::move(o)) {}
+	explicit HttpJsonSource(HttpEndpointOptions o) : http_(std::move(o)) {}
 	std::string name() const override { return http_.opts().name; }
-	Result<size_t> send(std::string_view lines, size_t n) override
+	std::string how() const override { return "HTTPJSONInjection: POST " + http_.opts().url; }
+	SendResult send(std::string_view lines, size_t) override
 	{
-		const std::string body(lines);
-		auto r = http_.request(http_.opts().url, &body);
-		if (!r)
-			return r.error();
-		if (r->status == 503 || r->status == 409 || r->status == 429)
-			return makeError(Errc::Refused, "{}: HTTP {}: {}", http_.opts().url, r->status, r->body.substr(0, 200));
-		if (r->status / 100 != 2)
-			return makeError(Errc::Protocol, "{}: HTTP {}: {}", http_.opts().url, r->status, r->body.substr(0, 200));
-		return n;
+		SendResult out;
+		size_t start = 0;
+		while (start < lines.size()) {
+			size_t end = lines.find('\n', start);
+			if (end == std::string_view::npos)
+				end = lines.size();
+			const std::string_view one = lines.substr(start, end - start);
+			start = end + 1;
+			if (one.empty())
+				continue;
+			auto r = http_.request(http_.opts().url, one);
+			if (!r) {
+				if (r.error().code == Errc::Timeout)
+					out.uncertain = 1; // sent, no answer: it may have been taken
+				out.error = r.error();
+				return out;
+			}
+			if (r->status / 100 != 2) {
+				out.error = makeError(Errc::Refused, "{}: HTTP {}: {}", http_.opts().url, r->status,
+						      r->body.substr(0, 200));
+				return out;
+			}
+			out.written++;
+		}
+		return out;
 	}
 
 private:
 	Http http_;
 };
 
-class HttpSink final : public DataSink {
+class TupleViewSink final : public DataSink {
 public:
-	HttpSink(HttpEndpointOptions o, size_t batch) : http_(std::move(o)), batch_(batch) {}
+	explicit TupleViewSink(HttpEndpointOptions o) : http_(std::move(o)) {}
 	std::string name() const override { return http_.opts().name; }
-	std::string how() const override { return "http GET " + http_.opts().url; }
+	std::string how() const override { return "HTTPTupleView: GET " + http_.opts().url; }
+	// While the view cannot be read, what came out since the last read may be gone with it (its PE stopped): that
+	// counts until a read joins the last one again.
+	uint64_t missed() const override { return missed_ + (gap_ ? 1 : 0); }
+
 	Result<std::string> poll() override
 	{
-		const std::string sep = http_.opts().url.find('?') == std::string::npos ? "?" : "&";
-		auto r = http_.request(fmt::format("{}{}since={}&count={}", http_.opts().url, sep, cursor_, batch_), nullptr);
-		if (!r)
+		auto r = http_.get(http_.opts().url);
+		if (r && r->status != 200)
+			r = makeError(Errc::Refused, "{}: HTTP {}: {}", http_.opts().url, r->status, r->body.substr(0, 200));
+		nlohmann::json j;
+		if (r) {
+			j = nlohmann::json::parse(r->body, nullptr, false);
+			if (j.is_discarded() || !j.is_array())
+				r = makeError(Errc::Invalid, "{}: the answer is not a JSON array of tuples", http_.opts().url);
+		}
+		if (!r) {
+			gap_ = true;
 			return r.error();
-		if (r->status / 100 != 2)
-			return makeError(Errc::Protocol, "{}: HTTP {}: {}", http_.opts().url, r->status, r->body.substr(0, 200));
-		if (!r->cursor.empty()) {
-			try {
-				cursor_ = std::stoull(r->cursor);
-			} catch (...) {
-				return makeError(Errc::Protocol, "{}: bad X-Next-Cursor '{}'", http_.opts().url, r->cursor);
+		}
+		std::vector<std::string> cur;
+		cur.reserve(j.size());
+		for (const auto &t : j)
+			cur.push_back(t.dump());
+		std::string out;
+		if (!started_) {
+			// Position only; a window holding tuples after failed reads may hold some of this run's.
+			started_ = true;
+			missed_ += gap_ && !cur.empty();
+		} else {
+			const WindowJoin w = joinWindow(prev_, cur);
+			// After failed reads, a window read empty before has no anchor: what it shows may not be all.
+			missed_ += !w.joined || (gap_ && prev_.empty() && !cur.empty());
+			for (size_t i = cur.size() - w.fresh; i < cur.size(); i++) {
+				out += cur[i];
+				out += '\n';
 			}
 		}
-		return std::move(r->body);
+		gap_ = false;
+		prev_ = std::move(cur);
+		return out;
 	}
 
 private:
 	Http http_;
-	size_t batch_;
-	uint64_t cursor_ = 0;
+	std::vector<std::string> prev_;
+	bool started_ = false, gap_ = false;
+	uint64_t missed_ = 0;
 };
 
 class TcpSource final : public DataSource {
@@ -183,59 +209,57 @@ public:
 	~TcpSource() override { disconnect(); }
 	std::string name() const override { return name_; }
 
-	Result<size_t> send(std::string_view lines, size_t n) override
+	std::string how() const override { return "TCPSource: lines to " + where(); }
+
+	SendResult send(std::string_view lines, size_t) override
 	{
+		SendResult out;
 		const int64_t deadline = clk::monoNs() + int64_t(timeoutMs_) * clk::kMs;
+		// A service that went away closed its end: writing into that would "succeed" into nothing. Reconnect first.
+		if (fd_ >= 0) {
+			pollfd p{fd_, static_cast<short>(POLLIN | POLLRDHUP), 0};
+			if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)))
+				disconnect();
+		}
 		if (fd_ < 0)
-			XDC_TRY(connect(deadline));
-		std::string batch(lines);
-		batch += '\n'; // the empty line that ends the batch
+			if (auto r = connect(deadline); !r) {
+				out.error = r.error();
+				return out;
+			}
+		// No answer comes: a line is written once the kernel has taken its last byte.
 		size_t off = 0;
-		while (off < batch.size()) {
-			const ssize_t w = ::send(fd_, batch.data() + off, batch.size() - off, MSG_NOSIGNAL);
+		auto countWritten = [&] {
+			size_t n = 0;
+			for (size_t i = 0; i < off && i < lines.size(); ++i)
+				n += lines[i] == '\n';
+			return n;
+		};
+		while (off < lines.size()) {
+			const ssize_t w = ::send(fd_, lines.data() + off, lines.size() - off, MSG_NOSIGNAL);
 			if (w > 0) {
 				off += static_cast<size_t>(w);
 				continue;
 			}
 			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 				if (auto r = waitFor(POLLOUT, deadline); !r) {
+					// A partly written line may have reached the service: its outcome is unknown.
+					out.written = countWritten();
+					out.uncertain = off > 0 && lines[off - 1] != '\n' ? 1 : 0;
+					out.error = r.error();
 					disconnect();
-					// Part of the batch may be on its way: the outcome is unknown.
-					return off ? Result<size_t>(makeError(Errc::Timeout, "{}: send timed out", where()))
-						   : Result<size_t>(r.error());
+					return out;
 				}
 				continue;
 			}
 			const int e = errno;
+			out.written = countWritten();
+			out.uncertain = off > 0 && lines[off - 1] != '\n' ? 1 : 0;
+			out.error = makeError(Errc::Io, "{}: send: {}", where(), std::strerror(e));
 			disconnect();
-			return makeError(off ? Errc::Timeout : Errc::Io, "{}: send: {}", where(), std::strerror(e));
+			return out;
 		}
-		// The answer line.
-		std::string reply;
-		for (;;) {
-			const auto nl = in_.find('\n');
-			if (nl != std::string::npos) {
-				reply = in_.substr(0, nl);
-				in_.erase(0, nl + 1);
-				break;
-			}
-			if (auto r = waitFor(POLLIN, deadline); !r) {
-				disconnect();
-				return makeError(Errc::Timeout, "{}: no answer within {} ms", where(), timeoutMs_);
-			}
-			char buf[512];
-			const ssize_t got = ::recv(fd_, buf, sizeof buf, 0);
-			if (got <= 0) {
-				disconnect();
-				return makeError(Errc::Timeout, "{}: connection closed before the answer", where());
-			}
-			in_.append(buf, static_cast<size_t>(got));
-		}
-		if (reply.rfind("ok ", 0) == 0)
-			return n;
-		if (reply.rfind("refused", 0) == 0)
-			return makeError(Errc::Refused, "{}: {}", where(), reply);
-		return makeError(Errc::Protocol, "{}: {}", where(), reply);
+		out.written = countWritten();
+		return out;
 	}
 
 private:
@@ -246,7 +270,6 @@ private:
 		if (fd_ >= 0)
 			::close(fd_);
 		fd_ = -1;
-		in_.clear();
 	}
 
 	Result<void> waitFor(short events, int64_t deadline)
@@ -308,20 +331,36 @@ private:
 	std::string name_, host_;
 	int port_, timeoutMs_;
 	int fd_ = -1;
-	std::string in_;
 };
 
 } // namespace
 
-std::unique_ptr<DataSource> makeTcpSource(const std::string &name, const std::string &host, int port, int timeoutMs)
+WindowJoin joinWindow(const std::vector<std::string> &prev, const std::vector<std::string> &cur)
+{
+	if (prev.empty())
+		return {cur.size(), true};
+	if (cur.empty())
+		return {0, false};
+	// The longest overlap first: the earliest position of prev from which the rest of prev starts cur.
+	for (size_t j = prev.size() > cur.size() ? prev.size() - cur.size() : 0; j < prev.size(); j++)
+		if (prev[j] == cur[0] && std::equal(prev.begin() + static_cast<std::ptrdiff_t>(j), prev.end(), cur.begin()))
+			return {cur.size() - (prev.size() - j), true};
+	return {cur.size(), false};
+}
+
+std::unique_ptr<DataSink> makeTupleViewSink(const HttpEndpointOptions &o)
+{
+	return std::make_unique<TupleViewSink>(o);
+}
+
+std::unique_ptr<DataSource> makeTcpLineSource(const std::string &name, const std::string &host, int port, int timeoutMs)
 {
 	return std::make_unique<TcpSource>(name, host, port, timeoutMs);
 }
 
-std::unique_ptr<DataSource> makeHttpSource(const HttpEndpointOptions &o) { return std::make_unique<HttpSource>(o); }
-std::unique_ptr<DataSink> makeHttpSink(const HttpEndpointOptions &o, size_t batch)
+std::unique_ptr<DataSource> makeHttpJsonSource(const HttpEndpointOptions &o)
 {
-	return std::make_unique<HttpSink>(o, batch);
+	return std::make_unique<HttpJsonSource>(o);
 }
 
 } // namespace xdc::data

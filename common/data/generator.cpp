@@ -14,10 +14,10 @@ nlohmann::json toJson(const GeneratorStats &s)
 	nlohmann::json changes = nlohmann::json::array();
 	for (const auto &[t, src] : s.sourceChanges)
 		changes.push_back({{"t_ns", t}, {"source", src}});
-	return {{"generated", s.generated}, {"accepted", s.accepted}, {"refused_batches", s.refusedBatches},
+	return {{"generated", s.generated}, {"accepted", s.accepted},
 		{"failed_batches", s.failedBatches}, {"uncertain", s.uncertain}, {"backlog", s.backlog},
 		{"switches", s.switches}, {"fell_behind", s.fellBehind}, {"per_source", s.perSource},
-		{"source_changes", changes}, {"last_error", s.lastError}};
+		{"unwritten", s.unwritten}, {"route_changes", changes}, {"last_error", s.lastError}};
 }
 
 double RateProfile::due(int64_t t) const
@@ -48,6 +48,26 @@ Generator::Generator(GeneratorOptions o, std::vector<std::unique_ptr<DataSource>
 {
 	if (o_.profile.rate == RateProfile{}.rate && o_.profile.rampFrom < 0 && o_.profile.burstEveryNs == 0)
 		o_.profile.rate = o_.rate;
+	for (size_t i = 0; i < sources_.size(); ++i)
+		route_.push_back(i);
+}
+
+void Generator::setRoute(const std::vector<std::string> &names)
+{
+	std::vector<size_t> r;
+	std::string label;
+	for (const auto &n : names)
+		for (size_t i = 0; i < sources_.size(); ++i)
+			if (sources_[i]->name() == n) {
+				r.push_back(i);
+				label += (label.empty() ? "" : ",") + n;
+			}
+	std::lock_guard lk(m_);
+	if (r == route_)
+		return;
+	route_ = std::move(r);
+	stats_.switches++;
+	stats_.sourceChanges.emplace_back(clk::wallNs(), label.empty() ? "(nowhere)" : label);
 }
 
 Generator::~Generator() { stop(); }
@@ -103,8 +123,6 @@ void Generator::loop()
 	std::vector<Pending> backlog;
 	std::vector<uint64_t> nextSeq(o_.keys, 0);
 	uint64_t made = 0;
-	size_t current = 0;
-	std::string lastSource;
 	const int64_t start = clk::monoNs();
 	int64_t next = start;
 	std::string body;
@@ -131,10 +149,15 @@ void Generator::loop()
 			backlog.push_back({key, ++nextSeq[key], wall});
 			made++;
 		}
-		// Send the backlog in batches of up to 1000, in order, to the first source that takes them.
+		// Write the backlog in batches of up to 1000, in order, to every source of the route. A tuple is sent once
+		// one of them wrote it; the first that none wrote ends this tick (it waits for the next).
+		std::vector<size_t> route;
+		{
+			std::lock_guard lk(m_);
+			route = route_;
+		}
 		size_t sentNow = 0;
-		GeneratorStats delta;
-		while (sentNow < backlog.size()) {
+		while (!route.empty() && sentNow < backlog.size()) {
 			const size_t n = std::min<size_t>(1000, backlog.size() - sentNow);
 			body.clear();
 			for (size_t i = sentNow; i < sentNow + n; i++) {
@@ -145,39 +168,36 @@ void Generator::loop()
 				appendPayload(o_.seed, t.key, t.seq, o_.payload, t.payload);
 				appendJsonLine(t, body);
 			}
-			bool accepted = false;
-			for (size_t tries = 0; tries < sources_.size() && !accepted; tries++) {
-				auto &src = sources_[current];
-				auto r = src->send(body, n);
-				if (r) {
-					accepted = true;
-					std::lock_guard lk(m_);
-					for (size_t i = sentNow; i < sentNow + n; i++) {
-						accepted_[backlog[i].key] = backlog[i].seq;
-						times_[backlog[i].key].push_back(backlog[i].eventNs);
-					}
-					stats_.accepted += n;
-					stats_.perSource[src->name()] += n;
-					if (src->name() != lastSource) {
-						stats_.sourceChanges.emplace_back(clk::wallNs(), src->name());
-						lastSource = src->name();
-					}
-					break;
-				}
-				std::lock_guard lk(m_);
-				stats_.lastError = r.error().message;
-				if (r.error().code == Errc::Refused)
-					stats_.refusedBatches++;
-				else if (r.error().code == Errc::Timeout)
-					stats_.uncertain += n;
-				else
-					stats_.failedBatches++;
-				current = (current + 1) % sources_.size();
-				stats_.switches++;
+			size_t written = 0, uncertain = 0;
+			std::vector<std::pair<std::string, SendResult>> results;
+			for (size_t idx : route) {
+				auto &src = sources_[idx];
+				SendResult r = src->send(body, n);
+				written = std::max(written, r.written);
+				uncertain = std::max(uncertain, r.written + r.uncertain);
+				results.emplace_back(src->name(), std::move(r));
 			}
-			if (!accepted)
-				break; // nobody takes data now: keep the backlog, try again next tick
-			sentNow += n;
+			uncertain = uncertain > written ? uncertain - written : 0;
+			const size_t done = written + uncertain;
+			std::lock_guard lk(m_);
+			for (const auto &[name, r] : results) {
+				stats_.perSource[name] += r.written;
+				if (r.written < done)
+					stats_.unwritten[name] += done - r.written;
+				if (r.error)
+					stats_.lastError = r.error->message;
+			}
+			for (size_t i = sentNow; i < sentNow + done; i++) {
+				accepted_[backlog[i].key] = backlog[i].seq;
+				times_[backlog[i].key].push_back(backlog[i].eventNs);
+			}
+			stats_.accepted += done;
+			stats_.uncertain += uncertain;
+			if (done < n)
+				stats_.failedBatches++;
+			sentNow += done;
+			if (done < n)
+				break; // the rest waits for the next tick
 		}
 		backlog.erase(backlog.begin(), backlog.begin() + static_cast<std::ptrdiff_t>(sentNow));
 		std::lock_guard lk(m_);

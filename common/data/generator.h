@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// The tuple generator: keyed, sequence-numbered tuples at a set rate, deterministic from the seed, into the first
-// DataSource that accepts them, on its own thread. Used by the controller (client side) and by an agent
-// (data.generate.start on a chosen lab host).
+// The tuple generator: keyed, sequence-numbered tuples at a set rate, deterministic from the seed, written to the
+// DataSources the route names (one DC, or every DC), on its own thread. Used by the controller (client side) and by
+// an agent (data.generate.start on a chosen lab host).
 //
 // Contracts:
-//  - The generator sends every tuple in order, per key seq 1, 2, 3, ...; a batch a source refuses is offered to the
-//    next source, and kept (never dropped) until one accepts it, so `sent` is exactly what some DC accepted. A batch
-//    whose outcome is unknown (a timeout) is sent again and counted in `uncertain` (it may be delivered twice by the
-//    producer, not the application): a trustworthy run has uncertain == 0.
-//  - stop() joins; figures can be read while running (copies, under a lock).
+//  - The generator writes every tuple in order, per key seq 1, 2, 3, ..., to each source of the current route. A
+//    tuple is sent once some source of the route wrote it; one that no source could write is kept (never dropped)
+//    and written when one can (the route may change meanwhile), so `accepted` is exactly what was written to some
+//    DC. A source that could not write a tuple while routed to counts it in its `unwritten`; a tuple whose outcome is
+//    unknown (a timeout after writing) is counted in `uncertain` and not written again: a run whose figures can be
+//    settled exactly has uncertain == 0.
+//  - stop() joins; figures can be read while running (copies, under a lock); setRoute() may be called any time.
 #pragma once
 
 #include <condition_variable>
@@ -50,10 +52,11 @@ struct GeneratorOptions {
 
 struct GeneratorStats {
 	uint64_t generated = 0, accepted = 0, refusedBatches = 0, failedBatches = 0, uncertain = 0, backlog = 0;
-	uint64_t switches = 0;           // times it moved to another source
+	uint64_t switches = 0;           // times the route changed
 	bool fellBehind = false;         // the backlog hit maxBacklog
-	std::map<std::string, uint64_t> perSource; // accepted tuples per source
-	std::vector<std::pair<int64_t, std::string>> sourceChanges; // (wall ns, source) whenever the accepting source changed
+	std::map<std::string, uint64_t> perSource; // tuples written, per source
+	std::map<std::string, uint64_t> unwritten; // tuples a routed source could not write, per source
+	std::vector<std::pair<int64_t, std::string>> sourceChanges; // (wall ns, route "dc1" / "dc1,dc2") at each change
 	std::string lastError;
 };
 nlohmann::json toJson(const GeneratorStats &s);
@@ -73,6 +76,7 @@ public:
 
 class Generator final : public TupleGenerator {
 public:
+	// The route starts as every source.
 	Generator(GeneratorOptions o, std::vector<std::unique_ptr<DataSource>> sources);
 	~Generator() override;
 	Result<void> start() override;
@@ -80,11 +84,15 @@ public:
 	GeneratorStats stats() const override;
 	std::map<uint32_t, uint64_t> sentPerKey() const override;
 	std::map<uint32_t, std::vector<int64_t>> sendTimes() const override;
+	// The sources (by name) tuples are written to from now on; an unknown name is ignored; empty = nowhere (tuples
+	// wait).
+	void setRoute(const std::vector<std::string> &names);
 
 private:
 	void loop();
 	GeneratorOptions o_;
 	std::vector<std::unique_ptr<DataSource>> sources_;
+	std::vector<size_t> route_;                  // indexes into sources_
 	mutable std::mutex m_;
 	std::condition_variable cv_;
 	bool stop_ = false;

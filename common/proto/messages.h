@@ -238,10 +238,26 @@ struct DataTailReply {
 	MSGPACK_DEFINE_MAP(data, offset, nextOffset, size, inode, restarted, readNs)
 };
 
+// data.drop: a file of tuple lines dropped into a directory of the agent's data.drops, as an application's
+// DirectoryScan + FileSource read it: written under a hidden temporary name, then renamed into place. The wire names
+// the directory; the agent makes the file names.
+struct DataDropArgs {
+	std::string drop;            // a name of the agent's data.drops
+	std::string data;            // complete lines ('\n'-terminated)
+	uint64_t lines = 0;          // how many lines `data` holds (checked)
+	MSGPACK_DEFINE_MAP(drop, data, lines)
+};
+struct DataDropReply {
+	std::string file;            // the file's name in the directory
+	uint64_t bytes = 0;
+	int64_t droppedNs = 0;       // agent wall clock, when the rename made it visible
+	MSGPACK_DEFINE_MAP(file, bytes, droppedNs)
+};
+
 // data.generate.start / data.generate.stop: the test-tuple generator on this host (docs/DATA.md, generate_on).
 struct DataGenSource {
 	std::string name;            // the DC it feeds
-	std::string kind;            // "http" (POST of tuple lines to url) | "tcp" (lines to host:port)
+	std::string kind;            // "http_json" (HTTPJSONInjection: one POST per tuple to url) | "tcp" (TCPSource lines)
 	std::string url;             // http: http:// or https:// only
 	std::string host;            // tcp: a numeric address
 	int port = 0;
@@ -280,6 +296,7 @@ struct DataGenerateStopReply {
 	bool fellBehind = false;
 	bool expired = false;        // stopped by maxDurationMs before this call
 	std::map<std::string, uint64_t> perSource;
+	std::map<std::string, uint64_t> unwritten; // per source: tuples it could not write while routed to
 	std::vector<int64_t> changeNs;         // source changes: agent wall ns ...
 	std::vector<std::string> changeSource; // ... and the source
 	std::string lastError;
@@ -291,7 +308,7 @@ struct DataGenerateStopReply {
 	int64_t startedNs = 0, stoppedNs = 0;  // agent wall clock
 	MSGPACK_DEFINE_MAP(runId, generated, accepted, refusedBatches, failedBatches, uncertain, backlog, switches,
 			   fellBehind, expired, perSource, changeNs, changeSource, lastError, sentPerKey, sendTimes,
-			   timesOmitted, startedNs, stoppedNs)
+			   timesOmitted, startedNs, stoppedNs, unwritten)
 };
 // At most 9 bytes each in msgpack: 300000 times stay under 3 MiB of the 4 MiB frame.
 constexpr uint64_t kMaxGenTimes = 300000;

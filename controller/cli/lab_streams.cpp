@@ -251,14 +251,17 @@ Result<void> startMonitor(lab::LabState &st, const std::string &sdir, const Stre
 	return st.save();
 }
 
+// The toolkits' snapshot files and the files an earlier run dropped that no job read (a DirectoryScan would read
+// them as soon as the job is submitted again, mixing that run's tuples into the next one's).
 void clearSnapshots(const std::string &sdir)
 {
-	for (const char *dc : {"dc1", "dc2"}) {
-		const std::string d = fmt::format("{}/{}/snapshots", sdir, dc);
-		std::error_code ec;
-		for (const auto &e : std::filesystem::directory_iterator(d, ec))
-			std::filesystem::remove(e.path(), ec);
-	}
+	for (const char *dc : {"dc1", "dc2"})
+		for (const char *sub : {"snapshots", "in"}) {
+			const std::string d = fmt::format("{}/{}/{}", sdir, dc, sub);
+			std::error_code ec;
+			for (const auto &e : std::filesystem::directory_iterator(d, ec))
+				std::filesystem::remove(e.path(), ec);
+		}
 }
 
 // The starting state: each job that should run is healthy, each toolkit has heard its remote, and each DC holds
@@ -322,7 +325,7 @@ std::string streamsAgentConfig(const std::string &dir, int dc, const StreamsLabS
 {
 	const std::string sdir = dir + "/streams";
 	for (const std::string &d : {sdir, fmt::format("{}/dc{}", sdir, dc), fmt::format("{}/dc{}/trace", sdir, dc),
-				    fmt::format("{}/dc{}/snapshots", sdir, dc)})
+				    fmt::format("{}/dc{}/snapshots", sdir, dc), fmt::format("{}/dc{}/in", sdir, dc)})
 		::mkdir(d.c_str(), 0755);
 	std::string text = fmt::format("streams:\n  streamtool: {}\n  instance: dc{}-instance\n  password_file: "
 				       "{}/password\n  env:\n    STREAMS_EMU_URL: http://127.0.0.1:8440\n"
@@ -330,7 +333,8 @@ std::string streamsAgentConfig(const std::string &dir, int dc, const StreamsLabS
 				       "  orderly_shutdown: [{}, \"127.0.0.1:25090\", OrderlyShutdown]\n",
 				       siblingBinary("streamtool"), dc, sdir, siblingBinary("xdc-streams-special-message"));
 	// The emulator's sink file, for data.tail (a scenario's data.sink: {via: agent}).
-	text += fmt::format("data:\n  sinks:\n    streams-out: {}/dc{}.sink.jsonl\n", sdir, dc);
+	text += fmt::format("data:\n  sinks:\n    streams-out: {}/dc{}.sink.jsonl\n  drops:\n    streams-in: {}/dc{}/in\n",
+			    sdir, dc, sdir, dc);
 	// What the host shows of the toolkit (docs/STREAMS.md "Host signals"): PE trace files, the passive monitor's
 	// output, the snapshot directory.
 	text += fmt::format("evidence:\n  logs:\n    streams-trace: {{path: {}/dc{}/trace, glob: \"*.trc\", recursive: true}}\n",
@@ -365,7 +369,9 @@ Result<void> startStreams(lab::LabState &st, const std::string &dir, const Strea
 		const bool passiveDc = d == 2 && passive(ss);
 		std::vector<std::string> argv = {emu, "--dc", dc, "--instance", dc + "-instance", "--host", h.name,
 						 "--rest", "0.0.0.0:8440", "--hb-listen", "0.0.0.0:25091",
-						 "--data-tcp", "0.0.0.0:8441", "--special-listen", "0.0.0.0:25090",
+						 "--data-http", "0.0.0.0:8442", "--data-tcp", "0.0.0.0:8441",
+						 "--data-dir", fmt::format("{}/{}/in", sdir, dc), "--tuple-view", "0.0.0.0:8444",
+						 "--tuple-view-size", "2000", "--special-listen", "0.0.0.0:25090",
 						 "--peer", peer.data4 + ":25091",
 						 // The passive DC's job, once submitted, is the only one processing.
 						 "--role", d == 1 || passiveDc ? "active" : "standby",
@@ -395,8 +401,11 @@ Result<void> startStreams(lab::LabState &st, const std::string &dir, const Strea
 		st.processes.push_back({*pid, sys::processStartTime(*pid).value_or(0), "streams", h.name, {}});
 		XDC_TRY(st.save());
 		yaml += fmt::format("    - {{dc: {}, url: \"http://{}:8440\", instance: {}-instance, host: {},\n"
+				    "       ingest: {{http_json: \"http://{}:8442/data/JsonInject/ports/output/0/inject\", "
+				    "tcp: \"{}:8441\", file: streams-in}},\n"
+				    "       egress: {{tuple_view: \"http://{}:8444/data/OutView/ports/input/0/tuples\"}},\n"
 				    "       host_signals: {{trace: streams-trace, snapshots: streams-snapshots{}}}}}\n",
-				    dc, h.mgmt4, dc, h.name,
+				    dc, h.mgmt4, dc, h.name, h.mgmt4, h.mgmt4, h.mgmt4,
 				    passiveDc ? ", monitor: streams-monitor, failover_script: dc2-failover.sh" : "");
 	}
 	if (passive(ss))

@@ -45,6 +45,7 @@ Result<json> renderGenerateStop(const std::string &agent, const Bytes &data, int
 		    {"refused_batches", rep->refusedBatches}, {"failed_batches", rep->failedBatches},
 		    {"uncertain", rep->uncertain}, {"backlog", rep->backlog}, {"switches", rep->switches},
 		    {"fell_behind", rep->fellBehind}, {"expired", rep->expired}, {"per_source", rep->perSource},
+		    {"unwritten", rep->unwritten},
 		    {"source_changes", changes}, {"last_error", rep->lastError}, {"sent_per_key", sent},
 		    {"send_times_delta", times}, {"times_omitted", rep->timesOmitted},
 		    {"started_ns", rep->startedNs - off}, {"stopped_ns", rep->stoppedNs - off},
@@ -682,6 +683,23 @@ void Controller::onControl(const control::Peer &peer, const json &req)
 				       return json{{"ok", true}, {"agent", agent}, {"data", std::move(rep->data)},
 						   {"offset", rep->offset}, {"next_offset", rep->nextOffset}, {"size", rep->size},
 						   {"inode", rep->inode}, {"restarted", rep->restarted}, {"read_ns", rep->readNs}};
+			       });
+	} else if (cmd == "data.drop") {
+		// A file of tuple lines into a drop directory the agent's data.drops names (no path crosses the wire).
+		const std::string host = req.value("host", ""), drop = req.value("drop", "");
+		if (host.empty() || drop.empty() || !req.contains("data") || !req["data"].is_string())
+			return control_.reply(peer.id, errorJson("invalid", "data.drop needs host, drop and data"));
+		DataDropArgs args;
+		args.drop = drop;
+		args.data = req["data"].get<std::string>();
+		args.lines = req.value("lines", uint64_t{0});
+		forwardToAgent(peer.id, host, cmd, packBytes(args),
+			       [](const std::string &agent, const Bytes &data, int64_t off, int64_t) -> Result<json> {
+				       auto rep = unpackBytes<DataDropReply>(data);
+				       if (!rep)
+					       return rep.error();
+				       return json{{"ok", true}, {"agent", agent}, {"file", rep->file}, {"bytes", rep->bytes},
+						   {"dropped_ns", rep->droppedNs - off}};
 			       });
 	} else {
 		control_.reply(peer.id, errorJson("invalid", fmt::format("unknown command '{}'", cmd)));

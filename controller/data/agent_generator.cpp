@@ -74,6 +74,9 @@ void AgentGenerator::stop()
 	const json perSource = j.value("per_source", json::object());
 	for (const auto &kv : perSource.items())
 		stats_.perSource[kv.key()] = kv.value().get<uint64_t>();
+	const json unwritten = j.value("unwritten", json::object());
+	for (const auto &kv : unwritten.items())
+		stats_.unwritten[kv.key()] = kv.value().get<uint64_t>();
 	const json changes = j.value("source_changes", json::array());
 	for (const auto &c : changes)
 		stats_.sourceChanges.emplace_back(c.value("t_ns", int64_t{0}), c.value("source", ""));

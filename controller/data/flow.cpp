@@ -13,7 +13,7 @@ SinkReader::SinkReader(ValidatorOptions v, std::vector<std::unique_ptr<DataSink>
     : sinks_(std::move(sinks)), intervalNs_(intervalNs), validator_(v)
 {
 	for (const auto &s : sinks_)
-		arrivals_.push_back({s->name(), {}, 0, "", s->how(), 0});
+		arrivals_.push_back({s->name(), {}, 0, "", s->how(), 0, 0});
 }
 
 SinkReader::~SinkReader() { stop(); }
@@ -50,6 +50,7 @@ uint64_t SinkReader::pollOnce()
 			const int64_t now = clk::wallNs();
 			std::lock_guard lk(m_);
 			arrivals_[i].restarts = sinks_[i]->restarts();
+			arrivals_[i].missed = sinks_[i]->missed();
 			if (!r) {
 				arrivals_[i].lastError = r.error().message;
 				break;

@@ -32,6 +32,7 @@ struct SinkArrivals {
 	std::string lastError;
 	std::string how;       // DataSink::how()
 	uint64_t restarts = 0; // DataSink::restarts() when last polled
+	uint64_t missed = 0;   // DataSink::missed() when last polled
 };
 
 class SinkReader {

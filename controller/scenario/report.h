@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Run reports, next to the evidence bundle in the run's directory (schema in docs/SCENARIOS.md):
-//   report.json  the versioned report ("schema": "xdc.report/2"), everything the other formats show
+//   report.json  the versioned report ("schema": "xdc.report/3"), everything the other formats show
 //   junit.xml    one testsuite per run, one testcase per phase and per assertion (Jenkins / GitLab readers)
 //   report.html  one self-contained page: verdict, assertions, a timeline per host with fault windows, probe
 //                outcome bands and events, each time with its uncertainty

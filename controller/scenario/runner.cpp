@@ -12,6 +12,7 @@
 #include "controller/evidence/recording.h"
 #include "controller/data/agent_generator.h"
 #include "controller/data/agent_sink.h"
+#include "controller/data/ingest.h"
 #include "controller/data/flow.h"
 #include "controller/scenario/metrics_follow.h"
 #include "controller/scenario/streams_follow.h"
@@ -37,7 +38,7 @@ public:
 	json run()
 	{
 		t0_ = clk::wallNs();
-		report_ = {{"schema", "xdc.report/2"},
+		report_ = {{"schema", "xdc.report/3"},
 			   {"run_id", opt_.runId},
 			   {"scenario", {{"name", s_.name}, {"description", s_.description}, {"file", s_.origin}}},
 			   {"user", opt_.user},
@@ -201,7 +202,7 @@ private:
 		for (const auto &ep : streams_->endpoints())
 			dcs.insert(ep.dc);
 		for (const auto &a : s_.streamsActions)
-			if (!dcs.count(a.dc)) {
+			if (!dcs.count(a.dc) && !(a.kind == "route" && (a.dc == "both" || a.dc == "active"))) {
 				setVerdict(kHarness, "harness", fmt::format("{}: {}.dc: the streams config {} has no instance for DC "
 									    "'{}' (it has: {})", a.where, a.path,
 									    opt_.streamsConfig, a.dc, fmt::join(dcs, ", ")));
@@ -214,53 +215,48 @@ private:
 		return true;
 	}
 
-	// The data flow: the generator into the DCs' sources (in the streams config's order; the first that accepts),
-	// the reader over every DC's sink. Runs from before baseline to teardown.
+	// The data flow: the generator into the DCs' ingest (the route's DCs), the reader over every DC's sink (the
+	// FileSink read through the agent of its Streams host). Runs from before baseline to teardown.
 	bool startData()
 	{
-		std::vector<std::unique_ptr<data::DataSource>> sources;
+		auto ingest = data::makeIngest(streams_->endpoints(), s_.data.source, opt_.call);
+		if (!ingest) {
+			setVerdict(kHarness, "harness", fmt::format("{}: data.source {}: {} ({})", s_.data.where, s_.data.source,
+								    ingest.error().message, opt_.streamsConfig));
+			return false;
+		}
 		std::vector<std::unique_ptr<data::DataSink>> sinks;
-		std::vector<proto::DataGenSource> remoteSources; // the same sources, for a generator on an agent
+		std::set<std::string> dcs;
 		for (const auto &ep : streams_->endpoints()) {
-			data::HttpEndpointOptions o;
-			o.name = ep.dc;
-			o.user = ep.user;
-			o.password = ep.password;
-			o.caFile = ep.caFile;
-			o.insecure = ep.insecure;
-			o.url = ep.url + s_.data.sourcePath;
-			if (s_.data.source == "tcp") {
-				// The url's host, the data TCP port.
-				std::string host = ep.url.substr(ep.url.find("://") == std::string::npos ? 0 : ep.url.find("://") + 3);
-				host = host.substr(0, host.find('/'));
-				if (!host.empty() && host.front() == '[')
-					host = host.substr(1, host.find(']') - 1);
-				else
-					host = host.substr(0, host.rfind(':'));
-				sources.push_back(data::makeTcpSource(ep.dc, host, s_.data.tcpPort, o.timeoutMs));
-				remoteSources.push_back({.name = ep.dc, .kind = "tcp", .url = "", .host = host,
-							 .port = s_.data.tcpPort, .user = "", .password = "", .caFile = "",
-							 .insecure = false});
-			} else {
-				sources.push_back(data::makeHttpSource(o));
-				remoteSources.push_back({.name = ep.dc, .kind = "http", .url = o.url, .host = "", .port = 0,
-							 .user = o.user, .password = o.password, .caFile = o.caFile,
-							 .insecure = o.insecure});
-			}
-			o.url = ep.url + s_.data.sinkPath;
-			if (s_.data.sinkVia == "agent") {
-				if (ep.host.empty()) {
-					setVerdict(kHarness, "harness", fmt::format("{}: data.sink: via agent needs the host of DC "
-										    "'{}' in the streams config {} (its `host:`)",
+			dcs.insert(ep.dc);
+			if (s_.data.sinkVia == "tuple_view") {
+				if (ep.egress.tupleView.empty()) {
+					setVerdict(kHarness, "harness", fmt::format("{}: data.sink: via tuple_view needs DC '{}''s "
+										    "egress.tuple_view in the streams config {}",
 										    s_.data.where, ep.dc, opt_.streamsConfig));
 					return false;
 				}
-				sinks.push_back(data::makeAgentSink({.name = ep.dc, .host = ep.host, .sink = s_.data.sinkFile,
-								     .maxBytes = 1u << 20, .timeoutMs = 5000, .call = opt_.call}));
-			} else {
-				sinks.push_back(data::makeHttpSink(o));
+				sinks.push_back(data::makeTupleViewSink({.name = ep.dc, .url = ep.egress.tupleView, .user = ep.user,
+									 .password = ep.password, .caFile = ep.caFile,
+									 .insecure = ep.insecure, .timeoutMs = 2000}));
+				continue;
 			}
+			if (ep.host.empty()) {
+				setVerdict(kHarness, "harness", fmt::format("{}: data.sink: via agent needs the host of DC '{}' in the "
+									    "streams config {} (its `host:`)",
+									    s_.data.where, ep.dc, opt_.streamsConfig));
+				return false;
+			}
+			sinks.push_back(data::makeAgentSink({.name = ep.dc, .host = ep.host, .sink = s_.data.sinkFile,
+							     .maxBytes = 1u << 20, .timeoutMs = 5000, .call = opt_.call}));
 		}
+		if (s_.data.route != "both" && s_.data.route != "active" && !dcs.count(s_.data.route)) {
+			setVerdict(kHarness, "harness", fmt::format("{}: data.route: '{}' is not a DC of the streams config {}",
+								    s_.data.where, s_.data.route, opt_.streamsConfig));
+			return false;
+		}
+		std::vector<std::unique_ptr<data::DataSource>> sources = std::move(ingest->sources);
+		const std::vector<proto::DataGenSource> remoteSources = route(ingest->remote, s_.data.route);
 		data::GeneratorOptions g;
 		g.seed = opt_.seed;
 		g.rate = s_.data.rate;
@@ -278,7 +274,20 @@ private:
 		reader_ = std::make_unique<data::SinkReader>(v, std::move(sinks), ns(s_.data.poll));
 		std::string generatedOn = "the controller's host (client side)";
 		if (s_.data.generateOn == "controller") {
-			generator_ = std::make_unique<data::Generator>(g, std::move(sources));
+			auto gen = std::make_unique<data::Generator>(g, std::move(sources));
+			localGen_ = gen.get();
+			generator_ = std::move(gen);
+			if (s_.data.route == "active") {
+				// The front door knows where to send once the view has seen an active DC: wait for the first
+				// rounds (bounded), so the run's first tuples do not sit in the backlog for a poll round.
+				const int64_t deadline = clk::monoNs() + std::max<int64_t>(5 * ns(s_.streams.interval), 3000 * kMs);
+				while (streams_->activeDc().empty() && clk::monoNs() < deadline)
+					std::this_thread::sleep_for(std::chrono::milliseconds(20));
+				if (streams_->activeDc().empty())
+					say("data: no DC is active yet; the tuples wait in the generator until one is");
+			}
+			routeTo(s_.data.route);
+			streams_->setOnRound([this] { followRoute(); });
 		} else {
 			// The agent stops by itself when the run cannot be running any more (as recordings do).
 			generator_ = std::make_unique<data::AgentGenerator>(data::AgentGeneratorOptions{
@@ -297,13 +306,58 @@ private:
 				   {"ramp_from", s_.data.rampFrom >= 0 ? json(s_.data.rampFrom) : json(nullptr)},
 				   {"ramp_over_ms", ns(s_.data.rampOver) / kMs}, {"burst_every_ms", ns(s_.data.burstEvery) / kMs},
 				   {"burst_for_ms", ns(s_.data.burstFor) / kMs}, {"burst_factor", s_.data.burstFactor},
-				   {"generated_on", generatedOn}, {"seed", opt_.seed},
-				   {"source", s_.data.source == "tcp" ? fmt::format("tcp lines, port {}", s_.data.tcpPort)
-								      : "http " + s_.data.sourcePath},
-				   {"sink_via", s_.data.sinkVia}};
-		say(fmt::format("data: {:g} tuples/s over {} keys into the first DC that accepts them; reading every DC's sink "
-				"every {}", s_.data.rate, s_.data.keys, formatDuration(s_.data.poll)));
+				   {"generated_on", generatedOn}, {"seed", opt_.seed}, {"source", s_.data.source},
+				   {"ingest", ingest->how}, {"route", s_.data.route}, {"sink_via", s_.data.sinkVia}};
+		say(fmt::format("data: {:g} tuples/s over {} keys, {} into {}; reading every DC's sink every {}", s_.data.rate,
+				s_.data.keys, s_.data.source, s_.data.route == "both" ? "every DC" : s_.data.route,
+				formatDuration(s_.data.poll)));
 		return true;
+	}
+
+	// The remote generator's sources for a fixed route (every DC, or one).
+	static std::vector<proto::DataGenSource> route(const std::vector<proto::DataGenSource> &all, const std::string &to)
+	{
+		if (to == "both" || to == "active")
+			return all;
+		std::vector<proto::DataGenSource> out;
+		for (const auto &s : all)
+			if (s.name == to)
+				out.push_back(s);
+		return out;
+	}
+
+	// Where the local generator writes from now on: every DC, one DC, or the DC the toolkit view says is active
+	// (followed by followRoute() on every poll round while `active` holds).
+	void routeTo(const std::string &to)
+	{
+		if (!localGen_)
+			return;
+		{
+			std::lock_guard lk(routeMu_);
+			routeMode_ = to;
+		}
+		if (to == "both") {
+			std::vector<std::string> all;
+			for (const auto &ep : streams_->endpoints())
+				all.push_back(ep.dc);
+			localGen_->setRoute(all);
+		} else if (to == "active") {
+			followRoute();
+		} else {
+			localGen_->setRoute({to});
+		}
+	}
+
+	void followRoute()
+	{
+		{
+			std::lock_guard lk(routeMu_);
+			if (!localGen_ || routeMode_ != "active" || !streams_)
+				return;
+		}
+		const std::string active = streams_->activeDc();
+		// No DC active (yet): the tuples wait (in the generator's backlog) until one is.
+		localGen_->setRoute(active.empty() ? std::vector<std::string>{} : std::vector<std::string>{active});
 	}
 
 	// Stops the generator, waits for the sinks to go quiet, and validates what came out.
@@ -332,8 +386,8 @@ private:
 			json polls = json::array();
 			for (const auto &[t, n] : a.polls)
 				polls.push_back({t, n});
-			sinks.push_back({{"dc", a.sink}, {"read", a.how}, {"restarts", a.restarts}, {"lines", a.lines},
-					 {"error", a.lastError}, {"arrivals", polls}});
+			sinks.push_back({{"dc", a.sink}, {"read", a.how}, {"restarts", a.restarts}, {"missed", a.missed},
+					 {"lines", a.lines}, {"error", a.lastError}, {"arrivals", polls}});
 		}
 		d["sinks"] = sinks;
 		arrivals_ = reader_->arrivals();
@@ -344,6 +398,14 @@ private:
 		if (gs.uncertain && exit_ == kPassed)
 			setVerdict(kHarness, "harness", fmt::format("data: {} tuples were sent with an unknown outcome (a source "
 								    "timed out); the counts cannot be trusted", gs.uncertain));
+		for (const auto &a : reader_->arrivals())
+			if (a.missed && exit_ == kPassed)
+				setVerdict(kHarness, "harness", fmt::format("data: {}'s output ({}) may have shown tuples that were "
+									    "never read ({} time(s): the view moved past what was "
+									    "read, was emptied, or could not be read at the end); "
+									    "the counts cannot be settled (a larger window, a shorter "
+									    "data.poll, or the FileSink through the agent)",
+									    a.sink, a.how, a.missed));
 		if (gs.fellBehind && exit_ == kPassed)
 			setVerdict(kHarness, "harness", "data: the generator's backlog hit its cap: no DC accepted data for too "
 							"long");
@@ -517,6 +579,24 @@ private:
 	// One streams.* operation; the report entry (status applied or failed).
 	json runAction(const StreamsAction &a, const std::string &id, int64_t offset, int64_t at)
 	{
+		if (a.kind == "route") {
+			// Where the test tuples go from now on: the generator's route (a generator on an agent keeps its own).
+			const int64_t t = clk::wallNs();
+			json e = {{"id", id}, {"kind", "data.route"}, {"to", a.dc}, {"path", a.path}, {"offset_ms", offset / kMs},
+				  {"duration_ms", 0}, {"planned_ns", at}, {"hosts", json::array()}, {"detail", json::array()}};
+			if (!localGen_) {
+				e["status"] = "failed";
+				e["error"] = generator_ ? "the generator runs on an agent: its route is fixed at its start"
+							: "the scenario sends no data (no data: block)";
+				return e;
+			}
+			routeTo(a.dc);
+			e["status"] = "applied";
+			for (const char *k : {"applied_ns", "verified_ns", "window_start_ns", "window_end_ns"})
+				e[k] = t;
+			e["window_bound_ns"] = 0;
+			return e;
+		}
 		json e = {{"id", id}, {"kind", "streams." + a.kind}, {"dc", a.dc}, {"path", a.path}, {"offset_ms", offset / kMs},
 			  {"duration_ms", 0}, {"planned_ns", at}, {"hosts", json::array()}};
 		const streams::Endpoint *ep = nullptr;
@@ -1673,6 +1753,9 @@ private:
 	std::map<std::string, Active> active_;
 	controller::evidence::Bundle bundle_;
 	std::unique_ptr<StreamsFollower> streams_;
+	data::Generator *localGen_ = nullptr; // generator_ when it runs in this process (routes can change)
+	std::mutex routeMu_;
+	std::string routeMode_; // under routeMu_: the follower's thread reads it
 	std::unique_ptr<MetricsFollower> metrics_;
 	std::unique_ptr<data::TupleGenerator> generator_;
 	std::unique_ptr<data::SinkReader> reader_;

@@ -307,7 +307,7 @@ private:
 		d.present = true;
 		d.where = r.where(n);
 		if (!n.IsMap()) {
-			r.fail(n, "data", "expected a mapping: {rate, keys, payload, gap, poll, drain, source_path, sink_path}");
+			r.fail(n, "data", "expected a mapping: {rate, keys, payload, gap, poll, drain, source, route, sink}");
 			carry(top, r);
 			return;
 		}
@@ -386,18 +386,27 @@ private:
 				r.fail(n[key], std::string("data.") + key, fmt::format("must be at least {}", formatDuration(lo)));
 			*dst = v;
 		}
-		r.str("source_path", d.sourcePath);
-		r.str("sink_path", d.sinkPath);
 		r.str("source", d.source);
-		int64_t port = d.tcpPort;
-		r.integer("tcp_port", port, 1, 65535);
-		d.tcpPort = static_cast<int>(port);
-		if (r.ok() && d.source != "http" && d.source != "tcp")
-			r.fail(n["source"], "data.source", fmt::format("'{}' is not a source (expected http or tcp)", d.source));
+		if (r.ok() && d.source == "http")
+			r.fail(n["source"], "data.source", "'http' (the emulator-only endpoint) is gone: http_json posts each tuple "
+							   "as an HTTPJSONInjection operator takes it");
+		else if (r.ok() && d.source != "http_json" && d.source != "tcp" && d.source != "file")
+			r.fail(n["source"], "data.source",
+			       fmt::format("'{}' is not a source (expected http_json, tcp or file)", d.source));
+		r.str("route", d.route);
+		if (r.ok() && !validDataSinkName(d.route))
+			r.fail(n["route"], "data.route",
+			       fmt::format("'{}' is not a route (expected both, active or a DC of the streams config)", d.route));
 		r.str("generate_on", d.generateOn);
 		if (r.ok() && !validDataSinkName(d.generateOn))
 			r.fail(n["generate_on"], "data.generate_on",
 			       fmt::format("'{}' is neither controller nor a host name", d.generateOn));
+		if (r.ok() && d.generateOn != "controller" && d.source == "file")
+			r.fail(n["generate_on"], "data.generate_on", "file drops go through the controller: with source: file "
+								     "the generator runs there (generate_on: controller)");
+		if (r.ok() && d.generateOn != "controller" && d.route == "active")
+			r.fail(n["route"], "data.route", "route: active follows the toolkit view, which runs beside the "
+							 "controller: only with generate_on: controller");
 		if (r.ok() && r.child("sink", sub))
 			readDataSink(sub, d);
 		if (error_)
@@ -406,25 +415,29 @@ private:
 		carry(top, r);
 	}
 
-	// data.sink: {via: http | agent, file: NAME}.
+	// data.sink: {via: agent, file: NAME} or {via: tuple_view}.
 	void readDataSink(const YAML::Node &sub, DataFlow &d)
 	{
 		MapReader m(sub, origin_, "data.sink");
 		if (!sub.IsMap()) {
-			m.fail(sub, "data.sink", "expected a mapping: {via: http | agent, file: NAME}");
+			m.fail(sub, "data.sink", "expected a mapping: {via: agent, file: NAME} or {via: tuple_view}");
 		} else {
 			m.str("via", d.sinkVia);
 			m.str("file", d.sinkFile);
 			m.rejectUnknown();
-			if (m.ok() && d.sinkVia != "http" && d.sinkVia != "agent")
+			if (m.ok() && d.sinkVia == "http")
+				m.fail(sub["via"], "data.sink.via", "'http' (the emulator-only endpoint) is gone: the sinks are "
+								    "FileSinks read through the agents (via: agent)");
+			else if (m.ok() && d.sinkVia != "agent" && d.sinkVia != "tuple_view")
 				m.fail(sub["via"], "data.sink.via",
-				       fmt::format("'{}' is not a way to read the sinks (expected http or agent)", d.sinkVia));
+				       fmt::format("'{}' is not a way to read the sinks (expected agent or tuple_view)", d.sinkVia));
+			else if (m.ok() && d.sinkVia == "tuple_view" && sub["file"])
+				m.fail(sub["file"], "data.sink.file", "only with via: agent (a tuple view is found through the "
+								      "streams config's egress.tuple_view)");
 			if (m.ok() && !validDataSinkName(d.sinkFile))
 				m.fail(sub["file"], "data.sink.file",
 				       fmt::format("'{}' is not a sink name of the agents' data.sinks (1 to 64 of "
 						   "[a-zA-Z0-9._-])", d.sinkFile));
-			if (m.ok() && sub["file"] && d.sinkVia != "agent")
-				m.fail(sub["file"], "data.sink.file", "only with via: agent (an http sink is read at sink_path)");
 		}
 		if (!m.ok())
 			error_ = m.result().error();
@@ -530,6 +543,19 @@ private:
 		a.path = path;
 		std::string kind;
 		r.str("kind", kind);
+		if (kind == "data.route") {
+			// {kind: data.route, to: both | active | DC, start}: where the test tuples go from its instant on.
+			a.kind = "route";
+			r.str("to", a.dc);
+			if (r.ok() && (a.dc.empty() || !validDataSinkName(a.dc)))
+				r.fail(n, path + ".to", "required: both, active or a DC of the streams config");
+			std::chrono::milliseconds start{0};
+			r.duration("start", start);
+			a.start = start;
+			r.rejectUnknown();
+			XDC_TRY(r.result());
+			return a;
+		}
 		a.kind = kind.substr(std::string("streams.").size());
 		static const std::vector<std::string> kinds = {"stop_pe", "restart_pe", "orderly_shutdown", "cancel_job",
 							       "submit_job"};
@@ -1013,7 +1039,8 @@ private:
 					for (size_t i = 0; i < faults.size(); i++) {
 						const std::string fpath = fmt::format("{}.faults[{}]", path, i);
 						if (faults[i].IsMap() && faults[i]["kind"] && faults[i]["kind"].IsScalar() &&
-						    faults[i]["kind"].Scalar().rfind("streams.", 0) == 0) {
+						    (faults[i]["kind"].Scalar().rfind("streams.", 0) == 0 ||
+						     faults[i]["kind"].Scalar() == "data.route")) {
 							auto a = readStreamsAction(faults[i], fpath);
 							if (!a)
 								return a.error();
@@ -1141,6 +1168,17 @@ private:
 			if (!ok)
 				return makeError(Errc::Invalid, "{}: steady_state[{}].sampler: no host or process sampler named '{}' "
 						 "under evidence.samplers", c.ref.where, i, c.sampler);
+		}
+		for (const auto &a : s.streamsActions) {
+			if (a.kind != "route")
+				continue;
+			if (!s.data.present)
+				return makeError(Errc::Invalid, "{}: {}: a data.route step needs a data: block (the tuples it routes)",
+						 a.where, a.path);
+			if (s.data.generateOn != "controller")
+				return makeError(Errc::Invalid, "{}: {}: a data.route step switches the controller's generator; with "
+						 "generate_on: {} the route is fixed at the agent's start", a.where, a.path,
+						 s.data.generateOn);
 		}
 		for (size_t i = 0; i < s.stopConditions.size(); i++)
 			XDC_TRY(checkRef(s.stopConditions[i].ref, s, fmt::format("stop_conditions[{}]", i)));

@@ -142,6 +142,8 @@ struct StreamsWatch {
 };
 
 // A Streams operation in the inject phase, written like a fault with kind streams.*. One-shot: it is not reverted.
+// `data.route {to: both | active | DC}` is one too (kind "route", `dc` = the new route): from its instant on the
+// test tuples go there.
 //   streams.stop_pe / streams.restart_pe {dc, pes: [ids] (default: every PE of the followed job)} through the
 //     agent of the DC's Streams host (streamtool); streams.orderly_shutdown {dc} the site's orderly-shutdown hook
 //     (the agent config's streams.orderly_shutdown) through the same agent; streams.cancel_job {dc} the followed
@@ -171,12 +173,16 @@ struct DataFlow {
 	Nanos gap = std::chrono::seconds(1);             // an output gap: no tuple for at least this long
 	Nanos poll = std::chrono::milliseconds(100);     // sink poll interval
 	Nanos drain = std::chrono::seconds(10);          // after recover: the longest to wait for the sinks to go quiet
-	std::string sourcePath = "/emulator/endpoints/source", sinkPath = "/emulator/endpoints/sink";
-	std::string source = "http"; // http (EndpointSource: POST to url + source_path) | tcp (lines to the url's host)
-	int tcpPort = 8441;
-	// sink: {via: http | agent, file: NAME}: http GETs each DC's sink_path; agent reads the sink file NAME (a name of
-	// the agent's data.sinks) through the agent of each DC's Streams host (the streams config's `host:`).
-	std::string sinkVia = "http";
+	// How the tuples enter each DC's application (the streams config's `ingest:` per instance, docs/DATA.md):
+	// http_json (HTTPJSONInjection: one POST per tuple) | tcp (TCPSource lines) | file (DirectoryScan: files dropped
+	// through the agent of the DC's Streams host).
+	std::string source = "http_json";
+	// Which DCs receive them: both (every DC; each application filters by its role) | active (the DC the toolkit view
+	// says is active, following it) | a DC name. A data.route inject step changes it during the run.
+	std::string route = "both";
+	// sink: {via: agent, file: NAME}: the sink file NAME (a name of the agent's data.sinks) read through the agent of
+	// each DC's Streams host (the streams config's `host:`).
+	std::string sinkVia = "agent";
 	// generate_on: controller (this process, client side) | HOST (the generator runs in that host's agent).
 	std::string generateOn = "controller";
 	std::string sinkFile = "streams-out";

@@ -30,6 +30,12 @@ Result<void> StreamsFollower::start(const std::string &configPath, int64_t inter
 	return success();
 }
 
+void StreamsFollower::setOnRound(std::function<void()> f)
+{
+	std::lock_guard lk(m_);
+	onRound_ = std::move(f);
+}
+
 void StreamsFollower::stop()
 {
 	{
@@ -63,6 +69,13 @@ void StreamsFollower::loop()
 			rounds_++;
 		}
 		cv_.notify_all();
+		std::function<void()> onRound;
+		{
+			std::lock_guard lk(m_);
+			onRound = onRound_;
+		}
+		if (onRound)
+			onRound();
 		// An absolute schedule: a slow round does not push the later ones back.
 		next += intervalNs_;
 		const int64_t now = clk::monoNs();

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,8 @@ public:
 	// Reads the streams config at `configPath` and starts polling every `intervalNs`.
 	Result<void> start(const std::string &configPath, int64_t intervalNs);
 	void stop();
+	// Called on the poll thread after every round (outside the follower's lock); set it before it matters.
+	void setOnRound(std::function<void()> f);
 
 	const std::vector<streams::Endpoint> &endpoints() const { return endpoints_; }
 	std::vector<streams::ToolkitEvent> events() const;
@@ -69,6 +72,7 @@ private:
 	std::map<std::string, streams::DcSnapshot> latest_;
 	std::map<std::string, streams::DcState> shown_;
 	std::map<std::string, nlohmann::json> signals_;
+	std::function<void()> onRound_;
 	nlohmann::json states_ = nlohmann::json::array();
 	uint64_t rounds_ = 0;
 	bool stop_ = false;

@@ -48,6 +48,16 @@ struct Endpoint {
 	std::string toolkitPrefix; // the composite instance's name ("" = found by the operators' local names)
 	std::string sinkOperator;  // the operator whose input port is the application's output ("" = Sink, else the
 				   // only FileSink)
+	// Where the application takes test tuples in (`ingest:`, docs/DATA.md): the URL of its HTTPJSONInjection
+	// operator's inject path, the HOST:PORT of its TCPSource, the name of its DirectoryScan's directory in the
+	// agent's data.drops on `host`. Empty = the application has none.
+	struct Ingest {
+		std::string httpJson, tcp, file;
+	} ingest;
+	// Where the application's output can be read besides its FileSink (`egress:`, docs/DATA.md).
+	struct Egress {
+		std::string tupleView; // an HTTPTupleView's .../ports/input/0/tuples URL
+	} egress;
 	// What the Streams host shows through its agent (`host_signals:`): names from the agent's own config.
 	struct HostSignals {
 		std::string trace;          // evidence.logs source with the PE trace files

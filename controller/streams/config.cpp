@@ -84,6 +84,36 @@ void readCommon(MapReader &r, Endpoint &ep, PasswordSource &pw)
 		tr.rejectUnknown();
 		r.adopt(tr);
 	}
+	if (r.child("ingest", n)) {
+		if (!n.IsMap())
+			return r.fail(n, r.keyPath("ingest"), "expected a mapping {http_json, tcp, file}");
+		MapReader ir(n, r.origin(), r.keyPath("ingest"));
+		ir.str("http_json", ep.ingest.httpJson);
+		ir.str("tcp", ep.ingest.tcp);
+		ir.str("file", ep.ingest.file);
+		ir.rejectUnknown();
+		const auto &u = ep.ingest.httpJson;
+		if (ir.ok() && !u.empty() && u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
+			ir.fail(n["http_json"], ir.keyPath("http_json"),
+				fmt::format("'{}' (expected the inject URL, http:// or https://)", u));
+		const auto colon = ep.ingest.tcp.rfind(':');
+		if (ir.ok() && !ep.ingest.tcp.empty() &&
+		    (colon == std::string::npos || colon == 0 || colon + 1 == ep.ingest.tcp.size()))
+			ir.fail(n["tcp"], ir.keyPath("tcp"), fmt::format("'{}' (expected ADDRESS:PORT)", ep.ingest.tcp));
+		r.adopt(ir);
+	}
+	if (r.child("egress", n)) {
+		if (!n.IsMap())
+			return r.fail(n, r.keyPath("egress"), "expected a mapping {tuple_view}");
+		MapReader er(n, r.origin(), r.keyPath("egress"));
+		er.str("tuple_view", ep.egress.tupleView);
+		er.rejectUnknown();
+		const auto &u = ep.egress.tupleView;
+		if (er.ok() && !u.empty() && u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
+			er.fail(n["tuple_view"], er.keyPath("tuple_view"),
+				fmt::format("'{}' (expected the view's tuples URL, http:// or https://)", u));
+		r.adopt(er);
+	}
 	if (r.child("host_signals", n)) {
 		if (!n.IsMap())
 			return r.fail(n, r.keyPath("host_signals"), "expected a mapping {trace, monitor, snapshots, failover_script}");

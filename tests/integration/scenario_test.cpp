@@ -121,7 +121,7 @@ TEST_CASE("the sample partition scenario passes: one outage per direction as lon
 	CHECK(r.out.find("verdict: passed") != std::string::npos);
 	CHECK(r.out.find(out + "/report.html") != std::string::npos);
 	const json rep = readJson(out + "/report.json");
-	CHECK(rep["schema"] == "xdc.report/2");
+	CHECK(rep["schema"] == "xdc.report/3");
 	CHECK(rep["verdict"] == "passed");
 	CHECK(rep["seed"] == 7);
 	CHECK(rep["residue"]["clean"] == true);

@@ -22,7 +22,7 @@ proto::DataGenerateStartArgs good()
 	a.maxDurationMs = 60000;
 	a.sources.push_back({.name = "dc1", .kind = "tcp", .url = "", .host = "127.0.0.1", .port = 1, .user = "",
 			     .password = "", .caFile = "", .insecure = false});
-	a.sources.push_back({.name = "dc2", .kind = "http", .url = "http://127.0.0.1:1/src", .host = "", .port = 0,
+	a.sources.push_back({.name = "dc2", .kind = "http_json", .url = "http://127.0.0.1:1/src", .host = "", .port = 0,
 			     .user = "u", .password = "p", .caFile = "", .insecure = false});
 	return a;
 }

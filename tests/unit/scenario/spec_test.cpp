@@ -379,8 +379,16 @@ assertions:
 		CHECK_MESSAGE(r.error().message.find(says) != std::string::npos, r.error().message);
 		CHECK_MESSAGE(r.error().message.find("d.yaml:") == 0, r.error().message);
 	}
-	// data.sink: the HTTP endpoint by default; an agent-read sink file by name.
-	CHECK(s->data.sinkVia == "http");
+	// data.sink: the FileSink read through the agents by default; the ingest shape and the route.
+	CHECK(s->data.sinkVia == "agent");
+	CHECK(s->data.source == "http_json");
+	CHECK(s->data.route == "both");
+	auto tcpActive = parseScenario(std::regex_replace(text, std::regex("gap: 300ms"),
+							  "gap: 300ms, source: tcp, route: active"),
+				       "d.yaml");
+	REQUIRE_MESSAGE(tcpActive.ok(), (tcpActive.ok() ? "" : tcpActive.error().message));
+	CHECK(tcpActive->data.source == "tcp");
+	CHECK(tcpActive->data.route == "active");
 	auto viaAgent = parseScenario(std::regex_replace(text, std::regex("gap: 300ms"), "gap: 300ms, sink: {via: agent}"),
 				      "d.yaml");
 	REQUIRE_MESSAGE(viaAgent.ok(), (viaAgent.ok() ? "" : viaAgent.error().message));
@@ -393,8 +401,12 @@ assertions:
 	CHECK(onHost->data.generateOn == "dc2-h2");
 	for (const auto &[sink, says] : std::vector<std::pair<std::string, std::string>>{
 		     {"{via: ssh}", "data.sink.via: 'ssh' is not a way to read the sinks"},
+		     {"{via: http}", "data.sink.via: 'http' (the emulator-only endpoint) is gone"},
 		     {"{via: agent, file: ../x}", "data.sink.file: '../x' is not a sink name"},
-		     {"{file: out}", "data.sink.file: only with via: agent"},
+		     {"{via: agent}, source: http", "data.source: 'http' (the emulator-only endpoint) is gone"},
+		     {"{via: agent}, source: udp", "data.source: 'udp' is not a source"},
+		     {"{via: agent}, source: file, generate_on: dc2-h1", "data.generate_on: file drops go through"},
+		     {"{via: agent}, route: active, generate_on: dc2-h1", "data.route: route: active follows"},
 		     {"{via: agent, path: /x}", "data.sink.path"},
 		     {"agent", "data.sink: expected a mapping"},
 		     {"{via: agent}, generate_on: \"a b\"", "data.generate_on: 'a b' is neither controller nor a host"}}) {
@@ -408,6 +420,40 @@ assertions:
 	auto noData = parseScenario(std::regex_replace(text, std::regex("data: \\{rate[^\n]*\n"), ""), "d.yaml");
 	REQUIRE(!noData.ok());
 	CHECK(noData.error().message.find("needs a data: block") != std::string::npos);
+}
+
+TEST_CASE("data.route steps: parsed beside faults; need a data block and the controller's generator")
+{
+	const std::string base = R"(version: 1
+name: r
+data: {rate: 100/s}
+phases:
+  baseline: {duration: 1s}
+  inject:
+    faults:
+      - {kind: data.route, to: dc2, start: 2s}
+  observe: {duration: 1s}
+  recover: {duration: 1s}
+)";
+	auto s = parseScenario(base, "r.yaml");
+	REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+	REQUIRE(s->streamsActions.size() == 1);
+	CHECK(s->streamsActions[0].kind == "route");
+	CHECK(s->streamsActions[0].dc == "dc2");
+	CHECK(s->streamsActions[0].start == 2s);
+	CHECK(s->faults.empty());
+	for (const auto &[from, to, says] : std::vector<std::tuple<std::string, std::string, std::string>>{
+		     {"to: dc2, ", "", "r.yaml:8:9: phases.inject.faults[0].to: required: both, active or a DC"},
+		     {"to: dc2", "to: \"a b\"", "phases.inject.faults[0].to: required"},
+		     {"start: 2s", "start: 2s, dc: dc1", "phases.inject.faults[0].dc"},
+		     {"data: {rate: 100/s}\n", "", "a data.route step needs a data: block"},
+		     {"rate: 100/s", "rate: 100/s, generate_on: dc1-h1", "with generate_on: dc1-h1 the route is fixed"}}) {
+		const std::string t = std::regex_replace(base, std::regex(std::regex_replace(from, std::regex("[{}]"), "\\$&")), to);
+		REQUIRE_MESSAGE(t != base, from);
+		auto r = parseScenario(t, "r.yaml");
+		REQUIRE_MESSAGE(!r.ok(), t);
+		CHECK_MESSAGE(r.error().message.find(says) != std::string::npos, r.error().message);
+	}
 }
 
 TEST_CASE("YAML inventories: groups (also under all.children) are datacenters, vars are labels")

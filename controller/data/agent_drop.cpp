@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// The file drop through an agent (controller/data/agent_drop.h).
+#include "controller/data/agent_drop.h"
+
+#include <fmt/format.h>
+
+namespace xdc::data {
+
+namespace {
+
+class AgentDropSource final : public DataSource {
+public:
+	explicit AgentDropSource(AgentDropOptions o) : o_(std::move(o)) {}
+	std::string name() const override { return o_.name; }
+	std::string how() const override
+	{
+		return fmt::format("DirectoryScan: files dropped by agent {} into '{}' (data.drop)", o_.host, o_.drop);
+	}
+
+	SendResult send(std::string_view lines, size_t n) override
+	{
+		SendResult out;
+		const nlohmann::json req = {{"cmd", "data.drop"}, {"host", o_.host}, {"drop", o_.drop},
+					    {"data", std::string(lines)}, {"lines", n}};
+		auto r = o_.call(req, o_.timeoutMs);
+		if (!r) {
+			// No answer: the file may be in place or not.
+			if (r.error().code == Errc::Timeout)
+				out.uncertain = n;
+			out.error = r.error().context(fmt::format("data.drop on {}", o_.host));
+			return out;
+		}
+		if (!r->value("ok", false)) {
+			const nlohmann::json err = r->value("error", nlohmann::json::object());
+			out.error = makeError(Errc::Refused, "data.drop on {}: {}", o_.host, err.value("message", r->dump()));
+			return out;
+		}
+		out.written = n;
+		return out;
+	}
+
+private:
+	AgentDropOptions o_;
+};
+
+} // namespace
+
+std::unique_ptr<DataSource> makeAgentDropSource(AgentDropOptions o)
+{
+	return std::make_unique<AgentDropSource>(std::move(o));
+}
+
+} // namespace xdc::data
