@@ -330,11 +330,12 @@ TEST_CASE("resource.disk_fill, resource.cpu, resource.memory reverted: file gone
 
 	applyOk("{id: xbfill, kind: resource.disk_fill, targets: {host: dc1-h2}, path: /var/tmp, bytes: 64MiB, "
 		"duration: 60s}");
-	applyOk("{id: xbcpu, kind: resource.cpu, targets: {host: dc1-h2}, workers: 2, cpu_percent: 50, duration: 5s}");
-	const auto tCpu = std::chrono::steady_clock::now();
 	auto mj = applyOk(fmt::format("{{id: xbmem, kind: resource.memory, targets: {{host: dc1-h2}}, bytes: {}MiB, "
 				      "duration: 60s}}", memMiB));
 	CHECK(mj["agents"].begin().value()["readback"].get<std::string>().find("VmRSS") != std::string::npos);
+	// cpu last: touching the memory can take seconds on a loaded machine, and cpu's 5 s must cover the sampling.
+	applyOk("{id: xbcpu, kind: resource.cpu, targets: {host: dc1-h2}, workers: 2, cpu_percent: 50, duration: 5s}");
+	const auto tCpu = std::chrono::steady_clock::now();
 
 	// The fill file: there, with the size, allocated.
 	struct stat fst;
@@ -359,7 +360,9 @@ TEST_CASE("resource.disk_fill, resource.cpu, resource.memory reverted: file gone
 	const double interval = secondsSince(s0);
 	const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
 	for (size_t i = 0; i < workers.size(); i++) {
-		const double share = static_cast<double>(stat(workers[i]).second - t0[i]) / hz / interval;
+		const auto end = stat(workers[i]);
+		REQUIRE_MESSAGE(end.first != 0, "worker " << workers[i] << " ended before its 5 s were up");
+		const double share = static_cast<double>(end.second - t0[i]) / hz / interval;
 		MESSAGE("worker " << workers[i] << " CPU share " << share);
 		CHECK(sawRunning[i]);
 		CHECK(share >= 0.05); // busy (50% asked; a loaded machine gives it less)
