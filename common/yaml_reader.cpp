@@ -6,23 +6,202 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "common/duration.h"
 
 namespace xdc {
+
+namespace {
+
+// The first byte of the text that is not valid UTF-8, or a control character other than tab, CR and LF, with its
+// 0-based line and column (columns count bytes).
+struct BadByte {
+	size_t offset = std::string::npos, line = 0, column = 0;
+	std::string what;
+};
+
+BadByte findBadByte(const std::string &t)
+{
+	BadByte b;
+	size_t line = 0, lineStart = 0;
+	for (size_t i = 0; i < t.size();) {
+		const auto c = static_cast<unsigned char>(t[i]);
+		size_t len = 1;
+		bool ok = true;
+		if (c == '\n') {
+			line++;
+			lineStart = i + 1;
+		} else if (c < 0x20 && c != '\t' && c != '\r') {
+			b.what = fmt::format("a control character (0x{:02X})", c);
+			ok = false;
+		} else if (c == 0x7F) {
+			b.what = "a control character (0x7F)";
+			ok = false;
+		} else if (c >= 0x80) {
+			// Well-formed UTF-8 only: no overlong forms, no surrogates, nothing above U+10FFFF.
+			len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+			ok = len != 0 && i + len <= t.size();
+			for (size_t k = 1; ok && k < len; k++)
+				ok = (static_cast<unsigned char>(t[i + k]) & 0xC0) == 0x80;
+			if (ok && len >= 3) {
+				const auto c1 = static_cast<unsigned char>(t[i + 1]);
+				ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0) && !(c == 0xF0 && c1 < 0x90) &&
+				     !(c == 0xF4 && c1 >= 0x90);
+			}
+			if (!ok)
+				b.what = fmt::format("invalid UTF-8 (byte 0x{:02X})", c);
+		}
+		if (!ok) {
+			b.offset = i;
+			b.line = line;
+			b.column = i - lineStart;
+			return b;
+		}
+		i += len;
+	}
+	return b;
+}
+
+std::string join(const std::string &path, const std::string &key)
+{
+	return path.empty() ? key : path + "." + key;
+}
+
+// The key path of the last node that starts at or before (line, column): the value the position is in.
+// Each collection is walked once (by its position), so aliases cannot make the walks explode.
+using Visited = std::set<std::pair<int, int>>;
+
+bool firstVisit(const YAML::Node &n, Visited &seen)
+{
+	return !(n.IsMap() || n.IsSequence()) || seen.emplace(n.Mark().line, n.Mark().column).second;
+}
+
+void nodeAt(const YAML::Node &n, const std::string &path, size_t line, size_t column, std::string &best,
+	    std::pair<size_t, size_t> &bestAt, int depth, Visited &seen)
+{
+	if (depth > 200 || !firstVisit(n, seen))
+		return;
+	const auto m = n.Mark();
+	const std::pair<size_t, size_t> at{static_cast<size_t>(std::max(0, m.line)), static_cast<size_t>(std::max(0, m.column))};
+	if (m.line >= 0 && at <= std::make_pair(line, column) && (best.empty() || at >= bestAt)) {
+		best = path.empty() ? "(top level)" : path;
+		bestAt = at;
+	}
+	if (n.IsSequence()) {
+		for (size_t i = 0; i < n.size(); i++)
+			nodeAt(n[i], fmt::format("{}[{}]", path, i), line, column, best, bestAt, depth + 1, seen);
+	} else if (n.IsMap()) {
+		for (const auto &kv : n) {
+			const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+			nodeAt(kv.first, join(path, key), line, column, best, bestAt, depth + 1, seen);
+			nodeAt(kv.second, join(path, key), line, column, best, bestAt, depth + 1, seen);
+		}
+	}
+}
+
+// A key given twice in one mapping: yaml-cpp keeps both and answers lookups with the first, so the second would be
+// dropped without a word.
+Result<void> checkDuplicateKeys(const YAML::Node &n, const std::string &origin, const std::string &path, int depth,
+				Visited &visited)
+{
+	if (depth > 200 || !firstVisit(n, visited))
+		return success();
+	if (n.IsSequence()) {
+		for (size_t i = 0; i < n.size(); i++)
+			XDC_TRY(checkDuplicateKeys(n[i], origin, fmt::format("{}[{}]", path, i), depth + 1, visited));
+	} else if (n.IsMap()) {
+		std::map<std::string, YAML::Mark> seen;
+		for (const auto &kv : n) {
+			if (!kv.first.IsScalar())
+				continue;
+			const std::string key = kv.first.Scalar();
+			const auto [it, fresh] = seen.emplace(key, kv.first.Mark());
+			if (!fresh)
+				return makeError(Errc::Invalid, "{}:{}:{}: {}: key given twice (first at line {}, column {}); a "
+						 "key appears once in a mapping", origin, kv.first.Mark().line + 1,
+						 kv.first.Mark().column + 1, join(path, key), it->second.line + 1,
+						 it->second.column + 1);
+			XDC_TRY(checkDuplicateKeys(kv.second, origin, join(path, key), depth + 1, visited));
+		}
+	}
+	return success();
+}
+
+bool inComment(const std::string &text, const BadByte &b)
+{
+	const size_t start = b.offset - b.column;
+	bool quoted = false;
+	char quote = 0;
+	for (size_t i = start; i < b.offset; i++) {
+		const char c = text[i];
+		if (quoted) {
+			quoted = c != quote;
+		} else if (c == '"' || c == '\'') {
+			quoted = true;
+			quote = c;
+		} else if (c == '#' && (i == start || text[i - 1] == ' ' || text[i - 1] == '\t')) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// The line's indentation holds a tab (YAML indents with spaces only).
+bool tabIndented(const std::string &text, int line)
+{
+	size_t at = 0;
+	for (int l = 0; l < line; l++) {
+		at = text.find('\n', at);
+		if (at == std::string::npos)
+			return false;
+		at++;
+	}
+	for (; at < text.size() && (text[at] == ' ' || text[at] == '\t'); at++)
+		if (text[at] == '\t')
+			return true;
+	return false;
+}
+
+} // namespace
 
 Result<YAML::Node> parseYaml(const std::string &text, const std::string &origin, size_t maxBytes)
 {
 	if (text.size() > maxBytes)
 		return makeError(Errc::Invalid, "{}: file of {} bytes is larger than the {} byte limit", origin,
 				 text.size(), maxBytes);
+	if (text.find('\0') != std::string::npos)
+		return makeError(Errc::Invalid, "{}:1:1: (document): not a text file (it holds NUL bytes)", origin);
+	const BadByte bad = findBadByte(text);
+	YAML::Node doc;
 	try {
-		return YAML::Load(text);
+		doc = YAML::Load(text);
 	} catch (const YAML::Exception &e) {
-		return makeError(Errc::Invalid, "{}:{}:{}: invalid YAML: {}", origin, e.mark.line + 1, e.mark.column + 1,
-				 e.msg);
+		if (bad.offset != std::string::npos)
+			return makeError(Errc::Invalid, "{}:{}:{}: (document): {}", origin, bad.line + 1, bad.column + 1, bad.what);
+		if (e.mark.line >= 0 && tabIndented(text, e.mark.line))
+			return makeError(Errc::Invalid, "{}:{}:1: (document): invalid YAML: a tab in the indentation (YAML "
+					 "indents with spaces only)", origin, e.mark.line + 1);
+		return makeError(Errc::Invalid, "{}:{}:{}: (document): invalid YAML: {}", origin, e.mark.line + 1,
+				 e.mark.column + 1, e.msg);
 	} catch (const std::exception &e) {
-		return makeError(Errc::Invalid, "{}: invalid YAML: {}", origin, e.what());
+		return makeError(Errc::Invalid, "{}: (document): invalid YAML: {}", origin, e.what());
 	}
+	if (bad.offset != std::string::npos) {
+		std::string where;
+		std::pair<size_t, size_t> at;
+		if (inComment(text, bad))
+			where = "(comment)";
+		else {
+			Visited seen;
+			nodeAt(doc, "", bad.line, bad.column, where, at, 0, seen);
+		}
+		return makeError(Errc::Invalid, "{}:{}:{}: {}: {}", origin, bad.line + 1, bad.column + 1,
+				 where.empty() ? "(document)" : where, bad.what);
+	}
+	Visited visited;
+	XDC_TRY(checkDuplicateKeys(doc, origin, "", 0, visited));
+	return doc;
 }
 
 Result<YAML::Node> loadYamlFile(const std::string &path)

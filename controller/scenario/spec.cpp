@@ -61,16 +61,9 @@ Result<void> checkShape(const std::string &origin, const YAML::Node &root, const
 
 Result<YAML::Node> parseChecked(const std::string &text, const std::string &origin)
 {
-	if (text.find('\0') != std::string::npos)
-		return makeError(Errc::Invalid, "{}:1:1: (document): not a text file (it holds NUL bytes)", origin);
 	auto doc = parseYaml(text, origin, kMaxBytes);
-	if (!doc) {
-		std::string msg = doc.error().message;
-		const auto at = msg.find(": invalid YAML");
-		if (at != std::string::npos)
-			msg.insert(at, ": (document)");
-		return Error{Errc::Invalid, msg};
-	}
+	if (!doc)
+		return doc.error();
 	if (doc->IsNull())
 		return makeError(Errc::Invalid, "{}:1:1: (document): the file is empty or holds only comments (expected a "
 				 "scenario: version, name, phases; see docs/SCENARIOS.md)", origin);

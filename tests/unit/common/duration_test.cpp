@@ -2,6 +2,8 @@
 // Duration parsing and printing.
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include "common/duration.h"
 #include "common/yaml_reader.h"
 
@@ -70,4 +72,48 @@ TEST_CASE("yaml reader names file, line, key and what was expected")
 	auto broken = parseYaml("a: [1, 2\n", "b.yaml");
 	REQUIRE_FALSE(broken.ok());
 	CHECK(broken.error().message.find("b.yaml:") == 0);
+}
+
+TEST_CASE("yaml reader: a key given twice, bad bytes and tab indentation are errors naming where")
+{
+	auto dup = parseYaml("a: 1\nb:\n  x: 1\n  y: [1, {k: 1, k: 2}]\n  x: 3\n", "d.yaml");
+	REQUIRE_FALSE(dup.ok());
+	// The first duplicate in document order: b.y[1].k (line 4) comes before b.x (line 5).
+	CHECK(dup.error().message == "d.yaml:4:17: b.y[1].k: key given twice (first at line 4, column 11); a key "
+				     "appears once in a mapping");
+	auto top = parseYaml("assertions: []\nname: n\nassertions: [x]\n", "t.yaml");
+	REQUIRE_FALSE(top.ok());
+	CHECK(top.error().message.find("t.yaml:3:1: assertions: key given twice (first at line 1, column 1)") == 0);
+	// Keys that differ only in case are different keys.
+	CHECK(parseYaml("a: 1\nA: 2\n", "c.yaml").ok());
+
+	auto utf = parseYaml("name: \"ok\"\nother:\n  v: ab\xff" "c\n", "u.yaml");
+	REQUIRE_FALSE(utf.ok());
+	CHECK(utf.error().message == "u.yaml:3:8: other.v: invalid UTF-8 (byte 0xFF)");
+	auto comment = parseYaml("a: 1 # caf\xe9\n", "u.yaml");
+	REQUIRE_FALSE(comment.ok());
+	CHECK(comment.error().message == "u.yaml:1:11: (comment): invalid UTF-8 (byte 0xE9)");
+	// Overlong forms and surrogates are not UTF-8; proper multi-byte characters are.
+	CHECK_FALSE(parseYaml("a: \xc0\xaf\n", "u.yaml").ok());
+	CHECK_FALSE(parseYaml("a: \xed\xa0\x80\n", "u.yaml").ok());
+	CHECK(parseYaml("a: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n", "u.yaml").ok());
+	auto ctl = parseYaml("a: x\x07y\n", "c.yaml");
+	REQUIRE_FALSE(ctl.ok());
+	CHECK(ctl.error().message == "c.yaml:1:5: a: a control character (0x07)");
+	auto nul = parseYaml(std::string("a: 1\n\0", 6), "n.yaml");
+	REQUIRE_FALSE(nul.ok());
+	CHECK(nul.error().message.find("n.yaml:1:1: (document): not a text file") == 0);
+
+	auto tab = parseYaml("a:\n  b: 1\n\tc: 2\n", "tab.yaml");
+	REQUIRE_FALSE(tab.ok());
+	CHECK_MESSAGE(tab.error().message.find("a tab in the indentation") != std::string::npos, tab.error().message);
+	CHECK(tab.error().message.find("tab.yaml:3:") == 0);
+
+	// Aliases are walked once: a billion-laughs document is not expanded by the checks.
+	std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+	for (char c = 'b'; c <= 'z'; c++) {
+		const std::string p(1, static_cast<char>(c - 1));
+		bomb += fmt::format("{0}: &{0} [*{1}, *{1}, *{1}, *{1}, *{1}, *{1}, *{1}, *{1}, *{1}, *{1}]\n", std::string(1, c), p);
+	}
+	CHECK(parseYaml(bomb, "bomb.yaml").ok());
 }
