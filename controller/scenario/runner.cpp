@@ -706,6 +706,12 @@ private:
 		}
 		if (specs.empty())
 			return true;
+		// A run that records evidence records every host it touches: a host with only a fault or a Streams
+		// operation gets a host sampler, so the bundle has its folder, fault journal, agent log and clock.
+		for (const auto &h : touchedHostsWithoutSamplers())
+			specs.push_back({{"spec", fmt::format("{{name: xdc-touched, kind: host, on: {{host: {}}}, interval: 1s}}",
+							      json(h).dump())},
+					 {"origin", "the hosts the run touches"}});
 		const int64_t maxMs = ns(s_.plannedDuration()) / kMs + 600000;
 		auto r = call({{"cmd", "record.start"}, {"specs", specs}, {"out", opt_.outDir + "/evidence"}, {"for_ms", 0},
 			       {"max_ms", maxMs}, {"name", opt_.runId}}, 30000);
@@ -731,6 +737,39 @@ private:
 			return false;
 		setVerdict(kHarness, "harness", "evidence: not every probe delivered a sample within 15 s of the start");
 		return false;
+	}
+
+	// The hosts a fault or a Streams operation of the run acts on (a network fault's peers too: their side is cut as
+	// well) that no probe, sampler or host signal records.
+	std::vector<std::string> touchedHostsWithoutSamplers() const
+	{
+		std::set<std::string> covered, touched;
+		for (const auto *list : {&s_.probes, &s_.samplers})
+			for (const auto &sp : *list)
+				for (const auto &h : selectHosts(sp.on, hosts_))
+					covered.insert(h);
+		if (streams_ && s_.streams.hostSignals)
+			for (const auto &ep : streams_->endpoints())
+				if (!ep.host.empty() && ep.hostSignals.any())
+					covered.insert(ep.host);
+		for (const auto &f : s_.faults) {
+			for (const auto &h : selectHosts(f.spec.targets, hosts_))
+				touched.insert(h);
+			if (!f.spec.peers.selector.empty())
+				for (const auto &h : selectHosts(f.spec.peers.selector, hosts_))
+					touched.insert(h);
+		}
+		if (streams_)
+			for (const auto &a : s_.streamsActions)
+				if (a.kind == "stop_pe" || a.kind == "restart_pe" || a.kind == "orderly_shutdown")
+					for (const auto &ep : streams_->endpoints())
+						if (ep.dc == a.dc && !ep.host.empty())
+							touched.insert(ep.host);
+		std::vector<std::string> out;
+		for (const auto &h : touched)
+			if (!covered.count(h) && dcOf_.count(h))
+				out.push_back(h);
+		return out;
 	}
 
 	std::optional<json> status(int64_t windowMs)

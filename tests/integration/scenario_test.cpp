@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sys/wait.h>
@@ -143,6 +144,18 @@ TEST_CASE("the sample partition scenario passes: one outage per direction as lon
 	const double window = (f["window_end_ns"].get<int64_t>() - f["window_start_ns"].get<int64_t>()) / 1e9;
 	CHECK(window > 4.9);
 	CHECK(window < 5.6);
+	// Every host the run touched has its folder in the bundle with its fault journal, clock samples and agent log,
+	// dc2-h2 too (a peer of the partition with no probe or sampler of its own).
+	for (const std::string host : {"dc1-h1", "dc1-h2", "dc2-h1", "dc2-h2"}) {
+		CAPTURE(host);
+		const std::string hdir = out + "/evidence/hosts/" + host;
+		const std::string journal = readText(hdir + "/faults.jsonl");
+		CHECK(journal.find("\"applied\"") != std::string::npos);
+		CHECK(journal.find(f["id"].get<std::string>()) != std::string::npos);
+		CHECK(journal.find("\"reverted\"") != std::string::npos);
+		CHECK(!readText(hdir + "/clock.jsonl").empty());
+		CHECK(std::filesystem::exists(hdir + "/agent.log"));
+	}
 	// Each probe saw one outage, about as long as the window, inside it (± the probe interval and clock bound).
 	for (const std::string probe : {"wan", "wan-back"}) {
 		bool seen = false;
