@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "common/clock.h"
 #include "common/transport/curve.h"
 #include "common/yaml_reader.h"
@@ -78,17 +80,49 @@ std::string labControlPath(const std::string &lab)
 	return lab::stateDir(lab) + "/control.sock";
 }
 
-std::string controlPath(const Args &a)
+Result<std::string> chosenLab(const Args &a)
+{
+	if (a.has("--lab"))
+		return a.get("--lab");
+	if (const char *l = std::getenv("XDC_LAB"); l && *l)
+		return std::string(l);
+	const auto labs = lab::listLabs();
+	if (labs.empty())
+		return std::string();
+	if (labs.size() > 1)
+		return makeError(Errc::Invalid, "several labs are up ({}): name one with --lab (or $XDC_LAB)",
+				 fmt::join(labs, ", "));
+	static bool said = false;
+	if (!said)
+		fprintf(stderr, "xdc: using lab %s (the only one up; --lab NAME to choose)\n", labs[0].c_str());
+	said = true;
+	return labs[0];
+}
+
+Result<std::string> controlPathFor(const Args &a)
 {
 	if (a.has("--control"))
 		return a.get("--control");
 	if (a.has("--lab"))
 		return labControlPath(a.get("--lab"));
 	if (const char *c = std::getenv("XDC_CONTROL"); c && *c)
-		return c;
+		return std::string(c);
 	if (const char *l = std::getenv("XDC_LAB"); l && *l)
 		return labControlPath(l);
-	return controller::kDefaultControlPath;
+	// A controller at the default socket (a deployment's, or the default lab's) wins over finding a lab.
+	struct stat st{};
+	if (::stat(controller::kDefaultControlPath, &st) == 0)
+		return std::string(controller::kDefaultControlPath);
+	auto lab = chosenLab(a);
+	if (!lab)
+		return lab.error();
+	return lab->empty() ? std::string(controller::kDefaultControlPath) : labControlPath(*lab);
+}
+
+std::string controlPath(const Args &a)
+{
+	auto p = controlPathFor(a);
+	return p ? *p : std::string(controller::kDefaultControlPath);
 }
 
 std::vector<FlagSpec> controlFlags()
@@ -101,8 +135,13 @@ std::vector<FlagSpec> controlFlags()
 
 std::optional<json> callController(const Args &a, const json &req, int &exitCode, int timeoutMs)
 {
-	const std::string path = controlPath(a);
-	auto r = control::request(path, req, timeoutMs);
+	auto path = controlPathFor(a);
+	if (!path) {
+		fprintf(stderr, "xdc: %s\n", path.error().message.c_str());
+		exitCode = kUsage;
+		return std::nullopt;
+	}
+	auto r = control::request(*path, req, timeoutMs);
 	if (!r) {
 		fprintf(stderr, "xdc: %s\n", r.error().message.c_str());
 		exitCode = kUnreachable;

@@ -47,7 +47,13 @@ struct FlagSpec {
 // Parses argv; "--" ends flags (everything after is positional). Unknown flags are errors naming the nearest one.
 Result<Args> parseArgs(const std::vector<std::string> &argv, const std::vector<FlagSpec> &specs);
 
-// The control socket chosen by --control PATH, --lab NAME, $XDC_CONTROL, $XDC_LAB, or the default.
+// The lab a command works on when it needs one: --lab NAME, else $XDC_LAB, else the only lab that is up (said once
+// on stderr), else "" (none is up). Several up and none named: an error asking for --lab.
+Result<std::string> chosenLab(const Args &a);
+// The control socket: --control PATH, --lab NAME, $XDC_CONTROL, $XDC_LAB, the default socket when a controller
+// listens there (a deployment's, or the default lab's), else the socket of chosenLab(), else the default.
+Result<std::string> controlPathFor(const Args &a);
+// The same, falling back to the default socket when no single lab can be chosen (for display).
 std::string controlPath(const Args &a);
 std::string labControlPath(const std::string &lab);
 // Flags every console command accepts.
@@ -78,8 +84,10 @@ int cmdHalt(const std::vector<std::string> &argv);
 int cmdRecord(const std::vector<std::string> &argv);
 int cmdEvidence(const std::vector<std::string> &argv);
 // The streams config a command follows: --config FILE, else the lab's streams.yaml (--lab N / $XDC_LAB), else
-// $XDC_STREAMS_CONFIG, else /etc/xdc/streams.yaml.
-std::string streamsConfigPath(const Args &a);
+// $XDC_STREAMS_CONFIG, else /etc/xdc/streams.yaml when it exists, else the default lab's when its controller listens
+// at the default socket, else the streams.yaml of chosenLab(), else /etc/xdc/streams.yaml (whose absence the loader
+// reports).
+Result<std::string> streamsConfigPath(const Args &a);
 int cmdStreams(const std::vector<std::string> &argv);
 int cmdValidate(const std::vector<std::string> &argv);
 int cmdRun(const std::vector<std::string> &argv);

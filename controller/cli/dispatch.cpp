@@ -47,7 +47,8 @@ void usage(FILE *to)
 		fprintf(to, "  %-12s %s\n", s.name, s.summary);
 	fprintf(to, "  %-12s %s\n", "version", "print the version");
 	fprintf(to, "\nConsole commands find the controller at /run/xdc/control.sock unless given --lab NAME, "
-		    "--control PATH,\nor XDC_CONTROL / XDC_LAB in the environment.\n"
+		    "--control PATH,\nor XDC_CONTROL / XDC_LAB in the environment; with none of these and no controller "
+		    "there, the only lab up.\n"
 		    "Exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 controller unreachable.\n");
 }
 

@@ -33,7 +33,12 @@ int faultApply(const Args &a)
 	int rc = 0;
 	json req = {{"cmd", "fault.apply"}, {"spec", text}, {"origin", origin}, {"dry_run", a.has("--dry-run")},
 		    {"sync", !a.has("--no-sync")}};
-	auto r = control::request(controlPath(a), req, 60000);
+	auto socket = controlPathFor(a);
+	if (!socket) {
+		fprintf(stderr, "xdc: %s\n", socket.error().message.c_str());
+		return kUsage;
+	}
+	auto r = control::request(*socket, req, 60000);
 	if (!r) {
 		fprintf(stderr, "xdc: %s\n", r.error().message.c_str());
 		return kUnreachable;

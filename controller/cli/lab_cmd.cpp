@@ -519,6 +519,18 @@ int labDown(const Args &a)
 	return kOk;
 }
 
+// The lab a lab command that works inside a lab acts on: --name / --lab, else $XDC_LAB, else the only lab up, else
+// the default lab's name.
+Result<std::string> labOf(const Args &a)
+{
+	if (a.has("--name"))
+		return a.get("--name");
+	auto l = chosenLab(a);
+	if (!l)
+		return l.error();
+	return l->empty() ? std::string("xdc") : *l;
+}
+
 int labStatus(const Args &a)
 {
 	std::vector<std::string> names;
@@ -553,7 +565,12 @@ int labExec(const Args &a)
 		fprintf(stderr, "xdc lab exec: usage: xdc lab exec HOST [--name LAB] -- CMD [ARGS...]\n");
 		return kUsage;
 	}
-	const std::string name = a.get("--name", a.get("--lab", "xdc"));
+	const auto chosen = labOf(a);
+	if (!chosen) {
+		fprintf(stderr, "xdc lab exec: %s\n", chosen.error().message.c_str());
+		return kUsage;
+	}
+	const std::string name = *chosen;
 	auto st = lab::loadLab(name);
 	if (!st) {
 		fprintf(stderr, "xdc lab exec: %s\n", st.error().message.c_str());
@@ -582,7 +599,12 @@ int labStreams(const Args &a)
 		fprintf(stderr, "xdc lab streams: expected `xdc lab streams reset [--name N]`\n");
 		return kUsage;
 	}
-	const std::string name = a.get("--name", a.get("--lab", "xdc"));
+	const auto chosen = labOf(a);
+	if (!chosen) {
+		fprintf(stderr, "xdc lab streams reset: %s\n", chosen.error().message.c_str());
+		return kUsage;
+	}
+	const std::string name = *chosen;
 	auto st = lab::loadLab(name);
 	if (!st) {
 		fprintf(stderr, "xdc lab streams reset: %s\n", st.error().message.c_str());

@@ -319,7 +319,12 @@ int cmdRun(const std::vector<std::string> &argv)
 			return kUsage;
 		}
 	}
-	const std::string socket = controlPath(ctl);
+	auto socketOr = controlPathFor(ctl);
+	if (!socketOr) {
+		fprintf(stderr, "xdc run: %s\n", socketOr.error().message.c_str());
+		return kUsage;
+	}
+	const std::string socket = *socketOr;
 	scenario::RunOptions ro;
 	ro.runId = newRunId();
 	ro.seed = seed;
@@ -330,18 +335,30 @@ int cmdRun(const std::vector<std::string> &argv)
 		fprintf(stderr, "xdc run: %s\n", text.error().message.c_str());
 		return kUsage;
 	}
-	if (s->usesStreams())
-		ro.streamsConfig = s->streams.config.empty()   ? streamsConfigPath(ctl)
-				   : s->streams.config[0] == '/' ? s->streams.config
-								 : fileDir(s->origin) + "/" + s->streams.config;
+	if (s->usesStreams()) {
+		if (s->streams.config.empty()) {
+			auto p = streamsConfigPath(ctl);
+			if (!p) {
+				fprintf(stderr, "xdc run: %s\n", p.error().message.c_str());
+				return kUsage;
+			}
+			ro.streamsConfig = *p;
+		} else {
+			ro.streamsConfig = s->streams.config[0] == '/' ? s->streams.config
+								      : fileDir(s->origin) + "/" + s->streams.config;
+		}
+	}
 	ro.call = [socket](const json &req, int timeoutMs) { return control::request(socket, req, timeoutMs); };
 	{
 		// streams.reset: only a lab's Streams can be put back in its starting state.
+		// The lab whose controller the run talks to (with --control or $XDC_CONTROL, only a named one).
 		std::string labName = ctl.get("--lab");
-		if (labName.empty() && getenv("XDC_LAB"))
-			labName = getenv("XDC_LAB");
-		if (labName.empty() && lab::loadLab("xdc"))
-			labName = "xdc";
+		if (labName.empty() && !ctl.has("--control") && !getenv("XDC_CONTROL")) {
+			if (auto l = chosenLab(ctl); l && !l->empty() && labControlPath(*l) == socket)
+				labName = *l;
+			else if (socket == labControlPath("xdc") && lab::loadLab("xdc"))
+				labName = "xdc";
+		}
 		if (!labName.empty() && lab::loadLab(labName))
 			ro.resetStreams = [labName]() -> Result<void> {
 				auto st = lab::loadLab(labName);

@@ -21,7 +21,7 @@
 namespace xdc::cli {
 
 // --config FILE, else the lab's streams.yaml (--lab N / $XDC_LAB), else $XDC_STREAMS_CONFIG, else /etc/xdc.
-std::string streamsConfigPath(const Args &a)
+Result<std::string> streamsConfigPath(const Args &a)
 {
 	if (a.has("--config"))
 		return a.get("--config");
@@ -30,17 +30,29 @@ std::string streamsConfigPath(const Args &a)
 		lab = getenv("XDC_LAB");
 	if (!lab.empty())
 		return lab::stateDir(lab) + "/streams.yaml";
-	if (const char *e = getenv("XDC_STREAMS_CONFIG"))
-		return e;
-	return "/etc/xdc/streams.yaml";
+	if (const char *e = getenv("XDC_STREAMS_CONFIG"); e && *e)
+		return std::string(e);
+	const std::string etc = "/etc/xdc/streams.yaml";
+	if (::access(etc.c_str(), F_OK) == 0)
+		return etc;
+	// The default lab's controller is the one a command without --lab talks to (controlPathFor): its streams.yaml.
+	const std::string defaultLab = lab::stateDir("xdc") + "/streams.yaml";
+	if (::access(labControlPath("xdc").c_str(), F_OK) == 0 && ::access(defaultLab.c_str(), F_OK) == 0)
+		return defaultLab;
+	auto only = chosenLab(a);
+	if (!only)
+		return only.error();
+	return only->empty() ? etc : lab::stateDir(*only) + "/streams.yaml";
 }
 
 namespace {
 
 Result<std::vector<std::unique_ptr<streams::Client>>> openClients(const Args &a)
 {
-	const std::string path = streamsConfigPath(a);
-	auto eps = streams::loadStreamsConfig(path);
+	auto path = streamsConfigPath(a);
+	if (!path)
+		return path.error();
+	auto eps = streams::loadStreamsConfig(*path);
 	if (!eps)
 		return eps.error();
 	std::vector<std::unique_ptr<streams::Client>> clients;
@@ -48,7 +60,7 @@ Result<std::vector<std::unique_ptr<streams::Client>>> openClients(const Args &a)
 		if (!a.has("--dc") || ep.dc == a.get("--dc"))
 			clients.push_back(std::make_unique<streams::Client>(ep));
 	if (clients.empty())
-		return makeError(Errc::NotFound, "{}: no instance{}", path,
+		return makeError(Errc::NotFound, "{}: no instance{}", *path,
 				 a.has("--dc") ? " for DC '" + a.get("--dc") + "'" : "");
 	return clients;
 }
@@ -301,7 +313,8 @@ std::string streamsHost(const Args &a, const std::string &cmd)
 {
 	std::string host = a.get("--host");
 	if (host.empty() && a.has("--dc")) {
-		auto eps = streams::loadStreamsConfig(streamsConfigPath(a));
+		auto path = streamsConfigPath(a);
+		auto eps = path ? streams::loadStreamsConfig(*path) : Result<std::vector<streams::Endpoint>>(path.error());
 		if (!eps) {
 			fprintf(stderr, "xdc streams %s: %s\n", cmd.c_str(), eps.error().message.c_str());
 			return "";

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <regex>
 
+#include "common/sys/process.h"
 #include "tests/support/harness.h"
 
 using namespace xdc;
@@ -64,6 +65,64 @@ TEST_CASE("every malformed scenario of the corpus exits 2 naming its line and ke
 		CHECK(r.signal == 0);
 		CHECK(r.err.find("terminate called") == std::string::npos);
 	}
+}
+
+TEST_CASE("commands that need a controller or a lab's streams.yaml find the only lab up, say so, and ask with several")
+{
+	TempDir root;
+	const std::string defaultSocket = "/run/xdc/control.sock";
+	const bool deployment = fs::exists(defaultSocket); // a controller there wins over finding a lab
+	auto run = [&](std::vector<std::string> args) {
+		std::vector<std::string> argv{xdcBin()};
+		argv.insert(argv.end(), args.begin(), args.end());
+		auto r = sys::run(argv, {.timeout = 20s, .env = {{"XDC_LAB_ROOT", root.path()}, {"XDC_LAB", ""},
+								  {"XDC_CONTROL", ""}, {"XDC_STREAMS_CONFIG", ""}}});
+		REQUIRE(r.ok());
+		INFO(args[0] << ": " << r->out << r->err);
+		return *r;
+	};
+	auto addLab = [&](const std::string &name) {
+		fs::create_directories(root.path() + "/" + name);
+		std::ofstream(root.path() + "/" + name + "/lab.json") << "{}";
+	};
+
+	// None up: the default socket, nothing said about labs.
+	auto none = run({"agents"});
+	CHECK(none.err.find("using lab") == std::string::npos);
+	if (!deployment) {
+		CHECK(none.exitCode == 3);
+		CHECK(none.err.find(defaultSocket) != std::string::npos);
+	}
+
+	// One up: its controller and its streams.yaml, and the command says which lab it used.
+	addLab("solo");
+	auto one = run({"agents"});
+	if (!deployment) {
+		CHECK(one.exitCode == 3);
+		CHECK(one.err.find("xdc: using lab solo (the only one up; --lab NAME to choose)") != std::string::npos);
+		CHECK(one.err.find(root.path() + "/solo/control.sock") != std::string::npos);
+	}
+	if (!fs::exists("/etc/xdc/streams.yaml")) {
+		auto st = run({"streams", "status"});
+		CHECK(st.exitCode != 0);
+		CHECK(st.err.find("using lab solo") != std::string::npos);
+		CHECK(st.err.find(root.path() + "/solo/streams.yaml") != std::string::npos);
+	}
+
+	// Several up and none named: exit 2 asking for --lab; naming one picks it without a note.
+	addLab("duo");
+	auto two = run({"agents"});
+	if (!deployment) {
+		CHECK(two.exitCode == 2);
+		CHECK(two.err.find("several labs are up (duo, solo): name one with --lab") != std::string::npos);
+	}
+	auto named = run({"agents", "--lab", "duo"});
+	CHECK(named.exitCode == 3);
+	CHECK(named.err.find("using lab") == std::string::npos);
+	CHECK(named.err.find(root.path() + "/duo/control.sock") != std::string::npos);
+	auto exec = run({"lab", "exec", "dc1-h1", "--", "true"});
+	CHECK(exec.exitCode == 2);
+	CHECK(exec.err.find("several labs are up") != std::string::npos);
 }
 
 TEST_CASE("--json reports every file, the valid and the invalid")
