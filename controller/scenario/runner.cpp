@@ -14,6 +14,7 @@
 #include "controller/data/agent_sink.h"
 #include "controller/data/ingest.h"
 #include "controller/data/flow.h"
+#include "controller/scenario/assertions/assertion.h"
 #include "controller/scenario/metrics_follow.h"
 #include "controller/scenario/streams_follow.h"
 #include "controller/scenario/streams_host.h"
@@ -31,9 +32,18 @@ int64_t ns(Nanos d) { return d.count(); }
 
 std::string secs(int64_t ns) { return fmt::format("{:.1f}s", static_cast<double>(ns) / 1e9); }
 
-class Run {
+class Run : public RunTimeline {
 public:
 	Run(const Scenario &s, const RunOptions &opt) : s_(s), opt_(opt) {}
+
+	// ---- RunTimeline (assertions/assertion.h) ----
+	const Scenario &scenario() const override { return s_; }
+	const std::vector<json> &entries() const override { return bundle_.entries; }
+	const json &outages() const override { return report_["outages"]; }
+	json &report() override { return report_; }
+	bool followsStreams() const override { return streams_ != nullptr; }
+	std::string activeAtObserveEnd() const override { return activeAtObserveEnd_; }
+	const data::ValidationReport *dataReport() const override { return generator_ ? &dataReport_ : nullptr; }
 
 	json run()
 	{
@@ -163,7 +173,7 @@ private:
 		return true;
 	}
 
-	std::vector<std::string> probeHosts(const ProbeRef &r) const
+	std::vector<std::string> probeHosts(const ProbeRef &r) const override
 	{
 		if (!r.host.empty())
 			return {r.host};
@@ -414,7 +424,7 @@ private:
 	// RTO: from the faults' start to the first output of the DC that delivered last (the survivor) after the output
 	// stopped. If the survivor is the DC that was delivering before the faults, it is the end of the first output gap
 	// after their start (0 when the output never stopped). Known to within one sink poll.
-	std::optional<int64_t> dataRto(int64_t faultStart) const
+	std::optional<int64_t> dataRto(int64_t faultStart) const override
 	{
 		std::string before, survivor;
 		int64_t lastBefore = 0, lastAny = 0;
@@ -443,54 +453,6 @@ private:
 			if (g.endNs >= faultStart)
 				return g.endNs - faultStart;
 		return 0;
-	}
-
-	std::string validateData(const Assertion &a, json &observed)
-	{
-		if (!generator_)
-			return "no data flowed";
-		const int64_t faultStart = faultsWindow().first;
-		const auto &t = dataReport_.total;
-		observed["sent"] = t.sent;
-		observed["delivered"] = t.delivered;
-		observed["lost"] = t.lost;
-		observed["duplicated"] = t.duplicated;
-		observed["out_of_order"] = t.outOfOrder;
-		observed["corrupt"] = dataReport_.corrupt;
-		observed["rpo_s"] = dataReport_.lostEventSpanNs / 1e9;
-		observed["latency_p99_ms"] = dataReport_.latencyP99 / 1e6;
-		std::optional<int64_t> rto;
-		if (faultStart != INT64_MAX)
-			rto = dataRto(faultStart);
-		if (rto) {
-			observed["rto_ms"] = *rto / 1e6;
-			observed["rto_bound_ms"] = ns(s_.data.poll) / 1e6;
-			report_["data"]["rto_ms"] = *rto / 1e6;
-		}
-		report_["data"]["rpo_s"] = dataReport_.lostEventSpanNs / 1e9;
-		if (t.sent == 0)
-			return "no tuple was accepted by any DC";
-		if (a.lostMax && static_cast<int64_t>(t.lost) > *a.lostMax)
-			return fmt::format("{} tuples lost > lost_max {}", t.lost, *a.lostMax);
-		if (a.lostMin && static_cast<int64_t>(t.lost) < *a.lostMin)
-			return fmt::format("{} tuples lost < lost_min {}", t.lost, *a.lostMin);
-		if (a.duplicatedMax && static_cast<int64_t>(t.duplicated) > *a.duplicatedMax)
-			return fmt::format("{} tuples duplicated > duplicated_max {}", t.duplicated, *a.duplicatedMax);
-		if (a.duplicatedMin && static_cast<int64_t>(t.duplicated) < *a.duplicatedMin)
-			return fmt::format("{} tuples duplicated < duplicated_min {}", t.duplicated, *a.duplicatedMin);
-		if (a.maxRpo && dataReport_.lostEventSpanNs > ns(*a.maxRpo))
-			return fmt::format("RPO {:.3f} s (event-time span of the lost tuples) > rpo_max {}",
-					   dataReport_.lostEventSpanNs / 1e9, formatDuration(*a.maxRpo));
-		if (a.maxRto) {
-			if (!rto)
-				return "no output after the faults began, so no RTO";
-			if (*rto > ns(*a.maxRto))
-				return fmt::format("RTO {:.0f} ms > rto_max {}", *rto / 1e6, formatDuration(*a.maxRto));
-		}
-		if (a.maxLatencyP99 && dataReport_.latencyP99 > ns(*a.maxLatencyP99))
-			return fmt::format("p99 latency {:.1f} ms > latency_p99_max {}", dataReport_.latencyP99 / 1e6,
-					   formatDuration(*a.maxLatencyP99));
-		return "";
 	}
 
 	// Before inject: every DC's REST API answers and the toolkit view has exactly one active DC.
@@ -523,7 +485,7 @@ private:
 
 	// Why a Streams condition or assertion cannot be measured on this deployment ("" when it can): detection needs
 	// the toolkit's watchdog in some DC; takeover, fail-back and split brain need the toolkit and an output operator.
-	std::string streamsUnmeasurable(bool detection, bool takeover) const
+	std::string streamsUnmeasurable(bool detection, bool takeover) const override
 	{
 		if (!streams_)
 			return "Streams was not followed";
@@ -540,7 +502,7 @@ private:
 	}
 
 	// The toolkit view's first event of `kind` at or after `fromNs`.
-	std::optional<streams::ToolkitEvent> firstEvent(const std::string &kind, int64_t fromNs) const
+	std::optional<streams::ToolkitEvent> firstEvent(const std::string &kind, int64_t fromNs) const override
 	{
 		if (!streams_)
 			return std::nullopt;
@@ -1279,7 +1241,7 @@ private:
 		}
 	}
 
-	std::string validateMetric(const MetricAssertion &a, json &observed)
+	std::string checkMetricSource(const MetricAssertion &a, json &observed) override
 	{
 		if (!metrics_)
 			return "the metric sources were not sampled";
@@ -1453,7 +1415,7 @@ private:
 
 	// The faults' span on the controller's clock, from the agents' records (faultWindows()) and the operations'
 	// own times: the first verified effect and the last revert; {INT64_MAX, 0} when nothing took effect.
-	std::pair<int64_t, int64_t> faultsWindow() const
+	std::pair<int64_t, int64_t> faultsWindow() const override
 	{
 		int64_t start = INT64_MAX, end = 0;
 		for (const auto &f : report_["faults"])
@@ -1464,7 +1426,7 @@ private:
 		return {start, end};
 	}
 
-	std::pair<int64_t, int64_t> phaseWindow(const std::string &name) const
+	std::pair<int64_t, int64_t> phaseWindow(const std::string &name) const override
 	{
 		for (const auto &p : report_["phases"])
 			if (p.value("name", "") == name && p.contains("end_ns"))
@@ -1475,175 +1437,21 @@ private:
 	void validate()
 	{
 		for (const auto &a : s_.assertions) {
-			json e = {{"name", a.name}, {"where", a.where}};
-			std::string failure, unmeasurable;
-			json observed = json::object();
-			if (a.kind == Assertion::Kind::Outage) {
-				e["kind"] = "outage";
-				e["probe"] = a.ref.probe;
-				// The faults' span on the controller's clock, from the agents' records.
-				const auto [faultStart, faultEnd] = faultsWindow();
-				for (const auto &h : probeHosts(a.ref)) {
-					int64_t longest = 0, count = 0;
-					std::optional<int64_t> detection, recovery;
-					bool open = false;
-					for (const auto &o : report_["outages"]) {
-						if (o.value("host", "") != h || o.value("source", "") != a.ref.probe)
-							continue;
-						for (const auto &x : o["outages"]) {
-							count++;
-							const int64_t start = x.value("start_ns", int64_t{0}), end = x.value("end_ns", int64_t{0});
-							// The first outage that ends after the faults began is theirs.
-							if (!detection && faultStart != INT64_MAX && (x.value("open", false) || end >= faultStart)) {
-								detection = start - faultStart;
-								if (!x.value("open", false))
-									recovery = end - faultEnd;
-							}
-							if (x.value("open", false)) {
-								open = true;
-								continue;
-							}
-							longest = std::max<int64_t>(longest, end - start);
-						}
-					}
-					observed[h] = {{"count", count}, {"longest_ms", longest / 1e6}, {"open", open}};
-					if (detection)
-						observed[h]["detection_ms"] = *detection / 1e6;
-					if (recovery)
-						observed[h]["recovery_ms"] = *recovery / 1e6;
-					std::string why;
-					if (open)
-						why = "still failing when the recording ended";
-					else if ((a.maxDetection || a.maxRecovery) && !detection)
-						why = "no outage after the faults began, so no detection or recovery to measure";
-					else if (a.maxDetection && *detection > ns(*a.maxDetection))
-						why = fmt::format("detected {:.1f} ms after the faults began > detection_max {}",
-								  *detection / 1e6, formatDuration(*a.maxDetection));
-					else if (a.maxRecovery && recovery && *recovery > ns(*a.maxRecovery))
-						why = fmt::format("recovered {:.1f} ms after the faults ended > recovery_max {}",
-								  *recovery / 1e6, formatDuration(*a.maxRecovery));
-					else if (a.maxDuration && longest > ns(*a.maxDuration))
-						why = fmt::format("longest outage {:.1f} ms > max {}", longest / 1e6, formatDuration(*a.maxDuration));
-					else if (a.minDuration && longest < ns(*a.minDuration))
-						why = fmt::format("longest outage {:.1f} ms < min {}", longest / 1e6, formatDuration(*a.minDuration));
-					else if (a.minCount && count < *a.minCount)
-						why = fmt::format("{} outages < count_min {}", count, *a.minCount);
-					else if (a.maxCount && count > *a.maxCount)
-						why = fmt::format("{} outages > count_max {}", count, *a.maxCount);
-					if (!why.empty() && failure.empty())
-						failure = fmt::format("probe {} on {}: {}", a.ref.probe, h, why);
-				}
-			} else if (a.kind == Assertion::Kind::Streams) {
-				e["kind"] = "streams";
-				unmeasurable = streamsUnmeasurable(a.maxDetection.has_value(),
-								   a.takeover || a.maxFailover || a.splitBrain || !a.active.empty());
-				if (unmeasurable.empty())
-					failure = validateStreams(a, observed);
-			} else if (a.kind == Assertion::Kind::Data) {
-				e["kind"] = "data";
-				failure = validateData(a, observed);
-			} else if (a.kind == Assertion::Kind::SuccessRatio) {
-				e["kind"] = "success_ratio";
-				e["probe"] = a.ref.probe;
-				auto [from, to] = a.phase.empty() ? std::pair<int64_t, int64_t>{0, INT64_MAX} : phaseWindow(a.phase);
-				for (const auto &h : probeHosts(a.ref)) {
-					uint64_t n = 0, ok = 0;
-					for (const auto &x : bundle_.entries) {
-						if (x.value("host", "") != h || x.value("source", "") != a.ref.probe)
-							continue;
-						const std::string k = x.value("kind", "");
-						if (k != "probe.tcp" && k != "probe.http")
-							continue;
-						const int64_t t = x.value("t_ns", int64_t{0});
-						if (t < from || t >= to)
-							continue;
-						n++;
-						ok += x.value("values", json::object()).value("ok", 0.0) > 0.5;
-					}
-					const double ratio = n ? static_cast<double>(ok) / static_cast<double>(n) : 0.0;
-					observed[h] = {{"attempts", n}, {"ratio", ratio}};
-					std::string why;
-					if (n == 0)
-						why = "no attempts in the window";
-					else if (a.minRatio && ratio + 1e-9 < *a.minRatio)
-						why = fmt::format("{:.2f}% < min {:g}%", ratio * 100, *a.minRatio * 100);
-					else if (a.maxRatio && ratio - 1e-9 > *a.maxRatio)
-						why = fmt::format("{:.2f}% > max {:g}%", ratio * 100, *a.maxRatio * 100);
-					if (!why.empty() && failure.empty())
-						failure = fmt::format("probe {} on {}{}: {}", a.ref.probe, h,
-								      a.phase.empty() ? "" : " in " + a.phase, why);
-				}
-			} else if (a.kind == Assertion::Kind::Metric && a.metricSource) {
-				e["kind"] = "metric";
-				e["source"] = a.metricSource->pred.source;
-				e["during"] = a.metricSource->during;
-				failure = validateMetric(*a.metricSource, observed);
-			} else if (a.kind == Assertion::Kind::Metric) {
-				e["kind"] = "metric";
-				e["sampler"] = a.sampler;
-				e["value"] = a.value;
-				e["stat"] = a.stat;
-				auto [from, to] = a.phase.empty() ? std::pair<int64_t, int64_t>{0, INT64_MAX} : phaseWindow(a.phase);
-				std::map<std::string, std::vector<double>> perHost;
-				for (const auto &x : bundle_.entries) {
-					if (x.value("source", "") != a.sampler || (!a.ref.host.empty() && x.value("host", "") != a.ref.host))
-						continue;
-					const std::string k = x.value("kind", "");
-					if (k != "host" && k != "process")
-						continue;
-					const int64_t t = x.value("t_ns", int64_t{0});
-					const json values = x.value("values", json::object());
-					if (t < from || t >= to || !values.contains(a.value) || !values[a.value].is_number())
-						continue;
-					perHost[x.value("host", "")].push_back(values[a.value].get<double>());
-				}
-				if (perHost.empty())
-					failure = fmt::format("no '{}' samples of {} in the window", a.value, a.sampler);
-				for (const auto &[h, v] : perHost) {
-					double r = v.back();
-					if (a.stat == "max")
-						r = *std::max_element(v.begin(), v.end());
-					else if (a.stat == "min")
-						r = *std::min_element(v.begin(), v.end());
-					else if (a.stat == "mean") {
-						double sum = 0;
-						for (double x : v)
-							sum += x;
-						r = sum / static_cast<double>(v.size());
-					}
-					observed[h] = {{a.stat, r}, {"samples", v.size()}};
-					std::string why;
-					if (a.maxValue && r > *a.maxValue)
-						why = fmt::format("{} {} = {:g} > max {:g}", a.stat, a.value, r, *a.maxValue);
-					else if (a.minValue && r < *a.minValue)
-						why = fmt::format("{} {} = {:g} < min {:g}", a.stat, a.value, r, *a.minValue);
-					if (!why.empty() && failure.empty())
-						failure = fmt::format("{} on {}{}: {}", a.sampler, h, a.phase.empty() ? "" : " in " + a.phase, why);
-				}
-			} else {
-				e["kind"] = "process_events";
-				e["sampler"] = a.sampler;
-				int64_t count = 0;
-				for (const auto &x : bundle_.entries)
-					if (x.value("kind", "") == "process.event" && x.value("source", "") == a.sampler &&
-					    x.value("tags", json::object()).value("event", "") == a.event)
-						count++;
-				observed["count"] = count;
-				if (a.minCount && count < *a.minCount)
-					failure = fmt::format("{} '{}' events < count_min {}", count, a.event, *a.minCount);
-				else if (a.maxCount && count > *a.maxCount)
-					failure = fmt::format("{} '{}' events > count_max {}", count, a.event, *a.maxCount);
-			}
-			e["observed"] = observed;
-			if (!unmeasurable.empty()) {
+			json e = {{"name", a.name}, {"where", a.where}, {"kind", a.kind}};
+			a.check->describe(e);
+			const AssertionOutcome out = a.check->evaluate(*this);
+			e["observed"] = out.observed;
+			if (!out.unmeasurable.empty()) {
 				// Not the system's failure: the deployment does not show what the assertion needs.
 				e["status"] = "error";
-				e["message"] = unmeasurable;
-				setVerdict(kHarness, "harness", fmt::format("assertion '{}' cannot be checked: {}", a.name, unmeasurable));
-				say(fmt::format("assertion {}: ERROR: {}", a.name, unmeasurable));
+				e["message"] = out.unmeasurable;
+				setVerdict(kHarness, "harness",
+					   fmt::format("assertion '{}' cannot be checked: {}", a.name, out.unmeasurable));
+				say(fmt::format("assertion {}: ERROR: {}", a.name, out.unmeasurable));
 				report_["assertions"].push_back(e);
 				continue;
 			}
+			const std::string &failure = out.failure;
 			e["status"] = failure.empty() ? "passed" : "failed";
 			if (!failure.empty()) {
 				e["message"] = failure;
@@ -1652,76 +1460,6 @@ private:
 			say(fmt::format("assertion {}: {}{}", a.name, failure.empty() ? "passed" : "FAILED: ", failure));
 			report_["assertions"].push_back(e);
 		}
-	}
-
-	// The streams assertion: what the toolkit view saw after the faults began (their first verified effect, on the
-	// controller's clock). An event's time is the poll round that saw it; the change happened since the round before.
-	std::string validateStreams(const Assertion &a, json &observed)
-	{
-		if (!streams_)
-			return "Streams was not followed";
-		const int64_t faultStart = faultsWindow().first;
-		if (faultStart == INT64_MAX)
-			return "no fault took effect, so there is nothing to measure from";
-		auto down = firstEvent("remote_down", faultStart);
-		// A passive DC's detection shows only in its monitor's output (a host signal), not over REST.
-		if (!down && report_["streams"].contains("host"))
-			for (const auto &h : report_["streams"]["host"].value("events", json::array()))
-				if (h.value("kind", "") == "monitor_detection" && h.value("t_ns", int64_t{0}) >= faultStart) {
-					streams::ToolkitEvent e;
-					e.tNs = h["t_ns"].get<int64_t>();
-					e.sinceNs = h.value("since_ns", e.tNs);
-					e.kind = "remote_down";
-					e.dc = h.value("dc", "");
-					e.source = "passive monitor output";
-					down = e;
-					break;
-				}
-		const auto took = firstEvent("takeover_complete", faultStart);
-		const auto split = firstEvent("split_brain", faultStart);
-		observed["faults_start_ns"] = faultStart;
-		observed["takeover"] = took.has_value();
-		observed["split_brain"] = split.has_value();
-		observed["active"] = activeAtObserveEnd_;
-		if (down) {
-			observed["detection_ms"] = (down->tNs - faultStart) / 1e6;
-			observed["detection_bound_ms"] = (down->tNs - down->sinceNs) / 1e6;
-			observed["detected_by"] = down->dc;
-			observed["detection_source"] = down->source;
-		}
-		if (took) {
-			observed["failover_ms"] = (took->tNs - faultStart) / 1e6;
-			observed["failover_bound_ms"] = (took->tNs - took->sinceNs) / 1e6;
-			observed["took_over"] = took->dc;
-		}
-		report_["streams"]["detection_ms"] = observed.value("detection_ms", json(nullptr));
-		report_["streams"]["failover_ms"] = observed.value("failover_ms", json(nullptr));
-		if (a.takeover && *a.takeover != took.has_value())
-			return *a.takeover ? "no takeover_complete after the faults began"
-					   : fmt::format("{} took over {:.0f} ms after the faults began", took->dc,
-							 (took->tNs - faultStart) / 1e6);
-		if (a.splitBrain && *a.splitBrain != split.has_value())
-			return *a.splitBrain ? "no split brain after the faults began"
-					     : fmt::format("split brain ({}) {:.0f} ms after the faults began", split->dc,
-							   (split->tNs - faultStart) / 1e6);
-		if (a.maxDetection) {
-			if (!down)
-				return "no remote_down (detection) after the faults began";
-			if (down->tNs - faultStart > ns(*a.maxDetection))
-				return fmt::format("{} declared the remote DC down {:.0f} ms after the faults began > detection_max "
-						   "{}", down->dc, (down->tNs - faultStart) / 1e6, formatDuration(*a.maxDetection));
-		}
-		if (a.maxFailover) {
-			if (!took)
-				return "no takeover_complete (failover) after the faults began";
-			if (took->tNs - faultStart > ns(*a.maxFailover))
-				return fmt::format("{} completed the takeover {:.0f} ms after the faults began > failover_max {}",
-						   took->dc, (took->tNs - faultStart) / 1e6, formatDuration(*a.maxFailover));
-		}
-		if (!a.active.empty() && activeAtObserveEnd_ != a.active)
-			return fmt::format("the toolkit view's active DC when observe ended is {}, not {}",
-					   activeAtObserveEnd_.empty() ? "none" : activeAtObserveEnd_, a.active);
-		return "";
 	}
 
 	// No fault of this run may remain anywhere: not in the controller's list, not in any agent's running set.

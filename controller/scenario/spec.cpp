@@ -12,6 +12,8 @@
 
 #include "common/duration.h"
 #include "common/yaml_reader.h"
+#include "controller/scenario/assertions/assertion.h"
+#include "controller/scenario/spec_read.h"
 
 namespace xdc::scenario {
 
@@ -122,55 +124,6 @@ Result<std::string> substitute(const std::string &text, const std::string &origi
 		out += text[i++];
 	}
 	return out;
-}
-
-void readRatio(MapReader &r, const YAML::Node &parent, const char *key, std::optional<double> &out)
-{
-	if (!r.ok() || !parent.IsMap() || !parent[key])
-		return;
-	std::string text;
-	r.str(key, text);
-	if (!r.ok())
-		return;
-	const YAML::Node n = parent[key];
-	double v = -1;
-	try {
-		size_t used = 0;
-		if (!text.empty() && text.back() == '%') {
-			v = std::stod(text.substr(0, text.size() - 1), &used) / 100.0;
-			if (used != text.size() - 1)
-				v = -1;
-		} else {
-			v = std::stod(text, &used);
-			if (used != text.size())
-				v = -1;
-		}
-	} catch (...) {
-		v = -1;
-	}
-	if (!(v >= 0 && v <= 1))
-		return r.fail(n, r.keyPath(key), fmt::format("'{}' is not a ratio (expected a percentage like 95% or a "
-							     "fraction from 0 to 1)", text));
-	out = v;
-}
-
-void readDurationOpt(MapReader &r, const char *key, std::optional<Nanos> &out)
-{
-	std::chrono::milliseconds ms{-1};
-	r.duration(key, ms);
-	if (ms.count() >= 0)
-		out = ms;
-}
-
-ProbeRef readProbeRef(MapReader &r, const YAML::Node &n)
-{
-	ProbeRef p;
-	p.where = r.where(n);
-	r.str("probe", p.probe);
-	r.str("host", p.host);
-	if (r.ok() && p.probe.empty())
-		r.fail(n, r.keyPath("probe"), "required: the name of a probe under evidence.probes");
-	return p;
 }
 
 class Parser {
@@ -446,87 +399,6 @@ private:
 		return true;
 	}
 
-	// The data assertion's limits. The names, each a mapping of limits ({min, max} for the tuple counts,
-	// {max} for the times): tuples_lost, tuples_duplicated, rpo, rto, latency_p99; or the flat short forms
-	// lost_min/lost_max, duplicated_min/duplicated_max, rpo_max, rto_max, latency_p99_max. One limit is given once.
-	void readDataAssertion(MapReader &b, const YAML::Node &body, const std::string &path, Assertion &a)
-	{
-		static const char *kExpected =
-			"expected a mapping of limits: tuples_lost: {min, max}, tuples_duplicated: {min, max}, rpo: {max}, "
-			"rto: {max}, latency_p99: {max} (or the short forms lost_min, lost_max, duplicated_min, "
-			"duplicated_max, rpo_max, rto_max, latency_p99_max)";
-		if (!body.IsMap()) {
-			b.fail(body, path, kExpected);
-			return;
-		}
-		for (auto [key, dst] : {std::pair<const char *, std::optional<int64_t> *>{"lost_min", &a.lostMin},
-					{"lost_max", &a.lostMax}, {"duplicated_min", &a.duplicatedMin},
-					{"duplicated_max", &a.duplicatedMax}}) {
-			int64_t v = -1;
-			b.integer(key, v, 0, INT64_MAX / 2);
-			if (v >= 0)
-				*dst = v;
-		}
-		readDurationOpt(b, "rpo_max", a.maxRpo);
-		readDurationOpt(b, "rto_max", a.maxRto);
-		readDurationOpt(b, "latency_p99_max", a.maxLatencyP99);
-		// Sets *dst from the nested key, refusing a limit the short form already gave.
-		auto once = [&](const YAML::Node &at, const std::string &key, bool given, const char *shortForm) {
-			if (given)
-				b.fail(at, key, fmt::format("given twice: here and as {}", shortForm));
-			return !given;
-		};
-		for (auto [name, minDst, maxDst, minShort, maxShort] :
-		     {std::tuple<const char *, std::optional<int64_t> *, std::optional<int64_t> *, const char *, const char *>{
-			      "tuples_lost", &a.lostMin, &a.lostMax, "lost_min", "lost_max"},
-		      {"tuples_duplicated", &a.duplicatedMin, &a.duplicatedMax, "duplicated_min", "duplicated_max"}}) {
-			YAML::Node n;
-			if (!b.ok() || !b.child(name, n))
-				continue;
-			MapReader r(n, origin_, path + "." + name);
-			int64_t lo = -1, hi = -1;
-			r.integer("min", lo, 0, INT64_MAX / 2);
-			r.integer("max", hi, 0, INT64_MAX / 2);
-			r.rejectUnknown();
-			if (r.ok() && lo < 0 && hi < 0)
-				r.fail(n, path + "." + name, "expected {min: COUNT} and/or {max: COUNT}");
-			if (!r.ok()) {
-				if (!error_)
-					error_ = r.result().error();
-				return;
-			}
-			if (lo >= 0 && once(n, path + "." + name + ".min", minDst->has_value(), minShort))
-				*minDst = lo;
-			if (hi >= 0 && once(n, path + "." + name + ".max", maxDst->has_value(), maxShort))
-				*maxDst = hi;
-		}
-		for (auto [name, dst, shortForm] :
-		     {std::tuple<const char *, std::optional<Nanos> *, const char *>{"rpo", &a.maxRpo, "rpo_max"},
-		      {"rto", &a.maxRto, "rto_max"},
-		      {"latency_p99", &a.maxLatencyP99, "latency_p99_max"}}) {
-			YAML::Node n;
-			if (!b.ok() || !b.child(name, n))
-				continue;
-			MapReader r(n, origin_, path + "." + name);
-			std::optional<Nanos> v;
-			readDurationOpt(r, "max", v);
-			r.rejectUnknown();
-			if (r.ok() && !v)
-				r.fail(n, path + "." + name, "expected {max: DURATION}");
-			if (!r.ok()) {
-				if (!error_)
-					error_ = r.result().error();
-				return;
-			}
-			if (once(n, path + "." + name + ".max", dst->has_value(), shortForm))
-				*dst = v;
-		}
-		b.rejectUnknown();
-		if (b.ok() && !a.lostMin && !a.lostMax && !a.duplicatedMin && !a.duplicatedMax && !a.maxRpo && !a.maxRto &&
-		    !a.maxLatencyP99)
-			b.fail(body, path, fmt::format("no limit given: {}", kExpected));
-	}
-
 	// One inject entry of kind streams.*: {kind, dc, pes, bundle, job_name, start}.
 	Result<StreamsAction> readStreamsAction(const YAML::Node &n, const std::string &path)
 	{
@@ -713,11 +585,12 @@ private:
 	{
 		if (!top.ok() || error_ || n.IsNull())
 			return;
+		std::vector<std::string> names;
+		for (const auto &k : assertionKinds())
+			names.push_back(k.name);
+		const std::string kinds = fmt::format("{}", fmt::join(names, ", "));
 		if (!n.IsSequence())
-			return top.fail(n, "assertions", "expected a list of assertions (outage, success_ratio, process_events, "
-							  "metric, streams)");
-		static const std::vector<std::string> kinds = {"outage", "success_ratio", "process_events", "metric",
-							       "streams", "data"};
+			return top.fail(n, "assertions", fmt::format("expected a list of assertions ({})", kinds));
 		for (size_t i = 0; i < n.size() && !error_; i++) {
 			const std::string path = fmt::format("assertions[{}]", i);
 			MapReader r(n[i], origin_, path);
@@ -726,247 +599,34 @@ private:
 			r.str("name", a.name);
 			int found = 0;
 			YAML::Node body;
-			for (const auto &k : kinds) {
+			const AssertionKind *kind = nullptr;
+			for (const auto &k : assertionKinds()) {
 				YAML::Node b;
-				if (r.child(k.c_str(), b)) {
+				if (r.child(k.name, b)) {
 					found++;
 					body = b;
-					a.kind = k == "outage" ? Assertion::Kind::Outage
-					       : k == "success_ratio" ? Assertion::Kind::SuccessRatio
-					       : k == "process_events" ? Assertion::Kind::ProcessEvents
-					       : k == "metric"         ? Assertion::Kind::Metric
-					       : k == "streams"        ? Assertion::Kind::Streams
-								       : Assertion::Kind::Data;
+					kind = &k;
 				}
 			}
 			r.rejectUnknown();
 			if (r.ok() && found != 1)
-				r.fail(n[i], path, found == 0 ? "expected one of outage, success_ratio, process_events, metric, "
-								"streams, data"
-							      : "give one of outage, success_ratio, process_events, metric, "
-								"streams, data per assertion");
+				r.fail(n[i], path, found == 0 ? "expected one of " + kinds
+							      : "give one of " + kinds + " per assertion");
 			if (!r.ok()) {
 				carry(top, r);
 				return;
 			}
-			const std::string kindName = kinds[static_cast<size_t>(a.kind)];
-			MapReader b(body, origin_, path + "." + kindName);
-			if (a.kind == Assertion::Kind::Streams || a.kind == Assertion::Kind::Data) {
-				if (a.kind == Assertion::Kind::Streams)
-					readStreamsAssertion(b, body, path + ".streams", a);
-				else
-					readDataAssertion(b, body, path + ".data", a);
-				carry(top, b);
-				if (a.name.empty())
-					a.name = defaultName(a);
-				s.assertions.push_back(a);
-				continue;
-			}
-			if (a.kind == Assertion::Kind::Metric && body.IsMap() && body["source"]) {
-				a.metricSource.emplace();
-				readMetricAssertion(b, body, *a.metricSource);
-				b.rejectUnknown();
-				carry(top, b);
-				if (a.name.empty())
-					a.name = fmt::format("metric {}{}{} during {}", a.metricSource->pred.source,
-							     a.metricSource->holds.empty() ? "" : " holds " + a.metricSource->holds,
-							     a.metricSource->min || a.metricSource->max ? " " + a.metricSource->stat : "",
-							     a.metricSource->during);
-				s.assertions.push_back(a);
-				continue;
-			}
-			if (a.kind == Assertion::Kind::Metric) {
-				b.str("sampler", a.sampler);
-				b.str("value", a.value);
-				b.str("stat", a.stat);
-				b.str("host", a.ref.host);
-				b.str("phase", a.phase);
-				a.ref.where = b.where(body);
-				for (const char *key : {"min", "max"}) {
-					const YAML::Node v = body.IsMap() ? body[key] : YAML::Node();
-					if (!b.ok() || !v)
-						continue;
-					double x = 0;
-					std::string ignored;
-					b.str(key, ignored); // marks the key known
-					if (!v.IsScalar() || !YAML::convert<double>::decode(v, x)) {
-						b.fail(v, b.keyPath(key), "expected a number");
-						continue;
-					}
-					(std::string(key) == "min" ? a.minValue : a.maxValue) = x;
-				}
-				static const std::set<std::string> stats = {"max", "min", "mean", "last"};
-				static const std::set<std::string> phases = {"", "baseline", "inject", "observe", "recover"};
-				if (b.ok() && a.sampler.empty())
-					b.fail(body, b.keyPath("sampler"), "required: the name of a host or process sampler");
-				if (b.ok() && a.value.empty())
-					b.fail(body, b.keyPath("value"), "required: which value of the samples (e.g. cpu_percent, "
-									 "mem_used_percent, load1, count, rss_bytes)");
-				if (b.ok() && !stats.count(a.stat))
-					b.fail(body["stat"], b.keyPath("stat"),
-					       fmt::format("'{}' is not a statistic (expected max, min, mean or last)", a.stat));
-				if (b.ok() && !phases.count(a.phase))
-					b.fail(body["phase"], b.keyPath("phase"),
-					       fmt::format("'{}' is not a phase with samples (expected baseline, inject, observe "
-							   "or recover; omit for the whole run)", a.phase));
-			} else if (a.kind == Assertion::Kind::ProcessEvents) {
-				b.str("sampler", a.sampler);
-				b.str("event", a.event);
-				if (b.ok() && a.sampler.empty())
-					b.fail(body, b.keyPath("sampler"), "required: the name of a process sampler under "
-									   "evidence.samplers");
-				if (b.ok() && a.event != "started" && a.event != "exited")
-					b.fail(body["event"], b.keyPath("event"),
-					       fmt::format("'{}' is not an event (expected started or exited)", a.event));
-			} else {
-				a.ref = readProbeRef(b, body);
-			}
-			if (a.kind == Assertion::Kind::Metric) {
-				// read above
-			} else if (a.kind == Assertion::Kind::Outage) {
-				readDurationOpt(b, "min", a.minDuration);
-				readDurationOpt(b, "max", a.maxDuration);
-				readDurationOpt(b, "detection_max", a.maxDetection);
-				readDurationOpt(b, "recovery_max", a.maxRecovery);
-			}
-			if (a.kind == Assertion::Kind::Metric) {
-				// no counts
-			} else if (a.kind != Assertion::Kind::SuccessRatio) {
-				int64_t v = -1;
-				b.integer("count_min", v, 0, 1000000);
-				if (v >= 0)
-					a.minCount = v;
-				v = -1;
-				b.integer("count_max", v, 0, 1000000);
-				if (v >= 0)
-					a.maxCount = v;
-			} else {
-				b.str("phase", a.phase);
-				static const std::set<std::string> phases = {"", "baseline", "inject", "observe", "recover"};
-				if (b.ok() && !phases.count(a.phase))
-					b.fail(body["phase"], b.keyPath("phase"),
-					       fmt::format("'{}' is not a phase with probes (expected baseline, inject, observe "
-							   "or recover; omit for the whole run)", a.phase));
-				readRatio(b, body, "min", a.minRatio);
-				readRatio(b, body, "max", a.maxRatio);
-			}
-			b.rejectUnknown();
-			const bool bounded = a.minDuration || a.maxDuration || a.minCount || a.maxCount || a.minRatio ||
-					     a.maxRatio || a.minValue || a.maxValue || a.maxDetection || a.maxRecovery;
-			if (b.ok() && !bounded)
-				b.fail(body, path + "." + kindName,
-				       a.kind == Assertion::Kind::Outage
-					       ? "give at least one bound: min, max, detection_max, recovery_max (durations), count_min, "
-						 "count_max"
-				       : a.kind == Assertion::Kind::SuccessRatio ? "give at least one bound: min, max (ratios)"
-				       : a.kind == Assertion::Kind::Metric       ? "give at least one bound: min, max (numbers)"
-										: "give at least one bound: count_min, count_max");
-			if (b.ok() && a.minDuration && a.maxDuration && *a.minDuration > *a.maxDuration)
-				b.fail(body["min"], b.keyPath("min"), "is greater than max");
-			if (b.ok() && a.minRatio && a.maxRatio && *a.minRatio > *a.maxRatio)
-				b.fail(body["min"], b.keyPath("min"), "is greater than max");
+			a.kind = kind->name;
+			MapReader b(body, origin_, path + "." + a.kind);
+			AssertionParse p{b, body, path + "." + a.kind, origin_, error_};
+			a.check = kind->parse(p);
 			carry(top, b);
+			if (!top.ok() || error_)
+				return;
 			if (a.name.empty())
-				a.name = defaultName(a);
+				a.name = a.check->defaultName();
 			s.assertions.push_back(a);
 		}
-	}
-
-	void readStreamsAssertion(MapReader &b, const YAML::Node &body, const std::string &path, Assertion &a)
-	{
-		if (!body.IsMap()) {
-			b.fail(body, path, "expected a mapping: {takeover, split_brain, detection_max, failover_max, "
-						    "active}");
-			return;
-		}
-		for (const char *key : {"takeover", "split_brain"}) {
-			if (!body[key])
-				continue;
-			bool v = false;
-			b.boolean(key, v);
-			(std::string(key) == "takeover" ? a.takeover : a.splitBrain) = v;
-		}
-		readDurationOpt(b, "detection_max", a.maxDetection);
-		readDurationOpt(b, "failover_max", a.maxFailover);
-		b.str("active", a.active);
-		b.rejectUnknown();
-		if (b.ok() && !a.takeover && !a.splitBrain && !a.maxDetection && !a.maxFailover && a.active.empty())
-			b.fail(body, path, "give at least one of takeover, split_brain (true/false), detection_max, "
-						    "failover_max (durations), active (a DC)");
-		if (b.ok() && a.maxFailover && a.takeover && !*a.takeover)
-			b.fail(body["failover_max"], b.keyPath("failover_max"), "contradicts takeover: false");
-	}
-
-	static std::string defaultName(const Assertion &a)
-	{
-		std::string bounds;
-		auto add = [&](const std::string &t) { bounds += (bounds.empty() ? "" : ", ") + t; };
-		if (a.minDuration)
-			add(">= " + formatDuration(*a.minDuration));
-		if (a.maxDuration)
-			add("<= " + formatDuration(*a.maxDuration));
-		if (a.minCount)
-			add(fmt::format("count >= {}", *a.minCount));
-		if (a.maxCount)
-			add(fmt::format("count <= {}", *a.maxCount));
-		if (a.maxDetection)
-			add("detected <= " + formatDuration(*a.maxDetection));
-		if (a.maxRecovery)
-			add("recovered <= " + formatDuration(*a.maxRecovery));
-		if (a.minRatio)
-			add(fmt::format(">= {:g}%", *a.minRatio * 100));
-		if (a.maxRatio)
-			add(fmt::format("<= {:g}%", *a.maxRatio * 100));
-		switch (a.kind) {
-		case Assertion::Kind::Outage:
-			return fmt::format("outage {} {}", a.ref.probe, bounds);
-		case Assertion::Kind::SuccessRatio:
-			return fmt::format("success {}{} {}", a.ref.probe, a.phase.empty() ? "" : " in " + a.phase, bounds);
-		case Assertion::Kind::ProcessEvents:
-			return fmt::format("{} {} {}", a.sampler, a.event, bounds);
-		case Assertion::Kind::Streams: {
-			std::string t;
-			auto part = [&](const std::string &x) { t += (t.empty() ? "" : ", ") + x; };
-			if (a.takeover)
-				part(*a.takeover ? "takeover" : "no takeover");
-			if (a.splitBrain)
-				part(*a.splitBrain ? "split brain" : "no split brain");
-			if (a.maxDetection)
-				part("detected <= " + formatDuration(*a.maxDetection));
-			if (a.maxFailover)
-				part("failed over <= " + formatDuration(*a.maxFailover));
-			if (!a.active.empty())
-				part(a.active + " active");
-			return "streams: " + t;
-		}
-		case Assertion::Kind::Data: {
-			std::string t;
-			auto part = [&](const std::string &x) { t += (t.empty() ? "" : ", ") + x; };
-			if (a.lostMin)
-				part(fmt::format("lost >= {}", *a.lostMin));
-			if (a.lostMax)
-				part(fmt::format("lost <= {}", *a.lostMax));
-			if (a.duplicatedMin)
-				part(fmt::format("duplicated >= {}", *a.duplicatedMin));
-			if (a.duplicatedMax)
-				part(fmt::format("duplicated <= {}", *a.duplicatedMax));
-			if (a.maxRpo)
-				part("RPO <= " + formatDuration(*a.maxRpo));
-			if (a.maxRto)
-				part("RTO <= " + formatDuration(*a.maxRto));
-			if (a.maxLatencyP99)
-				part("p99 latency <= " + formatDuration(*a.maxLatencyP99));
-			return "data: " + t;
-		}
-		case Assertion::Kind::Metric:
-			if (a.minValue)
-				bounds += fmt::format("{}>= {:g}", bounds.empty() ? "" : ", ", *a.minValue);
-			if (a.maxValue)
-				bounds += fmt::format("{}<= {:g}", bounds.empty() ? "" : ", ", *a.maxValue);
-			return fmt::format("{} of {}.{}{} {}", a.stat, a.sampler, a.value, a.phase.empty() ? "" : " in " + a.phase,
-					   bounds);
-		}
-		return bounds;
 	}
 
 	void readStops(MapReader &top, const YAML::Node &n, Scenario &s)
@@ -1131,27 +791,12 @@ private:
 		return success();
 	}
 
-	Result<void> checkRef(const ProbeRef &ref, const Scenario &s, const std::string &path)
-	{
-		if (s.probe(ref.probe))
-			return success();
-		std::vector<std::string> names;
-		for (const auto &p : s.probes)
-			names.push_back(p.name);
-		const std::string hint = didYouMean(ref.probe, names);
-		return makeError(Errc::Invalid, "{}: {}.probe: no probe named '{}' under evidence.probes{}", ref.where, path,
-				 ref.probe,
-				 hint.empty() ? fmt::format(" (probes: {})", names.empty() ? "none"
-								: fmt::format("{}", fmt::join(names, ", ")))
-					      : fmt::format("; did you mean '{}'?", hint));
-	}
-
 	Result<void> crossCheck(const Scenario &s)
 	{
 		for (size_t i = 0; i < s.steadyState.size(); i++) {
 			const auto &c = s.steadyState[i];
 			if (!c.isMetric()) {
-				XDC_TRY(checkRef(c.ref, s, fmt::format("steady_state[{}]", i)));
+				XDC_TRY(checkProbeRef(c.ref, s, fmt::format("steady_state[{}]", i)));
 				continue;
 			}
 			bool ok = false;
@@ -1174,49 +819,13 @@ private:
 						 s.data.generateOn);
 		}
 		for (size_t i = 0; i < s.stopConditions.size(); i++)
-			XDC_TRY(checkRef(s.stopConditions[i].ref, s, fmt::format("stop_conditions[{}]", i)));
+			XDC_TRY(checkProbeRef(s.stopConditions[i].ref, s, fmt::format("stop_conditions[{}]", i)));
 		if (s.observe.until)
-			XDC_TRY(checkRef(*s.observe.until, s, "phases.observe.until"));
+			XDC_TRY(checkProbeRef(*s.observe.until, s, "phases.observe.until"));
 		if (s.observe.untilMetric)
 			XDC_TRY(checkMetricRef(*s.observe.untilMetric, s.metrics, "phases.observe.until.metric"));
-		for (size_t i = 0; i < s.assertions.size(); i++) {
-			const auto &a = s.assertions[i];
-			const std::string path = fmt::format("assertions[{}]", i);
-			if (a.kind == Assertion::Kind::Metric && a.metricSource) {
-				XDC_TRY(checkMetricRef(a.metricSource->pred, s.metrics, path + ".metric"));
-				const auto *src = s.metrics.source(a.metricSource->pred.source);
-				if (a.metricSource->rangeStep.count() > 0 && src->kind != "prom")
-					return makeError(Errc::Invalid, "{}: {}.metric.range_step: source {} is a {} source; "
-							 "range queries are PromQL only (a prom source)", a.metricSource->pred.where,
-							 path, src->name, src->kind);
-				continue;
-			}
-			if (a.kind == Assertion::Kind::Metric) {
-				bool ok = false;
-				for (const auto &sm : s.samplers)
-					ok |= sm.name == a.sampler && (sm.kind == evidence::SamplerKind::Host ||
-								       sm.kind == evidence::SamplerKind::Process);
-				if (!ok)
-					return makeError(Errc::Invalid, "{}: {}.metric.sampler: no host or process sampler named '{}' "
-							 "under evidence.samplers", a.where, path, a.sampler);
-				continue;
-			}
-			if (a.kind == Assertion::Kind::Data && !s.data.present)
-				return makeError(Errc::Invalid, "{}: {}.data: needs a data: block (the tuples to generate and check)",
-						 a.where, path);
-			if (a.kind == Assertion::Kind::Streams || a.kind == Assertion::Kind::Data)
-				continue;
-			if (a.kind != Assertion::Kind::ProcessEvents) {
-				XDC_TRY(checkRef(a.ref, s, path + (a.kind == Assertion::Kind::Outage ? ".outage" : ".success_ratio")));
-				continue;
-			}
-			bool ok = false;
-			for (const auto &sm : s.samplers)
-				ok |= sm.name == a.sampler && sm.kind == evidence::SamplerKind::Process;
-			if (!ok)
-				return makeError(Errc::Invalid, "{}: {}.process_events.sampler: no process sampler named '{}' "
-						 "under evidence.samplers", a.where, path, a.sampler);
-		}
+		for (size_t i = 0; i < s.assertions.size(); i++)
+			XDC_TRY(s.assertions[i].check->crossCheck(s, fmt::format("assertions[{}]", i), s.assertions[i].where));
 		// Faults: the same kind, overlapping windows, the same targets: refused (one fault per kind per host).
 		// Selectors that differ are checked against a topology in checkTopology().
 		for (size_t i = 0; i < s.faults.size(); i++)
@@ -1264,7 +873,7 @@ bool Scenario::usesStreams() const
 	    metrics.usesStreams())
 		return true;
 	for (const auto &a : assertions)
-		if (a.kind == Assertion::Kind::Streams)
+		if (a.check->needsStreams())
 			return true;
 	return false;
 }
@@ -1486,7 +1095,8 @@ Result<void> checkTopology(const Scenario &s, const std::vector<Host> &hosts, bo
 		return success();
 	};
 	for (size_t i = 0; i < s.assertions.size(); i++)
-		XDC_TRY(checkHost(s.assertions[i].ref, fmt::format("assertions[{}]", i)));
+		for (const auto *ref : s.assertions[i].check->probeRefs())
+			XDC_TRY(checkHost(*ref, fmt::format("assertions[{}]", i)));
 	for (size_t i = 0; i < s.stopConditions.size(); i++)
 		XDC_TRY(checkHost(s.stopConditions[i].ref, fmt::format("stop_conditions[{}]", i)));
 	for (const auto &a : s.streamsActions)

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,41 +75,14 @@ struct Phase {
 // failover_complete = takeover_complete (the standby is active and its output flows).
 extern const std::vector<std::pair<std::string, std::string>> kStreamsConditions;
 
+class AssertionCheck; // controller/scenario/assertions/assertion.h
+
+// One entry of `assertions:`: a kind of the table in controller/scenario/assertions/, parsed by that kind.
 struct Assertion {
-	enum class Kind { Outage, SuccessRatio, ProcessEvents, Metric, Streams, Data } kind = Kind::Outage;
-	std::string name;  // given, or derived ("outage wan <= 7s")
-	std::string where;
-	ProbeRef ref;      // outage, success_ratio
-	// outage: the longest outage of the probe (on each host it runs on) must be within [min, max]; `count` bounds
-	// the number of outages.
-	std::optional<Nanos> minDuration, maxDuration;
-	std::optional<int64_t> minCount, maxCount;
-	// outage: detection = from the faults' start (the first verified apply) to the outage's start; recovery = from
-	// the faults' end (the last verified revert) to the outage's end, for the first outage at or after the start.
-	std::optional<Nanos> maxDetection, maxRecovery;
-	// success_ratio: the fraction of successful attempts within the phase (or the whole run), within [min, max].
-	std::string phase; // "" = whole run; else baseline | inject | observe | recover
-	std::optional<double> minRatio, maxRatio;
-	// process_events: events of a process sampler (started / exited), counted over the run.
-	std::string sampler, event = "started";
-	// metric: one value of a host/process sampler's samples (e.g. cpu_percent), reduced per host over the phase (or
-	// the run) by `stat` (max, min, mean, last), within [min, max]. Uses sampler, phase, ref.host.
-	std::string value, stat = "max";
-	std::optional<double> minValue, maxValue;
-	// metric with `source:` instead of `sampler:`: over a metrics: source's samples (metrics_spec.h).
-	std::optional<MetricAssertion> metricSource;
-	// streams: what the toolkit view saw during the run. takeover / splitBrain: such an event must (true) or must
-	// not (false) happen after the faults began; detection = the faults' start to the first remote_down, failover =
-	// to the first takeover_complete (each known to within one poll interval); active = the DC the view says is
-	// active when observe ends.
-	std::optional<bool> takeover, splitBrain;
-	std::optional<Nanos> maxFailover;
-	std::string active;
-	// data: the validator's figures over the run (docs/DATA.md): tuples lost / duplicated within [min, max], RPO
-	// (the event-time span of the lost tuples), RTO (the faults' start to the first output of the surviving DC after
-	// the output stopped), p99 end-to-end latency.
-	std::optional<int64_t> lostMin, lostMax, duplicatedMin, duplicatedMax;
-	std::optional<Nanos> maxRpo, maxRto, maxLatencyP99;
+	std::string kind;  // the kind's key (outage, success_ratio, ...)
+	std::string name;  // given, or the kind's default ("outage wan <= 7s")
+	std::string where; // origin:line:col
+	std::shared_ptr<const AssertionCheck> check;
 };
 
 struct StopCondition {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "controller/scenario/assertions/assertion.h"
 #include "controller/scenario/metrics_follow.h"
 #include "controller/scenario/spec.h"
 #include "tests/support/scripted_http.h"
@@ -153,22 +154,21 @@ TEST_CASE("metrics in scenarios: sources, the until condition and assertions par
 	CHECK(s->plannedDuration() == 2s + 20s + 5s);
 	REQUIRE(s->assertions.size() == 4);
 	const auto &a0 = s->assertions[0];
-	CHECK(a0.kind == Assertion::Kind::Metric);
-	REQUIRE(a0.metricSource);
-	CHECK(a0.metricSource->during == "faults");
-	CHECK(a0.metricSource->holds == "sometimes");
+	CHECK(a0.kind == "metric");
+	const auto p0 = a0.check->parameters(), p1 = s->assertions[1].check->parameters(),
+		   p2 = s->assertions[2].check->parameters(), p3 = s->assertions[3].check->parameters();
+	CHECK(p0["source"] == "dc2_down");
+	CHECK(p0["during"] == "faults");
+	CHECK(p0["holds"] == "sometimes");
 	CHECK(a0.name == "metric dc2_down holds sometimes during faults");
-	REQUIRE(s->assertions[1].metricSource);
-	CHECK(s->assertions[1].metricSource->settle == 3s);
-	CHECK(s->assertions[1].metricSource->holds == "never");
-	REQUIRE(s->assertions[2].metricSource);
-	CHECK(s->assertions[2].metricSource->pred.op == ">");
-	CHECK(s->assertions[2].metricSource->pred.value == 0);
-	CHECK(s->assertions[2].metricSource->during == "run");
-	REQUIRE(s->assertions[3].metricSource);
+	CHECK(p1["settle_ms"] == 3000);
+	CHECK(p1["holds"] == "never");
+	CHECK(p2["op"] == ">");
+	CHECK(p2["value"] == 0);
+	CHECK(p2["during"] == "run");
 	CHECK(s->assertions[3].name == "flows");
-	CHECK(s->assertions[3].metricSource->stat == "increase");
-	CHECK(*s->assertions[3].metricSource->min == 1);
+	CHECK(p3["stat"] == "increase");
+	CHECK(p3["min"] == 1);
 
 	// An inline PromQL condition is a source of its own.
 	auto inl = parseScenario(with("until: {metric: {source: dc2_down}}",
@@ -194,8 +194,10 @@ assertions:
   - metric: {sampler: cpu, value: cpu_percent, max: 90}
 )", "o.yaml");
 	REQUIRE_MESSAGE(old.ok(), (old.ok() ? "" : old.error().message));
-	CHECK_FALSE(old->assertions[0].metricSource);
-	CHECK(old->assertions[0].sampler == "cpu");
+	const auto po = old->assertions[0].check->parameters();
+	CHECK_FALSE(po.contains("source"));
+	CHECK(po["sampler"] == "cpu");
+	CHECK(po["max"] == 90);
 }
 
 TEST_CASE("metrics in scenarios: errors name the file, line, key and what was expected")

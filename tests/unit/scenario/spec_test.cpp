@@ -9,6 +9,7 @@
 
 #include "controller/scenario/history.h"
 #include "controller/scenario/report.h"
+#include "controller/scenario/assertions/assertion.h"
 #include "controller/scenario/spec.h"
 
 using namespace xdc;
@@ -77,13 +78,13 @@ TEST_CASE("a full scenario parses into its values")
 	CHECK(s->observe.okFor == 2s);
 	CHECK(s->observe.timeout == 30s);
 	REQUIRE(s->assertions.size() == 3);
-	CHECK(s->assertions[0].kind == Assertion::Kind::Outage);
-	CHECK(s->assertions[0].maxDuration == Nanos(6s));
-	CHECK(s->assertions[0].maxCount == 1);
+	CHECK(s->assertions[0].kind == "outage");
+	CHECK(s->assertions[0].check->parameters()["max_ms"] == 6000);
+	CHECK(s->assertions[0].check->parameters()["count_max"] == 1);
 	CHECK(s->assertions[0].name == "outage wan <= 6s, count <= 1");
 	CHECK(s->assertions[1].name == "relaunched");
-	CHECK(s->assertions[2].minRatio.value() == doctest::Approx(0.995));
-	CHECK(s->assertions[2].phase == "baseline");
+	CHECK(s->assertions[2].check->parameters()["min"].get<double>() == doctest::Approx(0.995));
+	CHECK(s->assertions[2].check->parameters()["phase"] == "baseline");
 	REQUIRE(s->stopConditions.size() == 1);
 	CHECK(s->stopConditions[0].failingFor == 10s);
 	// setup 1 + baseline 2 + max(last start 2 s, ...) + observe timeout 30 + recover 3.
@@ -197,12 +198,13 @@ assertions:
 	CHECK(s->plannedDuration() == 1s + 3s + 20s + 1s);
 	REQUIRE(s->assertions.size() == 1);
 	const auto &a = s->assertions[0];
-	CHECK(a.kind == Assertion::Kind::Streams);
-	CHECK(a.takeover == true);
-	CHECK(a.splitBrain == false);
-	CHECK(a.maxDetection == 5s);
-	CHECK(a.maxFailover == 8s);
-	CHECK(a.active == "dc2");
+	CHECK(a.kind == "streams");
+	const auto ap = a.check->parameters();
+	CHECK(ap["takeover"] == true);
+	CHECK(ap["split_brain"] == false);
+	CHECK(ap["detection_max_ms"] == 5000);
+	CHECK(ap["failover_max_ms"] == 8000);
+	CHECK(ap["active"] == "dc2");
 	CHECK(a.name == "streams: takeover, no split brain, detected <= 5s, failed over <= 8s, dc2 active");
 	CHECK(checkTopology(*s, lab2x2()).ok());
 	auto dc9 = parseScenario(std::regex_replace(text, std::regex("dc: dc1, start: 1s"), "dc: dc9, start: 1s"), "i.yaml");
@@ -322,9 +324,9 @@ assertions:
 	CHECK(s->data.keys == 8);
 	CHECK(s->data.gap == 300ms);
 	REQUIRE(s->assertions.size() == 1);
-	CHECK(s->assertions[0].kind == Assertion::Kind::Data);
-	CHECK(s->assertions[0].lostMax == 0);
-	CHECK(s->assertions[0].maxRto == 5s);
+	CHECK(s->assertions[0].kind == "data");
+	CHECK(s->assertions[0].check->parameters()["lost_max"] == 0);
+	CHECK(s->assertions[0].check->parameters()["rto_max_ms"] == 5000);
 	CHECK(s->assertions[0].name == "data: lost <= 0, duplicated <= 10, RPO <= 2s, RTO <= 5s, p99 latency <= 1s");
 	const std::vector<std::pair<std::string, std::string>> bad = {
 		{"rate: 500/s", "rate: fast"},
@@ -357,13 +359,14 @@ assertions:
 	REQUIRE(longForm != text);
 	auto l = parseScenario(longForm, "d.yaml");
 	REQUIRE_MESSAGE(l.ok(), (l.ok() ? "" : l.error().message));
-	CHECK(l->assertions[0].lostMax == 0);
-	CHECK(!l->assertions[0].lostMin);
-	CHECK(l->assertions[0].duplicatedMin == 1);
-	CHECK(l->assertions[0].duplicatedMax == 10);
-	CHECK(l->assertions[0].maxRpo == 2s);
-	CHECK(l->assertions[0].maxRto == 5s);
-	CHECK(l->assertions[0].maxLatencyP99 == 1s);
+	const auto lp = l->assertions[0].check->parameters();
+	CHECK(lp["lost_max"] == 0);
+	CHECK(!lp.contains("lost_min"));
+	CHECK(lp["duplicated_min"] == 1);
+	CHECK(lp["duplicated_max"] == 10);
+	CHECK(lp["rpo_max_ms"] == 2000);
+	CHECK(lp["rto_max_ms"] == 5000);
+	CHECK(lp["latency_p99_max_ms"] == 1000);
 	for (const auto &[from, to, says] : std::vector<std::tuple<std::string, std::string, std::string>>{
 		     {"tuples_lost: {max: 0}", "tuples_lost: {max: 0}, lost_max: 3", "data.tuples_lost.max: given twice: here and as lost_max"},
 		     {"tuples_lost: {max: 0}", "tuples_lost: {}", "data.tuples_lost: expected {min: COUNT} and/or {max: COUNT}"},
