@@ -43,6 +43,10 @@ public:
 	json &report() override { return report_; }
 	bool followsStreams() const override { return streams_ != nullptr; }
 	std::string activeAtObserveEnd() const override { return activeAtObserveEnd_; }
+	std::map<std::string, std::vector<streams::OutputPoint>> outputSeries() const override
+	{
+		return streams_ ? streams_->outputSeries() : std::map<std::string, std::vector<streams::OutputPoint>>{};
+	}
 	const data::ValidationReport *dataReport() const override { return generator_ ? &dataReport_ : nullptr; }
 
 	json run()

@@ -30,6 +30,12 @@ Result<void> StreamsFollower::start(const std::string &configPath, int64_t inter
 	return success();
 }
 
+std::map<std::string, std::vector<streams::OutputPoint>> StreamsFollower::outputSeries() const
+{
+	std::lock_guard lk(m_);
+	return outputs_;
+}
+
 void StreamsFollower::setOnRound(std::function<void()> f)
 {
 	std::lock_guard lk(m_);
@@ -64,6 +70,12 @@ void StreamsFollower::loop()
 					shown_[s.dc] = st;
 				}
 				noteSignals(s);
+				if (s.sink.present) {
+					auto &series = outputs_[s.dc];
+					if (series.empty() || series.back().value != s.sink.value ||
+					    series.back().retrievedNs != s.sink.retrievedNs)
+						series.push_back({s.tNs, s.sink.retrievedNs, s.sink.value});
+				}
 				latest_[s.dc] = std::move(s);
 			}
 			rounds_++;

@@ -49,6 +49,9 @@ public:
 	// Every DC's state changes: {dc, state, t_ns}, the first round included.
 	nlohmann::json states() const;
 	uint64_t rounds() const;
+	// Per DC, every distinct collection of the application's output counter (a new value or a new collection time),
+	// in poll order. A DC whose output operator was never read has none.
+	std::map<std::string, std::vector<streams::OutputPoint>> outputSeries() const;
 	// Per DC, the toolkit operators and the sink found so far (union over the run's rounds):
 	// {dc: {prefix, found[], missing[], sink_operator}}; a DC whose job was never listed has found [] and every name
 	// in missing.
@@ -72,6 +75,7 @@ private:
 	std::map<std::string, streams::DcSnapshot> latest_;
 	std::map<std::string, streams::DcState> shown_;
 	std::map<std::string, nlohmann::json> signals_;
+	std::map<std::string, std::vector<streams::OutputPoint>> outputs_;
 	std::function<void()> onRound_;
 	nlohmann::json states_ = nlohmann::json::array();
 	uint64_t rounds_ = 0;

@@ -27,6 +27,14 @@ struct PortSignal {
 	int64_t retrievedNs = 0;  // lastTimeRetrieved (the REST server's clock, ns); 0 when the server gave none
 };
 
+// One metric collection of a DC's application output (its sink operator's input port) as the polls saw it: first
+// seen by the poll at tNs (controller clock), collected at retrievedNs (the REST server's clock; 0 when it gave none).
+struct OutputPoint {
+	int64_t tNs = 0;
+	int64_t retrievedNs = 0;
+	int64_t value = 0;
+};
+
 // The toolkit's operators found in one job, and their signals.
 struct ToolkitSignals {
 	std::string prefix;                      // the composite instance ("" when none was found)

@@ -21,13 +21,10 @@
 
 #include "common/result.h"
 #include "common/yaml_reader.h"
+#include "controller/streams/toolkit_view.h"
 
 namespace xdc::data {
 struct ValidationReport;
-}
-
-namespace xdc::streams {
-struct ToolkitEvent;
 }
 
 namespace xdc::scenario {
@@ -64,6 +61,8 @@ public:
 	virtual std::optional<streams::ToolkitEvent> firstEvent(const std::string &kind, int64_t fromNs) const = 0;
 	// The DC the toolkit view said was active as observe ended ("" when none).
 	virtual std::string activeAtObserveEnd() const = 0;
+	// Per DC, the application's output counter as the polls saw it (empty when Streams was not followed).
+	virtual std::map<std::string, std::vector<streams::OutputPoint>> outputSeries() const = 0;
 
 	// Data: nullptr when no data flowed; dataRto the faults' start to the first output after the gap.
 	virtual const data::ValidationReport *dataReport() const = 0;
