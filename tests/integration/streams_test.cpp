@@ -653,6 +653,17 @@ TEST_CASE("streams: host signals at a raised trace level: heartbeat receipts fro
 	const json obs = rep["assertions"][0]["observed"];
 	CHECK(down[0]["t_ns"].get<int64_t>() > obs["faults_start_ns"].get<int64_t>());
 	CHECK(rep["streams"]["active_after_observe"] == "dc2");
+	// Throughput: the built-in source's rate (dc1 before the cut) is what dc2 comes back to, and not before the
+	// emulator's own takeover (dc2's application outputs nothing while it stands by).
+	const json tp = rep["assertions"][2];
+	INFO(tp.dump());
+	CHECK(tp["kind"] == "throughput");
+	CHECK(tp["status"] == "passed");
+	CHECK(tp["observed"]["baseline_rate"].get<double>() == doctest::Approx(50).epsilon(0.1));
+	CHECK(tp["observed"]["rate_per_dc"]["dc2"].get<double>() >= 40);
+	const int64_t back = obs["faults_start_ns"].get<int64_t>() +
+			     static_cast<int64_t>(tp["observed"]["recovered_after_ms"].get<double>() * 1e6);
+	CHECK(back >= took[0]["t_ns"].get<int64_t>());
 	std::ifstream html(tmp.path() + "/run/report.html");
 	const std::string page(std::istreambuf_iterator<char>(html), {});
 	CHECK(page.find("id=\"streams-events\"") != std::string::npos);

@@ -15,6 +15,7 @@ std::shared_ptr<const AssertionCheck> parseProcessEvents(AssertionParse &p);
 std::shared_ptr<const AssertionCheck> parseMetric(AssertionParse &p);
 std::shared_ptr<const AssertionCheck> parseStreams(AssertionParse &p);
 std::shared_ptr<const AssertionCheck> parseData(AssertionParse &p);
+std::shared_ptr<const AssertionCheck> parseThroughput(AssertionParse &p);
 
 // count_min / count_max (0..1,000,000), when given.
 void readCountBounds(MapReader &r, std::optional<int64_t> &min, std::optional<int64_t> &max);

@@ -15,6 +15,7 @@ const std::vector<AssertionKind> &assertionKinds()
 		{"metric", parseMetric},
 		{"streams", parseStreams},
 		{"data", parseData},
+		{"throughput", parseThroughput},
 	};
 	return kinds;
 }
