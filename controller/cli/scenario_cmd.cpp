@@ -154,13 +154,14 @@ int cmdValidate(const std::vector<std::string> &argv)
 		       "keys (with \"did you mean\"), undefined variables and probes, overlapping faults, and selectors\n"
 		       "against the topology (the scenario's lab or inventory, or --lab / --inventory). --fleet also asks\n"
 		       "the controller: every selected host live, every fault possible on its kernel.\n"
-		       "Every error names file:line:column and the key path and says what was expected.\n"
+		       "Every error names file:line:column and the key path and says what was expected; every error of\n"
+		       "a file is reported, one per line (at most 20).\n"
 		       "Options:\n"
 		       "  --param NAME=VALUE    set a variable (repeatable)\n"
 		       "  --lab NAME            check selectors against this lab (if it is not up: the default 2 DCs x 2 hosts)\n"
 		       "  --inventory FILE      check selectors against an Ansible inventory (INI or YAML; groups are DCs)\n"
 		       "  --fleet               also ask the controller: hosts live, kernel capabilities\n"
-		       "  --json                {ok, files: [{file, ok, error | name, faults, probes, ...}]}\n"
+		       "  --json                {ok, files: [{file, ok, error, errors[] | name, faults, probes, ...}]}\n"
 		       "  --quiet               print errors only\n\n"
 		       "Exit codes: 0 all valid, 2 any error (3 with --fleet: controller unreachable).\n");
 		return a->has("--help") ? kOk : kUsage;
@@ -201,6 +202,14 @@ int cmdValidate(const std::vector<std::string> &argv)
 			exit = kUsage;
 			res["ok"] = false;
 			res["error"] = err->message;
+			// One per line: every error of the file (scenario files are read in one pass).
+			json all = json::array();
+			for (size_t at = 0; at <= err->message.size();) {
+				const size_t nl = std::min(err->message.find('\n', at), err->message.size());
+				all.push_back(err->message.substr(at, nl - at));
+				at = nl + 1;
+			}
+			res["errors"] = all;
 			if (!a->has("--json"))
 				fprintf(stderr, "%s\n", err->message.c_str());
 		} else {

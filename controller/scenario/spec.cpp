@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <regex>
 #include <set>
@@ -154,32 +156,30 @@ public:
 		top.child("variables", varsNode); // read, drawn and substituted before; marked known here
 		s.variables = opt_.variables;
 		YAML::Node n;
-		XDC_TRY(top.result());
+		XDC_TRY(top.result()); // without a version and a name nothing else is worth reading
+		// Each section, and each entry of a list, is read on its own: its error is noted and reading goes on, so
+		// one pass reports every error of the file (up to kMaxErrors).
 		if (top.child("topology", n))
 			readTopology(top, n, s.topology);
-		if (error_)
-			return *error_;
+		settle();
 		if (top.child("evidence", n))
 			readEvidence(top, n, s);
-		if (error_)
-			return *error_;
+		settle();
 		if (top.child("steady_state", n))
 			readSteady(top, n, s);
-		if (error_)
-			return *error_;
+		settle();
 		if (top.child("streams", n))
 			readStreams(top, n, s.streams);
-		if (error_)
-			return *error_;
+		settle();
 		if (top.child("data", n))
 			readData(top, n, s.data);
-		if (error_)
-			return *error_;
+		settle();
 		if (top.child("metrics", n)) {
 			auto m = readMetricsBlock(n, origin_);
-			if (!m)
-				return m.error();
-			s.metrics = *m;
+			if (m)
+				s.metrics = *m;
+			else
+				note(m.error());
 		}
 		YAML::Node phases;
 		const bool hasPhases = top.child("phases", phases);
@@ -187,22 +187,22 @@ public:
 		const bool hasAssertions = top.child("assertions", assertions);
 		const bool hasStops = top.child("stop_conditions", stops);
 		top.rejectUnknown();
-		XDC_TRY(top.result());
+		if (!top.ok())
+			note(top.result().error());
 		if (!hasPhases || !phases.IsMap())
-			return failAt(origin_, hasPhases ? phases : doc, "phases",
-				      "required: a mapping with baseline, inject, observe and recover (setup, validate and "
-				      "teardown are optional)");
-		XDC_TRY(readPhases(phases, s));
+			note(failAt(origin_, hasPhases ? phases : doc, "phases",
+				    "required: a mapping with baseline, inject, observe and recover (setup, validate and "
+				    "teardown are optional)"));
+		else if (auto ph = readPhases(phases, s); !ph)
+			note(ph.error());
 		if (hasAssertions)
 			readAssertions(top, assertions, s);
-		XDC_TRY(top.result());
-		if (error_)
-			return *error_;
+		settle();
 		if (hasStops)
 			readStops(top, stops, s);
-		XDC_TRY(top.result());
-		if (error_)
-			return *error_;
+		settle();
+		if (!errors_.empty())
+			return combined();
 		XDC_TRY(crossCheck(s));
 		return s;
 	}
@@ -222,7 +222,7 @@ private:
 
 	void readStreams(MapReader &top, const YAML::Node &n, StreamsWatch &w)
 	{
-		if (!top.ok() || error_)
+		if (error_)
 			return;
 		MapReader r(n, origin_, "streams");
 		w.present = true;
@@ -247,7 +247,7 @@ private:
 
 	void readData(MapReader &top, const YAML::Node &n, DataFlow &d)
 	{
-		if (!top.ok() || error_)
+		if (error_)
 			return;
 		MapReader r(n, origin_, "data");
 		d.present = true;
@@ -473,13 +473,14 @@ private:
 	// Moves a nested reader's error into the top reader (first error wins).
 	void carry(MapReader &top, MapReader &r)
 	{
-		if (!r.ok() && top.ok())
+		(void)top;
+		if (!r.ok() && !error_)
 			error_ = r.result().error();
 	}
 
 	void readEvidence(MapReader &top, const YAML::Node &n, Scenario &s)
 	{
-		if (!top.ok() || error_)
+		if (error_)
 			return;
 		MapReader r(n, origin_, "evidence");
 		YAML::Node list;
@@ -494,8 +495,8 @@ private:
 				const std::string path = fmt::format("evidence.{}[{}]", key, i);
 				auto spec = evidence::parseSamplerSpec(list[i], origin_, path);
 				if (!spec) {
-					error_ = spec.error();
-					return;
+					note(spec.error());
+					continue;
 				}
 				const bool probe = evidence::isProbe(spec->kind);
 				if (probe != (std::string(key) == "probes")) {
@@ -526,12 +527,12 @@ private:
 
 	void readSteady(MapReader &top, const YAML::Node &n, Scenario &s)
 	{
-		if (!top.ok() || error_ || n.IsNull())
+		if (error_ || n.IsNull())
 			return;
 		if (!n.IsSequence())
-			return top.fail(n, "steady_state", "expected a list of checks: {probe, min_success, window} or {sampler, "
-							    "value, stat, min, max, window}");
-		for (size_t i = 0; i < n.size() && !error_; i++) {
+			return void(error_ = failAt(origin_, n, "steady_state", "expected a list of checks: {probe, min_success, "
+								"window} or {sampler, value, stat, min, max, window}"));
+		for (size_t i = 0; i < n.size(); i++) {
 			MapReader r(n[i], origin_, fmt::format("steady_state[{}]", i));
 			SteadyCheck c;
 			const bool metric = n[i].IsMap() && n[i]["sampler"];
@@ -578,20 +579,21 @@ private:
 			r.rejectUnknown();
 			carry(top, r);
 			s.steadyState.push_back(c);
+			settle();
 		}
 	}
 
 	void readAssertions(MapReader &top, const YAML::Node &n, Scenario &s)
 	{
-		if (!top.ok() || error_ || n.IsNull())
+		if (error_ || n.IsNull())
 			return;
 		std::vector<std::string> names;
 		for (const auto &k : assertionKinds())
 			names.push_back(k.name);
 		const std::string kinds = fmt::format("{}", fmt::join(names, ", "));
 		if (!n.IsSequence())
-			return top.fail(n, "assertions", fmt::format("expected a list of assertions ({})", kinds));
-		for (size_t i = 0; i < n.size() && !error_; i++) {
+			return void(error_ = failAt(origin_, n, "assertions", fmt::format("expected a list of assertions ({})", kinds)));
+		for (size_t i = 0; i < n.size(); i++) {
 			const std::string path = fmt::format("assertions[{}]", i);
 			MapReader r(n[i], origin_, path);
 			Assertion a;
@@ -614,15 +616,18 @@ private:
 							      : "give one of " + kinds + " per assertion");
 			if (!r.ok()) {
 				carry(top, r);
-				return;
+				settle();
+				continue;
 			}
 			a.kind = kind->name;
 			MapReader b(body, origin_, path + "." + a.kind);
 			AssertionParse p{b, body, path + "." + a.kind, origin_, error_};
 			a.check = kind->parse(p);
 			carry(top, b);
-			if (!top.ok() || error_)
-				return;
+			if (error_) {
+				settle();
+				continue;
+			}
 			if (a.name.empty())
 				a.name = a.check->defaultName();
 			s.assertions.push_back(a);
@@ -631,11 +636,12 @@ private:
 
 	void readStops(MapReader &top, const YAML::Node &n, Scenario &s)
 	{
-		if (!top.ok() || error_ || n.IsNull())
+		if (error_ || n.IsNull())
 			return;
 		if (!n.IsSequence())
-			return top.fail(n, "stop_conditions", "expected a list of {name, probe, failing_for} conditions");
-		for (size_t i = 0; i < n.size() && !error_; i++) {
+			return void(error_ = failAt(origin_, n, "stop_conditions", "expected a list of {name, probe, failing_for} "
+									       "conditions"));
+		for (size_t i = 0; i < n.size(); i++) {
 			MapReader r(n[i], origin_, fmt::format("stop_conditions[{}]", i));
 			StopCondition c;
 			c.where = r.where(n[i]);
@@ -651,6 +657,7 @@ private:
 				c.name = fmt::format("{} failing for {}", c.ref.probe, formatDuration(c.failingFor));
 			carry(top, r);
 			s.stopConditions.push_back(c);
+			settle();
 		}
 	}
 
@@ -695,14 +702,18 @@ private:
 						    (faults[i]["kind"].Scalar().rfind("streams.", 0) == 0 ||
 						     faults[i]["kind"].Scalar() == "data.route")) {
 							auto a = readStreamsAction(faults[i], fpath);
-							if (!a)
-								return a.error();
+							if (!a) {
+								note(a.error());
+								continue;
+							}
 							s.streamsActions.push_back(*a);
 							continue;
 						}
 						auto f = fault::parseSpec(faults[i], origin_, fpath, opt_.limits);
-						if (!f)
-							return f.error();
+						if (!f) {
+							note(f.error());
+							continue;
+						}
 						s.faults.push_back({*f, fault::toYaml(*f), whereOf(origin_, faults[i]), fpath});
 					}
 				}
@@ -839,6 +850,54 @@ private:
 							 formatDuration(a.start), formatDuration(a.start + a.duration));
 			}
 		return success();
+	}
+
+	// Every error of the file in one pass, up to kMaxErrors; error_ is the one of the section being read.
+	static constexpr size_t kMaxErrors = 20;
+	std::vector<Error> errors_;
+	size_t moreErrors_ = 0;
+
+	void note(const Error &e)
+	{
+		if (errors_.size() < kMaxErrors)
+			errors_.push_back(e);
+		else
+			moreErrors_++;
+	}
+
+	// Moves the section's error (if any) to the file's list.
+	void settle()
+	{
+		if (error_)
+			note(*error_);
+		error_.reset();
+	}
+
+	// The file's errors as one, in the order of their positions (file:line:column), one per line.
+	Error combined() const
+	{
+		auto pos = [&](const Error &e) -> std::pair<long, long> {
+			constexpr long kEnd = std::numeric_limits<long>::max();
+			if (e.message.rfind(origin_ + ":", 0) != 0)
+				return {kEnd, kEnd};
+			const char *p = e.message.c_str() + origin_.size() + 1;
+			char *end = nullptr;
+			const long line = std::strtol(p, &end, 10);
+			if (end == p || *end != ':')
+				return {kEnd, kEnd};
+			const char *q = end + 1;
+			const long col = std::strtol(q, &end, 10);
+			return {line, end == q ? 0 : col};
+		};
+		std::vector<Error> sorted = errors_;
+		std::stable_sort(sorted.begin(), sorted.end(),
+				 [&](const Error &a, const Error &b) { return pos(a) < pos(b); });
+		Error e = sorted.front();
+		for (size_t i = 1; i < sorted.size(); i++)
+			e.message += "\n" + sorted[i].message;
+		if (moreErrors_ > 0)
+			e.message += fmt::format("\n(and {} more errors: the first {} are shown)", moreErrors_, kMaxErrors);
+		return e;
 	}
 
 	std::string origin_;

@@ -139,6 +139,42 @@ TEST_CASE("--json reports every file, the valid and the invalid")
 	CHECK(j["files"][0]["faults"] == 1);
 	CHECK(j["files"][1]["ok"] == false);
 	CHECK(j["files"][1]["error"].get<std::string>().find("version") != std::string::npos);
+	CHECK(j["files"][1]["errors"].size() == 1);
+
+	// A file with several mistakes: each is a line of its own, in the file's order, in one pass.
+	TempDir dir;
+	const std::string many = dir.path() + "/many.yaml";
+	std::ofstream(many) << R"(version: 1
+name: many
+evidence:
+  probes:
+    - {name: wan, kind: probe.tcp, on: {host: dc1-h1}, target: "dc2-h1:22", rate: 10hz, colour: red}
+phases:
+  baseline: {duration: 1s}
+  inject:
+    faults:
+      - {kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5}
+  observe: {duration: 1s}
+  recover: {duration: 1s}
+assertions:
+  - outage: {probe: wan}
+  - throughput: {min: 80%}
+)";
+	auto m = test::xdc({"validate", many, "--json"});
+	INFO(m.out << m.err);
+	CHECK(m.exitCode == 2);
+	auto mj = nlohmann::json::parse(m.out, nullptr, false);
+	REQUIRE(!mj.is_discarded());
+	const auto errors = mj["files"][0]["errors"];
+	REQUIRE(errors.size() == 4);
+	CHECK(errors[0].get<std::string>().find(":5:") != std::string::npos);
+	CHECK(errors[0].get<std::string>().find("evidence.probes[0].colour") != std::string::npos);
+	CHECK(errors[1].get<std::string>().find("phases.inject.faults[0].duration") != std::string::npos);
+	CHECK(errors[2].get<std::string>().find("assertions[0].outage") != std::string::npos);
+	CHECK(errors[3].get<std::string>().find("assertions[1].throughput.within") != std::string::npos);
+	auto human = test::xdc({"validate", many});
+	CHECK(human.exitCode == 2);
+	CHECK(std::count(human.err.begin(), human.err.end(), '\n') == 4);
 }
 
 TEST_CASE("the sample scenarios validate, and variables come from --param")

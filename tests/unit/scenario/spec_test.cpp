@@ -517,3 +517,62 @@ TEST_CASE("history figures include the Streams and data figures of a run")
 	CHECK(f["steady.before.streams_active_ok"] == 1);
 	CHECK_FALSE(f.contains("steady.before.@.ratio"));
 }
+
+TEST_CASE("validation reports every error of a file in one pass, in the order of their positions")
+{
+	const std::string text = R"(version: 1
+name: many
+evidence:
+  probes:
+    - {name: wan, kind: probe.tcp, on: {host: dc1-h1}, target: "dc2-h1:22", rate: 10hz, colour: red}
+phases:
+  baseline: {duration: 1s}
+  inject:
+    faults:
+      - {kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5}
+      - {kind: network.partition, targets: {dc: dc2}, peers: {dc: dc1}, duration: 1s, start: 9s}
+  observe: {duration: 1s}
+  recover: {duration: 1s}
+assertions:
+  - outage: {probe: wan}
+  - success_ratio: {probe: wan, min: 95%}
+  - success_ratio: {probe: wan, min: 195%}
+stop_conditions:
+  - {probe: wan}
+steady_state: nope
+)";
+	auto s = parseScenario(text, "many.yaml");
+	REQUIRE_FALSE(s.ok());
+	const std::string m = s.error().message;
+	INFO(m);
+	std::vector<std::string> lines;
+	for (size_t at = 0; at <= m.size();) {
+		const size_t nl = std::min(m.find('\n', at), m.size());
+		lines.push_back(m.substr(at, nl - at));
+		at = nl + 1;
+	}
+	REQUIRE(lines.size() == 6);
+	CHECK(lines[0].rfind("many.yaml:5:", 0) == 0);
+	CHECK(lines[0].find("colour") != std::string::npos);
+	CHECK(lines[1].rfind("many.yaml:10:", 0) == 0);
+	CHECK(lines[1].find("phases.inject.faults[0].duration") != std::string::npos);
+	CHECK(lines[2].rfind("many.yaml:15:", 0) == 0);
+	CHECK(lines[2].find("assertions[0].outage: give at least one bound") != std::string::npos);
+	CHECK(lines[3].rfind("many.yaml:17:", 0) == 0);
+	CHECK(lines[3].find("assertions[2].success_ratio.min") != std::string::npos);
+	CHECK(lines[4].rfind("many.yaml:19:", 0) == 0);
+	CHECK(lines[4].find("stop_conditions[0].failing_for: required") != std::string::npos);
+	CHECK(lines[5].rfind("many.yaml:20:", 0) == 0);
+	CHECK(lines[5].find("steady_state: expected a list") != std::string::npos);
+
+	// Past 20 errors the rest are counted, not listed.
+	std::string many = "version: 1\nname: lots\nphases:\n  baseline: {duration: 1s}\n  inject: {faults: [{kind: "
+			   "network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 1s}]}\n  observe: {duration: "
+			   "1s}\n  recover: {duration: 1s}\nassertions:\n";
+	for (int i = 0; i < 25; i++)
+		many += "  - outage: {probe: wan}\n";
+	auto l = parseScenario(many, "lots.yaml");
+	REQUIRE_FALSE(l.ok());
+	CHECK(std::count(l.error().message.begin(), l.error().message.end(), '\n') == 20);
+	CHECK(l.error().message.find("(and 5 more errors: the first 20 are shown)") != std::string::npos);
+}
