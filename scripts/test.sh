@@ -9,7 +9,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-log() { printf '\n== %s\n' "$*"; }
+# Each stage's start, and at the end how long each took (docs/PERFORMANCE.md records them).
+stage_names=()
+stage_starts=()
+log() {
+	stage_names+=("$*")
+	stage_starts+=("$(date +%s)")
+	printf '\n== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"
+}
+stage_times() {
+	local end i next
+	end=$(date +%s)
+	echo
+	echo "stage times:"
+	for i in "${!stage_names[@]}"; do
+		next=${stage_starts[$((i + 1))]:-$end}
+		printf '  %5ds  %s\n' "$((next - stage_starts[i]))" "${stage_names[i]}"
+	done
+	printf '  %5ds  total\n' "$((end - stage_starts[0]))"
+}
 
 log "dependencies"
 bash scripts/install-deps.sh
@@ -88,5 +106,6 @@ if [ "${CI:-}" = true ] && [ "$skipped" != 0 ]; then
 	echo "CI=true: $skipped skipped test(s) count as failures"
 	failed=$((failed + skipped))
 fi
+stage_times
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
