@@ -20,6 +20,7 @@
 #include "controller/cli/cli.h"
 #include "controller/cli/lab_internal.h"
 #include "controller/lab/lab_state.h"
+#include "controller/scenario/campaign.h"
 #include "controller/scenario/history.h"
 #include "controller/scenario/report.h"
 #include "controller/scenario/runner.h"
@@ -112,17 +113,6 @@ std::string userName()
 }
 
 // "partition=2s,loss=10%" as a directory name.
-std::string comboLabel(const std::map<std::string, std::string> &c)
-{
-	std::string out;
-	for (const auto &[k, v] : c)
-		out += (out.empty() ? "" : ",") + k + "=" + v;
-	for (auto &ch : out)
-		if (ch == '/')
-			ch = '_';
-	return out;
-}
-
 std::string newRunId()
 {
 	const time_t now = ::time(nullptr);
@@ -441,142 +431,57 @@ int cmdRun(const std::vector<std::string> &argv)
 			ro.status = [](const std::string &line) { fprintf(stderr, "\r\033[K%s", line.c_str()); };
 	}
 	// A campaign: every combination of the --matrix values (one empty combination without --matrix).
-	std::vector<std::map<std::string, std::string>> combos{{}};
-	for (const auto &m : a->all("--matrix")) {
-		const auto eq = m.find('=');
-		if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
-			fprintf(stderr, "xdc run: --matrix %s: expected NAME=V1,V2,...\n", m.c_str());
-			return kUsage;
-		}
-		std::vector<std::string> values;
-		std::stringstream ss(m.substr(eq + 1));
-		for (std::string v; std::getline(ss, v, ',');)
-			values.push_back(v);
-		std::vector<std::map<std::string, std::string>> next;
-		for (const auto &c : combos)
-			for (const auto &v : values) {
-				auto n = c;
-				n[m.substr(0, eq)] = v;
-				next.push_back(n);
-			}
-		combos = std::move(next);
-	}
-	if (combos.size() * static_cast<size_t>(repeat) > 10000) {
-		fprintf(stderr, "xdc run: %zu runs is more than the 10000 a campaign may hold\n",
-			combos.size() * static_cast<size_t>(repeat));
+	auto combos = scenario::expandMatrix(a->all("--matrix"), repeat);
+	if (!combos) {
+		fprintf(stderr, "xdc run: %s\n", combos.error().message.c_str());
 		return kUsage;
 	}
-	// Every cell must validate before anything runs.
-	for (const auto &c : combos) {
-		scenario::ParseOptions po = *opt;
-		for (const auto &[k, v] : c)
-			po.params[k] = v;
-		auto cs = scenario::loadScenario(file, po);
-		if (!cs) {
-			fprintf(stderr, "%s (with %s)\n", cs.error().message.c_str(), comboLabel(c).c_str());
-			return kUsage;
-		}
+	const bool human = !a->has("--json");
+	scenario::CampaignOptions co;
+	co.file = file;
+	co.parse = *opt;
+	co.combos = *combos;
+	co.repeat = repeat;
+	co.baseDir = base;
+	co.run = ro;
+	co.historyPath = a->get("--db", scenario::defaultHistoryPath());
+	co.warn = [](const std::string &line) { fprintf(stderr, "%s\n", line.c_str()); };
+	const std::string name = s->name;
+	if (!quiet)
+		co.onStart = [name](const scenario::RunOptions &r, const std::string &, const scenario::Combo &c) {
+			fprintf(stderr, "run %s of %s%s -> %s\n", r.runId.c_str(), name.c_str(),
+				c.empty() ? "" : (" with " + scenario::comboLabel(c)).c_str(), r.outDir.c_str());
+		};
+	if (human) {
+		co.onRun = [](const scenario::RunOptions &r, const json &report) {
+			printf("verdict: %s%s%s\n", report.value("verdict", "").c_str(),
+			       report.value("reason", "").empty() ? "" : ": ", report.value("reason", "").c_str());
+			printf("report: %s/report.html (also report.json, junit.xml, evidence/)\n", r.outDir.c_str());
+		};
+		co.onCell = [](const json &cell, const scenario::Combo &c) {
+			if (!cell.contains("statistics"))
+				return;
+			printf("\n%s%-44s %3s %10s %10s %10s %10s %10s %21s\n",
+			       c.empty() ? "" : (scenario::comboLabel(c) + "\n").c_str(), "figure", "n", "min", "median", "p95",
+			       "max", "mean", "95% CI");
+			for (const auto &[k, st] : cell["statistics"].items())
+				printf("%-44s %3d %10.2f %10.2f %10.2f %10.2f %10.2f %21s\n", k.c_str(), st.value("n", 0),
+				       st.value("min", 0.0), st.value("median", 0.0), st.value("p95", 0.0), st.value("max", 0.0),
+				       st.value("mean", 0.0),
+				       st.contains("ci95_low") ? fmt::format("[{:.2f}, {:.2f}]", st.value("ci95_low", 0.0),
+									     st.value("ci95_high", 0.0)).c_str() : "");
+		};
 	}
-	// The history records the run before it starts, so a runner that dies leaves it visible as broken.
-	auto history = scenario::History::open(a->get("--db", scenario::defaultHistoryPath()));
-	if (!history)
-		fprintf(stderr, "xdc run: %s (the run is not recorded in the history)\n", history.error().message.c_str());
-	int worst = kOk;
-	json runs = json::array(), cells = json::array();
-	bool stop = false;
-	for (size_t c = 0; c < combos.size() && !stop; c++) {
-		std::vector<json> figs;
-		const std::string cellDir = combos.size() > 1 ? fmt::format("{}/{}", base, comboLabel(combos[c])) : base;
-		const size_t firstRun = runs.size();
-		for (int i = 1; i <= repeat; i++) {
-			scenario::RunOptions r = ro;
-			r.outDir = cellDir;
-			if (combos.size() > 1)
-				r.runId = fmt::format("{}-c{}", ro.runId, c + 1);
-			if (repeat > 1) {
-				r.runId = fmt::format("{}-{}", r.runId, i);
-				r.repetition = i;
-				r.seed = seed + static_cast<uint64_t>(i - 1);
-				r.outDir = fmt::format("{}/rep-{}", cellDir, i);
-			}
-			fs::create_directories(r.outDir, ec);
-			if (!quiet)
-				fprintf(stderr, "run %s of %s%s -> %s\n", r.runId.c_str(), s->name.c_str(),
-					combos[c].empty() ? "" : (" with " + comboLabel(combos[c])).c_str(), r.outDir.c_str());
-			// Each repetition draws its random variables from its own seed; a campaign cell sets its parameters.
-			scenario::ParseOptions po = *opt;
-			po.seed = r.seed;
-			for (const auto &[k, v] : combos[c])
-				po.params[k] = v;
-			r.inputs["params"] = json(po.params);
-			auto rs = scenario::loadScenario(file, po);
-			if (!rs) {
-				fprintf(stderr, "%s\n", rs.error().message.c_str());
-				return kUsage;
-			}
-			if (history)
-				(void)(*history)->begin({{"run_id", r.runId}, {"scenario", rs->name}, {"file", fs::absolute(file).string()},
-							 {"started_ns", clk::wallNs()}, {"seed", r.seed}, {"user", r.user}, {"dir", r.outDir}});
-			const json report = scenario::runScenario(*rs, r);
-			if (history) {
-				auto hr = (*history)->finish(report);
-				if (!hr)
-					fprintf(stderr, "xdc run: %s\n", hr.error().message.c_str());
-			}
-			figs.push_back(scenario::figures(report));
-			auto w = scenario::writeReports(report, r.outDir);
-			if (!w)
-				fprintf(stderr, "xdc run: %s\n", w.error().message.c_str());
-			const int code = report.value("exit_code", 3);
-			// The most severe outcome wins: aborted > harness > invalid > failed > passed.
-			auto rank = [](int x) { return x == 4 ? 5 : x == 3 ? 4 : x == 2 ? 3 : x == 1 ? 2 : 1; };
-			if (rank(code) > rank(worst))
-				worst = code;
-			runs.push_back({{"run_id", r.runId}, {"dir", r.outDir}, {"verdict", report["verdict"]}, {"exit_code", code},
-					{"reason", report["reason"]}, {"report", r.outDir + "/report.json"}});
-			if (!a->has("--json")) {
-				printf("verdict: %s%s%s\n", report.value("verdict", "").c_str(),
-				       report.value("reason", "").empty() ? "" : ": ", report.value("reason", "").c_str());
-				printf("report: %s/report.html (also report.json, junit.xml, evidence/)\n", r.outDir.c_str());
-			}
-			if (code == scenario::kAborted) {
-				stop = true;
-				break;
-			}
-		}
-		json cell = {{"params", json(combos[c])}, {"dir", cellDir}, {"runs", json::array()}};
-		for (size_t k = firstRun; k < runs.size(); k++)
-			cell["runs"].push_back(runs[k]["run_id"]);
-		if (repeat > 1) {
-			// Per figure over the repetitions: n, min, median, p95, p99, max, mean and a 95% confidence interval.
-			cell["statistics"] = scenario::statistics(figs);
-			if (!a->has("--json")) {
-				printf("\n%s%-44s %3s %10s %10s %10s %10s %10s %21s\n",
-				       combos[c].empty() ? "" : (comboLabel(combos[c]) + "\n").c_str(), "figure", "n", "min", "median",
-				       "p95", "max", "mean", "95% CI");
-				for (const auto &[k, st] : cell["statistics"].items())
-					printf("%-44s %3d %10.2f %10.2f %10.2f %10.2f %10.2f %21s\n", k.c_str(), st.value("n", 0),
-					       st.value("min", 0.0), st.value("median", 0.0), st.value("p95", 0.0), st.value("max", 0.0),
-					       st.value("mean", 0.0),
-					       st.contains("ci95_low") ? fmt::format("[{:.2f}, {:.2f}]", st.value("ci95_low", 0.0),
-										     st.value("ci95_high", 0.0)).c_str() : "");
-			}
-		}
-		cells.push_back(cell);
+	auto summary = scenario::runCampaign(co);
+	if (!summary) {
+		fprintf(stderr, "%s\n", summary.error().message.c_str());
+		return kUsage;
 	}
-	json summary = {{"exit_code", worst}, {"runs", runs}, {"seed", seed}};
-	if (combos.size() > 1)
-		summary["cells"] = cells;
-	if (repeat > 1 && combos.size() == 1)
-		summary["statistics"] = cells[0]["statistics"];
-	if (repeat > 1 || combos.size() > 1) {
-		std::ofstream(base + "/summary.json") << summary.dump(2) << "\n";
-		if (!a->has("--json"))
-			printf("summary: %s/summary.json\n", base.c_str());
-	}
-	if (a->has("--json"))
-		printf("%s\n", summary.dump(2).c_str());
-	return worst;
+	if (human && (repeat > 1 || combos->size() > 1))
+		printf("summary: %s/summary.json\n", base.c_str());
+	if (!human)
+		printf("%s\n", summary->dump(2).c_str());
+	return summary->value("exit_code", 3);
 }
 
 int cmdHistory(const std::vector<std::string> &argv)
