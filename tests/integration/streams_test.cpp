@@ -508,7 +508,10 @@ TEST_CASE("streams: real signals only: split brain with no recovery, takeover on
 	REQUIRE(hook.exitCode == 0);
 	REQUIRE(waitUntil([&] { return !truth(lab, "dc2", "orderly_shutdown_received", os).empty(); }, 5s));
 	CHECK(!truth(lab, "dc1", "orderly_shutdown_sent", os).empty());
-	CHECK(!truth(lab, "dc2", "snapshot_deleted", os).empty());
+	// dc2 deletes what it stored of dc1 right after logging the message: wait for that line too.
+	INFO("dc2 had stored " << truth(lab, "dc2", "orderly_shutdown_received", os)[0].value("stored", -1)
+			       << " snapshot(s) when the message came");
+	CHECK(waitUntil([&] { return !truth(lab, "dc2", "snapshot_deleted", os).empty(); }, 2s));
 	REQUIRE(waitUntil([&] { return !watch.events("remote_down", "dc2", os).empty(); }, 10s));
 	checkWithin(watch.events("remote_down", "dc2", os)[0], truth(lab, "dc2", "remote_down", os)[0]["t_ns"].get<int64_t>(),
 		    5 * kMs, "detection after the orderly shutdown");
