@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+// The run's metric sources (`metrics:`, metrics_follow.h): sampled from before the baseline to teardown; their
+// samples go into the report and onto the evidence bundle's timeline, and answer observe.until's metric condition
+// and the `metric: {source: ...}` assertions.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "controller/scenario/metrics_follow.h"
+#include "controller/scenario/parts/run_part.h"
+
+namespace xdc::scenario {
+
+class MetricsPart : public RunPart {
+public:
+	using RunPart::RunPart;
+	~MetricsPart() override;
+	const char *name() const override { return "metrics"; }
+
+	// Starts sampling every source (a source that follows the active DC asks the toolkit view).
+	bool prepare() override;
+	// Stops sampling.
+	void teardown() override;
+	// `metrics`: per source its counts, every sample; the samples onto the evidence timeline.
+	void report() override;
+
+	// observe.until a metric condition: the first sample taken after the faults began at which it holds. False when
+	// the run must go to recovery (verdict set, phase ended).
+	bool observeUntil(int64_t injectStart);
+	// A `metric: {source: ...}` assertion over the samples (or a Prometheus range query): "" when it held.
+	std::string check(const MetricAssertion &a, json &observed, std::pair<int64_t, int64_t> faultsWindow);
+
+private:
+	std::unique_ptr<MetricsFollower> follower_;
+};
+
+} // namespace xdc::scenario

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: Apache-2.0
+// The run's evidence recording (see recording.h).
+#include "controller/scenario/parts/recording.h"
+
+#include <set>
+#include <unistd.h>
+
+#include "common/duration.h"
+#include "controller/scenario/streams_follow.h"
+#include "controller/scenario/streams_host.h"
+
+namespace xdc::scenario {
+
+bool RecordingPart::phaseBegin(const std::string &phase)
+{
+	return phase == "baseline" ? start() : true;
+}
+
+bool RecordingPart::phaseEnd(const std::string &phase)
+{
+	if (phase == "baseline")
+		return steadyState("before inject");
+	if (phase == "recover")
+		return steadyState("after recovery");
+	return true;
+}
+
+bool RecordingPart::start()
+{
+	const Scenario &s = c_.s;
+	StreamsFollower *view = c_.streamsView();
+	json specs = json::array();
+	for (const auto *list : {&s.probes, &s.samplers})
+		for (const auto &sp : *list)
+			specs.push_back({{"spec", evidence::toYaml(sp)}, {"origin", s.origin}});
+	// What the Streams hosts show, where the streams config names it (streams_host.h).
+	if (view && s.streams.hostSignals) {
+		auto hs = hostSignalSamplers(view->endpoints());
+		if (!hs) {
+			c_.setVerdict(kHarness, "harness", "streams host_signals: " + hs.error().message);
+			return false;
+		}
+		for (const auto &text : *hs)
+			specs.push_back({{"spec", text}, {"origin", c_.opt.streamsConfig}});
+	}
+	if (specs.empty())
+		return true;
+	// A run that records evidence records every host it touches: a host with only a fault or a Streams
+	// operation gets a host sampler, so the bundle has its folder, fault journal, agent log and clock.
+	for (const auto &h : touchedHostsWithoutSamplers())
+		specs.push_back({{"spec", fmt::format("{{name: xdc-touched, kind: host, on: {{host: {}}}, interval: 1s}}",
+						      json(h).dump())},
+				 {"origin", "the hosts the run touches"}});
+	const int64_t maxMs = ns(s.plannedDuration()) / kMs + 600000;
+	auto r = c_.call({{"cmd", "record.start"}, {"specs", specs}, {"out", c_.opt.outDir + "/evidence"}, {"for_ms", 0},
+			  {"max_ms", maxMs}, {"name", c_.opt.runId}}, 30000);
+	if (!r) {
+		c_.setVerdict(kHarness, "harness", "evidence: " + r.error().message);
+		return false;
+	}
+	recording_ = (*r)["recording"];
+	// Every probe must be reporting before anything else happens.
+	const int64_t deadline = clk::monoNs() + 15 * clk::kSec;
+	while (clk::monoNs() < deadline && !c_.interrupted()) {
+		auto st = status(1000);
+		bool all = st.has_value();
+		for (const auto &p : s.probes)
+			for (const auto &h : selectHosts(p.on, c_.hosts))
+				all = all && (*st)["hosts"][h]["probes"].contains(p.name);
+		if (all)
+			return true;
+		::usleep(50000);
+	}
+	if (c_.interrupted())
+		return false;
+	c_.setVerdict(kHarness, "harness", "evidence: not every probe delivered a sample within 15 s of the start");
+	return false;
+}
+
+// The hosts a fault or a Streams operation of the run acts on (a network fault's peers too: their side is cut as
+// well) that no probe, sampler or host signal records.
+std::vector<std::string> RecordingPart::touchedHostsWithoutSamplers() const
+{
+	const Scenario &s = c_.s;
+	StreamsFollower *view = c_.streamsView();
+	std::set<std::string> covered, touched;
+	for (const auto *list : {&s.probes, &s.samplers})
+		for (const auto &sp : *list)
+			for (const auto &h : selectHosts(sp.on, c_.hosts))
+				covered.insert(h);
+	if (view && s.streams.hostSignals)
+		for (const auto &ep : view->endpoints())
+			if (!ep.host.empty() && ep.hostSignals.any())
+				covered.insert(ep.host);
+	for (const auto &f : s.faults) {
+		for (const auto &h : selectHosts(f.spec.targets, c_.hosts))
+			touched.insert(h);
+		if (!f.spec.peers.selector.empty())
+			for (const auto &h : selectHosts(f.spec.peers.selector, c_.hosts))
+				touched.insert(h);
+	}
+	if (view)
+		for (const auto &a : s.streamsActions)
+			if (a.kind == "stop_pe" || a.kind == "restart_pe" || a.kind == "orderly_shutdown")
+				for (const auto &ep : view->endpoints())
+					if (ep.dc == a.dc && !ep.host.empty())
+						touched.insert(ep.host);
+	std::vector<std::string> out;
+	for (const auto &h : touched)
+		if (!covered.count(h) && c_.dcOf.count(h))
+			out.push_back(h);
+	return out;
+}
+
+std::optional<json> RecordingPart::status(int64_t windowMs)
+{
+	if (recording_.empty())
+		return std::nullopt;
+	auto r = c_.call({{"cmd", "record.status"}, {"recording", recording_}, {"window_ms", windowMs}}, 5000);
+	if (!r)
+		return std::nullopt;
+	return (*r)["status"];
+}
+
+json RecordingPart::probeOf(const json &st, const std::string &host, const std::string &probe)
+{
+	if (!st.contains("hosts") || !st["hosts"].contains(host) || !st["hosts"][host].contains("probes") ||
+	    !st["hosts"][host]["probes"].contains(probe))
+		return json::object();
+	return st["hosts"][host]["probes"][probe];
+}
+
+std::optional<std::string> RecordingPart::stopCondition(const json &st) const
+{
+	for (const auto &c : c_.s.stopConditions)
+		for (const auto &h : c_.probeHosts(c.ref)) {
+			const json p = probeOf(st, h, c.ref.probe);
+			if (!p.empty() && !p.value("last_ok", true) &&
+			    p.value("streak_ms", int64_t{0}) * kMs >= ns(c.failingFor))
+				return fmt::format("stop condition '{}' held: probe {} on {} failing for {} ms", c.name,
+						   c.ref.probe, h, p.value("streak_ms", int64_t{0}));
+		}
+	return std::nullopt;
+}
+
+std::string RecordingPart::probeHealth(const json &st) const
+{
+	std::string probes;
+	for (const auto &p : c_.s.probes)
+		for (const auto &h : selectHosts(p.on, c_.hosts)) {
+			const json j = probeOf(st, h, p.name);
+			if (j.empty())
+				continue;
+			probes += fmt::format(" {}@{} {}", p.name, h,
+					      j.value("last_ok", false) ? "ok"
+									: fmt::format("FAIL {:.1f}s", j.value("streak_ms", 0) / 1000.0));
+		}
+	return probes.empty() ? " no probes" : probes;
+}
+
+bool RecordingPart::steadyState(const std::string &when)
+{
+	if (c_.s.steadyState.empty())
+		return true;
+	bool all = true;
+	std::string first;
+	for (const auto &c : c_.s.steadyState) {
+		auto st = status(ns(c.window) / kMs);
+		const bool pass = c.isMetric() ? metricSteady(c, st, when, first) : probeSteady(c, st, when, first);
+		all = all && pass;
+	}
+	if (!all)
+		c_.setVerdict(kFailed, "failed", first);
+	return all;
+}
+
+// A sampler's statistic over the check's window, on each host the sampler ran on; `first` gets the first failure.
+bool RecordingPart::metricSteady(const SteadyCheck &c, const std::optional<json> &st, const std::string &when,
+				 std::string &first)
+{
+	std::vector<std::string> hosts{c.ref.host};
+	if (c.ref.host.empty())
+		for (const auto &sm : c_.s.samplers)
+			if (sm.name == c.sampler)
+				hosts = selectHosts(sm.on, c_.hosts);
+	bool all = true;
+	for (const auto &h : hosts) {
+		json m = json::object();
+		if (st && (*st)["hosts"].contains(h) && (*st)["hosts"][h].contains("metrics") &&
+		    (*st)["hosts"][h]["metrics"].contains(c.sampler) && (*st)["hosts"][h]["metrics"][c.sampler].contains(c.value))
+			m = (*st)["hosts"][h]["metrics"][c.sampler][c.value];
+		const bool have = m.value("n", 0) > 0;
+		const double v = m.value(c.stat, 0.0);
+		const bool pass = have && !(c.maxValue && v > *c.maxValue) && !(c.minValue && v < *c.minValue);
+		c_.report["steady_state"].push_back({{"when", when}, {"sampler", c.sampler}, {"value", c.value},
+						     {"stat", c.stat}, {"host", h}, {"window_ms", ns(c.window) / kMs},
+						     {"samples", m.value("n", 0)}, {"observed", v},
+						     {"status", pass ? "passed" : "failed"}});
+		if (!pass && first.empty())
+			first = have ? fmt::format("steady state {}: {} {}.{} on {} over the last {} is {:g} (bounds: {}{})",
+						   when, c.stat, c.sampler, c.value, h, formatDuration(c.window), v,
+						   c.minValue ? fmt::format(">= {:g} ", *c.minValue) : "",
+						   c.maxValue ? fmt::format("<= {:g}", *c.maxValue) : "")
+				     : fmt::format("steady state {}: no '{}' samples of {} on {} in the last {}", when, c.value,
+						   c.sampler, h, formatDuration(c.window));
+		all = all && pass;
+	}
+	return all;
+}
+
+// A probe's success ratio over the check's window, on each host it covers; `first` gets the first failure.
+bool RecordingPart::probeSteady(const SteadyCheck &c, const std::optional<json> &st, const std::string &when,
+				std::string &first)
+{
+	bool all = true;
+	for (const auto &h : c_.probeHosts(c.ref)) {
+		const json p = st ? probeOf(*st, h, c.ref.probe) : json::object();
+		const uint64_t n = p.value("window_attempts", uint64_t{0}), ok = p.value("window_ok", uint64_t{0});
+		const double ratio = n ? static_cast<double>(ok) / static_cast<double>(n) : 0.0;
+		const bool pass = n > 0 && ratio + 1e-9 >= c.minSuccess;
+		c_.report["steady_state"].push_back({{"when", when}, {"probe", c.ref.probe}, {"host", h},
+						     {"window_ms", ns(c.window) / kMs}, {"attempts", n}, {"ratio", ratio},
+						     {"min", c.minSuccess}, {"status", pass ? "passed" : "failed"}});
+		if (!pass && first.empty())
+			first = fmt::format("steady state {}: probe {} on {}: {:.1f}% of {} attempts in the last {} succeeded "
+					    "(need {:.1f}%)", when, c.ref.probe, h, ratio * 100, n, formatDuration(c.window),
+					    c.minSuccess * 100);
+		all = all && pass;
+	}
+	return all;
+}
+
+void RecordingPart::teardown()
+{
+	if (recording_.empty() || stopped_)
+		return;
+	stopped_ = true;
+	const int drainMs = c_.exit == kAborted ? 10000 : 30000;
+	auto r = c_.call({{"cmd", "record.stop"}, {"recording", recording_}, {"drain_ms", drainMs}}, drainMs + 60000);
+	if (!r) {
+		c_.setVerdict(kHarness, "harness", "evidence: " + r.error().message);
+		return;
+	}
+	meta_ = (*r)["meta"];
+	if (!meta_.value("complete", false) && c_.exit == kPassed)
+		c_.setVerdict(kHarness, "harness", "evidence: the bundle has gaps (see evidence/meta.json)");
+	auto b = controller::evidence::loadBundle(c_.opt.outDir + "/evidence");
+	if (b)
+		bundle_ = std::move(*b);
+}
+
+void RecordingPart::report()
+{
+	if (recording_.empty())
+		return;
+	c_.report["evidence_dir"] = "evidence";
+	if (meta_.is_null())
+		return;
+	c_.report["evidence"] = {{"complete", meta_.value("complete", false)}, {"gaps", meta_.value("gaps", json::array())}};
+	c_.report["outages"] = meta_.value("outages", json::array());
+}
+
+} // namespace xdc::scenario

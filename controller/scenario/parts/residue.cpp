@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+// The residue check (see residue.h).
+#include "controller/scenario/parts/residue.h"
+
+#include <unistd.h>
+
+namespace xdc::scenario {
+
+namespace {
+
+// On every agent: our kernel objects, fill files and stopped processes. With none of its faults running anything
+// found is residue; beside other runs' faults, what carries this run's fault ids (`ours`) is.
+void agentResidue(const json &rs, const std::string &ours, std::vector<std::string> &left)
+{
+	for (const auto &[agent, e] : rs["agents"].items()) {
+		if (!e.value("ok", false)) {
+			left.push_back(fmt::format("{}: residue check failed: {}", agent, e.value("error", json("")).dump()));
+			continue;
+		}
+		const bool othersRunning = !e.value("running", json::array()).empty();
+		for (const auto &o : e.value("objects", json::array())) {
+			const std::string obj = o.get<std::string>();
+			if (!othersRunning || obj.find(ours) != std::string::npos)
+				left.push_back(fmt::format("{} has {}", agent, obj));
+		}
+	}
+}
+
+} // namespace
+
+void ResiduePart::report()
+{
+	if (c_.hosts.empty())
+		return;
+	const std::string prefix = c_.opt.runId + ".";
+	std::string ours = c_.opt.runId;
+	for (auto &ch : ours)
+		if (ch == '-' || ch == '.')
+			ch = '_';
+	std::vector<std::string> left;
+	// The agents report their running faults with each heartbeat; give them a few to catch up.
+	const int64_t deadline = clk::monoNs() + 5 * clk::kSec;
+	for (;;) {
+		left.clear();
+		auto fl = c_.call({{"cmd", "fault.list"}});
+		if (fl)
+			for (const auto &f : (*fl)["faults"])
+				if (f.value("id", "").rfind(prefix, 0) == 0)
+					left.push_back(fmt::format("controller lists {}", f.value("id", "")));
+		auto ag = c_.call({{"cmd", "agents"}});
+		if (ag)
+			for (const auto &a : (*ag)["agents"])
+				for (const auto &id : a.value("running_faults", json::array()))
+					if (id.is_string() && id.get<std::string>().rfind(prefix, 0) == 0)
+						left.push_back(fmt::format("{} runs {}", a.value("host", ""), id.get<std::string>()));
+		auto rs = c_.call({{"cmd", "residue"}}, 30000);
+		if (rs)
+			agentResidue(*rs, ours, left);
+		if (!fl || !ag || !rs)
+			left.push_back("controller unreachable for the residue check");
+		if (left.empty() || clk::monoNs() >= deadline)
+			break;
+		::usleep(200000);
+	}
+	c_.report["residue"] = {{"clean", left.empty()}, {"found", left}};
+	if (!left.empty())
+		c_.setVerdict(kHarness, "harness", fmt::format("residue after teardown: {}", fmt::join(left, "; ")));
+	else
+		c_.say("residue check: clean");
+}
+
+} // namespace xdc::scenario
