@@ -95,7 +95,18 @@ public:
 private:
 	void onAgentMessage(std::vector<zmq::message_t> &parts, int64_t recvWall);
 	void onHello(const std::string &routingId, const std::string &zapUser, const proto::Frame &f);
+	// The console's requests (control_requests.cpp): the table of commands, and the handlers of those that take
+	// more than a line; each answers the peer now or once its agents answered.
 	void onControl(const control::Peer &peer, const json &req);
+	void onStats(const control::Peer &peer, const std::string &cmd, const json &req);
+	void onReload(const control::Peer &peer, const std::string &cmd, const json &req);
+	void onResidue(const control::Peer &peer, const std::string &cmd, const json &req);
+	void onPing(const control::Peer &peer, const std::string &cmd, const json &req);
+	void onStreamsPe(const control::Peer &peer, const std::string &cmd, const json &req);
+	void onStreamsOrderlyShutdown(const control::Peer &peer, const std::string &cmd, const json &req);
+	void onDataGenerate(const control::Peer &peer, const std::string &cmd, const json &req);
+	void onDataTail(const control::Peer &peer, const std::string &cmd, const json &req);
+	void onDataDrop(const control::Peer &peer, const std::string &cmd, const json &req);
 	// Runs timers that are due; returns when the next one is.
 	int64_t tick();
 	int64_t nextTick_ = 0;
@@ -109,6 +120,16 @@ private:
 	void fanOut(const std::vector<std::pair<std::string, proto::Bytes>> &calls, const std::string &command,
 		    std::function<void(json results)> done);
 	void onFaultApply(uint64_t peer, const json &req);
+	// One fault.apply on its way to the agents: who asked, what, and how it starts.
+	struct FaultApplyJob {
+		uint64_t peer = 0;
+		std::string id, kind, text;
+		bool dryRun = false, sync = true;
+		int64_t durationMs = 0, startAt = 0;
+	};
+	void setApplyStart(std::vector<std::pair<std::string, proto::FaultApplyArgs>> &sends, const FaultApplyJob &job);
+	void sendApply(const FaultApplyJob &job, std::vector<std::pair<std::string, proto::FaultApplyArgs>> sends);
+	void answerApply(const FaultApplyJob &job, json results);
 	void pruneFaults();
 	void learnFaults(const std::string &agent, const std::vector<proto::FaultInfo> &running);
 	void onFaultRevert(uint64_t peer, const json &req, bool halt);

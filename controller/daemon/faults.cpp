@@ -233,108 +233,7 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 							"{}: kind: fault '{}' ({}) is already in place on agent '{}'; faults of one "
 							"kind do not stack on a host (revert it first, or combine them into one "
 							"fault)", origin, fid, kind, a)));
-	// Sends the fault; the synchronised start is computed here, at the moment of sending.
-	auto send = [this, peer, id, dryRun, durationMs, kind, text, startAt, sync](
-		     std::vector<std::pair<std::string, FaultApplyArgs>> sends) {
-		// Synchronised start: every agent applies at one instant a margin ahead, converted to its own clock with the
-		// estimated offset. The margin covers the slowest agent's round trip several times over.
-		if (!dryRun && startAt != 0) {
-			const int64_t nowMono = clk::monoNs();
-			for (auto &[a, args] : sends) {
-				const auto est = agents_.at(a).clock.estimate(nowMono);
-				args.startAtNs = startAt + (est.valid ? est.offsetNs : 0);
-			}
-		} else if (!dryRun && sync && sends.size() > 1) {
-			int64_t maxRtt = 0;
-			const int64_t nowMono = clk::monoNs();
-			for (const auto &[a, args] : sends) {
-				const auto est = agents_.at(a).clock.estimate(nowMono);
-				maxRtt = std::max(maxRtt, est.valid ? est.rttNs : 50 * clk::kMs);
-			}
-			// 150 ms floor: each agent journals (fdatasync) before it waits; agents sharing a disk (the lab) queue
-			// behind each other's journal commits, measured at up to ~70 ms on a busy VM.
-			const int64_t margin = std::clamp<int64_t>(4 * maxRtt + 150 * clk::kMs, 150 * clk::kMs, 2 * clk::kSec);
-			const int64_t startCtl = clk::wallNs() + margin;
-			for (auto &[a, args] : sends) {
-				const auto est = agents_.at(a).clock.estimate(nowMono);
-				args.startAtNs = startCtl + (est.valid ? est.offsetNs : 0);
-			}
-		}
-		std::vector<std::pair<std::string, Bytes>> calls;
-		for (const auto &[a, args] : sends)
-			calls.push_back({a, packBytes(args)});
-		fanOut(calls, "fault.apply", [this, peer, id, dryRun, durationMs, kind, text](json results) {
-			json out = json::object();
-			std::vector<std::string> applied, failed;
-			for (auto &[agent, r] : results.items()) {
-				json e = {{"ok", r["ok"]}};
-				if (r["ok"].get<bool>()) {
-					auto rep = unpackBytes<FaultApplyReply>(r["data_bytes"].get<Bytes>());
-					if (rep) {
-						const int64_t off = r["offset_ns"];
-						e["mechanism"] = rep->mechanism;
-						if (dryRun) {
-							e["plan"] = rep->plan;
-						} else {
-							// Agent times mapped onto the controller's timeline.
-							e["verified_ns"] = rep->verifiedNs - off;
-							e["applied_ns"] = rep->appliedNs - off;
-							e["requested_ns"] = rep->requestedNs - off;
-							e["expires_ns"] = rep->expiresNs - off;
-							e["late_ns"] = rep->lateNs;
-							e["bound_ns"] = r["bound_ns"];
-							e["readback"] = rep->readback;
-						}
-					}
-					applied.push_back(agent);
-				} else {
-					e["error"] = r["error"];
-					failed.push_back(agent);
-				}
-				out[agent] = e;
-			}
-			if (!failed.empty()) {
-				// All or nothing: take back what did go in, so no host is left half-faulted.
-				std::vector<std::pair<std::string, Bytes>> undo;
-				if (!dryRun)
-					for (const auto &a : applied)
-						undo.push_back({a, packBytes(FaultRevertArgs{id})});
-				if (!undo.empty())
-					fanOut(undo, "fault.revert", [](json) {});
-				// An agent that refused the spec (its checks against the host: matches, paths, memory, kernel
-				// features) makes it a refused spec (exit 2); anything else is a failure to apply (exit 1).
-				bool refused = true;
-				std::vector<std::string> why;
-				for (const auto &a : failed) {
-					const std::string code = results[a].value("code", "");
-					refused &= code == "invalid" || code == "unsupported" || code == "refused" || code == "exists";
-					why.push_back(fmt::format("{}: {}", a, results[a].value("error", "")));
-				}
-				return control_.reply(peer, {{"ok", false},
-							     {"error", {{"code", refused ? "invalid" : "harness"},
-									{"message", fmt::format("fault '{}' {} on {}{}", id,
-												refused ? "refused" : "failed",
-												fmt::join(why, "; "),
-												undo.empty() ? "" : "; reverted on the others")}}},
-							     {"agents", out}});
-			}
-			if (!dryRun) {
-				FaultRecord rec{id, kind, text, applied, clk::wallNs(), durationMs};
-				faults_[id] = rec;
-				log::get("faults")->info("fault {} ({}) in place on {}", id, kind, fmt::join(applied, ", "));
-			}
-			int64_t lo = INT64_MAX, hi = INT64_MIN;
-			for (const auto &[a, e] : out.items())
-				if (e.contains("applied_ns")) {
-					lo = std::min<int64_t>(lo, e["applied_ns"]);
-					hi = std::max<int64_t>(hi, e["applied_ns"]);
-				}
-			json reply = {{"ok", true}, {"id", id}, {"kind", kind}, {"dry_run", dryRun}, {"agents", out}};
-			if (lo <= hi)
-				reply["spread_ns"] = hi - lo;
-			control_.reply(peer, reply);
-		});
-	};
+	const FaultApplyJob job{peer, id, kind, text, dryRun, sync, durationMs, startAt};
 	// A kill cannot be taken back: on several agents, every one first checks the spec against its host (a dry
 	// run resolves the matches) and the kill goes out only if all of them accept it.
 	if (spec->kind == fault::Kind::ProcessKill && plan.size() > 1 && !dryRun) {
@@ -343,7 +242,7 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 			args.dryRun = true;
 			checks.push_back({a, packBytes(args)});
 		}
-		fanOut(checks, "fault.apply", [this, peer, id, sends = plan, send](json results) {
+		fanOut(checks, "fault.apply", [this, peer, id, sends = plan, job](json results) {
 			std::vector<std::string> why;
 			bool refused = true;
 			for (auto &[agent, r] : results.items())
@@ -353,7 +252,7 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 					why.push_back(fmt::format("{}: {}", agent, r.value("error", "")));
 				}
 			if (why.empty())
-				return send(sends);
+				return sendApply(job, sends);
 			control_.reply(peer, {{"ok", false},
 					      {"error", {{"code", refused ? "invalid" : "harness"},
 							 {"message", fmt::format("fault '{}' {} before any signal was sent: {}", id,
@@ -361,7 +260,128 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 		});
 		return;
 	}
-	send(std::move(plan));
+	sendApply(job, std::move(plan));
+}
+
+// The agents' start instants for one apply: the scenario's agreed instant, or (sync, several agents) one instant a
+// margin ahead, each converted to the agent's own clock with its estimated offset; none for a dry run.
+void Controller::setApplyStart(std::vector<std::pair<std::string, FaultApplyArgs>> &sends, const FaultApplyJob &job)
+{
+	const bool dryRun = job.dryRun, sync = job.sync;
+	const int64_t startAt = job.startAt;
+	// Synchronised start: every agent applies at one instant a margin ahead, converted to its own clock with the
+	// estimated offset. The margin covers the slowest agent's round trip several times over.
+	if (!dryRun && startAt != 0) {
+		const int64_t nowMono = clk::monoNs();
+		for (auto &[a, args] : sends) {
+			const auto est = agents_.at(a).clock.estimate(nowMono);
+			args.startAtNs = startAt + (est.valid ? est.offsetNs : 0);
+		}
+	} else if (!dryRun && sync && sends.size() > 1) {
+		int64_t maxRtt = 0;
+		const int64_t nowMono = clk::monoNs();
+		for (const auto &[a, args] : sends) {
+			const auto est = agents_.at(a).clock.estimate(nowMono);
+			maxRtt = std::max(maxRtt, est.valid ? est.rttNs : 50 * clk::kMs);
+		}
+		// 150 ms floor: each agent journals (fdatasync) before it waits; agents sharing a disk (the lab) queue
+		// behind each other's journal commits, measured at up to ~70 ms on a busy VM.
+		const int64_t margin = std::clamp<int64_t>(4 * maxRtt + 150 * clk::kMs, 150 * clk::kMs, 2 * clk::kSec);
+		const int64_t startCtl = clk::wallNs() + margin;
+		for (auto &[a, args] : sends) {
+			const auto est = agents_.at(a).clock.estimate(nowMono);
+			args.startAtNs = startCtl + (est.valid ? est.offsetNs : 0);
+		}
+	}
+}
+
+// Sends one apply to its agents; the synchronised start is computed here, at the moment of sending.
+void Controller::sendApply(const FaultApplyJob &job, std::vector<std::pair<std::string, FaultApplyArgs>> sends)
+{
+	setApplyStart(sends, job);
+	std::vector<std::pair<std::string, Bytes>> calls;
+	for (const auto &[a, args] : sends)
+		calls.push_back({a, packBytes(args)});
+	fanOut(calls, "fault.apply", [this, job](json results) { answerApply(job, std::move(results)); });
+}
+
+// Answers the peer once every agent answered an apply: all applied (recorded, with the spread of their apply
+// times), or all or nothing (what did go in is reverted).
+void Controller::answerApply(const FaultApplyJob &job, json results)
+{
+	const uint64_t peer = job.peer;
+	const std::string &id = job.id, &kind = job.kind, &text = job.text;
+	const bool dryRun = job.dryRun;
+	const int64_t durationMs = job.durationMs;
+	json out = json::object();
+	std::vector<std::string> applied, failed;
+	for (auto &[agent, r] : results.items()) {
+		json e = {{"ok", r["ok"]}};
+		if (r["ok"].get<bool>()) {
+			auto rep = unpackBytes<FaultApplyReply>(r["data_bytes"].get<Bytes>());
+			if (rep) {
+				const int64_t off = r["offset_ns"];
+				e["mechanism"] = rep->mechanism;
+				if (dryRun) {
+					e["plan"] = rep->plan;
+				} else {
+					// Agent times mapped onto the controller's timeline.
+					e["verified_ns"] = rep->verifiedNs - off;
+					e["applied_ns"] = rep->appliedNs - off;
+					e["requested_ns"] = rep->requestedNs - off;
+					e["expires_ns"] = rep->expiresNs - off;
+					e["late_ns"] = rep->lateNs;
+					e["bound_ns"] = r["bound_ns"];
+					e["readback"] = rep->readback;
+				}
+			}
+			applied.push_back(agent);
+		} else {
+			e["error"] = r["error"];
+			failed.push_back(agent);
+		}
+		out[agent] = e;
+	}
+	if (!failed.empty()) {
+		// All or nothing: take back what did go in, so no host is left half-faulted.
+		std::vector<std::pair<std::string, Bytes>> undo;
+		if (!dryRun)
+			for (const auto &a : applied)
+				undo.push_back({a, packBytes(FaultRevertArgs{id})});
+		if (!undo.empty())
+			fanOut(undo, "fault.revert", [](json) {});
+		// An agent that refused the spec (its checks against the host: matches, paths, memory, kernel
+		// features) makes it a refused spec (exit 2); anything else is a failure to apply (exit 1).
+		bool refused = true;
+		std::vector<std::string> why;
+		for (const auto &a : failed) {
+			const std::string code = results[a].value("code", "");
+			refused &= code == "invalid" || code == "unsupported" || code == "refused" || code == "exists";
+			why.push_back(fmt::format("{}: {}", a, results[a].value("error", "")));
+		}
+		return control_.reply(peer, {{"ok", false},
+					     {"error", {{"code", refused ? "invalid" : "harness"},
+							{"message", fmt::format("fault '{}' {} on {}{}", id,
+										refused ? "refused" : "failed",
+										fmt::join(why, "; "),
+										undo.empty() ? "" : "; reverted on the others")}}},
+					     {"agents", out}});
+	}
+	if (!dryRun) {
+		FaultRecord rec{id, kind, text, applied, clk::wallNs(), durationMs};
+		faults_[id] = rec;
+		log::get("faults")->info("fault {} ({}) in place on {}", id, kind, fmt::join(applied, ", "));
+	}
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	for (const auto &[a, e] : out.items())
+		if (e.contains("applied_ns")) {
+			lo = std::min<int64_t>(lo, e["applied_ns"]);
+			hi = std::max<int64_t>(hi, e["applied_ns"]);
+		}
+	json reply = {{"ok", true}, {"id", id}, {"kind", kind}, {"dry_run", dryRun}, {"agents", out}};
+	if (lo <= hi)
+		reply["spread_ns"] = hi - lo;
+	control_.reply(peer, reply);
 }
 
 void Controller::onFaultRevert(uint64_t peer, const json &req, bool halt)
