@@ -126,6 +126,9 @@ Result<FaultSpec> parseSpecText(const std::string &text, const std::string &orig
 // Rates like "8mbit", "500kbit", "1gbit", "100000bit", "10mbps" (bytes/s x8).
 Result<uint64_t> parseRate(const std::string &text);
 
+// docs/FAULTS.md's key table (Markdown), from the keys' declarations (common/fault/keys.cpp).
+std::string keysMarkdown();
+
 // The spec as a YAML flow mapping with every field that applies to its kind (for journals, dry runs, reports).
 std::string toYaml(const FaultSpec &spec);
 
