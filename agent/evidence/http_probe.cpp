@@ -18,7 +18,7 @@
 #include <curl/curl.h>
 
 #include "agent/evidence/sampler.h"
-#include "common/curl_api.h"
+#include "common/http/curl_api.h"
 #include "common/clock.h"
 
 // GCC 12 reports a false -Wmaybe-uninitialized inside <regex> when built with sanitizers at -O2.
@@ -35,8 +35,8 @@ namespace {
 // could exhaust the sampler thread's stack; the rest of the body is still read (latency is to the last byte).
 constexpr size_t kMaxBody = 64 * 1024;
 
-// libcurl comes through common/curl_api (dlopen on first use). curl_easy_setopt and curl_easy_getinfo are variadic in
-// libcurl's ABI too, so calling them through its pointers is the same call.
+// libcurl comes through common/http/curl_api (dlopen on first use). curl_easy_setopt and curl_easy_getinfo are variadic
+// in libcurl's ABI too, so calling them through its pointers is the same call.
 class HttpProbe final : public Sampler {
 public:
 	HttpProbe(const evidence::SamplerSpec &spec, const CurlApi &api, CURL *h, std::optional<std::regex> re)

@@ -17,7 +17,7 @@
 
 #include "common/clock.h"
 
-#include "common/curl_api.h"
+#include "common/http/curl_api.h"
 
 namespace xdc::data {
 

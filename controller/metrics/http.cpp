@@ -7,7 +7,7 @@
 
 #include <curl/curl.h>
 
-#include "common/curl_api.h"
+#include "common/http/curl_api.h"
 #include "common/log.h"
 
 namespace xdc::metrics {

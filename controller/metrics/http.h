@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The HTTP plumbing the metric sources share: one libcurl handle (common/curl_api.h), timeouts, credentials read from
+// The HTTP plumbing the metric sources share: one libcurl handle (common/http/curl_api.h), timeouts, credentials read from
 // files, and failures kept apart by kind with the server's own words.
 #pragma once
 

@@ -12,7 +12,7 @@
 
 #include <curl/curl.h>
 
-#include "common/curl_api.h"
+#include "common/http/curl_api.h"
 
 #include "common/log.h"
 
@@ -222,7 +222,7 @@ struct Client::Impl {
 
 	Client &c;
 	CURL *h = nullptr;
-	const CurlApi *cx = nullptr; // libcurl, loaded on first use (common/curl_api.h)
+	const CurlApi *cx = nullptr; // libcurl, loaded on first use (common/http/curl_api.h)
 	std::string loadError;
 	char errBuf[CURL_ERROR_SIZE];
 	std::string body;        // the answer being received; keeps its capacity between requests (see requestJson)
