@@ -14,6 +14,8 @@
 
 namespace xdc::http {
 
+static_assert(kCouldNotConnect == CURLE_COULDNT_CONNECT);
+
 namespace {
 
 // The first line of a secrets file, without its line end.

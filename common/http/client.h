@@ -139,6 +139,9 @@ bool isHttpUrl(std::string_view url);
 std::string printable(std::string_view s, size_t max = 300);
 // What a libcurl code means: Timeout, Tls, Connect (any other transfer failure), None for 0.
 Failure::Kind kindOfCurlCode(int curlCode);
+// libcurl's code for a connection that could not be made (CURLE_COULDNT_CONNECT: refused, unreachable), for the
+// callers that tell it apart from other transfer failures without including libcurl.
+inline constexpr int kCouldNotConnect = 7;
 // Whether the code means a failure to resolve or connect (as opposed to a transfer that broke off).
 bool isConnectCurlCode(int curlCode);
 // Transport failures worth another attempt for an idempotent request.
