@@ -40,8 +40,9 @@ public:
 	// The probe's timeout: its own, else its interval, else 1 s.
 	static int64_t timeoutNsOf(const evidence::SamplerSpec &spec)
 	{
-		return spec.timeout.count() > 0 ? spec.timeout.count() : spec.interval.count() > 0 ? spec.interval.count()
-											  : clk::kSec;
+		if (spec.timeout.count() > 0)
+			return spec.timeout.count();
+		return spec.interval.count() > 0 ? spec.interval.count() : clk::kSec;
 	}
 
 	// The client's target for a probe of spec; keepBody when body_match needs the body.
