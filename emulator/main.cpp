@@ -7,7 +7,6 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <curl/curl.h>
 
 #include "common/log.h"
 #include "emulator/emulator.h"
@@ -46,7 +45,6 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 	std::signal(SIGPIPE, SIG_IGN);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	Emulator emu(opts);
 	RestApi api(emu);
@@ -79,6 +77,5 @@ int main(int argc, char **argv)
 	for (auto &t : threads)
 		t.join();
 	emu.shutdown();
-	curl_global_cleanup();
 	return 0;
 }

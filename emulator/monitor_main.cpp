@@ -17,7 +17,6 @@
 #include <unistd.h>
 #include <vector>
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 
 #include "common/log.h"
@@ -207,7 +206,6 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 	std::signal(SIGPIPE, SIG_IGN);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	std::setvbuf(stdout, nullptr, _IOLBF, 0);
 
 	TruthLog truth;
@@ -268,7 +266,6 @@ int main(int argc, char **argv)
 	// A running failover script is not waited for: it is what stopped us.
 	for (auto &t : launches)
 		t.detach();
-	curl_global_cleanup();
 	std::fflush(stdout);
 	::_exit(0);
 }

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/http/client.h"
 #include "common/result.h"
 
 using nlohmann::json;
@@ -31,44 +31,25 @@ struct Reply {
 	std::string body;
 };
 
-size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-	static_cast<std::string *>(ud)->append(p, size * n);
-	return size * n;
-}
-
 Result<Reply> request(const Config &cfg, const std::string &method, const std::string &path, const std::string &body,
 		      const std::string &contentType)
 {
-	CURL *c = curl_easy_init();
-	if (!c)
-		return makeError(Errc::Internal, "curl_easy_init failed");
-	Reply r;
+	http::Target t;
+	t.user = cfg.user;
+	t.password = cfg.password;
+	t.connectTimeoutMs = t.timeoutMs = 30000;
+	http::Client client(std::move(t), "streamtool");
+	XDC_TRY(client.ready());
 	const std::string url = cfg.url + path;
-	const std::string userpwd = cfg.user + ":" + cfg.password;
-	curl_slist *hdrs = nullptr;
+	http::Request req{method.c_str(), url};
+	if (method == "POST")
+		req.body = body;
 	if (!contentType.empty())
-		hdrs = curl_slist_append(hdrs, ("Content-Type: " + contentType).c_str());
-	curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
-	curl_easy_setopt(c, CURLOPT_HTTPAUTH, long(CURLAUTH_BASIC));
-	curl_easy_setopt(c, CURLOPT_USERPWD, userpwd.c_str());
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
-	if (hdrs)
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	if (method == "POST") {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, long(body.size()));
-	}
-	const CURLcode rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK)
-		return makeError(Errc::Io, "{} {}: {}", method, url, curl_easy_strerror(rc));
+		req.contentType = contentType.c_str();
+	http::Response resp = client.perform(req);
+	if (!resp.ok())
+		return makeError(Errc::Io, "{} {}: {}", method, url, resp.errorName.empty() ? resp.error : resp.errorName);
+	Reply r{resp.status, std::move(resp.body)};
 	if (r.status / 100 != 2) {
 		// The server's CDISW message is the most useful thing to show.
 		const json j = json::parse(r.body, nullptr, false);
@@ -251,9 +232,7 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	auto r = run(cfg, args);
-	curl_global_cleanup();
 	if (!r) {
 		std::fprintf(stderr, "streamtool %s: %s\n", args[0].c_str(), r.error().message.c_str());
 		return r.error().code == Errc::Invalid ? 2 : 1;

@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 
 #include "common/clock.h"
+#include "common/http/client.h"
 #include "common/log.h"
 
 namespace xdc::emu {
@@ -49,19 +49,6 @@ std::string urlPath(const std::string &p)
 			out += c;
 	}
 	return out;
-}
-
-size_t keepBody(char *p, size_t size, size_t n, void *ud)
-{
-	auto *s = static_cast<std::string *>(ud);
-	if (s->size() < 4096)
-		s->append(p, std::min(size * n, 4096 - s->size()));
-	return size * n;
-}
-
-int abortOnStop(void *ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
-{
-	return *static_cast<const bool *>(ud) ? 1 : 0;
 }
 
 std::string readFileBytes(const std::string &path, bool &ok)
@@ -392,8 +379,15 @@ void Toolkit::sendBytes(const std::string &bytes, const HbMessage &m)
 
 void Toolkit::senderLoop(Sender &s)
 {
-	CURL *c = curl_easy_init();
 	const std::string url = fmt::format("http://{}:{}{}", cfg_.peer.host, s.port, s.path);
+	// HttpBlobSender: a new connection per blob, the answer's first 4 KiB kept for the trace.
+	http::Target target;
+	target.connectTimeoutMs = cfg_.connectTimeoutMs;
+	target.timeoutMs = cfg_.connectTimeoutMs + cfg_.readTimeoutMs;
+	target.reuse = false;
+	target.maxBody = 4096;
+	target.truncateBody = true;
+	http::Client client(std::move(target), "the cross-DC sender");
 	std::unique_lock lk(mu_);
 	while (true) {
 		cv_.wait(lk, [&] { return stop_ || !s.queue.empty(); });
@@ -404,39 +398,22 @@ void Toolkit::senderLoop(Sender &s)
 		counts_[size_t(s.op)].in[0]++;
 		const bool *stopFlag = &stop_;
 		lk.unlock();
-		long status = 0;
-		std::string answer;
-		CURLcode rc = CURLE_FAILED_INIT;
-		if (c) {
-			curl_easy_reset(c);
-			curl_slist *hdrs = curl_slist_append(nullptr, "Content-Type: application/octet-stream");
-			curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS, o.bytes.data());
-			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, long(o.bytes.size()));
-			curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-			curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, long(cfg_.connectTimeoutMs));
-			curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, long(cfg_.connectTimeoutMs + cfg_.readTimeoutMs));
-			curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-			curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-			curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keepBody);
-			curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
-			curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-			curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, abortOnStop);
-			curl_easy_setopt(c, CURLOPT_XFERINFODATA, stopFlag);
-			rc = curl_easy_perform(c);
-			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-			curl_slist_free_all(hdrs);
-		}
+		http::Request req{"POST", url, o.bytes, "application/octet-stream"};
+		req.abort = stopFlag;
+		http::Response r = client.perform(req);
+		const long status = r.status;
+		const std::string &answer = r.body;
+		const std::string curlError = r.errorName.empty() ? r.error : r.errorName;
 		lk.lock();
 		if (stop_)
 			break;
-		const bool ok = rc == CURLE_OK && (status == 200 || status == 204);
+		const bool ok = r.ok() && (status == 200 || status == 204);
 		json ev = {{"operator", ops_[size_t(s.op)].name}, {"type", o.msg.type}, {"hb_cnt", o.msg.cnt}, {"ok", ok}};
-		if (rc != CURLE_OK) {
+		if (!r.ok()) {
 			// An exception in the Java operator: logged, no output tuple.
-			ev["error"] = curl_easy_strerror(rc);
+			ev["error"] = curlError;
 			trace(TraceLevel::Error, s.op, "CrossDCSender",
-			      fmt::format("Exception while communicating with {}. Error message: {}", url, curl_easy_strerror(rc)));
+			      fmt::format("Exception while communicating with {}. Error message: {}", url, curlError));
 		} else if (!ok) {
 			// Any other HTTP answer: one tuple to HttpPostResponseSink.
 			ev["status"] = status;
@@ -448,8 +425,6 @@ void Toolkit::senderLoop(Sender &s)
 		truth_.write(o.msg.type == kHbHeartbeat ? "heartbeat_sent" : "message_sent", ev);
 	}
 	lk.unlock();
-	if (c)
-		curl_easy_cleanup(c);
 }
 
 // ---- CrossDataCenterReceiverForHB and RemoteDataCenterHeartbeatWatchdog ----

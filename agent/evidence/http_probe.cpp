@@ -1,24 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-// probe.http: one HTTP(S) request per sample with libcurl. One easy handle per sampler (its options are set once),
-// but no connection reuse: see the constructor. libcurl is loaded with dlopen on the first HTTP probe, not linked:
-// its dependency tree (OpenSSL, GnuTLS, LDAP, Kerberos, ...) is over 4 MiB of resident pages that an agent without
-// HTTP probes would carry for nothing.
+// probe.http: one HTTP(S) request per sample through the one HTTP client (common/http/client.h). One client per
+// sampler (its options are set once), but no connection reuse: see targetOf. libcurl is loaded with dlopen on the
+// first HTTP probe, not linked: its dependency tree (OpenSSL, GnuTLS, LDAP, Kerberos, ...) is over 4 MiB of resident
+// pages that an agent without HTTP probes would carry for nothing.
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <dlfcn.h>
 #include <fmt/format.h>
-#include <mutex>
 #include <optional>
-#include <sys/socket.h>
-#include <type_traits>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "agent/evidence/sampler.h"
-#include "common/curl_api.h"
+#include "common/http/client.h"
 #include "common/clock.h"
 
 // GCC 12 reports a false -Wmaybe-uninitialized inside <regex> when built with sanitizers at -O2.
@@ -35,54 +29,48 @@ namespace {
 // could exhaust the sampler thread's stack; the rest of the body is still read (latency is to the last byte).
 constexpr size_t kMaxBody = 64 * 1024;
 
-// libcurl comes through common/curl_api (dlopen on first use). curl_easy_setopt and curl_easy_getinfo are variadic in
-// libcurl's ABI too, so calling them through its pointers is the same call.
 class HttpProbe final : public Sampler {
 public:
-	HttpProbe(const evidence::SamplerSpec &spec, const CurlApi &api, CURL *h, std::optional<std::regex> re)
-	    : spec_(spec), curl_(api), h_(h), re_(std::move(re))
+	HttpProbe(const evidence::SamplerSpec &spec, std::unique_ptr<http::Client> client, std::optional<std::regex> re)
+	    : spec_(spec), client_(std::move(client)), re_(std::move(re))
 	{
-		const int64_t timeoutNs = spec.timeout.count() > 0 ? spec.timeout.count()
-					: spec.interval.count() > 0 ? spec.interval.count()
-								    : clk::kSec;
-		timeoutMs_ = static_cast<double>(timeoutNs) / 1e6;
-		// Whole milliseconds for curl, never 0 (which would mean "no timeout").
-		const long curlMs = std::max<long>(1, static_cast<long>((timeoutNs + clk::kMs - 1) / clk::kMs));
-		if (re_)
-			body_.reserve(kMaxBody);
-		errBuf_[0] = 0;
+		timeoutMs_ = static_cast<double>(timeoutNsOf(spec)) / 1e6;
+	}
 
-		curl_.easySetopt(h_, CURLOPT_URL, spec_.target.c_str());
-		// No signals: the agent is multi-threaded and curl's alarm()-based DNS timeout is not thread-safe.
-		curl_.easySetopt(h_, CURLOPT_NOSIGNAL, 1L);
-		curl_.easySetopt(h_, CURLOPT_TIMEOUT_MS, curlMs);
-		// FORBID_REUSE (close after each transfer) rather than FRESH_CONNECT (new connection, old one kept in the
-		// cache): every probe must be a real connect + request, or a kept-alive connection would keep answering
-		// through a fault that only stops new connections (a partition matching ct state new, a dead listener with
-		// live workers) and hide the outage; and closing at once leaves no idle connection on the target per probe.
-		curl_.easySetopt(h_, CURLOPT_FORBID_REUSE, 1L);
+	// The probe's timeout: its own, else its interval, else 1 s.
+	static int64_t timeoutNsOf(const evidence::SamplerSpec &spec)
+	{
+		if (spec.timeout.count() > 0)
+			return spec.timeout.count();
+		return spec.interval.count() > 0 ? spec.interval.count() : clk::kSec;
+	}
+
+	// The client's target for a probe of spec; keepBody when body_match needs the body.
+	static http::Target targetOf(const evidence::SamplerSpec &spec, bool keepBody)
+	{
+		const int64_t timeoutNs = timeoutNsOf(spec);
+		http::Target t;
+		// Whole milliseconds for curl, never 0 (which would mean "no timeout").
+		t.timeoutMs = t.connectTimeoutMs =
+			static_cast<int>(std::max<int64_t>(1, (timeoutNs + clk::kMs - 1) / clk::kMs));
+		// A new connection closed after each transfer, rather than a kept-alive one: every probe must be a real
+		// connect + request, or a kept-alive connection would keep answering through a fault that only stops new
+		// connections (a partition matching ct state new, a dead listener with live workers) and hide the outage;
+		// and closing at once leaves no idle connection on the target per probe.
+		t.reuse = false;
 		// The probe measures the path to the target: never through a proxy from the agent's environment.
-		curl_.easySetopt(h_, CURLOPT_PROXY, "");
-		curl_.easySetopt(h_, CURLOPT_PROTOCOLS_STR, "http,https");
-		// A 3xx is an answer (2xx/3xx is ok by default): do not follow it to another server.
-		curl_.easySetopt(h_, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_.easySetopt(h_, CURLOPT_USERAGENT, "xdc-agent probe.http");
-		curl_.easySetopt(h_, CURLOPT_ERRORBUFFER, errBuf_);
-		curl_.easySetopt(h_, CURLOPT_WRITEFUNCTION, &HttpProbe::onBody);
-		curl_.easySetopt(h_, CURLOPT_WRITEDATA, this);
+		t.noProxy = true;
 		// RST on close, as probe.tcp: the client closes first, so at 100 Hz an orderly close would leave thousands of
 		// TIME_WAIT sockets on the agent's host.
-		curl_.easySetopt(h_, CURLOPT_SOCKOPTFUNCTION, &HttpProbe::onSocket);
-		if (spec_.tlsInsecure) {
-			curl_.easySetopt(h_, CURLOPT_SSL_VERIFYPEER, 0L);
-			curl_.easySetopt(h_, CURLOPT_SSL_VERIFYHOST, 0L);
-		}
-		if (!spec_.caFile.empty())
-			curl_.easySetopt(h_, CURLOPT_CAINFO, spec_.caFile.c_str());
+		t.resetOnClose = true;
+		t.userAgent = "xdc-agent probe.http";
+		t.insecure = spec.tlsInsecure;
+		t.caFile = spec.caFile;
+		// body_match reads the first kMaxBody bytes; the rest is still read (latency is to the last byte).
+		t.maxBody = keepBody ? kMaxBody : 0;
+		t.truncateBody = true;
+		return t;
 	}
-	~HttpProbe() override { curl_.easyCleanup(h_); }
-	HttpProbe(const HttpProbe &) = delete;
-	HttpProbe &operator=(const HttpProbe &) = delete;
 
 	const evidence::SamplerSpec &spec() const override { return spec_; }
 
@@ -93,66 +81,43 @@ public:
 		s.source = spec_.name;
 		s.wallNs = clk::wallNs();
 		s.monoNs = clk::monoNs();
-		body_.clear();
-		errBuf_[0] = 0;
-		const CURLcode rc = curl_.easyPerform(h_);
+		// A 3xx is an answer (2xx/3xx is ok by default): the client never follows it to another server.
+		http::Response r = client_->perform(http::Request{"GET", spec_.target});
 		const int64_t end = clk::monoNs();
-		long status = 0;
-		curl_.easyGetinfo(h_, CURLINFO_RESPONSE_CODE, &status);
 
 		std::string error;
-		if (rc == CURLE_OPERATION_TIMEDOUT)
+		if (r.kind == http::Failure::Kind::Timeout)
 			error = "timeout";
-		else if (rc != CURLE_OK)
-			error = errBuf_[0] ? std::string(errBuf_) : std::string(curl_.easyStrerror(rc));
-		else if (spec_.expectStatus ? status != spec_.expectStatus : status < 200 || status > 399)
-			error = "status " + std::to_string(status);
-		else if (re_ && !bodyMatches())
+		else if (!r.ok())
+			error = r.error;
+		else if (spec_.expectStatus ? r.status != spec_.expectStatus : r.status < 200 || r.status > 399)
+			error = "status " + std::to_string(r.status);
+		else if (re_ && !bodyMatches(r.body))
 			error = "body did not match";
+		client_->recycle(std::move(r.body));
 
 		s.values["ok"] = error.empty() ? 1 : 0;
 		s.values["latency_ms"] = static_cast<double>((end - s.monoNs) / 1000) / 1000.0;
-		s.values["status"] = static_cast<double>(status);
+		s.values["status"] = static_cast<double>(r.status);
 		s.values["timeout_ms"] = timeoutMs_;
 		s.tags["target"] = spec_.target;
 		s.tags["error"] = std::move(error);
 	}
 
 private:
-	bool bodyMatches() const
+	bool bodyMatches(const std::string &body) const
 	{
 		try {
-			return std::regex_search(body_, *re_);
+			return std::regex_search(body, *re_);
 		} catch (const std::exception &) {
 			// error_complexity / error_stack: a body the pattern cannot be decided on is not a match.
 			return false;
 		}
 	}
 
-	static size_t onBody(char *data, size_t size, size_t n, void *self)
-	{
-		auto *p = static_cast<HttpProbe *>(self);
-		const size_t len = size * n;
-		if (p->re_ && p->body_.size() < kMaxBody)
-			p->body_.append(data, std::min(len, kMaxBody - p->body_.size()));
-		return len;
-	}
-
-	static int onSocket(void *, curl_socket_t fd, curlsocktype purpose)
-	{
-		if (purpose == CURLSOCKTYPE_IPCXN) {
-			const linger lg{1, 0};
-			(void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-		}
-		return CURL_SOCKOPT_OK;
-	}
-
 	evidence::SamplerSpec spec_;
-	const CurlApi &curl_;
-	CURL *h_;
+	std::unique_ptr<http::Client> client_;
 	std::optional<std::regex> re_;
-	std::string body_;
-	char errBuf_[CURL_ERROR_SIZE];
 	double timeoutMs_ = 0;
 };
 
@@ -173,13 +138,9 @@ Result<std::unique_ptr<Sampler>> makeHttpProbe(const evidence::SamplerSpec &spec
 	if (!spec.caFile.empty() && ::access(spec.caFile.c_str(), R_OK) != 0)
 		return makeError(Errc::Invalid, "probe.http ca_file '{}' cannot be read: {}", spec.caFile,
 				 strerrordesc_np(errno) ? strerrordesc_np(errno) : "error");
-	auto api = curlApi("probe.http");
-	if (!api)
-		return api.error();
-	CURL *h = (*api)->easyInit();
-	if (!h)
-		return makeError(Errc::Unsupported, "probe.http: curl_easy_init failed");
-	return std::unique_ptr<Sampler>(std::make_unique<HttpProbe>(spec, **api, h, std::move(re)));
+	auto client = std::make_unique<http::Client>(HttpProbe::targetOf(spec, re.has_value()), "probe.http");
+	XDC_TRY(client->ready());
+	return std::unique_ptr<Sampler>(std::make_unique<HttpProbe>(spec, std::move(client), std::move(re)));
 }
 
 } // namespace xdc::agent::samplers

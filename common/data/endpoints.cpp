@@ -17,95 +17,54 @@
 
 #include "common/clock.h"
 
-#include "common/curl_api.h"
+#include "common/http/client.h"
 
 namespace xdc::data {
 
 namespace {
 
-size_t onBody(char *p, size_t size, size_t n, void *ud)
-{
-	static_cast<std::string *>(ud)->append(p, size * n);
-	return size * n;
-}
-
-// One keep-alive connection to one endpoint.
+// One keep-alive connection to one endpoint, through the one HTTP client; libcurl is loaded on the first request.
 class Http {
 public:
 	explicit Http(HttpEndpointOptions o) : o_(std::move(o)) {}
-	~Http()
-	{
-		if (h_)
-			api_->easyCleanup(h_);
-		if (hdrs_)
-			api_->slistFreeAll(hdrs_);
-	}
 
-	struct Response {
-		long status = 0;
-		std::string body;
-	};
+	using Response = http::Response;
 
-	Result<Response> request(const std::string &url, std::string_view postBody) { return perform(url, &postBody); }
-	Result<Response> get(const std::string &url) { return perform(url, nullptr); }
+	Result<Response> request(const std::string &url, std::string_view postBody) { return perform(url, postBody); }
+	Result<Response> get(const std::string &url) { return perform(url, std::nullopt); }
 
 	const HttpEndpointOptions &opts() const { return o_; }
 
 private:
-	Result<Response> perform(const std::string &url, const std::string_view *postBody)
+	Result<Response> perform(const std::string &url, std::optional<std::string_view> postBody)
 	{
-		if (!h_) {
-			auto api = curlApi("the data endpoints");
-			if (!api)
-				return api.error();
-			api_ = *api;
-			h_ = api_->easyInit();
-			if (!h_)
-				return makeError(Errc::Internal, "curl_easy_init failed");
-			hdrs_ = api_->slistAppend(nullptr, "Content-Type: application/json");
-			hdrs_ = api_->slistAppend(hdrs_, "Expect:");
+		if (!client_) {
+			http::Target t;
+			t.user = o_.user;
+			t.password = o_.password;
+			t.caFile = o_.caFile;
+			t.insecure = o_.insecure;
+			t.timeoutMs = o_.timeoutMs;
+			t.connectTimeoutMs = std::min(o_.timeoutMs, 2000);
+			client_ = std::make_unique<http::Client>(std::move(t), "the data endpoints");
 		}
-		Response r;
-		api_->easySetopt(h_, CURLOPT_URL, url.c_str());
-		api_->easySetopt(h_, CURLOPT_NOSIGNAL, 1L);
-		api_->easySetopt(h_, CURLOPT_TIMEOUT_MS, static_cast<long>(o_.timeoutMs));
-		api_->easySetopt(h_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min(o_.timeoutMs, 2000)));
-		api_->easySetopt(h_, CURLOPT_WRITEFUNCTION, onBody);
-		api_->easySetopt(h_, CURLOPT_WRITEDATA, &r.body);
-		api_->easySetopt(h_, CURLOPT_TCP_NODELAY, 1L);
-		if (!o_.user.empty()) {
-			api_->easySetopt(h_, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-			api_->easySetopt(h_, CURLOPT_USERNAME, o_.user.c_str());
-			api_->easySetopt(h_, CURLOPT_PASSWORD, o_.password.c_str());
-		}
-		if (!o_.caFile.empty())
-			api_->easySetopt(h_, CURLOPT_CAINFO, o_.caFile.c_str());
-		if (o_.insecure) {
-			api_->easySetopt(h_, CURLOPT_SSL_VERIFYPEER, 0L);
-			api_->easySetopt(h_, CURLOPT_SSL_VERIFYHOST, 0L);
-		}
-		if (postBody) {
-			api_->easySetopt(h_, CURLOPT_POST, 1L);
-			api_->easySetopt(h_, CURLOPT_POSTFIELDS, postBody->data());
-			api_->easySetopt(h_, CURLOPT_POSTFIELDSIZE, static_cast<long>(postBody->size()));
-			api_->easySetopt(h_, CURLOPT_HTTPHEADER, hdrs_);
-		} else {
-			api_->easySetopt(h_, CURLOPT_HTTPGET, 1L);
-		}
-		const CURLcode rc = api_->easyPerform(h_);
-		if (rc == CURLE_OPERATION_TIMEDOUT)
+		XDC_TRY(client_->ready());
+		http::Request req{postBody ? "POST" : "GET", url, postBody};
+		if (postBody)
+			req.contentType = "application/json";
+		Response r = client_->perform(req);
+		if (r.kind == http::Failure::Kind::Timeout)
 			return makeError(Errc::Timeout, "{}: no answer within {} ms", url, o_.timeoutMs);
-		if (rc != CURLE_OK)
-			return makeError(rc == CURLE_COULDNT_CONNECT ? Errc::Refused : Errc::Io, "{}: {}", url,
-					 api_->easyStrerror(rc));
-		api_->easyGetinfo(h_, CURLINFO_RESPONSE_CODE, &r.status);
+		if (r.kind == http::Failure::Kind::Config)
+			return Error{r.setupCode, fmt::format("{}: {}", url, r.error)};
+		if (!r.ok())
+			return makeError(r.curlCode == http::kCouldNotConnect ? Errc::Refused : Errc::Io, "{}: {}", url,
+					 r.tooLarge ? r.error : r.errorName);
 		return r;
 	}
 
 	HttpEndpointOptions o_;
-	const CurlApi *api_ = nullptr;
-	CURL *h_ = nullptr;
-	curl_slist *hdrs_ = nullptr;
+	std::unique_ptr<http::Client> client_;
 };
 
 class HttpJsonSource final : public DataSource {

@@ -46,7 +46,7 @@ Result<json> parseJolokiaResponse(const std::string &body, Failure &f)
 	return j["value"];
 }
 
-JolokiaClient::JolokiaClient(HttpTarget target) : http_(std::move(target), "xdc metrics (jolokia)") {}
+JolokiaClient::JolokiaClient(HttpTarget target) : http_(metricsTarget(std::move(target), "xdc metrics (jolokia)"), "the metrics client") {}
 
 Result<json> JolokiaClient::read(const std::string &mbean, const std::string &attribute, const std::string &path)
 {
@@ -60,7 +60,7 @@ Result<json> JolokiaClient::read(const std::string &mbean, const std::string &at
 	const std::string payload = req.dump();
 	// The agent URL itself takes the POST; a trailing slash is what the servlet expects.
 	const std::string url = http_.urlFor("/");
-	auto resp = http_.request(url, &payload, "application/json");
+	auto resp = http_.request(http::Request{"POST", url, payload, "application/json"});
 	if (!resp)
 		return resp.error();
 	Failure f;

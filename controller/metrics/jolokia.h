@@ -31,7 +31,7 @@ public:
 	const HttpTarget &target() const { return http_.target(); }
 
 private:
-	HttpClient http_;
+	http::Client http_;
 };
 
 } // namespace xdc::metrics

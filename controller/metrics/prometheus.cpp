@@ -189,11 +189,11 @@ Result<QueryResult> parseQueryResponse(const std::string &body)
 	return makeError(Errc::Protocol, "unknown resultType '{}'", type);
 }
 
-PrometheusClient::PrometheusClient(HttpTarget target) : http_(std::move(target), "xdc metrics (prometheus)") {}
+PrometheusClient::PrometheusClient(HttpTarget target) : http_(metricsTarget(std::move(target), "xdc metrics (prometheus)"), "the metrics client") {}
 
 Result<QueryResult> PrometheusClient::get(const std::string &url)
 {
-	auto resp = http_.request(url);
+	auto resp = http_.request(http::Request{"GET", url});
 	if (!resp)
 		return resp.error();
 	Failure f;
@@ -247,7 +247,7 @@ Result<QueryResult> PrometheusClient::get(const std::string &url)
 
 Result<QueryResult> PrometheusClient::query(const std::string &promql, std::optional<int64_t> timeNs)
 {
-	std::string url = http_.urlFor("/api/v1/query") + "?query=" + http_.escape(promql);
+	std::string url = http_.urlFor("/api/v1/query") + "?query=" + http::escape(promql);
 	if (timeNs)
 		url += "&time=" + nsToSeconds(*timeNs);
 	return get(url);
@@ -258,7 +258,7 @@ Result<QueryResult> PrometheusClient::queryRange(const std::string &promql, int6
 {
 	if (stepNs <= 0 || startNs > endNs)
 		return makeError(Errc::Invalid, "a range query needs start <= end and a positive step");
-	const std::string url = http_.urlFor("/api/v1/query_range") + "?query=" + http_.escape(promql) +
+	const std::string url = http_.urlFor("/api/v1/query_range") + "?query=" + http::escape(promql) +
 				"&start=" + nsToSeconds(startNs) + "&end=" + nsToSeconds(endNs) +
 				"&step=" + nsToSeconds(stepNs);
 	auto r = get(url);

@@ -74,7 +74,7 @@ public:
 
 private:
 	Result<QueryResult> get(const std::string &url);
-	HttpClient http_;
+	http::Client http_;
 };
 
 // True when the instant query `promql` holds now, as a Prometheus alerting rule would fire: a vector result holds

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The Streams REST client: discovery, Basic and token auth, retries, paging and error classification over libcurl.
+// The Streams REST client: discovery, Basic and token auth, retries, paging and error classification over the one HTTP client
+// (common/http/client.h).
 #include "controller/streams/client.h"
 
 #include <algorithm>
@@ -9,10 +10,6 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <curl/curl.h>
-
-#include "common/curl_api.h"
 
 #include "common/log.h"
 
@@ -34,22 +31,9 @@ constexpr int kMaxBackoffMs = 5000;
 constexpr int kMaxPages = 100000;
 constexpr size_t kMaxElements = 10000000;
 
-bool isAbsolute(const std::string &s)
-{
-	return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
-}
-
-// "https://h:1/a/b?c" -> {"https://h:1", "/a/b?c"}.
-std::pair<std::string, std::string> splitOrigin(const std::string &url)
-{
-	const auto p = url.find("://");
-	if (p == std::string::npos)
-		return {"", url};
-	const auto slash = url.find_first_of("/?#", p + 3);
-	if (slash == std::string::npos)
-		return {url, ""};
-	return {url.substr(0, slash), url.substr(slash)};
-}
+using http::isHttpUrl;
+using http::printable;
+using http::splitOrigin;
 
 std::string base64(const std::string &in)
 {
@@ -68,23 +52,6 @@ std::string base64(const std::string &in)
 		const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
 		out += {t[(v >> 18) & 63], t[(v >> 12) & 63], t[(v >> 6) & 63], '='};
 	}
-	return out;
-}
-
-// Server text goes into messages and logs: keep it printable and short.
-std::string printable(std::string_view s, size_t max = 300)
-{
-	std::string out;
-	for (char c : s) {
-		if (out.size() >= max) {
-			out += "...";
-			break;
-		}
-		const auto u = static_cast<unsigned char>(c);
-		out.push_back(u == '\n' || u == '\r' || u == '\t' ? ' ' : (u < 0x20 || u == 0x7f) ? '?' : c);
-	}
-	while (!out.empty() && out.back() == ' ')
-		out.pop_back();
 	return out;
 }
 
@@ -144,42 +111,6 @@ void readErrorBody(const std::string &body, std::string &id, std::string &text)
 		id = leadingMessageId(text);
 }
 
-bool tlsError(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_ENGINE_NOTFOUND:
-	case CURLE_SSL_ENGINE_SETFAILED:
-	case CURLE_SSL_ENGINE_INITFAILED:
-	case CURLE_SSL_SHUTDOWN_FAILED:
-	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_INVALIDCERTSTATUS:
-	case CURLE_SSL_CLIENTCERT:
-	case CURLE_USE_SSL_FAILED:
-		return true;
-	default:
-		return false;
-	}
-}
-
-bool connectError(CURLcode rc)
-{
-	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY;
-}
-
-// Transport failures worth another attempt for an idempotent request: the request may never have reached the server.
-bool transientCurl(CURLcode rc)
-{
-	return rc == CURLE_OPERATION_TIMEDOUT || connectError(rc) || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
-	       rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE;
-}
-
 std::string idOf(const json &e)
 {
 	if (e.is_object()) {
@@ -193,41 +124,11 @@ std::string idOf(const json &e)
 
 } // namespace
 
-const char *failureKindName(ApiFailure::Kind k)
-{
-	switch (k) {
-	case ApiFailure::Kind::None: return "none";
-	case ApiFailure::Kind::Connect: return "connect";
-	case ApiFailure::Kind::Timeout: return "timeout";
-	case ApiFailure::Kind::Tls: return "tls";
-	case ApiFailure::Kind::Auth: return "auth";
-	case ApiFailure::Kind::NotFound: return "not-found";
-	case ApiFailure::Kind::Http: return "http";
-	case ApiFailure::Kind::BadJson: return "bad-json";
-	case ApiFailure::Kind::BadShape: return "bad-shape";
-	}
-	return "?";
-}
-
 struct Client::Impl {
 	enum class Auth { Basic, Session }; // Session: the Bearer token when one is in use, else Basic
 
-	struct Attempt {
-		CURLcode rc = CURLE_OK;
-		long status = 0;
-		std::string body;
-		std::string curlText;
-		bool tooLarge = false;
-	};
-
 	Client &c;
-	CURL *h = nullptr;
-	const CurlApi *cx = nullptr; // libcurl, loaded on first use (common/curl_api.h)
-	std::string loadError;
-	char errBuf[CURL_ERROR_SIZE];
-	std::string body;        // the answer being received; keeps its capacity between requests (see requestJson)
-	curl_slist *plainHeaders = nullptr; // the headers of a request without body or token, built once
-	bool tooLarge = false;
+	http::Client http;       // one connection to the instance, kept alive
 	std::string origin;      // scheme://host:port, from the endpoint
 	std::string instanceUrl; // resolved by discovery
 	bool discovered = false;
@@ -237,67 +138,26 @@ struct Client::Impl {
 	std::shared_ptr<spdlog::logger> logger = xdc::log::get("streams");
 	long lastStatus = 0;       // of the last response, for failures found after a 2xx
 
-	explicit Impl(Client &owner) : c(owner)
+	static http::Target targetOf(const Endpoint &ep)
 	{
-		errBuf[0] = 0;
-		origin = splitOrigin(c.ep_.url).first;
-		auto api = curlApi("the Streams REST client");
-		if (!api) {
-			loadError = api.error().message;
-			return;
-		}
-		cx = *api;
-		h = cx->easyInit();
-		if (!h) {
-			loadError = "libcurl could not be initialised";
-			return;
-		}
-		const Endpoint &ep = c.ep_;
-		// No signals: the controller is multi-threaded and curl's alarm()-based DNS timeout is not thread-safe.
-		cx->easySetopt(h, CURLOPT_NOSIGNAL, 1L);
-		cx->easySetopt(h, CURLOPT_ERRORBUFFER, errBuf);
-		cx->easySetopt(h, CURLOPT_WRITEFUNCTION, &Impl::onBody);
-		cx->easySetopt(h, CURLOPT_WRITEDATA, this);
-		cx->easySetopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-		// A redirect would carry the credentials to wherever the server points: never followed.
-		cx->easySetopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-		cx->easySetopt(h, CURLOPT_USERAGENT, "xdc streams-client");
-		cx->easySetopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-		cx->easySetopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max(1, ep.connectTimeoutMs)));
-		cx->easySetopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(1, ep.timeoutMs)));
-		if (!ep.caFile.empty())
-			cx->easySetopt(h, CURLOPT_CAINFO, ep.caFile.c_str());
-		if (!ep.clientCert.empty())
-			cx->easySetopt(h, CURLOPT_SSLCERT, ep.clientCert.c_str());
-		if (!ep.clientKey.empty())
-			cx->easySetopt(h, CURLOPT_SSLKEY, ep.clientKey.c_str());
-		if (ep.insecure) {
-			cx->easySetopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-			cx->easySetopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-		}
+		http::Target t;
+		t.url = ep.url;
+		t.user = ep.user;
+		t.password = ep.password;
+		t.caFile = ep.caFile;
+		t.clientCert = ep.clientCert;
+		t.clientKey = ep.clientKey;
+		t.insecure = ep.insecure;
+		t.connectTimeoutMs = ep.connectTimeoutMs;
+		t.timeoutMs = ep.timeoutMs;
+		t.userAgent = "xdc streams-client";
+		t.accept = "application/json";
+		return t;
 	}
 
-	~Impl()
+	explicit Impl(Client &owner)
+	    : c(owner), http(targetOf(owner.ep_), "the Streams REST client"), origin(splitOrigin(owner.ep_.url).first)
 	{
-		if (h)
-			cx->easyCleanup(h);
-		if (plainHeaders)
-			cx->slistFreeAll(plainHeaders);
-	}
-
-	Impl(const Impl &) = delete;
-	Impl &operator=(const Impl &) = delete;
-
-	static size_t onBody(char *data, size_t size, size_t n, void *self)
-	{
-		auto *p = static_cast<Impl *>(self);
-		const size_t len = size * n;
-		if (p->body.size() + len > kMaxBody) {
-			p->tooLarge = true;
-			return 0; // aborts the transfer with CURLE_WRITE_ERROR
-		}
-		p->body.append(data, len);
-		return len;
 	}
 
 	// Removes every secret from text that may reach a message or a log, whatever the server echoed back.
@@ -321,7 +181,7 @@ struct Client::Impl {
 	// Records the failure and turns it into the Result error every public call returns.
 	Error fail(ApiFailure f, Errc code, const std::string &message)
 	{
-		f.text = scrub(f.text);
+		f.error = scrub(f.error);
 		f.url = scrub(f.url);
 		c.failure_ = std::move(f);
 		Error e{code, scrub(message)};
@@ -334,105 +194,39 @@ struct Client::Impl {
 		ApiFailure f;
 		f.kind = badJson ? ApiFailure::Kind::BadJson : ApiFailure::Kind::BadShape;
 		f.httpStatus = static_cast<int>(lastStatus);
-		f.text = what;
+		f.error = what;
 		f.url = url;
 		return fail(f, Errc::Protocol, fmt::format("{} {}: {}", method, url, what));
 	}
 
-	Attempt perform(const char *method, const std::string &url, const std::string *payload, const char *contentType,
-			bool bearer)
+	http::Response perform(const char *method, const std::string &url, const std::string *payload,
+			       const char *contentType, bool bearer)
 	{
-		Attempt a;
 		c.requests_++;
-		body.clear();
-		tooLarge = false;
-		errBuf[0] = 0;
-		const std::string m = method;
-		cx->easySetopt(h, CURLOPT_URL, url.c_str());
-		if (m == "POST") {
-			cx->easySetopt(h, CURLOPT_CUSTOMREQUEST, static_cast<const char *>(nullptr));
-			cx->easySetopt(h, CURLOPT_POST, 1L);
-			cx->easySetopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload ? payload->size() : 0));
-			cx->easySetopt(h, CURLOPT_POSTFIELDS, payload ? payload->data() : "");
-		} else {
-			cx->easySetopt(h, CURLOPT_HTTPGET, 1L);
-			cx->easySetopt(h, CURLOPT_CUSTOMREQUEST, m == "GET" ? static_cast<const char *>(nullptr) : method);
-		}
-		// The usual request (no body, no token) reuses one header list: building it was three allocations a
-		// request, 80 requests a second in a 10 Hz watch.
-		const bool plain = !contentType && !bearer;
-		auto baseHeaders = [&] {
-			curl_slist *l = cx->slistAppend(nullptr, "Accept: application/json");
-			// No "Expect: 100-continue" round trip before bundle uploads.
-			return cx->slistAppend(l, "Expect:");
-		};
-		if (plain && !plainHeaders)
-			plainHeaders = baseHeaders();
-		curl_slist *headers = plain ? nullptr : baseHeaders();
-		if (contentType)
-			headers = cx->slistAppend(headers, fmt::format("Content-Type: {}", contentType).c_str());
-		std::string bearerHeader;
-		if (bearer) {
-			bearerHeader = "Authorization: Bearer " + token;
-			headers = cx->slistAppend(headers, bearerHeader.c_str());
-			cx->easySetopt(h, CURLOPT_USERNAME, static_cast<const char *>(nullptr));
-			cx->easySetopt(h, CURLOPT_PASSWORD, static_cast<const char *>(nullptr));
-		} else if (!c.ep_.user.empty()) {
-			// Credentials through curl's options, never in the URL, so they cannot leak into messages.
-			cx->easySetopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-			cx->easySetopt(h, CURLOPT_USERNAME, c.ep_.user.c_str());
-			cx->easySetopt(h, CURLOPT_PASSWORD, c.ep_.password.c_str());
-		} else {
-			cx->easySetopt(h, CURLOPT_USERNAME, static_cast<const char *>(nullptr));
-			cx->easySetopt(h, CURLOPT_PASSWORD, static_cast<const char *>(nullptr));
-		}
-		cx->easySetopt(h, CURLOPT_HTTPHEADER, plain ? plainHeaders : headers);
+		http::Request r{method, url};
+		if (payload || std::string_view(method) == "POST")
+			r.body = payload ? std::string_view(*payload) : std::string_view();
+		r.contentType = contentType;
+		if (bearer)
+			r.bearerToken = token;
 		const auto start = Clock::now();
-		a.rc = cx->easyPerform(h);
-		cx->easySetopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist *>(nullptr));
-		if (headers)
-			cx->slistFreeAll(headers);
-		if (!bearerHeader.empty())
-			std::fill(bearerHeader.begin(), bearerHeader.end(), '\0');
-		cx->easyGetinfo(h, CURLINFO_RESPONSE_CODE, &a.status);
+		http::Response a = http.perform(r);
 		lastStatus = a.status;
-		a.body = std::move(body);
-		a.tooLarge = tooLarge;
-		a.curlText = errBuf[0] ? std::string(errBuf) : std::string(cx->easyStrerror(a.rc));
 		const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-		logger->debug("{} {} -> {} ({}) in {} ms", method, url, a.status, a.rc == CURLE_OK ? "ok" : scrub(a.curlText),
-			   ms);
+		logger->debug("{} {} -> {} ({}) in {} ms", method, url, a.status, a.ok() ? "ok" : scrub(a.error), ms);
 		return a;
 	}
 
-	Error classify(const char *method, const std::string &url, const Attempt &a)
+	Error classify(const char *method, const std::string &url, const http::Response &a)
 	{
-		const Endpoint &ep = c.ep_;
 		ApiFailure f;
+		if (!a.ok()) {
+			Error e = http::transportError(method, url, a, http.target(), f);
+			return fail(f, e.code, e.message);
+		}
 		f.url = url;
 		f.httpStatus = static_cast<int>(a.status);
-		if (a.rc != CURLE_OK) {
-			f.text = printable(a.curlText);
-			if (a.tooLarge) {
-				f.kind = ApiFailure::Kind::BadShape;
-				f.text = fmt::format("response larger than {} MiB", kMaxBody >> 20);
-				return fail(f, Errc::Protocol, fmt::format("{} {}: {}", method, url, f.text));
-			}
-			if (a.rc == CURLE_OPERATION_TIMEDOUT) {
-				f.kind = ApiFailure::Kind::Timeout;
-				return fail(f, Errc::Timeout,
-					    fmt::format("{} {}: timed out (connect timeout {} ms, total {} ms): {}", method, url,
-							ep.connectTimeoutMs, ep.timeoutMs, f.text));
-			}
-			if (tlsError(a.rc)) {
-				f.kind = ApiFailure::Kind::Tls;
-				return fail(f, Errc::Refused, fmt::format("{} {}: TLS failure: {}", method, url, f.text));
-			}
-			f.kind = ApiFailure::Kind::Connect;
-			return fail(f, Errc::Io, fmt::format("{} {}: {}: {}", method, url,
-							     connectError(a.rc) ? "cannot connect" : "transfer failed", f.text));
-		}
-		readErrorBody(a.body, f.messageId, f.text);
+		readErrorBody(a.body, f.errorType, f.error);
 		Errc code = Errc::Io;
 		if (a.status == 401 || a.status == 403) {
 			f.kind = ApiFailure::Kind::Auth;
@@ -445,16 +239,16 @@ struct Client::Impl {
 			code = a.status == 400 || a.status == 422 ? Errc::Invalid : a.status == 409 ? Errc::Exists : Errc::Io;
 		}
 		// The product repeats the id at the start of its text: said once in the message.
-		std::string text = f.text;
-		if (!f.messageId.empty() && text.rfind(f.messageId, 0) == 0)
-			text = printable(text.substr(f.messageId.size()));
+		std::string text = f.error;
+		if (!f.errorType.empty() && text.rfind(f.errorType, 0) == 0)
+			text = printable(text.substr(f.errorType.size()));
 		text.erase(0, std::min(text.size(), text.find_first_not_of(": ")));
 		std::string msg = fmt::format("{} {}: HTTP {}", method, url, a.status);
-		if (!f.messageId.empty())
-			msg += " " + f.messageId;
+		if (!f.errorType.empty())
+			msg += " " + f.errorType;
 		if (!text.empty())
-			msg += (f.messageId.empty() ? " " : ": ") + text;
-		if (f.kind == ApiFailure::Kind::Auth && f.text.empty())
+			msg += (f.errorType.empty() ? " " : ": ") + text;
+		if (f.kind == ApiFailure::Kind::Auth && f.error.empty())
 			msg += " (not authorized: check the user and password)";
 		return fail(f, code, msg);
 	}
@@ -463,9 +257,9 @@ struct Client::Impl {
 	Result<std::string> request(const char *method, const std::string &url, const std::string *payload = nullptr,
 				    const char *contentType = nullptr, Auth auth = Auth::Session)
 	{
-		if (!h)
-			return fail(ApiFailure{ApiFailure::Kind::Connect, 0, "", loadError, url}, Errc::Internal,
-				    fmt::format("{} {}: {}", method, url, loadError));
+		if (auto ready = http.ready(); !ready)
+			return fail(ApiFailure{ApiFailure::Kind::Connect, 0, "", ready.error().message, url}, Errc::Internal,
+				    fmt::format("{} {}: {}", method, url, ready.error().message));
 		const bool idempotent = std::string_view(method) == "GET";
 		const int attempts = idempotent ? 1 + std::max(0, c.ep_.retries) : 1;
 		int backoff = std::max(0, c.ep_.retryBackoffMs);
@@ -474,20 +268,20 @@ struct Client::Impl {
 			const bool bearer = auth == Auth::Session && !tokenUrl.empty();
 			if (bearer && (token.empty() || Clock::now() >= tokenRefreshAt))
 				XDC_TRY(fetchToken());
-			Attempt a = perform(method, url, payload, contentType, bearer);
-			if (a.rc == CURLE_OK && a.status >= 200 && a.status < 300) {
+			http::Response a = perform(method, url, payload, contentType, bearer);
+			if (a.ok() && a.status >= 200 && a.status < 300) {
 				c.failure_ = ApiFailure{};
 				return std::move(a.body);
 			}
 			// A 401 with a token means it expired early or was revoked: the request was not executed, so even a
 			// POST can be sent again once with a fresh token.
-			if (a.rc == CURLE_OK && a.status == 401 && bearer && !refreshedOn401) {
+			if (a.ok() && a.status == 401 && bearer && !refreshedOn401) {
 				refreshedOn401 = true;
 				token.clear();
 				attempt--;
 				continue;
 			}
-			const bool transient = a.rc != CURLE_OK ? transientCurl(a.rc) && !a.tooLarge : a.status >= 500;
+			const bool transient = a.ok() ? a.status >= 500 : a.transient;
 			if (transient && attempt < attempts) {
 				logger->debug("{} {}: attempt {} of {} failed, next in {} ms", method, url, attempt, attempts,
 					   backoff);
@@ -513,8 +307,7 @@ struct Client::Impl {
 					  true);
 		// The parsed answer's buffer receives the next one: growing a fresh string for every answer was a
 		// chain of reallocations per request.
-		if (text->capacity() > body.capacity() && text->capacity() <= (1u << 20))
-			body = std::move(*text);
+		http.recycle(std::move(*text));
 		return j;
 	}
 
@@ -546,7 +339,7 @@ struct Client::Impl {
 	// server the config names, and a server that reports an internal host name (a pod behind a route) still works.
 	std::string resolveUrl(const std::string &pathOrUrl) const
 	{
-		if (isAbsolute(pathOrUrl))
+		if (isHttpUrl(pathOrUrl))
 			return origin + splitOrigin(pathOrUrl).second;
 		if (!pathOrUrl.empty() && pathOrUrl[0] == '/')
 			return origin + pathOrUrl;
@@ -555,15 +348,7 @@ struct Client::Impl {
 		return instanceUrl + "/" + pathOrUrl;
 	}
 
-	std::string escape(const std::string &s) const
-	{
-		char *e = h ? cx->easyEscape(h, s.data(), static_cast<int>(s.size())) : nullptr;
-		if (!e)
-			return s;
-		std::string out(e);
-		cx->free(e);
-		return out;
-	}
+	static std::string escape(const std::string &s) { return http::escape(s); }
 
 	// Picks the configured instance (or the first) from an `instances` collection.
 	Result<std::string> pickInstance(const std::string &listUrl, const json &j)
@@ -590,12 +375,12 @@ struct Client::Impl {
 		}
 		ApiFailure f{ApiFailure::Kind::NotFound, 200, "", "", listUrl};
 		if (c.ep_.instance.empty()) {
-			f.text = "the server lists no instance";
-			return fail(f, Errc::NotFound, fmt::format("GET {}: {}", listUrl, f.text));
+			f.error = "the server lists no instance";
+			return fail(f, Errc::NotFound, fmt::format("GET {}: {}", listUrl, f.error));
 		}
-		f.text = fmt::format("instance '{}' is not among the {} listed ({})", c.ep_.instance, ids.size(),
+		f.error = fmt::format("instance '{}' is not among the {} listed ({})", c.ep_.instance, ids.size(),
 				     fmt::join(ids, ", "));
-		return fail(f, Errc::NotFound, fmt::format("GET {}: {}", listUrl, f.text));
+		return fail(f, Errc::NotFound, fmt::format("GET {}: {}", listUrl, f.error));
 	}
 
 	Result<void> discover()
@@ -851,7 +636,7 @@ Result<std::string> Client::uploadBundle(const std::string &sabPath)
 	if (!f || f.bad()) {
 		// Nothing was sent: the failure is local, so its kind stays None and the text says why.
 		failure_ = ApiFailure{};
-		failure_.text = fmt::format("cannot read bundle '{}'", sabPath);
+		failure_.error = fmt::format("cannot read bundle '{}'", sabPath);
 		return makeError(Errc::Io, "cannot read bundle '{}'", sabPath);
 	}
 	XDC_TRY(impl_->ensure());

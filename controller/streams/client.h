@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // A client of the Streams REST Management API (4.x/5.x `/streams/rest/resources` and 7.x `/streams/instances/{id}`),
-// over libcurl, returning typed models. Facts it follows: ../shared/reference/streams.md and docs/STREAMS.md.
+// over the one HTTP client (common/http/client.h), returning typed models. Facts it follows: ../shared/reference/streams.md and docs/STREAMS.md.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/http/client.h"
 #include "common/result.h"
 #include "controller/streams/models.h"
 
@@ -68,27 +69,11 @@ struct Endpoint {
 	} hostSignals;
 };
 
-// What went wrong with a request, beyond the Result's Errc + message: kept so callers and tests can tell the
-// failure kinds apart and report the server's own words.
-struct ApiFailure {
-	enum class Kind {
-		None,
-		Connect,     // could not connect / resolve
-		Timeout,     // connect or total timeout
-		Tls,         // certificate or handshake failure
-		Auth,        // 401/403 or the token resource refused
-		NotFound,    // 404
-		Http,        // any other non-2xx status
-		BadJson,     // body is not JSON
-		BadShape,    // JSON of the wrong shape or types
-	};
-	Kind kind = Kind::None;
-	int httpStatus = 0;     // 0 when no response
-	std::string messageId;  // "CDISW5000E" when the server sent one
-	std::string text;       // the server's message text, or curl's error text
-	std::string url;        // the request URL (never with credentials)
-};
-const char *failureKindName(ApiFailure::Kind k);
+// What went wrong with a request: the one HTTP failure taxonomy (common/http/client.h). For the Streams client,
+// errorType is the product's message id ("CDISW5000E") when the server sent one, and error the server's message text
+// or libcurl's; NotFound is a 404.
+using ApiFailure = http::Failure;
+using http::failureKindName;
 
 // Filters and field selection for collection requests: `fields=a,b`, `job.restid=12`, ...
 struct Query {

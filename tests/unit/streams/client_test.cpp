@@ -191,7 +191,7 @@ TEST_CASE("streams client: 401 is an Auth failure with its status kept, and not 
 	CHECK(r.error().code == Errc::Refused);
 	CHECK(c.lastFailure().kind == Kind::Auth);
 	CHECK(c.lastFailure().httpStatus == 401);
-	CHECK(c.lastFailure().messageId == "CDISW5003E");
+	CHECK(c.lastFailure().errorType == "CDISW5003E");
 	CHECK(s.requestCount() == 1);
 	CHECK(std::string(failureKindName(c.lastFailure().kind)) == "auth");
 }
@@ -209,8 +209,8 @@ TEST_CASE("streams client: 404 keeps the CDISW id and text in lastFailure and in
 	const ApiFailure &f = c.lastFailure();
 	CHECK(f.kind == Kind::NotFound);
 	CHECK(f.httpStatus == 404);
-	CHECK(f.messageId == "CDISW5000E");
-	CHECK(contains(f.text, "The job 9 does not exist."));
+	CHECK(f.errorType == "CDISW5000E");
+	CHECK(contains(f.error, "The job 9 does not exist."));
 	CHECK(f.url == s.url() + "/streams/rest/instances/inst1/jobs/9");
 	CHECK(r.error().message == "GET " + s.url() +
 					   "/streams/rest/instances/inst1/jobs/9: HTTP 404 CDISW5000E: The job 9 does not exist.");
@@ -234,10 +234,10 @@ TEST_CASE("streams client: the other error body shapes")
 	auto a = c.get("a");
 	REQUIRE_FALSE(a.ok());
 	CHECK(a.error().code == Errc::Invalid);
-	CHECK(c.lastFailure().text == "first problem; second problem");
+	CHECK(c.lastFailure().error == "first problem; second problem");
 	auto b = c.get("b");
 	REQUIRE_FALSE(b.ok());
-	CHECK(c.lastFailure().messageId == "CDISW5010E");
+	CHECK(c.lastFailure().errorType == "CDISW5010E");
 	CHECK(contains(b.error().message, "HTTP 409 CDISW5010E: conflict here"));
 	auto cc = c.get("c");
 	REQUIRE_FALSE(cc.ok());
@@ -605,7 +605,7 @@ TEST_CASE("streams client: credentials never appear in any error message")
 	std::vector<std::string> messages;
 	auto record = [&messages](const Client &c, const Error &e) {
 		messages.push_back(e.message);
-		messages.push_back(c.lastFailure().text);
+		messages.push_back(c.lastFailure().error);
 		messages.push_back(c.lastFailure().url);
 	};
 	{

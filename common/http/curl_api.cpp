@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "common/curl_api.h"
+#include "common/http/curl_api.h"
 
 #include <dlfcn.h>
 #include <mutex>
