@@ -224,6 +224,17 @@ private:
 	Result<Nanos> rate(const YAML::Node &n, const std::string &p) const;
 	Result<std::string> regex(const YAML::Node &n, const std::string &p) const;
 	Result<void> sourceKeys(const YAML::Node &node, SamplerSpec &spec) const;
+	Result<void> knownKeys(const YAML::Node &node) const;
+	Result<void> kindKey(const YAML::Node &node, SamplerSpec &spec) const;
+	Result<void> onKey(const YAML::Node &node, SamplerSpec &spec) const;
+	Result<void> cadenceKeys(const YAML::Node &node, SamplerSpec &spec) const;
+	Result<void> timeoutKey(const YAML::Node &node, SamplerSpec &spec) const;
+	Result<void> targetKey(const YAML::Node &node, SamplerSpec &spec) const;
+	Result<void> httpKeys(const YAML::Node &node, SamplerSpec &spec) const;
+	Result<void> matchKey(const YAML::Node &node, SamplerSpec &spec) const;
+	Result<void> commandKey(const YAML::Node &node, SamplerSpec &spec) const;
+	Result<void> disksKey(const YAML::Node &node, SamplerSpec &spec) const;
+	Result<void> nameKey(const YAML::Node &node, SamplerSpec &spec) const;
 
 	std::string origin_;
 	std::string base_;
@@ -306,7 +317,29 @@ Result<SamplerSpec> Parser::run(const YAML::Node &node)
 	if (!node.IsMap())
 		return fail(node, topPath(), fmt::format("expected a mapping such as {}", example));
 
-	// Keys: plain names, each once, known (with a "did you mean"), and meant for this kind.
+	// Each step reads one group of keys; the order is the order in which mistakes are reported.
+	XDC_TRY(knownKeys(node));
+	SamplerSpec spec;
+	XDC_TRY(kindKey(node, spec));
+	XDC_TRY(onKey(node, spec));
+	XDC_TRY(cadenceKeys(node, spec));
+	XDC_TRY(timeoutKey(node, spec));
+	XDC_TRY(targetKey(node, spec));
+	XDC_TRY(httpKeys(node, spec));
+	if (spec.kind == SamplerKind::Log || spec.kind == SamplerKind::File) {
+		XDC_TRY(sourceKeys(node, spec));
+	} else {
+		XDC_TRY(matchKey(node, spec));
+	}
+	XDC_TRY(commandKey(node, spec));
+	XDC_TRY(disksKey(node, spec));
+	XDC_TRY(nameKey(node, spec));
+	return spec;
+}
+
+// Keys: plain names, each once, known (with a "did you mean").
+Result<void> Parser::knownKeys(const YAML::Node &node) const
+{
 	std::vector<std::string> known;
 	for (const auto &k : kKeys)
 		known.emplace_back(k.key);
@@ -324,8 +357,12 @@ Result<SamplerSpec> Parser::run(const YAML::Node &node)
 						 : fmt::format("unknown key; did you mean '{}'?", hint));
 		}
 	}
+	return success();
+}
 
-	SamplerSpec spec;
+// `kind:` (required), then every other key checked to be meant for that kind.
+Result<void> Parser::kindKey(const YAML::Node &node, SamplerSpec &spec) const
+{
 	YAML::Node kindNode = node["kind"];
 	if (!kindNode)
 		return fail(node, path("kind"), fmt::format("required (one of {})", kindList(kAll)));
@@ -347,20 +384,29 @@ Result<SamplerSpec> Parser::run(const YAML::Node &node)
 				return fail(kv.first, path(k), fmt::format("{} does not apply to {} (it applies to {})", k,
 									    kname, kindList(ki.kinds)));
 	}
-	auto get = [&](const char *key) { return node[key]; };
+	return success();
+}
 
-	if (auto n = get("on")) {
+// `on:` (required): the hosts to sample on, in the fault format's selector syntax.
+Result<void> Parser::onKey(const YAML::Node &node, SamplerSpec &spec) const
+{
+	if (auto n = node["on"]) {
 		auto r = fault::parseSelector(n, origin_, path("on"));
 		XDC_TRY(r);
 		if (r->empty())
 			return fail(n, path("on"), "must select at least one host (dc, host, hosts or a label)");
 		spec.on = *r;
-	} else {
-		return fail(node, path("on"), "required: the hosts to sample on, e.g. {dc: dc1} or {host: dc1-h1}");
+		return success();
 	}
+	return fail(node, path("on"), "required: the hosts to sample on, e.g. {dc: dc1} or {host: dc1-h1}");
+}
 
-	// How often: interval or rate, not both; the floor depends on what one observation costs.
-	YAML::Node intervalNode = get("interval"), rateNode = get("rate");
+// How often: interval or rate, not both; the floor depends on what one observation costs.
+Result<void> Parser::cadenceKeys(const YAML::Node &node, SamplerSpec &spec) const
+{
+	const SamplerKind kind = spec.kind;
+	const std::string kname(samplerKindName(kind));
+	YAML::Node intervalNode = node["interval"], rateNode = node["rate"];
 	if (intervalNode && rateNode)
 		return fail(rateNode, path("rate"), "give either interval or rate, not both");
 	spec.interval = defaultInterval(kind);
@@ -375,62 +421,76 @@ Result<SamplerSpec> Parser::run(const YAML::Node &node)
 		XDC_TRY(r);
 		spec.interval = *r;
 	}
-	{
-		const YAML::Node &at = intervalNode ? intervalNode : rateNode;
-		const std::string key = intervalNode ? "interval" : "rate";
-		const Nanos lo = minInterval(kind);
-		if (spec.interval < lo)
-			return fail(at, path(key),
-				    fmt::format("{} {} is too often for {} (at most every {}, {})", key,
-						intervalNode ? formatDuration(spec.interval) : rateNode.Scalar(), kname,
-						formatDuration(lo), hz(lo)));
-		if (spec.interval > kMaxInterval)
-			return fail(at, path(key), fmt::format("{} {} is too rare (at least every {})", key,
-							       intervalNode ? formatDuration(spec.interval)
-									    : rateNode.Scalar(),
-							       formatDuration(kMaxInterval)));
-	}
+	const YAML::Node &at = intervalNode ? intervalNode : rateNode;
+	const std::string key = intervalNode ? "interval" : "rate";
+	const Nanos lo = minInterval(kind);
+	if (spec.interval < lo)
+		return fail(at, path(key),
+			    fmt::format("{} {} is too often for {} (at most every {}, {})", key,
+					intervalNode ? formatDuration(spec.interval) : rateNode.Scalar(), kname,
+					formatDuration(lo), hz(lo)));
+	if (spec.interval > kMaxInterval)
+		return fail(at, path(key), fmt::format("{} {} is too rare (at least every {})", key,
+						       intervalNode ? formatDuration(spec.interval) : rateNode.Scalar(),
+						       formatDuration(kMaxInterval)));
+	return success();
+}
 
-	if (isProbe(kind) || kind == SamplerKind::Command) {
-		// A probe's timeout defaults to its interval so that one slow answer never overlaps the next slot; a command
-		// gets 5 s, or its interval when that is shorter.
-		spec.timeout = isProbe(kind) ? spec.interval : std::min(kDefaultCommandTimeout, spec.interval);
-		if (auto n = get("timeout")) {
-			auto r = duration(n, path("timeout"));
-			XDC_TRY(r);
-			if (r->count() <= 0)
-				return fail(n, path("timeout"), "must be greater than 0");
-			if (*r > spec.interval)
-				return fail(n, path("timeout"),
-					    fmt::format("timeout {} is longer than the interval {} (expected timeout <= "
-							"interval, so observations do not overlap)",
-							formatDuration(*r), formatDuration(spec.interval)));
-			spec.timeout = *r;
-		}
-	}
-
-	if (isProbe(kind)) {
-		YAML::Node n = get("target");
-		if (!n)
-			return fail(node, path("target"),
-				    kind == SamplerKind::ProbeTcp
-					    ? "required for probe.tcp: HOST:PORT, e.g. dc2-h1:7000 or 10.1.2.11:7000"
-					    : "required for probe.http: an http:// or https:// URL, e.g. http://dc2-h1:8080/health");
-		auto r = text(n, path("target"));
+// `timeout:` of a probe or command, bounded by the interval so that observations never overlap.
+Result<void> Parser::timeoutKey(const YAML::Node &node, SamplerSpec &spec) const
+{
+	const SamplerKind kind = spec.kind;
+	if (!isProbe(kind) && kind != SamplerKind::Command)
+		return success();
+	// A probe's timeout defaults to its interval so that one slow answer never overlaps the next slot; a command
+	// gets 5 s, or its interval when that is shorter.
+	spec.timeout = isProbe(kind) ? spec.interval : std::min(kDefaultCommandTimeout, spec.interval);
+	if (auto n = node["timeout"]) {
+		auto r = duration(n, path("timeout"));
 		XDC_TRY(r);
-		if (kind == SamplerKind::ProbeTcp) {
-			auto hp = splitHostPort(*r);
-			if (!hp)
-				return fail(n, path("target"), hp.error().message);
-		} else {
-			auto ok = checkUrl(*r);
-			if (!ok)
-				return fail(n, path("target"), ok.error().message);
-		}
-		spec.target = *r;
+		if (r->count() <= 0)
+			return fail(n, path("timeout"), "must be greater than 0");
+		if (*r > spec.interval)
+			return fail(n, path("timeout"),
+				    fmt::format("timeout {} is longer than the interval {} (expected timeout <= "
+						"interval, so observations do not overlap)",
+						formatDuration(*r), formatDuration(spec.interval)));
+		spec.timeout = *r;
 	}
+	return success();
+}
 
-	if (auto n = get("expect_status")) {
+// `target:` of a probe (required): HOST:PORT for probe.tcp, a URL for probe.http.
+Result<void> Parser::targetKey(const YAML::Node &node, SamplerSpec &spec) const
+{
+	const SamplerKind kind = spec.kind;
+	if (!isProbe(kind))
+		return success();
+	YAML::Node n = node["target"];
+	if (!n)
+		return fail(node, path("target"),
+			    kind == SamplerKind::ProbeTcp
+				    ? "required for probe.tcp: HOST:PORT, e.g. dc2-h1:7000 or 10.1.2.11:7000"
+				    : "required for probe.http: an http:// or https:// URL, e.g. http://dc2-h1:8080/health");
+	auto r = text(n, path("target"));
+	XDC_TRY(r);
+	if (kind == SamplerKind::ProbeTcp) {
+		auto hp = splitHostPort(*r);
+		if (!hp)
+			return fail(n, path("target"), hp.error().message);
+	} else {
+		auto ok = checkUrl(*r);
+		if (!ok)
+			return fail(n, path("target"), ok.error().message);
+	}
+	spec.target = *r;
+	return success();
+}
+
+// What an HTTP probe expects back (`expect_status`, `body_match`) and how it trusts TLS (`tls_insecure`, `ca_file`).
+Result<void> Parser::httpKeys(const YAML::Node &node, SamplerSpec &spec) const
+{
+	if (auto n = node["expect_status"]) {
 		int v = 0;
 		const std::string s = n.IsScalar() ? n.Scalar() : std::string();
 		auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -441,13 +501,13 @@ Result<SamplerSpec> Parser::run(const YAML::Node &node)
 			return fail(n, path("expect_status"), fmt::format("{} is out of range (expected 100..599)", v));
 		spec.expectStatus = v;
 	}
-	if (auto n = get("body_match")) {
+	if (auto n = node["body_match"]) {
 		auto r = regex(n, path("body_match"));
 		XDC_TRY(r);
 		spec.bodyMatch = *r;
 	}
 	const bool https = spec.target.rfind("https://", 0) == 0;
-	YAML::Node insecureNode = get("tls_insecure"), caNode = get("ca_file");
+	YAML::Node insecureNode = node["tls_insecure"], caNode = node["ca_file"];
 	if (insecureNode) {
 		bool v = false;
 		if (!insecureNode.IsScalar() || !YAML::convert<bool>::decode(insecureNode, v))
@@ -466,19 +526,27 @@ Result<SamplerSpec> Parser::run(const YAML::Node &node)
 			    fmt::format("applies to https:// targets only (target is {})", spec.target));
 	if (spec.tlsInsecure && caNode)
 		return fail(caNode, path("ca_file"), "give either ca_file or tls_insecure: true, not both");
+	return success();
+}
 
-	if (kind == SamplerKind::Log || kind == SamplerKind::File) {
-		XDC_TRY(sourceKeys(node, spec));
-	} else if (auto n = get("match")) {
+// `match:` of a process sampler (required there): the fault format's process matcher.
+Result<void> Parser::matchKey(const YAML::Node &node, SamplerSpec &spec) const
+{
+	if (auto n = node["match"]) {
 		auto r = fault::parseProcessMatch(n, origin_, path("match"));
 		XDC_TRY(r);
 		spec.match = *r;
-	} else if (kind == SamplerKind::Process) {
+	} else if (spec.kind == SamplerKind::Process) {
 		return fail(node, path("match"),
 			    "required for process: one of name, cmdline, pidfile, cgroup, preset, e.g. {name: streams-pec}");
 	}
+	return success();
+}
 
-	if (auto n = get("command")) {
+// `command:` (required for command): a name from the agent config, never a command line.
+Result<void> Parser::commandKey(const YAML::Node &node, SamplerSpec &spec) const
+{
+	if (auto n = node["command"]) {
 		auto r = text(n, path("command"));
 		XDC_TRY(r);
 		static const std::regex nameRe("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -488,30 +556,41 @@ Result<SamplerSpec> Parser::run(const YAML::Node &node)
 						"name a command from the agent config's evidence.commands, never a command line",
 						*r));
 		spec.command = *r;
-	} else if (kind == SamplerKind::Command) {
+	} else if (spec.kind == SamplerKind::Command) {
 		return fail(node, path("command"),
 			    "required for command: a name from the agent config's evidence.commands, e.g. streams-ping");
 	}
+	return success();
+}
 
-	if (auto n = get("disks")) {
-		if (!n.IsSequence() || n.size() == 0)
-			return fail(n, path("disks"), "expected a non-empty list of absolute paths such as [/, /var]");
-		if (n.size() > kMaxDisks)
-			return fail(n, path("disks"), fmt::format("at most {} paths", kMaxDisks));
-		spec.disks.clear();
-		for (size_t i = 0; i < n.size(); i++) {
-			const std::string kp = fmt::format("{}[{}]", path("disks"), i);
-			auto r = text(n[i], kp);
-			XDC_TRY(r);
-			if (r->front() != '/')
-				return fail(n[i], kp, fmt::format("'{}' is not an absolute path", *r));
-			if (std::find(spec.disks.begin(), spec.disks.end(), *r) != spec.disks.end())
-				return fail(n[i], kp, fmt::format("'{}' is listed twice", *r));
-			spec.disks.push_back(*r);
-		}
+// `disks:` of a host sampler: distinct absolute paths, a bounded number of them.
+Result<void> Parser::disksKey(const YAML::Node &node, SamplerSpec &spec) const
+{
+	auto n = node["disks"];
+	if (!n)
+		return success();
+	if (!n.IsSequence() || n.size() == 0)
+		return fail(n, path("disks"), "expected a non-empty list of absolute paths such as [/, /var]");
+	if (n.size() > kMaxDisks)
+		return fail(n, path("disks"), fmt::format("at most {} paths", kMaxDisks));
+	spec.disks.clear();
+	for (size_t i = 0; i < n.size(); i++) {
+		const std::string kp = fmt::format("{}[{}]", path("disks"), i);
+		auto r = text(n[i], kp);
+		XDC_TRY(r);
+		if (r->front() != '/')
+			return fail(n[i], kp, fmt::format("'{}' is not an absolute path", *r));
+		if (std::find(spec.disks.begin(), spec.disks.end(), *r) != spec.disks.end())
+			return fail(n[i], kp, fmt::format("'{}' is listed twice", *r));
+		spec.disks.push_back(*r);
 	}
+	return success();
+}
 
-	if (auto n = get("name")) {
+// `name:`, or the default name built from the rest of the spec.
+Result<void> Parser::nameKey(const YAML::Node &node, SamplerSpec &spec) const
+{
+	if (auto n = node["name"]) {
 		auto r = text(n, path("name"));
 		XDC_TRY(r);
 		// Names end up in reports, metric names and scenario assertions: printable, one line, bounded.
@@ -522,7 +601,7 @@ Result<SamplerSpec> Parser::run(const YAML::Node &node)
 	} else {
 		spec.name = defaultName(spec);
 	}
-	return spec;
+	return success();
 }
 
 } // namespace

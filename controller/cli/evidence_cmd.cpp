@@ -106,9 +106,8 @@ void printOutages(const json &outages)
 	}
 }
 
-} // namespace
-
-int cmdRecord(const std::vector<std::string> &argv)
+// The flags of `xdc record` (on top of the controller's own).
+std::vector<FlagSpec> recordFlags()
 {
 	auto specs = controlFlags();
 	specs.push_back({"--probe", true, "a probe spec (YAML flow or @FILE); repeatable"});
@@ -121,137 +120,195 @@ int cmdRecord(const std::vector<std::string> &argv)
 	specs.push_back({"--drain", true, "after stopping, wait up to DURATION for samples in flight (default 30s)"});
 	specs.push_back({"--max", true, "without --for: the longest the recording may run (default 1h)"});
 	specs.push_back({"--quiet", false, "no progress on stderr"});
-	auto a = parseArgs(argv, specs);
-	if (!a) {
-		fprintf(stderr, "xdc record: %s\n", a.error().message.c_str());
-		return kUsage;
-	}
-	if (a->has("--help")) {
-		printf("Usage: xdc record [--probe SPEC ...] [--sample SPEC ...] [--for DURATION] --out DIR [--json]\n\n"
-		       "Runs probes and samplers on the agents the specs select, stops them after --for or at Ctrl-C,\n"
-		       "and writes an evidence bundle to DIR: per host samples, fault records, clock offsets and agent\n"
-		       "log lines, plus timeline.jsonl with every entry on the controller's clock as time ± bound.\n\n"
-		       "Examples:\n"
-		       "  xdc record --probe '{kind: probe.tcp, on: {host: dc1-h1}, target: dc2-h1:7000, rate: 100hz}' \\\n"
-		       "             --sample '{kind: host, on: {dc: dc2}, interval: 1s}' --for 60s --out /tmp/ev1\n"
-		       "  xdc evidence /tmp/ev1          # summary and outages\n\n"
-		       "Options:\n"
-		       "  --probe SPEC           probe.tcp / probe.http spec, inline YAML flow or @FILE (repeatable)\n"
-		       "  --sample SPEC          host / process / command / log / file sampler spec, the same forms\n"
-		       "                         (repeatable), e.g. '{kind: log, on: {host: dc2-h1}, source: pe-trace,\n"
-		       "                         match: \"_XXXXX_\"}' (log and file sources: the agent config's\n"
-		       "                         evidence.logs / evidence.files)\n"
-		       "  --for DURATION         stop after this long (default: at Ctrl-C, or --max)\n"
-		       "  --max DURATION         hard cap on the recording (default 1h)\n"
-		       "  --out DIR              bundle directory; must not exist or be empty\n"
-		       "  --name ID              recording id (default r<date>-<time>-<n>)\n"
-		       "  --memory-samples N     samples each agent holds in memory before spilling to disk\n"
-		       "  --drain DURATION       after the stop, how long to wait for samples in flight (default 30s)\n"
-		       "  --quiet                no progress lines\n"
-		       "  --json                 machine-readable result: {ok, recording, dir, meta}\n"
-		       "  --lab NAME, --socket PATH   which controller (as for every command)\n\n"
-		       "The spec format is in docs/EVIDENCE.md. Samples that cannot reach the controller wait on the agent\n"
-		       "(memory, then a disk spool) and are delivered when it is reachable again; gaps are reported.\n"
-		       "Exit codes: 0 complete bundle, 1 bundle written with gaps or a host that did not stop cleanly,\n"
-		       "2 bad spec or arguments, 3 controller unreachable.\n");
-		return kOk;
-	}
+	return specs;
+}
+
+// The help text of `xdc record`.
+void printRecordUsage()
+{
+	printf("Usage: xdc record [--probe SPEC ...] [--sample SPEC ...] [--for DURATION] --out DIR [--json]\n\n"
+	       "Runs probes and samplers on the agents the specs select, stops them after --for or at Ctrl-C,\n"
+	       "and writes an evidence bundle to DIR: per host samples, fault records, clock offsets and agent\n"
+	       "log lines, plus timeline.jsonl with every entry on the controller's clock as time ± bound.\n\n"
+	       "Examples:\n"
+	       "  xdc record --probe '{kind: probe.tcp, on: {host: dc1-h1}, target: dc2-h1:7000, rate: 100hz}' \\\n"
+	       "             --sample '{kind: host, on: {dc: dc2}, interval: 1s}' --for 60s --out /tmp/ev1\n"
+	       "  xdc evidence /tmp/ev1          # summary and outages\n\n"
+	       "Options:\n"
+	       "  --probe SPEC           probe.tcp / probe.http spec, inline YAML flow or @FILE (repeatable)\n"
+	       "  --sample SPEC          host / process / command / log / file sampler spec, the same forms\n"
+	       "                         (repeatable), e.g. '{kind: log, on: {host: dc2-h1}, source: pe-trace,\n"
+	       "                         match: \"_XXXXX_\"}' (log and file sources: the agent config's\n"
+	       "                         evidence.logs / evidence.files)\n"
+	       "  --for DURATION         stop after this long (default: at Ctrl-C, or --max)\n"
+	       "  --max DURATION         hard cap on the recording (default 1h)\n"
+	       "  --out DIR              bundle directory; must not exist or be empty\n"
+	       "  --name ID              recording id (default r<date>-<time>-<n>)\n"
+	       "  --memory-samples N     samples each agent holds in memory before spilling to disk\n"
+	       "  --drain DURATION       after the stop, how long to wait for samples in flight (default 30s)\n"
+	       "  --quiet                no progress lines\n"
+	       "  --json                 machine-readable result: {ok, recording, dir, meta}\n"
+	       "  --lab NAME, --socket PATH   which controller (as for every command)\n\n"
+	       "The spec format is in docs/EVIDENCE.md. Samples that cannot reach the controller wait on the agent\n"
+	       "(memory, then a disk spool) and are delivered when it is reachable again; gaps are reported.\n"
+	       "Exit codes: 0 complete bundle, 1 bundle written with gaps or a host that did not stop cleanly,\n"
+	       "2 bad spec or arguments, 3 controller unreachable.\n");
+}
+
+// Every --probe and --sample spec, parsed; at least one.
+Result<json> recordSpecs(const Args &a)
+{
 	json specList = json::array();
 	for (const char *flag : {"--probe", "--sample"}) {
 		size_t i = 0;
-		for (const auto &s : a->all(flag)) {
+		for (const auto &s : a.all(flag)) {
 			auto j = specArg(s, flag, i++);
-			if (!j) {
-				fprintf(stderr, "xdc record: %s\n", j.error().message.c_str());
-				return kUsage;
-			}
+			XDC_TRY(j);
 			specList.push_back(*j);
 		}
 	}
-	if (specList.empty()) {
-		fprintf(stderr, "xdc record: give at least one --probe or --sample (xdc record --help)\n");
-		return kUsage;
-	}
-	if (!a->has("--out")) {
-		fprintf(stderr, "xdc record: --out DIR is required\n");
-		return kUsage;
-	}
-	std::string out = a->get("--out");
+	if (specList.empty())
+		return makeError(Errc::Invalid, "give at least one --probe or --sample (xdc record --help)");
+	return specList;
+}
+
+// `--out DIR` (required), made absolute: the controller writes the bundle from its own working directory.
+Result<std::string> recordOutDir(const Args &a)
+{
+	if (!a.has("--out"))
+		return makeError(Errc::Invalid, "--out DIR is required");
+	std::string out = a.get("--out");
 	if (out[0] != '/') {
 		char cwd[PATH_MAX];
-		if (!::getcwd(cwd, sizeof cwd)) {
-			fprintf(stderr, "xdc record: cannot resolve the current directory\n");
-			return kUsage;
-		}
+		if (!::getcwd(cwd, sizeof cwd))
+			return makeError(Errc::Invalid, "cannot resolve the current directory");
 		out = std::string(cwd) + "/" + out;
 	}
-	auto durationMs = [&](const char *flag, int64_t def) -> Result<int64_t> {
-		if (!a->has(flag))
-			return def;
-		auto d = parseDuration(a->get(flag));
+	return out;
+}
+
+// How long a recording runs, at most runs, and waits for samples in flight after the stop.
+struct RecordTimes {
+	int64_t forMs = 0;
+	int64_t drainMs = 30000;
+	int64_t maxMs = 3600000;
+};
+
+// `--for`, `--drain` and `--max` in milliseconds (defaults when not given).
+Result<RecordTimes> recordTimes(const Args &a)
+{
+	RecordTimes t;
+	for (auto [flag, ms] : {std::pair{"--for", &t.forMs}, {"--drain", &t.drainMs}, {"--max", &t.maxMs}}) {
+		if (!a.has(flag))
+			continue;
+		auto d = parseDuration(a.get(flag));
 		if (!d)
 			return makeError(Errc::Invalid, "{}: {}", flag, d.error().message);
-		return std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
-	};
-	auto forMs = durationMs("--for", 0);
-	auto drainMs = durationMs("--drain", 30000);
-	auto maxMs = durationMs("--max", 3600000);
-	for (auto *r : {&forMs, &drainMs, &maxMs})
-		if (!*r) {
-			fprintf(stderr, "xdc record: %s\n", r->error().message.c_str());
-			return kUsage;
-		}
-	json req = {{"cmd", "record.start"}, {"specs", specList}, {"out", out}, {"for_ms", *forMs},
-		    {"max_ms", std::max(*maxMs, *forMs)}};
-	if (a->has("--name"))
-		req["name"] = a->get("--name");
-	if (a->has("--memory-samples")) {
+		*ms = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
+	}
+	return t;
+}
+
+// What `xdc record` asks the controller for: the record.start request, the bundle directory and the times.
+struct RecordPlan {
+	json req;
+	std::string out;
+	RecordTimes times;
+};
+
+// Reads and checks the flags of `xdc record` into the record.start request.
+Result<RecordPlan> recordPlan(const Args &a)
+{
+	auto specList = recordSpecs(a);
+	XDC_TRY(specList);
+	RecordPlan p;
+	auto out = recordOutDir(a);
+	XDC_TRY(out);
+	p.out = *out;
+	auto times = recordTimes(a);
+	XDC_TRY(times);
+	p.times = *times;
+	const RecordTimes &t = p.times;
+	p.req = {{"cmd", "record.start"}, {"specs", *specList}, {"out", p.out}, {"for_ms", t.forMs},
+		 {"max_ms", std::max(t.maxMs, t.forMs)}};
+	if (a.has("--name"))
+		p.req["name"] = a.get("--name");
+	if (a.has("--memory-samples")) {
 		try {
-			req["memory_samples"] = std::stoull(a->get("--memory-samples"));
+			p.req["memory_samples"] = std::stoull(a.get("--memory-samples"));
 		} catch (...) {
-			fprintf(stderr, "xdc record: --memory-samples: expected a number\n");
-			return kUsage;
+			return makeError(Errc::Invalid, "--memory-samples: expected a number");
 		}
 	}
-	int rc = 0;
-	auto started = callController(*a, req, rc, 30000);
-	if (!started)
-		return rc;
-	const std::string id = (*started)["recording"];
-	const bool quiet = a->has("--quiet") || a->has("--json");
-	if (!quiet)
-		fprintf(stderr, "recording %s -> %s (%s)\n", id.c_str(), out.c_str(),
-			*forMs ? fmt::format("for {} s", *forMs / 1000.0).c_str() : "Ctrl-C to stop");
-	// Ctrl-C stops the recording cleanly: the bundle is still written.
-	const std::atomic<int> &interrupts = catchStopSignals();
+	return p;
+}
+
+// Waits until --for (or --max) has passed or Ctrl-C, showing the samples received once a second on a terminal.
+void waitForRecording(const Args &a, const std::string &id, const RecordTimes &t, bool quiet,
+		      const std::atomic<int> &interrupts)
+{
 	const int64_t startMono = clk::monoNs();
-	const int64_t endMono = *forMs ? startMono + *forMs * clk::kMs : startMono + std::max(*maxMs, *forMs) * clk::kMs;
+	const int64_t endMono = t.forMs ? startMono + t.forMs * clk::kMs
+					: startMono + std::max(t.maxMs, t.forMs) * clk::kMs;
 	int64_t nextProgress = startMono + clk::kSec;
 	while (interrupts.load() == 0 && clk::monoNs() < endMono) {
 		const int64_t now = clk::monoNs();
 		const int64_t wake = std::min(endMono, nextProgress);
 		if (wake > now)
 			::usleep(static_cast<useconds_t>(std::min<int64_t>((wake - now) / 1000, 200000)));
-		if (clk::monoNs() >= nextProgress) {
-			nextProgress += clk::kSec;
-			if (!quiet && isatty(2)) {
-				int src = 0;
-				auto st = callController(*a, {{"cmd", "record.status"}, {"recording", id}}, src, 5000);
-				if (st && st->contains("status"))
-					fprintf(stderr, "\r  %.0f s, %llu samples received   ",
-						(clk::monoNs() - startMono) / 1e9,
-						static_cast<unsigned long long>((*st)["status"].value("samples", uint64_t{0})));
-			}
+		if (clk::monoNs() < nextProgress)
+			continue;
+		nextProgress += clk::kSec;
+		if (!quiet && isatty(2)) {
+			int src = 0;
+			auto st = callController(a, {{"cmd", "record.status"}, {"recording", id}}, src, 5000);
+			if (st && st->contains("status"))
+				fprintf(stderr, "\r  %.0f s, %llu samples received   ", (clk::monoNs() - startMono) / 1e9,
+					static_cast<unsigned long long>((*st)["status"].value("samples", uint64_t{0})));
 		}
 	}
+}
+
+} // namespace
+
+int cmdRecord(const std::vector<std::string> &argv)
+{
+	auto a = parseArgs(argv, recordFlags());
+	if (!a) {
+		fprintf(stderr, "xdc record: %s\n", a.error().message.c_str());
+		return kUsage;
+	}
+	if (a->has("--help")) {
+		printRecordUsage();
+		return kOk;
+	}
+	auto plan = recordPlan(*a);
+	if (!plan) {
+		fprintf(stderr, "xdc record: %s\n", plan.error().message.c_str());
+		return kUsage;
+	}
+	const std::string &out = plan->out;
+	int rc = 0;
+	auto started = callController(*a, plan->req, rc, 30000);
+	if (!started)
+		return rc;
+	const std::string id = (*started)["recording"];
+	const bool quiet = a->has("--quiet") || a->has("--json");
+	const int64_t forMs = plan->times.forMs, drainMs = plan->times.drainMs;
+	if (!quiet)
+		fprintf(stderr, "recording %s -> %s (%s)\n", id.c_str(), out.c_str(),
+			forMs ? fmt::format("for {} s", forMs / 1000.0).c_str() : "Ctrl-C to stop");
+	// Ctrl-C stops the recording cleanly: the bundle is still written.
+	const std::atomic<int> &interrupts = catchStopSignals();
+	waitForRecording(*a, id, plan->times, quiet, interrupts);
 	if (!quiet) {
 		if (isatty(2))
 			fprintf(stderr, "\n");
 		fprintf(stderr, "%s; collecting what is in flight (up to %lld s)...\n",
-			interrupts.load() ? "interrupted" : "done", static_cast<long long>(*drainMs / 1000));
+			interrupts.load() ? "interrupted" : "done", static_cast<long long>(drainMs / 1000));
 	}
-	auto stopped = callController(*a, {{"cmd", "record.stop"}, {"recording", id}, {"drain_ms", *drainMs}}, rc,
-				      static_cast<int>(*drainMs + 60000));
+	auto stopped = callController(*a, {{"cmd", "record.stop"}, {"recording", id}, {"drain_ms", drainMs}}, rc,
+				      static_cast<int>(drainMs + 60000));
 	if (!stopped)
 		return rc;
 	const json &meta = (*stopped)["meta"];

@@ -306,49 +306,193 @@ void printStatus(const json &s)
 	}
 }
 
-int labUp(const Args &a)
-{
-	const bool js = a.has("--json");
+// What `xdc lab up` was asked for: the lab's shape, clock skews, the registration timeout and the Streams setup.
+struct LabUpOptions {
 	lab::LabSpec spec;
-	spec.name = a.get("--name", "xdc");
-	try {
-		spec.dcs = std::stoi(a.get("--dcs", "2"));
-		spec.hostsPerDc = std::stoi(a.get("--hosts-per-dc", "2"));
-	} catch (...) {
-		fprintf(stderr, "xdc lab up: --dcs and --hosts-per-dc take whole numbers\n");
-		return kUsage;
-	}
-	if (auto v = lab::validateSpec(spec); !v) {
-		fprintf(stderr, "xdc lab up: %s\n", v.error().message.c_str());
-		return kUsage;
-	}
 	std::map<std::string, int64_t> skews;
+	int64_t timeoutMs = 20000;
+	StreamsLabSpec streams;
+	bool js = false;
+	bool agents = true;
+	bool withStreams = false;
+};
+
+// Reads and checks the flags of `xdc lab up` (before anything is built).
+Result<LabUpOptions> labUpOptions(const Args &a)
+{
+	LabUpOptions o;
+	o.js = a.has("--json");
+	o.agents = !a.has("--no-agents");
+	o.withStreams = a.has("--streams");
+	o.spec.name = a.get("--name", "xdc");
+	try {
+		o.spec.dcs = std::stoi(a.get("--dcs", "2"));
+		o.spec.hostsPerDc = std::stoi(a.get("--hosts-per-dc", "2"));
+	} catch (...) {
+		return makeError(Errc::Invalid, "--dcs and --hosts-per-dc take whole numbers");
+	}
+	XDC_TRY(lab::validateSpec(o.spec));
 	for (const auto &s : a.all("--skew")) {
 		auto k = parseSkew(s);
-		if (!k) {
-			fprintf(stderr, "xdc lab up: %s\n", k.error().message.c_str());
-			return kUsage;
-		}
-		skews[k->host] = k->ms;
+		XDC_TRY(k);
+		o.skews[k->host] = k->ms;
 	}
-	int64_t timeoutMs = 20000;
 	if (a.has("--timeout")) {
 		auto d = parseDuration(a.get("--timeout"));
-		if (!d) {
-			fprintf(stderr, "xdc lab up: --timeout: %s\n", d.error().message.c_str());
-			return kUsage;
-		}
-		timeoutMs = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
+		if (!d)
+			return makeError(Errc::Invalid, "--timeout: {}", d.error().message);
+		o.timeoutMs = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
 	}
 	auto streamsSpec = parseStreamsSpec(a);
-	if (!streamsSpec) {
-		fprintf(stderr, "xdc lab up: %s\n", streamsSpec.error().message.c_str());
+	XDC_TRY(streamsSpec);
+	o.streams = *streamsSpec;
+	if (o.withStreams && o.spec.dcs != 2)
+		return makeError(Errc::Invalid, "--streams needs --dcs 2 (the cross-DC toolkit pairs two DCs)");
+	return o;
+}
+
+// Bring-up step: the controller's key pair, one per agent and the allow-list of the agents' public keys.
+Result<void> writeLabKeys(const lab::LabState &st, const std::string &keys, const LabUpOptions &o)
+{
+	auto ckp = transport::generateKeyPair();
+	XDC_TRY(ckp);
+	XDC_TRY(transport::writeKeyPair(keys, "controller", *ckp, true));
+	std::string allow = "# agents allowed to register with lab " + o.spec.name + "\n";
+	// Without lab agents the allow-list starts empty: whoever deploys agents (Ansible) adds their keys and reloads.
+	for (const auto &h : o.agents ? st.hosts : std::vector<lab::HostInfo>{}) {
+		auto kp = transport::generateKeyPair();
+		XDC_TRY(kp);
+		XDC_TRY(transport::writeKeyPair(keys, h.name, *kp, true));
+		allow += h.name + " " + kp->publicKey + "\n";
+	}
+	return writeText(keys + "/agents.allow", allow, 0600);
+}
+
+// Bring-up step: the controller's config, the controller itself (recorded in the lab state), and a wait until its
+// console socket answers.
+Result<void> startLabController(lab::LabState &st, const std::string &dir, const std::string &endpoint,
+				const std::string &control)
+{
+	const std::string keys = dir + "/keys";
+	XDC_TRY(writeText(dir + "/controller.yaml",
+			  fmt::format("# controller of lab {}\nlisten: {}\ncontrol: {}\nkey: {}/controller.key\n"
+				      "allow: {}/agents.allow\ndata_dir: {}/data\nlog:\n  file: {}/controller.log\n",
+				      st.name, endpoint, control, keys, keys, dir, dir)));
+	auto cpid = sys::spawn({selfExe(), "controller", "--config", dir + "/controller.yaml"},
+			       {.stdoutFile = dir + "/controller.out"});
+	XDC_TRY(cpid);
+	st.processes.push_back({*cpid, sys::processStartTime(*cpid).value_or(0), "controller", "controller", {}});
+	XDC_TRY(st.save());
+	const int64_t ctlDeadline = clk::monoNs() + 10 * clk::kSec;
+	while (true) {
+		if (control::request(control, {{"cmd", "stats"}}, 500))
+			return success();
+		if (!sys::processAlive(*cpid))
+			return makeError(Errc::Io, "the controller exited at start; see {}/controller.log", dir);
+		if (clk::monoNs() > ctlDeadline)
+			return makeError(Errc::Timeout, "the controller did not answer on {} within 10 s", control);
+		::usleep(20000);
+	}
+}
+
+// The config of the agent on lab host h.
+std::string labAgentConfig(const std::string &dir, const std::string &endpoint, const lab::HostInfo &h,
+			   const LabUpOptions &o)
+{
+	const std::string keys = dir + "/keys";
+	const std::string stateDir = fmt::format("{}/agents/{}", dir, h.name);
+	std::string text = fmt::format(
+		"# agent {} of lab {}\nid: {}\nhost: {}\ndc: dc{}\nlabels:\n  role: streams\n  lab: {}\n"
+		"controller: {}\ncontroller_key: {}/controller.pub\nkey: {}/{}.key\nstate_dir: {}\n"
+		"test_features: true\n",
+		h.name, o.spec.name, h.name, h.name, h.dc, o.spec.name, endpoint, keys, keys, h.name, stateDir);
+	if (auto skew = o.skews.find(h.name); skew != o.skews.end())
+		text += fmt::format("test_clock_skew_ms: {}\n", skew->second);
+	// The Streams host of each DC (where --streams runs the emulator): the emulator's streamtool, the
+	// application's orderly-shutdown hook, its sink file and what the host shows of the toolkit.
+	if (o.withStreams && h.name == fmt::format("dc{}-h1", h.dc))
+		text += streamsAgentConfig(dir, h.dc, o.streams);
+	text += fmt::format("log:\n  file: {}/agents/{}.log\n", dir, h.name);
+	return text;
+}
+
+// Bring-up step: one agent per lab host in the host's namespace, each recorded in the lab state.
+Result<void> startLabAgents(lab::LabState &st, const std::string &dir, const std::string &endpoint,
+			    const LabUpOptions &o)
+{
+	const std::string agentBin = findAgentBinary();
+	for (const auto &h : st.hosts) {
+		const std::string cfg = fmt::format("{}/agents/{}.yaml", dir, h.name);
+		::mkdir(fmt::format("{}/agents/{}", dir, h.name).c_str(), 0700);
+		XDC_TRY(writeText(cfg, labAgentConfig(dir, endpoint, h, o)));
+		auto pid = sys::spawn({agentBin, "--config", cfg},
+				      {.netns = h.netns, .stdoutFile = fmt::format("{}/agents/{}.out", dir, h.name)});
+		XDC_TRY(pid);
+		st.processes.push_back({*pid, sys::processStartTime(*pid).value_or(0), "agent", h.name, {}});
+		XDC_TRY(st.save());
+	}
+	return success();
+}
+
+// Bring-up step: waits until every lab agent is live at the controller.
+Result<void> waitForLabAgents(const lab::LabState &st, const std::string &dir, const std::string &control,
+			      int64_t timeoutMs)
+{
+	const int64_t deadline = clk::monoNs() + timeoutMs * clk::kMs;
+	while (true) {
+		auto r = control::request(control, {{"cmd", "agents"}}, 2000);
+		size_t live = 0;
+		if (r && r->value("ok", false))
+			for (const auto &ag : (*r)["agents"])
+				live += ag.value("state", "") == "live";
+		if (live == st.hosts.size())
+			return success();
+		if (clk::monoNs() > deadline)
+			return makeError(Errc::Timeout, "only {} of {} agents registered within {} ms; see {}/agents/*.log",
+					 live, st.hosts.size(), timeoutMs, dir);
+		::usleep(20000);
+	}
+}
+
+// Everything after the network: keys, controller, agents, sshd and Streams, in that order.
+Result<void> bringUpLab(lab::LabState &st, const Args &a, const LabUpOptions &o)
+{
+	const std::string dir = lab::stateDir(o.spec.name);
+	const std::string keys = dir + "/keys";
+	::mkdir(keys.c_str(), 0700);
+	::mkdir((dir + "/agents").c_str(), 0755);
+	XDC_TRY(writeLabKeys(st, keys, o));
+	const std::string endpoint = fmt::format("tcp://{}:{}", lab::controllerAddress4(st.subnet), kControllerPort);
+	const std::string control = labControlPath(o.spec.name);
+	if (control.rfind(dir, 0) != 0)
+		st.files.push_back(control);
+	XDC_TRY(startLabController(st, dir, endpoint, control));
+	progress(o.js, "controller up on " + endpoint);
+	if (o.agents) {
+		XDC_TRY(startLabAgents(st, dir, endpoint, o));
+		progress(o.js, fmt::format("started {} agents; waiting for them to register", st.hosts.size()));
+		XDC_TRY(waitForLabAgents(st, dir, control, o.timeoutMs));
+	}
+	if (a.has("--sshd"))
+		XDC_TRY(startSshd(st, dir, endpoint, o.js));
+	if (o.withStreams) {
+		XDC_TRY(startStreams(st, dir, o.streams, o.js));
+		progress(o.js, fmt::format("Streams emulators ready ({}): dc1 active, dc2 {} (xdc streams status --lab {})",
+					   o.streams.mode, o.streams.mode == "active-passive" ? "passive" : "standby",
+					   o.spec.name));
+	}
+	return success();
+}
+
+int labUp(const Args &a)
+{
+	auto o = labUpOptions(a);
+	if (!o) {
+		fprintf(stderr, "xdc lab up: %s\n", o.error().message.c_str());
 		return kUsage;
 	}
-	if (a.has("--streams") && spec.dcs != 2) {
-		fprintf(stderr, "xdc lab up: --streams needs --dcs 2 (the cross-DC toolkit pairs two DCs)\n");
-		return kUsage;
-	}
+	const lab::LabSpec &spec = o->spec;
+	const bool js = o->js;
 	if (::geteuid() != 0) {
 		fprintf(stderr, "xdc lab up: needs root (network namespaces, veths)\n");
 		return kUsage;
@@ -361,125 +505,18 @@ int labUp(const Args &a)
 		return built.error().code == Errc::Exists ? kUsage : kFailed;
 	}
 	lab::LabState st = *built;
-	for (const auto &[h, ms] : skews) {
+	for (const auto &[h, ms] : o->skews) {
 		if (lab::hostNetns(st, h).empty()) {
 			fprintf(stderr, "xdc lab up: --skew: no host '%s' in this lab\n", h.c_str());
 			(void)teardown(spec.name, js);
 			return kUsage;
 		}
 	}
-	auto fail = [&](const std::string &msg) {
-		fprintf(stderr, "xdc lab up: %s; removing the partial lab\n", msg.c_str());
+	if (auto up = bringUpLab(st, a, *o); !up) {
+		fprintf(stderr, "xdc lab up: %s; removing the partial lab\n", up.error().message.c_str());
 		if (auto t = teardown(spec.name, js); !t)
 			fprintf(stderr, "xdc lab up: cleanup: %s\n", t.error().message.c_str());
 		return kFailed;
-	};
-	const std::string dir = lab::stateDir(spec.name);
-	const std::string keys = dir + "/keys";
-	::mkdir(keys.c_str(), 0700);
-	::mkdir((dir + "/agents").c_str(), 0755);
-	auto ckp = transport::generateKeyPair();
-	if (!ckp)
-		return fail(ckp.error().message);
-	if (auto w = transport::writeKeyPair(keys, "controller", *ckp, true); !w)
-		return fail(w.error().message);
-	std::string allow = "# agents allowed to register with lab " + spec.name + "\n";
-	// Without lab agents the allow-list starts empty: whoever deploys agents (Ansible) adds their keys and reloads.
-	for (const auto &h : a.has("--no-agents") ? std::vector<lab::HostInfo>{} : st.hosts) {
-		auto kp = transport::generateKeyPair();
-		if (!kp)
-			return fail(kp.error().message);
-		if (auto w = transport::writeKeyPair(keys, h.name, *kp, true); !w)
-			return fail(w.error().message);
-		allow += h.name + " " + kp->publicKey + "\n";
-	}
-	if (auto w = writeText(keys + "/agents.allow", allow, 0600); !w)
-		return fail(w.error().message);
-
-	const std::string endpoint = fmt::format("tcp://{}:{}", lab::controllerAddress4(st.subnet), kControllerPort);
-	const std::string control = labControlPath(spec.name);
-	if (control.rfind(dir, 0) != 0)
-		st.files.push_back(control);
-	if (auto w = writeText(dir + "/controller.yaml",
-			       fmt::format("# controller of lab {}\nlisten: {}\ncontrol: {}\nkey: {}/controller.key\n"
-					   "allow: {}/agents.allow\ndata_dir: {}/data\nlog:\n  file: {}/controller.log\n",
-					   spec.name, endpoint, control, keys, keys, dir, dir));
-	    !w)
-		return fail(w.error().message);
-	auto cpid = sys::spawn({selfExe(), "controller", "--config", dir + "/controller.yaml"},
-			       {.stdoutFile = dir + "/controller.out"});
-	if (!cpid)
-		return fail(cpid.error().message);
-	st.processes.push_back({*cpid, sys::processStartTime(*cpid).value_or(0), "controller", "controller", {}});
-	if (auto s = st.save(); !s)
-		return fail(s.error().message);
-	// Wait for the console socket to answer.
-	const int64_t ctlDeadline = clk::monoNs() + 10 * clk::kSec;
-	while (true) {
-		if (control::request(control, {{"cmd", "stats"}}, 500))
-			break;
-		if (!sys::processAlive(*cpid))
-			return fail("the controller exited at start; see " + dir + "/controller.log");
-		if (clk::monoNs() > ctlDeadline)
-			return fail("the controller did not answer on " + control + " within 10 s");
-		::usleep(20000);
-	}
-	progress(js, "controller up on " + endpoint);
-	if (!a.has("--no-agents")) {
-		const std::string agentBin = findAgentBinary();
-		for (const auto &h : st.hosts) {
-			const std::string cfg = fmt::format("{}/agents/{}.yaml", dir, h.name);
-			const std::string stateDir = fmt::format("{}/agents/{}", dir, h.name);
-			::mkdir(stateDir.c_str(), 0700);
-			std::string text = fmt::format(
-				"# agent {} of lab {}\nid: {}\nhost: {}\ndc: dc{}\nlabels:\n  role: streams\n  lab: {}\n"
-				"controller: {}\ncontroller_key: {}/controller.pub\nkey: {}/{}.key\nstate_dir: {}\n"
-				"test_features: true\n",
-				h.name, spec.name, h.name, h.name, h.dc, spec.name, endpoint, keys, keys, h.name, stateDir);
-			if (skews.count(h.name))
-				text += fmt::format("test_clock_skew_ms: {}\n", skews[h.name]);
-			// The Streams host of each DC (where --streams runs the emulator): the emulator's streamtool, the
-			// application's orderly-shutdown hook, its sink file and what the host shows of the toolkit.
-			if (a.has("--streams") && h.name == fmt::format("dc{}-h1", h.dc))
-				text += streamsAgentConfig(dir, h.dc, *streamsSpec);
-			text += fmt::format("log:\n  file: {}/agents/{}.log\n", dir, h.name);
-			if (auto w = writeText(cfg, text); !w)
-				return fail(w.error().message);
-			auto pid = sys::spawn({agentBin, "--config", cfg},
-					      {.netns = h.netns, .stdoutFile = fmt::format("{}/agents/{}.out", dir, h.name)});
-			if (!pid)
-				return fail(pid.error().message);
-			st.processes.push_back({*pid, sys::processStartTime(*pid).value_or(0), "agent", h.name, {}});
-			if (auto s = st.save(); !s)
-				return fail(s.error().message);
-		}
-		progress(js, fmt::format("started {} agents; waiting for them to register", st.hosts.size()));
-		const int64_t deadline = clk::monoNs() + timeoutMs * clk::kMs;
-		size_t live = 0;
-		while (true) {
-			auto r = control::request(control, {{"cmd", "agents"}}, 2000);
-			live = 0;
-			if (r && r->value("ok", false))
-				for (const auto &ag : (*r)["agents"])
-					live += ag.value("state", "") == "live";
-			if (live == st.hosts.size())
-				break;
-			if (clk::monoNs() > deadline)
-				return fail(fmt::format("only {} of {} agents registered within {} ms; see {}/agents/*.log",
-							live, st.hosts.size(), timeoutMs, dir));
-			::usleep(20000);
-		}
-	}
-	if (a.has("--sshd")) {
-		if (auto r = startSshd(st, dir, endpoint, js); !r)
-			return fail(r.error().message);
-	}
-	if (a.has("--streams")) {
-		if (auto r = startStreams(st, dir, *streamsSpec, js); !r)
-			return fail(r.error().message);
-		progress(js, fmt::format("Streams emulators ready ({}): dc1 active, dc2 {} (xdc streams status --lab {})",
-					 streamsSpec->mode, streamsSpec->mode == "active-passive" ? "passive" : "standby",
-					 spec.name));
 	}
 	const double secs = static_cast<double>(clk::monoNs() - t0) / 1e9;
 	json status = labStatusJson(st);

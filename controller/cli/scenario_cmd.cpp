@@ -228,7 +228,10 @@ int cmdValidate(const std::vector<std::string> &argv)
 	return exit;
 }
 
-int cmdRun(const std::vector<std::string> &argv)
+namespace {
+
+// The flags of `xdc run` (on top of the controller's own).
+std::vector<FlagSpec> runFlags()
 {
 	auto specs = controlFlags();
 	specs.push_back({"--out", true, "run directory (default ./xdc-runs/<scenario>-<run id>)"});
@@ -239,42 +242,217 @@ int cmdRun(const std::vector<std::string> &argv)
 	specs.push_back({"--dry-run", false, "print the plan: per phase, per host, the exact faults and rules"});
 	specs.push_back({"--quiet", false, "no progress lines"});
 	specs.push_back({"--db", true, "history database (default $XDC_HISTORY_DB or ~/.local/share/xdc/history.db)"});
-	auto a = parseArgs(argv, specs);
+	return specs;
+}
+
+// The help text of `xdc run`.
+void printRunUsage()
+{
+	printf("Usage: xdc run FILE [--out DIR] [--seed N] [--repeat K] [--param NAME=VALUE ...] [--matrix NAME=V1,V2 ...]\n"
+	       "              [--dry-run] [--json]\n\n"
+	       "Runs a scenario (docs/SCENARIOS.md) against the fleet of the controller (--lab NAME, the scenario's\n"
+	       "topology.lab, or $XDC_LAB): steady state, baseline, inject (faults with the same start offset fire at\n"
+	       "one agreed instant), observe, recover, validate (assertions over the evidence), teardown (always;\n"
+	       "then a residue check on every agent). Progress goes to stderr; the run directory gets the evidence\n"
+	       "bundle, report.json, junit.xml and report.html.\n\n"
+	       "A campaign: --matrix NAME=V1,V2 (repeatable) runs every combination of values, each --repeat K times\n"
+	       "with seeds N, N+1, ...; summary.json (and the table printed) gives per combination and figure n, min,\n"
+	       "median, p95, p99, max, mean and a 95%% confidence interval.\n\n"
+	       "Ctrl-C or SIGTERM: every fault is reverted, teardown runs, a partial report marked aborted is written.\n\n"
+	       "Options:\n"
+	       "  --out DIR             run directory; must be new or empty (default ./xdc-runs/<scenario>-<run id>)\n"
+	       "  --param NAME=VALUE    set a variable (repeatable); replaces a random draw of the same name\n"
+	       "  --seed N              seed of the random variables (default: random; recorded in the report)\n"
+	       "  --repeat K            run K times (seeds N, N+1, ...), with statistics\n"
+	       "  --matrix NAME=V1,V2   a campaign: every combination of values (repeatable)\n"
+	       "  --dry-run             print the plan (phases, faults with times, the agents' exact rules); change nothing\n"
+	       "  --json                machine-readable summary on stdout (no progress)\n"
+	       "  --quiet               no progress lines\n"
+	       "  --db PATH             history database (default $XDC_HISTORY_DB or ~/.local/share/xdc/history.db)\n"
+	       "  --lab NAME, --control PATH   which controller (as for every command)\n\n"
+	       "Exit codes:\n"
+	       "  0  every assertion passed\n"
+	       "  1  the system under test failed: an assertion, a steady-state check, observe's condition, or a\n"
+	       "     stop condition\n"
+	       "  2  configuration or validation error (nothing was run)\n"
+	       "  3  harness failure: a fault not applied or not verified, an agent lost, residue after teardown,\n"
+	       "     or the controller unreachable or gone mid-run (verdict broken)\n"
+	       "  4  aborted by the operator\n");
+}
+
+// `--seed N`, or a random seed when it is not given.
+Result<uint64_t> runSeed(const Args &a)
+{
+	if (!a.has("--seed"))
+		return static_cast<uint64_t>(std::random_device{}());
+	try {
+		size_t used = 0;
+		const uint64_t seed = std::stoull(a.get("--seed"), &used);
+		if (used == a.get("--seed").size())
+			return seed;
+	} catch (...) {
+	}
+	return makeError(Errc::Invalid, "--seed: expected a non-negative integer");
+}
+
+// `--repeat K` (1 without it).
+Result<int> runRepeat(const Args &a)
+{
+	if (!a.has("--repeat"))
+		return 1;
+	int repeat = 0;
+	try {
+		repeat = std::stoi(a.get("--repeat"));
+	} catch (...) {
+		repeat = 0;
+	}
+	if (repeat < 1 || repeat > 1000)
+		return makeError(Errc::Invalid, "--repeat: expected 1..1000");
+	return repeat;
+}
+
+// streams.reset: only a lab's Streams can be put back in its starting state; an empty hook otherwise.
+std::function<Result<void>()> labStreamsReset(const Args &ctl, const std::string &socket)
+{
+	// The lab whose controller the run talks to (with --control or $XDC_CONTROL, only a named one).
+	std::string labName = ctl.get("--lab");
+	if (labName.empty() && !ctl.has("--control") && !getenv("XDC_CONTROL")) {
+		if (auto l = chosenLab(ctl); l && !l->empty() && labControlPath(*l) == socket)
+			labName = *l;
+		else if (socket == labControlPath("xdc") && lab::loadLab("xdc"))
+			labName = "xdc";
+	}
+	if (labName.empty() || !lab::loadLab(labName))
+		return {};
+	return [labName]() -> Result<void> {
+		auto st = lab::loadLab(labName);
+		if (!st)
+			return st.error();
+		return labx::resetStreams(*st, lab::stateDir(labName), true);
+	};
+}
+
+// What one run needs besides the scenario: ids, the scenario's text, the Streams config, the controller.
+Result<scenario::RunOptions> runOptionsFor(const scenario::Scenario &s, const Args &ctl, const std::string &file,
+					   uint64_t seed, const std::string &socket)
+{
+	scenario::RunOptions ro;
+	ro.runId = newRunId();
+	ro.seed = seed;
+	ro.user = userName();
+	auto text = sys::readFile(file);
+	XDC_TRY(text);
+	ro.scenarioText = std::move(*text);
+	if (s.usesStreams()) {
+		if (s.streams.config.empty()) {
+			auto p = streamsConfigPath(ctl);
+			XDC_TRY(p);
+			ro.streamsConfig = *p;
+		} else {
+			ro.streamsConfig = s.streams.config[0] == '/' ? s.streams.config
+								      : fileDir(s.origin) + "/" + s.streams.config;
+		}
+	}
+	ro.call = [socket](const json &req, int timeoutMs) { return control::request(socket, req, timeoutMs); };
+	ro.resetStreams = labStreamsReset(ctl, socket);
+	return ro;
+}
+
+// `--dry-run` in text: phases, faults with the agents' exact rules, Streams operations, evidence.
+void printPlan(const json &plan, const scenario::Scenario &s, const std::string &file, uint64_t seed,
+	       const scenario::RunOptions &ro)
+{
+	printf("plan of %s (%s), about %s, seed %llu\n", s.name.c_str(), file.c_str(),
+	       formatDuration(s.plannedDuration()).c_str(), static_cast<unsigned long long>(seed));
+	for (const auto &p : plan["phases"])
+		printf("  %-9s at %6.1f s for %.1f s\n", p.value("name", "").c_str(), p.value("start_ms", 0) / 1000.0,
+		       p.value("duration_ms", 0) / 1000.0);
+	for (const auto &f : plan["faults"]) {
+		printf("  fault %s at %.1f s .. %.1f s: %s\n", f.value("id", "").c_str(), f.value("at_ms", 0) / 1000.0,
+		       f.value("until_ms", 0) / 1000.0, f.value("spec", "").c_str());
+		if (f.contains("error"))
+			printf("      not checked with the agents: %s\n", f["error"].is_string() ? f["error"].get<std::string>().c_str()
+											 : f["error"].dump().c_str());
+		const json agents = f.value("agents", json::object());
+		for (const auto &[agent, r] : agents.items()) {
+			printf("      %s (%s):\n", agent.c_str(), r.value("mechanism", "").c_str());
+			for (const auto &line : r.value("plan", json::array()))
+				printf("        %s\n", line.is_string() ? line.get<std::string>().c_str() : line.dump().c_str());
+		}
+	}
+	for (const auto &op : plan["streams_operations"])
+		printf("  streams operation %s at %.1f s: %s on %s\n", op.value("id", "").c_str(),
+		       op.value("at_ms", 0) / 1000.0, op.value("kind", "").c_str(), op.value("dc", "").c_str());
+	if (s.usesStreams())
+		printf("  streams: following %s every %s\n", ro.streamsConfig.c_str(),
+		       formatDuration(s.streams.interval).c_str());
+	for (const auto &e : plan["evidence"])
+		printf("  evidence %s\n", e.get<std::string>().c_str());
+}
+
+// The run directory (`--out`, or one named after the scenario and run), created new or empty.
+Result<std::string> makeRunDir(const Args &a, const scenario::Scenario &s, const std::string &runId)
+{
+	std::string base = a.get("--out");
+	if (base.empty())
+		base = fmt::format("xdc-runs/{}-{}", s.name, runId);
+	base = fs::absolute(base).string();
+	std::error_code ec;
+	if (fs::exists(base, ec) && !fs::is_empty(base, ec))
+		return makeError(Errc::Invalid, "--out {}: exists and is not empty", base);
+	fs::create_directories(base, ec);
+	if (ec)
+		return makeError(Errc::Invalid, "cannot create {}: {}", base, ec.message());
+	return base;
+}
+
+// Progress lines on stderr (the last one rewritten in place on a terminal), unless quiet.
+void setRunProgress(scenario::RunOptions &ro, bool quiet)
+{
+	if (quiet)
+		return;
+	const bool tty = ::isatty(2) != 0;
+	ro.progress = [tty](const std::string &line) {
+		fprintf(stderr, "%s%s\n", tty ? "\r\033[K" : "", line.c_str());
+	};
+	if (tty)
+		ro.status = [](const std::string &line) { fprintf(stderr, "\r\033[K%s", line.c_str()); };
+}
+
+// What a person reads on stdout: each run's verdict, and each combination's statistics table.
+void setHumanOutput(scenario::CampaignOptions &co)
+{
+	co.onRun = [](const scenario::RunOptions &r, const json &report) {
+		printf("verdict: %s%s%s\n", report.value("verdict", "").c_str(),
+		       report.value("reason", "").empty() ? "" : ": ", report.value("reason", "").c_str());
+		printf("report: %s/report.html (also report.json, junit.xml, evidence/)\n", r.outDir.c_str());
+	};
+	co.onCell = [](const json &cell, const scenario::Combo &c) {
+		if (!cell.contains("statistics"))
+			return;
+		printf("\n%s%-44s %3s %10s %10s %10s %10s %10s %21s\n",
+		       c.empty() ? "" : (scenario::comboLabel(c) + "\n").c_str(), "figure", "n", "min", "median", "p95",
+		       "max", "mean", "95% CI");
+		for (const auto &[k, st] : cell["statistics"].items())
+			printf("%-44s %3d %10.2f %10.2f %10.2f %10.2f %10.2f %21s\n", k.c_str(), st.value("n", 0),
+			       st.value("min", 0.0), st.value("median", 0.0), st.value("p95", 0.0), st.value("max", 0.0),
+			       st.value("mean", 0.0),
+			       st.contains("ci95_low") ? fmt::format("[{:.2f}, {:.2f}]", st.value("ci95_low", 0.0),
+								     st.value("ci95_high", 0.0)).c_str() : "");
+	};
+}
+
+} // namespace
+
+int cmdRun(const std::vector<std::string> &argv)
+{
+	auto a = parseArgs(argv, runFlags());
 	if (!a) {
 		fprintf(stderr, "xdc run: %s (see xdc run --help)\n", a.error().message.c_str());
 		return kUsage;
 	}
 	if (a->has("--help") || a->positional.size() != 1) {
-		printf("Usage: xdc run FILE [--out DIR] [--seed N] [--repeat K] [--param NAME=VALUE ...] [--matrix NAME=V1,V2 ...]\n"
-		       "              [--dry-run] [--json]\n\n"
-		       "Runs a scenario (docs/SCENARIOS.md) against the fleet of the controller (--lab NAME, the scenario's\n"
-		       "topology.lab, or $XDC_LAB): steady state, baseline, inject (faults with the same start offset fire at\n"
-		       "one agreed instant), observe, recover, validate (assertions over the evidence), teardown (always;\n"
-		       "then a residue check on every agent). Progress goes to stderr; the run directory gets the evidence\n"
-		       "bundle, report.json, junit.xml and report.html.\n\n"
-		       "A campaign: --matrix NAME=V1,V2 (repeatable) runs every combination of values, each --repeat K times\n"
-		       "with seeds N, N+1, ...; summary.json (and the table printed) gives per combination and figure n, min,\n"
-		       "median, p95, p99, max, mean and a 95%% confidence interval.\n\n"
-		       "Ctrl-C or SIGTERM: every fault is reverted, teardown runs, a partial report marked aborted is written.\n\n"
-		       "Options:\n"
-		       "  --out DIR             run directory; must be new or empty (default ./xdc-runs/<scenario>-<run id>)\n"
-		       "  --param NAME=VALUE    set a variable (repeatable); replaces a random draw of the same name\n"
-		       "  --seed N              seed of the random variables (default: random; recorded in the report)\n"
-		       "  --repeat K            run K times (seeds N, N+1, ...), with statistics\n"
-		       "  --matrix NAME=V1,V2   a campaign: every combination of values (repeatable)\n"
-		       "  --dry-run             print the plan (phases, faults with times, the agents' exact rules); change nothing\n"
-		       "  --json                machine-readable summary on stdout (no progress)\n"
-		       "  --quiet               no progress lines\n"
-		       "  --db PATH             history database (default $XDC_HISTORY_DB or ~/.local/share/xdc/history.db)\n"
-		       "  --lab NAME, --control PATH   which controller (as for every command)\n\n"
-		       "Exit codes:\n"
-		       "  0  every assertion passed\n"
-		       "  1  the system under test failed: an assertion, a steady-state check, observe's condition, or a\n"
-		       "     stop condition\n"
-		       "  2  configuration or validation error (nothing was run)\n"
-		       "  3  harness failure: a fault not applied or not verified, an agent lost, residue after teardown,\n"
-		       "     or the controller unreachable or gone mid-run (verdict broken)\n"
-		       "  4  aborted by the operator\n");
+		printRunUsage();
 		return a->has("--help") ? kOk : kUsage;
 	}
 	auto opt = parseParams(*a);
@@ -283,21 +461,12 @@ int cmdRun(const std::vector<std::string> &argv)
 		return kUsage;
 	}
 	const std::string file = a->positional[0];
-	uint64_t seed = 0;
-	if (a->has("--seed")) {
-		try {
-			size_t used = 0;
-			seed = std::stoull(a->get("--seed"), &used);
-			if (used != a->get("--seed").size())
-				throw std::invalid_argument("trailing");
-		} catch (...) {
-			fprintf(stderr, "xdc run: --seed: expected a non-negative integer\n");
-			return kUsage;
-		}
-	} else {
-		seed = std::random_device{}();
+	auto seed = runSeed(*a);
+	if (!seed) {
+		fprintf(stderr, "xdc run: %s\n", seed.error().message.c_str());
+		return kUsage;
 	}
-	opt->seed = seed;
+	opt->seed = *seed;
 	auto s = scenario::loadScenario(file, *opt);
 	if (!s) {
 		fprintf(stderr, "%s\n", s.error().message.c_str());
@@ -306,132 +475,45 @@ int cmdRun(const std::vector<std::string> &argv)
 	Args ctl = *a;
 	if (!ctl.has("--lab") && !ctl.has("--control") && !s->topology.lab.empty())
 		ctl.flags["--lab"] = {s->topology.lab};
-	int repeat = 1;
-	if (a->has("--repeat")) {
-		try {
-			repeat = std::stoi(a->get("--repeat"));
-		} catch (...) {
-			repeat = 0;
-		}
-		if (repeat < 1 || repeat > 1000) {
-			fprintf(stderr, "xdc run: --repeat: expected 1..1000\n");
-			return kUsage;
-		}
-	}
-	auto socketOr = controlPathFor(ctl);
-	if (!socketOr) {
-		fprintf(stderr, "xdc run: %s\n", socketOr.error().message.c_str());
+	auto repeat = runRepeat(*a);
+	if (!repeat) {
+		fprintf(stderr, "xdc run: %s\n", repeat.error().message.c_str());
 		return kUsage;
 	}
-	const std::string socket = *socketOr;
-	scenario::RunOptions ro;
-	ro.runId = newRunId();
-	ro.seed = seed;
-	ro.user = userName();
-	if (auto text = sys::readFile(file))
-		ro.scenarioText = std::move(*text);
-	else {
-		fprintf(stderr, "xdc run: %s\n", text.error().message.c_str());
+	auto socket = controlPathFor(ctl);
+	if (!socket) {
+		fprintf(stderr, "xdc run: %s\n", socket.error().message.c_str());
 		return kUsage;
 	}
-	if (s->usesStreams()) {
-		if (s->streams.config.empty()) {
-			auto p = streamsConfigPath(ctl);
-			if (!p) {
-				fprintf(stderr, "xdc run: %s\n", p.error().message.c_str());
-				return kUsage;
-			}
-			ro.streamsConfig = *p;
-		} else {
-			ro.streamsConfig = s->streams.config[0] == '/' ? s->streams.config
-								      : fileDir(s->origin) + "/" + s->streams.config;
-		}
-	}
-	ro.call = [socket](const json &req, int timeoutMs) { return control::request(socket, req, timeoutMs); };
-	{
-		// streams.reset: only a lab's Streams can be put back in its starting state.
-		// The lab whose controller the run talks to (with --control or $XDC_CONTROL, only a named one).
-		std::string labName = ctl.get("--lab");
-		if (labName.empty() && !ctl.has("--control") && !getenv("XDC_CONTROL")) {
-			if (auto l = chosenLab(ctl); l && !l->empty() && labControlPath(*l) == socket)
-				labName = *l;
-			else if (socket == labControlPath("xdc") && lab::loadLab("xdc"))
-				labName = "xdc";
-		}
-		if (!labName.empty() && lab::loadLab(labName))
-			ro.resetStreams = [labName]() -> Result<void> {
-				auto st = lab::loadLab(labName);
-				if (!st)
-					return st.error();
-				return labx::resetStreams(*st, lab::stateDir(labName), true);
-			};
+	auto ro = runOptionsFor(*s, ctl, file, *seed, *socket);
+	if (!ro) {
+		fprintf(stderr, "xdc run: %s\n", ro.error().message.c_str());
+		return kUsage;
 	}
 	json params = json::object();
 	for (const auto &[k, v] : opt->params)
 		params[k] = v;
-	ro.inputs = {{"file", fs::absolute(file).string()}, {"params", params}, {"argv", argv},
-		     {"controller", socket}, {"text", ro.scenarioText}};
+	ro->inputs = {{"file", fs::absolute(file).string()}, {"params", params}, {"argv", argv},
+		      {"controller", *socket}, {"text", ro->scenarioText}};
 	if (a->has("--dry-run")) {
-		const json plan = scenario::planScenario(*s, ro);
-		if (a->has("--json")) {
+		const json plan = scenario::planScenario(*s, *ro);
+		if (a->has("--json"))
 			printf("%s\n", plan.dump(2).c_str());
-			return kOk;
-		}
-		printf("plan of %s (%s), about %s, seed %llu\n", s->name.c_str(), file.c_str(),
-		       formatDuration(s->plannedDuration()).c_str(), static_cast<unsigned long long>(seed));
-		for (const auto &p : plan["phases"])
-			printf("  %-9s at %6.1f s for %.1f s\n", p.value("name", "").c_str(), p.value("start_ms", 0) / 1000.0,
-			       p.value("duration_ms", 0) / 1000.0);
-		for (const auto &f : plan["faults"]) {
-			printf("  fault %s at %.1f s .. %.1f s: %s\n", f.value("id", "").c_str(), f.value("at_ms", 0) / 1000.0,
-			       f.value("until_ms", 0) / 1000.0, f.value("spec", "").c_str());
-			if (f.contains("error"))
-				printf("      not checked with the agents: %s\n", f["error"].is_string() ? f["error"].get<std::string>().c_str()
-												 : f["error"].dump().c_str());
-			const json agents = f.value("agents", json::object());
-			for (const auto &[agent, r] : agents.items()) {
-				printf("      %s (%s):\n", agent.c_str(), r.value("mechanism", "").c_str());
-				for (const auto &line : r.value("plan", json::array()))
-					printf("        %s\n", line.is_string() ? line.get<std::string>().c_str() : line.dump().c_str());
-			}
-		}
-		for (const auto &op : plan["streams_operations"])
-			printf("  streams operation %s at %.1f s: %s on %s\n", op.value("id", "").c_str(),
-			       op.value("at_ms", 0) / 1000.0, op.value("kind", "").c_str(), op.value("dc", "").c_str());
-		if (s->usesStreams())
-			printf("  streams: following %s every %s\n", ro.streamsConfig.c_str(),
-			       formatDuration(s->streams.interval).c_str());
-		for (const auto &e : plan["evidence"])
-			printf("  evidence %s\n", e.get<std::string>().c_str());
+		else
+			printPlan(plan, *s, file, *seed, *ro);
 		return kOk;
 	}
-	std::string base = a->get("--out");
-	if (base.empty())
-		base = fmt::format("xdc-runs/{}-{}", s->name, ro.runId);
-	base = fs::absolute(base).string();
-	std::error_code ec;
-	if (fs::exists(base, ec) && !fs::is_empty(base, ec)) {
-		fprintf(stderr, "xdc run: --out %s: exists and is not empty\n", base.c_str());
-		return kUsage;
-	}
-	fs::create_directories(base, ec);
-	if (ec) {
-		fprintf(stderr, "xdc run: cannot create %s: %s\n", base.c_str(), ec.message().c_str());
+	auto base = makeRunDir(*a, *s, ro->runId);
+	if (!base) {
+		fprintf(stderr, "xdc run: %s\n", base.error().message.c_str());
 		return kUsage;
 	}
 	const std::atomic<int> &stopSignals = catchStopSignals();
-	ro.interrupted = &stopSignals;
+	ro->interrupted = &stopSignals;
 	const bool quiet = a->has("--quiet") || a->has("--json");
-	const bool tty = ::isatty(2) != 0;
-	if (!quiet) {
-		ro.progress = [tty](const std::string &line) {
-			fprintf(stderr, "%s%s\n", tty ? "\r\033[K" : "", line.c_str());
-		};
-		if (tty)
-			ro.status = [](const std::string &line) { fprintf(stderr, "\r\033[K%s", line.c_str()); };
-	}
+	setRunProgress(*ro, quiet);
 	// A campaign: every combination of the --matrix values (one empty combination without --matrix).
-	auto combos = scenario::expandMatrix(a->all("--matrix"), repeat);
+	auto combos = scenario::expandMatrix(a->all("--matrix"), *repeat);
 	if (!combos) {
 		fprintf(stderr, "xdc run: %s\n", combos.error().message.c_str());
 		return kUsage;
@@ -441,9 +523,9 @@ int cmdRun(const std::vector<std::string> &argv)
 	co.file = file;
 	co.parse = *opt;
 	co.combos = *combos;
-	co.repeat = repeat;
-	co.baseDir = base;
-	co.run = ro;
+	co.repeat = *repeat;
+	co.baseDir = *base;
+	co.run = *ro;
 	co.historyPath = a->get("--db", scenario::defaultHistoryPath());
 	co.warn = [](const std::string &line) { fprintf(stderr, "%s\n", line.c_str()); };
 	const std::string name = s->name;
@@ -452,33 +534,15 @@ int cmdRun(const std::vector<std::string> &argv)
 			fprintf(stderr, "run %s of %s%s -> %s\n", r.runId.c_str(), name.c_str(),
 				c.empty() ? "" : (" with " + scenario::comboLabel(c)).c_str(), r.outDir.c_str());
 		};
-	if (human) {
-		co.onRun = [](const scenario::RunOptions &r, const json &report) {
-			printf("verdict: %s%s%s\n", report.value("verdict", "").c_str(),
-			       report.value("reason", "").empty() ? "" : ": ", report.value("reason", "").c_str());
-			printf("report: %s/report.html (also report.json, junit.xml, evidence/)\n", r.outDir.c_str());
-		};
-		co.onCell = [](const json &cell, const scenario::Combo &c) {
-			if (!cell.contains("statistics"))
-				return;
-			printf("\n%s%-44s %3s %10s %10s %10s %10s %10s %21s\n",
-			       c.empty() ? "" : (scenario::comboLabel(c) + "\n").c_str(), "figure", "n", "min", "median", "p95",
-			       "max", "mean", "95% CI");
-			for (const auto &[k, st] : cell["statistics"].items())
-				printf("%-44s %3d %10.2f %10.2f %10.2f %10.2f %10.2f %21s\n", k.c_str(), st.value("n", 0),
-				       st.value("min", 0.0), st.value("median", 0.0), st.value("p95", 0.0), st.value("max", 0.0),
-				       st.value("mean", 0.0),
-				       st.contains("ci95_low") ? fmt::format("[{:.2f}, {:.2f}]", st.value("ci95_low", 0.0),
-									     st.value("ci95_high", 0.0)).c_str() : "");
-		};
-	}
+	if (human)
+		setHumanOutput(co);
 	auto summary = scenario::runCampaign(co);
 	if (!summary) {
 		fprintf(stderr, "%s\n", summary.error().message.c_str());
 		return kUsage;
 	}
-	if (human && (repeat > 1 || combos->size() > 1))
-		printf("summary: %s/summary.json\n", base.c_str());
+	if (human && (*repeat > 1 || combos->size() > 1))
+		printf("summary: %s/summary.json\n", base->c_str());
 	if (!human)
 		printf("%s\n", summary->dump(2).c_str());
 	return summary->value("exit_code", 3);

@@ -429,6 +429,196 @@ std::string dumpLine(json j)
 	return out;
 }
 
+// What one host's raw.jsonl holds, mapped to the controller's clock and sorted by time.
+struct HostSamples {
+	std::vector<Line> samples, faults;
+	std::map<std::string, uint64_t> got; // samples received per sampler
+	std::map<std::string, std::vector<xdc::evidence::ProbePoint>> probes;
+	std::map<std::string, std::string> targets; // per probe
+	std::vector<uint64_t> seen;                 // every seq read, ascending
+};
+
+// The timeline entry of one raw sample: t_ns first, as the timeline merge reads it from the start of the line.
+json sampleEntry(const json &r, const ClockMap::Mapped &m, const Recording::HostInfo &info, const std::string &agent)
+{
+	const int64_t wall = r.value("wall_ns", int64_t{0});
+	json e = json::object();
+	e["t_ns"] = m.tNs;
+	e["bound_ns"] = m.boundNs;
+	e["host"] = info.host;
+	e["dc"] = info.dc;
+	e["agent"] = agent;
+	e["kind"] = r.value("kind", "");
+	e["source"] = r.value("source", "");
+	e["seq"] = r["seq"];
+	e["agent_wall_ns"] = wall;
+	e["values"] = r["values"];
+	mapAgentTimeValues(e["values"], wall - m.tNs);
+	e["tags"] = r["tags"];
+	return e;
+}
+
+// Reads one host's raw.jsonl: timeline entries of samples and faults, per sampler counts and each probe's points.
+HostSamples readRawSamples(const std::string &path, const ClockMap &clock, const Recording::HostInfo &info,
+			   const std::string &agent)
+{
+	HostSamples hs;
+	std::ifstream in(path);
+	std::string line;
+	while (std::getline(in, line)) {
+		json r = json::parse(line, nullptr, false);
+		if (r.is_discarded() || !r.contains("seq"))
+			continue;
+		const auto m = clock.map(r.value("wall_ns", int64_t{0}));
+		const std::string kind = r.value("kind", ""), source = r.value("source", "");
+		json e = sampleEntry(r, m, info, agent);
+		hs.seen.push_back(r["seq"].get<uint64_t>());
+		if (kind == "fault") {
+			json times = json::object();
+			for (const char *k : kFaultTimes)
+				if (r["values"].contains(k))
+					times[k] = clock.map(static_cast<int64_t>(r["values"][k].get<double>())).tNs;
+			e["times"] = times;
+			hs.faults.push_back({m.tNs, dumpLine(e)});
+		} else {
+			hs.got[source]++;
+		}
+		if (kind == "probe.tcp" || kind == "probe.http") {
+			xdc::evidence::ProbePoint p;
+			p.tNs = m.tNs;
+			p.boundNs = std::max<int64_t>(0, m.boundNs);
+			p.ok = r["values"].value("ok", 0.0) > 0.5;
+			p.error = r["tags"].value("error", "");
+			hs.probes[source].push_back(std::move(p));
+			if (r["tags"].contains("target"))
+				hs.targets[source] = r["tags"]["target"].get<std::string>();
+		}
+		hs.samples.push_back({m.tNs, dumpLine(e)});
+	}
+	auto byTime = [](const Line &a, const Line &b) { return a.t < b.t; };
+	std::stable_sort(hs.samples.begin(), hs.samples.end(), byTime);
+	std::stable_sort(hs.faults.begin(), hs.faults.end(), byTime);
+	std::sort(hs.seen.begin(), hs.seen.end());
+	return hs;
+}
+
+// clock.jsonl of one host: every clock point the controller took.
+std::vector<json> clockLines(const ClockMap &clock)
+{
+	std::vector<json> out;
+	for (const auto &p : clock.points())
+		out.push_back({{"t_ns", p.ctlNs}, {"offset_ns", p.offsetNs}, {"bound_ns", p.boundNs}, {"rtt_ns", p.rttNs}});
+	return out;
+}
+
+// agent.log of one host: the agent's log lines of the recording's window, on the controller's clock.
+std::vector<json> agentLogLines(const std::vector<std::string> &log, const ClockMap &clock)
+{
+	std::vector<json> out;
+	for (const auto &l : log) {
+		json j = json::parse(l, nullptr, false);
+		if (j.is_discarded())
+			continue;
+		const auto m = clock.map(j.value("wall_ns", int64_t{0}));
+		j["t_ns"] = m.tNs;
+		j["bound_ns"] = m.boundNs;
+		out.push_back(j);
+	}
+	return out;
+}
+
+// The outages of each probe of one host.
+void addProbeOutages(HostSamples &hs, const Recording::HostInfo &info, std::vector<OutageReport> &out)
+{
+	for (auto &[source, pts] : hs.probes) {
+		OutageReport rep;
+		rep.host = info.host;
+		rep.source = source;
+		rep.target = hs.targets[source];
+		rep.intervalNs = info.intervalNs.count(source) ? info.intervalNs.at(source) : 0;
+		xdc::evidence::OutageOptions opt;
+		opt.intervalNs = rep.intervalNs;
+		for (const auto &o : xdc::evidence::findOutages(std::move(pts), opt))
+			rep.outages.push_back(outageJson(o));
+		out.push_back(std::move(rep));
+	}
+}
+
+// Gaps of one host: every seq up to last the agent took and we do not have (seen ascending), whether it said it
+// lost them or not.
+json seqGaps(const std::string &host, const std::vector<uint64_t> &seen, uint64_t last,
+	     const std::vector<std::pair<uint64_t, uint64_t>> &lost)
+{
+	json gaps = json::array();
+	auto addGap = [&](uint64_t first, uint64_t lastMissing) {
+		bool declared = false;
+		for (const auto &[f, l] : lost)
+			declared |= f <= first && lastMissing <= l;
+		gaps.push_back({{"host", host}, {"first_seq", first}, {"last_seq", lastMissing},
+				{"count", lastMissing - first + 1},
+				{"reason", declared ? "lost on the agent (spool full)" : "not delivered"}});
+	};
+	uint64_t expect = 1;
+	for (uint64_t q : seen) {
+		if (q > last)
+			break;
+		if (q > expect)
+			addGap(expect, q - 1);
+		expect = std::max(expect, q + 1);
+	}
+	if (expect <= last)
+		addGap(expect, last);
+	return gaps;
+}
+
+// A per-sampler value of an agent's map, or the type's zero when the agent did not report it.
+template <typename V>
+V valueOr0(const std::map<std::string, V> &m, const std::string &key)
+{
+	auto it = m.find(key);
+	return it == m.end() ? V{} : it->second;
+}
+
+// Per sampler of one host: received, and taken and missed slots when the agent answered the stop.
+json samplerCounts(const Recording::HostInfo &info, const HostSamples &hs, const proto::EvidenceStopReply *stop)
+{
+	json counts = json::object();
+	for (const auto &name : info.samplers) {
+		json c = {{"received", valueOr0(hs.got, name)}};
+		if (stop) {
+			c["taken"] = valueOr0(stop->counts, name);
+			c["missed_slots"] = valueOr0(stop->missed, name);
+		}
+		c["interval_ns"] = valueOr0(info.intervalNs, name);
+		c["kind"] = valueOr0(info.kinds, name);
+		counts[name] = c;
+	}
+	return counts;
+}
+
+// The recording's own start and stop on the timeline.
+Line recordingMark(int64_t t, const char *event, const std::string &id)
+{
+	json e = json::object();
+	e["t_ns"] = t;
+	e["bound_ns"] = 0;
+	e["host"] = "controller";
+	e["kind"] = "recording";
+	e["source"] = id;
+	e["tags"] = {{"event", event}};
+	return Line{t, dumpLine(e)};
+}
+
+// meta.json's outages: one entry per probe.
+json outagesJson(const std::vector<OutageReport> &reports)
+{
+	json outages = json::array();
+	for (const auto &o : reports)
+		outages.push_back({{"host", o.host}, {"source", o.source}, {"target", o.target},
+				   {"interval_ns", o.intervalNs}, {"outages", o.outages}});
+	return outages;
+}
+
 } // namespace
 
 Result<json> Recording::finalize(int64_t stopCtlNs)
@@ -440,141 +630,32 @@ Result<json> Recording::finalize(int64_t stopCtlNs)
 	bool complete = true;
 	std::vector<std::string> perHostFiles;
 	std::vector<OutageReport> outageReports;
-	for (auto &hostEntry : hosts_) {
-		const std::string &agent = hostEntry.first;
-		Host &h = hostEntry.second;
+	for (auto &[agent, h] : hosts_) {
 		if (!h.stopAnswered)
 			h.stopError = "did not answer evidence.stop before the drain deadline";
 		if (h.raw) {
 			::fclose(h.raw);
 			h.raw = nullptr;
 		}
+		// Per host files: samples, faults, clock points and the agent's log, each on the controller's clock.
 		const std::string hdir = dir_ + "/hosts/" + h.info.host;
-		std::vector<Line> samples, faults;
-		std::vector<json> clockLines, logLines;
-		std::map<std::string, uint64_t> got;
-		std::map<std::string, std::vector<xdc::evidence::ProbePoint>> probes;
-		std::map<std::string, std::string> targets;
-		std::vector<uint64_t> seen;
-		{
-			std::ifstream in(hdir + "/raw.jsonl");
-			std::string line;
-			while (std::getline(in, line)) {
-				json r = json::parse(line, nullptr, false);
-				if (r.is_discarded() || !r.contains("seq"))
-					continue;
-				const int64_t wall = r.value("wall_ns", int64_t{0});
-				const auto m = h.clock.map(wall);
-				const std::string kind = r.value("kind", ""), source = r.value("source", "");
-				// t_ns first: the timeline merge reads it from the start of the line.
-				json e = json::object();
-				e["t_ns"] = m.tNs;
-				e["bound_ns"] = m.boundNs;
-				e["host"] = h.info.host;
-				e["dc"] = h.info.dc;
-				e["agent"] = agent;
-				e["kind"] = kind;
-				e["source"] = source;
-				e["seq"] = r["seq"];
-				e["agent_wall_ns"] = wall;
-				e["values"] = r["values"];
-				mapAgentTimeValues(e["values"], wall - m.tNs);
-				e["tags"] = r["tags"];
-				seen.push_back(r["seq"].get<uint64_t>());
-				if (kind == "fault") {
-					json times = json::object();
-					for (const char *k : kFaultTimes)
-						if (r["values"].contains(k))
-							times[k] = h.clock.map(static_cast<int64_t>(r["values"][k].get<double>())).tNs;
-					e["times"] = times;
-					faults.push_back({m.tNs, dumpLine(e)});
-				} else {
-					got[source]++;
-				}
-				if (kind == "probe.tcp" || kind == "probe.http") {
-					xdc::evidence::ProbePoint p;
-					p.tNs = m.tNs;
-					p.boundNs = std::max<int64_t>(0, m.boundNs);
-					p.ok = r["values"].value("ok", 0.0) > 0.5;
-					p.error = r["tags"].value("error", "");
-					probes[source].push_back(std::move(p));
-					if (r["tags"].contains("target"))
-						targets[source] = r["tags"]["target"].get<std::string>();
-				}
-				samples.push_back({m.tNs, dumpLine(e)});
-			}
-		}
-		auto byTime = [](const Line &a, const Line &b) { return a.t < b.t; };
-		std::stable_sort(samples.begin(), samples.end(), byTime);
-		std::stable_sort(faults.begin(), faults.end(), byTime);
-		for (const auto &p : h.clock.points())
-			clockLines.push_back({{"t_ns", p.ctlNs}, {"offset_ns", p.offsetNs}, {"bound_ns", p.boundNs},
-					      {"rtt_ns", p.rttNs}});
-		for (const auto &l : h.stop.log) {
-			json j = json::parse(l, nullptr, false);
-			if (j.is_discarded())
-				continue;
-			const auto m = h.clock.map(j.value("wall_ns", int64_t{0}));
-			j["t_ns"] = m.tNs;
-			j["bound_ns"] = m.boundNs;
-			logLines.push_back(j);
-		}
-		XDC_TRY(writeText(hdir + "/samples.jsonl", samples));
-		XDC_TRY(writeText(hdir + "/faults.jsonl", faults));
-		XDC_TRY(writeLines(hdir + "/clock.jsonl", clockLines));
-		XDC_TRY(writeLines(hdir + "/agent.log", logLines));
+		HostSamples hs = readRawSamples(hdir + "/raw.jsonl", h.clock, h.info, agent);
+		const std::vector<json> clock = clockLines(h.clock);
+		XDC_TRY(writeText(hdir + "/samples.jsonl", hs.samples));
+		XDC_TRY(writeText(hdir + "/faults.jsonl", hs.faults));
+		XDC_TRY(writeLines(hdir + "/clock.jsonl", clock));
+		XDC_TRY(writeLines(hdir + "/agent.log", agentLogLines(h.stop.log, h.clock)));
 		perHostFiles.push_back(hdir + "/samples.jsonl");
-		samples = {};
+		hs.samples = {};
 		::unlink((hdir + "/raw.jsonl").c_str());
-		for (auto &[source, pts] : probes) {
-			OutageReport rep;
-			rep.host = h.info.host;
-			rep.source = source;
-			rep.target = targets[source];
-			rep.intervalNs = h.info.intervalNs.count(source) ? h.info.intervalNs.at(source) : 0;
-			xdc::evidence::OutageOptions opt;
-			opt.intervalNs = rep.intervalNs;
-			for (const auto &o : xdc::evidence::findOutages(std::move(pts), opt))
-				rep.outages.push_back(outageJson(o));
-			outageReports.push_back(std::move(rep));
-		}
-		// Gaps: every seq the agent took and we do not have, whether it said it lost them or not.
-		std::sort(seen.begin(), seen.end());
-		json hostGaps = json::array();
-		const uint64_t last = h.stopError.empty() ? h.stop.lastSeq : (seen.empty() ? 0 : seen.back());
-		auto addGap = [&](uint64_t first, uint64_t lastMissing) {
-			bool declared = false;
-			for (const auto &[f, l] : h.lost)
-				declared |= f <= first && lastMissing <= l;
-			hostGaps.push_back({{"host", h.info.host}, {"first_seq", first}, {"last_seq", lastMissing},
-					    {"count", lastMissing - first + 1},
-					    {"reason", declared ? "lost on the agent (spool full)" : "not delivered"}});
-		};
-		uint64_t expect = 1;
-		for (uint64_t q : seen) {
-			if (q > last)
-				break;
-			if (q > expect)
-				addGap(expect, q - 1);
-			expect = std::max(expect, q + 1);
-		}
-		if (expect <= last)
-			addGap(expect, last);
-		json counts = json::object();
-		for (const auto &name : h.info.samplers) {
-			json c = {{"received", got[name]}};
-			if (h.stopError.empty()) {
-				c["taken"] = h.stop.counts.count(name) ? h.stop.counts.at(name) : 0;
-				c["missed_slots"] = h.stop.missed.count(name) ? h.stop.missed.at(name) : 0;
-			}
-			c["interval_ns"] = h.info.intervalNs[name];
-			c["kind"] = h.info.kinds[name];
-			counts[name] = c;
-		}
+		addProbeOutages(hs, h.info, outageReports);
+		const uint64_t last = h.stopError.empty() ? h.stop.lastSeq : (hs.seen.empty() ? 0 : hs.seen.back());
+		json hostGaps = seqGaps(h.info.host, hs.seen, last, h.lost);
+		json counts = samplerCounts(h.info, hs, h.stopError.empty() ? &h.stop : nullptr);
 		json hm = {{"host", h.info.host}, {"dc", h.info.dc}, {"agent", agent}, {"samplers", counts},
 			   {"received", h.received}, {"duplicates", h.duplicates}, {"last_seq", last},
 			   {"gaps", hostGaps}, {"spilled", h.stop.spilled}, {"dropped", h.stop.dropped},
-			   {"clock_points", clockLines.size()}};
+			   {"clock_points", clock.size()}};
 		if (!h.clock.points().empty()) {
 			int64_t maxBound = 0;
 			for (const auto &p : h.clock.points())
@@ -592,26 +673,13 @@ Result<json> Recording::finalize(int64_t stopCtlNs)
 			gaps.push_back(g);
 		hostsMeta.push_back(hm);
 	}
-	auto mark = [&](int64_t t, const char *event) {
-		json e = json::object();
-		e["t_ns"] = t;
-		e["bound_ns"] = 0;
-		e["host"] = "controller";
-		e["kind"] = "recording";
-		e["source"] = id_;
-		e["tags"] = {{"event", event}};
-		return Line{t, dumpLine(e)};
-	};
-	XDC_TRY(mergeSorted(perHostFiles, {mark(startCtlNs_, "started"), mark(stopCtlNs, "stopped")},
+	XDC_TRY(mergeSorted(perHostFiles,
+			    {recordingMark(startCtlNs_, "started", id_), recordingMark(stopCtlNs, "stopped", id_)},
 			    dir_ + "/timeline.jsonl"));
 	meta["hosts"] = hostsMeta;
 	meta["gaps"] = gaps;
 	meta["complete"] = complete;
-	json outages = json::array();
-	for (const auto &o : outageReports)
-		outages.push_back({{"host", o.host}, {"source", o.source}, {"target", o.target},
-				   {"interval_ns", o.intervalNs}, {"outages", o.outages}});
-	meta["outages"] = outages;
+	meta["outages"] = outagesJson(outageReports);
 	std::ofstream mf(dir_ + "/meta.json");
 	mf << meta.dump(2) << "\n";
 	if (!mf)

@@ -159,14 +159,26 @@ std::string junitXml(const json &r)
 	return x;
 }
 
-std::string reportHtml(const json &r, const std::string &bundleDir)
+namespace {
+
+// The run's time axis: where an instant falls on the timeline (percent) and its offset from the start.
+struct TimeScale {
+	int64_t t0, t1;
+	double span;
+	double pct(int64_t t) const { return std::clamp(100.0 * static_cast<double>(t - t0) / span, 0.0, 100.0); }
+	std::string rel(int64_t t) const { return fmt::format("{:+.3f} s", static_cast<double>(t - t0) / 1e9); }
+};
+
+TimeScale timeScale(const json &r)
 {
 	const int64_t t0 = r.value("started_ns", int64_t{0});
 	const int64_t t1 = std::max<int64_t>(r.value("ended_ns", t0 + 1), t0 + 1);
-	const double span = static_cast<double>(t1 - t0);
-	auto pct = [&](int64_t t) { return std::clamp(100.0 * static_cast<double>(t - t0) / span, 0.0, 100.0); };
-	auto rel = [&](int64_t t) { return fmt::format("{:+.3f} s", static_cast<double>(t - t0) / 1e9); };
-	const std::string verdict = r.value("verdict", "unknown");
+	return {t0, t1, static_cast<double>(t1 - t0)};
+}
+
+// The page's head: title and style sheet.
+std::string htmlHead(const json &r, const std::string &verdict)
+{
 	std::string h;
 	h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
 	h += fmt::format("<title>xdc run {} — {}</title>\n", xmlEscape(r.value("run_id", "")), xmlEscape(verdict));
@@ -186,6 +198,13 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
 </style></head><body>
 )";
+	return h;
+}
+
+// The heading with the verdict and the table of what was run, when and by whom.
+std::string runSummary(const json &r, const TimeScale &ts, const std::string &verdict)
+{
+	std::string h;
 	h += fmt::format("<h1>{} <span class=\"verdict {}\" id=\"verdict\">{}</span></h1>\n",
 			 xmlEscape(r.value("scenario", json::object()).value("name", "")), xmlEscape(verdict), xmlEscape(verdict));
 	h += fmt::format("<p id=\"reason\">{}</p>\n", xmlEscape(r.value("reason", "")));
@@ -193,16 +212,30 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 	for (const auto &[k, v] : std::vector<std::pair<std::string, std::string>>{
 		     {"run", r.value("run_id", "")},
 		     {"file", r.value("scenario", json::object()).value("file", "")},
-		     {"started", isoTime(t0)},
-		     {"duration", fmt::format("{:.3f} s", span / 1e9)},
+		     {"started", isoTime(ts.t0)},
+		     {"duration", fmt::format("{:.3f} s", ts.span / 1e9)},
 		     {"user", r.value("user", "")},
 		     {"seed", std::to_string(r.value("seed", uint64_t{0}))}})
 		h += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", k, xmlEscape(v));
+	return h;
+}
+
+// The assertions table: each one's status and what was observed.
+std::string assertionsTable(const json &r)
+{
+	std::string h;
 	h += "</table>\n<h2>Assertions</h2>\n<table id=\"assertions\"><tr><th>assertion</th><th>status</th><th>detail</th></tr>\n";
 	for (const auto &a : r.value("assertions", json::array()))
 		h += fmt::format("<tr class=\"assertion {}\"><td>{}</td><td>{}</td><td>{} {}</td></tr>\n",
 				 xmlEscape(a.value("status", "")), xmlEscape(a.value("name", "")), xmlEscape(a.value("status", "")),
 				 xmlEscape(a.value("message", "")), xmlEscape(a.value("observed", json::object()).dump()));
+	return h;
+}
+
+// The faults table: each fault's window on the controller's clock.
+std::string faultsTable(const json &r)
+{
+	std::string h;
 	h += "</table>\n<h2>Faults</h2>\n<table id=\"faults\"><tr><th>id</th><th>kind</th><th>hosts</th><th>window "
 	     "(controller clock, ± bound)</th></tr>\n";
 	for (const auto &f : r.value("faults", json::array())) {
@@ -213,13 +246,20 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 		h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", xmlEscape(f.value("id", "")),
 				 xmlEscape(f.value("kind", "")), xmlEscape(f.value("hosts", json::array()).dump()), xmlEscape(window));
 	}
+	return h;
+}
+
+// The timeline's legend and its first lane: phases and fault windows.
+std::string faultsLane(const json &r, const TimeScale &ts)
+{
+	std::string h;
 	h += "</table>\n<h2>Timeline</h2>\n<div class=\"legend\"><span style=\"background:rgba(179,38,30,.45)\"></span>fault"
 	     "<span style=\"background:#e0a800\"></span>probe failing<span style=\"background:#1f4fb3\"></span>event</div>\n";
 	// Phases and the faults lane: one .fault-window per fault, its data attributes the report's times exactly.
 	std::string phases;
 	for (const auto &p : r.value("phases", json::array()))
 		if (p.contains("start_ns"))
-			phases += fmt::format("<div class=\"phase\" style=\"left:{:.4f}%\">{}</div>", pct(p["start_ns"]),
+			phases += fmt::format("<div class=\"phase\" style=\"left:{:.4f}%\">{}</div>", ts.pct(p["start_ns"]),
 					      xmlEscape(p.value("name", "")));
 	h += "<div class=\"lane-label\">phases and faults</div>\n<div class=\"lane\" id=\"faults-lane\">" + phases;
 	for (const auto &f : r.value("faults", json::array())) {
@@ -228,13 +268,18 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 		const int64_t s = f["window_start_ns"], e = f["window_end_ns"];
 		h += fmt::format("<div class=\"fault-window\" data-fault-id=\"{}\" data-start-ns=\"{}\" data-end-ns=\"{}\" "
 				 "data-bound-ns=\"{}\" style=\"left:{:.4f}%;width:{:.4f}%\" title=\"{} {}: {} .. {} ± {:.1f} ms\"></div>",
-				 xmlEscape(f.value("id", "")), s, e, f.value("window_bound_ns", int64_t{0}), pct(s),
-				 std::max(0.2, pct(e) - pct(s)), xmlEscape(f.value("id", "")), xmlEscape(f.value("kind", "")),
-				 rel(s), rel(e), f.value("window_bound_ns", int64_t{0}) / 1e6);
+				 xmlEscape(f.value("id", "")), s, e, f.value("window_bound_ns", int64_t{0}), ts.pct(s),
+				 std::max(0.2, ts.pct(e) - ts.pct(s)), xmlEscape(f.value("id", "")), xmlEscape(f.value("kind", "")),
+				 ts.rel(s), ts.rel(e), f.value("window_bound_ns", int64_t{0}) / 1e6);
 	}
 	h += "</div>\n";
-	// Streams: per DC, the toolkit view's states as spans and its events as markers.
-	const json st = r.value("streams", json::object());
+	return h;
+}
+
+// Streams lanes: per DC, the toolkit view's states as spans and its events as markers.
+std::string streamsLanes(const json &st, const TimeScale &ts)
+{
+	std::string h;
 	if (st.contains("states")) {
 		std::map<std::string, std::vector<json>> perDc;
 		for (const auto &x : st["states"])
@@ -244,14 +289,14 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 					 "data-dc=\"{}\">", xmlEscape(dc), xmlEscape(dc));
 			for (size_t i = 0; i < list.size(); i++) {
 				const int64_t s0 = list[i].value("t_ns", int64_t{0});
-				const int64_t s1 = i + 1 < list.size() ? list[i + 1].value("t_ns", int64_t{0}) : t1;
+				const int64_t s1 = i + 1 < list.size() ? list[i + 1].value("t_ns", int64_t{0}) : ts.t1;
 				const std::string state = list[i].value("state", "");
 				const char *color = state == "active" ? "#2a7d2a" : state == "standby" ? "#9bb7d4"
 						    : state == "down"    ? "#b3261e" : "#bbb";
 				h += fmt::format("<div class=\"streams-state\" data-state=\"{}\" data-start-ns=\"{}\" style=\""
 						 "position:absolute;top:6px;bottom:6px;left:{:.4f}%;width:{:.4f}%;background:{}\" "
-						 "title=\"{} {} from {}\"></div>", xmlEscape(state), s0, pct(s0),
-						 std::max(0.1, pct(s1) - pct(s0)), color, xmlEscape(dc), xmlEscape(state), rel(s0));
+						 "title=\"{} {} from {}\"></div>", xmlEscape(state), s0, ts.pct(s0),
+						 std::max(0.1, ts.pct(s1) - ts.pct(s0)), color, xmlEscape(dc), xmlEscape(state), ts.rel(s0));
 			}
 			for (const auto &e : st.value("events", json::array())) {
 				if (e.value("dc", "").find(dc) == std::string::npos)
@@ -259,14 +304,19 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 				const int64_t t = e.value("t_ns", int64_t{0});
 				h += fmt::format("<div class=\"event streams-event\" data-kind=\"{}\" data-t-ns=\"{}\" style=\"left:"
 						 "{:.4f}%\" title=\"{} {} at {} (since {})\"></div>", xmlEscape(e.value("kind", "")), t,
-						 pct(t), xmlEscape(e.value("kind", "")), xmlEscape(e.value("detail", "")), rel(t),
-						 rel(e.value("since_ns", t)));
+						 ts.pct(t), xmlEscape(e.value("kind", "")), xmlEscape(e.value("detail", "")), ts.rel(t),
+						 ts.rel(e.value("since_ns", t)));
 			}
 			h += "</div>\n";
 		}
 	}
-	// Data: the application's output per DC (each sink poll that brought tuples) and the output gaps.
-	const json dt = r.value("data", json::object());
+	return h;
+}
+
+// The data lane: the application's output per DC (each sink poll that brought tuples) and the output gaps.
+std::string dataLane(const json &dt, const TimeScale &ts)
+{
+	std::string h;
 	if (dt.contains("sinks")) {
 		h += "<div class=\"lane-label\">data output (sink polls with tuples; gaps hatched)</div>\n<div class=\"lane\" "
 		     "id=\"data-lane\">";
@@ -275,7 +325,7 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 			h += fmt::format("<div class=\"output-gap\" data-start-ns=\"{}\" data-end-ns=\"{}\" style=\"position:"
 					 "absolute;top:0;bottom:0;left:{:.4f}%;width:{:.4f}%;background:repeating-linear-gradient(45deg,"
 					 "#b3261e33 0 4px,transparent 4px 8px);border:1px solid #b3261e\" title=\"no output {} .. {} "
-					 "({:.0f} ms)\"></div>", s0, s1, pct(s0), std::max(0.2, pct(s1) - pct(s0)), rel(s0), rel(s1),
+					 "({:.0f} ms)\"></div>", s0, s1, ts.pct(s0), std::max(0.2, ts.pct(s1) - ts.pct(s0)), ts.rel(s0), ts.rel(s1),
 					 (s1 - s0) / 1e6);
 		}
 		int lane = 0;
@@ -287,7 +337,7 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 				const int64_t t = p[0].get<int64_t>();
 				h += fmt::format("<div class=\"output\" data-dc=\"{}\" style=\"position:absolute;top:{}px;height:8px;"
 						 "width:2px;left:{:.4f}%;background:{}\"></div>", xmlEscape(sk.value("dc", "")),
-						 lane == 1 ? 3 : 14, pct(t), color);
+						 lane == 1 ? 3 : 14, ts.pct(t), color);
 			}
 		}
 		h += "</div>\n";
@@ -298,7 +348,13 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 				 dt.value("rpo_s", json(0)).dump(), dt.contains("rto_ms") ? dt["rto_ms"].dump() + " ms" : "-",
 				 v.value("latency_ms", json::object()).value("p99", json(nullptr)).dump());
 	}
-	// Per host: the faults on it, its probes' failing intervals, its process events.
+	return h;
+}
+
+// Per host lanes: the faults on it, its probes' failing intervals, its process events.
+std::string hostLanes(const json &r, const TimeScale &ts, const std::string &bundleDir)
+{
+	std::string h;
 	std::map<std::string, std::vector<json>> events;
 	if (!bundleDir.empty()) {
 		auto b = controller::evidence::loadBundle(bundleDir, "", "process.event");
@@ -316,31 +372,38 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 				continue;
 			const int64_t s = f["window_start_ns"], e = f["window_end_ns"];
 			h += fmt::format("<div class=\"fault-span\" data-fault-id=\"{}\" style=\"left:{:.4f}%;width:{:.4f}%\"></div>",
-					 xmlEscape(f.value("id", "")), pct(s), std::max(0.2, pct(e) - pct(s)));
+					 xmlEscape(f.value("id", "")), ts.pct(s), std::max(0.2, ts.pct(e) - ts.pct(s)));
 		}
 		for (const auto &o : r.value("outages", json::array())) {
 			if (o.value("host", "") != name)
 				continue;
 			for (const auto &x : o["outages"]) {
 				const int64_t s = x.value("start_ns", int64_t{0});
-				const int64_t e = x.value("open", false) ? t1 : x.value("end_ns", int64_t{0});
+				const int64_t e = x.value("open", false) ? ts.t1 : x.value("end_ns", int64_t{0});
 				h += fmt::format("<div class=\"probe-fail\" data-probe=\"{}\" data-start-ns=\"{}\" data-end-ns=\"{}\" "
 						 "style=\"left:{:.4f}%;width:{:.4f}%\" title=\"{} failing {} .. {} (± {:.1f} / {:.1f} ms): {}\"></div>",
-						 xmlEscape(o.value("source", "")), s, e, pct(s), std::max(0.1, pct(e) - pct(s)),
-						 xmlEscape(o.value("source", "")), rel(s), rel(e), x.value("start_bound_ns", int64_t{0}) / 1e6,
+						 xmlEscape(o.value("source", "")), s, e, ts.pct(s), std::max(0.1, ts.pct(e) - ts.pct(s)),
+						 xmlEscape(o.value("source", "")), ts.rel(s), ts.rel(e), x.value("start_bound_ns", int64_t{0}) / 1e6,
 						 x.value("end_bound_ns", int64_t{0}) / 1e6, xmlEscape(x.value("first_error", "")));
 			}
 		}
 		for (const auto &e : events[name]) {
 			const int64_t t = e.value("t_ns", int64_t{0});
 			h += fmt::format("<div class=\"event\" data-t-ns=\"{}\" style=\"left:{:.4f}%\" title=\"{} {} pid {} at {} ± "
-					 "{:.1f} ms\"></div>", t, pct(t), xmlEscape(e.value("source", "")),
+					 "{:.1f} ms\"></div>", t, ts.pct(t), xmlEscape(e.value("source", "")),
 					 xmlEscape(e.value("tags", json::object()).value("event", "")),
-					 xmlEscape(e.value("tags", json::object()).value("pid", "")), rel(t),
+					 xmlEscape(e.value("tags", json::object()).value("pid", "")), ts.rel(t),
 					 e.value("bound_ns", int64_t{0}) / 1e6);
 		}
 		h += "</div>\n";
 	}
+	return h;
+}
+
+// The Streams section: detection and failover times and the table of the toolkit view's events.
+std::string streamsTable(const json &st, const TimeScale &ts)
+{
+	std::string h;
 	if (st.contains("events")) {
 		h += fmt::format("<h2>Streams</h2>\n<p>Toolkit view of {} polled every {} ms ({} rounds); detection {}, "
 				 "failover {} after the faults began.</p>\n<table id=\"streams-events\"><tr><th>event</th>"
@@ -353,10 +416,17 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 		for (const auto &e : st["events"])
 			h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
 					 xmlEscape(e.value("kind", "")), xmlEscape(e.value("dc", "")),
-					 rel(e.value("t_ns", int64_t{0})), rel(e.value("since_ns", int64_t{0})),
+					 ts.rel(e.value("t_ns", int64_t{0})), ts.rel(e.value("since_ns", int64_t{0})),
 					 xmlEscape(e.value("detail", "")));
 		h += "</table>\n";
 	}
+	return h;
+}
+
+// The metrics section: one row per source and a lane of its samples.
+std::string metricsTable(const json &r, const TimeScale &ts)
+{
+	std::string h;
 	if (r.contains("metrics") && r["metrics"].contains("samples")) {
 		// One row per source, and a lane of its samples: filled where its condition held, hollow where it did not,
 		// red where the sample failed.
@@ -384,7 +454,7 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 				last = ok ? (vals.empty() ? "(empty)" : vals) : "error: " + x.value("error", "");
 				lane += fmt::format("<div class=\"metric-sample{}\" data-t-ns=\"{}\" style=\"left:{:.4f}%\" "
 						    "title=\"{} at {} ± {:.1f} ms: {}\"></div>",
-						    ok ? (hold ? " held" : "") : " failed", t, pct(t), xmlEscape(name), rel(t),
+						    ok ? (hold ? " held" : "") : " failed", t, ts.pct(t), xmlEscape(name), ts.rel(t),
 						    x.value("bound_ns", int64_t{0}) / 1e6, xmlEscape(last));
 			}
 			h += fmt::format("<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
@@ -397,17 +467,46 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 		     "box-sizing:border-box}.metric-sample.held{background:#555}.metric-sample.failed{border-color:#b3261e;"
 		     "background:#b3261e}</style>\n";
 	}
+	return h;
+}
+
+// The phases table, then the report itself as data for scripts, and the end of the page.
+std::string phasesAndData(const json &r, const TimeScale &ts)
+{
+	std::string h;
 	h += "<h2>Phases</h2>\n<table id=\"phases\"><tr><th>phase</th><th>status</th><th>start</th><th>end</th><th>note</th></tr>\n";
 	for (const auto &p : r.value("phases", json::array()))
 		h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", xmlEscape(p.value("name", "")),
-				 xmlEscape(p.value("status", "")), p.contains("start_ns") ? rel(p["start_ns"]) : "",
-				 p.contains("end_ns") ? rel(p["end_ns"]) : "", xmlEscape(p.value("message", "")));
+				 xmlEscape(p.value("status", "")), p.contains("start_ns") ? ts.rel(p["start_ns"]) : "",
+				 p.contains("end_ns") ? ts.rel(p["end_ns"]) : "", xmlEscape(p.value("message", "")));
 	// The report itself for scripts reading the page; "</" is escaped so the data cannot end the script element.
 	std::string data = r.dump(-1, ' ', false, json::error_handler_t::replace);
 	for (size_t i = data.find("</"); i != std::string::npos; i = data.find("</", i + 3))
 		data.replace(i, 2, "<\\/");
 	h += "</table>\n<script type=\"application/json\" id=\"report-data\">" + data + "</script>\n";
 	h += "</body></html>\n";
+	return h;
+}
+
+} // namespace
+
+std::string reportHtml(const json &r, const std::string &bundleDir)
+{
+	const TimeScale ts = timeScale(r);
+	const std::string verdict = r.value("verdict", "unknown");
+	const json st = r.value("streams", json::object());
+	const json dt = r.value("data", json::object());
+	std::string h = htmlHead(r, verdict);
+	h += runSummary(r, ts, verdict);
+	h += assertionsTable(r);
+	h += faultsTable(r);
+	h += faultsLane(r, ts);
+	h += streamsLanes(st, ts);
+	h += dataLane(dt, ts);
+	h += hostLanes(r, ts, bundleDir);
+	h += streamsTable(st, ts);
+	h += metricsTable(r, ts);
+	h += phasesAndData(r, ts);
 	return h;
 }
 

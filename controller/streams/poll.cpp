@@ -121,138 +121,179 @@ FoundOperators findOperators(const std::vector<Operator> &ops, const Endpoint &e
 	return f;
 }
 
-DcSnapshot pollDc(Client &client, const PollOptions &opts, PollCache *cache)
+namespace {
+
+// The instance's status and health: asked every cache->instanceEvery rounds (every round without a cache), else the
+// last answer.
+Result<void> readInstance(Client &client, DcSnapshot &s, PollCache *cache)
 {
-	DcSnapshot s;
-	s.dc = client.endpoint().dc;
-	auto fail = [&](const Error &e) {
-		s.reachable = false;
-		s.error = e.message;
-		s.tNs = clk::wallNs();
-		if (cache)
-			*cache = PollCache{};
-		return s;
-	};
 	const bool instanceDue = !cache || cache->instanceStatus.empty() ||
 				 cache->rounds % static_cast<uint64_t>(std::max(1, cache->instanceEvery)) == 0;
 	if (cache)
 		++cache->rounds;
-	if (instanceDue) {
-		auto inst = client.instance();
-		if (!inst)
-			return fail(inst.error());
-		s.instanceStatus = inst->status;
-		s.instanceHealth = inst->health;
-		if (cache) {
-			cache->instanceStatus = inst->status;
-			cache->instanceHealth = inst->health;
-		}
-	} else {
+	if (!instanceDue) {
 		s.instanceStatus = cache->instanceStatus;
 		s.instanceHealth = cache->instanceHealth;
+		return success();
 	}
+	auto inst = client.instance();
+	XDC_TRY(inst);
+	s.instanceStatus = inst->status;
+	s.instanceHealth = inst->health;
+	if (cache) {
+		cache->instanceStatus = inst->status;
+		cache->instanceHealth = inst->health;
+	}
+	return success();
+}
+
+// The PEs of the job: with repeated polling (cached) only the fields the view and the events use.
+Result<void> readPes(Client &client, const Job &job, DcSnapshot &s, bool cached)
+{
+	if (!cached) {
+		auto pes = client.jobPes(job.id);
+		XDC_TRY(pes);
+		s.pes = std::move(*pes);
+		return success();
+	}
+	// Repeated polling reads only the PE fields the view and the events use (state, relaunches with their
+	// pid): parsing the whole PE objects was most of a 10 Hz watch's CPU, and the `host` and `job` URLs
+	// were still two thirds of what was left of each PE. `status` (one round, no cache) reads them all.
+	Query q;
+	q.fields = {"id", "status", "statusReason", "launchCount", "processId"};
+	auto raw = client.list("jobs/" + job.id + "/pes", "pes", q);
+	XDC_TRY(raw);
+	for (const auto &j : *raw) {
+		auto pe = parsePe(j);
+		XDC_TRY(pe);
+		s.pes.push_back(std::move(*pe));
+	}
+	return success();
+}
+
+// The job's toolkit and sink operators, listed again when the job changed or a metric read failed.
+Result<void> knowOperators(Client &client, const Job &job, PollCache &c)
+{
+	if (c.operatorsKnown && c.jobId == job.id)
+		return success();
+	auto ops = client.jobOperators(job.id);
+	XDC_TRY(ops);
+	c.jobId = job.id;
+	c.ops = findOperators(*ops, client.endpoint());
+	c.operatorsKnown = true;
+	c.haveMetrics = false;
+	c.collectedNs = c.periodNs = 0;
+	return success();
+}
+
+// Adds one operator port's tuple count (processed for an input, submitted for an output) to `into`; nothing for an
+// operator the job does not have.
+Result<void> readPort(Client &client, PollCache &c, const Query &mq, const std::string &id, bool input,
+		      PortSignal &into)
+{
+	if (id.empty())
+		return success();
+	auto ms = client.portMetrics(id, input, 0, mq);
+	if (!ms) {
+		c.operatorsKnown = false; // the job may have changed under the same id: list them again
+		return ms.error();
+	}
+	const char *want = input ? "nTuplesProcessed" : "nTuplesSubmitted";
+	for (const auto &m : *ms)
+		if (m.name == want) {
+			into.present = true;
+			into.value += m.value;
+			into.retrievedNs = std::max(into.retrievedNs, m.lastTimeRetrieved * 1000000);
+		}
+	return success();
+}
+
+// Learns when Streams collects metrics (from the oldest retrieval time of this read) and keeps the values, so that
+// rounds before the next collection need not ask.
+void rememberCollection(PollCache &c, const DcSnapshot &s)
+{
+	int64_t oldest = 0;
+	for (const PortSignal *p : {&s.toolkit.transitions, &s.toolkit.heartbeatsReceived, &s.toolkit.heartbeatsSent,
+				    &s.toolkit.stateHandedOver, &s.toolkit.messagesReceived, &s.sink})
+		if (p->present && p->retrievedNs > 0)
+			oldest = oldest == 0 ? p->retrievedNs : std::min(oldest, p->retrievedNs);
+	if (oldest > c.collectedNs && c.collectedNs > 0)
+		c.periodNs = c.periodNs == 0 ? oldest - c.collectedNs : std::min(c.periodNs, oldest - c.collectedNs);
+	if (oldest > 0)
+		c.collectedNs = oldest;
+	c.lastToolkit = s.toolkit;
+	c.lastSink = s.sink;
+	c.haveMetrics = oldest > 0;
+}
+
+// The toolkit's signals and the sink's tuple count, from the operators' port metrics (or the cached values while no
+// collection can have happened since the last read).
+Result<void> readToolkitMetrics(Client &client, const Job &job, DcSnapshot &s, PollCache *cache)
+{
+	s.metricsRead = true;
+	PollCache local;
+	PollCache &c = cache ? *cache : local;
+	XDC_TRY(knowOperators(client, job, c));
+	s.toolkit = c.ops.names;
+	s.sinkOperator = c.ops.sinkName;
+	const int64_t now = clk::wallNs();
+	if (cache && c.haveMetrics && c.periodNs > 0 && now < c.collectedNs + c.periodNs - c.periodNs / 10) {
+		// No collection can have happened since the last read: the same values, the same retrieval times.
+		s.toolkit = c.lastToolkit;
+		s.sink = c.lastSink;
+		return success();
+	}
+	// Only the metric fields read below.
+	Query mq;
+	if (cache)
+		mq.fields = {"name", "value", "lastTimeRetrieved"};
+	// Every port is read before the first error is reported.
+	for (auto r : {readPort(client, c, mq, c.ops.watchdog, false, s.toolkit.transitions),
+		       readPort(client, c, mq, c.ops.hbReceiver, false, s.toolkit.heartbeatsReceived),
+		       readPort(client, c, mq, c.ops.preparer, false, s.toolkit.heartbeatsSent),
+		       readPort(client, c, mq, c.ops.store, false, s.toolkit.stateHandedOver),
+		       readPort(client, c, mq, c.ops.sink, true, s.sink)})
+		XDC_TRY(r);
+	for (const auto &id : c.ops.receivers)
+		XDC_TRY(readPort(client, c, mq, id, false, s.toolkit.messagesReceived));
+	if (cache)
+		rememberCollection(c, s);
+	return success();
+}
+
+// One round of one DC, everything but the failure handling: the instance, the job, its PEs and its metrics.
+Result<void> pollDcInto(Client &client, const PollOptions &opts, PollCache *cache, DcSnapshot &s)
+{
+	XDC_TRY(readInstance(client, s, cache));
 	// Repeated polling asks only for the job fields pickJob and the view use: the rest (URLs, bundle, submit
 	// parameters) was bytes to lex and allocate for every round.
 	Query jobQuery;
 	if (cache)
 		jobQuery.fields = {"id", "name", "applicationName", "status", "health", "submitTime"};
 	auto jobs = client.jobs(jobQuery);
-	if (!jobs)
-		return fail(jobs.error());
+	XDC_TRY(jobs);
 	s.reachable = true;
 	const Job *job = pickJob(*jobs, client.endpoint());
-	if (job) {
-		s.job = *job;
-		if (cache) {
-			// Repeated polling reads only the PE fields the view and the events use (state, relaunches with their
-			// pid): parsing the whole PE objects was most of a 10 Hz watch's CPU, and the `host` and `job` URLs
-			// were still two thirds of what was left of each PE. `status` (one round, no cache) reads them all.
-			Query q;
-			q.fields = {"id", "status", "statusReason", "launchCount", "processId"};
-			auto raw = client.list("jobs/" + job->id + "/pes", "pes", q);
-			if (!raw)
-				return fail(raw.error());
-			for (const auto &j : *raw) {
-				auto pe = parsePe(j);
-				if (!pe)
-					return fail(pe.error());
-				s.pes.push_back(std::move(*pe));
-			}
-		} else {
-			auto pes = client.jobPes(job->id);
-			if (!pes)
-				return fail(pes.error());
-			s.pes = std::move(*pes);
-		}
-		if (opts.metrics) {
-			s.metricsRead = true;
-			PollCache local;
-			PollCache &c = cache ? *cache : local;
-			if (!c.operatorsKnown || c.jobId != job->id) {
-				auto ops = client.jobOperators(job->id);
-				if (!ops)
-					return fail(ops.error());
-				c.jobId = job->id;
-				c.ops = findOperators(*ops, client.endpoint());
-				c.operatorsKnown = true;
-				c.haveMetrics = false;
-				c.collectedNs = c.periodNs = 0;
-			}
-			s.toolkit = c.ops.names;
-			s.sinkOperator = c.ops.sinkName;
-			const int64_t now = clk::wallNs();
-			if (cache && c.haveMetrics && c.periodNs > 0 && now < c.collectedNs + c.periodNs - c.periodNs / 10) {
-				// No collection can have happened since the last read: the same values, the same retrieval times.
-				s.toolkit = c.lastToolkit;
-				s.sink = c.lastSink;
-				s.tNs = clk::wallNs();
-				return s;
-			}
-			// Only the metric fields read below.
-			Query mq;
-			if (cache)
-				mq.fields = {"name", "value", "lastTimeRetrieved"};
-			auto read = [&](const std::string &id, bool input, PortSignal &into) -> Result<void> {
-				if (id.empty())
-					return success();
-				auto ms = client.portMetrics(id, input, 0, mq);
-				if (!ms) {
-					c.operatorsKnown = false; // the job may have changed under the same id: list them again
-					return ms.error();
-				}
-				const char *want = input ? "nTuplesProcessed" : "nTuplesSubmitted";
-				for (const auto &m : *ms)
-					if (m.name == want) {
-						into.present = true;
-						into.value += m.value;
-						into.retrievedNs = std::max(into.retrievedNs, m.lastTimeRetrieved * 1000000);
-					}
-				return success();
-			};
-			for (auto r : {read(c.ops.watchdog, false, s.toolkit.transitions),
-				       read(c.ops.hbReceiver, false, s.toolkit.heartbeatsReceived),
-				       read(c.ops.preparer, false, s.toolkit.heartbeatsSent),
-				       read(c.ops.store, false, s.toolkit.stateHandedOver), read(c.ops.sink, true, s.sink)})
-				if (!r)
-					return fail(r.error());
-			for (const auto &id : c.ops.receivers)
-				if (auto r = read(id, false, s.toolkit.messagesReceived); !r)
-					return fail(r.error());
-			if (cache) {
-				int64_t oldest = 0;
-				for (const PortSignal *p : {&s.toolkit.transitions, &s.toolkit.heartbeatsReceived, &s.toolkit.heartbeatsSent,
-							    &s.toolkit.stateHandedOver, &s.toolkit.messagesReceived, &s.sink})
-					if (p->present && p->retrievedNs > 0)
-						oldest = oldest == 0 ? p->retrievedNs : std::min(oldest, p->retrievedNs);
-				if (oldest > c.collectedNs && c.collectedNs > 0)
-					c.periodNs = c.periodNs == 0 ? oldest - c.collectedNs : std::min(c.periodNs, oldest - c.collectedNs);
-				if (oldest > 0)
-					c.collectedNs = oldest;
-				c.lastToolkit = s.toolkit;
-				c.lastSink = s.sink;
-				c.haveMetrics = oldest > 0;
-			}
-		}
+	if (!job)
+		return success();
+	s.job = *job;
+	XDC_TRY(readPes(client, *job, s, cache != nullptr));
+	if (opts.metrics)
+		XDC_TRY(readToolkitMetrics(client, *job, s, cache));
+	return success();
+}
+
+} // namespace
+
+DcSnapshot pollDc(Client &client, const PollOptions &opts, PollCache *cache)
+{
+	DcSnapshot s;
+	s.dc = client.endpoint().dc;
+	if (auto r = pollDcInto(client, opts, cache, s); !r) {
+		s.reachable = false;
+		s.error = r.error().message;
+		if (cache)
+			*cache = PollCache{};
 	}
 	s.tNs = clk::wallNs();
 	return s;
