@@ -58,9 +58,31 @@ int64_t DelaySchedule::releaseAt(int64_t arrivalNs)
 	return lastRelease_;
 }
 
+CorrelatedChance::CorrelatedChance(double percent, double correlationPercent, uint64_t seed)
+	: p_(std::clamp(percent, 0.0, 100.0) / 100.0), rho_(std::clamp(correlationPercent, 0.0, 100.0) / 100.0),
+	  rng_(seed)
+{
+}
+
+bool CorrelatedChance::draw()
+{
+	if (p_ <= 0)
+		return false;
+	if (p_ >= 1)
+		return true;
+	const double fresh = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+	// netem's get_crandom(): the first draw has nothing to correlate with.
+	const double u = haveLast_ ? (1.0 - rho_) * fresh + rho_ * lastU_ : fresh;
+	lastU_ = u;
+	haveLast_ = true;
+	return u < p_;
+}
+
 DelayLine::DelayLine(DelayLineOptions o)
 	: o_(o), outSched_(o.delayNs, o.jitterNs, o.correlationPercent, seedOf(o)),
-	  inSched_(o.delayNs, o.jitterNs, o.correlationPercent, seedOf(o) * 6364136223846793005ull + 1)
+	  inSched_(o.delayNs, o.jitterNs, o.correlationPercent, seedOf(o) * 6364136223846793005ull + 1),
+	  outReorder_(o.reorderPercent, o.reorderCorrelationPercent, seedOf(o) * 2862933555777941757ull + 3037000493ull),
+	  inReorder_(o.reorderPercent, o.reorderCorrelationPercent, seedOf(o) * 3935559000370003845ull + 2691343689ull)
 {
 }
 
@@ -128,7 +150,7 @@ Result<void> DelayLine::start()
 	return success();
 }
 
-int DelayLine::onPacket(nfq_q_handle *, nfgenmsg *, nfq_data *nfa, void *self)
+int DelayLine::onPacket(nfq_q_handle *qh, nfgenmsg *, nfq_data *nfa, void *self)
 {
 	auto *d = static_cast<DelayLine *>(self);
 	const nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfa);
@@ -136,9 +158,18 @@ int DelayLine::onPacket(nfq_q_handle *, nfgenmsg *, nfq_data *nfa, void *self)
 		return 0;
 	const uint32_t id = ntohl(ph->packet_id);
 	const bool in = ph->hook == kHookLocalIn;
+	d->received_.fetch_add(1, std::memory_order_relaxed);
+	if ((in ? d->inReorder_ : d->outReorder_).draw()) {
+		// Reordered: accepted now, ahead of the packets held. It leaves the kernel queue here, so the batch
+		// verdicts of releaseDue() (which cover only ids still queued) never see it.
+		if (nfq_set_verdict(qh, id, NF_ACCEPT, 0, nullptr) < 0)
+			d->verdictErrors_.fetch_add(1, std::memory_order_relaxed);
+		d->released_.fetch_add(1, std::memory_order_relaxed);
+		d->immediate_.fetch_add(1, std::memory_order_relaxed);
+		return 0;
+	}
 	auto &q = in ? d->in_ : d->out_;
 	q.push_back({id, (in ? d->inSched_ : d->outSched_).releaseAt(d->now_)});
-	d->received_.fetch_add(1, std::memory_order_relaxed);
 	const uint64_t held = d->in_.size() + d->out_.size();
 	if (held > d->maxHeld_.load(std::memory_order_relaxed))
 		d->maxHeld_.store(held, std::memory_order_relaxed);
@@ -298,6 +329,7 @@ DelayLineStats DelayLine::stats() const
 	s.held = s.received - s.released;
 	s.maxHeld = maxHeld_.load();
 	s.verdictErrors = verdictErrors_.load();
+	s.immediate = immediate_.load();
 	return s;
 }
 

@@ -86,6 +86,10 @@ Result<void> NetworkDelay::validate(const DelayParams &p)
 		return makeError(Errc::Invalid, "jitter: must be between 0 and delay");
 	if (p.correlationPercent < 0 || p.correlationPercent > 100)
 		return makeError(Errc::Invalid, "correlation: {} (expected 0..100)", p.correlationPercent);
+	if (p.reorderPercent < 0 || p.reorderPercent > 100)
+		return makeError(Errc::Invalid, "percent: {} (expected 0..100)", p.reorderPercent);
+	if (p.reorderCorrelationPercent < 0 || p.reorderCorrelationPercent > 100)
+		return makeError(Errc::Invalid, "correlation: {} (expected 0..100)", p.reorderCorrelationPercent);
 	if (p.protocol != "all" && p.protocol != "tcp" && p.protocol != "udp" && p.protocol != "icmp")
 		return makeError(Errc::Invalid, "protocol: '{}' (expected all, tcp, udp or icmp)", p.protocol);
 	if (!p.ports.empty() && p.protocol != "tcp" && p.protocol != "udp")
@@ -224,6 +228,8 @@ Result<std::string> NetworkDelay::apply()
 	lo.delayNs = p_.delayNs;
 	lo.jitterNs = p_.jitterNs;
 	lo.correlationPercent = p_.correlationPercent;
+	lo.reorderPercent = p_.reorderPercent;
+	lo.reorderCorrelationPercent = p_.reorderCorrelationPercent;
 	line_ = std::make_unique<DelayLine>(lo);
 	if (auto r = line_->start(); !r) {
 		line_.reset();
