@@ -9,6 +9,7 @@
 #include "agent/faults/network_delay.h"
 #include "agent/faults/network_loss.h"
 #include "agent/faults/network_partition.h"
+#include "agent/faults/network_reorder.h"
 #include "agent/faults/resource_cpu.h"
 #include "agent/faults/resource_disk_fill.h"
 #include "agent/faults/resource_memory.h"
@@ -72,7 +73,12 @@ const std::map<std::string_view, Factory> &kinds()
 		 }},
 		{"network.corrupt", netemOnly},
 		{"network.duplicate", netemOnly},
-		{"network.reorder", netemOnly},
+		{"network.reorder",
+		 [](const FaultRequest &req, const FaultEnv &env) -> Result<std::unique_ptr<Fault>> {
+			 auto p = reorderParams(req, env);
+			 XDC_TRY(NetworkReorder::validate(p));
+			 return std::unique_ptr<Fault>(new NetworkReorder(req.id, p));
+		 }},
 		{"process.kill",
 		 [](const FaultRequest &req, const FaultEnv &env) -> Result<std::unique_ptr<Fault>> {
 			 return std::unique_ptr<Fault>(new ProcessKill(req, env));

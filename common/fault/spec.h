@@ -26,7 +26,7 @@ enum class Kind {
 	NetworkBandwidth,
 	NetworkCorrupt,   // netem only
 	NetworkDuplicate, // netem only
-	NetworkReorder,   // netem only
+	NetworkReorder,   // the agent's NFQUEUE delay line (no netem needed)
 	ProcessKill,
 	ProcessPause,
 	ResourceCpu,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// network.delay (NFQUEUE delay line: this kernel has no sch_netem) and network.loss (nft numgen) in one real 2x2
-// lab: the added delay and the loss rate are measured against a baseline taken in the same run, both faults
-// together, revert, what a killed agent leaves (nothing that holds packets), and that nothing of ours remains.
+// network.delay and network.reorder (NFQUEUE delay line: this kernel has no sch_netem) and network.loss (nft numgen)
+// in one real 2x2 lab: the added delay, the reordered share and the loss rate are measured against a baseline taken
+// in the same run, delay and loss together, revert, what a killed agent leaves (nothing that holds packets), and
+// that nothing of ours remains.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -193,6 +194,58 @@ TEST_CASE("delay + loss on the same host: both take effect, both measured")
 	REQUIRE(clean);
 	CHECK(clean->received == clean->sent);
 	CHECK(clean->medianOneWayMs - b.oneWayMs < 10.0);
+}
+
+TEST_CASE("reorder 25 % behind 20 ms: 20-30 % of 2,000 numbered UDP datagrams overtake, the rest +20 ms; revert")
+{
+	REQUIRE(theLab().up());
+	HaltAtEnd halt;
+	const auto &b = baseline();
+	auto st = theLab().state();
+	const auto &h11 = st.hosts[0], &h21 = st.hosts[2];
+	// Without the fault nothing overtakes: the measure itself does not invent reordering.
+	auto plain = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(plain);
+	CHECK(plain->reorderedPercent() == 0.0);
+	auto j = apply("{id: xnr1, kind: network.reorder, targets: {host: dc1-h1}, peers: {dc: dc2}, direction: out, "
+		       "percent: 25, delay: 20ms, duration: 30s}");
+	REQUIRE(j["agents"].size() == 1);
+	for (const auto &[agent, e] : j["agents"].items()) {
+		CHECK(e["ok"] == true);
+		CHECK(e["mechanism"].get<std::string>().find("25% of packets") != std::string::npos);
+		// Read back: the NFQUEUE rules, the queue bound by the agent, and the line's reorder settings.
+		const std::string rb = e["readback"].get<std::string>();
+		CHECK(rb.find("-j NFQUEUE --queue-num") != std::string::npos);
+		CHECK(rb.find("nfnetlink_queue") != std::string::npos);
+		CHECK(rb.find("reorder 25% at once") != std::string::npos);
+	}
+	CHECK(chainsOn(h11.netns).find("XDC_xnr1_O") != std::string::npos);
+	auto u = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(u);
+	MESSAGE("reorder 25 %: " << u->reorderedPercent() << " % of " << u->sent << " datagrams overtook, "
+		<< u->received << " received, one-way median " << u->medianOneWayMs << " ms (baseline " << b.oneWayMs
+		<< ")");
+	CHECK(u->received == u->sent);
+	// 2,000 draws of 25 %: sd about 1 %, so 20-30 is 5 sd wide; 0 (reorder off) or 100 (all at once) fail.
+	CHECK(u->reorderedPercent() >= 20.0);
+	CHECK(u->reorderedPercent() <= 30.0);
+	// Three quarters wait the delay, so the median is a delayed datagram; the line never releases one early.
+	CHECK(u->medianOneWayMs >= 20.0);
+	CHECK(u->medianOneWayMs - b.oneWayMs <= 30.0);
+	// direction out: what dc2-h1 sends back is neither delayed nor reordered.
+	auto back = udpProbe(h21.netns, h11.netns, h11.data4, 500);
+	REQUIRE(back);
+	CHECK(back->reorderedPercent() == 0.0);
+	CHECK(back->medianOneWayMs - b.oneWayMs < 10.0);
+
+	revert("xnr1");
+	CHECK(chainsOn(h11.netns).find("XDC_") == std::string::npos);
+	CHECK(noFaultChains(theLab()));
+	auto after = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(after);
+	CHECK(after->received == after->sent);
+	CHECK(after->reorderedPercent() == 0.0);
+	CHECK(after->medianOneWayMs - b.oneWayMs < 10.0);
 }
 
 TEST_CASE("SIGKILL the agent during a delay: packets pass undelayed (queue bypass), its restart removes the chains")
