@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The userspace delay line behind network.delay and network.reorder on kernels without sch_netem: packets are
-// queued to an NFQUEUE by iptables rules and released (NF_ACCEPT verdict) by a thread of the agent when their delay
-// has passed, or at once for the share a reorder lets through ahead of the others.
+// The userspace delay line behind network.delay, network.reorder and network.duplicate on kernels without
+// sch_netem: packets are queued to an NFQUEUE by iptables rules and released (NF_ACCEPT verdict) by a thread of the
+// agent when their delay has passed, or at once for the share a reorder lets through ahead of the others; a share
+// may also be sent twice (a copy injected through a raw socket).
 #pragma once
 
 #include <atomic>
@@ -72,13 +73,24 @@ struct DelayLineOptions {
 	// picks the packets released at once, ahead of the delayed ones; the others take the schedule above. 0 = none:
 	// every packet is delayed and the line keeps order.
 	double reorderPercent = 0, reorderCorrelationPercent = 0;
+	// Duplicate (netem's `duplicate P C`): a CorrelatedChance per direction picks packets of which a copy is sent at
+	// once through a raw IP socket (IPv4/IPv6, header included) marked injectMark, which the rules feeding the
+	// queue must let pass (kInjectMark): out of the host for packets to the peers, through loopback to the local
+	// socket for packets from them. The original then takes the schedule. Needs the payload, so the queue copies
+	// whole packets and has the kernel segment GSO packets (and fill in checksums) before queueing. 0 = none.
+	double duplicatePercent = 0, duplicateCorrelationPercent = 0;
+	uint32_t injectMark = 0;
 	uint32_t maxQueued = 10000;   // the kernel queue length; beyond it packets pass undelayed (fail-open)
 	uint64_t seed = 0;            // 0: from the clock
 };
 
+// The packet mark of the copies the duplicate draw injects (DelayLineOptions::injectMark for network.duplicate).
+constexpr uint32_t kInjectMark = 0x58444331; // "XDC1"
+
 struct DelayLineStats {
 	uint64_t received = 0, released = 0, held = 0, maxHeld = 0, verdictErrors = 0;
 	uint64_t immediate = 0; // of `released`: let through at once by the reorder draw
+	uint64_t duplicated = 0, injectErrors = 0; // copies sent by the duplicate draw, and copies the kernel refused
 };
 
 // One NFQUEUE bound by this process and a thread that releases its packets on time. Packets seen at the output hook
@@ -122,10 +134,13 @@ private:
 	std::thread thread_;
 	std::atomic<bool> running_{false};
 	DelaySchedule outSched_, inSched_;
-	CorrelatedChance outReorder_, inReorder_;
+	CorrelatedChance outReorder_, inReorder_, outDup_, inDup_;
+	int raw4_ = -1, raw6_ = -1; // the duplicate draw's copies go out here
+	void inject(const unsigned char *pkt, int len);
 	std::deque<Held> out_, in_;
 	int64_t now_ = 0; // the monotonic time of the receive batch being handled
-	std::atomic<uint64_t> received_{0}, released_{0}, maxHeld_{0}, verdictErrors_{0}, immediate_{0};
+	std::atomic<uint64_t> received_{0}, released_{0}, maxHeld_{0}, verdictErrors_{0}, immediate_{0},
+		duplicated_{0}, injectErrors_{0};
 };
 
 } // namespace xdc::agent

@@ -184,3 +184,26 @@ TEST_CASE("chain names fit iptables and queue numbers stay in range")
 	}
 	CHECK(faultQueue("f1") == faultQueue("f1"));
 }
+
+TEST_CASE("duplicate draw: the chains let the line's marked copies pass first; delay 0 only when duplicating")
+{
+	DelayParams p;
+	p.peers = {"10.0.2.0/24"};
+	p.direction = "out";
+	p.ttlMs = 1000;
+	p.delayNs = 0;
+	CHECK(!NetworkDelay::validate(p));
+	p.duplicatePercent = 10;
+	CHECK(NetworkDelay::validate(p));
+	const std::string withDup = NetworkDelay("d1", p).restoreInput(false, 1234);
+	const auto mark = withDup.find(fmt::format("-A XDC_d1_O -m mark --mark {:#x} -j RETURN", kInjectMark));
+	const auto queue = withDup.find("-j NFQUEUE --queue-num 1234");
+	REQUIRE(mark != std::string::npos);
+	REQUIRE(queue != std::string::npos);
+	CHECK(mark < queue);
+	p.duplicatePercent = 0;
+	p.delayNs = 10 * kMs;
+	CHECK(NetworkDelay("d1", p).restoreInput(false, 1234).find("--mark") == std::string::npos);
+	p.duplicatePercent = 101;
+	CHECK(!NetworkDelay::validate(p));
+}
