@@ -7,6 +7,7 @@
 #include "agent/faults/fault.h"
 #include "agent/faults/network_bandwidth.h"
 #include "agent/faults/network_delay.h"
+#include "agent/faults/network_duplicate.h"
 #include "agent/faults/network_loss.h"
 #include "agent/faults/network_partition.h"
 #include "agent/faults/network_reorder.h"
@@ -72,7 +73,12 @@ const std::map<std::string_view, Factory> &kinds()
 			 return std::unique_ptr<Fault>(new NetworkDelay(req.id, p));
 		 }},
 		{"network.corrupt", netemOnly},
-		{"network.duplicate", netemOnly},
+		{"network.duplicate",
+		 [](const FaultRequest &req, const FaultEnv &env) -> Result<std::unique_ptr<Fault>> {
+			 auto p = duplicateParams(req, env);
+			 XDC_TRY(NetworkDuplicate::validate(p));
+			 return std::unique_ptr<Fault>(new NetworkDuplicate(req.id, p));
+		 }},
 		{"network.reorder",
 		 [](const FaultRequest &req, const FaultEnv &env) -> Result<std::unique_ptr<Fault>> {
 			 auto p = reorderParams(req, env);

@@ -827,7 +827,7 @@ bool isNetwork(Kind k) { return (kNetworkKinds & bit(k)) != 0; }
 
 bool needsNetem(Kind k)
 {
-	return k == Kind::NetworkCorrupt || k == Kind::NetworkDuplicate;
+	return k == Kind::NetworkCorrupt;
 }
 
 Result<FaultSpec> parseSpec(const YAML::Node &node, const std::string &origin, const std::string &keyPath,

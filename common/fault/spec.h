@@ -25,7 +25,7 @@ enum class Kind {
 	NetworkDelay,
 	NetworkBandwidth,
 	NetworkCorrupt,   // netem only
-	NetworkDuplicate, // netem only
+	NetworkDuplicate, // the agent's NFQUEUE line (no netem needed)
 	NetworkReorder,   // the agent's NFQUEUE delay line (no netem needed)
 	ProcessKill,
 	ProcessPause,

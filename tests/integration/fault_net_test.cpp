@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// network.delay and network.reorder (NFQUEUE delay line: this kernel has no sch_netem) and network.loss (nft numgen)
-// in one real 2x2 lab: the added delay, the reordered share and the loss rate are measured against a baseline taken
-// in the same run, delay and loss together, revert, what a killed agent leaves (nothing that holds packets), and
+// network.delay, network.reorder and network.duplicate (NFQUEUE line: this kernel has no sch_netem) and network.loss
+// (nft numgen) in one real 2x2 lab: the added delay, the reordered and duplicated shares and the loss rate are
+// measured against a baseline taken in the same run, delay and loss together, revert, what a killed agent leaves (nothing that holds packets), and
 // that nothing of ours remains.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
@@ -246,6 +246,66 @@ TEST_CASE("reorder 25 % behind 20 ms: 20-30 % of 2,000 numbered UDP datagrams ov
 	CHECK(after->received == after->sent);
 	CHECK(after->reorderedPercent() == 0.0);
 	CHECK(after->medianOneWayMs - b.oneWayMs < 10.0);
+}
+
+TEST_CASE("duplicate 20 % out, 50 % in: that share of 2,000 numbered UDP datagrams arrives twice; revert")
+{
+	REQUIRE(theLab().up());
+	HaltAtEnd halt;
+	const auto &b = baseline();
+	auto st = theLab().state();
+	const auto &h11 = st.hosts[0], &h21 = st.hosts[2];
+	auto plain = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(plain);
+	CHECK(plain->duplicatedPercent() == 0.0);
+	auto j = apply("{id: xnu1, kind: network.duplicate, targets: {host: dc1-h1}, peers: {dc: dc2}, direction: out, "
+		       "percent: 20, duration: 30s}");
+	REQUIRE(j["agents"].size() == 1);
+	for (const auto &[agent, e] : j["agents"].items()) {
+		CHECK(e["ok"] == true);
+		CHECK(e["mechanism"].get<std::string>().find("20% of packets") != std::string::npos);
+		// Read back: the NFQUEUE rules, the rule that lets the copies pass, the queue bound, the line's settings.
+		const std::string rb = e["readback"].get<std::string>();
+		CHECK(rb.find("-j NFQUEUE --queue-num") != std::string::npos);
+		CHECK(rb.find("-m mark --mark 0x58444331 -j RETURN") != std::string::npos);
+		CHECK(rb.find("nfnetlink_queue") != std::string::npos);
+		CHECK(rb.find("duplicate 20%") != std::string::npos);
+	}
+	CHECK(chainsOn(h11.netns).find("XDC_xnu1_O") != std::string::npos);
+	auto u = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(u);
+	MESSAGE("duplicate 20 % out: " << u->duplicatedPercent() << " % of " << u->sent << " datagrams arrived twice, "
+		<< u->received << " received, one-way median " << u->medianOneWayMs << " ms");
+	// Nothing lost: every datagram arrives at least once, and the copies are extra.
+	CHECK(u->received - static_cast<int>(u->duplicatedPercent() * u->sent / 100.0 + 0.5) == u->sent);
+	// 2,000 draws of 20 %: sd about 0.9 %, so 15-25 is over 5 sd wide; 0 (off) or a copy loop fail.
+	CHECK(u->duplicatedPercent() >= 15.0);
+	CHECK(u->duplicatedPercent() <= 25.0);
+	CHECK(u->medianOneWayMs - b.oneWayMs < 10.0);
+	// direction out: what dc2-h1 sends back is not duplicated.
+	auto back = udpProbe(h21.netns, h11.netns, h11.data4, 500);
+	REQUIRE(back);
+	CHECK(back->duplicatedPercent() == 0.0);
+	revert("xnu1");
+	CHECK(noFaultChains(theLab()));
+
+	// direction in: the copy of a packet from a peer is delivered through loopback to the local socket.
+	apply("{id: xnu2, kind: network.duplicate, targets: {host: dc1-h1}, peers: {dc: dc2}, direction: in, "
+	      "percent: 50, duration: 30s}");
+	auto in = udpProbe(h21.netns, h11.netns, h11.data4, 2000);
+	REQUIRE(in);
+	MESSAGE("duplicate 50 % in: " << in->duplicatedPercent() << " % of " << in->sent << " arrived twice");
+	CHECK(in->duplicatedPercent() >= 44.0);
+	CHECK(in->duplicatedPercent() <= 56.0);
+	revert("xnu2");
+	CHECK(noFaultChains(theLab()));
+	auto after = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(after);
+	CHECK(after->received == after->sent);
+	CHECK(after->duplicatedPercent() == 0.0);
+	auto afterIn = udpProbe(h21.netns, h11.netns, h11.data4, 500);
+	REQUIRE(afterIn);
+	CHECK(afterIn->duplicatedPercent() == 0.0);
 }
 
 TEST_CASE("SIGKILL the agent during a delay: packets pass undelayed (queue bypass), its restart removes the chains")

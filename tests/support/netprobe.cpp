@@ -324,6 +324,16 @@ double UdpProbe::reorderedPercent() const
 	return 100.0 * n / sent;
 }
 
+double UdpProbe::duplicatedPercent() const
+{
+	if (sent == 0)
+		return 0;
+	std::vector<int> v = arrivals;
+	std::sort(v.begin(), v.end());
+	const auto unique = std::unique(v.begin(), v.end()) - v.begin();
+	return 100.0 * static_cast<double>(static_cast<long>(arrivals.size()) - unique) / sent;
+}
+
 bool noFaultChains(const LabFixture &lab)
 {
 	for (const auto &h : lab.state().hosts)

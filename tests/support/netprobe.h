@@ -49,6 +49,8 @@ struct UdpProbe {
 	// The share of the sent datagrams that arrived ahead of a lower-numbered one (they overtook it), in %: netem's
 	// reordered packets, each counted once however many it overtook.
 	double reorderedPercent() const;
+	// The datagrams that arrived more than once, as a share of those sent, in % (each extra arrival counted).
+	double duplicatedPercent() const;
 };
 std::optional<UdpProbe> udpProbe(const std::string &fromNs, const std::string &toNs, const std::string &addr,
 				 int count = 2000, int port = kPort + 1);

@@ -74,7 +74,7 @@ TEST_CASE("fault: kinds by name")
 	CHECK(isNetwork(Kind::NetworkReorder));
 	CHECK(!isNetwork(Kind::ProcessKill));
 	CHECK(needsNetem(Kind::NetworkCorrupt));
-	CHECK(needsNetem(Kind::NetworkDuplicate));
+	CHECK(!needsNetem(Kind::NetworkDuplicate));
 	CHECK(!needsNetem(Kind::NetworkReorder));
 	CHECK(!needsNetem(Kind::NetworkDelay));
 	CHECK(!needsNetem(Kind::NetworkLoss));
