@@ -282,6 +282,12 @@ TEST_CASE("duplicate 20 % out, 50 % in: that share of 2,000 numbered UDP datagra
 	CHECK(u->duplicatedPercent() >= 15.0);
 	CHECK(u->duplicatedPercent() <= 25.0);
 	CHECK(u->medianOneWayMs - b.oneWayMs < 10.0);
+	// IPv6 peers: the copy goes out through the IPv6 raw socket.
+	auto v6 = udpProbe(h11.netns, h21.netns, h21.data6, 1000);
+	REQUIRE(v6);
+	MESSAGE("duplicate 20 % out, IPv6: " << v6->duplicatedPercent() << " % of " << v6->sent << " arrived twice");
+	CHECK(v6->duplicatedPercent() >= 13.0);
+	CHECK(v6->duplicatedPercent() <= 27.0);
 	// direction out: what dc2-h1 sends back is not duplicated.
 	auto back = udpProbe(h21.netns, h11.netns, h11.data4, 500);
 	REQUIRE(back);
