@@ -314,6 +314,35 @@ TEST_CASE("duplicate 20 % out, 50 % in: that share of 2,000 numbered UDP datagra
 	CHECK(afterIn->duplicatedPercent() == 0.0);
 }
 
+TEST_CASE("delay, reorder and duplicate share the NFQUEUE line: a second one on a host is refused, elsewhere fine")
+{
+	REQUIRE(theLab().up());
+	HaltAtEnd halt;
+	apply("{id: xns1, kind: network.delay, targets: {host: dc1-h1}, peers: {dc: dc2}, delay: 50ms, duration: 30s}");
+	for (const std::string spec :
+	     {"{id: xns2, kind: network.reorder, targets: {host: dc1-h1}, peers: {dc: dc2}, percent: 25, delay: 20ms, "
+	      "duration: 30s}",
+	      "{id: xns3, kind: network.duplicate, targets: {dc: dc1}, peers: {dc: dc2}, percent: 20, duration: 30s}"}) {
+		auto r = test::xdc({"fault", "apply", spec, "--lab", theLab().name()});
+		INFO(spec << " -> " << r.out << r.err);
+		CHECK(r.exitCode == 2);
+		CHECK(r.err.find("both use the agent's NFQUEUE line") != std::string::npos);
+	}
+	// Nothing of the refused ones was applied: only xns1's chains.
+	auto st = theLab().state();
+	const std::string chains = chainsOn(st.hosts[0].netns);
+	CHECK(chains.find("XDC_xns1_O") != std::string::npos);
+	CHECK(chains.find("XDC_xns2") == std::string::npos);
+	CHECK(chainsOn(st.hosts[1].netns).find("XDC_") == std::string::npos);
+	// Another host is free for it.
+	apply("{id: xns4, kind: network.duplicate, targets: {host: dc1-h2}, peers: {dc: dc2}, percent: 20, "
+	      "duration: 30s}");
+	CHECK(chainsOn(st.hosts[1].netns).find("XDC_xns4_O") != std::string::npos);
+	revert("xns4");
+	revert("xns1");
+	CHECK(noFaultChains(theLab()));
+}
+
 TEST_CASE("SIGKILL the agent during a delay: packets pass undelayed (queue bypass), its restart removes the chains")
 {
 	REQUIRE(theLab().up());
