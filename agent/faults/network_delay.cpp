@@ -8,6 +8,7 @@
 
 #include "agent/faults/network_partition.h"
 #include "agent/faults/undo.h"
+#include "common/log.h"
 #include "common/sys/process.h"
 
 namespace xdc::agent {
@@ -302,6 +303,12 @@ Result<void> NetworkDelay::revert()
 	auto r = runUndo(undo(), &revertEffectiveNs);
 	if (line_) {
 		line_->stop();
+		// What the line did, for the agent's log: a fault's effect is otherwise only seen by the traffic.
+		const auto st = line_->stats();
+		log::get("faults")->info("{}: queue {} received {} released {} (at once {}) duplicated {} (refused {}), "
+					 "verdict errors {}, most held {}",
+					 id_, queue_, st.received, st.released, st.immediate, st.duplicated, st.injectErrors,
+					 st.verdictErrors, st.maxHeld);
 		line_.reset();
 	}
 	return r;
