@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netlink.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
@@ -58,9 +59,33 @@ int64_t DelaySchedule::releaseAt(int64_t arrivalNs)
 	return lastRelease_;
 }
 
+CorrelatedChance::CorrelatedChance(double percent, double correlationPercent, uint64_t seed)
+	: p_(std::clamp(percent, 0.0, 100.0) / 100.0), rho_(std::clamp(correlationPercent, 0.0, 100.0) / 100.0),
+	  rng_(seed)
+{
+}
+
+bool CorrelatedChance::draw()
+{
+	if (p_ <= 0)
+		return false;
+	if (p_ >= 1)
+		return true;
+	const double fresh = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+	// netem's get_crandom(): the first draw has nothing to correlate with.
+	const double u = haveLast_ ? (1.0 - rho_) * fresh + rho_ * lastU_ : fresh;
+	lastU_ = u;
+	haveLast_ = true;
+	return u < p_;
+}
+
 DelayLine::DelayLine(DelayLineOptions o)
 	: o_(o), outSched_(o.delayNs, o.jitterNs, o.correlationPercent, seedOf(o)),
-	  inSched_(o.delayNs, o.jitterNs, o.correlationPercent, seedOf(o) * 6364136223846793005ull + 1)
+	  inSched_(o.delayNs, o.jitterNs, o.correlationPercent, seedOf(o) * 6364136223846793005ull + 1),
+	  outReorder_(o.reorderPercent, o.reorderCorrelationPercent, seedOf(o) * 2862933555777941757ull + 3037000493ull),
+	  inReorder_(o.reorderPercent, o.reorderCorrelationPercent, seedOf(o) * 3935559000370003845ull + 2691343689ull),
+	  outDup_(o.duplicatePercent, o.duplicateCorrelationPercent, seedOf(o) * 2685821657736338717ull + 1442695040888963407ull),
+	  inDup_(o.duplicatePercent, o.duplicateCorrelationPercent, seedOf(o) * 1181783497276652981ull + 7046029254386353131ull)
 {
 }
 
@@ -74,6 +99,11 @@ Result<void> DelayLine::start()
 	if (!h_)
 		return makeError(Errc::Io, "nfq_open: {} (nfnetlink_queue unavailable?)", strerror(errno));
 	auto fail = [this](std::string what) {
+		for (int *fd : {&raw4_, &raw6_})
+			if (*fd >= 0) {
+				::close(*fd);
+				*fd = -1;
+			}
 		if (qh_)
 			nfq_destroy_queue(qh_);
 		qh_ = nullptr;
@@ -96,15 +126,30 @@ Result<void> DelayLine::start()
 	}
 	if (!qh_)
 		return fail(fmt::format("no free NFQUEUE number (tried {}): {}", tried, strerror(errno)));
-	// Metadata only: the line never looks at payloads, and copying them would cost a copy per packet.
-	if (nfq_set_mode(qh_, NFQNL_COPY_META, 0) < 0)
+	const bool dup = o_.duplicatePercent > 0;
+	// Metadata only unless packets are duplicated: copying payloads costs a copy per packet.
+	if (nfq_set_mode(qh_, dup ? NFQNL_COPY_PACKET : NFQNL_COPY_META, dup ? 0xffff : 0) < 0)
 		return fail(fmt::format("queue {}: cannot set copy mode: {}", queue_, strerror(errno)));
+	if (dup) {
+		// Header included (IPPROTO_RAW): the copy goes out as queued, routed by its destination; marked so the
+		// rules feeding the queue let it pass instead of queueing it again.
+		raw4_ = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+		raw6_ = ::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+		if (raw4_ < 0 || raw6_ < 0)
+			return fail(fmt::format("raw socket for duplicates: {}", strerror(errno)));
+		for (int fd : {raw4_, raw6_})
+			if (::setsockopt(fd, SOL_SOCKET, SO_MARK, &o_.injectMark, sizeof o_.injectMark) != 0)
+				return fail(fmt::format("SO_MARK {:#x} on the duplicates' raw socket: {}", o_.injectMark,
+							strerror(errno)));
+	}
 	if (nfq_set_queue_maxlen(qh_, o_.maxQueued) < 0)
 		return fail(fmt::format("queue {}: cannot set the queue length: {}", queue_, strerror(errno)));
 	// Fail open: a full queue or socket lets packets through undelayed rather than dropping them (the fault is a
 	// delay, not a loss). GSO: large segments are queued whole, one verdict each instead of one per MSS.
-	const uint32_t flags = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
-	if (nfq_set_queue_flags(qh_, flags, flags) < 0)
+	// Duplicating needs packets as they go on the wire: without F_GSO the kernel segments GSO packets and fills in
+	// partial checksums before queueing.
+	const uint32_t flags = NFQA_CFG_F_FAIL_OPEN | (dup ? 0 : NFQA_CFG_F_GSO);
+	if (nfq_set_queue_flags(qh_, NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO, flags) < 0)
 		log::get("faults")->warn("queue {}: fail-open/GSO flags refused by the kernel: {}", queue_, strerror(errno));
 	fd_ = nfq_fd(h_);
 	// 100 ms of packets at a high rate is a lot of notifications: a big socket buffer, and no ENOBUFS errors (the
@@ -128,7 +173,7 @@ Result<void> DelayLine::start()
 	return success();
 }
 
-int DelayLine::onPacket(nfq_q_handle *, nfgenmsg *, nfq_data *nfa, void *self)
+int DelayLine::onPacket(nfq_q_handle *qh, nfgenmsg *, nfq_data *nfa, void *self)
 {
 	auto *d = static_cast<DelayLine *>(self);
 	const nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfa);
@@ -136,13 +181,49 @@ int DelayLine::onPacket(nfq_q_handle *, nfgenmsg *, nfq_data *nfa, void *self)
 		return 0;
 	const uint32_t id = ntohl(ph->packet_id);
 	const bool in = ph->hook == kHookLocalIn;
+	d->received_.fetch_add(1, std::memory_order_relaxed);
+	if (d->raw4_ >= 0 && (in ? d->inDup_ : d->outDup_).draw()) {
+		unsigned char *pkt = nullptr;
+		const int len = nfq_get_payload(nfa, &pkt);
+		d->inject(pkt, len);
+	}
+	if ((in ? d->inReorder_ : d->outReorder_).draw()) {
+		// Reordered: accepted now, ahead of the packets held. It leaves the kernel queue here, so the batch
+		// verdicts of releaseDue() (which cover only ids still queued) never see it.
+		if (nfq_set_verdict(qh, id, NF_ACCEPT, 0, nullptr) < 0)
+			d->verdictErrors_.fetch_add(1, std::memory_order_relaxed);
+		d->released_.fetch_add(1, std::memory_order_relaxed);
+		d->immediate_.fetch_add(1, std::memory_order_relaxed);
+		return 0;
+	}
 	auto &q = in ? d->in_ : d->out_;
 	q.push_back({id, (in ? d->inSched_ : d->outSched_).releaseAt(d->now_)});
-	d->received_.fetch_add(1, std::memory_order_relaxed);
 	const uint64_t held = d->in_.size() + d->out_.size();
 	if (held > d->maxHeld_.load(std::memory_order_relaxed))
 		d->maxHeld_.store(held, std::memory_order_relaxed);
 	return 0;
+}
+
+void DelayLine::inject(const unsigned char *pkt, int len)
+{
+	// The destination comes from the packet's own header; the kernel routes the copy like the original: out of the
+	// host for a packet to a peer, through loopback to the local socket for a packet from one.
+	ssize_t n = -1;
+	if (pkt && len >= 20 && (pkt[0] >> 4) == 4) {
+		sockaddr_in a{};
+		a.sin_family = AF_INET;
+		std::memcpy(&a.sin_addr, pkt + 16, 4);
+		n = ::sendto(raw4_, pkt, static_cast<size_t>(len), MSG_DONTWAIT, reinterpret_cast<sockaddr *>(&a), sizeof a);
+	} else if (pkt && len >= 40 && (pkt[0] >> 4) == 6) {
+		sockaddr_in6 a{};
+		a.sin6_family = AF_INET6;
+		std::memcpy(&a.sin6_addr, pkt + 24, 16);
+		n = ::sendto(raw6_, pkt, static_cast<size_t>(len), MSG_DONTWAIT, reinterpret_cast<sockaddr *>(&a), sizeof a);
+	}
+	if (n == len)
+		duplicated_.fetch_add(1, std::memory_order_relaxed);
+	else
+		injectErrors_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void DelayLine::releaseDue(int64_t now)
@@ -272,6 +353,11 @@ void DelayLine::stop()
 	if (stopFd_ >= 0)
 		::close(stopFd_);
 	stopFd_ = -1;
+	for (int *fd : {&raw4_, &raw6_})
+		if (*fd >= 0) {
+			::close(*fd);
+			*fd = -1;
+		}
 	out_.clear();
 	in_.clear();
 }
@@ -298,6 +384,9 @@ DelayLineStats DelayLine::stats() const
 	s.held = s.received - s.released;
 	s.maxHeld = maxHeld_.load();
 	s.verdictErrors = verdictErrors_.load();
+	s.immediate = immediate_.load();
+	s.duplicated = duplicated_.load();
+	s.injectErrors = injectErrors_.load();
 	return s;
 }
 

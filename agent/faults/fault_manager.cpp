@@ -135,12 +135,15 @@ Result<FaultApplyReply> FaultManager::apply(const FaultApplyArgs &args)
 		return makeError(Errc::Exists, "fault '{}' is already in place", args.id);
 	const std::string kind(fault::kindName(spec->kind));
 	// Faults of different kinds compose (delay + loss, partition + cpu); two of one kind on a host would fight
-	// over the same rules or processes, so the second is refused, never allowed to replace the first.
-	for (const auto &[id, e] : faults_)
-		if (e.info.kind == kind && !args.dryRun)
-			return makeError(Errc::Refused, "kind: fault '{}' ({}) is already in place on this host; faults "
-					 "of one kind do not stack (revert it first, or combine them into one fault)",
-					 id, kind);
+	// over the same rules or processes, and two on the NFQUEUE line would hide one another (fault::stackable), so
+	// the second is refused, never allowed to replace the first.
+	for (const auto &[id, e] : faults_) {
+		auto other = fault::kindFromName(e.info.kind);
+		if (args.dryRun || !other || fault::stackable(*other, spec->kind))
+			continue;
+		return makeError(Errc::Refused, "kind: fault '{}' ({}) is already in place on this host; {}", id,
+				 e.info.kind, fault::unstackableReason(*other, spec->kind));
+	}
 	auto made = makeFault(req, opt_.env);
 	if (!made)
 		return made.error();

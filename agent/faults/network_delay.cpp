@@ -8,6 +8,7 @@
 
 #include "agent/faults/network_partition.h"
 #include "agent/faults/undo.h"
+#include "common/log.h"
 #include "common/sys/process.h"
 
 namespace xdc::agent {
@@ -80,12 +81,20 @@ Result<void> NetworkDelay::validate(const DelayParams &p)
 			return makeError(Errc::Invalid, "peers: '{}' is not an IPv4/IPv6 address or CIDR", c);
 	if (p.direction != "both" && p.direction != "in" && p.direction != "out")
 		return makeError(Errc::Invalid, "direction: '{}' (expected both, in or out)", p.direction);
-	if (p.delayNs <= 0)
+	if (p.delayNs < 0 || (p.delayNs == 0 && p.duplicatePercent == 0))
 		return makeError(Errc::Invalid, "delay: must be greater than 0");
 	if (p.jitterNs < 0 || p.jitterNs > p.delayNs)
 		return makeError(Errc::Invalid, "jitter: must be between 0 and delay");
 	if (p.correlationPercent < 0 || p.correlationPercent > 100)
 		return makeError(Errc::Invalid, "correlation: {} (expected 0..100)", p.correlationPercent);
+	if (p.reorderPercent < 0 || p.reorderPercent > 100)
+		return makeError(Errc::Invalid, "percent: {} (expected 0..100)", p.reorderPercent);
+	if (p.reorderCorrelationPercent < 0 || p.reorderCorrelationPercent > 100)
+		return makeError(Errc::Invalid, "correlation: {} (expected 0..100)", p.reorderCorrelationPercent);
+	if (p.duplicatePercent < 0 || p.duplicatePercent > 100)
+		return makeError(Errc::Invalid, "percent: {} (expected 0..100)", p.duplicatePercent);
+	if (p.duplicateCorrelationPercent < 0 || p.duplicateCorrelationPercent > 100)
+		return makeError(Errc::Invalid, "correlation: {} (expected 0..100)", p.duplicateCorrelationPercent);
 	if (p.protocol != "all" && p.protocol != "tcp" && p.protocol != "udp" && p.protocol != "icmp")
 		return makeError(Errc::Invalid, "protocol: '{}' (expected all, tcp, udp or icmp)", p.protocol);
 	if (!p.ports.empty() && p.protocol != "tcp" && p.protocol != "udp")
@@ -145,6 +154,9 @@ std::string NetworkDelay::restoreInput(bool v6, uint16_t q) const
 		const char *peerKw = out ? "-d" : "-s";
 		o << ":" << chain << " - [0:0]\n";
 		o << fmt::format("-A {} {} lo -j RETURN\n", chain, iface);
+		// The line's own duplicates are not queued again.
+		if (p_.duplicatePercent > 0)
+			o << fmt::format("-A {} -m mark --mark {:#x} -j RETURN\n", chain, kInjectMark);
 		if (!p_.mgmtIface.empty() && p_.mgmtIface != "lo")
 			o << fmt::format("-A {} {} {} -j RETURN\n", chain, iface, p_.mgmtIface);
 		if (exempt)
@@ -162,9 +174,13 @@ std::string NetworkDelay::restoreInput(bool v6, uint16_t q) const
 
 std::vector<std::string> NetworkDelay::plan() const
 {
-	std::vector<std::string> p = {fmt::format("bind NFQUEUE {} (copy meta, maxlen 10000, fail-open) and start the "
+	std::vector<std::string> p = {fmt::format("bind NFQUEUE {} ({}, maxlen 10000, fail-open) and start the "
 						  "delay-line thread",
-						  queue_)};
+						  queue_,
+						  p_.duplicatePercent > 0
+							  ? fmt::format("copy packet; duplicates through raw sockets "
+									"marked {:#x}", kInjectMark)
+							  : std::string("copy meta"))};
 	for (bool v6 : {false, true}) {
 		const std::string in = restoreInput(v6, queue_);
 		if (in.find("NFQUEUE") != std::string::npos)
@@ -224,6 +240,11 @@ Result<std::string> NetworkDelay::apply()
 	lo.delayNs = p_.delayNs;
 	lo.jitterNs = p_.jitterNs;
 	lo.correlationPercent = p_.correlationPercent;
+	lo.reorderPercent = p_.reorderPercent;
+	lo.reorderCorrelationPercent = p_.reorderCorrelationPercent;
+	lo.duplicatePercent = p_.duplicatePercent;
+	lo.duplicateCorrelationPercent = p_.duplicateCorrelationPercent;
+	lo.injectMark = kInjectMark;
 	line_ = std::make_unique<DelayLine>(lo);
 	if (auto r = line_->start(); !r) {
 		line_.reset();
@@ -282,6 +303,12 @@ Result<void> NetworkDelay::revert()
 	auto r = runUndo(undo(), &revertEffectiveNs);
 	if (line_) {
 		line_->stop();
+		// What the line did, for the agent's log: a fault's effect is otherwise only seen by the traffic.
+		const auto st = line_->stats();
+		log::get("faults")->info("{}: queue {} received {} released {} (at once {}) duplicated {} (refused {}), "
+					 "verdict errors {}, most held {}",
+					 id_, queue_, st.received, st.released, st.immediate, st.duplicated, st.injectErrors,
+					 st.verdictErrors, st.maxHeld);
 		line_.reset();
 	}
 	return r;

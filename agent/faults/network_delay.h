@@ -17,6 +17,11 @@ struct DelayParams {
 	std::string direction = "both"; // both | in (from the peers) | out (to the peers)
 	int64_t delayNs = 0, jitterNs = 0;
 	double correlationPercent = 0;
+	// The delay line's reorder draw (DelayLineOptions): the share of packets let through at once; 0 for a plain delay.
+	double reorderPercent = 0, reorderCorrelationPercent = 0;
+	// The line's duplicate draw: the share of packets sent twice; 0 for none. With it, delay may be 0 (the
+	// originals pass at once) and the chains first RETURN the copies (mark kInjectMark).
+	double duplicatePercent = 0, duplicateCorrelationPercent = 0;
 	std::string protocol = "all";   // all | tcp | udp | icmp
 	std::vector<int> ports;         // tcp/udp: a packet whose source or destination port is one of these
 	int64_t ttlMs = 0;

@@ -89,7 +89,31 @@ bool isNetwork(Kind k) { return (kNetworkKinds & bit(k)) != 0; }
 
 bool needsNetem(Kind k)
 {
-	return k == Kind::NetworkCorrupt || k == Kind::NetworkDuplicate || k == Kind::NetworkReorder;
+	return k == Kind::NetworkCorrupt;
+}
+
+namespace {
+
+constexpr KindSet kNfqueueLineKinds = bit(Kind::NetworkDelay) | bit(Kind::NetworkReorder) | bit(Kind::NetworkDuplicate);
+
+} // namespace
+
+bool stackable(Kind a, Kind b)
+{
+	if (a == b)
+		return false;
+	return !((kNfqueueLineKinds & bit(a)) && (kNfqueueLineKinds & bit(b)));
+}
+
+std::string unstackableReason(Kind a, Kind b)
+{
+	if (stackable(a, b))
+		return "";
+	if (a == b)
+		return "faults of one kind do not stack on a host (revert it first, or combine them into one fault)";
+	return fmt::format("{} and {} both use the agent's NFQUEUE line and do not stack on a host (a packet the first "
+			   "queue accepts never reaches the other's rules); revert it first",
+			   kindName(a), kindName(b));
 }
 
 Result<FaultSpec> parseSpec(const YAML::Node &node, const std::string &origin, const std::string &keyPath,

@@ -25,8 +25,8 @@ enum class Kind {
 	NetworkDelay,
 	NetworkBandwidth,
 	NetworkCorrupt,   // netem only
-	NetworkDuplicate, // netem only
-	NetworkReorder,   // netem only
+	NetworkDuplicate, // the agent's NFQUEUE line (no netem needed)
+	NetworkReorder,   // the agent's NFQUEUE delay line (no netem needed)
 	ProcessKill,
 	ProcessPause,
 	ResourceCpu,
@@ -39,6 +39,13 @@ std::string_view kindName(Kind k);
 Result<Kind> kindFromName(std::string_view name);
 bool isNetwork(Kind k);
 bool needsNetem(Kind k);
+// Whether a fault of kind a and one of kind b may be in place on one host at once: never two of one kind (they would
+// fight over the same rules or processes), nor two of the kinds on the agent's NFQUEUE line (network.delay,
+// network.reorder, network.duplicate): a packet the first line's queue accepts leaves the mangle table, so the
+// other's rules would silently never see it. Every other pair composes.
+bool stackable(Kind a, Kind b);
+// Names why a and b do not stack ("" when they do), for refusals.
+std::string unstackableReason(Kind a, Kind b);
 
 // Which hosts: every given field must match. `dc` and `host` are exact; any other key is a label
 // (e.g. {dc: dc1, role: streams}); `hosts` lists host names. An empty selector matches nothing.

@@ -223,16 +223,19 @@ void Controller::onFaultApply(uint64_t peer, const json &req)
 				seen.insert(p);
 			}
 	}
-	// Overlap: one fault per kind per host. Refused here, before any agent is asked.
+	// Overlap: one fault per kind per host, and one fault on the NFQUEUE line (fault::stackable). Refused here,
+	// before any agent is asked.
 	if (!dryRun)
-		for (const auto &[fid, f] : faults_)
-			if (f.kind == kind)
-				for (const auto &a : f.agents)
-					if (seen.count(a))
-						return control_.reply(peer, errorJson("invalid", fmt::format(
-							"{}: kind: fault '{}' ({}) is already in place on agent '{}'; faults of one "
-							"kind do not stack on a host (revert it first, or combine them into one "
-							"fault)", origin, fid, kind, a)));
+		for (const auto &[fid, f] : faults_) {
+			auto other = fault::kindFromName(f.kind);
+			if (!other || fault::stackable(*other, spec->kind))
+				continue;
+			for (const auto &a : f.agents)
+				if (seen.count(a))
+					return control_.reply(peer, errorJson("invalid", fmt::format(
+						"{}: kind: fault '{}' ({}) is already in place on agent '{}'; {}", origin, fid,
+						f.kind, a, fault::unstackableReason(*other, spec->kind))));
+		}
 	const FaultApplyJob job{peer, id, kind, text, dryRun, sync, durationMs, startAt};
 	// A kill cannot be taken back: on several agents, every one first checks the spec against its host (a dry
 	// run resolves the matches) and the kill goes out only if all of them accept it.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// network.delay (NFQUEUE delay line: this kernel has no sch_netem) and network.loss (nft numgen) in one real 2x2
-// lab: the added delay and the loss rate are measured against a baseline taken in the same run, both faults
-// together, revert, what a killed agent leaves (nothing that holds packets), and that nothing of ours remains.
+// network.delay, network.reorder and network.duplicate (NFQUEUE line: this kernel has no sch_netem) and network.loss
+// (nft numgen) in one real 2x2 lab: the added delay, the reordered and duplicated shares and the loss rate are
+// measured against a baseline taken in the same run, delay and loss together, revert, what a killed agent leaves (nothing that holds packets), and
+// that nothing of ours remains.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -193,6 +194,153 @@ TEST_CASE("delay + loss on the same host: both take effect, both measured")
 	REQUIRE(clean);
 	CHECK(clean->received == clean->sent);
 	CHECK(clean->medianOneWayMs - b.oneWayMs < 10.0);
+}
+
+TEST_CASE("reorder 25 % behind 20 ms: 20-30 % of 2,000 numbered UDP datagrams overtake, the rest +20 ms; revert")
+{
+	REQUIRE(theLab().up());
+	HaltAtEnd halt;
+	const auto &b = baseline();
+	auto st = theLab().state();
+	const auto &h11 = st.hosts[0], &h21 = st.hosts[2];
+	// Without the fault nothing overtakes: the measure itself does not invent reordering.
+	auto plain = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(plain);
+	CHECK(plain->reorderedPercent() == 0.0);
+	auto j = apply("{id: xnr1, kind: network.reorder, targets: {host: dc1-h1}, peers: {dc: dc2}, direction: out, "
+		       "percent: 25, delay: 20ms, duration: 30s}");
+	REQUIRE(j["agents"].size() == 1);
+	for (const auto &[agent, e] : j["agents"].items()) {
+		CHECK(e["ok"] == true);
+		CHECK(e["mechanism"].get<std::string>().find("25% of packets") != std::string::npos);
+		// Read back: the NFQUEUE rules, the queue bound by the agent, and the line's reorder settings.
+		const std::string rb = e["readback"].get<std::string>();
+		CHECK(rb.find("-j NFQUEUE --queue-num") != std::string::npos);
+		CHECK(rb.find("nfnetlink_queue") != std::string::npos);
+		CHECK(rb.find("reorder 25% at once") != std::string::npos);
+	}
+	CHECK(chainsOn(h11.netns).find("XDC_xnr1_O") != std::string::npos);
+	auto u = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(u);
+	MESSAGE("reorder 25 %: " << u->reorderedPercent() << " % of " << u->sent << " datagrams overtook, "
+		<< u->received << " received, one-way median " << u->medianOneWayMs << " ms (baseline " << b.oneWayMs
+		<< ")");
+	CHECK(u->received == u->sent);
+	// 2,000 draws of 25 %: sd about 1 %, so 20-30 is 5 sd wide; 0 (reorder off) or 100 (all at once) fail.
+	CHECK(u->reorderedPercent() >= 20.0);
+	CHECK(u->reorderedPercent() <= 30.0);
+	// Three quarters wait the delay, so the median is a delayed datagram; the line never releases one early.
+	CHECK(u->medianOneWayMs >= 20.0);
+	CHECK(u->medianOneWayMs - b.oneWayMs <= 30.0);
+	// direction out: what dc2-h1 sends back is neither delayed nor reordered.
+	auto back = udpProbe(h21.netns, h11.netns, h11.data4, 500);
+	REQUIRE(back);
+	CHECK(back->reorderedPercent() == 0.0);
+	CHECK(back->medianOneWayMs - b.oneWayMs < 10.0);
+
+	revert("xnr1");
+	CHECK(chainsOn(h11.netns).find("XDC_") == std::string::npos);
+	CHECK(noFaultChains(theLab()));
+	auto after = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(after);
+	CHECK(after->received == after->sent);
+	CHECK(after->reorderedPercent() == 0.0);
+	CHECK(after->medianOneWayMs - b.oneWayMs < 10.0);
+}
+
+TEST_CASE("duplicate 20 % out, 50 % in: that share of 2,000 numbered UDP datagrams arrives twice; revert")
+{
+	REQUIRE(theLab().up());
+	HaltAtEnd halt;
+	const auto &b = baseline();
+	auto st = theLab().state();
+	const auto &h11 = st.hosts[0], &h21 = st.hosts[2];
+	auto plain = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(plain);
+	CHECK(plain->duplicatedPercent() == 0.0);
+	auto j = apply("{id: xnu1, kind: network.duplicate, targets: {host: dc1-h1}, peers: {dc: dc2}, direction: out, "
+		       "percent: 20, duration: 30s}");
+	REQUIRE(j["agents"].size() == 1);
+	for (const auto &[agent, e] : j["agents"].items()) {
+		CHECK(e["ok"] == true);
+		CHECK(e["mechanism"].get<std::string>().find("20% of packets") != std::string::npos);
+		// Read back: the NFQUEUE rules, the rule that lets the copies pass, the queue bound, the line's settings.
+		const std::string rb = e["readback"].get<std::string>();
+		CHECK(rb.find("-j NFQUEUE --queue-num") != std::string::npos);
+		CHECK(rb.find("-m mark --mark 0x58444331 -j RETURN") != std::string::npos);
+		CHECK(rb.find("nfnetlink_queue") != std::string::npos);
+		CHECK(rb.find("duplicate 20%") != std::string::npos);
+	}
+	CHECK(chainsOn(h11.netns).find("XDC_xnu1_O") != std::string::npos);
+	auto u = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(u);
+	MESSAGE("duplicate 20 % out: " << u->duplicatedPercent() << " % of " << u->sent << " datagrams arrived twice, "
+		<< u->received << " received, one-way median " << u->medianOneWayMs << " ms");
+	// Nothing lost: every datagram arrives at least once, and the copies are extra.
+	CHECK(u->received - static_cast<int>(u->duplicatedPercent() * u->sent / 100.0 + 0.5) == u->sent);
+	// 2,000 draws of 20 %: sd about 0.9 %, so 15-25 is over 5 sd wide; 0 (off) or a copy loop fail.
+	CHECK(u->duplicatedPercent() >= 15.0);
+	CHECK(u->duplicatedPercent() <= 25.0);
+	CHECK(u->medianOneWayMs - b.oneWayMs < 10.0);
+	// IPv6 peers: the copy goes out through the IPv6 raw socket.
+	auto v6 = udpProbe(h11.netns, h21.netns, h21.data6, 1000);
+	REQUIRE(v6);
+	MESSAGE("duplicate 20 % out, IPv6: " << v6->duplicatedPercent() << " % of " << v6->sent << " arrived twice");
+	CHECK(v6->duplicatedPercent() >= 13.0);
+	CHECK(v6->duplicatedPercent() <= 27.0);
+	// direction out: what dc2-h1 sends back is not duplicated.
+	auto back = udpProbe(h21.netns, h11.netns, h11.data4, 500);
+	REQUIRE(back);
+	CHECK(back->duplicatedPercent() == 0.0);
+	revert("xnu1");
+	CHECK(noFaultChains(theLab()));
+
+	// direction in: the copy of a packet from a peer is delivered through loopback to the local socket.
+	apply("{id: xnu2, kind: network.duplicate, targets: {host: dc1-h1}, peers: {dc: dc2}, direction: in, "
+	      "percent: 50, duration: 30s}");
+	auto in = udpProbe(h21.netns, h11.netns, h11.data4, 2000);
+	REQUIRE(in);
+	MESSAGE("duplicate 50 % in: " << in->duplicatedPercent() << " % of " << in->sent << " arrived twice");
+	CHECK(in->duplicatedPercent() >= 44.0);
+	CHECK(in->duplicatedPercent() <= 56.0);
+	revert("xnu2");
+	CHECK(noFaultChains(theLab()));
+	auto after = udpProbe(h11.netns, h21.netns, h21.data4, 2000);
+	REQUIRE(after);
+	CHECK(after->received == after->sent);
+	CHECK(after->duplicatedPercent() == 0.0);
+	auto afterIn = udpProbe(h21.netns, h11.netns, h11.data4, 500);
+	REQUIRE(afterIn);
+	CHECK(afterIn->duplicatedPercent() == 0.0);
+}
+
+TEST_CASE("delay, reorder and duplicate share the NFQUEUE line: a second one on a host is refused, elsewhere fine")
+{
+	REQUIRE(theLab().up());
+	HaltAtEnd halt;
+	apply("{id: xns1, kind: network.delay, targets: {host: dc1-h1}, peers: {dc: dc2}, delay: 50ms, duration: 30s}");
+	for (const std::string spec :
+	     {"{id: xns2, kind: network.reorder, targets: {host: dc1-h1}, peers: {dc: dc2}, percent: 25, delay: 20ms, "
+	      "duration: 30s}",
+	      "{id: xns3, kind: network.duplicate, targets: {dc: dc1}, peers: {dc: dc2}, percent: 20, duration: 30s}"}) {
+		auto r = test::xdc({"fault", "apply", spec, "--lab", theLab().name()});
+		INFO(spec << " -> " << r.out << r.err);
+		CHECK(r.exitCode == 2);
+		CHECK(r.err.find("both use the agent's NFQUEUE line") != std::string::npos);
+	}
+	// Nothing of the refused ones was applied: only xns1's chains.
+	auto st = theLab().state();
+	const std::string chains = chainsOn(st.hosts[0].netns);
+	CHECK(chains.find("XDC_xns1_O") != std::string::npos);
+	CHECK(chains.find("XDC_xns2") == std::string::npos);
+	CHECK(chainsOn(st.hosts[1].netns).find("XDC_") == std::string::npos);
+	// Another host is free for it.
+	apply("{id: xns4, kind: network.duplicate, targets: {host: dc1-h2}, peers: {dc: dc2}, percent: 20, "
+	      "duration: 30s}");
+	CHECK(chainsOn(st.hosts[1].netns).find("XDC_xns4_O") != std::string::npos);
+	revert("xns4");
+	revert("xns1");
+	CHECK(noFaultChains(theLab()));
 }
 
 TEST_CASE("SIGKILL the agent during a delay: packets pass undelayed (queue bypass), its restart removes the chains")

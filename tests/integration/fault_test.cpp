@@ -238,8 +238,6 @@ TEST_CASE("bad specs are refused with the field named, before anything is applie
 		// This kernel has no sch_netem: refused by the controller from the agents' capabilities.
 		{"{kind: network.corrupt, targets: {dc: dc1}, peers: {dc: dc2}, percent: 5, duration: 5s}",
 		 "lacks sch_netem"},
-		{"{kind: network.reorder, targets: {dc: dc1}, peers: {dc: dc2}, percent: 5, delay: 10ms, duration: 5s}",
-		 "lacks sch_netem"},
 	};
 	for (const auto &b : bad) {
 		auto r = test::xdc({"fault", "apply", b.spec, "--lab", lab.name()});

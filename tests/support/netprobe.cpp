@@ -3,6 +3,7 @@
 #include "tests/support/netprobe.h"
 
 #include <algorithm>
+#include <climits>
 #include <arpa/inet.h>
 #include <cmath>
 #include <csignal>
@@ -235,14 +236,17 @@ std::optional<UdpProbe> udpProbe(const std::string &fromNs, const std::string &t
 			_exit(1);
 		writeFull(ready[1], "r", 1);
 		std::vector<double> delays;
+		std::vector<int> seqs;
 		// Until 3 s pass with nothing at all, or 700 ms pass after the last datagram.
 		while (true) {
 			pollfd p{s, POLLIN, 0};
 			if (::poll(&p, 1, delays.empty() ? 3000 : 700) != 1)
 				break;
 			Datagram d{};
-			if (::recv(s, &d, sizeof d, 0) == static_cast<ssize_t>(sizeof d))
+			if (::recv(s, &d, sizeof d, 0) == static_cast<ssize_t>(sizeof d)) {
 				delays.push_back(static_cast<double>(monoNs() - d.sentNs) / 1e6);
+				seqs.push_back(d.seq);
+			}
 		}
 		int n = static_cast<int>(delays.size());
 		double median = 0;
@@ -252,6 +256,8 @@ std::optional<UdpProbe> udpProbe(const std::string &fromNs, const std::string &t
 		}
 		writeFull(result[1], &n, sizeof n);
 		writeFull(result[1], &median, sizeof median);
+		if (n > 0)
+			writeFull(result[1], seqs.data(), seqs.size() * sizeof(int));
 		_exit(0);
 	}
 	::close(ready[1]);
@@ -288,7 +294,11 @@ std::optional<UdpProbe> udpProbe(const std::string &fromNs, const std::string &t
 	r.sent = count;
 	int n = 0;
 	double median = 0;
-	const bool got = readFull(result[0], &n, sizeof n, 10000) && readFull(result[0], &median, sizeof median, 1000);
+	bool got = readFull(result[0], &n, sizeof n, 10000) && readFull(result[0], &median, sizeof median, 1000);
+	if (got && n > 0) {
+		r.arrivals.resize(static_cast<size_t>(n));
+		got = readFull(result[0], r.arrivals.data(), r.arrivals.size() * sizeof(int), 5000);
+	}
 	::close(result[0]);
 	if (!got)
 		::kill(rx, SIGKILL);
@@ -298,6 +308,30 @@ std::optional<UdpProbe> udpProbe(const std::string &fromNs, const std::string &t
 	r.received = n;
 	r.medianOneWayMs = median;
 	return r;
+}
+
+double UdpProbe::reorderedPercent() const
+{
+	if (sent == 0)
+		return 0;
+	// An arrival overtook a datagram if a lower number arrives after it: compare with the minimum of the rest.
+	int later = INT32_MAX, n = 0;
+	for (auto it = arrivals.rbegin(); it != arrivals.rend(); ++it) {
+		if (*it > later)
+			n++;
+		later = std::min(later, *it);
+	}
+	return 100.0 * n / sent;
+}
+
+double UdpProbe::duplicatedPercent() const
+{
+	if (sent == 0)
+		return 0;
+	std::vector<int> v = arrivals;
+	std::sort(v.begin(), v.end());
+	const auto unique = std::unique(v.begin(), v.end()) - v.begin();
+	return 100.0 * static_cast<double>(static_cast<long>(arrivals.size()) - unique) / sent;
 }
 
 bool noFaultChains(const LabFixture &lab)

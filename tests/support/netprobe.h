@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 #include <sys/types.h>
 
 #include "tests/support/harness.h"
@@ -43,7 +44,13 @@ std::optional<double> medianConnectMs(const std::string &netns, const std::strin
 struct UdpProbe {
 	int sent = 0, received = 0;
 	double medianOneWayMs = 0;
+	std::vector<int> arrivals; // the sequence numbers (0..sent-1) in the order they arrived
 	double lossPercent() const { return sent ? 100.0 * (sent - received) / sent : 0; }
+	// The share of the sent datagrams that arrived ahead of a lower-numbered one (they overtook it), in %: netem's
+	// reordered packets, each counted once however many it overtook.
+	double reorderedPercent() const;
+	// The datagrams that arrived more than once, as a share of those sent, in % (each extra arrival counted).
+	double duplicatedPercent() const;
 };
 std::optional<UdpProbe> udpProbe(const std::string &fromNs, const std::string &toNs, const std::string &addr,
 				 int count = 2000, int port = kPort + 1);

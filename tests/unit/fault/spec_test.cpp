@@ -74,10 +74,27 @@ TEST_CASE("fault: kinds by name")
 	CHECK(isNetwork(Kind::NetworkReorder));
 	CHECK(!isNetwork(Kind::ProcessKill));
 	CHECK(needsNetem(Kind::NetworkCorrupt));
-	CHECK(needsNetem(Kind::NetworkDuplicate));
-	CHECK(needsNetem(Kind::NetworkReorder));
+	CHECK(!needsNetem(Kind::NetworkDuplicate));
+	CHECK(!needsNetem(Kind::NetworkReorder));
 	CHECK(!needsNetem(Kind::NetworkDelay));
 	CHECK(!needsNetem(Kind::NetworkLoss));
+}
+
+TEST_CASE("fault: which kinds stack on one host")
+{
+	// Different kinds compose; never two of one kind; never two on the agent's NFQUEUE line.
+	CHECK(stackable(Kind::NetworkDelay, Kind::NetworkLoss));
+	CHECK(stackable(Kind::NetworkReorder, Kind::NetworkPartition));
+	CHECK(stackable(Kind::NetworkDuplicate, Kind::ResourceCpu));
+	CHECK(!stackable(Kind::NetworkLoss, Kind::NetworkLoss));
+	CHECK(!stackable(Kind::NetworkDelay, Kind::NetworkReorder));
+	CHECK(!stackable(Kind::NetworkDuplicate, Kind::NetworkDelay));
+	CHECK(!stackable(Kind::NetworkReorder, Kind::NetworkDuplicate));
+	CHECK(unstackableReason(Kind::NetworkLoss, Kind::NetworkDelay).empty());
+	CHECK(unstackableReason(Kind::NetworkLoss, Kind::NetworkLoss).find("faults of one kind do not stack") !=
+	      std::string::npos);
+	CHECK(unstackableReason(Kind::NetworkDelay, Kind::NetworkReorder)
+		      .starts_with("network.delay and network.reorder both use the agent's NFQUEUE line"));
 }
 
 TEST_CASE("fault: rates")
