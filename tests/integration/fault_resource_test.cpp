@@ -389,7 +389,9 @@ TEST_CASE("resource.disk_fill, resource.cpu, resource.memory reverted: file gone
 	REQUIRE(revertOk("xbmem"));
 	CHECK_FALSE(alive(holders[0]));
 	CHECK(pidsNamed(ns, "xdc-mem-").empty());
-	CHECK(waitUntil([&] { return memAvailableMiB() >= availDuring + memMiB / 2; }, 3s));
+	// MemAvailable is machine-wide: another tenant's allocation (a compiler, another test) can hold it down for a
+	// moment after the holder exits, so the wait is generous; the holder's exit itself is checked above.
+	CHECK(waitUntil([&] { return memAvailableMiB() >= availDuring + memMiB / 2; }, 10s));
 	MESSAGE("MemAvailable after " << memAvailableMiB() << " MiB");
 	// The controller keeps a record 2 s past its end (the agents revert at TTL on their own).
 	CHECK(waitUntil([&] {
