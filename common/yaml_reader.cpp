@@ -269,13 +269,17 @@ MapReader::MapReader(const YAML::Node &node, std::string origin, std::string pat
 		fail(node_, path_.empty() ? "(top level)" : path_, "expected a mapping of keys to values");
 }
 
-std::string MapReader::where(const YAML::Node &n) const
+std::string nodeWhere(const std::string &origin, const YAML::Node &n)
 {
+	if (!n.IsDefined())
+		return origin;
 	auto m = n.Mark();
 	if (m.is_null())
-		return origin_;
-	return fmt::format("{}:{}:{}", origin_, m.line + 1, m.column + 1);
+		return origin;
+	return fmt::format("{}:{}:{}", origin, m.line + 1, m.column + 1);
 }
+
+std::string MapReader::where(const YAML::Node &n) const { return nodeWhere(origin_, n); }
 
 void MapReader::fail(const YAML::Node &at, const std::string &key, const std::string &what)
 {

@@ -23,6 +23,10 @@ Result<YAML::Node> loadYamlFile(const std::string &path);
 // Closest candidate by edit distance, or "" when none is close.
 std::string didYouMean(const std::string &word, const std::vector<std::string> &candidates);
 
+// "origin:line:column" of a node (1-based), or just origin when the node has no position (undefined, or built in
+// memory). Every spec reader names places this way.
+std::string nodeWhere(const std::string &origin, const YAML::Node &n);
+
 // Reads the keys of one mapping. Collects the first error; check error() after reading.
 class MapReader {
 public:

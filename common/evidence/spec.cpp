@@ -191,15 +191,7 @@ private:
 		return base_.empty() ? std::string(key) : fmt::format("{}.{}", base_, key);
 	}
 	std::string topPath() const { return base_.empty() ? "(top level)" : base_; }
-	std::string where(const YAML::Node &n) const
-	{
-		if (!n.IsDefined())
-			return origin_;
-		auto m = n.Mark();
-		if (m.is_null())
-			return origin_;
-		return fmt::format("{}:{}:{}", origin_, m.line + 1, m.column + 1);
-	}
+	std::string where(const YAML::Node &n) const { return nodeWhere(origin_, n); }
 	Error fail(const YAML::Node &at, const std::string &keyPath, const std::string &what) const
 	{
 		return Error{Errc::Invalid, fmt::format("{}: {}: {}", where(at), keyPath, what)};

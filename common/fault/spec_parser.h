@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/fault/spec.h"
+#include "common/yaml_reader.h"
 
 namespace xdc::fault::detail {
 
@@ -87,15 +88,7 @@ public:
 		return Error{Errc::Invalid, fmt::format("{}: {}: {}", where(at), keyPath, what)};
 	}
 
-	std::string where(const YAML::Node &n) const
-	{
-		if (!n.IsDefined())
-			return origin_;
-		auto m = n.Mark();
-		if (m.is_null())
-			return origin_;
-		return fmt::format("{}:{}:{}", origin_, m.line + 1, m.column + 1);
-	}
+	std::string where(const YAML::Node &n) const { return nodeWhere(origin_, n); }
 
 	Result<FaultSpec> run(const YAML::Node &node, const Limits &limits);
 	Result<void> checkShape(const YAML::Node &n, int depth, size_t &count) const;

@@ -34,13 +34,7 @@ constexpr int kMaxDepth = 32;
 
 } // namespace
 
-std::string whereOf(const std::string &origin, const YAML::Node &n)
-{
-	auto m = n.Mark();
-	if (m.is_null())
-		return origin;
-	return fmt::format("{}:{}:{}", origin, m.line + 1, m.column + 1);
-}
+std::string whereOf(const std::string &origin, const YAML::Node &n) { return nodeWhere(origin, n); }
 
 Error failAt(const std::string &origin, const YAML::Node &n, const std::string &path, const std::string &what)
 {
