@@ -6,6 +6,8 @@ set -euo pipefail
 PKGS=(
 	# build
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
+	# meson finds ccache by itself: a machine that keeps its cache (~/.cache/ccache) rebuilds only what changed
+	ccache
 	# libraries
 	libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev libyaml-cpp-dev libcurl4-openssl-dev
 	libfmt-dev libspdlog-dev libedit-dev doctest-dev nlohmann-json3-dev libsqlite3-dev
