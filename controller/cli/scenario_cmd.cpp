@@ -422,9 +422,9 @@ void setRunProgress(scenario::RunOptions &ro, bool quiet)
 // What a person reads on stdout: each run's verdict, and each combination's statistics table.
 void setHumanOutput(scenario::CampaignOptions &co)
 {
-	co.onRun = [](const scenario::RunOptions &r, const json &report) {
-		printf("verdict: %s%s%s\n", report.value("verdict", "").c_str(),
-		       report.value("reason", "").empty() ? "" : ": ", report.value("reason", "").c_str());
+	co.onRun = [](const scenario::RunOptions &r, const scenario::RunReport &report) {
+		const std::string reason = report.reason.value_or("");
+		printf("verdict: %s%s%s\n", report.verdict.value_or("").c_str(), reason.empty() ? "" : ": ", reason.c_str());
 		printf("report: %s/report.html (also report.json, junit.xml, evidence/)\n", r.outDir.c_str());
 	};
 	co.onCell = [](const json &cell, const scenario::Combo &c) {

@@ -113,7 +113,7 @@ Result<json> runCampaign(const CampaignOptions &o)
 				(void)(*history)->begin({{"run_id", r.runId}, {"scenario", rs->name},
 							 {"file", fs::absolute(o.file).string()}, {"started_ns", clk::wallNs()},
 							 {"seed", r.seed}, {"user", r.user}, {"dir", r.outDir}});
-			const json report = runScenario(*rs, r);
+			const RunReport report = runScenario(*rs, r);
 			if (history) {
 				auto hr = (*history)->finish(report);
 				if (!hr)
@@ -123,13 +123,14 @@ Result<json> runCampaign(const CampaignOptions &o)
 			auto w = writeReports(report, r.outDir);
 			if (!w)
 				warn("xdc run: " + w.error().message);
-			const int code = report.value("exit_code", 3);
+			const int code = report.exitCode.value_or(kHarness);
 			// The most severe outcome wins: aborted > harness > invalid > failed > passed.
 			auto rank = [](int x) { return x == 4 ? 5 : x == 3 ? 4 : x == 2 ? 3 : x == 1 ? 2 : 1; };
 			if (rank(code) > rank(worst))
 				worst = code;
-			runs.push_back({{"run_id", r.runId}, {"dir", r.outDir}, {"verdict", report["verdict"]},
-					{"exit_code", code}, {"reason", report["reason"]}, {"report", r.outDir + "/report.json"}});
+			runs.push_back({{"run_id", r.runId}, {"dir", r.outDir}, {"verdict", report.verdict.value_or("")},
+					{"exit_code", code}, {"reason", report.reason.value_or("")},
+					{"report", r.outDir + "/report.json"}});
 			if (o.onRun)
 				o.onRun(r, report);
 			if (code == kAborted) {

@@ -40,7 +40,7 @@ struct CampaignOptions {
 	// A run starts ("run ID of NAME -> DIR"), a run ended (its report), a cell ended (its summary entry, with
 	// statistics when it repeated), a problem that does not stop the campaign (history, reports).
 	std::function<void(const RunOptions &r, const std::string &scenario, const Combo &c)> onStart;
-	std::function<void(const RunOptions &r, const json &report)> onRun;
+	std::function<void(const RunOptions &r, const RunReport &report)> onRun;
 	std::function<void(const json &cell, const Combo &c)> onCell;
 	std::function<void(const std::string &line)> warn;
 };

@@ -27,72 +27,68 @@ std::string defaultHistoryPath()
 	return std::string(home && *home ? home : "/root") + "/.local/share/xdc/history.db";
 }
 
-json figures(const json &r)
+json figures(const RunReport &r)
 {
 	json f = json::object();
-	for (const auto &o : r.value("outages", json::array())) {
-		const std::string key = fmt::format("outage.{}@{}", o.value("source", ""), o.value("host", ""));
+	for (const auto &o : r.outages) {
+		const std::string key = fmt::format("outage.{}@{}", o.source, o.host);
 		double longest = 0;
-		size_t count = 0;
-		for (const auto &x : o.value("outages", json::array())) {
-			count++;
-			if (!x.value("open", false))
-				longest = std::max(longest, (x.value("end_ns", int64_t{0}) - x.value("start_ns", int64_t{0})) / 1e6);
-		}
+		for (const auto &x : o.outages)
+			if (!x.open)
+				longest = std::max(longest, (x.endNs - x.startNs) / 1e6);
 		f[key + ".longest_ms"] = longest;
-		f[key + ".count"] = count;
+		f[key + ".count"] = o.outages.size();
 	}
-	for (const auto &a : r.value("assertions", json::array())) {
-		if (a.value("kind", "") != "outage")
+	for (const auto &a : r.assertions) {
+		if (a.kind != "outage" || !a.observed.is_object())
 			continue;
-		const json observed = a.value("observed", json::object());
-		for (const auto &[host, o] : observed.items())
+		for (const auto &[host, o] : a.observed.items())
 			for (const char *k : {"detection_ms", "recovery_ms"})
-				if (o.contains(k))
-					f[fmt::format("outage.{}@{}.{}", a.value("probe", ""), host, k)] = o[k];
+				if (o.is_object() && o.contains(k))
+					f[fmt::format("outage.{}@{}.{}", a.bounds.value("probe", ""), host, k)] = o[k];
 	}
 	size_t i = 0;
-	for (const auto &x : r.value("faults", json::array())) {
+	for (const auto &x : r.faults) {
 		i++;
-		if (x.contains("spread_ns"))
-			f[fmt::format("fault.{}.spread_ms", i)] = x["spread_ns"].get<int64_t>() / 1e6;
-		if (x.contains("window_start_ns") && x.contains("window_end_ns"))
-			f[fmt::format("fault.{}.window_ms", i)] =
-				(x["window_end_ns"].get<int64_t>() - x["window_start_ns"].get<int64_t>()) / 1e6;
+		if (x.spreadNs)
+			f[fmt::format("fault.{}.spread_ms", i)] = *x.spreadNs / 1e6;
+		if (x.windowStartNs && x.windowEndNs)
+			f[fmt::format("fault.{}.window_ms", i)] = (*x.windowEndNs - *x.windowStartNs) / 1e6;
 	}
-	for (const auto &p : r.value("phases", json::array()))
-		if (p.contains("start_ns") && p.contains("end_ns"))
-			f[fmt::format("phase.{}.ms", p.value("name", ""))] =
-				(p["end_ns"].get<int64_t>() - p["start_ns"].get<int64_t>()) / 1e6;
+	for (const auto &p : r.phases)
+		if (p.startNs && p.endNs)
+			f[fmt::format("phase.{}.ms", p.name)] = (*p.endNs - *p.startNs) / 1e6;
 	// Streams and data figures, so that --repeat statistics and `xdc compare` cover them.
-	const json st = r.value("streams", json::object());
-	for (const char *k : {"detection_ms", "failover_ms"})
-		if (st.contains(k) && st[k].is_number())
-			f[fmt::format("streams.{}", k)] = st[k];
-	const json d = r.value("data", json::object());
-	if (d.contains("validation")) {
-		const json v = d["validation"], t = v.value("total", json::object());
+	if (r.streams) {
+		if (r.streams->detectionMs && r.streams->detectionMs->is_number())
+			f["streams.detection_ms"] = *r.streams->detectionMs;
+		if (r.streams->failoverMs && r.streams->failoverMs->is_number())
+			f["streams.failover_ms"] = *r.streams->failoverMs;
+	}
+	if (r.data && r.data->validation) {
+		const json &v = *r.data->validation, t = v.value("total", json::object());
 		for (const char *k : {"sent", "delivered", "lost", "duplicated", "out_of_order"})
 			if (t.contains(k))
 				f[fmt::format("data.{}", k)] = t[k];
 		if (v.contains("latency_ms"))
 			f["data.latency_p99_ms"] = v["latency_ms"].value("p99", 0.0);
-		for (const char *k : {"rpo_s", "rto_ms"})
-			if (d.contains(k) && d[k].is_number())
-				f[fmt::format("data.{}", k)] = d[k];
+		if (r.data->rpoS)
+			f["data.rpo_s"] = *r.data->rpoS;
+		if (r.data->rtoMs)
+			f["data.rto_ms"] = *r.data->rtoMs;
 	}
-	for (const auto &s : r.value("steady_state", json::array())) {
-		const std::string when = s.value("when", "") == "before inject" ? "before" : "after";
-		if (s.contains("streams")) {
-			f[fmt::format("steady.{}.streams_active_ok", when)] = s.value("status", "") == "passed" ? 1 : 0;
+	for (const auto &s : r.steadyState) {
+		const std::string when = s.when == "before inject" ? "before" : "after";
+		if (s.streams) {
+			f[fmt::format("steady.{}.streams_active_ok", when)] = s.status == "passed" ? 1 : 0;
 			continue;
 		}
-		if (s.contains("sampler"))
-			f[fmt::format("steady.{}.{}.{}@{}", when, s.value("sampler", ""), s.value("value", ""),
-				      s.value("host", ""))] = s.value("observed", 0.0);
+		if (s.sampler)
+			f[fmt::format("steady.{}.{}.{}@{}", when, *s.sampler, s.value.value_or(""), s.host.value_or(""))] =
+				s.observed.value_or(0.0);
 		else
-			f[fmt::format("steady.{}.{}@{}.ratio", when, s.value("probe", ""), s.value("host", ""))] =
-				s.value("ratio", 0.0);
+			f[fmt::format("steady.{}.{}@{}.ratio", when, s.probe.value_or(""), s.host.value_or(""))] =
+				s.ratio.value_or(0.0);
 	}
 	return f;
 }
@@ -238,18 +234,18 @@ Result<void> History::begin(const json &run)
 	return success();
 }
 
-Result<void> History::finish(const json &r)
+Result<void> History::finish(const RunReport &r)
 {
 	Stmt st;
 	if (sqlite3_prepare_v2(db_, "UPDATE runs SET ended_ns = ?, verdict = ?, exit_code = ?, reason = ?, figures = ? "
 			       "WHERE run_id = ?", -1, &st.s, nullptr) != SQLITE_OK)
 		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
-	bindValue(st.s, 1, r.value("ended_ns", int64_t{0}));
-	bindValue(st.s, 2, r.value("verdict", ""));
-	bindValue(st.s, 3, static_cast<int64_t>(r.value("exit_code", 3)));
-	bindValue(st.s, 4, r.value("reason", ""));
+	bindValue(st.s, 1, r.endedNs.value_or(0));
+	bindValue(st.s, 2, r.verdict.value_or(""));
+	bindValue(st.s, 3, static_cast<int64_t>(r.exitCode.value_or(3)));
+	bindValue(st.s, 4, r.reason.value_or(""));
 	bindValue(st.s, 5, figures(r).dump());
-	bindValue(st.s, 6, r.value("run_id", ""));
+	bindValue(st.s, 6, r.runId);
 	if (sqlite3_step(st.s) != SQLITE_DONE)
 		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
 	return success();

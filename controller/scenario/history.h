@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "controller/scenario/run_report.h"
 
 struct sqlite3;
 
@@ -21,7 +22,7 @@ using nlohmann::json;
 std::string defaultHistoryPath();
 
 // The figures of a run, flat: {"outage.wan@dc1-h1.longest_ms": 5012.3, "fault.1.spread_ms": 0.4, ...}.
-json figures(const json &report);
+json figures(const RunReport &report);
 
 // Per figure over several runs: {n, min, median, p95, p99, max, mean, stddev, ci95_low, ci95_high} (Student's t).
 json statistics(const std::vector<json> &figuresPerRun);
@@ -38,7 +39,7 @@ public:
 	// run left "running" by a dead runner reads as broken.
 	Result<void> begin(const json &run);
 	// A run ends: its report (verdict, exit code, figures).
-	Result<void> finish(const json &report);
+	Result<void> finish(const RunReport &report);
 	// The newest runs first: {run_id, scenario, started_ns, ended_ns, verdict, exit_code, reason, seed, user, dir}.
 	Result<json> list(int limit, const std::string &scenario = "");
 	// One run with its figures; NotFound if there is none (a unique prefix of the id is enough).

@@ -43,11 +43,11 @@ std::string isoTime(int64_t ns)
 	return fmt::format("{}.{:03d}Z", buf, static_cast<int>((ns / 1000000) % 1000));
 }
 
-double seconds(const json &j, const char *from, const char *to)
+double seconds(std::optional<int64_t> from, std::optional<int64_t> to)
 {
-	if (!j.contains(from) || !j.contains(to))
+	if (!from || !to)
 		return 0;
-	return static_cast<double>(j[to].get<int64_t>() - j[from].get<int64_t>()) / 1e9;
+	return static_cast<double>(*to - *from) / 1e9;
 }
 
 } // namespace
@@ -71,16 +71,16 @@ std::string xmlEscape(const std::string &s)
 	return out;
 }
 
-std::string junitXml(const json &r)
+std::string junitXml(const RunReport &r)
 {
 	struct Case {
 		std::string cls, name, failure, error, skipped, out;
 		double time = 0;
 	};
 	std::vector<Case> cases;
-	for (const auto &p : r.value("phases", json::array())) {
-		Case c{"phase", p.value("name", ""), "", "", "", "", seconds(p, "start_ns", "end_ns")};
-		const std::string st = p.value("status", ""), msg = p.value("message", "");
+	for (const auto &p : r.phases) {
+		Case c{"phase", p.name, "", "", "", "", seconds(p.startNs, p.endNs)};
+		const std::string &st = p.status, msg = p.message.value_or("");
 		if (st == "failed")
 			c.failure = msg.empty() ? "phase failed" : msg;
 		else if (st == "error" || st == "aborted" || st == "running")
@@ -89,29 +89,29 @@ std::string junitXml(const json &r)
 			c.skipped = msg;
 		cases.push_back(c);
 	}
-	for (const auto &a : r.value("assertions", json::array())) {
-		Case c{"assertion", a.value("name", ""), "", "", "", "", 0};
-		if (a.value("status", "") != "passed")
-			c.failure = a.value("message", "assertion failed");
-		c.out = fmt::format("{}\nobserved: {}", a.value("where", ""), a.value("observed", json::object()).dump());
+	for (const auto &a : r.assertions) {
+		Case c{"assertion", a.name, "", "", "", "", 0};
+		if (a.status != "passed")
+			c.failure = a.message.value_or("assertion failed");
+		c.out = fmt::format("{}\nobserved: {}", a.where, a.observed.dump());
 		cases.push_back(c);
 	}
-	for (const auto &f : r.value("faults", json::array())) {
-		Case c{"fault", fmt::format("{} {}", f.value("id", ""), f.value("kind", "")), "", "", "", "", 0};
-		if (f.value("status", "") != "applied")
-			c.error = f.value("error", "fault not applied");
-		c.out = f.value("spec", "");
+	for (const auto &f : r.faults) {
+		Case c{"fault", fmt::format("{} {}", f.id, f.kind), "", "", "", "", 0};
+		if (f.status != "applied")
+			c.error = f.error.value_or("fault not applied");
+		c.out = f.spec.value_or("");
 		cases.push_back(c);
 	}
 	// The run-level verdict as its own case, so a stop condition, residue or abort is never lost in a reader that
 	// only counts cases.
 	{
-		Case c{"run", "verdict", "", "", "", "", seconds(r, "started_ns", "ended_ns")};
-		const std::string v = r.value("verdict", "");
+		Case c{"run", "verdict", "", "", "", "", seconds(r.startedNs, r.endedNs)};
+		const std::string v = r.verdict.value_or("");
 		if (v == "failed")
-			c.failure = r.value("reason", "");
+			c.failure = r.reason.value_or("");
 		else if (v != "passed")
-			c.error = fmt::format("{}: {}", v, r.value("reason", ""));
+			c.error = fmt::format("{}: {}", v, r.reason.value_or(""));
 		cases.push_back(c);
 	}
 	size_t failures = 0, errors = 0, skipped = 0;
@@ -120,19 +120,18 @@ std::string junitXml(const json &r)
 		errors += c.failure.empty() && !c.error.empty();
 		skipped += c.failure.empty() && c.error.empty() && !c.skipped.empty();
 	}
-	const std::string suite = r.value("scenario", json::object()).value("name", "scenario");
+	const std::string suite = r.scenario.name.empty() ? "scenario" : r.scenario.name;
 	std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 	x += fmt::format("<testsuites name=\"xdc\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\">\n",
-			 cases.size(), failures, errors, skipped, seconds(r, "started_ns", "ended_ns"));
+			 cases.size(), failures, errors, skipped, seconds(r.startedNs, r.endedNs));
 	x += fmt::format("  <testsuite name=\"{}\" id=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" "
 			 "time=\"{:.3f}\" timestamp=\"{}\">\n",
-			 xmlEscape(suite), xmlEscape(r.value("run_id", "")), cases.size(), failures, errors, skipped,
-			 seconds(r, "started_ns", "ended_ns"), isoTime(r.value("started_ns", int64_t{0})).substr(0, 19));
+			 xmlEscape(suite), xmlEscape(r.runId), cases.size(), failures, errors, skipped,
+			 seconds(r.startedNs, r.endedNs), isoTime(r.startedNs).substr(0, 19));
 	x += "    <properties>\n";
 	for (const auto &[k, v] : std::map<std::string, std::string>{
-		     {"run_id", r.value("run_id", "")}, {"verdict", r.value("verdict", "")},
-		     {"seed", std::to_string(r.value("seed", uint64_t{0}))}, {"user", r.value("user", "")},
-		     {"file", r.value("scenario", json::object()).value("file", "")}})
+		     {"run_id", r.runId}, {"verdict", r.verdict.value_or("")}, {"seed", std::to_string(r.seed)},
+		     {"user", r.user}, {"file", r.scenario.file}})
 		x += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", k, xmlEscape(v));
 	x += "    </properties>\n";
 	for (const auto &c : cases) {
@@ -169,19 +168,19 @@ struct TimeScale {
 	std::string rel(int64_t t) const { return fmt::format("{:+.3f} s", static_cast<double>(t - t0) / 1e9); }
 };
 
-TimeScale timeScale(const json &r)
+TimeScale timeScale(const RunReport &r)
 {
-	const int64_t t0 = r.value("started_ns", int64_t{0});
-	const int64_t t1 = std::max<int64_t>(r.value("ended_ns", t0 + 1), t0 + 1);
+	const int64_t t0 = r.startedNs;
+	const int64_t t1 = std::max<int64_t>(r.endedNs.value_or(t0 + 1), t0 + 1);
 	return {t0, t1, static_cast<double>(t1 - t0)};
 }
 
 // The page's head: title and style sheet.
-std::string htmlHead(const json &r, const std::string &verdict)
+std::string htmlHead(const RunReport &r, const std::string &verdict)
 {
 	std::string h;
 	h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
-	h += fmt::format("<title>xdc run {} — {}</title>\n", xmlEscape(r.value("run_id", "")), xmlEscape(verdict));
+	h += fmt::format("<title>xdc run {} — {}</title>\n", xmlEscape(r.runId), xmlEscape(verdict));
 	h += R"(<style>
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
 h1{font-size:20px} .verdict{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff}
@@ -202,87 +201,87 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 }
 
 // The heading with the verdict and the table of what was run, when and by whom.
-std::string runSummary(const json &r, const TimeScale &ts, const std::string &verdict)
+std::string runSummary(const RunReport &r, const TimeScale &ts, const std::string &verdict)
 {
 	std::string h;
-	h += fmt::format("<h1>{} <span class=\"verdict {}\" id=\"verdict\">{}</span></h1>\n",
-			 xmlEscape(r.value("scenario", json::object()).value("name", "")), xmlEscape(verdict), xmlEscape(verdict));
-	h += fmt::format("<p id=\"reason\">{}</p>\n", xmlEscape(r.value("reason", "")));
+	h += fmt::format("<h1>{} <span class=\"verdict {}\" id=\"verdict\">{}</span></h1>\n", xmlEscape(r.scenario.name),
+			 xmlEscape(verdict), xmlEscape(verdict));
+	h += fmt::format("<p id=\"reason\">{}</p>\n", xmlEscape(r.reason.value_or("")));
 	h += "<table>\n";
 	for (const auto &[k, v] : std::vector<std::pair<std::string, std::string>>{
-		     {"run", r.value("run_id", "")},
-		     {"file", r.value("scenario", json::object()).value("file", "")},
+		     {"run", r.runId},
+		     {"file", r.scenario.file},
 		     {"started", isoTime(ts.t0)},
 		     {"duration", fmt::format("{:.3f} s", ts.span / 1e9)},
-		     {"user", r.value("user", "")},
-		     {"seed", std::to_string(r.value("seed", uint64_t{0}))}})
+		     {"user", r.user},
+		     {"seed", std::to_string(r.seed)}})
 		h += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", k, xmlEscape(v));
 	return h;
 }
 
 // The assertions table: each one's status and what was observed.
-std::string assertionsTable(const json &r)
+std::string assertionsTable(const RunReport &r)
 {
 	std::string h;
 	h += "</table>\n<h2>Assertions</h2>\n<table id=\"assertions\"><tr><th>assertion</th><th>status</th><th>detail</th></tr>\n";
-	for (const auto &a : r.value("assertions", json::array()))
-		h += fmt::format("<tr class=\"assertion {}\"><td>{}</td><td>{}</td><td>{} {}</td></tr>\n",
-				 xmlEscape(a.value("status", "")), xmlEscape(a.value("name", "")), xmlEscape(a.value("status", "")),
-				 xmlEscape(a.value("message", "")), xmlEscape(a.value("observed", json::object()).dump()));
+	for (const auto &a : r.assertions)
+		h += fmt::format("<tr class=\"assertion {}\"><td>{}</td><td>{}</td><td>{} {}</td></tr>\n", xmlEscape(a.status),
+				 xmlEscape(a.name), xmlEscape(a.status), xmlEscape(a.message.value_or("")),
+				 xmlEscape(a.observed.dump()));
 	return h;
 }
 
 // The faults table: each fault's window on the controller's clock.
-std::string faultsTable(const json &r)
+std::string faultsTable(const RunReport &r)
 {
 	std::string h;
 	h += "</table>\n<h2>Faults</h2>\n<table id=\"faults\"><tr><th>id</th><th>kind</th><th>hosts</th><th>window "
 	     "(controller clock, ± bound)</th></tr>\n";
-	for (const auto &f : r.value("faults", json::array())) {
+	for (const auto &f : r.faults) {
 		std::string window = "not applied";
-		if (f.contains("window_start_ns"))
-			window = fmt::format("{} → {} (± {:.1f} ms)", isoTime(f["window_start_ns"]), isoTime(f["window_end_ns"]),
-					     f.value("window_bound_ns", int64_t{0}) / 1e6);
-		h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", xmlEscape(f.value("id", "")),
-				 xmlEscape(f.value("kind", "")), xmlEscape(f.value("hosts", json::array()).dump()), xmlEscape(window));
+		if (f.windowStartNs)
+			window = fmt::format("{} → {} (± {:.1f} ms)", isoTime(*f.windowStartNs), isoTime(f.windowEndNs.value_or(0)),
+					     f.windowBoundNs.value_or(0) / 1e6);
+		h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", xmlEscape(f.id), xmlEscape(f.kind),
+				 xmlEscape(json(f.hosts.value_or(std::vector<std::string>{})).dump()), xmlEscape(window));
 	}
 	return h;
 }
 
 // The timeline's legend and its first lane: phases and fault windows.
-std::string faultsLane(const json &r, const TimeScale &ts)
+std::string faultsLane(const RunReport &r, const TimeScale &ts)
 {
 	std::string h;
 	h += "</table>\n<h2>Timeline</h2>\n<div class=\"legend\"><span style=\"background:rgba(179,38,30,.45)\"></span>fault"
 	     "<span style=\"background:#e0a800\"></span>probe failing<span style=\"background:#1f4fb3\"></span>event</div>\n";
 	// Phases and the faults lane: one .fault-window per fault, its data attributes the report's times exactly.
 	std::string phases;
-	for (const auto &p : r.value("phases", json::array()))
-		if (p.contains("start_ns"))
-			phases += fmt::format("<div class=\"phase\" style=\"left:{:.4f}%\">{}</div>", ts.pct(p["start_ns"]),
-					      xmlEscape(p.value("name", "")));
+	for (const auto &p : r.phases)
+		if (p.startNs)
+			phases += fmt::format("<div class=\"phase\" style=\"left:{:.4f}%\">{}</div>", ts.pct(*p.startNs),
+					      xmlEscape(p.name));
 	h += "<div class=\"lane-label\">phases and faults</div>\n<div class=\"lane\" id=\"faults-lane\">" + phases;
-	for (const auto &f : r.value("faults", json::array())) {
-		if (!f.contains("window_start_ns"))
+	for (const auto &f : r.faults) {
+		if (!f.windowStartNs)
 			continue;
-		const int64_t s = f["window_start_ns"], e = f["window_end_ns"];
+		const int64_t s = *f.windowStartNs, e = f.windowEndNs.value_or(s), bound = f.windowBoundNs.value_or(0);
 		h += fmt::format("<div class=\"fault-window\" data-fault-id=\"{}\" data-start-ns=\"{}\" data-end-ns=\"{}\" "
 				 "data-bound-ns=\"{}\" style=\"left:{:.4f}%;width:{:.4f}%\" title=\"{} {}: {} .. {} ± {:.1f} ms\"></div>",
-				 xmlEscape(f.value("id", "")), s, e, f.value("window_bound_ns", int64_t{0}), ts.pct(s),
-				 std::max(0.2, ts.pct(e) - ts.pct(s)), xmlEscape(f.value("id", "")), xmlEscape(f.value("kind", "")),
-				 ts.rel(s), ts.rel(e), f.value("window_bound_ns", int64_t{0}) / 1e6);
+				 xmlEscape(f.id), s, e, bound, ts.pct(s), std::max(0.2, ts.pct(e) - ts.pct(s)), xmlEscape(f.id),
+				 xmlEscape(f.kind), ts.rel(s), ts.rel(e), bound / 1e6);
 	}
 	h += "</div>\n";
 	return h;
 }
 
 // Streams lanes: per DC, the toolkit view's states as spans and its events as markers.
-std::string streamsLanes(const json &st, const TimeScale &ts)
+std::string streamsLanes(const StreamsSection &st, const TimeScale &ts)
 {
 	std::string h;
-	if (st.contains("states")) {
+	const json events = st.events.value_or(json::array());
+	if (st.states) {
 		std::map<std::string, std::vector<json>> perDc;
-		for (const auto &x : st["states"])
+		for (const auto &x : *st.states)
 			perDc[x.value("dc", "")].push_back(x);
 		for (const auto &[dc, list] : perDc) {
 			h += fmt::format("<div class=\"lane-label\">Streams {} (toolkit view)</div>\n<div class=\"lane streams\" "
@@ -298,7 +297,7 @@ std::string streamsLanes(const json &st, const TimeScale &ts)
 						 "title=\"{} {} from {}\"></div>", xmlEscape(state), s0, ts.pct(s0),
 						 std::max(0.1, ts.pct(s1) - ts.pct(s0)), color, xmlEscape(dc), xmlEscape(state), ts.rel(s0));
 			}
-			for (const auto &e : st.value("events", json::array())) {
+			for (const auto &e : events) {
 				if (e.value("dc", "").find(dc) == std::string::npos)
 					continue;
 				const int64_t t = e.value("t_ns", int64_t{0});
@@ -314,13 +313,14 @@ std::string streamsLanes(const json &st, const TimeScale &ts)
 }
 
 // The data lane: the application's output per DC (each sink poll that brought tuples) and the output gaps.
-std::string dataLane(const json &dt, const TimeScale &ts)
+std::string dataLane(const DataSection &dt, const TimeScale &ts)
 {
 	std::string h;
-	if (dt.contains("sinks")) {
+	if (dt.sinks) {
+		const json v = dt.validation.value_or(json::object()), tot = v.value("total", json::object());
 		h += "<div class=\"lane-label\">data output (sink polls with tuples; gaps hatched)</div>\n<div class=\"lane\" "
 		     "id=\"data-lane\">";
-		for (const auto &g : dt.value("validation", json::object()).value("gaps", json::array())) {
+		for (const auto &g : v.value("gaps", json::array())) {
 			const int64_t s0 = g.value("start_ns", int64_t{0}), s1 = g.value("end_ns", int64_t{0});
 			h += fmt::format("<div class=\"output-gap\" data-start-ns=\"{}\" data-end-ns=\"{}\" style=\"position:"
 					 "absolute;top:0;bottom:0;left:{:.4f}%;width:{:.4f}%;background:repeating-linear-gradient(45deg,"
@@ -329,7 +329,7 @@ std::string dataLane(const json &dt, const TimeScale &ts)
 					 (s1 - s0) / 1e6);
 		}
 		int lane = 0;
-		for (const auto &sk : dt["sinks"]) {
+		for (const auto &sk : *dt.sinks) {
 			const char *color = lane++ % 2 ? "#1f4fb3" : "#2a7d2a";
 			for (const auto &p : sk.value("arrivals", json::array())) {
 				if (!p.is_array() || p.size() != 2)
@@ -341,18 +341,17 @@ std::string dataLane(const json &dt, const TimeScale &ts)
 			}
 		}
 		h += "</div>\n";
-		const json v = dt.value("validation", json::object()), tot = v.value("total", json::object());
 		h += fmt::format("<p id=\"data-summary\">data: {} sent, {} delivered, <b>{} lost</b>, <b>{} duplicated</b>, {} out "
 				 "of order; RPO {} s; RTO {}; latency p99 {} ms</p>\n", tot.value("sent", 0), tot.value("delivered", 0),
 				 tot.value("lost", 0), tot.value("duplicated", 0), tot.value("out_of_order", 0),
-				 dt.value("rpo_s", json(0)).dump(), dt.contains("rto_ms") ? dt["rto_ms"].dump() + " ms" : "-",
+				 json(dt.rpoS.value_or(0)).dump(), dt.rtoMs ? json(*dt.rtoMs).dump() + " ms" : "-",
 				 v.value("latency_ms", json::object()).value("p99", json(nullptr)).dump());
 	}
 	return h;
 }
 
 // Per host lanes: the faults on it, its probes' failing intervals, its process events.
-std::string hostLanes(const json &r, const TimeScale &ts, const std::string &bundleDir)
+std::string hostLanes(const RunReport &r, const TimeScale &ts, const std::string &bundleDir)
 {
 	std::string h;
 	std::map<std::string, std::vector<json>> events;
@@ -362,29 +361,28 @@ std::string hostLanes(const json &r, const TimeScale &ts, const std::string &bun
 			for (const auto &e : b->entries)
 				events[e.value("host", "")].push_back(e);
 	}
-	for (const auto &host : r.value("hosts", json::array())) {
-		const std::string name = host.value("host", "");
+	for (const auto &host : r.hosts) {
+		const std::string &name = host.host;
 		h += fmt::format("<div class=\"lane-label\">{} ({})</div>\n<div class=\"lane timeline\" data-host=\"{}\">",
-				 xmlEscape(name), xmlEscape(host.value("dc", "")), xmlEscape(name));
-		for (const auto &f : r.value("faults", json::array())) {
-			const json hosts = f.value("hosts", json::array());
-			if (!f.contains("window_start_ns") || std::find(hosts.begin(), hosts.end(), name) == hosts.end())
+				 xmlEscape(name), xmlEscape(host.dc), xmlEscape(name));
+		for (const auto &f : r.faults) {
+			const auto hosts = f.hosts.value_or(std::vector<std::string>{});
+			if (!f.windowStartNs || std::find(hosts.begin(), hosts.end(), name) == hosts.end())
 				continue;
-			const int64_t s = f["window_start_ns"], e = f["window_end_ns"];
+			const int64_t s = *f.windowStartNs, e = f.windowEndNs.value_or(s);
 			h += fmt::format("<div class=\"fault-span\" data-fault-id=\"{}\" style=\"left:{:.4f}%;width:{:.4f}%\"></div>",
-					 xmlEscape(f.value("id", "")), ts.pct(s), std::max(0.2, ts.pct(e) - ts.pct(s)));
+					 xmlEscape(f.id), ts.pct(s), std::max(0.2, ts.pct(e) - ts.pct(s)));
 		}
-		for (const auto &o : r.value("outages", json::array())) {
-			if (o.value("host", "") != name)
+		for (const auto &o : r.outages) {
+			if (o.host != name)
 				continue;
-			for (const auto &x : o["outages"]) {
-				const int64_t s = x.value("start_ns", int64_t{0});
-				const int64_t e = x.value("open", false) ? ts.t1 : x.value("end_ns", int64_t{0});
+			for (const auto &x : o.outages) {
+				const int64_t s = x.startNs, e = x.open ? ts.t1 : x.endNs;
 				h += fmt::format("<div class=\"probe-fail\" data-probe=\"{}\" data-start-ns=\"{}\" data-end-ns=\"{}\" "
 						 "style=\"left:{:.4f}%;width:{:.4f}%\" title=\"{} failing {} .. {} (± {:.1f} / {:.1f} ms): {}\"></div>",
-						 xmlEscape(o.value("source", "")), s, e, ts.pct(s), std::max(0.1, ts.pct(e) - ts.pct(s)),
-						 xmlEscape(o.value("source", "")), ts.rel(s), ts.rel(e), x.value("start_bound_ns", int64_t{0}) / 1e6,
-						 x.value("end_bound_ns", int64_t{0}) / 1e6, xmlEscape(x.value("first_error", "")));
+						 xmlEscape(o.source), s, e, ts.pct(s), std::max(0.1, ts.pct(e) - ts.pct(s)),
+						 xmlEscape(o.source), ts.rel(s), ts.rel(e), x.startBoundNs / 1e6, x.endBoundNs / 1e6,
+						 xmlEscape(x.firstError));
 			}
 		}
 		for (const auto &e : events[name]) {
@@ -401,19 +399,19 @@ std::string hostLanes(const json &r, const TimeScale &ts, const std::string &bun
 }
 
 // The Streams section: detection and failover times and the table of the toolkit view's events.
-std::string streamsTable(const json &st, const TimeScale &ts)
+std::string streamsTable(const StreamsSection &st, const TimeScale &ts)
 {
 	std::string h;
-	if (st.contains("events")) {
+	if (st.events) {
+		auto ms = [](const std::optional<json> &v) {
+			return v && v->is_number() ? fmt::format("{:.0f} ms", v->get<double>()) : std::string("-");
+		};
 		h += fmt::format("<h2>Streams</h2>\n<p>Toolkit view of {} polled every {} ms ({} rounds); detection {}, "
 				 "failover {} after the faults began.</p>\n<table id=\"streams-events\"><tr><th>event</th>"
 				 "<th>DC</th><th>seen</th><th>since</th><th>detail</th></tr>\n",
-				 xmlEscape(st.value("config", "")), st.value("interval_ms", 0), st.value("rounds", 0),
-				 st.contains("detection_ms") && st["detection_ms"].is_number()
-					 ? fmt::format("{:.0f} ms", st["detection_ms"].get<double>()) : std::string("-"),
-				 st.contains("failover_ms") && st["failover_ms"].is_number()
-					 ? fmt::format("{:.0f} ms", st["failover_ms"].get<double>()) : std::string("-"));
-		for (const auto &e : st["events"])
+				 xmlEscape(st.config), st.intervalMs, st.rounds.value_or(0), ms(st.detectionMs),
+				 ms(st.failoverMs));
+		for (const auto &e : *st.events)
 			h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
 					 xmlEscape(e.value("kind", "")), xmlEscape(e.value("dc", "")),
 					 ts.rel(e.value("t_ns", int64_t{0})), ts.rel(e.value("since_ns", int64_t{0})),
@@ -424,17 +422,17 @@ std::string streamsTable(const json &st, const TimeScale &ts)
 }
 
 // The metrics section: one row per source and a lane of its samples.
-std::string metricsTable(const json &r, const TimeScale &ts)
+std::string metricsTable(const RunReport &r, const TimeScale &ts)
 {
 	std::string h;
-	if (r.contains("metrics") && r["metrics"].contains("samples")) {
+	if (r.metrics && r.metrics->samples) {
 		// One row per source, and a lane of its samples: filled where its condition held, hollow where it did not,
 		// red where the sample failed.
-		const json &m = r["metrics"];
+		const MetricsSection &m = *r.metrics;
 		h += fmt::format("<h2>Metrics</h2>\n<p>Sampled every {} ms on the controller's clock.</p>\n<table id=\"metrics\">"
 				 "<tr><th>source</th><th>reads</th><th>samples</th><th>failed</th><th>held</th><th>last</th></tr>\n",
-				 m.value("interval_ms", 0));
-		for (const auto &src : m.value("sources", json::array())) {
+				 m.intervalMs);
+		for (const auto &src : m.sources) {
 			const std::string name = src.value("name", "");
 			json what = src;
 			what.erase("name");
@@ -442,7 +440,7 @@ std::string metricsTable(const json &r, const TimeScale &ts)
 			what.erase("failed");
 			int64_t held = 0;
 			std::string last = "-", lane;
-			for (const auto &x : m["samples"]) {
+			for (const auto &x : *m.samples) {
 				if (x.value("source", "") != name)
 					continue;
 				const int64_t t = x.value("t_ns", int64_t{0});
@@ -471,16 +469,16 @@ std::string metricsTable(const json &r, const TimeScale &ts)
 }
 
 // The phases table, then the report itself as data for scripts, and the end of the page.
-std::string phasesAndData(const json &r, const TimeScale &ts)
+std::string phasesAndData(const RunReport &r, const json &printed, const TimeScale &ts)
 {
 	std::string h;
 	h += "<h2>Phases</h2>\n<table id=\"phases\"><tr><th>phase</th><th>status</th><th>start</th><th>end</th><th>note</th></tr>\n";
-	for (const auto &p : r.value("phases", json::array()))
-		h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", xmlEscape(p.value("name", "")),
-				 xmlEscape(p.value("status", "")), p.contains("start_ns") ? ts.rel(p["start_ns"]) : "",
-				 p.contains("end_ns") ? ts.rel(p["end_ns"]) : "", xmlEscape(p.value("message", "")));
+	for (const auto &p : r.phases)
+		h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", xmlEscape(p.name),
+				 xmlEscape(p.status), p.startNs ? ts.rel(*p.startNs) : "", p.endNs ? ts.rel(*p.endNs) : "",
+				 xmlEscape(p.message.value_or("")));
 	// The report itself for scripts reading the page; "</" is escaped so the data cannot end the script element.
-	std::string data = r.dump(-1, ' ', false, json::error_handler_t::replace);
+	std::string data = printed.dump(-1, ' ', false, json::error_handler_t::replace);
 	for (size_t i = data.find("</"); i != std::string::npos; i = data.find("</", i + 3))
 		data.replace(i, 2, "<\\/");
 	h += "</table>\n<script type=\"application/json\" id=\"report-data\">" + data + "</script>\n";
@@ -490,12 +488,17 @@ std::string phasesAndData(const json &r, const TimeScale &ts)
 
 } // namespace
 
-std::string reportHtml(const json &r, const std::string &bundleDir)
+std::string reportHtml(const RunReport &r, const std::string &bundleDir)
+{
+	return reportHtml(r, toJson(r), bundleDir);
+}
+
+std::string reportHtml(const RunReport &r, const json &printed, const std::string &bundleDir)
 {
 	const TimeScale ts = timeScale(r);
-	const std::string verdict = r.value("verdict", "unknown");
-	const json st = r.value("streams", json::object());
-	const json dt = r.value("data", json::object());
+	const std::string verdict = r.verdict.value_or("unknown");
+	const StreamsSection st = r.streams.value_or(StreamsSection{});
+	const DataSection dt = r.data.value_or(DataSection{});
 	std::string h = htmlHead(r, verdict);
 	h += runSummary(r, ts, verdict);
 	h += assertionsTable(r);
@@ -506,15 +509,17 @@ std::string reportHtml(const json &r, const std::string &bundleDir)
 	h += hostLanes(r, ts, bundleDir);
 	h += streamsTable(st, ts);
 	h += metricsTable(r, ts);
-	h += phasesAndData(r, ts);
+	h += phasesAndData(r, printed, ts);
 	return h;
 }
 
-Result<void> writeReports(const json &report, const std::string &dir)
+Result<void> writeReports(const RunReport &report, const std::string &dir)
 {
-	XDC_TRY(writeAtomic(dir + "/report.json", report.dump(2, ' ', false, json::error_handler_t::replace) + "\n"));
+	// Printed once: report.json and the page's embedded copy are the same text's source.
+	const json printed = toJson(report);
+	XDC_TRY(writeAtomic(dir + "/report.json", printed.dump(2, ' ', false, json::error_handler_t::replace) + "\n"));
 	XDC_TRY(writeAtomic(dir + "/junit.xml", junitXml(report)));
-	XDC_TRY(writeAtomic(dir + "/report.html", reportHtml(report, dir + "/evidence")));
+	XDC_TRY(writeAtomic(dir + "/report.html", reportHtml(report, printed, dir + "/evidence")));
 	return success();
 }
 

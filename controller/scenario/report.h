@@ -11,17 +11,21 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "controller/scenario/run_report.h"
 
 namespace xdc::scenario {
 
 using nlohmann::json;
 
-std::string junitXml(const json &report);
-// bundleDir: the run's evidence bundle (its timeline feeds the probe bands); may be missing.
-std::string reportHtml(const json &report, const std::string &bundleDir);
+std::string junitXml(const RunReport &report);
+// bundleDir: the run's evidence bundle (its timeline feeds the probe bands); may be missing. printed, when given, is
+// toJson(report) (the page embeds it for scripts).
+std::string reportHtml(const RunReport &report, const std::string &bundleDir);
+std::string reportHtml(const RunReport &report, const json &printed, const std::string &bundleDir);
 
-// Writes report.json, junit.xml and report.html into dir (each atomically: temp file, then rename).
-Result<void> writeReports(const json &report, const std::string &dir);
+// Writes report.json (printed once, by toJson), junit.xml and report.html into dir (each atomically: temp file,
+// then rename).
+Result<void> writeReports(const RunReport &report, const std::string &dir);
 
 // XML text escaping (&, <, >, ", ') with control characters other than tab/newline dropped.
 std::string xmlEscape(const std::string &s);

@@ -23,41 +23,35 @@ class Run : public RunTimeline {
 public:
 	Run(const Scenario &s, const RunOptions &opt) : c_(s, opt) {}
 
-	json run()
+	RunReport run()
 	{
 		c_.t0 = clk::wallNs();
-		c_.report = {{"schema", "xdc.report/3"},
-			     {"run_id", c_.opt.runId},
-			     {"scenario", {{"name", c_.s.name}, {"description", c_.s.description}, {"file", c_.s.origin}}},
-			     {"user", c_.opt.user},
-			     {"seed", c_.opt.seed},
-			     {"repetition", c_.opt.repetition},
-			     {"inputs", c_.opt.inputs},
-			     {"variables", c_.s.variables},
-			     {"random", c_.s.drawn},
-			     {"started_ns", c_.t0},
-			     {"phases", json::array()},
-			     {"faults", json::array()},
-			     {"assertions", json::array()},
-			     {"steady_state", json::array()},
-			     {"outages", json::array()},
-			     {"hosts", json::array()}};
+		RunReport &r = c_.report;
+		r.runId = c_.opt.runId;
+		r.scenario = {.name = c_.s.name, .description = c_.s.description, .file = c_.s.origin};
+		r.user = c_.opt.user;
+		r.seed = c_.opt.seed;
+		r.repetition = c_.opt.repetition;
+		r.inputs = c_.opt.inputs;
+		r.variables = c_.s.variables;
+		r.random = c_.s.drawn;
+		r.startedNs = c_.t0;
 		makeParts();
 		body();
 		teardown();
-		c_.report["ended_ns"] = clk::wallNs();
-		c_.report["verdict"] = c_.verdict;
-		c_.report["exit_code"] = c_.exit;
-		c_.report["reason"] = c_.reason;
-		c_.report["aborted"] = c_.exit == kAborted;
-		return c_.report;
+		r.endedNs = clk::wallNs();
+		r.verdict = c_.verdict;
+		r.exitCode = c_.exit;
+		r.reason = c_.reason;
+		r.aborted = c_.exit == kAborted;
+		return r;
 	}
 
 	// ---- RunTimeline (assertions/assertion.h) ----
 	const Scenario &scenario() const override { return c_.s; }
 	const std::vector<json> &entries() const override { return c_.recording->entries(); }
-	const json &outages() const override { return c_.report["outages"]; }
-	json &report() override { return c_.report; }
+	const std::vector<ProbeOutages> &outages() const override { return c_.report.outages; }
+	RunReport &report() override { return c_.report; }
 	std::vector<std::string> probeHosts(const ProbeRef &r) const override { return c_.probeHosts(r); }
 	std::pair<int64_t, int64_t> faultsWindow() const override { return c_.faults->window(); }
 	std::pair<int64_t, int64_t> phaseWindow(const std::string &name) const override { return c_.phaseWindow(name); }
@@ -285,7 +279,7 @@ private:
 	{
 		if (c_.controllerLost) {
 			c_.setVerdict(kHarness, "broken", "lost the controller: " + c_.controllerError);
-			c_.report["residue"] = {{"clean", false}, {"found", {"not checked: the controller is gone"}}};
+			c_.report.residue = Residue{.clean = false, .found = {"not checked: the controller is gone"}};
 			return;
 		}
 		// Whatever is still in place (a harness failure before recover, an abort) is reverted first.
@@ -319,7 +313,7 @@ Host hostOfAgent(const json &a)
 	return h;
 }
 
-json runScenario(const Scenario &s, const RunOptions &opt)
+RunReport runScenario(const Scenario &s, const RunOptions &opt)
 {
 	Run r(s, opt);
 	return r.run();

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "controller/scenario/run_report.h"
 #include "controller/scenario/spec.h"
 
 namespace xdc::scenario {
@@ -54,9 +55,9 @@ struct RunOptions {
 // The fleet as validation sees it, from `xdc agents --json` entries: name, dc, labels, capabilities.
 Host hostOfAgent(const json &agent);
 
-// Runs the scenario; the returned report is complete or partial (aborted), and always has "verdict" and
-// "exit_code". Writes nothing itself: see writeReports().
-json runScenario(const Scenario &s, const RunOptions &opt);
+// Runs the scenario; the returned report is complete or partial (aborted), and always has its verdict and exit
+// code. Writes nothing itself: see writeReports().
+RunReport runScenario(const Scenario &s, const RunOptions &opt);
 
 // The plan of a run without running it: per phase, per host, the exact faults with their times (and, when the
 // controller answers, the agents' dry-run rule plans).

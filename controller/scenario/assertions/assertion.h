@@ -21,6 +21,7 @@
 
 #include "common/result.h"
 #include "common/yaml_reader.h"
+#include "controller/scenario/run_report.h"
 #include "controller/streams/toolkit_view.h"
 
 namespace xdc::data {
@@ -49,9 +50,9 @@ public:
 	virtual std::vector<std::string> probeHosts(const ProbeRef &r) const = 0;
 	// The recording's evidence entries, and the outages found in them (report.json's `outages`).
 	virtual const std::vector<nlohmann::json> &entries() const = 0;
-	virtual const nlohmann::json &outages() const = 0;
+	virtual const std::vector<ProbeOutages> &outages() const = 0;
 	// The report as written so far: a kind may add its headline figures to its own section (`streams`, `data`).
-	virtual nlohmann::json &report() = 0;
+	virtual RunReport &report() = 0;
 
 	// Streams. followsStreams() is false when the run did not follow Streams.
 	virtual bool followsStreams() const = 0;

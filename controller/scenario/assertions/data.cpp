@@ -100,13 +100,15 @@ private:
 		std::optional<int64_t> rto;
 		if (faultStart != INT64_MAX)
 			rto = run.dataRto(faultStart);
-		json &report = run.report();
+		std::optional<DataSection> &section = run.report().data;
 		if (rto) {
 			observed["rto_ms"] = *rto / 1e6;
 			observed["rto_bound_ms"] = run.scenario().data.poll.count() / 1e6;
-			report["data"]["rto_ms"] = *rto / 1e6;
+			if (section)
+				section->rtoMs = *rto / 1e6;
 		}
-		report["data"]["rpo_s"] = r->lostEventSpanNs / 1e9;
+		if (section)
+			section->rpoS = r->lostEventSpanNs / 1e9;
 		if (t.sent == 0)
 			return "no tuple was accepted by any DC";
 		if (lostMax && static_cast<int64_t>(t.lost) > *lostMax)

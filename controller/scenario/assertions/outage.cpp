@@ -80,18 +80,18 @@ public:
 			std::optional<int64_t> detection, recovery;
 			bool open = false;
 			for (const auto &o : run.outages()) {
-				if (o.value("host", "") != h || o.value("source", "") != ref.probe)
+				if (o.host != h || o.source != ref.probe)
 					continue;
-				for (const auto &x : o["outages"]) {
+				for (const auto &x : o.outages) {
 					count++;
-					const int64_t start = x.value("start_ns", int64_t{0}), end = x.value("end_ns", int64_t{0});
+					const int64_t start = x.startNs, end = x.endNs;
 					// The first outage that ends after the faults began is theirs.
-					if (!detection && faultStart != INT64_MAX && (x.value("open", false) || end >= faultStart)) {
+					if (!detection && faultStart != INT64_MAX && (x.open || end >= faultStart)) {
 						detection = start - faultStart;
-						if (!x.value("open", false))
+						if (!x.open)
 							recovery = end - faultEnd;
 					}
-					if (x.value("open", false)) {
+					if (x.open) {
 						open = true;
 						continue;
 					}

@@ -83,11 +83,11 @@ private:
 		const int64_t faultStart = run.faultsWindow().first;
 		if (faultStart == INT64_MAX)
 			return "no fault took effect, so there is nothing to measure from";
-		json &report = run.report();
+		RunReport &report = run.report();
 		auto down = run.firstEvent("remote_down", faultStart);
 		// A passive DC's detection shows only in its monitor's output (a host signal), not over REST.
-		if (!down && report["streams"].contains("host"))
-			for (const auto &h : report["streams"]["host"].value("events", json::array()))
+		if (!down && report.streams && report.streams->host)
+			for (const auto &h : report.streams->host->value("events", json::array()))
 				if (h.value("kind", "") == "monitor_detection" && h.value("t_ns", int64_t{0}) >= faultStart) {
 					streams::ToolkitEvent e;
 					e.tNs = h["t_ns"].get<int64_t>();
@@ -116,8 +116,10 @@ private:
 			observed["failover_bound_ms"] = (took->tNs - took->sinceNs) / 1e6;
 			observed["took_over"] = took->dc;
 		}
-		report["streams"]["detection_ms"] = observed.value("detection_ms", json(nullptr));
-		report["streams"]["failover_ms"] = observed.value("failover_ms", json(nullptr));
+		if (report.streams) {
+			report.streams->detectionMs = observed.value("detection_ms", json(nullptr));
+			report.streams->failoverMs = observed.value("failover_ms", json(nullptr));
+		}
 		if (takeover && *takeover != took.has_value())
 			return *takeover ? "no takeover_complete after the faults began"
 					   : fmt::format("{} took over {:.0f} ms after the faults began", took->dc,

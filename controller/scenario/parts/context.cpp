@@ -49,26 +49,26 @@ Result<json> RunContext::call(const json &req, int timeoutMs, json *raw)
 	return r;
 }
 
-json &RunContext::beginPhase(const std::string &name)
+ReportPhase &RunContext::beginPhase(const std::string &name)
 {
-	report["phases"].push_back({{"name", name}, {"start_ns", clk::wallNs()}, {"status", "running"}});
+	report.phases.push_back({.name = name, .status = "running", .startNs = clk::wallNs()});
 	say(fmt::format("phase {}", name));
 	phase = name;
-	return report["phases"].back();
+	return report.phases.back();
 }
 
 void RunContext::endPhase(const std::string &status, const std::string &message)
 {
-	auto &p = report["phases"].back();
-	p["end_ns"] = clk::wallNs();
-	p["status"] = status;
+	auto &p = report.phases.back();
+	p.endNs = clk::wallNs();
+	p.status = status;
 	if (!message.empty())
-		p["message"] = message;
+		p.message = message;
 }
 
 void RunContext::skipPhase(const std::string &name, const std::string &why)
 {
-	report["phases"].push_back({{"name", name}, {"status", "skipped"}, {"message", why}});
+	report.phases.push_back({.name = name, .status = "skipped", .message = why});
 }
 
 StreamsFollower *RunContext::streamsView() const
@@ -89,8 +89,8 @@ bool RunContext::loadFleet()
 			hosts.push_back(h);
 		else
 			lost.insert(h.name);
-		report["hosts"].push_back({{"host", h.name}, {"dc", h.dc}, {"agent", a.value("id", "")},
-					   {"state", a.value("state", "")}, {"clock", a.value("clock", json::object())}});
+		report.hosts.push_back({.host = h.name, .dc = h.dc, .agent = a.value("id", ""),
+					.state = a.value("state", ""), .clock = a.value("clock", json::object())});
 	}
 	auto ok = checkTopology(s, hosts, true);
 	if (!ok) {
@@ -116,9 +116,9 @@ std::vector<std::string> RunContext::probeHosts(const ProbeRef &r) const
 
 std::pair<int64_t, int64_t> RunContext::phaseWindow(const std::string &name) const
 {
-	for (const auto &p : report["phases"])
-		if (p.value("name", "") == name && p.contains("end_ns"))
-			return {p["start_ns"], p["end_ns"]};
+	for (const auto &p : report.phases)
+		if (p.name == name && p.endNs && p.startNs)
+			return {*p.startNs, *p.endNs};
 	return {0, 0};
 }
 
@@ -174,7 +174,7 @@ bool RunContext::waited(Wait w)
 		return false;
 	case Wait::Stopped:
 		endPhase("failed", stopReason);
-		report["stop_condition"] = {{"reason", stopReason}, {"at_ns", clk::wallNs()}, {"phase", phase}};
+		report.stopCondition = ReportStop{.reason = stopReason, .phase = phase, .atNs = clk::wallNs()};
 		setVerdict(kFailed, "failed", stopReason);
 		return false;
 	case Wait::Lost:

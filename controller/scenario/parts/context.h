@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "controller/scenario/run_report.h"
 #include "controller/scenario/runner.h"
 
 namespace xdc::scenario {
@@ -39,7 +40,7 @@ public:
 
 	const Scenario &s;
 	const RunOptions &opt;
-	json report;
+	RunReport report;
 	int64_t t0 = 0;
 	int exit = kPassed;
 	std::string verdict = "passed", reason, phase = "start", stopReason;
@@ -70,7 +71,7 @@ public:
 	bool interrupted() const { return opt.interrupted && opt.interrupted->load() != 0; }
 
 	// Phases: report.json's `phases`, one entry each, in order.
-	json &beginPhase(const std::string &name);
+	ReportPhase &beginPhase(const std::string &name);
 	void endPhase(const std::string &status, const std::string &message = "");
 	void skipPhase(const std::string &name, const std::string &why);
 

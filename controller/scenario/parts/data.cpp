@@ -137,12 +137,12 @@ bool DataPart::prepare()
 		c_.setVerdict(kHarness, "harness", fmt::format("{}: data.generate_on: {}", d.where, r.error().message));
 		return false;
 	}
-	c_.report["data"] = {{"rate", d.rate}, {"keys", d.keys}, {"payload", d.payload},
-			     {"ramp_from", d.rampFrom >= 0 ? json(d.rampFrom) : json(nullptr)},
-			     {"ramp_over_ms", ns(d.rampOver) / kMs}, {"burst_every_ms", ns(d.burstEvery) / kMs},
-			     {"burst_for_ms", ns(d.burstFor) / kMs}, {"burst_factor", d.burstFactor},
-			     {"generated_on", generatedOn}, {"seed", c_.opt.seed}, {"source", d.source},
-			     {"ingest", ingest->how}, {"route", d.route}, {"sink_via", d.sinkVia}};
+	c_.report.data = DataSection{.rate = d.rate, .burstFactor = d.burstFactor,
+				     .rampFrom = d.rampFrom >= 0 ? std::optional<double>(d.rampFrom) : std::nullopt,
+				     .keys = d.keys, .payload = d.payload, .rampOverMs = ns(d.rampOver) / kMs,
+				     .burstEveryMs = ns(d.burstEvery) / kMs, .burstForMs = ns(d.burstFor) / kMs,
+				     .seed = c_.opt.seed, .generatedOn = generatedOn, .source = d.source,
+				     .route = d.route, .sinkVia = d.sinkVia, .ingest = ingest->how};
 	c_.say(fmt::format("data: {:g} tuples/s over {} keys, {} into {}; reading every DC's sink every {}", d.rate, d.keys,
 			   d.source, d.route == "both" ? "every DC" : d.route, formatDuration(d.poll)));
 	return true;
@@ -183,24 +183,28 @@ void DataPart::followRoute()
 	localGen_->setRoute(active.empty() ? std::vector<std::string>{} : std::vector<std::string>{active});
 }
 
-json DataPart::route(const StreamsAction &a, const std::string &id, int64_t offset, int64_t at)
+ReportFault DataPart::route(const StreamsAction &a, const std::string &id, int64_t offset, int64_t at)
 {
 	// Where the test tuples go from now on: the generator's route (a generator on an agent keeps its own).
 	const int64_t t = clk::wallNs();
-	json e = {{"id", id}, {"kind", "data.route"}, {"to", a.dc}, {"path", a.path}, {"offset_ms", offset / kMs},
-		  {"duration_ms", 0}, {"planned_ns", at}, {"hosts", json::array()}, {"detail", json::array()}};
+	ReportFault e = routeEntry(a, id, offset, at);
 	if (!localGen_) {
-		e["status"] = "failed";
-		e["error"] = generator_ ? "the generator runs on an agent: its route is fixed at its start"
-					: "the scenario sends no data (no data: block)";
+		e.status = "failed";
+		e.error = generator_ ? "the generator runs on an agent: its route is fixed at its start"
+				     : "the scenario sends no data (no data: block)";
 		return e;
 	}
 	routeTo(a.dc);
-	e["status"] = "applied";
-	for (const char *k : {"applied_ns", "verified_ns", "window_start_ns", "window_end_ns"})
-		e[k] = t;
-	e["window_bound_ns"] = 0;
+	e.status = "applied";
+	e.appliedNs = e.verifiedNs = e.windowStartNs = e.windowEndNs = t;
+	e.windowBoundNs = 0;
 	return e;
+}
+
+ReportFault routeEntry(const StreamsAction &a, const std::string &id, int64_t offset, int64_t at)
+{
+	return {.id = id, .kind = "data.route", .path = a.path, .to = a.dc, .offsetMs = offset / kMs, .durationMs = 0,
+		.plannedNs = at, .hosts = std::vector<std::string>{}, .detail = json::array()};
 }
 
 void DataPart::teardown()
@@ -239,15 +243,16 @@ void DataPart::report()
 {
 	if (!generator_)
 		return;
-	json &d = c_.report["data"];
-	d["generator"] = data::toJson(stats_);
+	DataSection &d = *c_.report.data;
+	json gen = data::toJson(stats_);
 	if (const auto *ag = dynamic_cast<const data::AgentGenerator *>(generator_.get())) {
 		// Event and send times are the agent's wall clock, moved by this offset (± bound) to the controller's.
-		d["generator"]["clock_offset_ns"] = ag->clockOffsetNs();
-		d["generator"]["clock_bound_ns"] = ag->clockBoundNs();
-		d["generator"]["send_times_omitted"] = ag->timesOmitted();
+		gen["clock_offset_ns"] = ag->clockOffsetNs();
+		gen["clock_bound_ns"] = ag->clockBoundNs();
+		gen["send_times_omitted"] = ag->timesOmitted();
 	}
-	d["validation"] = data::toJson(report_);
+	d.generator = gen;
+	d.validation = data::toJson(report_);
 	json sinks = json::array();
 	for (const auto &a : arrivals_) {
 		json polls = json::array();
@@ -256,7 +261,7 @@ void DataPart::report()
 		sinks.push_back({{"dc", a.sink}, {"read", a.how}, {"restarts", a.restarts}, {"missed", a.missed},
 				 {"lines", a.lines}, {"error", a.lastError}, {"arrivals", polls}});
 	}
-	d["sinks"] = sinks;
+	d.sinks = sinks;
 }
 
 // RTO: from the faults' start to the first output of the DC that delivered last (the survivor) after the output

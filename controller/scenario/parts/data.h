@@ -16,6 +16,9 @@
 
 namespace xdc::scenario {
 
+// A data.route operation's report entry before it runs (also when the scenario sends no data).
+ReportFault routeEntry(const StreamsAction &a, const std::string &id, int64_t offset, int64_t at);
+
 class DataPart : public RunPart {
 public:
 	using RunPart::RunPart;
@@ -31,7 +34,7 @@ public:
 	void report() override;
 
 	// data.route during inject: its report entry.
-	json route(const StreamsAction &a, const std::string &id, int64_t offset, int64_t at);
+	ReportFault route(const StreamsAction &a, const std::string &id, int64_t offset, int64_t at);
 	// nullptr when no generator ran; complete once teardown validated.
 	const data::ValidationReport *validation() const { return generator_ ? &report_ : nullptr; }
 	// RTO: from the faults' start to the first output of the DC that delivered last (see runner RunTimeline).

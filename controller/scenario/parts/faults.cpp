@@ -20,7 +20,7 @@ bool FaultsPart::inject()
 		groups[ns(s.streamsActions[i].start)]; // an offset with operations only still gets its turn
 	}
 	const int64_t injectStart = clk::wallNs() + kLeadNs;
-	c_.report["phases"].back()["inject_start_ns"] = injectStart;
+	c_.report.phases.back().injectStartNs = injectStart;
 	injectStart_ = injectStart;
 	for (const auto &[offset, members] : groups) {
 		const int64_t at = injectStart + offset;
@@ -58,18 +58,19 @@ void FaultsPart::applyGroup(int64_t offset, const std::vector<size_t> &members, 
 	for (auto &t : threads)
 		t.join();
 	for (size_t k = 0; k < members.size(); k++)
-		c_.report["faults"].push_back(applied(members[k], ids[k], offset, at, results[k]));
+		c_.report.faults.push_back(applied(members[k], ids[k], offset, at, results[k]));
 }
 
 // The report entry of one fault's apply; an applied fault becomes active (reverted by recover or teardown).
-json FaultsPart::applied(size_t member, const std::string &id, int64_t offset, int64_t at, const Result<json> &result)
+ReportFault FaultsPart::applied(size_t member, const std::string &id, int64_t offset, int64_t at,
+				const Result<json> &result)
 {
 	const auto &f = c_.s.faults[member];
-	json e = {{"id", id}, {"kind", std::string(fault::kindName(f.spec.kind))}, {"spec", f.text}, {"path", f.path},
-		  {"offset_ms", offset / kMs}, {"duration_ms", ns(f.spec.duration) / kMs}, {"planned_ns", at}};
+	ReportFault e{.id = id, .kind = std::string(fault::kindName(f.spec.kind)), .path = f.path, .spec = f.text,
+		      .offsetMs = offset / kMs, .durationMs = ns(f.spec.duration) / kMs, .plannedNs = at};
 	if (!result) {
-		e["status"] = "failed";
-		e["error"] = result.error().message;
+		e.status = "failed";
+		e.error = result.error().message;
 		c_.setVerdict(kHarness, "harness",
 			      fmt::format("{}: fault {} could not be applied: {}", f.path, id, result.error().message));
 		return e;
@@ -85,16 +86,16 @@ json FaultsPart::applied(size_t member, const std::string &id, int64_t offset, i
 			bound = std::max<int64_t>(bound, a.value("bound_ns", int64_t{0}));
 		}
 	}
-	e["status"] = "applied";
-	e["hosts"] = act.hosts;
-	e["agents"] = r["agents"];
+	e.status = "applied";
+	e.hosts = act.hosts;
+	e.agents = r["agents"];
 	if (lo <= hi) {
-		e["applied_ns"] = lo;
-		e["verified_ns"] = hi;
-		e["bound_ns"] = bound;
+		e.appliedNs = lo;
+		e.verifiedNs = hi;
+		e.boundNs = bound;
 	}
 	if (r.contains("spread_ns"))
-		e["spread_ns"] = r["spread_ns"];
+		e.spreadNs = r["spread_ns"].get<int64_t>();
 	act.endNs = (lo <= hi ? lo : at) + ns(f.spec.duration);
 	active_[id] = act;
 	c_.say(fmt::format("fault {} {} in place on {} (verified; spread {:.2f} ms)", id, fault::kindName(f.spec.kind),
@@ -108,7 +109,7 @@ bool FaultsPart::runOperations(int64_t offset, const std::vector<size_t> &member
 {
 	if (!c_.waited(c_.waitUntil(at)))
 		return false;
-	std::vector<json> entries(members.size());
+	std::vector<ReportFault> entries(members.size());
 	std::vector<std::thread> opThreads;
 	for (size_t k = 0; k < members.size(); k++)
 		opThreads.emplace_back([this, &entries, &members, k, offset, at] {
@@ -120,14 +121,13 @@ bool FaultsPart::runOperations(int64_t offset, const std::vector<size_t> &member
 		t.join();
 	for (size_t k = 0; k < entries.size(); k++) {
 		const auto &a = c_.s.streamsActions[members[k]];
-		c_.report["faults"].push_back(entries[k]);
-		if (entries[k].value("status", "") != "applied")
+		c_.report.faults.push_back(entries[k]);
+		if (entries[k].status != "applied")
 			c_.setVerdict(kHarness, "harness", fmt::format("{}: streams.{} on {} failed: {}", a.path, a.kind, a.dc,
-								       entries[k].value("error", "")));
+								       entries[k].error.value_or("")));
 		else
 			c_.say(fmt::format("streams.{} on {} done in {:.0f} ms", a.kind, a.dc,
-					   (entries[k]["verified_ns"].get<int64_t>() - entries[k]["applied_ns"].get<int64_t>()) /
-						   1e6));
+					   (entries[k].verifiedNs.value_or(0) - entries[k].appliedNs.value_or(0)) / 1e6));
 	}
 	return true;
 }
@@ -155,9 +155,9 @@ bool FaultsPart::revertAll(const std::string &why)
 			int64_t last = 0;
 			for (const auto &[agent, a] : (*r)["agents"].items())
 				last = std::max<int64_t>(last, a.value("verified_ns", int64_t{0}));
-			for (auto &f : c_.report["faults"])
-				if (f.value("id", "") == it->first && last > 0)
-					f["revert_verified_ns"] = last;
+			for (auto &f : c_.report.faults)
+				if (f.id == it->first && last > 0)
+					f.revertVerifiedNs = last;
 		}
 		it = active_.erase(it);
 	}
@@ -175,13 +175,13 @@ void FaultsPart::teardown()
 void FaultsPart::report()
 {
 	const std::vector<json> &entries = c_.recording->entries();
-	for (auto &f : c_.report["faults"]) {
-		if (f.value("kind", "").rfind("streams.", 0) == 0)
+	for (auto &f : c_.report.faults) {
+		if (f.kind.rfind("streams.", 0) == 0)
 			continue; // one-shot operations: their window was set when they ran
 		int64_t applied = INT64_MAX, reverted = 0, bound = 0;
 		std::map<std::string, int64_t> expiresOf, revertOf;
 		for (const auto &e : entries) {
-			if (e.value("kind", "") != "fault" || e.value("source", "") != f.value("id", ""))
+			if (e.value("kind", "") != "fault" || e.value("source", "") != f.id)
 				continue;
 			const json times = e.value("times", json::object()), tags = e.value("tags", json::object());
 			const std::string ev = tags.value("event", ""), host = e.value("host", "");
@@ -200,28 +200,28 @@ void FaultsPart::report()
 			reverted = std::max(reverted, x == expiresOf.end() ? t : std::min(t, x->second));
 		}
 		if (applied != INT64_MAX)
-			f["window_start_ns"] = applied;
-		else if (f.contains("applied_ns"))
-			f["window_start_ns"] = f["applied_ns"];
+			f.windowStartNs = applied;
+		else if (f.appliedNs)
+			f.windowStartNs = f.appliedNs;
 		// Without the agents' records (no recording: no probe or sampler), the end is the revert the agents
 		// verified, or the planned end when the fault expired on its own before the revert.
 		if (reverted)
-			f["window_end_ns"] = reverted;
-		else if (f.contains("window_start_ns")) {
-			const int64_t planned = f["window_start_ns"].get<int64_t>() + f.value("duration_ms", int64_t{0}) * kMs;
-			f["window_end_ns"] = std::min(planned, f.value("revert_verified_ns", planned));
+			f.windowEndNs = reverted;
+		else if (f.windowStartNs) {
+			const int64_t planned = *f.windowStartNs + f.durationMs * kMs;
+			f.windowEndNs = std::min(planned, f.revertVerifiedNs.value_or(planned));
 		}
-		f["window_bound_ns"] = bound;
+		f.windowBoundNs = bound;
 	}
 }
 
 std::pair<int64_t, int64_t> FaultsPart::window() const
 {
 	int64_t start = INT64_MAX, end = 0;
-	for (const auto &f : c_.report["faults"])
-		if (f.contains("window_start_ns")) {
-			start = std::min<int64_t>(start, f["window_start_ns"]);
-			end = std::max<int64_t>(end, f["window_end_ns"]);
+	for (const auto &f : c_.report.faults)
+		if (f.windowStartNs) {
+			start = std::min(start, *f.windowStartNs);
+			end = std::max(end, f.windowEndNs.value_or(0));
 		}
 	return {start, end};
 }

@@ -41,7 +41,7 @@ private:
 		int64_t endNs = 0;
 	};
 	void applyGroup(int64_t offset, const std::vector<size_t> &members, int64_t at);
-	json applied(size_t member, const std::string &id, int64_t offset, int64_t at, const Result<json> &result);
+	ReportFault applied(size_t member, const std::string &id, int64_t offset, int64_t at, const Result<json> &result);
 	bool runOperations(int64_t offset, const std::vector<size_t> &members, int64_t at);
 
 	std::map<std::string, Active> active_;

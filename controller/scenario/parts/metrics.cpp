@@ -23,7 +23,7 @@ bool MetricsPart::prepare()
 		c_.setVerdict(kHarness, "harness", "metrics: " + r.error().message);
 		return false;
 	}
-	c_.report["metrics"] = {{"interval_ms", ns(m.interval) / kMs}, {"sources", follower_->sources()}};
+	c_.report.metrics = MetricsSection{.intervalMs = ns(m.interval) / kMs, .sources = follower_->sources()};
 	std::vector<std::string> names;
 	for (const auto &src : m.sources)
 		names.push_back(src.name);
@@ -49,15 +49,15 @@ bool MetricsPart::observeUntil(int64_t from)
 		const std::string why = fmt::format("observe: the metric condition {} did not hold within {}{}", cond,
 						    formatDuration(c_.s.observe.timeout),
 						    last && !last->ok ? " (last sample failed: " + last->error + ")" : "");
-		c_.report["metrics"]["until"] = {{"condition", cond}, {"held", false}};
+		c_.report.metrics->until = json{{"condition", cond}, {"held", false}};
 		c_.endPhase("failed", why);
 		c_.setVerdict(kFailed, "failed", why);
 		if (c_.streams)
 			c_.streams->noteActive();
 		return false;
 	}
-	c_.report["metrics"]["until"] = {{"condition", cond}, {"held", true}, {"t_ns", hit->tNs},
-					 {"bound_ns", hit->boundNs}, {"after_inject_ms", (hit->tNs - from) / 1e6}};
+	c_.report.metrics->until = json{{"condition", cond}, {"held", true}, {"t_ns", hit->tNs},
+					{"bound_ns", hit->boundNs}, {"after_inject_ms", (hit->tNs - from) / 1e6}};
 	c_.say(fmt::format("metrics: {} holds ({:.1f} s after inject)", cond, (hit->tNs - from) / 1e9));
 	return true;
 }
@@ -81,19 +81,21 @@ void MetricsPart::report()
 		counts[x.source].first++;
 		counts[x.source].second += x.ok ? 0 : 1;
 	}
-	json &m = c_.report["metrics"];
-	for (auto &src : m["sources"]) {
+	if (!c_.report.metrics)
+		c_.report.metrics.emplace();
+	MetricsSection &m = *c_.report.metrics;
+	for (auto &src : m.sources) {
 		const auto c = counts[src.value("name", "")];
 		src["samples"] = c.first;
 		src["failed"] = c.second;
 	}
-	m["samples"] = samples;
+	m.samples = samples;
 	if (!c_.recording->recording())
 		return;
 	auto r = addToTimeline(c_.opt.outDir + "/evidence", all);
 	if (!r) {
 		c_.say("metrics: " + r.error().message);
-		m["timeline_error"] = r.error().message;
+		m.timelineError = r.error().message;
 	}
 }
 
@@ -117,8 +119,8 @@ std::string MetricsPart::check(const MetricAssertion &a, json &observed, std::pa
 	}
 	// A range query reads Prometheus's own history of the window now: the run's start and this instant bound the
 	// open ends.
-	if (a.rangeStep.count() > 0 && from == 0 && !c_.report["phases"].empty())
-		from = c_.report["phases"][0].value("start_ns", int64_t{0});
+	if (a.rangeStep.count() > 0 && from == 0 && !c_.report.phases.empty())
+		from = c_.report.phases[0].startNs.value_or(0);
 	from += ns(a.settle);
 	if (a.rangeStep.count() > 0) {
 		to = std::min(to, clk::wallNs());

@@ -192,10 +192,9 @@ bool RecordingPart::metricSteady(const SteadyCheck &c, const std::optional<json>
 		const bool have = m.value("n", 0) > 0;
 		const double v = m.value(c.stat, 0.0);
 		const bool pass = have && !(c.maxValue && v > *c.maxValue) && !(c.minValue && v < *c.minValue);
-		c_.report["steady_state"].push_back({{"when", when}, {"sampler", c.sampler}, {"value", c.value},
-						     {"stat", c.stat}, {"host", h}, {"window_ms", ns(c.window) / kMs},
-						     {"samples", m.value("n", 0)}, {"observed", v},
-						     {"status", pass ? "passed" : "failed"}});
+		c_.report.steadyState.push_back({.when = when, .status = pass ? "passed" : "failed", .sampler = c.sampler,
+						 .value = c.value, .stat = c.stat, .samples = m.value("n", int64_t{0}),
+						 .observed = v, .host = h, .windowMs = ns(c.window) / kMs});
 		if (!pass && first.empty())
 			first = have ? fmt::format("steady state {}: {} {}.{} on {} over the last {} is {:g} (bounds: {}{})",
 						   when, c.stat, c.sampler, c.value, h, formatDuration(c.window), v,
@@ -218,9 +217,9 @@ bool RecordingPart::probeSteady(const SteadyCheck &c, const std::optional<json> 
 		const uint64_t n = p.value("window_attempts", uint64_t{0}), ok = p.value("window_ok", uint64_t{0});
 		const double ratio = n ? static_cast<double>(ok) / static_cast<double>(n) : 0.0;
 		const bool pass = n > 0 && ratio + 1e-9 >= c.minSuccess;
-		c_.report["steady_state"].push_back({{"when", when}, {"probe", c.ref.probe}, {"host", h},
-						     {"window_ms", ns(c.window) / kMs}, {"attempts", n}, {"ratio", ratio},
-						     {"min", c.minSuccess}, {"status", pass ? "passed" : "failed"}});
+		c_.report.steadyState.push_back({.when = when, .status = pass ? "passed" : "failed", .probe = c.ref.probe,
+						 .attempts = n, .ratio = ratio, .min = c.minSuccess, .host = h,
+						 .windowMs = ns(c.window) / kMs});
 		if (!pass && first.empty())
 			first = fmt::format("steady state {}: probe {} on {}: {:.1f}% of {} attempts in the last {} succeeded "
 					    "(need {:.1f}%)", when, c.ref.probe, h, ratio * 100, n, formatDuration(c.window),
@@ -253,11 +252,17 @@ void RecordingPart::report()
 {
 	if (recording_.empty())
 		return;
-	c_.report["evidence_dir"] = "evidence";
+	c_.report.evidenceDir = "evidence";
 	if (meta_.is_null())
 		return;
-	c_.report["evidence"] = {{"complete", meta_.value("complete", false)}, {"gaps", meta_.value("gaps", json::array())}};
-	c_.report["outages"] = meta_.value("outages", json::array());
+	c_.report.evidence = EvidenceSummary{.complete = meta_.value("complete", false),
+					     .gaps = meta_.value("gaps", json::array())};
+	// meta.json's outages, as the recording wrote them (their one reader: a bad entry is a harness error).
+	auto read = outagesFromJson(meta_.value("outages", json::array()));
+	if (read)
+		c_.report.outages = std::move(*read);
+	else
+		c_.setVerdict(kHarness, "harness", "evidence: meta.json's outages: " + read.error().message);
 }
 
 } // namespace xdc::scenario

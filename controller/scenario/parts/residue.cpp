@@ -62,7 +62,7 @@ void ResiduePart::report()
 			break;
 		::usleep(200000);
 	}
-	c_.report["residue"] = {{"clean", left.empty()}, {"found", left}};
+	c_.report.residue = Residue{.clean = left.empty(), .found = left};
 	if (!left.empty())
 		c_.setVerdict(kHarness, "harness", fmt::format("residue after teardown: {}", fmt::join(left, "; ")));
 	else

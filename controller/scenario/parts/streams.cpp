@@ -54,8 +54,8 @@ bool StreamsPart::prepare()
 								       a.dc, fmt::join(dcs, ", ")));
 			return false;
 		}
-	c_.report["streams"] = {{"config", opt.streamsConfig}, {"interval_ms", ns(s.streams.interval) / kMs},
-				{"dcs", std::vector<std::string>(dcs.begin(), dcs.end())}};
+	c_.report.streams = StreamsSection{.config = opt.streamsConfig, .intervalMs = ns(s.streams.interval) / kMs,
+					  .dcs = std::vector<std::string>(dcs.begin(), dcs.end())};
 	c_.say(fmt::format("following Streams: {} every {} ({})", fmt::join(dcs, ", "), formatDuration(s.streams.interval),
 			   opt.streamsConfig));
 	return true;
@@ -90,9 +90,9 @@ bool StreamsPart::steady()
 		why = "streams: no DC is active in the toolkit view";
 	else if (split)
 		why = "streams: more than one DC is active (split brain) before the faults";
-	c_.report["steady_state"].push_back({{"when", "before inject"},
-					     {"streams", {{"active", active}, {"split_brain", split}, {"unreachable", unreachable}}},
-					     {"status", why.empty() ? "passed" : "failed"}});
+	c_.report.steadyState.push_back(
+		{.when = "before inject", .status = why.empty() ? "passed" : "failed",
+		 .streams = json{{"active", active}, {"split_brain", split}, {"unreachable", unreachable}}});
 	if (!why.empty())
 		c_.setVerdict(kFailed, "failed", "steady state before inject: " + why);
 	return why.empty();
@@ -103,7 +103,8 @@ void StreamsPart::noteActive()
 	if (!follower_)
 		return;
 	activeAtObserveEnd_ = follower_->activeDc();
-	c_.report["streams"]["active_after_observe"] = activeAtObserveEnd_;
+	if (c_.report.streams)
+		c_.report.streams->activeAfterObserve = activeAtObserveEnd_;
 }
 
 std::string StreamsPart::unmeasurable(bool detection, bool takeover) const
@@ -135,12 +136,13 @@ std::optional<streams::ToolkitEvent> StreamsPart::firstEvent(const std::string &
 // streams.orderly_shutdown: the site's hook on the DC's Streams host through its agent, with the followed job's id
 // for a hook whose argv has `{job}`. Appends {host, ok, argv, exit_code, output, started_ns, ended_ns} to detail;
 // returns the error ("" when the hook ran and exited 0).
-std::string StreamsPart::runOrderlyShutdown(const StreamsAction &a, const streams::Endpoint &ep, json &e, json &detail)
+std::string StreamsPart::runOrderlyShutdown(const StreamsAction &a, const streams::Endpoint &ep, ReportFault &e,
+					    json &detail)
 {
 	if (ep.host.empty())
 		return fmt::format("the streams config has no `host:` (the Streams host whose agent runs the "
 				   "orderly-shutdown hook) for DC {}", a.dc);
-	e["hosts"] = {ep.host};
+	e.hosts = std::vector<std::string>{ep.host};
 	json req = {{"cmd", "streams.orderly_shutdown"}, {"host", ep.host}};
 	const auto snap = follower_->latest(a.dc);
 	if (snap.job && !snap.job->id.empty() && snap.job->id.size() <= 18 &&
@@ -160,7 +162,7 @@ std::string StreamsPart::runOrderlyShutdown(const StreamsAction &a, const stream
 
 // streams.stop_pe / restart_pe: streamtool on the DC's Streams host through its agent, every named PE (or every PE
 // of the followed job) at once. Returns the first error ("" when every PE's verb succeeded).
-std::string StreamsPart::runPeVerb(const StreamsAction &a, const streams::Endpoint &ep, json &e, json &detail)
+std::string StreamsPart::runPeVerb(const StreamsAction &a, const streams::Endpoint &ep, ReportFault &e, json &detail)
 {
 	std::vector<std::string> pes = a.pes;
 	if (pes.empty())
@@ -171,7 +173,7 @@ std::string StreamsPart::runPeVerb(const StreamsAction &a, const streams::Endpoi
 				   a.dc);
 	if (pes.empty())
 		return fmt::format("the last poll of {} saw no PEs of the followed job", a.dc);
-	e["hosts"] = {ep.host};
+	e.hosts = std::vector<std::string>{ep.host};
 	std::vector<Result<json>> res(pes.size(), Error{});
 	std::vector<std::thread> threads;
 	const std::string verb = a.kind == "stop_pe" ? "stop" : "restart";
@@ -225,19 +227,18 @@ std::string StreamsPart::runJobVerb(const StreamsAction &a, const streams::Endpo
 	return "";
 }
 
-json StreamsPart::runAction(const StreamsAction &a, const std::string &id, int64_t offset, int64_t at)
+ReportFault StreamsPart::runAction(const StreamsAction &a, const std::string &id, int64_t offset, int64_t at)
 {
 	if (a.kind == "route") {
 		if (c_.data)
 			return c_.data->route(a, id, offset, at);
-		json e = {{"id", id}, {"kind", "data.route"}, {"to", a.dc}, {"path", a.path}, {"offset_ms", offset / kMs},
-			  {"duration_ms", 0}, {"planned_ns", at}, {"hosts", json::array()}, {"detail", json::array()}};
-		e["status"] = "failed";
-		e["error"] = "the scenario sends no data (no data: block)";
+		ReportFault e = routeEntry(a, id, offset, at);
+		e.status = "failed";
+		e.error = "the scenario sends no data (no data: block)";
 		return e;
 	}
-	json e = {{"id", id}, {"kind", "streams." + a.kind}, {"dc", a.dc}, {"path", a.path}, {"offset_ms", offset / kMs},
-		  {"duration_ms", 0}, {"planned_ns", at}, {"hosts", json::array()}};
+	ReportFault e{.id = id, .kind = "streams." + a.kind, .path = a.path, .dc = a.dc, .offsetMs = offset / kMs,
+		      .durationMs = 0, .plannedNs = at, .hosts = std::vector<std::string>{}};
 	const streams::Endpoint *ep = nullptr;
 	for (const auto &x : follower_->endpoints())
 		if (x.dc == a.dc)
@@ -252,20 +253,18 @@ json StreamsPart::runAction(const StreamsAction &a, const std::string &id, int64
 	else
 		error = runJobVerb(a, *ep, detail);
 	const int64_t t1 = clk::wallNs();
-	e["detail"] = detail;
+	e.detail = detail;
 	if (!error.empty()) {
-		e["status"] = "failed";
-		e["error"] = error;
+		e.status = "failed";
+		e.error = error;
 		return e;
 	}
 	// Applied = when the operation was issued; verified = when the last of it was acknowledged. Its window is that
 	// instant: the operation is one-shot, never reverted.
-	e["status"] = "applied";
-	e["applied_ns"] = t0;
-	e["verified_ns"] = t1;
-	e["window_start_ns"] = t0;
-	e["window_end_ns"] = t1;
-	e["window_bound_ns"] = 0;
+	e.status = "applied";
+	e.appliedNs = e.windowStartNs = t0;
+	e.verifiedNs = e.windowEndNs = t1;
+	e.windowBoundNs = 0;
 	return e;
 }
 
@@ -282,12 +281,15 @@ void StreamsPart::report()
 	json ev = json::array();
 	for (const auto &e : follower_->events())
 		ev.push_back(streams::toJson(e));
-	c_.report["streams"]["events"] = ev;
-	c_.report["streams"]["states"] = follower_->states();
-	c_.report["streams"]["rounds"] = follower_->rounds();
-	c_.report["streams"]["signals"] = follower_->signals();
+	if (!c_.report.streams) // prepare stopped before the section was written: keep what the view saw
+		c_.report.streams.emplace();
+	StreamsSection &st = *c_.report.streams;
+	st.events = ev;
+	st.states = follower_->states();
+	st.rounds = follower_->rounds();
+	st.signals = follower_->signals();
 	if (c_.s.streams.hostSignals)
-		c_.report["streams"]["host"] = hostSignalReport(c_.recording->entries(), follower_->endpoints(),
+		st.host = hostSignalReport(c_.recording->entries(), follower_->endpoints(),
 								follower_->events(), c_.faults->window().first);
 }
 

@@ -34,7 +34,7 @@ public:
 	// The view; null when following could not even begin.
 	StreamsFollower *view() const { return follower_.get(); }
 	// One streams.* (or data.route) operation; its report entry (status applied or failed).
-	json runAction(const StreamsAction &a, const std::string &id, int64_t offset, int64_t at);
+	ReportFault runAction(const StreamsAction &a, const std::string &id, int64_t offset, int64_t at);
 	// Notes the DC the toolkit view says is active as observe ends (streams assertion `active`).
 	void noteActive();
 	std::string activeAtObserveEnd() const { return activeAtObserveEnd_; }
@@ -45,8 +45,8 @@ public:
 
 private:
 	bool steady();
-	std::string runOrderlyShutdown(const StreamsAction &a, const streams::Endpoint &ep, json &e, json &detail);
-	std::string runPeVerb(const StreamsAction &a, const streams::Endpoint &ep, json &e, json &detail);
+	std::string runOrderlyShutdown(const StreamsAction &a, const streams::Endpoint &ep, ReportFault &e, json &detail);
+	std::string runPeVerb(const StreamsAction &a, const streams::Endpoint &ep, ReportFault &e, json &detail);
 	std::string runJobVerb(const StreamsAction &a, const streams::Endpoint &ep, json &detail);
 
 	std::unique_ptr<StreamsFollower> follower_;

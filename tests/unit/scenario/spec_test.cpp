@@ -482,14 +482,16 @@ TEST_CASE("YAML inventories: groups (also under all.children) are datacenters, v
 TEST_CASE("JUnit: counts match the cases, text is escaped, the verdict is a case of its own")
 {
 	nlohmann::json r = {
-		{"run_id", "r1"}, {"scenario", {{"name", "s<1>"}}}, {"verdict", "failed"}, {"reason", "a \"b\" & c"},
+		{"schema", "xdc.report/3"}, {"run_id", "r1"}, {"scenario", {{"name", "s<1>"}}}, {"verdict", "failed"}, {"reason", "a \"b\" & c"},
 		{"started_ns", 1000000000}, {"ended_ns", 3000000000},
 		{"phases", {{{"name", "baseline"}, {"status", "passed"}, {"start_ns", 1000000000}, {"end_ns", 2000000000}},
 			    {{"name", "inject"}, {"status", "error"}, {"message", "x"}},
 			    {{"name", "observe"}, {"status", "skipped"}, {"message", "run ended early"}}}},
 		{"assertions", {{{"name", "a<b"}, {"status", "failed"}, {"message", "1 > 0"}},
 				{{"name", "ok"}, {"status", "passed"}}}}};
-	const std::string x = junitXml(r);
+	auto typed = reportFromJson(r);
+	REQUIRE_MESSAGE(typed.ok(), (typed.ok() ? "" : typed.error().message));
+	const std::string x = junitXml(*typed);
 	CHECK(x.find("tests=\"6\" failures=\"2\" errors=\"1\" skipped=\"1\"") != std::string::npos);
 	CHECK(x.find("name=\"a&lt;b\"") != std::string::npos);
 	CHECK(x.find("message=\"a &quot;b&quot; &amp; c\"") != std::string::npos);
@@ -500,14 +502,17 @@ TEST_CASE("JUnit: counts match the cases, text is escaped, the verdict is a case
 
 TEST_CASE("history figures include the Streams and data figures of a run")
 {
-	const json r = {{"streams", {{"detection_ms", 2442.9}, {"failover_ms", 2600.1}}},
+	const json r = {{"schema", "xdc.report/3"}, {"run_id", "r"}, {"started_ns", 0},
+			{"streams", {{"detection_ms", 2442.9}, {"failover_ms", 2600.1}}},
 			{"data", {{"rpo_s", 0.09}, {"rto_ms", 2540.0},
 				  {"validation", {{"total", {{"sent", 2004}, {"delivered", 2770}, {"lost", 20}, {"duplicated", 786},
 							   {"out_of_order", 0}}},
 						  {"latency_ms", {{"p99", 6979.3}}}}}}},
 			{"steady_state", json::array({{{"when", "before inject"}, {"streams", json::object()},
 						       {"status", "passed"}}})}};
-	const json f = figures(r);
+	auto typed = reportFromJson(r);
+	REQUIRE_MESSAGE(typed.ok(), (typed.ok() ? "" : typed.error().message));
+	const json f = figures(*typed);
 	CHECK(f["streams.detection_ms"] == 2442.9);
 	CHECK(f["streams.failover_ms"] == 2600.1);
 	CHECK(f["data.lost"] == 20);

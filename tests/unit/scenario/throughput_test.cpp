@@ -35,7 +35,8 @@ public:
 	std::map<std::string, std::vector<streams::OutputPoint>> series;
 	std::pair<int64_t, int64_t> faults{5 * kS, 10 * kS};
 	std::vector<json> none;
-	json rep = json::object(), outs = json::array();
+	RunReport rep;
+	std::vector<ProbeOutages> outs;
 
 	Timeline()
 	{
@@ -52,8 +53,8 @@ public:
 	}
 	std::vector<std::string> probeHosts(const ProbeRef &) const override { return {}; }
 	const std::vector<json> &entries() const override { return none; }
-	const json &outages() const override { return outs; }
-	json &report() override { return rep; }
+	const std::vector<ProbeOutages> &outages() const override { return outs; }
+	RunReport &report() override { return rep; }
 	bool followsStreams() const override { return true; }
 	std::string streamsUnmeasurable(bool, bool) const override { return ""; }
 	std::optional<streams::ToolkitEvent> firstEvent(const std::string &, int64_t) const override { return {}; }
