@@ -11,6 +11,8 @@
 #endif
 #include <regex>
 
+#include <fmt/ranges.h>
+
 #include "common/duration.h"
 #include "common/yaml_reader.h"
 
@@ -619,6 +621,22 @@ std::string keysMarkdown()
 					kinds += fmt::format("{}`{}`", kinds.empty() ? "" : ", ", k.name);
 		}
 		out += fmt::format("| `{}` | {} | {} | {} | {} |\n", d.key, d.type, d.deflt, d.rules, kinds);
+	}
+	return out;
+}
+
+std::string kindsMarkdown()
+{
+	std::string out = "| Kind | What it does | Required keys besides `kind`, `targets`, `duration` |\n|---|---|---|\n";
+	for (const auto &k : detail::kKinds) {
+		std::vector<std::string> req;
+		for (const auto &d : detail::keyDecls())
+			if ((d.requiredFor & detail::bit(k.kind)) && d.key != "kind" && d.key != "targets" && d.key != "duration")
+				req.push_back(fmt::format("`{}`", d.key));
+		std::string col = req.empty() ? std::string() : fmt::format("{}", fmt::join(req, ", "));
+		if (!k.alsoRequired.empty())
+			col += (col.empty() ? "" : ", and ") + std::string(k.alsoRequired);
+		out += fmt::format("| `{}` | {} | {} |\n", k.name, k.doc, col.empty() ? "none" : col);
 	}
 	return out;
 }

@@ -135,6 +135,8 @@ Result<uint64_t> parseRate(const std::string &text);
 
 // docs/FAULTS.md's key table (Markdown), from the keys' declarations (common/fault/keys.cpp).
 std::string keysMarkdown();
+// docs/FAULTS.md's kinds table, from the kinds' declarations (kKinds) and the keys' (keyDecls()).
+std::string kindsMarkdown();
 
 // The spec as a YAML flow mapping with every field that applies to its kind (for journals, dry runs, reports).
 std::string toYaml(const FaultSpec &spec);

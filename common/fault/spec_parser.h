@@ -31,21 +31,32 @@ constexpr int64_t kMaxCount = 1'000'000;
 struct KindInfo {
 	Kind kind;
 	std::string_view name;
+	// docs/FAULTS.md's kinds table: what it does, and what it requires beyond the keys that declare it required
+	// (KeyDecl::requiredFor), when a rule spans keys.
+	std::string_view doc;
+	std::string_view alsoRequired = {};
 };
 
 constexpr std::array<KindInfo, 12> kKinds = {{
-	{Kind::NetworkPartition, "network.partition"},
-	{Kind::NetworkLoss, "network.loss"},
-	{Kind::NetworkDelay, "network.delay"},
-	{Kind::NetworkBandwidth, "network.bandwidth"},
-	{Kind::NetworkCorrupt, "network.corrupt"},
-	{Kind::NetworkDuplicate, "network.duplicate"},
-	{Kind::NetworkReorder, "network.reorder"},
-	{Kind::ProcessKill, "process.kill"},
-	{Kind::ProcessPause, "process.pause"},
-	{Kind::ResourceCpu, "resource.cpu"},
-	{Kind::ResourceMemory, "resource.memory"},
-	{Kind::ResourceDiskFill, "resource.disk_fill"},
+	{Kind::NetworkPartition, "network.partition", "Drops (or rejects) traffic between the targets and the peers."},
+	{Kind::NetworkLoss, "network.loss", "Drops a random percentage of packets to/from the peers."},
+	{Kind::NetworkDelay, "network.delay", "Delays packets to/from the peers, with optional jitter and correlation."},
+	{Kind::NetworkBandwidth, "network.bandwidth", "Limits the rate of traffic to/from the peers."},
+	{Kind::NetworkCorrupt, "network.corrupt", "Corrupts a percentage of packets. Needs tc netem."},
+	{Kind::NetworkDuplicate, "network.duplicate",
+	 "Sends a percentage of packets twice (NFQUEUE line and a raw socket, no netem)."},
+	{Kind::NetworkReorder, "network.reorder",
+	 "Sends a percentage of packets at once and delays the rest, so those overtake the delayed ones (NFQUEUE delay "
+	 "line, no netem)."},
+	{Kind::ProcessKill, "process.kill", "Sends a signal to matched processes, once or repeatedly."},
+	{Kind::ProcessPause, "process.pause",
+	 "Stops matched processes (SIGSTOP) for the duration, continues them (SIGCONT) on revert."},
+	{Kind::ResourceCpu, "resource.cpu", "Runs busy workers."},
+	{Kind::ResourceMemory, "resource.memory", "Holds a number of bytes of memory.", "`bytes`"},
+	{Kind::ResourceDiskFill, "resource.disk_fill",
+	 "Writes a file into a directory until it has a size or the file system has a free percentage; the file is "
+	 "removed on revert.",
+	 "exactly one of `bytes` and `free_percent`"},
 }};
 
 // Which kinds a key applies to, as a bit set over Kind.

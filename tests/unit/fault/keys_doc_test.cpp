@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// docs/FAULTS.md's key table is generated from the keys' declarations (common/fault/keys.cpp): this test fails, and
-// prints the table to paste, when the two differ.
+// docs/FAULTS.md's key and kinds tables are generated from the declarations (common/fault/keys.cpp,
+// spec_parser.h's kKinds): these tests fail, and print the table to paste, when the two differ.
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -20,6 +20,17 @@ TEST_CASE("docs/FAULTS.md's key table is the keys' declarations")
 	ss << f.rdbuf();
 	const std::string table = xdc::fault::keysMarkdown();
 	INFO("the table docs/FAULTS.md must hold under '## Keys':\n" << table);
+	CHECK(ss.str().find(table) != std::string::npos);
+}
+
+TEST_CASE("docs/FAULTS.md's kinds table is the kinds' declarations")
+{
+	std::ifstream f(std::string(XDC_SOURCE_ROOT) + "/docs/FAULTS.md");
+	REQUIRE(f.good());
+	std::stringstream ss;
+	ss << f.rdbuf();
+	const std::string table = xdc::fault::kindsMarkdown();
+	INFO("the table docs/FAULTS.md must hold under its kinds heading:\n" << table);
 	CHECK(ss.str().find(table) != std::string::npos);
 }
 
