@@ -20,6 +20,8 @@
 
 #include "common/result.h"
 #include "controller/scenario/spec.h"
+#include "controller/control/answers.h"
+#include "controller/control/requests.h"
 
 namespace xdc::scenario {
 
@@ -42,7 +44,7 @@ struct RunOptions {
 	// streams.reset; unset outside a lab.
 	std::function<Result<void>()> resetStreams;
 	// One control request (the controller's JSON protocol); Err when the controller cannot be reached.
-	std::function<Result<json>(const json &req, int timeoutMs)> call;
+	control::Caller call;
 	// Set from a signal handler: the run halts its faults, tears down and reports "aborted".
 	const std::atomic<int> *interrupted = nullptr;
 	// Progress lines for the console (phase changes, faults, probe health).
@@ -52,7 +54,7 @@ struct RunOptions {
 };
 
 // The fleet as validation sees it, from `xdc agents --json` entries: name, dc, labels, capabilities.
-Host hostOfAgent(const json &agent);
+Host hostOfAgent(const control::AgentInfo &agent);
 
 // Runs the scenario; the returned report is complete or partial (aborted), and always has "verdict" and
 // "exit_code". Writes nothing itself: see writeReports().
