@@ -133,7 +133,7 @@ std::vector<FlagSpec> controlFlags()
 		{"--help", false, "show help"}};
 }
 
-std::optional<json> callController(const Args &a, const json &req, int &exitCode, int timeoutMs)
+std::optional<json> callController(const Args &a, const control::Request &req, int &exitCode, int timeoutMs)
 {
 	auto path = controlPathFor(a);
 	if (!path) {
@@ -193,31 +193,30 @@ std::string clockTimeMs(int64_t ns)
 	return fmt::format("{}.{:03d}Z", buf, static_cast<int>((ns / 1000000) % 1000));
 }
 
-std::string agentsTable(const json &agents)
+std::string agentsTable(const control::AgentsAnswer &agents)
 {
 	std::vector<std::vector<std::string>> rows;
 	rows.push_back({"ID", "HOST", "DC", "LABELS", "VERSION", "STATE", "HB-AGE", "CLOCK OFFSET", "CAPABILITIES"});
-	for (const auto &a : agents) {
+	for (const auto &a : agents.agents) {
 		std::string labels;
-		for (const auto &[k, v] : a["labels"].items())
-			labels += (labels.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+		for (const auto &[k, v] : a.labels)
+			labels += (labels.empty() ? "" : ",") + k + "=" + v;
 		std::string clock = "-";
-		if (!a["clock"].is_null())
-			clock = fmt::format("{:+.3f}ms ±{}", a["clock"]["offset_ms"].get<double>(),
-					    fmtMs(a["clock"]["bound_ms"].get<double>()));
+		if (a.clock)
+			clock = fmt::format("{:+.3f}ms ±{}", a.clock->offsetMs, fmtMs(a.clock->boundMs));
 		std::string caps;
 		for (const char *k : {"root", "nft", "iptables", "nfqueue", "qdisc.htb", "qdisc.tbf", "qdisc.netem", "ifb",
 				      "ipv6"}) {
-			auto v = a["capabilities"].value(k, "no");
+			auto it = a.capabilities.find(k);
+			const std::string v = it == a.capabilities.end() ? "no" : it->second;
 			std::string name = k;
 			if (name.rfind("qdisc.", 0) == 0)
 				name = name.substr(6);
 			caps += (caps.empty() ? "" : " ") + (v == "yes" ? name : "!" + name);
 		}
-		std::string state = a.value("state", "?");
-		rows.push_back({a.value("id", ""), a.value("host", ""), a.value("dc", ""), labels.empty() ? "-" : labels,
-				a.value("version", ""), state,
-				fmt::format("{:.1f}s", a.value("last_heartbeat_age_ms", 0) / 1000.0), clock, caps});
+		rows.push_back({a.id, a.host, a.dc, labels.empty() ? "-" : labels, a.version,
+				a.state.empty() ? "?" : a.state,
+				fmt::format("{:.1f}s", static_cast<double>(a.lastHeartbeatAgeMs) / 1000.0), clock, caps});
 	}
 	std::vector<size_t> w(rows[0].size(), 0);
 	for (const auto &r : rows)
@@ -246,13 +245,19 @@ int cmdAgents(const std::vector<std::string> &argv)
 		return kOk;
 	}
 	int rc = 0;
-	auto r = callController(*a, {{"cmd", "agents"}}, rc);
+	auto r = callController(*a, control::AgentsRequest{}, rc);
 	if (!r)
 		return rc;
-	if (a->has("--json"))
+	if (a->has("--json")) {
 		printf("%s\n", (*r)["agents"].dump(2).c_str());
-	else
-		fputs(agentsTable((*r)["agents"]).c_str(), stdout);
+		return kOk;
+	}
+	auto agents = control::parseAnswer<control::AgentsAnswer>(*r);
+	if (!agents) {
+		fprintf(stderr, "xdc: %s\n", agents.error().message.c_str());
+		return kFailed;
+	}
+	fputs(agentsTable(*agents).c_str(), stdout);
 	return kOk;
 }
 
@@ -268,7 +273,7 @@ int cmdStats(const std::vector<std::string> &argv)
 		return kOk;
 	}
 	int rc = 0;
-	auto r = callController(*a, {{"cmd", "stats"}}, rc);
+	auto r = callController(*a, control::StatsRequest{}, rc);
 	if (!r)
 		return rc;
 	const json &s = (*r)["stats"];
@@ -307,20 +312,24 @@ int cmdPing(const std::vector<std::string> &argv)
 		return a->has("--help") ? kOk : kUsage;
 	}
 	int rc = 0;
-	json req = {{"cmd", "ping"}, {"agents", a->positional}, {"text", a->get("--text", "ping")}};
-	auto r = callController(*a, req, rc, 30000);
+	auto r = callController(*a, control::PingRequest{a->positional, a->get("--text", "ping")}, rc, 30000);
 	if (!r)
 		return rc;
+	auto ping = control::parseAnswer<control::PingAnswer>(*r);
+	if (!ping) {
+		fprintf(stderr, "xdc: %s\n", ping.error().message.c_str());
+		return kFailed;
+	}
 	bool allOk = true;
-	for (const auto &[id, e] : (*r)["results"].items())
-		allOk &= e.value("ok", false);
+	for (const auto &[id, e] : ping->results)
+		allOk &= e.ok;
 	if (a->has("--json")) {
 		printf("%s\n", (*r)["results"].dump(2).c_str());
 	} else {
-		for (const auto &[id, e] : (*r)["results"].items())
+		for (const auto &[id, e] : ping->results)
 			printf("%-20s %s\n", id.c_str(),
-			       e.value("ok", false) ? fmt::format("ok {:.3f} ms", e.value("rtt_us", 0) / 1000.0).c_str()
-						    : ("FAILED: " + e.value("error", "")).c_str());
+			       e.ok ? fmt::format("ok {:.3f} ms", static_cast<double>(e.rttUs) / 1000.0).c_str()
+				    : ("FAILED: " + e.error).c_str());
 	}
 	return allOk ? kOk : kFailed;
 }
@@ -336,7 +345,7 @@ int cmdShutdown(const std::vector<std::string> &argv)
 		return kOk;
 	}
 	int rc = 0;
-	auto r = callController(*a, {{"cmd", "shutdown"}}, rc);
+	auto r = callController(*a, control::ShutdownRequest{}, rc);
 	if (r)
 		printf(a->has("--json") ? "{\"ok\": true}\n" : "controller is stopping\n");
 	return r ? kOk : rc;
@@ -355,7 +364,7 @@ int cmdReload(const std::vector<std::string> &argv)
 		return kOk;
 	}
 	int rc = 0;
-	auto r = callController(*a, {{"cmd", "reload"}}, rc);
+	auto r = callController(*a, control::ReloadRequest{}, rc);
 	if (!r)
 		return rc;
 	const json &j = (*r)["reload"];

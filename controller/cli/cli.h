@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "controller/control/answers.h"
 #include "controller/control/control_server.h"
 
 namespace xdc::cli {
@@ -65,7 +66,7 @@ std::vector<FlagSpec> controlFlags();
 const std::atomic<int> &catchStopSignals();
 
 // Sends one request to the controller; prints the error and returns nullopt with the exit code set on failure.
-std::optional<json> callController(const Args &a, const json &req, int &exitCode, int timeoutMs = 15000);
+std::optional<json> callController(const Args &a, const control::Request &req, int &exitCode, int timeoutMs = 15000);
 
 // Entry point shared by main() and the console: runs one subcommand.
 int dispatch(const std::vector<std::string> &argv);
@@ -96,7 +97,7 @@ int cmdCompare(const std::vector<std::string> &argv);
 int cmdMetrics(const std::vector<std::string> &argv);
 
 // Renders `xdc agents` as a table.
-std::string agentsTable(const json &agents);
+std::string agentsTable(const control::AgentsAnswer &agents);
 
 // A wall time in ns as HH:MM:SS.mmmZ (UTC), as the consoles print times on the controller's timeline.
 std::string clockTimeMs(int64_t ns);

@@ -101,11 +101,13 @@ void watch(const std::vector<std::string> &ctlArgs)
 	if (!a)
 		return;
 	while (true) {
-		auto r = control::request(controlPath(*a), {{"cmd", "agents"}}, 5000);
+		auto r = control::request(controlPath(*a), control::AgentsRequest{}, 5000);
 		if (isatty(1))
 			fputs("\033[H\033[2J", stdout);
-		if (r && r->value("ok", false))
-			fputs(agentsTable((*r)["agents"]).c_str(), stdout);
+		auto agents = r && r->value("ok", false) ? control::parseAnswer<control::AgentsAnswer>(*r)
+							  : Result<control::AgentsAnswer>(Error{Errc::Protocol, "error"});
+		if (agents)
+			fputs(agentsTable(*agents).c_str(), stdout);
 		else
 			printf("controller unreachable: %s\n", r ? "error" : r.error().message.c_str());
 		printf("\n(live view, refreshed every second; press Enter to stop)\n");

@@ -25,7 +25,7 @@ std::string pm(int64_t boundNs)
 }
 
 // A spec from the command line: inline YAML flow, or @FILE.
-Result<json> specArg(const std::string &arg, const char *flag, size_t index)
+Result<control::RecordSpec> specArg(const std::string &arg, const char *flag, size_t index)
 {
 	std::string text = arg, origin = fmt::format("{}[{}]", flag, index);
 	if (!arg.empty() && arg[0] == '@') {
@@ -44,7 +44,7 @@ Result<json> specArg(const std::string &arg, const char *flag, size_t index)
 	if (probe != (std::string(flag) == "--probe"))
 		return makeError(Errc::Invalid, "{}: kind {} belongs with {}", origin, evidence::samplerKindName(s->kind),
 				 probe ? "--probe" : "--sample");
-	return json{{"spec", text}, {"origin", origin}};
+	return control::RecordSpec{text, origin};
 }
 
 void printSummary(const json &meta)
@@ -156,9 +156,9 @@ void printRecordUsage()
 }
 
 // Every --probe and --sample spec, parsed; at least one.
-Result<json> recordSpecs(const Args &a)
+Result<std::vector<control::RecordSpec>> recordSpecs(const Args &a)
 {
-	json specList = json::array();
+	std::vector<control::RecordSpec> specList;
 	for (const char *flag : {"--probe", "--sample"}) {
 		size_t i = 0;
 		for (const auto &s : a.all(flag)) {
@@ -211,7 +211,7 @@ Result<RecordTimes> recordTimes(const Args &a)
 
 // What `xdc record` asks the controller for: the record.start request, the bundle directory and the times.
 struct RecordPlan {
-	json req;
+	control::RecordStartRequest req;
 	std::string out;
 	RecordTimes times;
 };
@@ -229,13 +229,14 @@ Result<RecordPlan> recordPlan(const Args &a)
 	XDC_TRY(times);
 	p.times = *times;
 	const RecordTimes &t = p.times;
-	p.req = {{"cmd", "record.start"}, {"specs", *specList}, {"out", p.out}, {"for_ms", t.forMs},
-		 {"max_ms", std::max(t.maxMs, t.forMs)}};
-	if (a.has("--name"))
-		p.req["name"] = a.get("--name");
+	p.req.specs = std::move(*specList);
+	p.req.out = p.out;
+	p.req.forMs = t.forMs;
+	p.req.maxMs = std::max(t.maxMs, t.forMs);
+	p.req.name = a.get("--name");
 	if (a.has("--memory-samples")) {
 		try {
-			p.req["memory_samples"] = std::stoull(a.get("--memory-samples"));
+			p.req.memorySamples = std::stoull(a.get("--memory-samples"));
 		} catch (...) {
 			return makeError(Errc::Invalid, "--memory-samples: expected a number");
 		}
@@ -261,10 +262,12 @@ void waitForRecording(const Args &a, const std::string &id, const RecordTimes &t
 		nextProgress += clk::kSec;
 		if (!quiet && isatty(2)) {
 			int src = 0;
-			auto st = callController(a, {{"cmd", "record.status"}, {"recording", id}}, src, 5000);
-			if (st && st->contains("status"))
+			auto st = callController(a, control::RecordStatusRequest{id, 0}, src, 5000);
+			auto ans = st ? control::parseAnswer<control::RecordStatusAnswer>(*st)
+				      : Result<control::RecordStatusAnswer>(Error{Errc::Protocol, ""});
+			if (ans && ans->status)
 				fprintf(stderr, "\r  %.0f s, %llu samples received   ", (clk::monoNs() - startMono) / 1e9,
-					static_cast<unsigned long long>((*st)["status"].value("samples", uint64_t{0})));
+					static_cast<unsigned long long>(ans->status->value("samples", uint64_t{0})));
 		}
 	}
 }
@@ -292,7 +295,12 @@ int cmdRecord(const std::vector<std::string> &argv)
 	auto started = callController(*a, plan->req, rc, 30000);
 	if (!started)
 		return rc;
-	const std::string id = (*started)["recording"];
+	auto startAnswer = control::parseAnswer<control::RecordStartAnswer>(*started);
+	if (!startAnswer) {
+		fprintf(stderr, "xdc record: %s\n", startAnswer.error().message.c_str());
+		return kFailed;
+	}
+	const std::string id = startAnswer->recording;
 	const bool quiet = a->has("--quiet") || a->has("--json");
 	const int64_t forMs = plan->times.forMs, drainMs = plan->times.drainMs;
 	if (!quiet)
@@ -307,11 +315,16 @@ int cmdRecord(const std::vector<std::string> &argv)
 		fprintf(stderr, "%s; collecting what is in flight (up to %lld s)...\n",
 			interrupts.load() ? "interrupted" : "done", static_cast<long long>(drainMs / 1000));
 	}
-	auto stopped = callController(*a, {{"cmd", "record.stop"}, {"recording", id}, {"drain_ms", drainMs}}, rc,
+	auto stopped = callController(*a, control::RecordStopRequest{id, drainMs}, rc,
 				      static_cast<int>(drainMs + 60000));
 	if (!stopped)
 		return rc;
-	const json &meta = (*stopped)["meta"];
+	auto stopAnswer = control::parseAnswer<control::RecordStopAnswer>(*stopped);
+	if (!stopAnswer) {
+		fprintf(stderr, "xdc record: %s\n", stopAnswer.error().message.c_str());
+		return kFailed;
+	}
+	const json &meta = stopAnswer->meta;
 	if (a->has("--json")) {
 		printf("%s\n", stopped->dump(2).c_str());
 	} else {

@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "common/clock.h"
+#include "common/fault/spec.h"
+#include "controller/control/answers.h"
 #include "controller/cli/cli.h"
 
 namespace xdc::cli {
@@ -30,9 +32,18 @@ int faultApply(const Args &a)
 		fprintf(stderr, "xdc fault apply: give one SPEC (inline YAML) or -f FILE\n");
 		return kUsage;
 	}
-	int rc = 0;
-	json req = {{"cmd", "fault.apply"}, {"spec", text}, {"origin", origin}, {"dry_run", a.has("--dry-run")},
-		    {"sync", !a.has("--no-sync")}};
+	// The spec is read here, where its file is (errors name file:line:column), and travels typed; the controller
+	// checks it again against the fleet. A refused spec reads as the controller's refusal always did.
+	auto spec = fault::parseSpecText(text, origin);
+	if (!spec) {
+		if (a.has("--json"))
+			printf("%s\n", control::errorJson("invalid", spec.error().message).dump(2).c_str());
+		else
+			fprintf(stderr, "xdc fault apply: %s\n", spec.error().message.c_str());
+		return kUsage;
+	}
+	const control::FaultApplyRequest req{.spec = std::move(*spec), .origin = origin, .dryRun = a.has("--dry-run"),
+					     .sync = !a.has("--no-sync")};
 	auto socket = controlPathFor(a);
 	if (!socket) {
 		fprintf(stderr, "xdc: %s\n", socket.error().message.c_str());
@@ -45,78 +56,88 @@ int faultApply(const Args &a)
 	}
 	if (a.has("--json"))
 		printf("%s\n", r->dump(2).c_str());
-	if (!r->value("ok", false)) {
+	// A refusal that is not fault.apply's own (a bad request, an unsupported version) has no agents to list.
+	auto ans = control::parseAnswer<control::FaultApplyAnswer>(*r);
+	if (!ans) {
+		fprintf(stderr, "xdc: %s\n", ans.error().message.c_str());
+		return kFailed;
+	}
+	if (!ans->ok) {
 		if (!a.has("--json")) {
-			fprintf(stderr, "xdc fault apply: %s\n", (*r)["error"].value("message", "failed").c_str());
+			fprintf(stderr, "xdc fault apply: %s\n", ans->error.message.c_str());
 			// Why each agent refused or failed (the summary above only names them).
-			if (r->contains("agents") && (*r)["agents"].is_object())
-				for (const auto &[agent, e] : (*r)["agents"].items())
-					if (e.is_object() && e.contains("error"))
-						fprintf(stderr, "  %s: %s\n", agent.c_str(), e.value("error", "").c_str());
+			for (const auto &[agent, e] : ans->agents)
+				if (!e.ok)
+					fprintf(stderr, "  %s: %s\n", agent.c_str(), e.error.c_str());
 		}
-		rc = (*r)["error"].value("code", "") == "invalid" ? kUsage : kFailed;
-		return rc;
+		return ans->error.code == "invalid" ? kUsage : kFailed;
 	}
 	if (a.has("--json"))
 		return kOk;
-	const bool dry = (*r).value("dry_run", false);
-	printf("%s %s %s\n", dry ? "dry run of" : "fault", (*r)["id"].get<std::string>().c_str(),
-	       (*r)["kind"].get<std::string>().c_str());
-	for (const auto &[agent, e] : (*r)["agents"].items()) {
+	const bool dry = ans->dryRun;
+	printf("%s %s %s\n", dry ? "dry run of" : "fault", ans->id.c_str(), ans->kind.c_str());
+	for (const auto &[agent, e] : ans->agents) {
 		if (dry) {
-			printf("--- %s: %s\n", agent.c_str(), e.value("mechanism", "").c_str());
-			for (const auto &p : e.value("plan", json::array()))
-				printf("%s\n", p.get<std::string>().c_str());
+			printf("--- %s: %s\n", agent.c_str(), e.mechanism.c_str());
+			for (const auto &p : e.plan)
+				printf("%s\n", p.c_str());
 		} else {
 			printf("  %-12s in effect at %s ± %.3f ms (verified %.3f ms later): %s\n", agent.c_str(),
-			       clockTimeMs(e["applied_ns"].get<int64_t>()).c_str(), e.value("bound_ns", 0) / 1e6,
-			       (e["verified_ns"].get<int64_t>() - e["applied_ns"].get<int64_t>()) / 1e6,
-			       e.value("mechanism", "").c_str());
+			       clockTimeMs(e.appliedNs).c_str(), static_cast<double>(e.boundNs) / 1e6,
+			       static_cast<double>(e.verifiedNs - e.appliedNs) / 1e6, e.mechanism.c_str());
 		}
 	}
-	if (r->contains("spread_ns"))
-		printf("spread of effective times across agents: %.3f ms\n", (*r)["spread_ns"].get<int64_t>() / 1e6);
+	if (ans->spreadNs)
+		printf("spread of effective times across agents: %.3f ms\n", static_cast<double>(*ans->spreadNs) / 1e6);
 	return kOk;
 }
 
 int faultList(const Args &a)
 {
 	int rc = 0;
-	auto r = callController(a, {{"cmd", "fault.list"}}, rc);
+	auto r = callController(a, control::FaultListRequest{}, rc);
 	if (!r)
 		return rc;
 	if (a.has("--json")) {
 		printf("%s\n", (*r)["faults"].dump(2).c_str());
 		return kOk;
 	}
-	if ((*r)["faults"].empty())
+	auto list = control::parseAnswer<control::FaultListAnswer>(*r);
+	if (!list) {
+		fprintf(stderr, "xdc: %s\n", list.error().message.c_str());
+		return kFailed;
+	}
+	if (list->faults.empty())
 		printf("no faults in place\n");
-	for (const auto &f : (*r)["faults"])
-		printf("%-10s %-20s %6.1fs left  on %s\n", f["id"].get<std::string>().c_str(),
-		       f["kind"].get<std::string>().c_str(), f["remaining_ms"].get<int64_t>() / 1000.0,
-		       fmt::format("{}", fmt::join(f["agents"].get<std::vector<std::string>>(), ", ")).c_str());
+	for (const auto &f : list->faults)
+		printf("%-10s %-20s %6.1fs left  on %s\n", f.id.c_str(), f.kind.c_str(),
+		       static_cast<double>(f.remainingMs) / 1000.0, fmt::format("{}", fmt::join(f.agents, ", ")).c_str());
 	return kOk;
 }
 
 int printRevert(const Args &a, const json &r, const char *what)
 {
+	auto ans = control::parseAnswer<control::FaultRevertAnswer>(r);
+	if (!ans) {
+		fprintf(stderr, "xdc: %s\n", ans.error().message.c_str());
+		return kFailed;
+	}
 	if (a.has("--json")) {
 		printf("%s\n", r.dump(2).c_str());
 	} else {
-		for (const auto &[agent, e] : r["agents"].items()) {
-			if (!e.value("ok", false)) {
-				printf("  %-12s FAILED: %s\n", agent.c_str(), e.value("error", "").c_str());
+		for (const auto &[agent, e] : ans->agents) {
+			if (!e.ok) {
+				printf("  %-12s FAILED: %s\n", agent.c_str(), e.error.c_str());
 				continue;
 			}
-			auto rev = e.value("reverted", std::vector<std::string>{});
-			auto unv = e.value("unverified", std::vector<std::string>{});
 			printf("  %-12s reverted and verified: %s%s\n", agent.c_str(),
-			       rev.empty() ? "(nothing)" : fmt::format("{}", fmt::join(rev, ", ")).c_str(),
-			       unv.empty() ? "" : fmt::format("; NOT VERIFIED: {}", fmt::join(unv, "; ")).c_str());
+			       e.reverted.empty() ? "(nothing)" : fmt::format("{}", fmt::join(e.reverted, ", ")).c_str(),
+			       e.unverified.empty() ? ""
+						    : fmt::format("; NOT VERIFIED: {}", fmt::join(e.unverified, "; ")).c_str());
 		}
-		printf("%s: %s\n", what, r.value("all_verified", false) ? "all reverts verified" : "SOME REVERTS NOT VERIFIED");
+		printf("%s: %s\n", what, ans->allVerified ? "all reverts verified" : "SOME REVERTS NOT VERIFIED");
 	}
-	return r.value("all_verified", false) ? kOk : kFailed;
+	return ans->allVerified ? kOk : kFailed;
 }
 
 } // namespace
@@ -158,7 +179,7 @@ int cmdFault(const std::vector<std::string> &argv)
 			return kUsage;
 		}
 		int rc = 0;
-		auto r = callController(*a, {{"cmd", "fault.revert"}, {"id", a->positional[1]}}, rc, 60000);
+		auto r = callController(*a, control::FaultRevertRequest{a->positional[1]}, rc, 60000);
 		return r ? printRevert(*a, *r, "revert") : rc;
 	}
 	fprintf(stderr, "xdc fault: unknown subcommand '%s' (apply, list, revert)\n", sub.c_str());
@@ -179,7 +200,7 @@ int cmdHalt(const std::vector<std::string> &argv)
 		return kOk;
 	}
 	int rc = 0;
-	auto r = callController(*a, {{"cmd", "halt"}}, rc, 60000);
+	auto r = callController(*a, control::HaltRequest{}, rc, 60000);
 	return r ? printRevert(*a, *r, "halt") : rc;
 }
 

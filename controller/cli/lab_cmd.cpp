@@ -187,13 +187,13 @@ Result<void> teardown(const std::string &name, bool json)
 	// A controller started by hand after `up` (a restart) is not recorded: ask the one on the lab's socket to go.
 	// Only a controller listening on this lab's management address is the lab's: the default lab shares the default
 	// socket path with a controller the user may run outside any lab.
-	auto r = st.subnet ? control::request(labControlPath(name), {{"cmd", "stats"}}, 1000)
+	auto r = st.subnet ? control::request(labControlPath(name), control::StatsRequest{}, 1000)
 			   : Result<nlohmann::json>(makeError(Errc::NotFound, "no record"));
 	if (r && r->value("ok", false) &&
 	    (*r)["stats"].value("listen", "").find("//" + lab::controllerAddress4(st.subnet) + ":") != std::string::npos) {
 		const pid_t cpid = (*r)["stats"].value("pid", 0);
 		const auto start = sys::processStartTime(cpid);
-		(void)control::request(labControlPath(name), {{"cmd", "shutdown"}}, 1000);
+		(void)control::request(labControlPath(name), control::ShutdownRequest{}, 1000);
 		if (cpid > 1)
 			(void)sys::stopProcess(cpid, start, std::chrono::milliseconds(3000));
 	}
@@ -220,7 +220,7 @@ Result<void> teardown(const std::string &name, bool json)
 	// The default lab's console socket lives outside the state dir.
 	const std::string ctl = labControlPath(name);
 	if (ctl.rfind(lab::stateDir(name), 0) != 0 && ::access(ctl.c_str(), F_OK) == 0) {
-		if (!control::request(ctl, {{"cmd", "stats"}}, 500))
+		if (!control::request(ctl, control::StatsRequest{}, 500))
 			::unlink(ctl.c_str());
 	}
 	for (const auto &f : st.files)
@@ -385,7 +385,7 @@ Result<void> startLabController(lab::LabState &st, const std::string &dir, const
 	XDC_TRY(st.save());
 	const int64_t ctlDeadline = clk::monoNs() + 10 * clk::kSec;
 	while (true) {
-		if (control::request(control, {{"cmd", "stats"}}, 500))
+		if (control::request(control, control::StatsRequest{}, 500))
 			return success();
 		if (!sys::processAlive(*cpid))
 			return makeError(Errc::Io, "the controller exited at start; see {}/controller.log", dir);
@@ -440,11 +440,12 @@ Result<void> waitForLabAgents(const lab::LabState &st, const std::string &dir, c
 {
 	const int64_t deadline = clk::monoNs() + timeoutMs * clk::kMs;
 	while (true) {
-		auto r = control::request(control, {{"cmd", "agents"}}, 2000);
+		auto r = control::request(control, control::AgentsRequest{}, 2000);
 		size_t live = 0;
-		if (r && r->value("ok", false))
-			for (const auto &ag : (*r)["agents"])
-				live += ag.value("state", "") == "live";
+		if (auto agents = r && r->value("ok", false) ? control::parseAnswer<control::AgentsAnswer>(*r)
+							       : Result<control::AgentsAnswer>(Error{Errc::Protocol, ""}))
+			for (const auto &ag : agents->agents)
+				live += ag.state == "live";
 		if (live == st.hosts.size())
 			return success();
 		if (clk::monoNs() > deadline)

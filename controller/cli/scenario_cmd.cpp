@@ -52,11 +52,11 @@ std::vector<scenario::Host> labHosts(const lab::LabState &st)
 	return out;
 }
 
-std::vector<scenario::Host> fleetHosts(const json &agents)
+std::vector<scenario::Host> fleetHosts(const control::AgentsAnswer &agents)
 {
 	std::vector<scenario::Host> out;
-	for (const auto &a : agents)
-		if (a.value("state", "") == "live")
+	for (const auto &a : agents.agents)
+		if (a.state == "live")
 			out.push_back(scenario::hostOfAgent(a));
 	return out;
 }
@@ -161,13 +161,18 @@ int cmdValidate(const std::vector<std::string> &argv)
 		fprintf(stderr, "xdc validate: %s\n", opt.error().message.c_str());
 		return kUsage;
 	}
-	std::optional<json> fleet;
+	std::optional<control::AgentsAnswer> fleet;
 	if (a->has("--fleet")) {
 		int rc = 0;
-		auto r = callController(*a, {{"cmd", "agents"}}, rc);
+		auto r = callController(*a, control::AgentsRequest{}, rc);
 		if (!r)
 			return rc;
-		fleet = (*r)["agents"];
+		auto agents = control::parseAnswer<control::AgentsAnswer>(*r);
+		if (!agents) {
+			fprintf(stderr, "xdc validate: %s\n", agents.error().message.c_str());
+			return kUnreachable;
+		}
+		fleet = std::move(*agents);
 	}
 	int exit = kOk;
 	json results = json::array();
@@ -353,7 +358,7 @@ Result<scenario::RunOptions> runOptionsFor(const scenario::Scenario &s, const Ar
 								      : fileDir(s.origin) + "/" + s.streams.config;
 		}
 	}
-	ro.call = [socket](const json &req, int timeoutMs) { return control::request(socket, req, timeoutMs); };
+	ro.call = [socket](const control::Request &req, int timeoutMs) { return control::request(socket, req, timeoutMs); };
 	ro.resetStreams = labStreamsReset(ctl, socket);
 	return ro;
 }

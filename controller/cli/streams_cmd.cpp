@@ -363,8 +363,7 @@ int streamsPe(const Args &a, const std::string &verb)
 	if (host.empty())
 		return kUsage;
 	int rc = 0;
-	auto r = callController(a, {{"cmd", "streams.pe"}, {"host", host}, {"verb", verb}, {"pe", a.positional[1]}},
-				rc, 60000);
+	auto r = callController(a, control::StreamsPeRequest{host, verb, a.positional[1]}, rc, 60000);
 	return printStreamsRun(a, cmd, host, r, rc);
 }
 
@@ -403,10 +402,7 @@ int streamsOrderlyShutdown(const Args &a)
 	if (host.empty())
 		return kUsage;
 	int rc = 0;
-	json req = {{"cmd", "streams.orderly_shutdown"}, {"host", host}};
-	if (!job.empty())
-		req["job"] = job;
-	auto r = callController(a, req, rc, 60000);
+	auto r = callController(a, control::StreamsOrderlyShutdownRequest{host, job}, rc, 60000);
 	return printStreamsRun(a, cmd, host, r, rc);
 }
 

@@ -161,7 +161,8 @@ void ControlServer::service(int fd)
 		clients_[fd].in.erase(0, nl + 1);
 		Peer peer = clients_[fd].peer;
 		json req = json::parse(line, nullptr, false);
-		if (req.is_discarded() || !req.is_object() || !req.contains("cmd") || !req["cmd"].is_string()) {
+		// Only JSON is checked here; what the object says is read by parseRequest (requests.h).
+		if (req.is_discarded()) {
 			reply(peer.id, {{"ok", false},
 					{"error", {{"code", "invalid"},
 						   {"message", "expected one JSON object with a string 'cmd' per line"}}}});
@@ -203,7 +204,12 @@ void ControlServer::reply(uint64_t peerId, const json &response)
 	flush(c);
 }
 
-Result<json> request(const std::string &socketPath, const json &req, int timeoutMs)
+Result<json> request(const std::string &socketPath, const Request &req, int timeoutMs)
+{
+	return requestLine(socketPath, toJson(req), timeoutMs);
+}
+
+Result<json> requestLine(const std::string &socketPath, const json &req, int timeoutMs)
 {
 	auto addr = makeAddr(socketPath);
 	if (!addr)

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "controller/control/requests.h"
 
 namespace xdc::control {
 
@@ -69,6 +70,8 @@ inline json errorJson(const std::string &code, const std::string &message)
 }
 
 // Client side: one request, one response, with a deadline.
-Result<json> request(const std::string &socketPath, const json &req, int timeoutMs);
+Result<json> request(const std::string &socketPath, const Request &req, int timeoutMs);
+// The same for a line built by hand: only for tests that send what no console would (malformed requests).
+Result<json> requestLine(const std::string &socketPath, const json &line, int timeoutMs);
 
 } // namespace xdc::control

@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "controller/control/answers.h"
 
 namespace xdc::controller {
 
@@ -44,71 +45,53 @@ Result<json> renderGenerateStop(const std::string &agent, const Bytes &data, int
 
 } // namespace
 
-void Controller::onControl(const control::Peer &peer, const json &req)
+void Controller::onControl(const control::Peer &peer, const json &line)
 {
-	// A member handler, or a lambda for a request answered in a line or two.
-	using Handler = std::function<void(Controller &, const control::Peer &, const std::string &cmd, const json &req)>;
-	static const std::map<std::string, Handler, std::less<>> kHandlers = {
-		{"agents", [](Controller &c, const control::Peer &p, const std::string &, const json &) {
-			 c.control_.reply(p.id, {{"ok", true}, {"agents", c.agentsJson()}});
-		 }},
-		{"stats", &Controller::onStats},
-		{"status", &Controller::onStats},
-		{"reload", &Controller::onReload},
-		{"shutdown", [](Controller &c, const control::Peer &p, const std::string &, const json &) {
-			 log::get("control")->info("shutdown requested by {} (pid {})", p.user, p.pid);
-			 c.control_.reply(p.id, {{"ok", true}});
-			 c.stop();
-		 }},
-		{"fault.apply", [](Controller &c, const control::Peer &p, const std::string &, const json &r) {
-			 c.onFaultApply(p.id, r);
-		 }},
-		{"fault.revert", [](Controller &c, const control::Peer &p, const std::string &, const json &r) {
-			 c.onFaultRevert(p.id, r, false);
-		 }},
-		{"halt", [](Controller &c, const control::Peer &p, const std::string &, const json &r) {
-			 log::get("control")->warn("halt requested by {} (pid {})", p.user, p.pid);
-			 c.onFaultRevert(p.id, r, true);
-		 }},
-		{"record.start", [](Controller &c, const control::Peer &p, const std::string &, const json &r) {
-			 c.onRecordStart(p.id, r);
-		 }},
-		{"record.stop", [](Controller &c, const control::Peer &p, const std::string &, const json &r) {
-			 c.onRecordStop(p.id, r);
-		 }},
-		{"record.status", [](Controller &c, const control::Peer &p, const std::string &, const json &r) {
-			 c.onRecordStatus(p.id, r);
-		 }},
-		{"fault.list", [](Controller &c, const control::Peer &p, const std::string &, const json &) {
-			 c.pruneFaults();
-			 c.control_.reply(p.id, {{"ok", true}, {"faults", c.faultsJson()}});
-		 }},
-		{"residue", &Controller::onResidue},
-		{"ping", &Controller::onPing},
-		{"streams.pe", &Controller::onStreamsPe},
-		{"streams.orderly_shutdown", &Controller::onStreamsOrderlyShutdown},
-		{"data.generate.start", &Controller::onDataGenerate},
-		{"data.generate.stop", &Controller::onDataGenerate},
-		{"data.tail", &Controller::onDataTail},
-		{"data.drop", &Controller::onDataDrop},
-	};
-	const std::string cmd = req.value("cmd", "");
-	auto lg = log::get("control");
-	lg->debug("console request '{}' from {} (pid {})", cmd, peer.user, peer.pid);
-	auto h = kHandlers.find(cmd);
-	if (h == kHandlers.end())
-		return control_.reply(peer.id, errorJson("invalid", fmt::format("unknown command '{}'", cmd)));
-	h->second(*this, peer, cmd, req);
+	// The one place a request is read (controller/control/requests.cpp): a handler gets its typed request.
+	auto req = control::parseRequest(line);
+	if (!req)
+		return control_.reply(peer.id, errorJson(errcName(req.error().code), req.error().message));
+	log::get("control")->debug("console request '{}' from {} (pid {})", control::commandName(*req), peer.user,
+				   peer.pid);
+	std::visit([&](const auto &r) { handle(peer, r); }, *req);
 }
 
+void Controller::handle(const control::Peer &peer, const control::AgentsRequest &)
+{
+	control_.reply(peer.id, control::toJson(agentsAnswer()));
+}
 
-void Controller::onStats(const control::Peer &peer, const std::string &, const json &)
+void Controller::handle(const control::Peer &peer, const control::StatsRequest &)
 {
 	control_.reply(peer.id, {{"ok", true}, {"stats", statsJson()}});
 }
 
+void Controller::handle(const control::Peer &peer, const control::ShutdownRequest &)
+{
+	log::get("control")->info("shutdown requested by {} (pid {})", peer.user, peer.pid);
+	control_.reply(peer.id, {{"ok", true}});
+	stop();
+}
+
+void Controller::handle(const control::Peer &peer, const control::HaltRequest &)
+{
+	log::get("control")->warn("halt requested by {} (pid {})", peer.user, peer.pid);
+	onFaultRevert(peer.id, "*", true);
+}
+
+void Controller::handle(const control::Peer &peer, const control::FaultRevertRequest &r)
+{
+	onFaultRevert(peer.id, r.id, false);
+}
+
+void Controller::handle(const control::Peer &peer, const control::FaultListRequest &)
+{
+	pruneFaults();
+	control_.reply(peer.id, control::toJson(faultList()));
+}
+
 // Re-reads the allow-list (as SIGHUP does).
-void Controller::onReload(const control::Peer &peer, const std::string &, const json &)
+void Controller::handle(const control::Peer &peer, const control::ReloadRequest &)
 {
 	auto lg = log::get("control");
 	lg->info("allow-list reload requested by {} (pid {})", peer.user, peer.pid);
@@ -121,7 +104,7 @@ void Controller::onReload(const control::Peer &peer, const std::string &, const 
 
 // What of ours every live agent still has (tables, chains, qdiscs, IFB links, fill files, stopped
 // processes), beside the faults it runs: the scenario runner's check after teardown.
-void Controller::onResidue(const control::Peer &peer, const std::string &, const json &)
+void Controller::handle(const control::Peer &peer, const control::ResidueRequest &)
 {
 	std::vector<std::pair<std::string, proto::Bytes>> calls;
 	for (const auto &[aid, a] : agents_)
@@ -148,15 +131,10 @@ void Controller::onResidue(const control::Peer &peer, const std::string &, const
 }
 
 // Ping one agent, several, or "*" (all live): replies once every ack is in or timed out.
-void Controller::onPing(const control::Peer &peer, const std::string &, const json &req)
+void Controller::handle(const control::Peer &peer, const control::PingRequest &req)
 {
 	std::vector<std::string> targets;
-	auto list = req.value("agents", json::array());
-	if (!list.is_array())
-		return control_.reply(peer.id, errorJson("invalid", "'agents' must be a list of agent ids"));
-	for (const auto &t : list) {
-		if (!t.is_string())
-			return control_.reply(peer.id, errorJson("invalid", "'agents' must be a list of agent ids"));
+	for (const auto &t : req.agents) {
 		if (t == "*") {
 			for (const auto &[id, a] : agents_)
 				if (a.live)
@@ -168,29 +146,23 @@ void Controller::onPing(const control::Peer &peer, const std::string &, const js
 	if (targets.empty())
 		return control_.reply(peer.id, errorJson("invalid", "no agents to ping"));
 	struct Gather {
-		json results = json::object();
+		control::PingAnswer answer;
 		size_t left = 0;
 		int64_t startMono = 0;
 	};
 	auto g = std::make_shared<Gather>();
 	g->left = targets.size();
 	g->startMono = clk::monoNs();
-	const std::string text = req.value("text", "ping");
+	const std::string text = req.text;
 	const uint64_t pid = peer.id;
 	auto finish = [this, g, pid](const std::string &agent, Result<CommandResult> r) {
-		json e;
-		e["rtt_us"] = (clk::monoNs() - g->startMono) / 1000;
-		if (!r) {
-			e["ok"] = false;
-			e["error"] = r.error().message;
-		} else {
-			e["ok"] = r->ok;
-			if (!r->ok)
-				e["error"] = r->message;
-		}
-		g->results[agent] = e;
+		auto &e = g->answer.results[agent];
+		e.rttUs = (clk::monoNs() - g->startMono) / 1000;
+		e.ok = r && r->ok;
+		if (!e.ok)
+			e.error = r ? r->message : r.error().message;
 		if (--g->left == 0)
-			control_.reply(pid, {{"ok", true}, {"results", g->results}});
+			control_.reply(pid, control::toJson(g->answer));
 	};
 	for (const auto &t : targets) {
 		auto s = sendCommand(t, "ping", packBytes(PingArgs{text}), finish);
@@ -201,68 +173,31 @@ void Controller::onPing(const control::Peer &peer, const std::string &, const js
 
 // Stop or restart one Streams PE through streamtool on the agent of a Streams host (the agent's fixed
 // command; it checks the verb and the id again).
-void Controller::onStreamsPe(const control::Peer &peer, const std::string &cmd, const json &req)
+void Controller::handle(const control::Peer &peer, const control::StreamsPeRequest &req)
 {
-	const std::string host = req.value("host", ""), verb = req.value("verb", ""), pe = req.value("pe", "");
-	if (host.empty() || (verb != "stop" && verb != "restart") || pe.empty())
-		return control_.reply(peer.id, errorJson("invalid", "streams.pe needs host, verb (stop|restart) and pe"));
-	forwardToAgent(peer.id, host, cmd, packBytes(StreamsPeArgs{verb, pe}), renderStreamsRun("streamtool"));
+	forwardToAgent(peer.id, req.host, std::string(req.kCmd), packBytes(StreamsPeArgs{req.verb, req.pe}),
+		       renderStreamsRun("streamtool"));
 }
 
 // The site's orderly-shutdown hook on the agent of a Streams host (its config holds the argv; the request
 // carries at most a job id, which the agent checks again). An agent older than this command answers
 // unknown_command.
-void Controller::onStreamsOrderlyShutdown(const control::Peer &peer, const std::string &cmd, const json &req)
+void Controller::handle(const control::Peer &peer, const control::StreamsOrderlyShutdownRequest &req)
 {
-	const std::string host = req.value("host", "");
-	const json job = req.value("job", json(""));
-	if (host.empty() || !job.is_string())
-		return control_.reply(peer.id, errorJson("invalid", "streams.orderly_shutdown needs host (and job, "
-									"if given, as a string of digits)"));
-	forwardToAgent(peer.id, host, cmd, packBytes(StreamsOrderlyShutdownArgs{job.get<std::string>()}),
+	forwardToAgent(peer.id, req.host, std::string(req.kCmd), packBytes(StreamsOrderlyShutdownArgs{req.job}),
 		       renderStreamsRun("the orderly-shutdown hook"));
 }
 
 // The test-tuple generator on a lab or Streams host (its agent checks every argument again).
-void Controller::onDataGenerate(const control::Peer &peer, const std::string &cmd, const json &req)
+void Controller::handle(const control::Peer &peer, const control::DataGenerateStopRequest &req)
 {
-	const std::string host = req.value("host", ""), runId = req.value("run_id", "");
-	if (host.empty() || runId.empty())
-		return control_.reply(peer.id, errorJson("invalid", cmd + " needs host and run_id"));
-	if (cmd == "data.generate.stop") {
-		forwardToAgent(peer.id, host, cmd, packBytes(DataGenerateStopArgs{runId}), renderGenerateStop);
-		return;
-	}
-	DataGenerateStartArgs a;
-	try {
-		a.runId = runId;
-		a.seed = req.value("seed", uint64_t{0});
-		a.rate = req.value("rate", 200.0);
-		a.rampFrom = req.value("ramp_from", -1.0);
-		a.rampNs = req.value("ramp_ns", int64_t{0});
-		a.burstEveryNs = req.value("burst_every_ns", int64_t{0});
-		a.burstForNs = req.value("burst_for_ns", int64_t{0});
-		a.burstFactor = req.value("burst_factor", 1.0);
-		a.keys = req.value("keys", uint32_t{16});
-		a.payload = req.value("payload", uint64_t{16});
-		a.maxDurationMs = req.value("max_duration_ms", int64_t{0});
-		for (const auto &src : req.value("sources", json::array())) {
-			DataGenSource d;
-			d.name = src.value("name", "");
-			d.kind = src.value("kind", "");
-			d.url = src.value("url", "");
-			d.host = src.value("host", "");
-			d.port = src.value("port", 0);
-			d.user = src.value("user", "");
-			d.password = src.value("password", "");
-			d.caFile = src.value("ca_file", "");
-			d.insecure = src.value("insecure", false);
-			a.sources.push_back(std::move(d));
-		}
-	} catch (const std::exception &e) {
-		return control_.reply(peer.id, errorJson("invalid", fmt::format("{}: {}", cmd, e.what())));
-	}
-	forwardToAgent(peer.id, host, cmd, packBytes(a),
+	forwardToAgent(peer.id, req.host, std::string(req.kCmd), packBytes(DataGenerateStopArgs{req.runId}),
+		       renderGenerateStop);
+}
+
+void Controller::handle(const control::Peer &peer, const control::DataGenerateStartRequest &req)
+{
+	forwardToAgent(peer.id, req.host, std::string(req.kCmd), packBytes(req.args),
 		       [](const std::string &agent, const Bytes &data, int64_t off, int64_t bound) -> Result<json> {
 			       auto rep = unpackBytes<DataGenerateStartReply>(data);
 			       if (!rep)
@@ -274,21 +209,15 @@ void Controller::onDataGenerate(const control::Peer &peer, const std::string &cm
 
 // Complete lines of a sink file on a lab or Streams host, by the name its agent's data.sinks gives it (the
 // agent resolves the name; no path crosses the wire).
-void Controller::onDataTail(const control::Peer &peer, const std::string &cmd, const json &req)
+void Controller::handle(const control::Peer &peer, const control::DataTailRequest &req)
 {
-	const std::string host = req.value("host", ""), sink = req.value("sink", "");
-	const int64_t offset = req.value("offset", int64_t{0}), inode = req.value("inode", int64_t{0});
-	const int64_t max = req.value("max", int64_t{0});
-	if (host.empty() || sink.empty() || offset < 0 || inode < 0 || max < 0)
-		return control_.reply(peer.id, errorJson("invalid", "data.tail needs host, sink and offset, inode, "
-									"max >= 0"));
 	DataTailArgs args;
-	args.sink = sink;
-	args.offset = static_cast<uint64_t>(offset);
-	args.inode = static_cast<uint64_t>(inode);
-	args.maxBytes = static_cast<uint64_t>(max);
-	args.fromEnd = req.value("from_end", false);
-	forwardToAgent(peer.id, host, cmd, packBytes(args),
+	args.sink = req.sink;
+	args.offset = req.offset;
+	args.inode = req.inode;
+	args.maxBytes = req.max;
+	args.fromEnd = req.fromEnd;
+	forwardToAgent(peer.id, req.host, std::string(req.kCmd), packBytes(args),
 		       [](const std::string &agent, const Bytes &data, int64_t, int64_t) -> Result<json> {
 			       auto rep = unpackBytes<DataTailReply>(data);
 			       if (!rep)
@@ -300,16 +229,13 @@ void Controller::onDataTail(const control::Peer &peer, const std::string &cmd, c
 }
 
 // A file of tuple lines into a drop directory the agent's data.drops names (no path crosses the wire).
-void Controller::onDataDrop(const control::Peer &peer, const std::string &cmd, const json &req)
+void Controller::handle(const control::Peer &peer, const control::DataDropRequest &req)
 {
-	const std::string host = req.value("host", ""), drop = req.value("drop", "");
-	if (host.empty() || drop.empty() || !req.contains("data") || !req["data"].is_string())
-		return control_.reply(peer.id, errorJson("invalid", "data.drop needs host, drop and data"));
 	DataDropArgs args;
-	args.drop = drop;
-	args.data = req["data"].get<std::string>();
-	args.lines = req.value("lines", uint64_t{0});
-	forwardToAgent(peer.id, host, cmd, packBytes(args),
+	args.drop = req.drop;
+	args.data = req.data;
+	args.lines = req.lines;
+	forwardToAgent(peer.id, req.host, std::string(req.kCmd), packBytes(args),
 		       [](const std::string &agent, const Bytes &data, int64_t off, int64_t) -> Result<json> {
 			       auto rep = unpackBytes<DataDropReply>(data);
 			       if (!rep)

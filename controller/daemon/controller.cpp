@@ -398,42 +398,41 @@ Result<void> Controller::sendCommand(const std::string &agentId, const std::stri
 	return success();
 }
 
-json agentJson(const AgentRecord &a, int64_t nowMono, int64_t nowWall)
+control::AgentInfo agentInfo(const AgentRecord &a, int64_t nowMono, int64_t nowWall)
 {
-	const auto est = a.clock.estimate(nowMono);
-	json clock = nullptr;
-	if (est.valid)
-		clock = {{"offset_ms", static_cast<double>(est.offsetNs) / 1e6},
-			 {"bound_ms", static_cast<double>(est.boundNs) / 1e6},
-			 {"rtt_ms", static_cast<double>(est.rttNs) / 1e6},
-			 {"samples", est.samples}};
-	return {{"id", a.id},
-		{"host", a.host},
-		{"dc", a.dc},
-		{"labels", a.labels},
-		{"version", a.version},
-		{"protocol", a.proto},
-		{"state", a.live ? "live" : "lost"},
-		{"lost_reason", a.lostReason},
-		{"last_heartbeat_age_ms", (nowMono - a.lastHeardMono) / clk::kMs},
-		{"state_since_ms", (nowWall - a.stateSinceWall) / clk::kMs},
-		{"clock", clock},
-		{"capabilities", a.capabilities},
-		{"pid", a.pid},
-		{"rss_bytes", a.rssBytes},
-		{"registrations", a.registrations},
-		{"drops", a.agentDrops},
-		{"addresses", a.addresses},
-		{"running_faults", a.runningFaults}};
+	control::AgentInfo info;
+	info.id = a.id;
+	info.host = a.host;
+	info.dc = a.dc;
+	info.labels = a.labels;
+	info.version = a.version;
+	info.protocol = a.proto;
+	info.state = a.live ? "live" : "lost";
+	info.lostReason = a.lostReason;
+	info.lastHeartbeatAgeMs = (nowMono - a.lastHeardMono) / clk::kMs;
+	info.stateSinceMs = (nowWall - a.stateSinceWall) / clk::kMs;
+	if (const auto est = a.clock.estimate(nowMono); est.valid)
+		info.clock = control::AgentInfo::Clock{static_cast<double>(est.offsetNs) / 1e6,
+						       static_cast<double>(est.boundNs) / 1e6,
+						       static_cast<double>(est.rttNs) / 1e6,
+						       static_cast<uint64_t>(est.samples)};
+	info.capabilities = a.capabilities;
+	info.pid = a.pid;
+	info.rssBytes = a.rssBytes;
+	info.registrations = a.registrations;
+	info.drops = a.agentDrops;
+	info.addresses = a.addresses;
+	info.runningFaults = a.runningFaults;
+	return info;
 }
 
-json Controller::agentsJson() const
+control::AgentsAnswer Controller::agentsAnswer() const
 {
-	json arr = json::array();
+	control::AgentsAnswer out;
 	const int64_t nowMono = clk::monoNs(), nowWall = clk::wallNs();
 	for (const auto &[id, a] : agents_)
-		arr.push_back(agentJson(a, nowMono, nowWall));
-	return arr;
+		out.agents.push_back(agentInfo(a, nowMono, nowWall));
+	return out;
 }
 
 json Controller::statsJson() const

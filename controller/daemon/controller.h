@@ -21,7 +21,9 @@
 #include "common/proto/codec.h"
 #include "common/transport/socket.h"
 #include "common/transport/zap.h"
+#include "controller/control/answers.h"
 #include "controller/control/control_server.h"
+#include "controller/control/requests.h"
 #include "controller/daemon/controller_config.h"
 #include "controller/evidence/recording.h"
 #include "controller/fleet/clock_estimator.h"
@@ -88,25 +90,36 @@ public:
 	// JSON, ok only when it exited 0 (else an `error` naming `what` and its output).
 	static RenderReply renderStreamsRun(std::string what);
 
-	json agentsJson() const;
-	json faultsJson() const;
+	control::AgentsAnswer agentsAnswer() const;
+	control::FaultListAnswer faultList() const;
 	json statsJson() const;
 
 private:
 	void onAgentMessage(std::vector<zmq::message_t> &parts, int64_t recvWall);
 	void onHello(const std::string &routingId, const std::string &zapUser, const proto::Frame &f);
-	// The console's requests (control_requests.cpp): the table of commands, and the handlers of those that take
-	// more than a line; each answers the peer now or once its agents answered.
-	void onControl(const control::Peer &peer, const json &req);
-	void onStats(const control::Peer &peer, const std::string &cmd, const json &req);
-	void onReload(const control::Peer &peer, const std::string &cmd, const json &req);
-	void onResidue(const control::Peer &peer, const std::string &cmd, const json &req);
-	void onPing(const control::Peer &peer, const std::string &cmd, const json &req);
-	void onStreamsPe(const control::Peer &peer, const std::string &cmd, const json &req);
-	void onStreamsOrderlyShutdown(const control::Peer &peer, const std::string &cmd, const json &req);
-	void onDataGenerate(const control::Peer &peer, const std::string &cmd, const json &req);
-	void onDataTail(const control::Peer &peer, const std::string &cmd, const json &req);
-	void onDataDrop(const control::Peer &peer, const std::string &cmd, const json &req);
+	// The console's requests: onControl reads the line into its typed request (controller/control/requests.h) and
+	// calls the handler of its type, which answers the peer now or once its agents answered (control_requests.cpp;
+	// faults in faults.cpp, recordings in recordings.cpp).
+	void onControl(const control::Peer &peer, const json &line);
+	void handle(const control::Peer &peer, const control::AgentsRequest &req);
+	void handle(const control::Peer &peer, const control::StatsRequest &req);
+	void handle(const control::Peer &peer, const control::ReloadRequest &req);
+	void handle(const control::Peer &peer, const control::ShutdownRequest &req);
+	void handle(const control::Peer &peer, const control::FaultApplyRequest &req);
+	void handle(const control::Peer &peer, const control::FaultRevertRequest &req);
+	void handle(const control::Peer &peer, const control::HaltRequest &req);
+	void handle(const control::Peer &peer, const control::FaultListRequest &req);
+	void handle(const control::Peer &peer, const control::ResidueRequest &req);
+	void handle(const control::Peer &peer, const control::RecordStartRequest &req);
+	void handle(const control::Peer &peer, const control::RecordStatusRequest &req);
+	void handle(const control::Peer &peer, const control::RecordStopRequest &req);
+	void handle(const control::Peer &peer, const control::PingRequest &req);
+	void handle(const control::Peer &peer, const control::StreamsPeRequest &req);
+	void handle(const control::Peer &peer, const control::StreamsOrderlyShutdownRequest &req);
+	void handle(const control::Peer &peer, const control::DataGenerateStartRequest &req);
+	void handle(const control::Peer &peer, const control::DataGenerateStopRequest &req);
+	void handle(const control::Peer &peer, const control::DataTailRequest &req);
+	void handle(const control::Peer &peer, const control::DataDropRequest &req);
 	// Runs timers that are due; returns when the next one is.
 	int64_t tick();
 	int64_t nextTick_ = 0;
@@ -119,7 +132,6 @@ private:
 	// bound_ns}} when every answer or timeout is in.
 	void fanOut(const std::vector<std::pair<std::string, proto::Bytes>> &calls, const std::string &command,
 		    std::function<void(json results)> done);
-	void onFaultApply(uint64_t peer, const json &req);
 	// One fault.apply on its way to the agents: who asked, what, and how it starts.
 	struct FaultApplyJob {
 		uint64_t peer = 0;
@@ -132,12 +144,10 @@ private:
 	void answerApply(const FaultApplyJob &job, json results);
 	void pruneFaults();
 	void learnFaults(const std::string &agent, const std::vector<proto::FaultInfo> &running);
-	void onFaultRevert(uint64_t peer, const json &req, bool halt);
+	// Reverts fault id on its agents, or (halt) every fault on every live agent.
+	void onFaultRevert(uint64_t peer, const std::string &id, bool halt);
 
 	// Recordings (controller/daemon/recordings.cpp).
-	void onRecordStart(uint64_t peer, const json &req);
-	void onRecordStop(uint64_t peer, const json &req);
-	void onRecordStatus(uint64_t peer, const json &req);
 	void onEvidenceBatch(AgentRecord &a, const proto::Frame &f);
 	void stopRecording(const std::string &id, std::optional<uint64_t> peer, const std::string &why);
 	void finishRecording(const std::string &id);
@@ -199,7 +209,7 @@ private:
 	std::map<uint64_t, Pending> pending_;
 };
 
-json agentJson(const AgentRecord &a, int64_t nowMono, int64_t nowWall);
+control::AgentInfo agentInfo(const AgentRecord &a, int64_t nowMono, int64_t nowWall);
 // The agent's data addresses as CIDRs (/32, /128): those not on its management interface (faults.cpp).
 std::vector<std::string> dataAddresses(const AgentRecord &a);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Controller side of faults: parse and validate the spec, resolve selectors against the fleet, fan the typed
-// fault commands out to agents, and keep the record behind `xdc fault list/revert` and `xdc halt`.
+// Controller side of faults: check the typed spec (read with its request, controller/control/requests.cpp) against
+// the fleet, resolve selectors, fan the typed fault commands out to agents, and keep the record behind
+// `xdc fault list/revert` and `xdc halt`.
 #include <set>
 
 #include "common/clock.h"
@@ -147,23 +148,25 @@ void Controller::learnFaults(const std::string &agent, const std::vector<FaultIn
 	}
 }
 
-void Controller::onFaultApply(uint64_t peer, const json &req)
+void Controller::handle(const control::Peer &peerInfo, const control::FaultApplyRequest &req)
 {
+	// The spec was read and checked with the request (controller/control/requests.cpp); what is left here needs the
+	// fleet or the clock.
 	pruneFaults();
-	const std::string text = req.value("spec", "");
-	const std::string origin = req.value("origin", "<command line>");
-	const bool dryRun = req.value("dry_run", false);
+	const uint64_t peer = peerInfo.id;
+	const auto *spec = &req.spec;
+	const std::string &origin = req.origin;
+	const bool dryRun = req.dryRun;
 	// A scenario's inject phase names the instant (controller wall clock) so faults sent in separate requests
 	// fire together; it must lie ahead, within the agents' start limit.
-	const int64_t startAt = req.value("start_at_ns", int64_t{0});
+	const int64_t startAt = req.startAtNs;
 	// sync=false: each agent applies when its command arrives (no start instant); fastest, with a wider spread.
-	const bool sync = req.value("sync", true);
+	const bool sync = req.sync;
 	if (startAt != 0 && (startAt < clk::wallNs() || startAt > clk::wallNs() + 10 * clk::kSec))
 		return control_.reply(peer, errorJson("invalid", fmt::format(
 			"start_at_ns: {} ms from now is not within the next 10 s", (startAt - clk::wallNs()) / clk::kMs)));
-	auto spec = fault::parseSpecText(text, origin);
-	if (!spec)
-		return control_.reply(peer, errorJson("invalid", spec.error().message));
+	// What the agents get and `fault list` shows: the spec printed from its keys (the agent parses it again).
+	const std::string text = fault::toYaml(*spec);
 	auto targets = resolve(spec->targets, "targets");
 	if (!targets)
 		return control_.reply(peer, errorJson("invalid", fmt::format("{}: {}", origin, targets.error().message)));
@@ -316,34 +319,35 @@ void Controller::answerApply(const FaultApplyJob &job, json results)
 	const std::string &id = job.id, &kind = job.kind, &text = job.text;
 	const bool dryRun = job.dryRun;
 	const int64_t durationMs = job.durationMs;
-	json out = json::object();
+	control::FaultApplyAnswer answer;
+	answer.id = id;
+	answer.kind = kind;
+	answer.dryRun = dryRun;
 	std::vector<std::string> applied, failed;
 	for (auto &[agent, r] : results.items()) {
-		json e = {{"ok", r["ok"]}};
-		if (r["ok"].get<bool>()) {
+		auto &e = answer.agents[agent];
+		e.ok = r["ok"].get<bool>();
+		if (e.ok) {
 			auto rep = unpackBytes<FaultApplyReply>(r["data_bytes"].get<Bytes>());
 			if (rep) {
-				const int64_t off = r["offset_ns"];
-				e["mechanism"] = rep->mechanism;
-				if (dryRun) {
-					e["plan"] = rep->plan;
-				} else {
-					// Agent times mapped onto the controller's timeline.
-					e["verified_ns"] = rep->verifiedNs - off;
-					e["applied_ns"] = rep->appliedNs - off;
-					e["requested_ns"] = rep->requestedNs - off;
-					e["expires_ns"] = rep->expiresNs - off;
-					e["late_ns"] = rep->lateNs;
-					e["bound_ns"] = r["bound_ns"];
-					e["readback"] = rep->readback;
-				}
+				// Agent times mapped onto the controller's timeline.
+				const int64_t off = r.value("offset_ns", int64_t{0});
+				e.detailed = true;
+				e.mechanism = rep->mechanism;
+				e.plan = rep->plan;
+				e.verifiedNs = rep->verifiedNs - off;
+				e.appliedNs = rep->appliedNs - off;
+				e.requestedNs = rep->requestedNs - off;
+				e.expiresNs = rep->expiresNs - off;
+				e.lateNs = rep->lateNs;
+				e.boundNs = r.value("bound_ns", int64_t{-1});
+				e.readback = rep->readback;
 			}
 			applied.push_back(agent);
 		} else {
-			e["error"] = r["error"];
+			e.error = r.value("error", "");
 			failed.push_back(agent);
 		}
-		out[agent] = e;
 	}
 	if (!failed.empty()) {
 		// All or nothing: take back what did go in, so no host is left half-faulted.
@@ -362,13 +366,11 @@ void Controller::answerApply(const FaultApplyJob &job, json results)
 			refused &= code == "invalid" || code == "unsupported" || code == "refused" || code == "exists";
 			why.push_back(fmt::format("{}: {}", a, results[a].value("error", "")));
 		}
-		return control_.reply(peer, {{"ok", false},
-					     {"error", {{"code", refused ? "invalid" : "harness"},
-							{"message", fmt::format("fault '{}' {} on {}{}", id,
-										refused ? "refused" : "failed",
-										fmt::join(why, "; "),
-										undo.empty() ? "" : "; reverted on the others")}}},
-					     {"agents", out}});
+		answer.ok = false;
+		answer.error = {refused ? "invalid" : "harness",
+				fmt::format("fault '{}' {} on {}{}", id, refused ? "refused" : "failed", fmt::join(why, "; "),
+					    undo.empty() ? "" : "; reverted on the others")};
+		return control_.reply(peer, control::toJson(answer));
 	}
 	if (!dryRun) {
 		FaultRecord rec{id, kind, text, applied, clk::wallNs(), durationMs};
@@ -376,22 +378,20 @@ void Controller::answerApply(const FaultApplyJob &job, json results)
 		log::get("faults")->info("fault {} ({}) in place on {}", id, kind, fmt::join(applied, ", "));
 	}
 	int64_t lo = INT64_MAX, hi = INT64_MIN;
-	for (const auto &[a, e] : out.items())
-		if (e.contains("applied_ns")) {
-			lo = std::min<int64_t>(lo, e["applied_ns"]);
-			hi = std::max<int64_t>(hi, e["applied_ns"]);
+	for (const auto &[a, e] : answer.agents)
+		if (e.detailed && !dryRun) {
+			lo = std::min(lo, e.appliedNs);
+			hi = std::max(hi, e.appliedNs);
 		}
-	json reply = {{"ok", true}, {"id", id}, {"kind", kind}, {"dry_run", dryRun}, {"agents", out}};
 	if (lo <= hi)
-		reply["spread_ns"] = hi - lo;
-	control_.reply(peer, reply);
+		answer.spreadNs = hi - lo;
+	control_.reply(peer, control::toJson(answer));
 }
 
-void Controller::onFaultRevert(uint64_t peer, const json &req, bool halt)
+void Controller::onFaultRevert(uint64_t peer, const std::string &id, bool halt)
 {
 	pruneFaults();
 	std::vector<std::pair<std::string, Bytes>> calls;
-	std::string id = halt ? "*" : req.value("id", "");
 	if (halt) {
 		for (const auto &[aid, a] : agents_)
 			if (a.live)
@@ -404,42 +404,43 @@ void Controller::onFaultRevert(uint64_t peer, const json &req, bool halt)
 			calls.push_back({a, packBytes(FaultRevertArgs{id})});
 	}
 	fanOut(calls, "fault.revert", [this, peer, id, halt](json results) {
-		json out = json::object();
+		control::FaultRevertAnswer answer;
 		bool allVerified = true;
 		for (auto &[agent, r] : results.items()) {
-			json e = {{"ok", r["ok"]}};
-			if (r["ok"].get<bool>()) {
+			auto &e = answer.agents[agent];
+			e.ok = r["ok"].get<bool>();
+			if (e.ok) {
 				auto rep = unpackBytes<FaultRevertReply>(r["data_bytes"].get<Bytes>());
 				if (rep) {
-					e["reverted"] = rep->reverted;
-					e["unverified"] = rep->unverified;
-					e["verified_ns"] = rep->verifiedNs - r["offset_ns"].get<int64_t>();
+					e.detailed = true;
+					e.reverted = rep->reverted;
+					e.unverified = rep->unverified;
+					e.verifiedNs = rep->verifiedNs - r.value("offset_ns", int64_t{0});
 					allVerified &= rep->unverified.empty();
 				}
 			} else {
-				e["error"] = r["error"];
+				e.error = r.value("error", "");
 				allVerified = false;
 			}
-			out[agent] = e;
 		}
+		answer.allVerified = allVerified;
 		if (halt)
 			faults_.clear();
 		else
 			faults_.erase(id);
-		control_.reply(peer, {{"ok", true}, {"all_verified", allVerified}, {"agents", out}});
+		control_.reply(peer, control::toJson(answer));
 	});
 }
 
-json Controller::faultsJson() const
+control::FaultListAnswer Controller::faultList() const
 {
-	json arr = json::array();
+	control::FaultListAnswer out;
 	for (const auto &[id, f] : faults_) {
 		const int64_t left = f.createdWall + f.durationMs * clk::kMs - clk::wallNs();
-		arr.push_back({{"id", id}, {"kind", f.kind}, {"agents", f.agents}, {"spec", f.spec},
-			       {"created_ns", f.createdWall}, {"duration_ms", f.durationMs},
-			       {"remaining_ms", std::max<int64_t>(0, left / clk::kMs)}});
+		out.faults.push_back({id, f.kind, f.spec, f.agents, f.createdWall, f.durationMs,
+				      std::max<int64_t>(0, left / clk::kMs)});
 	}
-	return arr;
+	return out;
 }
 
 } // namespace xdc::controller

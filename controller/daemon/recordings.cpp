@@ -8,6 +8,7 @@
 #include "common/evidence/spec.h"
 #include "common/log.h"
 #include "common/yaml_reader.h"
+#include "controller/control/answers.h"
 #include "controller/daemon/controller.h"
 
 namespace xdc::controller {
@@ -91,21 +92,14 @@ Result<std::string> Controller::resolveTarget(const std::string &kind, const std
 	return target;
 }
 
-void Controller::onRecordStart(uint64_t peer, const json &req)
+void Controller::handle(const control::Peer &peerInfo, const control::RecordStartRequest &req)
 {
 	auto lg = log::get("evidence");
-	const auto specsIn = req.value("specs", json::array());
-	if (!specsIn.is_array() || specsIn.empty())
-		return control_.reply(peer, errorJson("invalid", "give at least one --probe or --sample spec"));
-	const std::string out = req.value("out", "");
-	if (out.empty() || out[0] != '/')
-		return control_.reply(peer, errorJson("invalid", "out: an absolute directory path is required"));
-	const int64_t forMs = req.value("for_ms", int64_t{0});
-	const int64_t maxMs = req.value("max_ms", int64_t{3600000});
-	if (forMs < 0 || maxMs <= 0 || maxMs > 24 * 3600000 || forMs > maxMs)
-		return control_.reply(peer, errorJson("invalid", "for: must be within 0..max (max up to 24h)"));
-	const uint64_t memorySamples = req.value("memory_samples", uint64_t{0});
-	std::string id = req.value("name", "");
+	const uint64_t peer = peerInfo.id;
+	const std::string &out = req.out;
+	const int64_t forMs = req.forMs, maxMs = req.maxMs;
+	const uint64_t memorySamples = req.memorySamples;
+	std::string id = req.name;
 	if (id.empty()) {
 		const time_t now = clk::wallNs() / clk::kSec;
 		tm t{};
@@ -121,10 +115,8 @@ void Controller::onRecordStart(uint64_t peer, const json &req)
 	std::map<std::string, std::vector<std::string>> perAgent;
 	std::map<std::string, evidence::Recording::HostInfo> infos;
 	json specsJson = json::array();
-	for (size_t i = 0; i < specsIn.size(); i++) {
-		const auto &item = specsIn[i];
-		const std::string text = item.is_object() ? item.value("spec", "") : item.get<std::string>();
-		const std::string origin = item.is_object() ? item.value("origin", "<command line>") : "<command line>";
+	for (const auto &item : req.specs) {
+		const std::string &text = item.spec, &origin = item.origin;
 		auto spec = xdc::evidence::parseSamplerText(text, origin);
 		if (!spec)
 			return control_.reply(peer, errorJson("invalid", spec.error().message));
@@ -207,31 +199,35 @@ void Controller::onRecordStart(uint64_t peer, const json &req)
 						     {"agents", agentsOut}});
 		}
 		log::get("evidence")->info("recording {} started on {} agents -> {}", id, results.size(), out);
-		control_.reply(peer, {{"ok", true}, {"recording", id}, {"dir", out}, {"agents", agentsOut},
-				      {"started_ns", clk::wallNs()}});
+		control::RecordStartAnswer answer{id, out, {}, clk::wallNs()};
+		for (auto &[agent, r] : results.items())
+			answer.agents[agent] = true;
+		control_.reply(peer, control::toJson(answer));
 	});
 }
 
-void Controller::onRecordStatus(uint64_t peer, const json &req)
+void Controller::handle(const control::Peer &peerInfo, const control::RecordStatusRequest &req)
 {
-	const std::string id = req.value("recording", "");
+	const uint64_t peer = peerInfo.id;
+	const std::string &id = req.recording;
 	if (id.empty()) {
 		json all = json::array();
 		for (const auto &[rid, ar] : recordings_)
 			all.push_back(ar.rec->status(clk::wallNs()));
-		return control_.reply(peer, {{"ok", true}, {"recordings", all}});
+		return control_.reply(peer, control::toJson(control::RecordStatusAnswer{std::nullopt, all}));
 	}
 	auto it = recordings_.find(id);
 	if (it == recordings_.end())
 		return control_.reply(peer, errorJson("invalid", fmt::format("no recording '{}' is running", id)));
-	json st = it->second.rec->status(clk::wallNs(), req.value("window_ms", int64_t{0}) * clk::kMs);
+	json st = it->second.rec->status(clk::wallNs(), req.windowMs * clk::kMs);
 	st["stopping"] = it->second.stopping;
-	control_.reply(peer, {{"ok", true}, {"status", st}});
+	control_.reply(peer, control::toJson(control::RecordStatusAnswer{st, std::nullopt}));
 }
 
-void Controller::onRecordStop(uint64_t peer, const json &req)
+void Controller::handle(const control::Peer &peerInfo, const control::RecordStopRequest &req)
 {
-	const std::string id = req.value("recording", "");
+	const uint64_t peer = peerInfo.id;
+	const std::string &id = req.recording;
 	auto it = recordings_.find(id);
 	if (it == recordings_.end()) {
 		auto f = finished_.find(id);
@@ -239,7 +235,7 @@ void Controller::onRecordStop(uint64_t peer, const json &req)
 			return control_.reply(peer, f->second);
 		return control_.reply(peer, errorJson("invalid", fmt::format("no recording '{}' is running", id)));
 	}
-	const int64_t drainMs = req.value("drain_ms", kDefaultDrainMs);
+	const int64_t drainMs = req.drainMs;
 	it->second.drainDeadlineMono = clk::monoNs() + std::clamp<int64_t>(drainMs, 0, 600000) * clk::kMs;
 	stopRecording(id, peer, "stop requested");
 }
@@ -297,7 +293,7 @@ void Controller::finishRecording(const std::string &id)
 	} else {
 		log::get("evidence")->info("recording {} written to {} ({})", id, ar.rec->dir(),
 					   (*meta)["complete"].get<bool>() ? "complete" : "WITH GAPS");
-		reply = {{"ok", true}, {"recording", id}, {"dir", ar.rec->dir()}, {"meta", *meta}};
+		reply = control::toJson(control::RecordStopAnswer{id, ar.rec->dir(), *meta});
 	}
 	for (auto p : ar.waiters)
 		control_.reply(p, reply);

@@ -20,8 +20,7 @@ public:
 	SendResult send(std::string_view lines, size_t n) override
 	{
 		SendResult out;
-		const nlohmann::json req = {{"cmd", "data.drop"}, {"host", o_.host}, {"drop", o_.drop},
-					    {"data", std::string(lines)}, {"lines", n}};
+		const control::DataDropRequest req{o_.host, o_.drop, std::string(lines), n};
 		auto r = o_.call(req, o_.timeoutMs);
 		if (!r) {
 			// No answer: the file may be in place or not.

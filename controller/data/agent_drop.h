@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/data/endpoints.h"
+#include "controller/control/requests.h"
 
 namespace xdc::data {
 
@@ -23,7 +24,7 @@ struct AgentDropOptions {
 	std::string drop;        // the name in that agent's data.drops
 	int timeoutMs = 5000;
 	// The controller's control socket: one request, one reply (thread-safe: a connection per call).
-	std::function<Result<nlohmann::json>(const nlohmann::json &req, int timeoutMs)> call;
+	control::Caller call;
 };
 
 std::unique_ptr<DataSource> makeAgentDropSource(AgentDropOptions o);

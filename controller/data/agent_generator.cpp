@@ -8,24 +8,24 @@ namespace xdc::data {
 
 using nlohmann::json;
 
-json toJson(const proto::DataGenSource &s)
-{
-	return {{"name", s.name}, {"kind", s.kind}, {"url", s.url}, {"host", s.host}, {"port", s.port},
-		{"user", s.user}, {"password", s.password}, {"ca_file", s.caFile}, {"insecure", s.insecure}};
-}
-
 Result<void> AgentGenerator::start()
 {
-	json srcs = json::array();
-	for (const auto &s : o_.sources)
-		srcs.push_back(toJson(s));
 	const auto &g = o_.gen;
-	const double rate = g.profile.rate;
-	json req = {{"cmd", "data.generate.start"}, {"host", o_.host}, {"run_id", o_.runId}, {"seed", g.seed},
-		    {"rate", rate}, {"ramp_from", g.profile.rampFrom}, {"ramp_ns", g.profile.rampNs},
-		    {"burst_every_ns", g.profile.burstEveryNs}, {"burst_for_ns", g.profile.burstForNs},
-		    {"burst_factor", g.profile.burstFactor}, {"keys", g.keys}, {"payload", g.payload},
-		    {"max_duration_ms", o_.maxDurationMs}, {"sources", srcs}};
+	control::DataGenerateStartRequest req;
+	req.host = o_.host;
+	auto &a = req.args;
+	a.runId = o_.runId;
+	a.seed = g.seed;
+	a.rate = g.profile.rate;
+	a.rampFrom = g.profile.rampFrom;
+	a.rampNs = g.profile.rampNs;
+	a.burstEveryNs = g.profile.burstEveryNs;
+	a.burstForNs = g.profile.burstForNs;
+	a.burstFactor = g.profile.burstFactor;
+	a.keys = g.keys;
+	a.payload = g.payload;
+	a.maxDurationMs = o_.maxDurationMs;
+	a.sources = o_.sources;
 	auto r = o_.call(req, 15000);
 	if (!r)
 		return r.error().context(fmt::format("data.generate.start on {}", o_.host));
@@ -46,7 +46,7 @@ void AgentGenerator::stop()
 			return;
 		stopped_ = true;
 	}
-	auto r = o_.call({{"cmd", "data.generate.stop"}, {"host", o_.host}, {"run_id", o_.runId}}, 30000);
+	auto r = o_.call(control::DataGenerateStopRequest{o_.host, o_.runId}, 30000);
 	std::lock_guard lk(m_);
 	if (!r || !r->value("ok", false)) {
 		stats_.lastError = fmt::format("data.generate.stop on {}: {}", o_.host,

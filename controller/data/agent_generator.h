@@ -17,6 +17,7 @@
 
 #include "common/data/generator.h"
 #include "common/proto/messages.h"
+#include "controller/control/requests.h"
 
 namespace xdc::data {
 
@@ -26,7 +27,7 @@ struct AgentGeneratorOptions {
 	GeneratorOptions gen;             // seed, profile, keys, payload
 	std::vector<proto::DataGenSource> sources;
 	int64_t maxDurationMs = 3600000;
-	std::function<Result<nlohmann::json>(const nlohmann::json &req, int timeoutMs)> call;
+	control::Caller call;
 };
 
 class AgentGenerator final : public TupleGenerator {
@@ -51,9 +52,5 @@ private:
 	std::map<uint32_t, std::vector<int64_t>> times_;
 	int64_t offsetNs_ = 0, boundNs_ = -1;
 };
-
-// The `sources` of data.generate.start as JSON for the control socket (credentials included: they travel to the
-// agent over the CURVE-encrypted link and are never logged or written to the report).
-nlohmann::json toJson(const proto::DataGenSource &s);
 
 } // namespace xdc::data

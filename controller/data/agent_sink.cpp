@@ -12,8 +12,7 @@ std::string AgentFileSink::how() const { return fmt::format("agent {}: sink file
 
 Result<json> AgentFileSink::tail(bool fromEnd)
 {
-	json req = {{"cmd", "data.tail"}, {"host", o_.host}, {"sink", o_.sink}, {"offset", offset_}, {"inode", inode_},
-		    {"max", o_.maxBytes}, {"from_end", fromEnd}};
+	const control::DataTailRequest req{o_.host, o_.sink, offset_, inode_, o_.maxBytes, fromEnd};
 	auto r = o_.call(req, o_.timeoutMs);
 	if (!r)
 		return r.error().context(fmt::format("data.tail on {}", o_.host));

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/data/endpoints.h"
+#include "controller/control/requests.h"
 
 namespace xdc::data {
 
@@ -25,7 +26,7 @@ struct AgentSinkOptions {
 	uint64_t maxBytes = 1u << 20; // per data.tail call
 	int timeoutMs = 5000;
 	// The controller's control socket: one request, one reply (thread-safe: a connection per call).
-	std::function<Result<nlohmann::json>(const nlohmann::json &req, int timeoutMs)> call;
+	control::Caller call;
 };
 
 class AgentFileSink final : public DataSink {

@@ -9,7 +9,7 @@
 namespace xdc::data {
 
 Result<IngestSet> makeIngest(const std::vector<streams::Endpoint> &eps, const std::string &shape,
-			     std::function<Result<nlohmann::json>(const nlohmann::json &, int)> call)
+			     control::Caller call)
 {
 	IngestSet out;
 	for (const auto &ep : eps) {

@@ -15,6 +15,7 @@
 #include "common/proto/messages.h"
 #include "common/result.h"
 #include "controller/streams/client.h"
+#include "controller/control/requests.h"
 
 namespace xdc::data {
 
@@ -26,6 +27,6 @@ struct IngestSet {
 
 // shape: http_json | tcp | file. Errors name the instance and the `ingest:` key it lacks.
 Result<IngestSet> makeIngest(const std::vector<streams::Endpoint> &eps, const std::string &shape,
-			     std::function<Result<nlohmann::json>(const nlohmann::json &, int)> call);
+			     control::Caller call);
 
 } // namespace xdc::data

@@ -300,17 +300,9 @@ private:
 
 } // namespace
 
-Host hostOfAgent(const json &a)
+Host hostOfAgent(const control::AgentInfo &a)
 {
-	Host h{a.value("host", ""), a.value("dc", ""), {}, {}};
-	const json labels = a.value("labels", json::object()), caps = a.value("capabilities", json::object());
-	for (const auto &[k, v] : labels.items())
-		if (v.is_string())
-			h.labels[k] = v;
-	for (const auto &[k, v] : caps.items())
-		if (v.is_string())
-			h.capabilities[k] = v;
-	return h;
+	return Host{a.host, a.dc, a.labels, a.capabilities};
 }
 
 RunReport runScenario(const Scenario &s, const RunOptions &opt)
@@ -355,8 +347,8 @@ json planScenario(const Scenario &s, const RunOptions &opt)
 			  {"at_ms", (injectAt + ns(f.spec.start)) / kMs}, {"until_ms", (injectAt + ns(f.spec.start) + ns(f.spec.duration)) / kMs},
 			  {"where", f.where}};
 		if (opt.call) {
-			auto r = opt.call({{"cmd", "fault.apply"}, {"spec", fault::toYaml(spec)}, {"origin", f.where},
-					   {"dry_run", true}}, 15000);
+			control::FaultApplyRequest req{.spec = spec, .origin = f.where, .dryRun = true};
+			auto r = opt.call(req, 15000);
 			if (r && r->value("ok", false))
 				e["agents"] = (*r)["agents"];
 			else if (r)

@@ -21,6 +21,8 @@
 #include "common/result.h"
 #include "controller/scenario/run_report.h"
 #include "controller/scenario/spec.h"
+#include "controller/control/answers.h"
+#include "controller/control/requests.h"
 
 namespace xdc::scenario {
 
@@ -43,7 +45,7 @@ struct RunOptions {
 	// streams.reset; unset outside a lab.
 	std::function<Result<void>()> resetStreams;
 	// One control request (the controller's JSON protocol); Err when the controller cannot be reached.
-	std::function<Result<json>(const json &req, int timeoutMs)> call;
+	control::Caller call;
 	// Set from a signal handler: the run halts its faults, tears down and reports "aborted".
 	const std::atomic<int> *interrupted = nullptr;
 	// Progress lines for the console (phase changes, faults, probe health).
@@ -53,7 +55,7 @@ struct RunOptions {
 };
 
 // The fleet as validation sees it, from `xdc agents --json` entries: name, dc, labels, capabilities.
-Host hostOfAgent(const json &agent);
+Host hostOfAgent(const control::AgentInfo &agent);
 
 // Runs the scenario; the returned report is complete or partial (aborted), and always has its verdict and exit
 // code. Writes nothing itself: see writeReports().

@@ -104,14 +104,37 @@ using Plan = std::vector<std::pair<Drop, int>>;
 
 json controllerStats(const std::string &ctl)
 {
-	auto r = control::request(ctl, {{"cmd", "stats"}}, 3000);
+	auto r = control::request(ctl, control::StatsRequest{}, 3000);
 	return r && r->value("ok", false) ? (*r)["stats"] : json::object();
 }
 
 bool pingAgent(const std::string &ctl, const std::string &id)
 {
-	auto r = control::request(ctl, {{"cmd", "ping"}, {"agents", {id}}}, 15000);
+	auto r = control::request(ctl, control::PingRequest{{id}, "ping"}, 15000);
 	return r && r->value("ok", false) && (*r)["results"][id].value("ok", false);
+}
+
+// Malformed and out-of-window requests on the control socket: each is answered with its error, none ends the
+// controller, and a request without "v" (a console from before the field) still works.
+void checkControlAbuse(const std::string &ctl)
+{
+	auto error = [&](const json &line) -> std::pair<std::string, std::string> {
+		auto r = control::requestLine(ctl, line, 3000);
+		REQUIRE(r.ok());
+		if ((*r).value("ok", false))
+			return {"ok", ""};
+		return {(*r)["error"].value("code", ""), (*r)["error"].value("message", "")};
+	};
+	CHECK(error(json::array()) == std::pair<std::string, std::string>{
+		"invalid", "expected one JSON object with a string 'cmd' per line"});
+	CHECK(error({{"cmd", "bogus"}}).second == "unknown command 'bogus'");
+	CHECK(error({{"cmd", "agents"}, {"v", control::kControlVersion + 1}}).first == "unsupported");
+	CHECK(error({{"cmd", "ping"}, {"agents", "a1"}}).second == "'agents' must be a list of agent ids");
+	CHECK(error({{"cmd", "data.tail"}, {"host", 5}}).first == "invalid");
+	CHECK(error({{"cmd", "fault.apply"}, {"spec", {{"kind", "resource.cpu"}, {"targets", {{"dc", "nowhere"}}},
+						      {"duration", "99h"}}}})
+		      .second.find("duration") != std::string::npos);
+	CHECK(error({{"cmd", "agents"}}).first == "ok");
 }
 
 // Writes a key pair into dir and returns it.
@@ -182,6 +205,7 @@ TEST_CASE("controller: 10,000 malformed frames from an allowed key and raw TCP g
 		~StopA() { (void)sys::stopProcess(p, std::nullopt, std::chrono::milliseconds(3000)); }
 	} stopAgent{*apid};
 	REQUIRE(waitUntil([&] { return pingAgent(ctl, "a1"); }, 10s));
+	checkControlAbuse(ctl);
 
 	// The abusive peer: a DEALER with an allowed key that registers properly first.
 	zmq::context_t ctx(1);

@@ -28,7 +28,7 @@ void RunContext::say(const std::string &line) const
 		opt.progress(fmt::format("[{:>6}] {}", secs(clk::wallNs() - t0), line));
 }
 
-Result<json> RunContext::call(const json &req, int timeoutMs, json *raw)
+Result<json> RunContext::call(const control::Request &req, int timeoutMs, json *raw)
 {
 	auto r = opt.call(req, timeoutMs);
 	if (r && raw)
@@ -78,19 +78,24 @@ StreamsFollower *RunContext::streamsView() const
 
 bool RunContext::loadFleet()
 {
-	auto r = call({{"cmd", "agents"}});
+	auto r = call(control::AgentsRequest{});
 	if (!r) {
 		setVerdict(kHarness, "harness", "controller: " + r.error().message);
 		return false;
 	}
-	for (const auto &a : (*r)["agents"]) {
+	auto fleet = control::parseAnswer<control::AgentsAnswer>(*r);
+	if (!fleet) {
+		setVerdict(kHarness, "harness", "controller: " + fleet.error().message);
+		return false;
+	}
+	for (const auto &a : fleet->agents) {
 		const Host h = hostOfAgent(a);
-		if (a.value("state", "") == "live")
+		if (a.state == "live")
 			hosts.push_back(h);
 		else
 			lost.insert(h.name);
-		report.hosts.push_back({.host = h.name, .dc = h.dc, .agent = a.value("id", ""),
-					.state = a.value("state", ""), .clock = a.value("clock", json::object())});
+		report.hosts.push_back({.host = h.name, .dc = h.dc, .agent = a.id, .state = a.state,
+					.clock = control::toJson(a)["clock"]});
 	}
 	auto ok = checkTopology(s, hosts, true);
 	if (!ok) {

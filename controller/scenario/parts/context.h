@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "controller/control/answers.h"
 #include "controller/scenario/run_report.h"
 #include "controller/scenario/runner.h"
 
@@ -67,7 +68,7 @@ public:
 	// One control request; a reply that is not ok becomes its error. raw, when given, receives the reply as it came
 	// (a refusal can still carry details, e.g. the exit code of a program that failed). A control socket that does not
 	// answer marks the controller lost.
-	Result<json> call(const json &req, int timeoutMs = 15000, json *raw = nullptr);
+	Result<json> call(const control::Request &req, int timeoutMs = 15000, json *raw = nullptr);
 	bool interrupted() const { return opt.interrupted && opt.interrupted->load() != 0; }
 
 	// Phases: report.json's `phases`, one entry each, in order.

@@ -51,8 +51,8 @@ void FaultsPart::applyGroup(int64_t offset, const std::vector<size_t> &members, 
 		fault::FaultSpec spec = c_.s.faults[members[k]].spec;
 		spec.id = fmt::format("{}.{}", c_.opt.runId, members[k] + 1);
 		ids.push_back(spec.id);
-		json req = {{"cmd", "fault.apply"}, {"spec", fault::toYaml(spec)}, {"origin", c_.s.faults[members[k]].where},
-			    {"start_at_ns", at}};
+		const control::FaultApplyRequest req{.spec = spec, .origin = c_.s.faults[members[k]].where,
+						     .startAtNs = at};
 		threads.emplace_back([this, req, &results, k] { results[k] = c_.call(req, 30000); });
 	}
 	for (auto &t : threads)
@@ -76,30 +76,37 @@ ReportFault FaultsPart::applied(size_t member, const std::string &id, int64_t of
 		return e;
 	}
 	const json &r = *result;
+	auto ans = control::parseAnswer<control::FaultApplyAnswer>(r);
+	if (!ans) {
+		e.status = "failed";
+		e.error = ans.error().message;
+		c_.setVerdict(kHarness, "harness", fmt::format("{}: fault {}: {}", f.path, id, ans.error().message));
+		return e;
+	}
 	int64_t lo = INT64_MAX, hi = INT64_MIN, bound = 0;
 	Active act;
-	for (const auto &[agent, a] : r["agents"].items()) {
+	for (const auto &[agent, a] : ans->agents) {
 		act.hosts.push_back(agent);
-		if (a.contains("applied_ns")) {
-			lo = std::min<int64_t>(lo, a["applied_ns"]);
-			hi = std::max<int64_t>(hi, a["verified_ns"]);
-			bound = std::max<int64_t>(bound, a.value("bound_ns", int64_t{0}));
+		if (a.detailed) {
+			lo = std::min(lo, a.appliedNs);
+			hi = std::max(hi, a.verifiedNs);
+			bound = std::max(bound, a.boundNs);
 		}
 	}
 	e.status = "applied";
 	e.hosts = act.hosts;
-	e.agents = r["agents"];
+	e.agents = r["agents"]; // the report keeps the controller's per-agent entries as they came
 	if (lo <= hi) {
 		e.appliedNs = lo;
 		e.verifiedNs = hi;
 		e.boundNs = bound;
 	}
-	if (r.contains("spread_ns"))
-		e.spreadNs = r["spread_ns"].get<int64_t>();
+	if (ans->spreadNs)
+		e.spreadNs = *ans->spreadNs;
 	act.endNs = (lo <= hi ? lo : at) + ns(f.spec.duration);
 	active_[id] = act;
 	c_.say(fmt::format("fault {} {} in place on {} (verified; spread {:.2f} ms)", id, fault::kindName(f.spec.kind),
-			   fmt::join(act.hosts, ", "), r.value("spread_ns", int64_t{0}) / 1e6));
+			   fmt::join(act.hosts, ", "), static_cast<double>(ans->spreadNs.value_or(0)) / 1e6));
 	return e;
 }
 
@@ -136,7 +143,7 @@ bool FaultsPart::revertAll(const std::string &why)
 {
 	bool ok = true;
 	for (auto it = active_.begin(); it != active_.end();) {
-		auto r = c_.call({{"cmd", "fault.revert"}, {"id", it->first}}, 30000);
+		auto r = c_.call(control::FaultRevertRequest{it->first}, 30000);
 		if (!r) {
 			// The controller forgets a fault once its TTL has passed (the agents reverted it on their own).
 			const bool expired = r.error().code == Errc::Invalid && clk::wallNs() >= it->second.endNs - 50 * kMs;
@@ -145,7 +152,7 @@ bool FaultsPart::revertAll(const std::string &why)
 				c_.setVerdict(kHarness, "harness",
 					      fmt::format("revert of {} failed: {}", it->first, r.error().message));
 			}
-		} else if (!r->value("all_verified", false)) {
+		} else if (auto ans = control::parseAnswer<control::FaultRevertAnswer>(*r); !ans || !ans->allVerified) {
 			ok = false;
 			c_.setVerdict(kHarness, "harness", fmt::format("revert of {} not verified on every host: {}", it->first,
 								       (*r)["agents"].dump()));
@@ -153,8 +160,8 @@ bool FaultsPart::revertAll(const std::string &why)
 			c_.say(fmt::format("fault {} reverted ({})", it->first, why));
 			// The agents' verified revert times: the window's end when no recording gives their records.
 			int64_t last = 0;
-			for (const auto &[agent, a] : (*r)["agents"].items())
-				last = std::max<int64_t>(last, a.value("verified_ns", int64_t{0}));
+			for (const auto &[agent, a] : ans->agents)
+				last = std::max(last, a.verifiedNs);
 			for (auto &f : c_.report.faults)
 				if (f.id == it->first && last > 0)
 					f.revertVerifiedNs = last;

@@ -29,10 +29,12 @@ bool RecordingPart::start()
 {
 	const Scenario &s = c_.s;
 	StreamsFollower *view = c_.streamsView();
-	json specs = json::array();
+	control::RecordStartRequest req{.out = c_.opt.outDir + "/evidence", .forMs = 0,
+					.maxMs = ns(s.plannedDuration()) / kMs + 600000, .name = c_.opt.runId};
+	auto &specs = req.specs;
 	for (const auto *list : {&s.probes, &s.samplers})
 		for (const auto &sp : *list)
-			specs.push_back({{"spec", evidence::toYaml(sp)}, {"origin", s.origin}});
+			specs.push_back({evidence::toYaml(sp), s.origin});
 	// What the Streams hosts show, where the streams config names it (streams_host.h).
 	if (view && s.streams.hostSignals) {
 		auto hs = hostSignalSamplers(view->endpoints());
@@ -41,24 +43,27 @@ bool RecordingPart::start()
 			return false;
 		}
 		for (const auto &text : *hs)
-			specs.push_back({{"spec", text}, {"origin", c_.opt.streamsConfig}});
+			specs.push_back({text, c_.opt.streamsConfig});
 	}
 	if (specs.empty())
 		return true;
 	// A run that records evidence records every host it touches: a host with only a fault or a Streams
 	// operation gets a host sampler, so the bundle has its folder, fault journal, agent log and clock.
 	for (const auto &h : touchedHostsWithoutSamplers())
-		specs.push_back({{"spec", fmt::format("{{name: xdc-touched, kind: host, on: {{host: {}}}, interval: 1s}}",
-						      json(h).dump())},
-				 {"origin", "the hosts the run touches"}});
-	const int64_t maxMs = ns(s.plannedDuration()) / kMs + 600000;
-	auto r = c_.call({{"cmd", "record.start"}, {"specs", specs}, {"out", c_.opt.outDir + "/evidence"}, {"for_ms", 0},
-			  {"max_ms", maxMs}, {"name", c_.opt.runId}}, 30000);
+		specs.push_back({fmt::format("{{name: xdc-touched, kind: host, on: {{host: {}}}, interval: 1s}}",
+					     json(h).dump()),
+				 "the hosts the run touches"});
+	auto r = c_.call(req, 30000);
 	if (!r) {
 		c_.setVerdict(kHarness, "harness", "evidence: " + r.error().message);
 		return false;
 	}
-	recording_ = (*r)["recording"];
+	auto started = control::parseAnswer<control::RecordStartAnswer>(*r);
+	if (!started) {
+		c_.setVerdict(kHarness, "harness", "evidence: " + started.error().message);
+		return false;
+	}
+	recording_ = started->recording;
 	// Every probe must be reporting before anything else happens.
 	const int64_t deadline = clk::monoNs() + 15 * clk::kSec;
 	while (clk::monoNs() < deadline && !c_.interrupted()) {
@@ -116,10 +121,11 @@ std::optional<json> RecordingPart::status(int64_t windowMs)
 {
 	if (recording_.empty())
 		return std::nullopt;
-	auto r = c_.call({{"cmd", "record.status"}, {"recording", recording_}, {"window_ms", windowMs}}, 5000);
-	if (!r)
+	auto r = c_.call(control::RecordStatusRequest{recording_, windowMs}, 5000);
+	auto ans = r ? control::parseAnswer<control::RecordStatusAnswer>(*r) : r.error();
+	if (!ans || !ans->status)
 		return std::nullopt;
-	return (*r)["status"];
+	return *ans->status;
 }
 
 json RecordingPart::probeOf(const json &st, const std::string &host, const std::string &probe)
@@ -235,12 +241,17 @@ void RecordingPart::teardown()
 		return;
 	stopped_ = true;
 	const int drainMs = c_.exit == kAborted ? 10000 : 30000;
-	auto r = c_.call({{"cmd", "record.stop"}, {"recording", recording_}, {"drain_ms", drainMs}}, drainMs + 60000);
+	auto r = c_.call(control::RecordStopRequest{recording_, drainMs}, drainMs + 60000);
 	if (!r) {
 		c_.setVerdict(kHarness, "harness", "evidence: " + r.error().message);
 		return;
 	}
-	meta_ = (*r)["meta"];
+	auto stopped = control::parseAnswer<control::RecordStopAnswer>(*r);
+	if (!stopped) {
+		c_.setVerdict(kHarness, "harness", "evidence: " + stopped.error().message);
+		return;
+	}
+	meta_ = stopped->meta;
 	if (!meta_.value("complete", false) && c_.exit == kPassed)
 		c_.setVerdict(kHarness, "harness", "evidence: the bundle has gaps (see evidence/meta.json)");
 	auto b = controller::evidence::loadBundle(c_.opt.outDir + "/evidence");

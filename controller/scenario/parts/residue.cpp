@@ -42,21 +42,23 @@ void ResiduePart::report()
 	const int64_t deadline = clk::monoNs() + 5 * clk::kSec;
 	for (;;) {
 		left.clear();
-		auto fl = c_.call({{"cmd", "fault.list"}});
-		if (fl)
-			for (const auto &f : (*fl)["faults"])
-				if (f.value("id", "").rfind(prefix, 0) == 0)
-					left.push_back(fmt::format("controller lists {}", f.value("id", "")));
-		auto ag = c_.call({{"cmd", "agents"}});
-		if (ag)
-			for (const auto &a : (*ag)["agents"])
-				for (const auto &id : a.value("running_faults", json::array()))
-					if (id.is_string() && id.get<std::string>().rfind(prefix, 0) == 0)
-						left.push_back(fmt::format("{} runs {}", a.value("host", ""), id.get<std::string>()));
-		auto rs = c_.call({{"cmd", "residue"}}, 30000);
+		auto fl = c_.call(control::FaultListRequest{});
+		auto flist = fl ? control::parseAnswer<control::FaultListAnswer>(*fl) : fl.error();
+		if (flist)
+			for (const auto &f : flist->faults)
+				if (f.id.rfind(prefix, 0) == 0)
+					left.push_back(fmt::format("controller lists {}", f.id));
+		auto ag = c_.call(control::AgentsRequest{});
+		auto agents = ag ? control::parseAnswer<control::AgentsAnswer>(*ag) : ag.error();
+		if (agents)
+			for (const auto &a : agents->agents)
+				for (const auto &id : a.runningFaults)
+					if (id.rfind(prefix, 0) == 0)
+						left.push_back(fmt::format("{} runs {}", a.host, id));
+		auto rs = c_.call(control::ResidueRequest{}, 30000);
 		if (rs)
 			agentResidue(*rs, ours, left);
-		if (!fl || !ag || !rs)
+		if (!flist || !agents || !rs)
 			left.push_back("controller unreachable for the residue check");
 		if (left.empty() || clk::monoNs() >= deadline)
 			break;

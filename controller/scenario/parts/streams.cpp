@@ -143,11 +143,11 @@ std::string StreamsPart::runOrderlyShutdown(const StreamsAction &a, const stream
 		return fmt::format("the streams config has no `host:` (the Streams host whose agent runs the "
 				   "orderly-shutdown hook) for DC {}", a.dc);
 	e.hosts = std::vector<std::string>{ep.host};
-	json req = {{"cmd", "streams.orderly_shutdown"}, {"host", ep.host}};
+	control::StreamsOrderlyShutdownRequest req{ep.host, ""};
 	const auto snap = follower_->latest(a.dc);
 	if (snap.job && !snap.job->id.empty() && snap.job->id.size() <= 18 &&
 	    snap.job->id.find_first_not_of("0123456789") == std::string::npos)
-		req["job"] = snap.job->id;
+		req.job = snap.job->id;
 	json raw = json::object();
 	auto r = c_.call(req, 60000, &raw);
 	json d = {{"host", ep.host}, {"ok", r.ok()}};
@@ -179,7 +179,7 @@ std::string StreamsPart::runPeVerb(const StreamsAction &a, const streams::Endpoi
 	const std::string verb = a.kind == "stop_pe" ? "stop" : "restart";
 	for (size_t i = 0; i < pes.size(); i++)
 		threads.emplace_back([&, i] {
-			res[i] = c_.call({{"cmd", "streams.pe"}, {"host", ep.host}, {"verb", verb}, {"pe", pes[i]}}, 60000);
+			res[i] = c_.call(control::StreamsPeRequest{ep.host, verb, pes[i]}, 60000);
 		});
 	for (auto &t : threads)
 		t.join();
