@@ -488,11 +488,6 @@ std::string phasesAndData(const RunReport &r, const json &printed, const TimeSca
 
 } // namespace
 
-std::string reportHtml(const RunReport &r, const std::string &bundleDir)
-{
-	return reportHtml(r, toJson(r), bundleDir);
-}
-
 std::string reportHtml(const RunReport &r, const json &printed, const std::string &bundleDir)
 {
 	const TimeScale ts = timeScale(r);

@@ -18,9 +18,8 @@ namespace xdc::scenario {
 using nlohmann::json;
 
 std::string junitXml(const RunReport &report);
-// bundleDir: the run's evidence bundle (its timeline feeds the probe bands); may be missing. printed, when given, is
-// toJson(report) (the page embeds it for scripts).
-std::string reportHtml(const RunReport &report, const std::string &bundleDir);
+// bundleDir: the run's evidence bundle (its timeline feeds the probe bands); may be missing. printed is
+// toJson(report), which the page embeds for scripts (writeReports prints it once for both).
 std::string reportHtml(const RunReport &report, const json &printed, const std::string &bundleDir);
 
 // Writes report.json (printed once, by toJson), junit.xml and report.html into dir (each atomically: temp file,
