@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace xdc::emu {
@@ -21,7 +22,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int64_t kMsNs = 1000000;
 constexpr const char *kAspect = "Application_Logic";
 
 std::shared_ptr<spdlog::logger> alg()
@@ -144,7 +144,7 @@ void Emulator::onRemoteDataLocked(const HbMessage &m)
 	if (appActive_ || takeoverAtNs_)
 		return;
 	takeoverFrom_ = m;
-	takeoverAtNs_ = monoNs() + int64_t(opts_.appDelayMs) * kMsNs;
+	takeoverAtNs_ = monoNs() + int64_t(opts_.appDelayMs) * clk::kMs;
 	if (opts_.appDelayMs == 0)
 		takeoverLocked();
 }
@@ -166,7 +166,7 @@ void Emulator::takeoverLocked()
 	// is delivered twice.
 	json ids = json::array();
 	if (snap.is_object() && snap.contains("tuples") && snap["tuples"].is_array()) {
-		const int64_t due = monoNs() + int64_t(opts_.processDelayMs) * kMsNs;
+		const int64_t due = monoNs() + int64_t(opts_.processDelayMs) * clk::kMs;
 		for (const auto &t : snap["tuples"]) {
 			if (!t.is_array() || t.size() != 2 || !t[0].is_string() || !t[1].is_string())
 				continue;
@@ -441,7 +441,7 @@ void Emulator::ingestLocked(const char *via, std::vector<std::pair<std::string, 
 		truth_.write("data_filtered", {{"count", batch.size()}, {"ids", ids}});
 		return;
 	}
-	const int64_t due = monoNs() + int64_t(opts_.processDelayMs) * kMsNs;
+	const int64_t due = monoNs() + int64_t(opts_.processDelayMs) * clk::kMs;
 	for (auto &[id, line] : batch) {
 		inFlight_.push_back({due, line, id});
 		segment_.emplace_back(id, std::move(line));

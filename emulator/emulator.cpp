@@ -34,7 +34,6 @@ int64_t epochMs()
 
 namespace {
 
-constexpr int64_t kMsNs = 1000000;
 
 std::shared_ptr<spdlog::logger> lg()
 {
@@ -605,7 +604,7 @@ void Emulator::onExitLocked(pid_t pid, int status)
 	} else {
 		p->status = "restarting";
 		p->reason = "crashed";
-		p->relaunchAtNs = monoNs() + int64_t(opts_.peRestartDelayMs) * kMsNs;
+		p->relaunchAtNs = monoNs() + int64_t(opts_.peRestartDelayMs) * clk::kMs;
 		lg()->warn("PE {} crashed ({}); relaunch in {} ms", p->id, describeStatus(status), opts_.peRestartDelayMs);
 	}
 	superCv_.notify_all();
@@ -640,7 +639,7 @@ void Emulator::collectLocked()
 			c.pes[p.id] = procFigures(p.pid);
 	}
 	collected_ = std::move(c);
-	nextCollectNs_ = monoNs() + int64_t(opts_.metricsIntervalMs) * kMsNs;
+	nextCollectNs_ = monoNs() + int64_t(opts_.metricsIntervalMs) * clk::kMs;
 }
 
 void Emulator::supervisorLoop()
@@ -683,7 +682,7 @@ void Emulator::supervisorLoop()
 				takeoverLocked();
 		}
 		if (!opts_.dataDir.empty() && now >= nextScanNs_) {
-			nextScanNs_ = now + int64_t(opts_.scanIntervalMs) * kMsNs;
+			nextScanNs_ = now + int64_t(opts_.scanIntervalMs) * clk::kMs;
 			scanDirLocked();
 		}
 		if (now >= nextCollectNs_)
@@ -726,7 +725,7 @@ std::string Emulator::issueToken()
 	const int64_t now = monoNs();
 	for (auto it = tokens_.begin(); it != tokens_.end();)
 		it = it->second < now ? tokens_.erase(it) : std::next(it);
-	tokens_[token] = now + int64_t(opts_.tokenTtlS) * 1000 * kMsNs;
+	tokens_[token] = now + int64_t(opts_.tokenTtlS) * 1000 * clk::kMs;
 	return token;
 }
 

@@ -21,7 +21,7 @@ using nlohmann::json;
 
 namespace {
 
-std::shared_ptr<spdlog::logger> lg()
+std::shared_ptr<spdlog::logger> rlg()
 {
 	static auto l = log::get("rest");
 	return l;
@@ -440,7 +440,7 @@ HttpResponse RestApi::handle(const HttpRequest &req)
 		auto r = segs[3] == "stop" ? emu_.stopPe(id) : emu_.restartPe(id);
 		if (!r)
 			return notFound(fmt::format("PE {}", id));
-		lg()->info("PE {} {} via the emulator endpoint", id, segs[3]);
+		rlg()->info("PE {} {} via the emulator endpoint", id, segs[3]);
 		c.inst = c.base + "/streams/rest/instances/" + o.instance;
 		c.snap = emu_.snapshot();
 		if (!c.snap.job)

@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kMsNs = 1000000;
 constexpr const char *kHbPath = "/crossdcrx/CrossDataCenterReceiverForHB/ports/output/0/inject";
 
 std::shared_ptr<spdlog::logger> tlg()
@@ -218,8 +217,8 @@ void Toolkit::join()
 void Toolkit::beaconLoop()
 {
 	std::unique_lock lk(mu_);
-	int64_t next = startMono_ + cfg_.initDelayMs * kMsNs;
-	const int64_t period = cfg_.intervalMs * kMsNs;
+	int64_t next = startMono_ + cfg_.initDelayMs * clk::kMs;
+	const int64_t period = cfg_.intervalMs * clk::kMs;
 	while (!stop_) {
 		cv_.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(next)),
 			       [this] { return stop_; });
