@@ -51,7 +51,11 @@ if [ ! -e "$policy" ]; then
 	own_policy=1
 fi
 trap '[ "$own_policy" = 1 ] && rm -f "$policy"' EXIT
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# dpkg syncs every file it writes so that a power cut cannot leave a half-written package. A CI machine (CI=true)
+# is thrown away after its run, so there it skips the syncs, which makes the install faster; elsewhere it keeps them.
+unsafe_io=()
+[ "${CI:-}" = true ] && unsafe_io=(-o Dpkg::Options::=--force-unsafe-io)
+apt-get install -y -qq --no-install-recommends "${unsafe_io[@]}" "${missing[@]}"
 # Whatever policy was in force, the packaged Prometheus service is left stopped and disabled (an existing
 # policy-rc.d may allow starts; a later boot must not start it either).
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then

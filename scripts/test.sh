@@ -70,12 +70,17 @@ configure() {
 	ninja -C "$1"
 }
 
+# Both builds keep only line tables for debug information (-g1: backtraces and sanitizer reports still name file
+# and line): full -g made each compile a third slower. The test build is a unity build like the sanitizer build:
+# several sources per compiler run parse the heavy headers once and emit their inline functions once.
+# docs/PERFORMANCE.md ("CI") has the figures.
 log "build"
-configure build-test
+configure build-test -Dunity=on -Dunity_size=8 -Dcpp_args=-g1
 log "unit tests"
 run_suite build-test --suite unit
 log "integration tests (real binaries in network namespaces)"
-run_suite build-test --suite integration --num-processes 1
+# Two at a time for the suites marked parallel in tests/meson.build; every other suite runs alone.
+run_suite build-test --suite integration --num-processes 2
 
 if [ "${XDC_TEST_QUICK:-0}" != 1 ]; then
 	log "sanitizer build: address,undefined"
@@ -84,7 +89,7 @@ if [ "${XDC_TEST_QUICK:-0}" != 1 ]; then
 	# build (several sources per compiler run) parses the heavy headers (Asio, nlohmann, spdlog) once per batch:
 	# about 16 instead of 25 minutes on 2 cores. -O1 is ASan's advice and compiled faster here than
 	# -O0 did. Helpers therefore may not be repeated per file (tests/unit/unit_util.h).
-	setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dunity=on -Doptimization=1
+	setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dunity=on -Doptimization=1 -Dcpp_args=-g1
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		run_suite build-asan --suite sanitize --num-processes 1
 
