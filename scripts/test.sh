@@ -89,7 +89,7 @@ if [ "${XDC_TEST_QUICK:-0}" != 1 ]; then
 	# build (several sources per compiler run) parses the heavy headers (Asio, nlohmann, spdlog) once per batch:
 	# about 16 instead of 25 minutes on 2 cores. -O1 is ASan's advice and compiled faster here than
 	# -O0 did. Helpers therefore may not be repeated per file (tests/unit/unit_util.h).
-	setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dunity=on -Dunity_size=8 -Doptimization=1 -Dcpp_args=-g1
+	setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dunity=on -Doptimization=1 -Dcpp_args=-g1
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		run_suite build-asan --suite sanitize --num-processes 1
 
