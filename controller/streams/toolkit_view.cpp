@@ -126,14 +126,15 @@ DcState ToolkitView::classify(const DcSnapshot &s, const Track &t) const
 // Jobs and PEs: a job appearing (the passive DC's submission), turning healthy, PE relaunches.
 void ToolkitView::jobEvents(const DcSnapshot &s, Track &t, const Track &p, std::vector<ToolkitEvent> &out)
 {
-	const int64_t since = p.lastTNs ? p.lastTNs : lastRoundNs_;
+	const int64_t since = sinceKnown(p);
 	if (!s.reachable)
 		return;
+	const DcState was = stateBefore(p);
 	const std::string jobId = jobGone(s) ? "" : s.job->id;
 	// A new job's operators count from 0: its output is known only from its own collections.
 	if (jobId != p.jobId && !p.jobId.empty())
 		t.sink = Counter{};
-	if (!jobId.empty() && jobId != p.jobId && (p.state == DcState::NoJob || !p.jobId.empty())) {
+	if (!jobId.empty() && jobId != p.jobId && (was == DcState::NoJob || !p.jobId.empty())) {
 		// The submission time is the job's own: exact to the millisecond, on the server's clock.
 		const int64_t sub = s.job->submitTime > 0 ? std::min(s.job->submitTime * 1000000, s.tNs) : s.tNs;
 		out.push_back({sub, s.job->submitTime > 0 ? sub - 1000000 : since, "job_submitted", s.dc,
@@ -141,7 +142,7 @@ void ToolkitView::jobEvents(const DcSnapshot &s, Track &t, const Track &p, std::
 	}
 	if (!jobId.empty()) {
 		const bool healthy = s.job->health == "healthy";
-		if (healthy && (jobId != p.jobId ? (p.state == DcState::NoJob || !p.jobId.empty()) : p.jobHealth != "healthy"))
+		if (healthy && (jobId != p.jobId ? (was == DcState::NoJob || !p.jobId.empty()) : p.jobHealth != "healthy"))
 			out.push_back({s.tNs, jobId != p.jobId ? std::max(since, s.job->submitTime * 1000000) : since,
 				       "job_healthy", s.dc, fmt::format("job {} healthy: all {} PEs running", jobId, s.pes.size()),
 				       "job health"});
@@ -228,14 +229,15 @@ void ToolkitView::outputEvents(const DcSnapshot &s, Track &t, const Track &p, st
 		lastActive_ = s.dc;
 	}
 	// Down and back up within one job; a new job's PEs starting is job_submitted / job_healthy instead.
+	const DcState was = stateBefore(p);
 	if (now == DcState::Down || now == DcState::NoJob) {
-		if (p.state == DcState::Active || p.state == DcState::Standby || p.state == DcState::Running)
-			out.push_back({s.tNs, prevPoll, "dc_down", s.dc,
+		if (was == DcState::Active || was == DcState::Standby || was == DcState::Running)
+			out.push_back({s.tNs, sinceKnown(p), "dc_down", s.dc,
 				       now == DcState::NoJob ? "job no longer listed" : "no PE of job " + t.jobId + " running",
 				       "job and PE status"});
 	} else if (now != DcState::Unknown) {
-		if (p.state == DcState::Down && t.upJob == t.jobId)
-			out.push_back({s.tNs, prevPoll, "dc_recovered", s.dc, dcStateName(now), "job and PE status"});
+		if (was == DcState::Down && t.upJob == t.jobId)
+			out.push_back({s.tNs, sinceKnown(p), "dc_recovered", s.dc, dcStateName(now), "job and PE status"});
 		t.upJob = t.jobId;
 	}
 }
@@ -264,6 +266,8 @@ std::vector<ToolkitEvent> ToolkitView::update(const std::vector<DcSnapshot> &rou
 		toolkitEvents(s, t, out);
 		outputEvents(s, t, p, out);
 		t.lastTNs = s.tNs;
+		t.known = t.state;
+		t.knownTNs = s.tNs;
 	}
 	// Split brain: output flowing from two or more DCs at once.
 	std::string actives;

@@ -125,6 +125,10 @@ private:
 	};
 	struct Track {
 		DcState state = DcState::Unknown;
+		// The state and poll time of the last round in which the DC answered: a round in which it did not (its
+		// REST API timed out, or its job's PEs vanished between two requests of one poll) hides no change.
+		DcState known = DcState::Unknown;
+		int64_t knownTNs = 0;
 		Counter sink, heartbeats, transitions, handedOver;
 		std::string watchdogLaunch;         // "<pe>:<launchCount>" of the counters' epoch
 		std::string jobId;
@@ -134,6 +138,15 @@ private:
 		std::map<std::string, int64_t> launches; // PE id -> launchCount last seen
 	};
 	// Feeds one observation; returns true when it is a new collection (distinct from the last).
+	// The DC's state before this round: the last one it answered in.
+	static DcState stateBefore(const Track &p) { return p.state == DcState::Unknown ? p.known : p.state; }
+	// The earliest a change seen now can have happened: the last round that saw the DC (any DC's, at the start).
+	int64_t sinceKnown(const Track &p) const
+	{
+		if (p.state == DcState::Unknown && p.knownTNs)
+			return p.knownTNs;
+		return p.lastTNs ? p.lastTNs : lastRoundNs_;
+	}
 	static bool observe(Counter &c, const PortSignal &p, int64_t pollNs, int64_t prevPollNs, int64_t &sinceNs,
 			    int64_t &atNs, int64_t &prevValue);
 	void jobEvents(const DcSnapshot &s, Track &t, const Track &p, std::vector<ToolkitEvent> &out);

@@ -255,6 +255,31 @@ TEST_CASE("toolkit view: an unreachable REST API is unknown, not down")
 	CHECK(v.state("dc1") == DcState::Unknown);
 }
 
+TEST_CASE("toolkit view: a job gone after a round in which its DC did not answer is still down, since the last answer")
+{
+	// The job canceled between two requests of one poll: its PEs' request fails, the round is unknown, and the
+	// next round finds no job. The change is bounded by the last round that saw the DC.
+	Feed f;
+	f.steps(25);
+	REQUIRE(f.view.state("dc1") == DcState::Active);
+	const int64_t lastSeen = f.t * kMs;
+	DcSnapshot lost;
+	lost.dc = "dc1";
+	lost.tNs = (f.t + 200) * kMs;
+	auto ev = f.view.update({lost, dc("dc2", f.t + 200, 1, 0, f.t / 1000 * 1000)});
+	CHECK(ev.empty());
+	CHECK(f.view.state("dc1") == DcState::Unknown);
+	auto gone = dc("dc1", f.t + 400, 1, f.sink1, f.t / 1000 * 1000);
+	gone.job.reset();
+	gone.pes.clear();
+	ev = f.view.update({gone, dc("dc2", f.t + 400, 1, 0, f.t / 1000 * 1000)});
+	REQUIRE(kinds(ev) == std::vector<std::string>{"dc_down:dc1"});
+	CHECK(ev[0].sinceNs == lastSeen);
+	CHECK(ev[0].tNs == (f.t + 400) * kMs);
+	CHECK(ev[0].detail == "job no longer listed");
+	CHECK(f.view.state("dc1") == DcState::NoJob);
+}
+
 TEST_CASE("toolkit view: a PE's launch count going up is a relaunch")
 {
 	ToolkitView v;
