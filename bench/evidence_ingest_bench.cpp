@@ -106,11 +106,11 @@ StepResult step(const std::string &dir, const std::string &ctl, pid_t ctlPid, Si
 	fleet.setEvidenceRate(rate);
 	const EvidenceCounters before = fleet.evidence();
 
-	const json startReq = {{"cmd", "record.start"},
-			       {"specs", {{{"spec", o.spec}, {"origin", "evidence_ingest_bench"}}}},
-			       {"out", out},
-			       {"max_ms", (o.warmup + o.seconds) * 1000 + 600000},
-			       {"name", name}};
+	control::RecordStartRequest startReq;
+	startReq.specs = {{o.spec, "evidence_ingest_bench"}};
+	startReq.out = out;
+	startReq.maxMs = (o.warmup + o.seconds) * 1000 + 600000;
+	startReq.name = name;
 	json rep = controlCall(ctl, startReq, 30000);
 	if (!rep.value("ok", false)) {
 		const std::string why = rep.contains("error") ? rep["error"].dump() : "no answer";
@@ -155,7 +155,7 @@ StepResult step(const std::string &dir, const std::string &ctl, pid_t ctlPid, Si
 	// (a 50 ms flush plus a round trip is the floor).
 	res.sustained = offered > 0 && acked >= 0.98 * offered && backlogS <= 0.5;
 	// Short: a saturated controller answers late, and every second waited here is recorded, too.
-	json st = controlCall(ctl, {{"cmd", "record.status"}, {"recording", name}}, 2000);
+	json st = controlCall(ctl, control::RecordStatusRequest{name}, 2000);
 	const uint64_t ctlSamples = st.value("ok", false) ? st["status"].value("samples", uint64_t{0}) : 0;
 
 	printf("%.0f samples/s/agent x %d agents: offered %.0f/s (nominal %.0f), acked %.0f/s, controller CPU %.1f %%, "
@@ -178,7 +178,7 @@ StepResult step(const std::string &dir, const std::string &ctl, pid_t ctlPid, Si
 
 	// Stop, drain, bundle.
 	const auto ts = Clock::now();
-	json stopRep = controlCall(ctl, {{"cmd", "record.stop"}, {"recording", name}, {"drain_ms", o.drainMs}},
+	json stopRep = controlCall(ctl, control::RecordStopRequest{name, o.drainMs},
 				   static_cast<int>(o.drainMs) + 300000);
 	const double stopS = secondsSince(ts);
 	const EvidenceCounters after = fleet.evidence();

@@ -66,7 +66,7 @@ bool runOne(const Environment &env, int n, int rounds, int threads)
 		printf("%d simulated agents live after %.2f s\n", n,
 		       std::chrono::duration<double>(Clock::now() - t0).count());
 		std::this_thread::sleep_for(2s); // clock bursts after registration
-		const json req = {{"cmd", "ping"}, {"agents", {"*"}}};
+		const control::PingRequest req{{"*"}, "ping"};
 		for (int r = 0; r < rounds + 2; r++) {
 			const auto t1 = Clock::now();
 			json rep = controlCall(ctl, req, 30000);

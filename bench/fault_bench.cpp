@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 	std::vector<double> rtt;
 	for (int i = 0; i < applies; i++) {
 		const int64_t t0 = clk::monoNs();
-		auto r = controlCall(control, {{"cmd", "ping"}, {"agents", {"dc1-h1"}}}, 5000);
+		auto r = controlCall(control, control::PingRequest{{"dc1-h1"}, "ping"}, 5000);
 		const int64_t t1 = clk::monoNs();
 		if (r.value("ok", false))
 			rtt.push_back(ms(t1 - t0));
@@ -81,11 +81,22 @@ int main(int argc, char **argv)
 	// Apply and revert through the controller, one agent (no synchronised start).
 	const std::string one = "{kind: network.partition, targets: {host: dc1-h1}, peers: {host: dc2-h1}, "
 				"direction: out, duration: 60s}";
+	const std::string all = "{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 60s}";
+	auto oneSpec = fault::parseSpecText(one, "fault_bench"), allSpec = fault::parseSpecText(all, "fault_bench");
+	if (!oneSpec || !allSpec) {
+		fprintf(stderr, "fault_bench: %s\n", (!oneSpec ? oneSpec : allSpec).error().message.c_str());
+		labDown();
+		return 1;
+	}
+	const control::FaultApplyRequest applyOne{.spec = *oneSpec, .origin = "fault_bench"};
+	control::FaultApplyRequest dryOne = applyOne;
+	dryOne.dryRun = true;
+	const control::FaultApplyRequest applyAll{.spec = *allSpec, .origin = "fault_bench"};
 	std::vector<double> apply, revert;
 	std::string ruleset;
 	for (int i = 0; i < applies; i++) {
 		const int64_t t0 = clk::monoNs();
-		auto r = controlCall(control, {{"cmd", "fault.apply"}, {"spec", one}}, 10000);
+		auto r = controlCall(control, applyOne, 10000);
 		const int64_t t1 = clk::monoNs();
 		if (!r.value("ok", false)) {
 			failures++;
@@ -95,7 +106,7 @@ int main(int argc, char **argv)
 		apply.push_back(ms(t1 - t0));
 		const std::string id = r["id"];
 		const int64_t t2 = clk::monoNs();
-		auto v = controlCall(control, {{"cmd", "fault.revert"}, {"id", id}}, 10000);
+		auto v = controlCall(control, control::FaultRevertRequest{id}, 10000);
 		const int64_t t3 = clk::monoNs();
 		if (!v.value("ok", false) || !v.value("all_verified", false)) {
 			failures++;
@@ -105,7 +116,7 @@ int main(int argc, char **argv)
 		revert.push_back(ms(t3 - t2));
 	}
 	// The same rules, from the agent's own dry run, applied with a bare `nft -f` in the same namespace.
-	auto dry = controlCall(control, {{"cmd", "fault.apply"}, {"spec", one}, {"dry_run", true}}, 10000);
+	auto dry = controlCall(control, dryOne, 10000);
 	try {
 		std::string plan = dry["agents"]["dc1-h1"]["plan"][0];
 		auto b = plan.find('\n'), e = plan.rfind("EOF");
@@ -129,17 +140,16 @@ int main(int argc, char **argv)
 	}
 
 	// Synchronised apply on all four hosts.
-	const std::string all = "{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 60s}";
 	std::vector<double> spread;
 	for (int i = 0; i < syncs; i++) {
-		auto r = controlCall(control, {{"cmd", "fault.apply"}, {"spec", all}}, 10000);
+		auto r = controlCall(control, applyAll, 10000);
 		if (!r.value("ok", false) || !r.contains("spread_ns")) {
 			failures++;
 			fprintf(stderr, "sync apply failed: %s\n", r.dump().c_str());
 			continue;
 		}
 		spread.push_back(ms(r["spread_ns"].get<int64_t>()));
-		auto v = controlCall(control, {{"cmd", "fault.revert"}, {"id", r["id"]}}, 10000);
+		auto v = controlCall(control, control::FaultRevertRequest{r.value("id", "")}, 10000);
 		if (!v.value("all_verified", false))
 			failures++;
 	}

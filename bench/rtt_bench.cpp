@@ -70,7 +70,7 @@ int runBench(const Flags &f)
 
 	std::vector<double> xdcRtt, xdcWall, rawRtt;
 	int failures = 0;
-	const json req = {{"cmd", "ping"}, {"agents", {"a1"}}};
+	const control::PingRequest req{{"a1"}, "ping"};
 	for (int b = 0; b < blocks; b++) {
 		for (int i = 0; i < warmup + perBlock; i++) {
 			const auto t0 = Clock::now();

@@ -251,19 +251,18 @@ std::vector<std::string> controllerArgv(const std::string &dir, const Keys &k, c
 		"--allow", k.allowFile, "--log-file", dir + "/controller.log"};
 }
 
-json controlCall(const std::string &control, const json &req, int timeoutMs)
+json controlCall(const std::string &control, const control::Request &req, int timeoutMs)
 {
-	// Hand-built lines: the benchmarks speak the form without "v" (read as the current version).
-	auto r = control::requestLine(control, req, timeoutMs);
+	auto r = control::request(control, req, timeoutMs);
 	return r && r->is_object() ? *r : json::object();
 }
 
 int liveAgents(const std::string &control, int timeoutMs)
 {
-	auto r = controlCall(control, {{"cmd", "stats"}}, timeoutMs);
-	if (!r.value("ok", false))
-		return -1;
-	return r["stats"]["agents"].value("live", -1);
+	auto r = controlCall(control, control::StatsRequest{}, timeoutMs);
+	auto stats = r.value("ok", false) ? control::parseAnswer<control::StatsAnswer>(r)
+					  : Result<control::StatsAnswer>(makeError(Errc::NotFound, "no answer"));
+	return stats ? static_cast<int>(stats->agentsLive) : -1;
 }
 
 bool waitLive(const std::string &control, int n, std::chrono::milliseconds timeout)

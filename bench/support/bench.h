@@ -15,6 +15,8 @@
 
 #include "common/result.h"
 #include "common/transport/curve.h"
+#include "controller/control/answers.h"
+#include "controller/control/requests.h"
 
 namespace xdc::bench {
 
@@ -91,8 +93,9 @@ Result<Keys> makeKeys(const std::string &dir, const std::vector<std::string> &ag
 std::vector<std::string> controllerArgv(const std::string &dir, const Keys &k, const std::string &listen,
 					const std::string &control);
 
-// One console request; an empty object when the controller did not answer.
-json controlCall(const std::string &control, const json &req, int timeoutMs);
+// One console request, printed by its struct (controller/control/requests.h: with "v"); the answer, or an empty
+// object when the controller did not answer.
+json controlCall(const std::string &control, const control::Request &req, int timeoutMs);
 // stats.agents.live, or -1 when the controller does not answer.
 int liveAgents(const std::string &control, int timeoutMs = 1000);
 // Waits until liveAgents(control) == n; returns false at the deadline.

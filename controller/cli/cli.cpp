@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/clock.h"
 #include "common/transport/curve.h"
@@ -276,25 +277,29 @@ int cmdStats(const std::vector<std::string> &argv)
 	auto r = callController(*a, control::StatsRequest{}, rc);
 	if (!r)
 		return rc;
-	const json &s = (*r)["stats"];
+	auto s = control::parseAnswer<control::StatsAnswer>(*r);
+	if (!s) {
+		fprintf(stderr, "xdc: %s\n", s.error().message.c_str());
+		return kFailed;
+	}
 	if (a->has("--json")) {
-		printf("%s\n", s.dump(2).c_str());
+		printf("%s\n", (*r)["stats"].dump(2).c_str());
 		return kOk;
 	}
-	printf("controller %s (pid %d), version %s, protocol %d..%d, %s\n", s.value("controller_id", "").c_str(),
-	       s.value("pid", 0), s.value("version", "").c_str(), s["protocol"].value("min", 0),
-	       s["protocol"].value("max", 0), s.value("secure", false) ? "CURVE + allow-list" : "INSECURE");
-	printf("agents endpoint %s, console %s, up %.1f s\n", s.value("listen", "").c_str(),
-	       s.value("control", "").c_str(), s.value("uptime_ms", 0) / 1000.0);
-	printf("agents: %d known, %d live; ZAP accepted %d, refused %d; %d commands pending\n",
-	       s["agents"].value("known", 0), s["agents"].value("live", 0), s["zap"].value("accepted", 0),
-	       s["zap"].value("refused", 0), s.value("pending_commands", 0));
+	printf("controller %s (pid %d), version %s, protocol %d..%d, %s\n", s->controllerId.c_str(), s->pid,
+	       s->version.c_str(), s->protocolMin, s->protocolMax, s->secure ? "CURVE + allow-list" : "INSECURE");
+	printf("agents endpoint %s, console %s, up %.1f s\n", s->listen.c_str(), s->control.c_str(),
+	       static_cast<double>(s->uptimeMs) / 1000.0);
+	printf("agents: %llu known, %llu live; ZAP accepted %llu, refused %llu; %llu commands pending\n",
+	       static_cast<unsigned long long>(s->agentsKnown), static_cast<unsigned long long>(s->agentsLive),
+	       static_cast<unsigned long long>(s->zapAccepted), static_cast<unsigned long long>(s->zapRefused),
+	       static_cast<unsigned long long>(s->pendingCommands));
 	printf("dropped frames:");
-	for (const auto &[k, v] : s["drops"].items())
-		printf(" %s=%d", k.c_str(), v.get<int>());
+	for (const auto &[k, v] : s->drops)
+		printf(" %s=%llu", k.c_str(), static_cast<unsigned long long>(v));
 	printf("\ntransport events:");
-	for (const auto &[k, v] : s["transport"].items())
-		printf(" %s=%d", k.c_str(), v.get<int>());
+	for (const auto &[k, v] : s->transport)
+		printf(" %s=%llu", k.c_str(), static_cast<unsigned long long>(v));
 	printf("\n");
 	return kOk;
 }
@@ -367,19 +372,20 @@ int cmdReload(const std::vector<std::string> &argv)
 	auto r = callController(*a, control::ReloadRequest{}, rc);
 	if (!r)
 		return rc;
-	const json &j = (*r)["reload"];
+	auto j = control::parseAnswer<control::ReloadAnswer>(*r);
+	if (!j) {
+		fprintf(stderr, "xdc: %s\n", j.error().message.c_str());
+		return kFailed;
+	}
 	if (a->has("--json")) {
-		printf("%s\n", j.dump(2).c_str());
+		printf("%s\n", (*r)["reload"].dump(2).c_str());
 		return kOk;
 	}
-	auto list = [](const json &arr) {
-		std::string s;
-		for (const auto &x : arr)
-			s += (s.empty() ? "" : ",") + x.get<std::string>();
-		return s.empty() ? std::string("-") : s;
+	auto list = [](const std::vector<std::string> &ids) {
+		return ids.empty() ? std::string("-") : fmt::format("{}", fmt::join(ids, ","));
 	};
-	printf("allow-list %s: %zu keys; added %s; removed %s\n", j.value("file", "").c_str(),
-	       j.value("allowed", size_t{0}), list(j["added"]).c_str(), list(j["removed"]).c_str());
+	printf("allow-list %s: %llu keys; added %s; removed %s\n", j->file.c_str(),
+	       static_cast<unsigned long long>(j->allowed), list(j->added).c_str(), list(j->removed).c_str());
 	return kOk;
 }
 

@@ -189,9 +189,10 @@ Result<void> teardown(const std::string &name, bool json)
 	// socket path with a controller the user may run outside any lab.
 	auto r = st.subnet ? control::request(labControlPath(name), control::StatsRequest{}, 1000)
 			   : Result<nlohmann::json>(makeError(Errc::NotFound, "no record"));
-	if (r && r->value("ok", false) &&
-	    (*r)["stats"].value("listen", "").find("//" + lab::controllerAddress4(st.subnet) + ":") != std::string::npos) {
-		const pid_t cpid = (*r)["stats"].value("pid", 0);
+	auto stats = r && r->value("ok", false) ? control::parseAnswer<control::StatsAnswer>(*r)
+						: Result<control::StatsAnswer>(makeError(Errc::NotFound, "no answer"));
+	if (stats && stats->listen.find("//" + lab::controllerAddress4(st.subnet) + ":") != std::string::npos) {
+		const pid_t cpid = stats->pid;
 		const auto start = sys::processStartTime(cpid);
 		(void)control::request(labControlPath(name), control::ShutdownRequest{}, 1000);
 		if (cpid > 1)

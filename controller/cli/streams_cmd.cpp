@@ -335,19 +335,22 @@ int printStreamsRun(const Args &a, const std::string &cmd, const std::string &ho
 {
 	if (!r)
 		return rc;
+	auto run = control::parseAnswer<control::StreamsRunAnswer>(*r);
+	if (!run) {
+		fprintf(stderr, "xdc streams %s: %s\n", cmd.c_str(), run.error().message.c_str());
+		return kFailed;
+	}
 	if (a.has("--json"))
 		printf("%s\n", r->dump(2).c_str());
-	if (!r->value("ok", false)) {
+	if (!run->ok) {
 		if (!a.has("--json"))
-			fprintf(stderr, "xdc streams %s: %s\n", cmd.c_str(), (*r)["error"].value("message", "failed").c_str());
+			fprintf(stderr, "xdc streams %s: %s\n", cmd.c_str(), run->error.message.c_str());
 		return kFailed;
 	}
 	if (!a.has("--json"))
-		printf("%s: %s at %s (took %.0f ms)\n%s", host.c_str(),
-		       fmt::format("{}", fmt::join((*r)["argv"].get<std::vector<std::string>>(), " ")).c_str(),
-		       clockTimeMs((*r)["started_ns"].get<int64_t>()).c_str(),
-		       static_cast<double>((*r)["ended_ns"].get<int64_t>() - (*r)["started_ns"].get<int64_t>()) / 1e6,
-		       (*r).value("output", "").c_str());
+		printf("%s: %s at %s (took %.0f ms)\n%s", host.c_str(), fmt::format("{}", fmt::join(run->argv, " ")).c_str(),
+		       clockTimeMs(run->startedNs).c_str(), static_cast<double>(run->endedNs - run->startedNs) / 1e6,
+		       run->output.c_str());
 	return kOk;
 }
 

@@ -2,6 +2,7 @@
 // The controller's typed answers (answers.h): the one printer and the one reader of each.
 #include "controller/control/answers.h"
 
+#include <stdexcept>
 #include <type_traits>
 
 #include <fmt/format.h>
@@ -10,15 +11,43 @@ namespace xdc::control {
 
 namespace {
 
-// Reads fields of an answer object; a field of the wrong type throws json::exception, which parseAnswer turns into
-// a protocol error (the answer is from the controller this console talks to, not from a user).
+// A field an answer lacks or has of another type, by its key path ("stats.pid", "agents.dc1-h1.objects"):
+// parseAnswer turns it into a protocol error (the answer is from the controller this console talks to, not from a
+// user).
+struct BadField : std::runtime_error {
+	using std::runtime_error::runtime_error;
+};
+
+// Reads fields of an answer object; `at` is the key path of j ("" for the answer itself, else ending in '.').
 template<typename T>
-T field(const json &j, const char *k, T deflt)
+T field(const json &j, const char *k, T deflt, const std::string &at = "")
 {
 	auto it = j.find(k);
 	if (it == j.end() || it->is_null())
 		return deflt;
-	return it->get<T>();
+	try {
+		return it->get<T>();
+	} catch (const json::exception &e) {
+		throw BadField(fmt::format("'{}{}' is {}: {}", at, k, it->type_name(), e.what()));
+	}
+}
+
+// A field the console cannot do without.
+template<typename T>
+T need(const json &j, const char *k, const std::string &at = "")
+{
+	if (!j.contains(k) || j.at(k).is_null())
+		throw BadField(fmt::format("'{}{}' is missing", at, k));
+	return field<T>(j, k, T{}, at);
+}
+
+// An object field the console cannot do without.
+const json &needObject(const json &j, const char *k, const std::string &at = "")
+{
+	auto it = j.find(k);
+	if (it == j.end() || !it->is_object())
+		throw BadField(fmt::format("'{}{}' is {}", at, k, it == j.end() ? "missing" : "not an object"));
+	return *it;
 }
 
 const json &object(const json &j, const char *k)
@@ -167,6 +196,152 @@ RecordStopAnswer read<RecordStopAnswer>(const json &j)
 		j.value("meta", json::object())};
 }
 
+template<>
+StatsAnswer read<StatsAnswer>(const json &j)
+{
+	const json &s = needObject(j, "stats");
+	const json &proto = object(s, "protocol"), &agents = object(s, "agents"), &zap = object(s, "zap");
+	StatsAnswer a;
+	a.controllerId = field<std::string>(s, "controller_id", "", "stats.");
+	a.pid = field<int32_t>(s, "pid", 0, "stats.");
+	a.version = field<std::string>(s, "version", "", "stats.");
+	a.protocolMin = field<int>(proto, "min", 0, "stats.protocol.");
+	a.protocolMax = field<int>(proto, "max", 0, "stats.protocol.");
+	a.listen = field<std::string>(s, "listen", "", "stats.");
+	a.control = field<std::string>(s, "control", "", "stats.");
+	a.secure = field<bool>(s, "secure", false, "stats.");
+	a.uptimeMs = field<int64_t>(s, "uptime_ms", 0, "stats.");
+	a.agentsKnown = field<uint64_t>(agents, "known", 0, "stats.agents.");
+	a.agentsLive = field<uint64_t>(agents, "live", 0, "stats.agents.");
+	a.drops = field<std::map<std::string, uint64_t>>(s, "drops", {}, "stats.");
+	a.transport = field<std::map<std::string, uint64_t>>(s, "transport", {}, "stats.");
+	a.zapAccepted = field<uint64_t>(zap, "accepted", 0, "stats.zap.");
+	a.zapRefused = field<uint64_t>(zap, "refused", 0, "stats.zap.");
+	a.pendingCommands = field<uint64_t>(s, "pending_commands", 0, "stats.");
+	return a;
+}
+
+template<>
+ReloadAnswer read<ReloadAnswer>(const json &j)
+{
+	const json &r = needObject(j, "reload");
+	return {field<std::string>(r, "file", "", "reload."), field<uint64_t>(r, "allowed", 0, "reload."),
+		field<std::vector<std::string>>(r, "added", {}, "reload."),
+		field<std::vector<std::string>>(r, "removed", {}, "reload.")};
+}
+
+template<>
+ResidueAnswer read<ResidueAnswer>(const json &j)
+{
+	ResidueAnswer a;
+	for (const auto &[id, e] : needObject(j, "agents").items()) {
+		const std::string at = "agents." + id + ".";
+		ResidueAnswer::Agent g;
+		g.ok = need<bool>(e, "ok", at);
+		g.error = field<std::string>(e, "error", "", at);
+		g.detailed = e.contains("objects");
+		g.objects = field<std::vector<std::string>>(e, "objects", {}, at);
+		g.running = field<std::vector<std::string>>(e, "running", {}, at);
+		a.agents[id] = std::move(g);
+	}
+	return a;
+}
+
+template<>
+StreamsRunAnswer read<StreamsRunAnswer>(const json &j)
+{
+	StreamsRunAnswer a;
+	a.ok = field<bool>(j, "ok", false);
+	if (!a.ok)
+		a.error = answerError(j);
+	a.ran = j.contains("argv");
+	a.agent = field<std::string>(j, "agent", "");
+	a.argv = field<std::vector<std::string>>(j, "argv", {});
+	a.exitCode = a.ran ? need<int>(j, "exit_code") : 0;
+	a.output = field<std::string>(j, "output", "");
+	a.startedNs = field<int64_t>(j, "started_ns", 0);
+	a.endedNs = field<int64_t>(j, "ended_ns", 0);
+	a.boundNs = field<int64_t>(j, "bound_ns", -1);
+	return a;
+}
+
+template<>
+DataGenerateStartAnswer read<DataGenerateStartAnswer>(const json &j)
+{
+	return {field<std::string>(j, "agent", ""), need<int64_t>(j, "started_ns"), field<int64_t>(j, "offset_ns", 0),
+		field<int64_t>(j, "bound_ns", -1)};
+}
+
+// A key of sent_per_key / send_times_delta: a generator key, printed as a decimal string.
+uint32_t keyNumber(const std::string &k, const char *at)
+{
+	if (k.empty() || k.size() > 10 || k.find_first_not_of("0123456789") != std::string::npos ||
+	    std::stoull(k) > UINT32_MAX)
+		throw BadField(fmt::format("'{}.{}' is not a key number", at, k));
+	return static_cast<uint32_t>(std::stoull(k));
+}
+
+template<>
+DataGenerateStopAnswer read<DataGenerateStopAnswer>(const json &j)
+{
+	DataGenerateStopAnswer a;
+	a.agent = field<std::string>(j, "agent", "");
+	a.offsetNs = field<int64_t>(j, "offset_ns", 0);
+	a.boundNs = field<int64_t>(j, "bound_ns", -1);
+	a.generated = need<uint64_t>(j, "generated");
+	a.accepted = need<uint64_t>(j, "accepted");
+	a.refusedBatches = field<uint64_t>(j, "refused_batches", 0);
+	a.failedBatches = field<uint64_t>(j, "failed_batches", 0);
+	a.uncertain = field<uint64_t>(j, "uncertain", 0);
+	a.backlog = field<uint64_t>(j, "backlog", 0);
+	a.switches = field<uint64_t>(j, "switches", 0);
+	a.fellBehind = field<bool>(j, "fell_behind", false);
+	a.expired = field<bool>(j, "expired", false);
+	a.perSource = field<std::map<std::string, uint64_t>>(j, "per_source", {});
+	a.unwritten = field<std::map<std::string, uint64_t>>(j, "unwritten", {});
+	const json changes = field<json>(j, "source_changes", json::array());
+	if (!changes.is_array())
+		throw BadField("'source_changes' is not an array");
+	for (size_t i = 0; i < changes.size(); i++) {
+		const std::string at = fmt::format("source_changes[{}].", i);
+		a.sourceChanges.push_back({field<int64_t>(changes[i], "t_ns", 0, at),
+					   field<std::string>(changes[i], "source", "", at)});
+	}
+	a.lastError = field<std::string>(j, "last_error", "");
+	for (const auto &[k, n] : field<std::map<std::string, uint64_t>>(j, "sent_per_key", {}))
+		a.sentPerKey[keyNumber(k, "sent_per_key")] = n;
+	for (auto &[k, d] : field<std::map<std::string, std::vector<int64_t>>>(j, "send_times_delta", {}))
+		a.sendTimesDelta[keyNumber(k, "send_times_delta")] = std::move(d);
+	a.timesOmitted = field<bool>(j, "times_omitted", false);
+	a.startedNs = field<int64_t>(j, "started_ns", 0);
+	a.stoppedNs = field<int64_t>(j, "stopped_ns", 0);
+	a.agentStartedNs = field<int64_t>(j, "agent_started_ns", 0);
+	a.agentStoppedNs = field<int64_t>(j, "agent_stopped_ns", 0);
+	return a;
+}
+
+template<>
+DataTailAnswer read<DataTailAnswer>(const json &j)
+{
+	DataTailAnswer a;
+	a.agent = field<std::string>(j, "agent", "");
+	a.data = field<std::string>(j, "data", "");
+	a.offset = field<uint64_t>(j, "offset", 0);
+	a.nextOffset = need<uint64_t>(j, "next_offset");
+	a.size = field<uint64_t>(j, "size", 0);
+	a.inode = field<uint64_t>(j, "inode", 0);
+	a.restarted = field<bool>(j, "restarted", false);
+	a.readNs = field<int64_t>(j, "read_ns", 0);
+	return a;
+}
+
+template<>
+DataDropAnswer read<DataDropAnswer>(const json &j)
+{
+	return {field<std::string>(j, "agent", ""), need<std::string>(j, "file"), field<uint64_t>(j, "bytes", 0),
+		field<int64_t>(j, "dropped_ns", 0)};
+}
+
 template<typename T>
 constexpr const char *answerName()
 {
@@ -184,8 +359,24 @@ constexpr const char *answerName()
 		return "record.start";
 	else if constexpr (std::is_same_v<T, RecordStatusAnswer>)
 		return "record.status";
-	else
+	else if constexpr (std::is_same_v<T, RecordStopAnswer>)
 		return "record.stop";
+	else if constexpr (std::is_same_v<T, StatsAnswer>)
+		return "stats";
+	else if constexpr (std::is_same_v<T, ReloadAnswer>)
+		return "reload";
+	else if constexpr (std::is_same_v<T, ResidueAnswer>)
+		return "residue";
+	else if constexpr (std::is_same_v<T, StreamsRunAnswer>)
+		return "streams.pe or streams.orderly_shutdown";
+	else if constexpr (std::is_same_v<T, DataGenerateStartAnswer>)
+		return "data.generate.start";
+	else if constexpr (std::is_same_v<T, DataGenerateStopAnswer>)
+		return "data.generate.stop";
+	else if constexpr (std::is_same_v<T, DataTailAnswer>)
+		return "data.tail";
+	else
+		return "data.drop";
 }
 
 } // namespace
@@ -208,6 +399,9 @@ Result<T> parseAnswer(const json &j)
 		return makeError(Errc::Protocol, "the controller's answer to {} is not a JSON object", answerName<T>());
 	try {
 		return read<T>(j);
+	} catch (const BadField &e) {
+		return makeError(Errc::Protocol, "the controller's answer to {} is not what this console reads: {}",
+				 answerName<T>(), e.what());
 	} catch (const json::exception &e) {
 		return makeError(Errc::Protocol, "the controller's answer to {} is not what this console reads: {}",
 				 answerName<T>(), e.what());
@@ -222,6 +416,14 @@ template Result<FaultListAnswer> parseAnswer<FaultListAnswer>(const json &);
 template Result<RecordStartAnswer> parseAnswer<RecordStartAnswer>(const json &);
 template Result<RecordStatusAnswer> parseAnswer<RecordStatusAnswer>(const json &);
 template Result<RecordStopAnswer> parseAnswer<RecordStopAnswer>(const json &);
+template Result<StatsAnswer> parseAnswer<StatsAnswer>(const json &);
+template Result<ReloadAnswer> parseAnswer<ReloadAnswer>(const json &);
+template Result<ResidueAnswer> parseAnswer<ResidueAnswer>(const json &);
+template Result<StreamsRunAnswer> parseAnswer<StreamsRunAnswer>(const json &);
+template Result<DataGenerateStartAnswer> parseAnswer<DataGenerateStartAnswer>(const json &);
+template Result<DataGenerateStopAnswer> parseAnswer<DataGenerateStopAnswer>(const json &);
+template Result<DataTailAnswer> parseAnswer<DataTailAnswer>(const json &);
+template Result<DataDropAnswer> parseAnswer<DataDropAnswer>(const json &);
 
 json toJson(const AgentInfo &a)
 {
@@ -336,6 +538,101 @@ json toJson(const RecordStatusAnswer &a)
 json toJson(const RecordStopAnswer &a)
 {
 	return {{"ok", true}, {"recording", a.recording}, {"dir", a.dir}, {"meta", a.meta}};
+}
+
+json toJson(const StatsAnswer &a)
+{
+	return {{"ok", true},
+		{"stats",
+		 {{"controller_id", a.controllerId},
+		  {"pid", a.pid},
+		  {"version", a.version},
+		  {"protocol", {{"min", a.protocolMin}, {"max", a.protocolMax}}},
+		  {"listen", a.listen},
+		  {"control", a.control},
+		  {"secure", a.secure},
+		  {"uptime_ms", a.uptimeMs},
+		  {"agents", {{"known", a.agentsKnown}, {"live", a.agentsLive}}},
+		  {"drops", a.drops},
+		  {"transport", a.transport},
+		  {"zap", {{"accepted", a.zapAccepted}, {"refused", a.zapRefused}}},
+		  {"pending_commands", a.pendingCommands}}}};
+}
+
+json toJson(const ReloadAnswer &a)
+{
+	return {{"ok", true},
+		{"reload", {{"allowed", a.allowed}, {"added", a.added}, {"removed", a.removed}, {"file", a.file}}}};
+}
+
+json toJson(const ResidueAnswer &a)
+{
+	json agents = json::object();
+	for (const auto &[id, g] : a.agents) {
+		json e = {{"ok", g.ok}};
+		if (!g.ok) {
+			e["error"] = g.error;
+		} else if (g.detailed) {
+			e["objects"] = g.objects;
+			e["running"] = g.running;
+		}
+		agents[id] = e;
+	}
+	return {{"ok", true}, {"agents", agents}};
+}
+
+json toJson(const StreamsRunAnswer &a)
+{
+	json j = {{"ok", a.ok}};
+	if (a.ran) {
+		j["agent"] = a.agent;
+		j["argv"] = a.argv;
+		j["exit_code"] = a.exitCode;
+		j["output"] = a.output;
+		j["bound_ns"] = a.boundNs;
+		j["started_ns"] = a.startedNs;
+		j["ended_ns"] = a.endedNs;
+	}
+	if (!a.ok)
+		j["error"] = {{"code", a.error.code}, {"message", a.error.message}};
+	return j;
+}
+
+json toJson(const DataGenerateStartAnswer &a)
+{
+	return {{"ok", true}, {"agent", a.agent}, {"offset_ns", a.offsetNs}, {"bound_ns", a.boundNs},
+		{"started_ns", a.startedNs}};
+}
+
+json toJson(const DataGenerateStopAnswer &a)
+{
+	json changes = json::array();
+	for (const auto &c : a.sourceChanges)
+		changes.push_back({{"t_ns", c.tNs}, {"source", c.source}});
+	json sent = json::object(), times = json::object();
+	for (const auto &[k, n] : a.sentPerKey)
+		sent[std::to_string(k)] = n;
+	for (const auto &[k, d] : a.sendTimesDelta)
+		times[std::to_string(k)] = d;
+	return {{"ok", true}, {"agent", a.agent}, {"offset_ns", a.offsetNs}, {"bound_ns", a.boundNs},
+		{"generated", a.generated}, {"accepted", a.accepted}, {"refused_batches", a.refusedBatches},
+		{"failed_batches", a.failedBatches}, {"uncertain", a.uncertain}, {"backlog", a.backlog},
+		{"switches", a.switches}, {"fell_behind", a.fellBehind}, {"expired", a.expired},
+		{"per_source", a.perSource}, {"unwritten", a.unwritten}, {"source_changes", changes},
+		{"last_error", a.lastError}, {"sent_per_key", sent}, {"send_times_delta", times},
+		{"times_omitted", a.timesOmitted}, {"started_ns", a.startedNs}, {"stopped_ns", a.stoppedNs},
+		{"agent_started_ns", a.agentStartedNs}, {"agent_stopped_ns", a.agentStoppedNs}};
+}
+
+json toJson(const DataTailAnswer &a)
+{
+	return {{"ok", true}, {"agent", a.agent}, {"data", a.data}, {"offset", a.offset}, {"next_offset", a.nextOffset},
+		{"size", a.size}, {"inode", a.inode}, {"restarted", a.restarted}, {"read_ns", a.readNs}};
+}
+
+json toJson(const DataDropAnswer &a)
+{
+	return {{"ok", true}, {"agent", a.agent}, {"file", a.file}, {"bytes", a.bytes}, {"dropped_ns", a.droppedNs}};
 }
 
 } // namespace xdc::control

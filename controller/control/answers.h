@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The controller's answers that consoles read fields from (docs/PROTOCOL.md, "Control socket API"): one struct per
-// answer, printed in one place (toJson, the controller) and read in one place (parseAnswer, the console). Answers
-// that the console only passes on whole (a recording's status and meta.json, data.generate.stop's figures, the
-// Streams programs' output, stats) stay JSON payloads: in a typed envelope where they sit inside one of these,
-// as they are elsewhere.
+// The controller's answers on the control socket (docs/PROTOCOL.md, "Control socket API"): one struct per answer,
+// printed in one place (toJson, the controller) and read in one place (parseAnswer, the console). Every answer a
+// console or runner reads is typed here. What the console only passes on whole stays a JSON payload inside its typed
+// envelope: a recording's status and meta.json (printed by controller/evidence with their own printers).
 #pragma once
 
 #include <cstdint>
@@ -25,7 +24,7 @@ struct AnswerError {
 	std::string code, message;
 };
 
-// One agent as `agents` lists it (controller.cpp agentJson).
+// One agent as `agents` lists it (controller.cpp agentInfo).
 struct AgentInfo {
 	struct Clock {
 		double offsetMs = 0, boundMs = 0, rttMs = 0;
@@ -116,6 +115,95 @@ struct RecordStopAnswer {
 	json meta;
 };
 
+// stats and status: the controller's own state (controller.cpp statsAnswer); the wire nests it as "stats".
+struct StatsAnswer {
+	std::string controllerId, version, listen, control;
+	int32_t pid = 0;
+	int protocolMin = 0, protocolMax = 0; // the agent protocol's window
+	bool secure = false;                  // CURVE and the allow-list on
+	int64_t uptimeMs = 0;
+	uint64_t agentsKnown = 0, agentsLive = 0;
+	std::map<std::string, uint64_t> drops;     // dropped agent frames by category
+	std::map<std::string, uint64_t> transport; // monitor events by name, once non-zero
+	uint64_t zapAccepted = 0, zapRefused = 0;
+	uint64_t pendingCommands = 0;
+};
+
+// reload: the allow-list re-read (also what SIGHUP does); the wire nests it as "reload".
+struct ReloadAnswer {
+	std::string file;
+	uint64_t allowed = 0; // keys in the new list
+	std::vector<std::string> added, removed; // agent ids
+};
+
+// residue: fault.residue on every live agent.
+struct ResidueAnswer {
+	struct Agent {
+		bool ok = false;
+		std::string error;     // when not ok
+		bool detailed = false; // ok and its reply decoded: the lists below are set
+		std::vector<std::string> objects, running; // our objects left; the faults it still runs
+	};
+	std::map<std::string, Agent> agents;
+};
+
+// streams.pe and streams.orderly_shutdown: the program the agent ran. ok only when it exited 0; otherwise error
+// says so ("failed"). An agent's refusal before anything ran is a plain error answer: ran is false then.
+struct StreamsRunAnswer {
+	bool ok = true;
+	AnswerError error;      // when not ok
+	bool ran = false;       // the fields below are set
+	std::string agent;
+	std::vector<std::string> argv;
+	int exitCode = 0;
+	std::string output;
+	int64_t startedNs = 0, endedNs = 0; // controller timeline
+	int64_t boundNs = -1;               // the agent's clock bound; -1 while not estimated
+};
+
+// data.generate.start: the generator runs on the agent.
+struct DataGenerateStartAnswer {
+	std::string agent;
+	int64_t startedNs = 0;              // controller timeline
+	int64_t offsetNs = 0, boundNs = -1; // the agent's clock: agent wall - offset = controller timeline
+};
+
+// data.generate.stop: the generator's figures (every field of the agent's DataGenerateStopReply), times on the
+// controller's timeline except the agent_* ones and send_times_delta's first of each key (agent wall clock).
+struct DataGenerateStopAnswer {
+	struct SourceChange {
+		int64_t tNs = 0;
+		std::string source;
+	};
+	std::string agent;
+	int64_t offsetNs = 0, boundNs = -1;
+	uint64_t generated = 0, accepted = 0, refusedBatches = 0, failedBatches = 0, uncertain = 0, backlog = 0;
+	uint64_t switches = 0;
+	bool fellBehind = false, expired = false;
+	std::map<std::string, uint64_t> perSource, unwritten;
+	std::vector<SourceChange> sourceChanges;
+	std::string lastError;
+	std::map<uint32_t, uint64_t> sentPerKey;              // keys print as strings
+	std::map<uint32_t, std::vector<int64_t>> sendTimesDelta; // first absolute, then differences
+	bool timesOmitted = false;
+	int64_t startedNs = 0, stoppedNs = 0, agentStartedNs = 0, agentStoppedNs = 0;
+};
+
+// data.tail: complete lines of a sink file from an offset.
+struct DataTailAnswer {
+	std::string agent, data;
+	uint64_t offset = 0, nextOffset = 0, size = 0, inode = 0;
+	bool restarted = false;
+	int64_t readNs = 0; // agent wall clock
+};
+
+// data.drop: the file the agent dropped.
+struct DataDropAnswer {
+	std::string agent, file;
+	uint64_t bytes = 0;
+	int64_t droppedNs = 0; // controller timeline
+};
+
 // The answer as its JSON object, with "ok".
 json toJson(const AgentInfo &a);
 json toJson(const AgentsAnswer &a);
@@ -126,9 +214,18 @@ json toJson(const FaultListAnswer &a);
 json toJson(const RecordStartAnswer &a);
 json toJson(const RecordStatusAnswer &a);
 json toJson(const RecordStopAnswer &a);
+json toJson(const StatsAnswer &a);
+json toJson(const ReloadAnswer &a);
+json toJson(const ResidueAnswer &a);
+json toJson(const StreamsRunAnswer &a);
+json toJson(const DataGenerateStartAnswer &a);
+json toJson(const DataGenerateStopAnswer &a);
+json toJson(const DataTailAnswer &a);
+json toJson(const DataDropAnswer &a);
 
-// Reads an answer the console got; Errc::Protocol naming the field when it is not what this console expects. An
-// answer that is not ok is read by the caller first (FaultApplyAnswer alone carries its refusal).
+// Reads an answer the console got; Errc::Protocol naming the field (its key path, "stats.pid") when it is not what
+// this console expects. An answer that is not ok is read by the caller first (FaultApplyAnswer and StreamsRunAnswer
+// alone carry their refusal).
 template<typename T>
 Result<T> parseAnswer(const json &j);
 

@@ -21,26 +21,34 @@ Result<json> renderGenerateStop(const std::string &agent, const Bytes &data, int
 	auto rep = unpackBytes<DataGenerateStopReply>(data);
 	if (!rep)
 		return rep.error();
-	json changes = json::array();
+	control::DataGenerateStopAnswer a;
+	a.agent = agent;
+	a.offsetNs = off;
+	a.boundNs = bound;
+	a.generated = rep->generated;
+	a.accepted = rep->accepted;
+	a.refusedBatches = rep->refusedBatches;
+	a.failedBatches = rep->failedBatches;
+	a.uncertain = rep->uncertain;
+	a.backlog = rep->backlog;
+	a.switches = rep->switches;
+	a.fellBehind = rep->fellBehind;
+	a.expired = rep->expired;
+	a.perSource = std::move(rep->perSource);
+	a.unwritten = std::move(rep->unwritten);
 	for (size_t i = 0; i < rep->changeNs.size() && i < rep->changeSource.size(); i++)
-		changes.push_back({{"t_ns", rep->changeNs[i] - off}, {"source", rep->changeSource[i]}});
-	json sent = json::object(), times = json::object();
-	for (const auto &kv : rep->sentPerKey)
-		sent[std::to_string(kv.first)] = kv.second;
+		a.sourceChanges.push_back({rep->changeNs[i] - off, rep->changeSource[i]});
+	a.lastError = std::move(rep->lastError);
+	a.sentPerKey = std::move(rep->sentPerKey);
 	// Delta-encoded as the agent sent them: the first is the agent's wall clock (offset_ns says how far it is from
 	// the controller's).
-	for (const auto &kv : rep->sendTimes)
-		times[std::to_string(kv.first)] = kv.second;
-	return json{{"ok", true}, {"agent", agent}, {"offset_ns", off}, {"bound_ns", bound},
-		    {"generated", rep->generated}, {"accepted", rep->accepted},
-		    {"refused_batches", rep->refusedBatches}, {"failed_batches", rep->failedBatches},
-		    {"uncertain", rep->uncertain}, {"backlog", rep->backlog}, {"switches", rep->switches},
-		    {"fell_behind", rep->fellBehind}, {"expired", rep->expired}, {"per_source", rep->perSource},
-		    {"unwritten", rep->unwritten},
-		    {"source_changes", changes}, {"last_error", rep->lastError}, {"sent_per_key", sent},
-		    {"send_times_delta", times}, {"times_omitted", rep->timesOmitted},
-		    {"started_ns", rep->startedNs - off}, {"stopped_ns", rep->stoppedNs - off},
-		    {"agent_started_ns", rep->startedNs}, {"agent_stopped_ns", rep->stoppedNs}};
+	a.sendTimesDelta = std::move(rep->sendTimes);
+	a.timesOmitted = rep->timesOmitted;
+	a.startedNs = rep->startedNs - off;
+	a.stoppedNs = rep->stoppedNs - off;
+	a.agentStartedNs = rep->startedNs;
+	a.agentStoppedNs = rep->stoppedNs;
+	return control::toJson(a);
 }
 
 } // namespace
@@ -63,7 +71,7 @@ void Controller::handle(const control::Peer &peer, const control::AgentsRequest 
 
 void Controller::handle(const control::Peer &peer, const control::StatsRequest &)
 {
-	control_.reply(peer.id, {{"ok", true}, {"stats", statsJson()}});
+	control_.reply(peer.id, control::toJson(statsAnswer()));
 }
 
 void Controller::handle(const control::Peer &peer, const control::ShutdownRequest &)
@@ -97,7 +105,7 @@ void Controller::handle(const control::Peer &peer, const control::ReloadRequest 
 	lg->info("allow-list reload requested by {} (pid {})", peer.user, peer.pid);
 	auto r = reloadAllowList();
 	if (r)
-		control_.reply(peer.id, {{"ok", true}, {"reload", *r}});
+		control_.reply(peer.id, control::toJson(*r));
 	else
 		control_.reply(peer.id, {{"ok", false}, {"error", {{"code", "failed"}, {"message", r.error().message}}}});
 }
@@ -112,21 +120,22 @@ void Controller::handle(const control::Peer &peer, const control::ResidueRequest
 			calls.push_back({aid, {}});
 	const uint64_t pid = peer.id;
 	fanOut(calls, "fault.residue", [this, pid](json results) {
-		json out = json::object();
+		control::ResidueAnswer out;
 		for (auto &[agent, r] : results.items()) {
-			json e = {{"ok", r["ok"]}};
-			if (r["ok"].get<bool>()) {
+			auto &e = out.agents[agent];
+			e.ok = r["ok"].get<bool>();
+			if (e.ok) {
 				auto rep = proto::unpackBytes<proto::FaultResidueReply>(r["data_bytes"].get<proto::Bytes>());
 				if (rep) {
-					e["objects"] = rep->objects;
-					e["running"] = rep->running;
+					e.detailed = true;
+					e.objects = std::move(rep->objects);
+					e.running = std::move(rep->running);
 				}
 			} else {
-				e["error"] = r["error"];
+				e.error = r.value("error", "");
 			}
-			out[agent] = e;
 		}
-		control_.reply(pid, {{"ok", true}, {"agents", out}});
+		control_.reply(pid, control::toJson(out));
 	});
 }
 
@@ -202,8 +211,8 @@ void Controller::handle(const control::Peer &peer, const control::DataGenerateSt
 			       auto rep = unpackBytes<DataGenerateStartReply>(data);
 			       if (!rep)
 				       return rep.error();
-			       return json{{"ok", true}, {"agent", agent}, {"offset_ns", off}, {"bound_ns", bound},
-					   {"started_ns", rep->startedNs - off}};
+			       return control::toJson(
+				       control::DataGenerateStartAnswer{agent, rep->startedNs - off, off, bound});
 		       });
 }
 
@@ -222,9 +231,9 @@ void Controller::handle(const control::Peer &peer, const control::DataTailReques
 			       auto rep = unpackBytes<DataTailReply>(data);
 			       if (!rep)
 				       return rep.error();
-			       return json{{"ok", true}, {"agent", agent}, {"data", std::move(rep->data)},
-					   {"offset", rep->offset}, {"next_offset", rep->nextOffset}, {"size", rep->size},
-					   {"inode", rep->inode}, {"restarted", rep->restarted}, {"read_ns", rep->readNs}};
+			       return control::toJson(control::DataTailAnswer{agent, std::move(rep->data), rep->offset,
+									      rep->nextOffset, rep->size, rep->inode,
+									      rep->restarted, rep->readNs});
 		       });
 }
 
@@ -240,8 +249,8 @@ void Controller::handle(const control::Peer &peer, const control::DataDropReques
 			       auto rep = unpackBytes<DataDropReply>(data);
 			       if (!rep)
 				       return rep.error();
-			       return json{{"ok", true}, {"agent", agent}, {"file", rep->file}, {"bytes", rep->bytes},
-					   {"dropped_ns", rep->droppedNs - off}};
+			       return control::toJson(
+				       control::DataDropAnswer{agent, rep->file, rep->bytes, rep->droppedNs - off});
 		       });
 }
 
@@ -254,13 +263,19 @@ Controller::RenderReply Controller::renderStreamsRun(std::string what)
 		auto rep = unpackBytes<StreamsPeReply>(data);
 		if (!rep)
 			return rep.error();
-		json j = {{"ok", rep->exitCode == 0}, {"agent", agent}, {"argv", rep->argv}, {"exit_code", rep->exitCode},
-			  {"output", rep->output}, {"bound_ns", bound}, {"started_ns", rep->startedNs - off},
-			  {"ended_ns", rep->endedNs - off}};
-		if (rep->exitCode != 0)
-			j["error"] = {{"code", "failed"},
-				      {"message", fmt::format("{} exited {}: {}", what, rep->exitCode, rep->output)}};
-		return j;
+		control::StreamsRunAnswer a;
+		a.ok = rep->exitCode == 0;
+		if (!a.ok)
+			a.error = {"failed", fmt::format("{} exited {}: {}", what, rep->exitCode, rep->output)};
+		a.ran = true;
+		a.agent = agent;
+		a.argv = std::move(rep->argv);
+		a.exitCode = rep->exitCode;
+		a.output = std::move(rep->output);
+		a.startedNs = rep->startedNs - off;
+		a.endedNs = rep->endedNs - off;
+		a.boundNs = bound;
+		return control::toJson(a);
 	};
 }
 

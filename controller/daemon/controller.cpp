@@ -126,7 +126,7 @@ void Controller::sendTo(const std::string &routingId, const std::string &bytes)
 	}
 }
 
-Result<json> Controller::reloadAllowList()
+Result<control::ReloadAnswer> Controller::reloadAllowList()
 {
 	if (cfg_.insecure || !zap_)
 		return makeError(Errc::Invalid, "the controller runs without an allow-list (--insecure)");
@@ -136,18 +136,18 @@ Result<json> Controller::reloadAllowList()
 	std::unordered_set<std::string> ids;
 	for (const auto &[key, id] : allow->idByKey)
 		ids.insert(id);
-	json added = json::array(), removed = json::array();
+	control::ReloadAnswer out;
+	out.file = cfg_.allowFile;
 	for (const auto &id : ids)
 		if (!allowedIds_.count(id))
-			added.push_back(id);
+			out.added.push_back(id);
 	for (const auto &id : allowedIds_)
 		if (!ids.count(id))
-			removed.push_back(id);
-	const size_t n = allow->idByKey.size();
+			out.removed.push_back(id);
+	out.allowed = allow->idByKey.size();
 	zap_->setAllowList(std::move(*allow));
 	allowedIds_ = std::move(ids);
-	for (const auto &j : removed) {
-		const std::string id = j.get<std::string>();
+	for (const auto &id : out.removed) {
 		auto it = agents_.find(id);
 		if (it == agents_.end())
 			continue;
@@ -157,9 +157,8 @@ Result<json> Controller::reloadAllowList()
 		it->second.routingId.clear();
 	}
 	log::get("controller")->info("allow-list reloaded from {}: {} keys, added [{}], removed [{}]", cfg_.allowFile,
-				     n, fmt::join(added.get<std::vector<std::string>>(), ","),
-				     fmt::join(removed.get<std::vector<std::string>>(), ","));
-	return json{{"allowed", n}, {"added", added}, {"removed", removed}, {"file", cfg_.allowFile}};
+				     out.allowed, fmt::join(out.added, ","), fmt::join(out.removed, ","));
+	return out;
 }
 
 void Controller::markLost(AgentRecord &a, const std::string &reason)
@@ -435,27 +434,28 @@ control::AgentsAnswer Controller::agentsAnswer() const
 	return out;
 }
 
-json Controller::statsJson() const
+control::StatsAnswer Controller::statsAnswer() const
 {
-	json drops = json::object();
+	control::StatsAnswer s;
 	for (size_t i = 0; i < kDropCount; i++)
-		drops[std::string(dropName(static_cast<Drop>(i)))] = drops_.get(static_cast<Drop>(i));
-	size_t live = 0;
+		s.drops[std::string(dropName(static_cast<Drop>(i)))] = drops_.get(static_cast<Drop>(i));
 	for (const auto &[id, a] : agents_)
-		live += a.live;
-	return {{"controller_id", controllerId_},
-		{"pid", ::getpid()},
-		{"version", XDC_VERSION},
-		{"protocol", {{"min", kMinVersion}, {"max", kVersion}}},
-		{"listen", cfg_.listen},
-		{"control", cfg_.control},
-		{"secure", !cfg_.insecure},
-		{"uptime_ms", (clk::wallNs() - startWall_) / clk::kMs},
-		{"agents", {{"known", agents_.size()}, {"live", live}}},
-		{"drops", drops},
-		{"transport", transportEvents_},
-		{"zap", {{"accepted", zap_ ? zap_->accepted() : 0}, {"refused", zap_ ? zap_->refused() : 0}}},
-		{"pending_commands", pending_.size()}};
+		s.agentsLive += a.live;
+	s.controllerId = controllerId_;
+	s.pid = ::getpid();
+	s.version = XDC_VERSION;
+	s.protocolMin = kMinVersion;
+	s.protocolMax = kVersion;
+	s.listen = cfg_.listen;
+	s.control = cfg_.control;
+	s.secure = !cfg_.insecure;
+	s.uptimeMs = (clk::wallNs() - startWall_) / clk::kMs;
+	s.agentsKnown = agents_.size();
+	s.transport = transportEvents_;
+	s.zapAccepted = zap_ ? zap_->accepted() : 0;
+	s.zapRefused = zap_ ? zap_->refused() : 0;
+	s.pendingCommands = pending_.size();
+	return s;
 }
 
 int64_t Controller::tick()

@@ -69,8 +69,8 @@ public:
 	// Asks the loop to re-read the allow-list (async-signal-safe: SIGHUP sets it).
 	void requestReload() { reloadRequested_.store(true); }
 	// Re-reads the allow-list file; on error the old list stays in force. New keys take effect at the next
-	// handshake; agents whose key left the list are disconnected and marked lost. Returns {allowed, added, removed}.
-	Result<json> reloadAllowList();
+	// handshake; agents whose key left the list are disconnected and marked lost. Returns the reload answer.
+	Result<control::ReloadAnswer> reloadAllowList();
 
 	// The result of one command on one agent.
 	using CommandCallback = std::function<void(const std::string &agent, Result<proto::CommandResult>)>;
@@ -92,7 +92,7 @@ public:
 
 	control::AgentsAnswer agentsAnswer() const;
 	control::FaultListAnswer faultList() const;
-	json statsJson() const;
+	control::StatsAnswer statsAnswer() const;
 
 private:
 	void onAgentMessage(std::vector<zmq::message_t> &parts, int64_t recvWall);

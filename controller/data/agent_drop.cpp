@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "controller/control/answers.h"
+
 namespace xdc::data {
 
 namespace {
@@ -30,8 +32,14 @@ public:
 			return out;
 		}
 		if (!r->value("ok", false)) {
-			const nlohmann::json err = r->value("error", nlohmann::json::object());
-			out.error = makeError(Errc::Refused, "data.drop on {}: {}", o_.host, err.value("message", r->dump()));
+			out.error = makeError(Errc::Refused, "data.drop on {}: {}", o_.host, control::answerError(*r).message);
+			return out;
+		}
+		// Dropped; an answer this console cannot read leaves it unknown whether the file is in place.
+		auto dropped = control::parseAnswer<control::DataDropAnswer>(*r);
+		if (!dropped) {
+			out.uncertain = n;
+			out.error = dropped.error().context(fmt::format("data.drop on {}", o_.host));
 			return out;
 		}
 		out.written = n;

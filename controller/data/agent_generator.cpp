@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "controller/control/answers.h"
+
 namespace xdc::data {
 
 using nlohmann::json;
@@ -29,10 +31,11 @@ Result<void> AgentGenerator::start()
 	auto r = o_.call(req, 15000);
 	if (!r)
 		return r.error().context(fmt::format("data.generate.start on {}", o_.host));
-	if (!r->value("ok", false)) {
-		const json err = r->value("error", json::object());
-		return makeError(Errc::Refused, "data.generate.start on {}: {}", o_.host, err.value("message", r->dump()));
-	}
+	if (!r->value("ok", false))
+		return makeError(Errc::Refused, "data.generate.start on {}: {}", o_.host, control::answerError(*r).message);
+	auto started = control::parseAnswer<control::DataGenerateStartAnswer>(*r);
+	if (!started)
+		return started.error().context(fmt::format("data.generate.start on {}", o_.host));
 	std::lock_guard lk(m_);
 	started_ = true;
 	return success();
@@ -47,49 +50,45 @@ void AgentGenerator::stop()
 		stopped_ = true;
 	}
 	auto r = o_.call(control::DataGenerateStopRequest{o_.host, o_.runId}, 30000);
+	auto figures = !r			  ? Result<control::DataGenerateStopAnswer>(r.error())
+		       : !r->value("ok", false) ? Result<control::DataGenerateStopAnswer>(
+							  makeError(Errc::Refused, "{}", control::answerError(*r).message))
+						: control::parseAnswer<control::DataGenerateStopAnswer>(*r);
 	std::lock_guard lk(m_);
-	if (!r || !r->value("ok", false)) {
-		stats_.lastError = fmt::format("data.generate.stop on {}: {}", o_.host,
-					       !r ? r.error().message
-						  : r->value("error", json::object()).value("message", r->dump()));
+	if (!figures) {
+		stats_.lastError = fmt::format("data.generate.stop on {}: {}", o_.host, figures.error().message);
 		// Unknown: whatever the agent made may have been accepted; the run cannot trust its counts.
 		stats_.uncertain = 1;
 		return;
 	}
-	const json &j = *r;
-	offsetNs_ = j.value("offset_ns", int64_t{0});
-	boundNs_ = j.value("bound_ns", int64_t{-1});
-	stats_.generated = j.value("generated", uint64_t{0});
-	stats_.accepted = j.value("accepted", uint64_t{0});
-	stats_.refusedBatches = j.value("refused_batches", uint64_t{0});
-	stats_.failedBatches = j.value("failed_batches", uint64_t{0});
-	stats_.uncertain = j.value("uncertain", uint64_t{0});
-	stats_.backlog = j.value("backlog", uint64_t{0});
-	stats_.switches = j.value("switches", uint64_t{0});
-	stats_.fellBehind = j.value("fell_behind", false);
-	stats_.lastError = j.value("last_error", "");
-	if (j.value("expired", false))
+	const auto &f = *figures;
+	offsetNs_ = f.offsetNs;
+	boundNs_ = f.boundNs;
+	stats_.generated = f.generated;
+	stats_.accepted = f.accepted;
+	stats_.refusedBatches = f.refusedBatches;
+	stats_.failedBatches = f.failedBatches;
+	stats_.uncertain = f.uncertain;
+	stats_.backlog = f.backlog;
+	stats_.switches = f.switches;
+	stats_.fellBehind = f.fellBehind;
+	stats_.lastError = f.lastError;
+	if (f.expired)
 		stats_.lastError = fmt::format("the agent stopped generating by itself after {} ms (max duration){}",
 					       o_.maxDurationMs, stats_.lastError.empty() ? "" : "; " + stats_.lastError);
-	const json perSource = j.value("per_source", json::object());
-	for (const auto &kv : perSource.items())
-		stats_.perSource[kv.key()] = kv.value().get<uint64_t>();
-	const json unwritten = j.value("unwritten", json::object());
-	for (const auto &kv : unwritten.items())
-		stats_.unwritten[kv.key()] = kv.value().get<uint64_t>();
-	const json changes = j.value("source_changes", json::array());
-	for (const auto &c : changes)
-		stats_.sourceChanges.emplace_back(c.value("t_ns", int64_t{0}), c.value("source", ""));
-	const json sent = j.value("sent_per_key", json::object());
-	for (const auto &kv : sent.items())
-		sent_[static_cast<uint32_t>(std::stoul(kv.key()))] = kv.value().get<uint64_t>();
-	omitted_ = j.value("times_omitted", false);
-	const json times = j.value("send_times_delta", json::object());
-	for (const auto &kv : times.items()) {
-		auto &out = times_[static_cast<uint32_t>(std::stoul(kv.key()))];
+	for (const auto &[src, n] : f.perSource)
+		stats_.perSource[src] = n;
+	for (const auto &[src, n] : f.unwritten)
+		stats_.unwritten[src] = n;
+	for (const auto &c : f.sourceChanges)
+		stats_.sourceChanges.emplace_back(c.tNs, c.source);
+	sent_ = f.sentPerKey;
+	omitted_ = f.timesOmitted;
+	for (const auto &[key, deltas] : f.sendTimesDelta) {
+		auto &out = times_[key];
 		int64_t t = 0;
-		for (const auto &d : kv.value()) {
-			t += d.get<int64_t>();
+		for (const int64_t d : deltas) {
+			t += d;
 			out.push_back(t - offsetNs_); // the agent's wall clock -> the controller's timeline
 		}
 	}

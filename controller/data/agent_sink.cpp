@@ -10,22 +10,22 @@ using nlohmann::json;
 
 std::string AgentFileSink::how() const { return fmt::format("agent {}: sink file '{}' (data.tail)", o_.host, o_.sink); }
 
-Result<json> AgentFileSink::tail(bool fromEnd)
+Result<control::DataTailAnswer> AgentFileSink::tail(bool fromEnd)
 {
 	const control::DataTailRequest req{o_.host, o_.sink, offset_, inode_, o_.maxBytes, fromEnd};
 	auto r = o_.call(req, o_.timeoutMs);
 	if (!r)
 		return r.error().context(fmt::format("data.tail on {}", o_.host));
-	if (!r->value("ok", false)) {
-		const json err = r->value("error", json::object());
-		return makeError(Errc::Refused, "data.tail on {}: {}", o_.host, err.value("message", r->dump()));
-	}
-	const uint64_t next = r->value("next_offset", uint64_t{0});
-	if (r->value("restarted", false))
+	if (!r->value("ok", false))
+		return makeError(Errc::Refused, "data.tail on {}: {}", o_.host, control::answerError(*r).message);
+	auto t = control::parseAnswer<control::DataTailAnswer>(*r);
+	if (!t)
+		return t.error().context(fmt::format("data.tail on {}", o_.host));
+	if (t->restarted)
 		restarts_++;
-	offset_ = next;
-	inode_ = r->value("inode", uint64_t{0});
-	return r;
+	offset_ = t->nextOffset;
+	inode_ = t->inode;
+	return t;
 }
 
 Result<std::string> AgentFileSink::poll()
@@ -44,10 +44,8 @@ Result<std::string> AgentFileSink::poll()
 		auto r = tail(false);
 		if (!r)
 			return out.empty() ? Result<std::string>(r.error()) : Result<std::string>(std::move(out));
-		const auto &d = (*r)["data"];
-		if (d.is_string())
-			out += d.get_ref<const std::string &>();
-		if (r->value("next_offset", uint64_t{0}) >= r->value("size", uint64_t{0}))
+		out += r->data;
+		if (r->nextOffset >= r->size)
 			break;
 	}
 	return out;

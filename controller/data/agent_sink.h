@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/data/endpoints.h"
+#include "controller/control/answers.h"
 #include "controller/control/requests.h"
 
 namespace xdc::data {
@@ -38,7 +39,7 @@ public:
 	uint64_t restarts() const override { return restarts_; }
 
 private:
-	Result<nlohmann::json> tail(bool fromEnd);
+	Result<control::DataTailAnswer> tail(bool fromEnd);
 	AgentSinkOptions o_;
 	bool started_ = false;
 	uint64_t offset_ = 0, inode_ = 0, restarts_ = 0;

@@ -10,19 +10,17 @@ namespace {
 
 // On every agent: our kernel objects, fill files and stopped processes. With none of its faults running anything
 // found is residue; beside other runs' faults, what carries this run's fault ids (`ours`) is.
-void agentResidue(const json &rs, const std::string &ours, std::vector<std::string> &left)
+void agentResidue(const control::ResidueAnswer &rs, const std::string &ours, std::vector<std::string> &left)
 {
-	for (const auto &[agent, e] : rs["agents"].items()) {
-		if (!e.value("ok", false)) {
-			left.push_back(fmt::format("{}: residue check failed: {}", agent, e.value("error", json("")).dump()));
+	for (const auto &[agent, e] : rs.agents) {
+		if (!e.ok) {
+			left.push_back(fmt::format("{}: residue check failed: {}", agent, json(e.error).dump()));
 			continue;
 		}
-		const bool othersRunning = !e.value("running", json::array()).empty();
-		for (const auto &o : e.value("objects", json::array())) {
-			const std::string obj = o.get<std::string>();
+		const bool othersRunning = !e.running.empty();
+		for (const auto &obj : e.objects)
 			if (!othersRunning || obj.find(ours) != std::string::npos)
 				left.push_back(fmt::format("{} has {}", agent, obj));
-		}
 	}
 }
 
@@ -55,7 +53,8 @@ void ResiduePart::report()
 				for (const auto &id : a.runningFaults)
 					if (id.rfind(prefix, 0) == 0)
 						left.push_back(fmt::format("{} runs {}", a.host, id));
-		auto rs = c_.call(control::ResidueRequest{}, 30000);
+		auto rr = c_.call(control::ResidueRequest{}, 30000);
+		auto rs = rr ? control::parseAnswer<control::ResidueAnswer>(*rr) : rr.error();
 		if (rs)
 			agentResidue(*rs, ours, left);
 		if (!flist || !agents || !rs)

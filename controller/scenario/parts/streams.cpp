@@ -150,14 +150,21 @@ std::string StreamsPart::runOrderlyShutdown(const StreamsAction &a, const stream
 		req.job = snap.job->id;
 	json raw = json::object();
 	auto r = c_.call(req, 60000, &raw);
-	json d = {{"host", ep.host}, {"ok", r.ok()}};
-	for (const char *k : {"argv", "exit_code", "output", "started_ns", "ended_ns"})
-		if (raw.contains(k))
-			d[k] = raw[k];
-	if (!r)
-		d["error"] = r.error().message;
+	// The answer also when the hook exited non-zero (its argv, exit code and output are the detail's).
+	auto run = control::parseAnswer<control::StreamsRunAnswer>(raw);
+	const std::string error = !r ? r.error().message : !run ? run.error().message : "";
+	json d = {{"host", ep.host}, {"ok", error.empty()}};
+	if (run && run->ran) {
+		d["argv"] = run->argv;
+		d["exit_code"] = run->exitCode;
+		d["output"] = run->output;
+		d["started_ns"] = run->startedNs;
+		d["ended_ns"] = run->endedNs;
+	}
+	if (!error.empty())
+		d["error"] = error;
 	detail.push_back(d);
-	return r ? std::string() : r.error().message;
+	return error;
 }
 
 // streams.stop_pe / restart_pe: streamtool on the DC's Streams host through its agent, every named PE (or every PE
@@ -174,12 +181,14 @@ std::string StreamsPart::runPeVerb(const StreamsAction &a, const streams::Endpoi
 	if (pes.empty())
 		return fmt::format("the last poll of {} saw no PEs of the followed job", a.dc);
 	e.hosts = std::vector<std::string>{ep.host};
-	std::vector<Result<json>> res(pes.size(), Error{});
+	std::vector<Result<control::StreamsRunAnswer>> res(pes.size(), Error{});
 	std::vector<std::thread> threads;
 	const std::string verb = a.kind == "stop_pe" ? "stop" : "restart";
 	for (size_t i = 0; i < pes.size(); i++)
 		threads.emplace_back([&, i] {
-			res[i] = c_.call(control::StreamsPeRequest{ep.host, verb, pes[i]}, 60000);
+			auto r = c_.call(control::StreamsPeRequest{ep.host, verb, pes[i]}, 60000);
+			res[i] = r ? control::parseAnswer<control::StreamsRunAnswer>(*r)
+				   : Result<control::StreamsRunAnswer>(r.error());
 		});
 	for (auto &t : threads)
 		t.join();
@@ -191,8 +200,8 @@ std::string StreamsPart::runPeVerb(const StreamsAction &a, const streams::Endpoi
 				error = fmt::format("PE {}: {}", pes[i], res[i].error().message);
 			continue;
 		}
-		detail.push_back({{"pe", pes[i]}, {"ok", true}, {"argv", (*res[i])["argv"]},
-				  {"started_ns", (*res[i])["started_ns"]}, {"ended_ns", (*res[i])["ended_ns"]}});
+		detail.push_back({{"pe", pes[i]}, {"ok", true}, {"argv", res[i]->argv}, {"started_ns", res[i]->startedNs},
+				  {"ended_ns", res[i]->endedNs}});
 	}
 	return error;
 }
