@@ -132,6 +132,10 @@ public:
 			states += p.state;
 			now.emplace(p.pid, Tracked{u->startTime, u->ticks, std::move(p.comm), std::move(p.cmdline)});
 		}
+		// A change is seen by the end of this scan, not its start: a process that exits while /proc is being read
+		// (a kill landing in the scan) is gone from it after s.wallNs. So events carry the scan's end, and the next
+		// events' prev_wall_ns is this scan's start (what it saw, it saw after then).
+		const int64_t seenWall = clk::wallNs(), seenMono = clk::monoNs();
 		s.values["count"] = static_cast<double>(now.size());
 		s.values["rss_bytes"] = rss;
 		if (observed_ && s.monoNs > prevMono_) {
@@ -149,12 +153,12 @@ public:
 			for (const auto &[pid, t] : prev_) {
 				auto it = now.find(pid);
 				if (it == now.end() || it->second.startTime != t.startTime)
-					out.push_back(event(wall, mono, "exited", pid, t));
+					out.push_back(event(seenWall, seenMono, "exited", pid, t));
 			}
 			for (const auto &[pid, t] : now) {
 				auto it = prev_.find(pid);
 				if (it == prev_.end() || it->second.startTime != t.startTime)
-					out.push_back(event(wall, mono, "started", pid, t));
+					out.push_back(event(seenWall, seenMono, "started", pid, t));
 			}
 		}
 		prev_ = std::move(now);
@@ -171,7 +175,8 @@ private:
 		std::string cmdline;
 	};
 
-	// wallNs is when the change was seen; prev_wall_ns the observation before, so it happened in between.
+	// wallNs is the end of the scan that saw the change; prev_wall_ns the start of the scan before, so it happened
+	// in between.
 	proto::Sample event(int64_t wall, int64_t mono, const char *what, pid_t pid, const Tracked &t) const
 	{
 		proto::Sample e;

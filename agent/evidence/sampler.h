@@ -12,9 +12,9 @@
 //   process       values count, cpu_percent (sum, since the previous sample), rss_bytes (sum);
 //                 tags pids ("12,34"), states ("S,R"), match (described)
 //   process.event one per pid change: values pid; tags event ("started" | "exited"), pid, comm, cmdline
-//                 (truncated to 200 characters). A relaunch is an "exited" and a "started" event. wallNs is when the
-//                 change was SEEN; the previous sample's time is in values.prev_wall_ns so the change is known to lie
-//                 in (prev_wall_ns, wallNs].
+//                 (truncated to 200 characters). A relaunch is an "exited" and a "started" event. wallNs is the end of
+//                 the scan that SAW the change (the count sample's wallNs is its start); values.prev_wall_ns is the
+//                 previous sample's time (its scan's start), so the change is known to lie in (prev_wall_ns, wallNs].
 //   probe.tcp     values ok (1/0), latency_ms (connect time, also on failure: time to the error or the timeout),
 //                 timeout_ms; tags target ("10.1.2.11:7000"), error ("" | "refused" | "timeout" | "unreachable" |
 //                 "reset" | strerror text)
