@@ -130,8 +130,18 @@ Truth checkAgainstTruth(const LabFixture &lab, const json &rep)
 			    << t.duplicated() << "; RTO " << rep["data"].value("rto_ms", json(nullptr)) << " ms, RPO "
 			    << rep["data"].value("rpo_s", json(nullptr)) << " s; drawn " << rep["random"]);
 	CHECK(t.unknown == 0);
-	CHECK(tot["sent"].get<uint64_t>() == t.written.size());
-	CHECK(tot["lost"].get<uint64_t>() == t.lost());
+	const uint64_t sent = tot["sent"].get<uint64_t>(), lost = tot["lost"].get<uint64_t>();
+	if (rep["data"].value("source", "") == "tcp") {
+		// A line the kernel took that the PE never read (its socket's buffer when it was stopped) is sent and lost
+		// for xdc (docs/DATA.md) but never written for the emulator, whose truth is what the PE read: the two
+		// differ by those lines alone, at most a tenth of a second's worth at the generator's 200/s.
+		CHECK(sent >= t.written.size());
+		CHECK(sent - t.written.size() <= 20);
+		CHECK(lost - t.lost() == sent - t.written.size());
+	} else {
+		CHECK(sent == t.written.size());
+		CHECK(lost == t.lost());
+	}
 	CHECK(tot["duplicated"].get<uint64_t>() == t.duplicated());
 	CHECK(rep["data"]["generator"]["uncertain"] == 0);
 	CHECK(rep["data"]["validation"]["corrupt"] == 0);
