@@ -349,12 +349,14 @@ json planScenario(const Scenario &s, const RunOptions &opt)
 		if (opt.call) {
 			control::FaultApplyRequest req{.spec = spec, .origin = f.where, .dryRun = true};
 			auto r = opt.call(req, 15000);
-			if (r && r->value("ok", false))
-				e["agents"] = (*r)["agents"];
-			else if (r)
-				e["error"] = (*r)["error"];
-			else
-				e["error"] = r.error().message;
+			auto answer = r ? control::parseAnswer<control::FaultApplyAnswer>(*r)
+					: Result<control::FaultApplyAnswer>(r.error());
+			if (!answer) {
+				e["error"] = answer.error().message;
+			} else {
+				const json printed = control::toJson(*answer);
+				e[answer->ok ? "agents" : "error"] = printed[answer->ok ? "agents" : "error"];
+			}
 		}
 		faults.push_back(e);
 	}
