@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/sys/nft.h"
 #include "common/sys/process.h"
 
 namespace xdc::agent {
@@ -37,7 +38,9 @@ std::string probeInChild()
 	auto put = [&](const char *k, const std::string &v) { out << k << '=' << v << '\n'; };
 	(void)sys::run({"ip", "link", "set", "lo", "up"});
 	put("tc", tryRun({"tc", "qdisc", "show"}));
-	put("nft", tryRun({"nft", "add", "table", "inet", "xdc_probe"}));
+	// The agent drives nftables through libnftables (loaded on first use), not the nft binary.
+	const auto nftProbe = sys::nft("add table inet xdc_probe");
+	put("nft", nftProbe ? "yes" : "no: " + nftProbe.error().message);
 	put("iptables", tryRun({"iptables", "-w", "-t", "filter", "-S"}));
 	put("ip6tables", tryRun({"ip6tables", "-w", "-t", "filter", "-S"}));
 	put("nfqueue", tryRun({"iptables", "-w", "-A", "OUTPUT", "-p", "udp", "--dport", "9", "-j", "NFQUEUE",

@@ -18,7 +18,7 @@
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netlink.h>
-#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter/nfnetlink_queue.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -95,41 +95,39 @@ Result<void> DelayLine::start()
 {
 	if (running_)
 		return success();
-	h_ = nfq_open();
-	if (!h_)
-		return makeError(Errc::Io, "nfq_open: {} (nfnetlink_queue unavailable?)", strerror(errno));
+	if (auto r = nfq_.open(); !r)
+		return makeError(Errc::Io, "{} (nfnetlink_queue unavailable?)", r.error().message);
 	auto fail = [this](std::string what) {
 		for (int *fd : {&raw4_, &raw6_})
 			if (*fd >= 0) {
 				::close(*fd);
 				*fd = -1;
 			}
-		if (qh_)
-			nfq_destroy_queue(qh_);
-		qh_ = nullptr;
-		nfq_close(h_);
-		h_ = nullptr;
+		nfq_.close();
 		return makeError(Errc::Io, "{}", what);
 	};
 	const int span = o_.maxQueue - o_.minQueue + 1;
 	uint16_t q = std::clamp(o_.firstQueue, o_.minQueue, o_.maxQueue);
-	std::string tried;
-	for (int i = 0; i < o_.tries && !qh_; i++) {
+	std::string tried, why;
+	bool bound = false;
+	for (int i = 0; i < o_.tries && !bound; i++) {
 		// Fails with EBUSY when another process (another agent in this namespace, a user's tool) has it bound.
-		qh_ = nfq_create_queue(h_, q, &DelayLine::onPacket, this);
-		if (qh_) {
+		if (auto r = nfq_.bind(q); r) {
 			queue_ = q;
+			bound = true;
 			break;
+		} else {
+			why = r.error().message;
 		}
 		tried += (tried.empty() ? "" : ",") + std::to_string(q);
 		q = static_cast<uint16_t>(o_.minQueue + (q - o_.minQueue + 1) % span);
 	}
-	if (!qh_)
-		return fail(fmt::format("no free NFQUEUE number (tried {}): {}", tried, strerror(errno)));
+	if (!bound)
+		return fail(fmt::format("no free NFQUEUE number (tried {}): {}", tried, why));
 	const bool dup = o_.duplicatePercent > 0;
 	// Metadata only unless packets are duplicated: copying payloads costs a copy per packet.
-	if (nfq_set_mode(qh_, dup ? NFQNL_COPY_PACKET : NFQNL_COPY_META, dup ? 0xffff : 0) < 0)
-		return fail(fmt::format("queue {}: cannot set copy mode: {}", queue_, strerror(errno)));
+	if (auto r = nfq_.setCopy(dup, dup ? 0xffff : 0); !r)
+		return fail(fmt::format("queue {}: cannot set copy mode: {}", queue_, r.error().message));
 	if (dup) {
 		// Header included (IPPROTO_RAW): the copy goes out as queued, routed by its destination; marked so the
 		// rules feeding the queue let it pass instead of queueing it again.
@@ -142,16 +140,17 @@ Result<void> DelayLine::start()
 				return fail(fmt::format("SO_MARK {:#x} on the duplicates' raw socket: {}", o_.injectMark,
 							strerror(errno)));
 	}
-	if (nfq_set_queue_maxlen(qh_, o_.maxQueued) < 0)
-		return fail(fmt::format("queue {}: cannot set the queue length: {}", queue_, strerror(errno)));
+	if (auto r = nfq_.setMaxLen(o_.maxQueued); !r)
+		return fail(fmt::format("queue {}: cannot set the queue length: {}", queue_, r.error().message));
 	// Fail open: a full queue or socket lets packets through undelayed rather than dropping them (the fault is a
 	// delay, not a loss). GSO: large segments are queued whole, one verdict each instead of one per MSS.
 	// Duplicating needs packets as they go on the wire: without F_GSO the kernel segments GSO packets and fills in
 	// partial checksums before queueing.
 	const uint32_t flags = NFQA_CFG_F_FAIL_OPEN | (dup ? 0 : NFQA_CFG_F_GSO);
-	if (nfq_set_queue_flags(qh_, NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO, flags) < 0)
-		log::get("faults")->warn("queue {}: fail-open/GSO flags refused by the kernel: {}", queue_, strerror(errno));
-	fd_ = nfq_fd(h_);
+	if (auto r = nfq_.setFlags(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO, flags); !r)
+		log::get("faults")->warn("queue {}: fail-open/GSO flags refused by the kernel: {}", queue_,
+					 r.error().message);
+	fd_ = nfq_.fd();
 	// 100 ms of packets at a high rate is a lot of notifications: a big socket buffer, and no ENOBUFS errors (the
 	// kernel then fails open for packets it cannot notify).
 	int buf = 16 << 20, one = 1;
@@ -173,35 +172,27 @@ Result<void> DelayLine::start()
 	return success();
 }
 
-int DelayLine::onPacket(nfq_q_handle *qh, nfgenmsg *, nfq_data *nfa, void *self)
+void DelayLine::onPacket(const NfQueue::Packet &p)
 {
-	auto *d = static_cast<DelayLine *>(self);
-	const nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfa);
-	if (!ph)
-		return 0;
-	const uint32_t id = ntohl(ph->packet_id);
-	const bool in = ph->hook == kHookLocalIn;
-	d->received_.fetch_add(1, std::memory_order_relaxed);
-	if (d->raw4_ >= 0 && (in ? d->inDup_ : d->outDup_).draw()) {
-		unsigned char *pkt = nullptr;
-		const int len = nfq_get_payload(nfa, &pkt);
-		d->inject(pkt, len);
-	}
-	if ((in ? d->inReorder_ : d->outReorder_).draw()) {
+	const uint32_t id = p.id;
+	const bool in = p.hook == kHookLocalIn;
+	received_.fetch_add(1, std::memory_order_relaxed);
+	if (raw4_ >= 0 && (in ? inDup_ : outDup_).draw())
+		inject(p.payload, static_cast<int>(p.len));
+	if ((in ? inReorder_ : outReorder_).draw()) {
 		// Reordered: accepted now, ahead of the packets held. It leaves the kernel queue here, so the batch
 		// verdicts of releaseDue() (which cover only ids still queued) never see it.
-		if (nfq_set_verdict(qh, id, NF_ACCEPT, 0, nullptr) < 0)
-			d->verdictErrors_.fetch_add(1, std::memory_order_relaxed);
-		d->released_.fetch_add(1, std::memory_order_relaxed);
-		d->immediate_.fetch_add(1, std::memory_order_relaxed);
-		return 0;
+		if (!nfq_.verdict(id, NF_ACCEPT))
+			verdictErrors_.fetch_add(1, std::memory_order_relaxed);
+		released_.fetch_add(1, std::memory_order_relaxed);
+		immediate_.fetch_add(1, std::memory_order_relaxed);
+		return;
 	}
-	auto &q = in ? d->in_ : d->out_;
-	q.push_back({id, (in ? d->inSched_ : d->outSched_).releaseAt(d->now_)});
-	const uint64_t held = d->in_.size() + d->out_.size();
-	if (held > d->maxHeld_.load(std::memory_order_relaxed))
-		d->maxHeld_.store(held, std::memory_order_relaxed);
-	return 0;
+	auto &q = in ? in_ : out_;
+	q.push_back({id, (in ? inSched_ : outSched_).releaseAt(now_)});
+	const uint64_t held = in_.size() + out_.size();
+	if (held > maxHeld_.load(std::memory_order_relaxed))
+		maxHeld_.store(held, std::memory_order_relaxed);
 }
 
 void DelayLine::inject(const unsigned char *pkt, int len)
@@ -259,14 +250,14 @@ void DelayLine::releaseDue(int64_t now)
 				if (!haveBatch || before(batch, id))
 					batch = id;
 				haveBatch = true;
-			} else if (nfq_set_verdict(qh_, id, NF_ACCEPT, 0, nullptr) < 0) {
+			} else if (!nfq_.verdict(id, NF_ACCEPT)) {
 				verdictErrors_.fetch_add(1, std::memory_order_relaxed);
 			}
 		}
 	};
 	take(out_, dueOut);
 	take(in_, dueIn);
-	if (haveBatch && nfq_set_verdict_batch(qh_, batch, NF_ACCEPT) < 0)
+	if (haveBatch && !nfq_.verdictBatch(batch, NF_ACCEPT))
 		verdictErrors_.fetch_add(1, std::memory_order_relaxed);
 	released_.fetch_add(dueOut + dueIn, std::memory_order_relaxed);
 }
@@ -306,7 +297,7 @@ void DelayLine::loop()
 				if (n <= 0)
 					break;
 				now_ = clk::monoNs();
-				nfq_handle_packet(h_, buf, static_cast<int>(n));
+				nfq_.handle(buf, static_cast<size_t>(n));
 			}
 		}
 		releaseDue(clk::monoNs());
@@ -329,14 +320,14 @@ void DelayLine::drain(int quietMs)
 		if (n <= 0)
 			continue;
 		now_ = 0; // release at once
-		nfq_handle_packet(h_, buf, static_cast<int>(n));
+		nfq_.handle(buf, static_cast<size_t>(n));
 		acceptAll();
 	}
 }
 
 void DelayLine::stop()
 {
-	if (!h_)
+	if (nfq_.fd() < 0)
 		return;
 	if (thread_.joinable()) {
 		uint64_t one = 1;
@@ -344,11 +335,7 @@ void DelayLine::stop()
 		thread_.join();
 	}
 	running_ = false;
-	if (qh_)
-		nfq_destroy_queue(qh_);
-	qh_ = nullptr;
-	nfq_close(h_);
-	h_ = nullptr;
+	nfq_.close();
 	fd_ = -1;
 	if (stopFd_ >= 0)
 		::close(stopFd_);

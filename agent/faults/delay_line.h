@@ -12,12 +12,8 @@
 #include <string>
 #include <thread>
 
+#include "agent/faults/nfqueue.h"
 #include "common/result.h"
-
-struct nfq_handle;
-struct nfq_q_handle;
-struct nfgenmsg;
-struct nfq_data;
 
 namespace xdc::agent {
 
@@ -120,15 +116,14 @@ private:
 		uint32_t id;
 		int64_t release;
 	};
-	static int onPacket(nfq_q_handle *qh, nfgenmsg *msg, nfq_data *nfa, void *self);
+	void onPacket(const NfQueue::Packet &p);
 	void loop();
 	void releaseDue(int64_t now);
 	void acceptAll();
 	void drain(int quietMs);
 
 	DelayLineOptions o_;
-	nfq_handle *h_ = nullptr;
-	nfq_q_handle *qh_ = nullptr;
+	NfQueue nfq_{[this](const NfQueue::Packet &p) { onPacket(p); }};
 	int fd_ = -1, stopFd_ = -1;
 	uint16_t queue_ = 0;
 	std::thread thread_;

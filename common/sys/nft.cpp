@@ -1,24 +1,79 @@
 // SPDX-License-Identifier: Apache-2.0
-// libnftables wrapper.
+// libnftables, loaded on first use (see nft.h).
 #include "common/sys/nft.h"
+
+#include <dlfcn.h>
+#include <mutex>
+#include <type_traits>
 
 #include <nftables/libnftables.h>
 
 namespace xdc::sys {
 
+namespace {
+
+// The libnftables functions used; their signatures are those of libnftables.so.1 since nftables 0.9.1 (RHEL 8's
+// 0.9.3 included).
+struct NftApi {
+	decltype(&::nft_ctx_new) ctxNew;
+	decltype(&::nft_ctx_free) ctxFree;
+	decltype(&::nft_ctx_buffer_output) bufferOutput;
+	decltype(&::nft_ctx_buffer_error) bufferError;
+	decltype(&::nft_run_cmd_from_buffer) runCmd;
+	decltype(&::nft_ctx_get_output_buffer) outputBuffer;
+	decltype(&::nft_ctx_get_error_buffer) errorBuffer;
+};
+
+Result<const NftApi *> nftApi()
+{
+	static std::once_flag once;
+	static NftApi api{};
+	static std::string error;
+	std::call_once(once, [] {
+		void *lib = ::dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL); // never closed
+		if (!lib) {
+			const char *e = ::dlerror();
+			error = fmt::format("needs libnftables.so.1 (package nftables on RHEL, libnftables1 on Debian): {}",
+					    e ? e : "dlopen failed");
+			return;
+		}
+		auto sym = [&](auto &fn, const char *name) {
+			fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
+			if (!fn && error.empty())
+				error = fmt::format("libnftables.so.1 has no {}", name);
+		};
+		sym(api.ctxNew, "nft_ctx_new");
+		sym(api.ctxFree, "nft_ctx_free");
+		sym(api.bufferOutput, "nft_ctx_buffer_output");
+		sym(api.bufferError, "nft_ctx_buffer_error");
+		sym(api.runCmd, "nft_run_cmd_from_buffer");
+		sym(api.outputBuffer, "nft_ctx_get_output_buffer");
+		sym(api.errorBuffer, "nft_ctx_get_error_buffer");
+	});
+	if (!error.empty())
+		return makeError(Errc::Unsupported, "nft: {}", error);
+	return &api;
+}
+
+} // namespace
+
 Result<std::string> nft(const std::string &commands)
 {
-	nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	auto loaded = nftApi();
+	if (!loaded)
+		return loaded.error();
+	const NftApi &api = **loaded;
+	nft_ctx *ctx = api.ctxNew(NFT_CTX_DEFAULT);
 	if (!ctx)
 		return makeError(Errc::Io, "libnftables: cannot create a context");
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
-	const int rc = nft_run_cmd_from_buffer(ctx, commands.c_str());
+	api.bufferOutput(ctx);
+	api.bufferError(ctx);
+	const int rc = api.runCmd(ctx, commands.c_str());
 	// Each get_*_buffer call hands over the buffer and rewinds it: call once.
-	const char *o = nft_ctx_get_output_buffer(ctx);
-	const char *e = nft_ctx_get_error_buffer(ctx);
+	const char *o = api.outputBuffer(ctx);
+	const char *e = api.errorBuffer(ctx);
 	std::string out = o ? o : "", err = e ? e : "";
-	nft_ctx_free(ctx);
+	api.ctxFree(ctx);
 	if (rc != 0) {
 		while (!err.empty() && (err.back() == '\n' || err.back() == ' '))
 			err.pop_back();
