@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // Figure 4: a real `xdc-agent` registered with a real `xdc controller` and left idle: CPU share of one core from
 // schedstat and VmRSS, beside a bare cppzmq CURVE DEALER process with the same socket options connected to the
-// same controller and doing nothing (its cost is libzmq's ZMTP heartbeats and the process floor).
+// same controller and doing nothing (its cost is libzmq's ZMTP heartbeats and the process floor). With
+// `--shipped-agent PATH` the self-contained agent of scripts/build-agent.sh runs beside the dynamic one, both
+// measured in the same window, and both stripped sizes are reported.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 #include <unistd.h>
 
 #include <zmq.hpp>
 
 #include "bench/support/bench.h"
+#include "common/sys/process.h"
 #include "common/transport/socket.h"
 
 using namespace xdc;
@@ -51,13 +55,17 @@ int runBench(const Flags &f)
 		return 1;
 	}
 	const std::string d = env.dir();
-	auto keys = makeKeys(d, {"a1", "idle1"}, {"a1", "idle1"});
+	const std::string shipped = f.get("--shipped-agent", "");
+	std::vector<std::string> ids = {"a1", "idle1"};
+	if (!shipped.empty())
+		ids.push_back("a2");
+	auto keys = makeKeys(d, ids, ids);
 	if (!keys) {
 		fprintf(stderr, "keys: %s\n", keys.error().message.c_str());
 		return 1;
 	}
 	const std::string ctl = d + "/ctl.sock", listen = "tcp://127.0.0.1:17830";
-	Child controller, agent, dealer;
+	Child controller, agent, dealer, agent2;
 	if (auto s = controller.start(controllerArgv(d, *keys, listen, ctl), d + "/controller.out"); !s) {
 		fprintf(stderr, "controller: %s\n", s.error().message.c_str());
 		return 1;
@@ -77,8 +85,19 @@ int runBench(const Flags &f)
 		fprintf(stderr, "idle dealer: %s\n", s.error().message.c_str());
 		return 1;
 	}
-	if (!waitLive(ctl, 1, 15s)) {
-		fprintf(stderr, "the agent did not register within 15 s (logs in %s)\n", d.c_str());
+	if (!shipped.empty()) {
+		if (auto s = agent2.start({shipped, "--controller", listen, "--controller-key", keys->controller.publicKey,
+					   "--key", d + "/a2.key", "--id", "a2", "--dc", "dc1", "--state-dir", d + "/a2",
+					   "--log-file", d + "/a2.log"},
+					  d + "/a2.out");
+		    !s) {
+			fprintf(stderr, "shipped agent: %s\n", s.error().message.c_str());
+			return 1;
+		}
+	}
+	const int agents = shipped.empty() ? 1 : 2;
+	if (!waitLive(ctl, agents, 15s)) {
+		fprintf(stderr, "the agents did not register within 15 s (logs in %s)\n", d.c_str());
 		return 1;
 	}
 	std::this_thread::sleep_for(3s); // registration clock burst over, the bare DEALER connected
@@ -91,7 +110,9 @@ int runBench(const Flags &f)
 	};
 	std::vector<Watched> w = {{"xdc-agent", agent.pid(), {}, {}, {}},
 				  {"bare CURVE DEALER", dealer.pid(), {}, {}, {}},
-				  {"xdc controller (1 agent + 1 bare)", controller.pid(), {}, {}, {}}};
+				  {"xdc controller (agents + 1 bare)", controller.pid(), {}, {}, {}}};
+	if (!shipped.empty())
+		w.push_back({"xdc-agent (shipped, self-contained)", agent2.pid(), {}, {}, {}});
 	const auto t0 = Clock::now();
 	for (auto &x : w)
 		x.a = cpuOf(x.pid);
@@ -101,7 +122,7 @@ int runBench(const Flags &f)
 		x.b = cpuOf(x.pid);
 		x.rss = rssOf(x.pid);
 	}
-	const bool stillLive = liveAgents(ctl) == 1;
+	const bool stillLive = liveAgents(ctl) == agents;
 	bool ok = stillLive;
 	for (auto &x : w) {
 		if (!x.a || !x.b || !x.rss) {
@@ -123,6 +144,9 @@ int runBench(const Flags &f)
 		if (x.pid == agent.pid()) {
 			row(fig, "xdc-agent CPU", pct(all), "<= 0.05 %", all <= 0.05 ? "yes" : "NO", note);
 			row(fig, "xdc-agent VmRSS", mib(*x.rss), "<= 8 MiB", *x.rss <= 8ull << 20 ? "yes" : "NO");
+		} else if (!shipped.empty() && x.pid == agent2.pid()) {
+			row(fig, "shipped xdc-agent CPU", pct(all), "<= 0.05 %", all <= 0.05 ? "yes" : "NO", note);
+			row(fig, "shipped xdc-agent VmRSS", mib(*x.rss), "<= 8 MiB", *x.rss <= 8ull << 20 ? "yes" : "NO");
 		} else if (x.pid == dealer.pid()) {
 			row(fig, "bare CURVE DEALER CPU / VmRSS", pct(all) + " / " + mib(*x.rss), "baseline", "-", note);
 		} else {
@@ -130,7 +154,29 @@ int runBench(const Flags &f)
 		}
 	}
 	if (!stillLive)
-		row("4 idle", "agent still live at the end", "no", "yes", "NO");
+		row("4 idle", "agents still live at the end", "no", "yes", "NO");
+	if (!shipped.empty()) {
+		// Stripped sizes: the dynamic build stripped here, the shipped one as shipped (its debug info split off).
+		const std::string dyn = d + "/xdc-agent.dynamic.stripped";
+		std::error_code ec;
+		auto st = sys::runChecked({"strip", "-o", dyn, agentBin()});
+		auto needs = [](const std::string &bin) {
+			auto l = sys::run({"ldd", bin});
+			size_t n = 0;
+			for (size_t at = 0; l && (at = l->out.find("=>", at)) != std::string::npos; at += 2)
+				n++;
+			return n;
+		};
+		const auto dynSize = std::filesystem::file_size(dyn, ec);
+		const auto shipSize = ec ? 0 : std::filesystem::file_size(shipped, ec);
+		if (st && !ec)
+			row("4 size", "stripped size: dynamic / shipped", mib(dynSize) + " / " + mib(shipSize), "-", "-",
+			    fmt::format("shipped = {:.2f} x dynamic; shared libraries loaded at start: {} / {}",
+					static_cast<double>(shipSize) / static_cast<double>(dynSize), needs(agentBin()),
+					needs(shipped)));
+		else
+			fprintf(stderr, "sizes: %s\n", st ? ec.message().c_str() : st.error().message.c_str());
+	}
 	return ok ? 0 : 1;
 }
 

@@ -4,20 +4,23 @@
 # Each bench makes and deletes its own network namespace xdcbench<pid>; this script also sweeps one left by a bench
 # that died hard. Needs root.
 #
-# Usage: bench/run-foundation.sh [--quick] [--build-dir DIR] [--only rtt|fanout|reconnect|idle]
-#   --quick   development run: fewer rounds, 10 s idle (the recorded figures use the full run)
+# Usage: bench/run-foundation.sh [--quick] [--build-dir DIR] [--only rtt|fanout|reconnect|idle] [--shipped]
+#   --quick     development run: fewer rounds, 10 s idle (the recorded figures use the full run)
+#   --shipped   also build the shipped agent (scripts/build-agent.sh) and measure it idle beside the dynamic one
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 build="$src/build-bench"
 quick=0
 only=""
+shipped=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
 	--build-dir) build="$2"; shift ;;
 	--only) only="$2"; shift ;;
-	-h|--help) sed -n '3,9p' "$0"; exit 0 ;;
+	--shipped) shipped=1 ;;
+	-h|--help) sed -n '3,10p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -38,6 +41,9 @@ if [ "$quick" -eq 1 ]; then
 else
 	rtt_args=(--pings 4000 --blocks 20); fan_args=(--agents 100,1000 --rounds 50)
 	rec_args=(--agents 1000 --restarts 3); idle_args=(--seconds 60)
+fi
+if [ "$shipped" -eq 1 ]; then
+	idle_args+=(--shipped-agent "$("$src/scripts/build-agent.sh" --build "$build-ship" --out "$build-ship/dist")")
 fi
 
 out=$(mktemp -d /tmp/xdc-foundation.XXXXXX)

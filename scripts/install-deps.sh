@@ -11,7 +11,9 @@ PKGS=(
 	# libraries
 	libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev libyaml-cpp-dev libcurl4-openssl-dev
 	libfmt-dev libspdlog-dev libedit-dev doctest-dev nlohmann-json3-dev libsqlite3-dev
-	libnftables-dev libssl-dev
+	libnftables-dev libsodium-dev libssl-dev
+	# the shipped agent's static libzmq is rebuilt from Debian's source package (scripts/static-deps.sh)
+	cmake dpkg-dev
 	# runtime tools the agent and the lab drive
 	nftables iptables iproute2 ethtool procps psmisc kmod iputils-ping diffutils
 	# tests: the REST client's TLS cases make their certificates with the openssl CLI

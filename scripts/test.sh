@@ -78,6 +78,16 @@ log "build"
 configure build-test -Dunity=on -Dunity_size=8 -Dcpp_args=-g1
 log "unit tests"
 run_suite build-test --suite unit
+log "shipped agent: self-contained build and symbol check (docs/DEPLOYMENT.md)"
+# The agent the packages ship: static libzmq (built once per machine, cached), libstdc++ static, checked against
+# RHEL 9's symbol versions and runtime libraries (scripts/check-agent-abi.sh). Before the integration tests, so its
+# compiling does not run beside them.
+if scripts/build-agent.sh --build build-ship --out build-ship/dist > /dev/null; then
+	passed=$((passed + 1))
+else
+	echo "FAIL: the shipped agent (scripts/build-agent.sh)"
+	failed=$((failed + 1))
+fi
 log "integration tests (real binaries in network namespaces)"
 # Two at a time for the suites marked parallel in tests/meson.build; every other suite runs alone.
 run_suite build-test --suite integration --num-processes 2
