@@ -14,6 +14,8 @@ PKGS=(
 	libnftables-dev libsodium-dev libssl-dev
 	# the shipped agent's static libzmq is rebuilt from Debian's source package (scripts/static-deps.sh)
 	cmake dpkg-dev
+	# tests: the agent's RPM is built and inspected (rpmbuild, rpm2cpio) beside its .deb
+	rpm cpio
 	# runtime tools the agent and the lab drive
 	nftables iptables iproute2 ethtool procps psmisc kmod iputils-ping diffutils
 	# tests: the REST client's TLS cases make their certificates with the openssl CLI

@@ -78,12 +78,21 @@ log "build"
 configure build-test -Dunity=on -Dunity_size=8 -Dcpp_args=-g1
 log "unit tests"
 run_suite build-test --suite unit
-log "shipped agent: self-contained build and symbol check (docs/DEPLOYMENT.md)"
+log "shipped agent: self-contained build, symbol check, packages (docs/DEPLOYMENT.md)"
 # The agent the packages ship: static libzmq (built once per machine, cached), libstdc++ static, checked against
 # RHEL 9's symbol versions and runtime libraries (scripts/check-agent-abi.sh). Before the integration tests, so its
 # compiling does not run beside them.
+# Then its .deb and RPM, checked for what they require and hold, and the unit's systemd-analyze exposure.
 if scripts/build-agent.sh --build build-ship --out build-ship/dist > /dev/null; then
 	passed=$((passed + 1))
+	if pkgs=$(scripts/make-packages.sh --bin build-ship/dist/xdc-agent --out build-ship/dist) &&
+		tests/packaging/check.sh build-ship/dist/xdc-agent $(echo "$pkgs" | grep '\.deb$') \
+			$(echo "$pkgs" | grep '\.rpm$'); then
+		passed=$((passed + 1))
+	else
+		echo "FAIL: the agent's packages (scripts/make-packages.sh, tests/packaging/check.sh)"
+		failed=$((failed + 1))
+	fi
 else
 	echo "FAIL: the shipped agent (scripts/build-agent.sh)"
 	failed=$((failed + 1))
