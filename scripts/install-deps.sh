@@ -16,6 +16,8 @@ PKGS=(
 	cmake dpkg-dev
 	# tests: the agent's RPM is built and inspected (rpmbuild, rpm2cpio) beside its .deb
 	rpm cpio
+	# tests: the packages are installed into throwaway Debian roots (scripts/make-root.sh)
+	debootstrap
 	# runtime tools the agent and the lab drive
 	nftables iptables iproute2 ethtool procps psmisc kmod iputils-ping diffutils
 	# tests: the REST client's TLS cases make their certificates with the openssl CLI

@@ -4,7 +4,7 @@
 # packaging/xdc-agent.service. Both require only the C runtime, the shell, systemd and the host tools the agent
 # drives (nft and libnftables, iptables, ip, tc), by each family's package names; libcurl (HTTP probes) is
 # recommended, not required. Installing does not enable or start the service: the role writes the config, then
-# enables it. (scripts/make-deb.sh packages a development build for Debian hosts only.)
+# enables it. Both own /etc/xdc-agent (0700), where the config and key pair go. (scripts/make-deb.sh packages a development build for Debian hosts only.)
 #
 # Usage: scripts/make-packages.sh [--bin FILE] [--out DIR] [--version V] [--deb-only|--rpm-only]
 #   --bin FILE     the shipped agent (default: dist/xdc-agent)
@@ -55,6 +55,7 @@ for f in "${formats[@]}"; do
 		stage="$work/deb"
 		install -D -m 0755 "$bin" "$stage/usr/bin/xdc-agent"
 		install -D -m 0644 "$unit" "$stage/lib/systemd/system/xdc-agent.service"
+		install -d -m 0700 "$stage/etc/xdc-agent"
 		mkdir -p "$stage/DEBIAN"
 		cat > "$stage/DEBIAN/control" <<CONTROL
 Package: xdc-agent
@@ -107,6 +108,7 @@ $long
 %install
 install -D -m 0755 %{_sourcedir}/xdc-agent %{buildroot}/usr/bin/xdc-agent
 install -D -m 0644 %{_sourcedir}/xdc-agent.service %{buildroot}/usr/lib/systemd/system/xdc-agent.service
+install -d -m 0700 %{buildroot}/etc/xdc-agent
 
 %post
 $postinst
@@ -117,6 +119,7 @@ $postinst
 %files
 /usr/bin/xdc-agent
 /usr/lib/systemd/system/xdc-agent.service
+%dir %attr(0700, root, root) /etc/xdc-agent
 SPEC
 		rpmbuild --quiet --define "_topdir $top" --define "_build_id_links none" -bb "$top/SPECS/xdc-agent.spec" \
 			> "$work/rpmbuild.log" 2>&1 || { cat "$work/rpmbuild.log" >&2; exit 1; }

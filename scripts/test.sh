@@ -89,6 +89,15 @@ if scripts/build-agent.sh --build build-ship --out build-ship/dist > /dev/null; 
 		tests/packaging/check.sh build-ship/dist/xdc-agent $(echo "$pkgs" | grep '\.deb$') \
 			$(echo "$pkgs" | grep '\.rpm$'); then
 		passed=$((passed + 1))
+		# Installed into clean Debian 12 roots (cached debootstrap), run chrooted in lab hosts: registers,
+		# applies and reverts a partition.
+		if XDC_BIN=build-test/controller/xdc tests/packaging/install_test.sh $(echo "$pkgs" | grep '\.deb$') \
+			$(echo "$pkgs" | grep '\.rpm$'); then
+			passed=$((passed + 1))
+		else
+			echo "FAIL: the packaged agent installed into a clean root (tests/packaging/install_test.sh)"
+			failed=$((failed + 1))
+		fi
 	else
 		echo "FAIL: the agent's packages (scripts/make-packages.sh, tests/packaging/check.sh)"
 		failed=$((failed + 1))
