@@ -12,7 +12,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "demo: run as root (the lab uses network namespaces)" >&2
 	exit 2
 fi
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --demo
 if [ -f build/build.ninja ]; then meson setup --reconfigure build >/dev/null; else meson setup build >/dev/null; fi
 ninja -C build >/dev/null
 xdc=build/controller/xdc

@@ -30,7 +30,7 @@ stage_times() {
 }
 
 log "dependencies"
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --all
 
 passed=0
 failed=0
@@ -96,6 +96,13 @@ if scripts/build-agent.sh --build build-ship --out build-ship/dist > /dev/null; 
 			passed=$((passed + 1))
 		else
 			echo "FAIL: the packaged agent installed into a clean root (tests/packaging/install_test.sh)"
+			failed=$((failed + 1))
+		fi
+		# What the demo installs on a fresh root: no test-only package, no service left enabled.
+		if tests/packaging/demo_deps_test.sh; then
+			passed=$((passed + 1))
+		else
+			echo "FAIL: the demo's dependencies on a fresh root (tests/packaging/demo_deps_test.sh)"
 			failed=$((failed + 1))
 		fi
 	else
