@@ -273,7 +273,16 @@ Client::Client(Target target, const char *user) : target_(std::move(target)), im
 	cx->easySetopt(h, CURLOPT_ERRORBUFFER, m.errBuf);
 	cx->easySetopt(h, CURLOPT_WRITEFUNCTION, &Impl::onBody);
 	cx->easySetopt(h, CURLOPT_WRITEDATA, impl_.get());
-	cx->easySetopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	// Only http and https, whatever URL a config gives. libcurl >= 7.85 takes them as a string; older ones (RHEL
+	// 8's 7.61, RHEL 9's 7.76) answer CURLE_UNKNOWN_OPTION and take only the bitmask option (number 181, named
+	// CURLOPT_PROTOCOLS, deprecated in the headers this builds with). If neither is taken, nothing is sent.
+	constexpr auto kProtocolsBitmask = static_cast<CURLoption>(CURLOPTTYPE_LONG + 181);
+	if (cx->easySetopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK &&
+	    cx->easySetopt(h, kProtocolsBitmask, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS)) != CURLE_OK) {
+		m.loadError = fmt::format("{}: this host's libcurl cannot be limited to http and https", user);
+		m.loadCode = Errc::Unsupported;
+		return;
+	}
 	// A redirect would carry the credentials to wherever the server points, and a 3xx is an answer: never followed.
 	cx->easySetopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	if (!t.userAgent.empty())
