@@ -2,11 +2,12 @@
 // libnftables, loaded on first use (see nft.h).
 #include "common/sys/nft.h"
 
-#include <dlfcn.h>
 #include <mutex>
-#include <type_traits>
+#include <string>
 
 #include <nftables/libnftables.h>
+
+#include "common/sys/library.h"
 
 namespace xdc::sys {
 
@@ -30,25 +31,15 @@ Result<const NftApi *> nftApi()
 	static NftApi api{};
 	static std::string error;
 	std::call_once(once, [] {
-		void *lib = ::dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL); // never closed
-		if (!lib) {
-			const char *e = ::dlerror();
-			error = fmt::format("needs libnftables.so.1 (package nftables on RHEL, libnftables1 on Debian): {}",
-					    e ? e : "dlopen failed");
-			return;
-		}
-		auto sym = [&](auto &fn, const char *name) {
-			fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
-			if (!fn && error.empty())
-				error = fmt::format("libnftables.so.1 has no {}", name);
-		};
-		sym(api.ctxNew, "nft_ctx_new");
-		sym(api.ctxFree, "nft_ctx_free");
-		sym(api.bufferOutput, "nft_ctx_buffer_output");
-		sym(api.bufferError, "nft_ctx_buffer_error");
-		sym(api.runCmd, "nft_run_cmd_from_buffer");
-		sym(api.outputBuffer, "nft_ctx_get_output_buffer");
-		sym(api.errorBuffer, "nft_ctx_get_error_buffer");
+		sys::Library lib("libnftables.so.1", "libnftables.so.1 (package nftables on RHEL, libnftables1 on Debian)");
+		lib.resolve(api.ctxNew, "nft_ctx_new");
+		lib.resolve(api.ctxFree, "nft_ctx_free");
+		lib.resolve(api.bufferOutput, "nft_ctx_buffer_output");
+		lib.resolve(api.bufferError, "nft_ctx_buffer_error");
+		lib.resolve(api.runCmd, "nft_run_cmd_from_buffer");
+		lib.resolve(api.outputBuffer, "nft_ctx_get_output_buffer");
+		lib.resolve(api.errorBuffer, "nft_ctx_get_error_buffer");
+		error = lib.error();
 	});
 	if (!error.empty())
 		return makeError(Errc::Unsupported, "nft: {}", error);
