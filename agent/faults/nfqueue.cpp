@@ -166,23 +166,18 @@ Result<void> NfQueue::setFlags(uint32_t mask, uint32_t flags)
 	return send(NFQNL_MSG_CONFIG, attrs, used, true);
 }
 
-bool NfQueue::verdict(uint32_t id, uint32_t v)
+bool NfQueue::sendVerdict(uint16_t type, uint32_t id, uint32_t v)
 {
 	nfqnl_msg_verdict_hdr vh{htonl(v), htonl(id)};
 	unsigned char attrs[kMaxAttrs];
 	size_t used = 0;
 	putAttr(attrs, used, NFQA_VERDICT_HDR, &vh, sizeof vh);
-	return send(NFQNL_MSG_VERDICT, attrs, used, false).ok();
+	return send(type, attrs, used, false).ok();
 }
 
-bool NfQueue::verdictBatch(uint32_t id, uint32_t v)
-{
-	nfqnl_msg_verdict_hdr vh{htonl(v), htonl(id)};
-	unsigned char attrs[kMaxAttrs];
-	size_t used = 0;
-	putAttr(attrs, used, NFQA_VERDICT_HDR, &vh, sizeof vh);
-	return send(NFQNL_MSG_VERDICT_BATCH, attrs, used, false).ok();
-}
+bool NfQueue::verdict(uint32_t id, uint32_t v) { return sendVerdict(NFQNL_MSG_VERDICT, id, v); }
+
+bool NfQueue::verdictBatch(uint32_t id, uint32_t v) { return sendVerdict(NFQNL_MSG_VERDICT_BATCH, id, v); }
 
 void NfQueue::handle(const void *buf, size_t len)
 {

@@ -60,6 +60,8 @@ private:
 	// (already laid out), optionally waiting for the kernel's acknowledgement.
 	Result<void> send(uint16_t type, const void *attrs, size_t attrsLen, bool ack);
 	Result<void> waitAck(uint32_t seq);
+	// One verdict message (NFQNL_MSG_VERDICT or NFQNL_MSG_VERDICT_BATCH), no acknowledgement asked.
+	bool sendVerdict(uint16_t type, uint32_t id, uint32_t verdict);
 
 	Handler onPacket_;
 	int fd_ = -1;
