@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // `xdc lab`: brings up several datacenters on this machine (network from controller/lab), keys, the controller in
 // the host namespace and one agent per lab host, and takes all of it down again.
+#include <cerrno>
 #include <cstdlib>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +31,7 @@
 namespace xdc::cli {
 
 using namespace labx;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -71,6 +76,42 @@ bool tcpOpen(const std::string &addr, int port)
 // `up --sshd`: an sshd in every host namespace with a lab-private configuration (its address, host keys, authorized
 // keys, pid file, all under the lab's state dir; never /etc/ssh or ~/.ssh), an Ansible key and known_hosts file, and an
 // Ansible inventory of the lab (docs/DEPLOYMENT.md). Processes are recorded so `down` stops them.
+// `up --sshd --host-root DIR`: each host its own root filesystem, an overlay whose lower layer is DIR (shared,
+// never written) and whose upper layer is the host's, under stateDir/roots/HOST, with its own /proc. The host's sshd
+// chroots every session into it, so what Ansible installs on one host (a package into /usr/bin, /etc) is on that
+// host only. `down` unmounts them (lab::removeLabState).
+Result<void> mountHostRoots(lab::LabState &st, const std::string &dir)
+{
+	// sshd's ChrootDirectory: every component of the path root-owned and writable by root only.
+	for (fs::path p = fs::path(dir); !p.empty(); p = p.parent_path()) {
+		struct stat sb{};
+		if (::stat(p.c_str(), &sb) != 0)
+			return makeError(Errc::Io, "--host-root: cannot stat {}: {}", p.string(), std::strerror(errno));
+		if (sb.st_uid != 0 || (sb.st_mode & 022))
+			return makeError(Errc::Invalid,
+					 "--host-root: {} must be owned by root and writable by root only (sshd's "
+					 "ChrootDirectory); set XDC_LAB_ROOT to such a directory",
+					 p.string());
+		if (p == p.parent_path())
+			break;
+	}
+	for (const auto &h : st.hosts) {
+		const std::string base = dir + "/roots/" + h.name;
+		const std::string root = lab::hostRootPath(st.name, h.name);
+		for (const auto &d : {dir + "/roots", base, base + "/upper", base + "/work", root})
+			if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
+				return makeError(Errc::Io, "cannot create {}: {}", d, std::strerror(errno));
+		const std::string opts =
+			fmt::format("lowerdir={},upperdir={}/upper,workdir={}/work", st.hostRoot, base, base);
+		if (::mount("overlay", root.c_str(), "overlay", 0, opts.c_str()) != 0)
+			return makeError(Errc::Io, "cannot mount {}'s root (overlay {}): {}", h.name, opts,
+					 std::strerror(errno));
+		if (::mount("proc", (root + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+			return makeError(Errc::Io, "cannot mount /proc in {}'s root: {}", h.name, std::strerror(errno));
+	}
+	return success();
+}
+
 Result<void> startSshd(lab::LabState &st, const std::string &dir, const std::string &endpoint, bool js)
 {
 	const std::string sshd = "/usr/sbin/sshd";
@@ -88,6 +129,10 @@ Result<void> startSshd(lab::LabState &st, const std::string &dir, const std::str
 			return r.error();
 		return success();
 	};
+	if (!st.hostRoot.empty()) {
+		XDC_TRY(st.save());
+		XDC_TRY(mountHostRoots(st, dir));
+	}
 	XDC_TRY(keygen(sdir + "/ansible_key", "ansible@xdc-lab-" + st.name));
 	auto authorized = sys::readFile(sdir + "/ansible_key.pub");
 	if (!authorized)
@@ -110,8 +155,13 @@ Result<void> startSshd(lab::LabState &st, const std::string &dir, const std::str
 					      "PidFile {}/{}_sshd.pid\nPermitRootLogin prohibit-password\n"
 					      "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
 					      "PrintMotd no\nStrictModes yes\nMaxStartups 50\nMaxSessions 50\n"
-					      "Subsystem sftp internal-sftp\n",
-					      st.name, h.name, h.mgmt4, hk, sdir, sdir, h.name),
+					      "Subsystem sftp internal-sftp\n{}",
+					      st.name, h.name, h.mgmt4, hk, sdir, sdir, h.name,
+					      st.hostRoot.empty()
+						      ? ""
+						      : fmt::format("# sessions see the host's own root (--host-root)\n"
+								    "ChrootDirectory {}\n",
+								    lab::hostRootPath(st.name, h.name))),
 				  0600));
 		auto pid = sys::spawn({sshd, "-D", "-e", "-f", cfg},
 				      {.netns = h.netns, .stdoutFile = fmt::format("{}/{}_sshd.log", sdir, h.name)});
@@ -130,8 +180,9 @@ Result<void> startSshd(lab::LabState &st, const std::string &dir, const std::str
 			::usleep(20000);
 		}
 	}
-	// The Ansible inventory: groups are DCs, host vars carry labels and per-host install paths (lab hosts share one
-	// filesystem), the controller group is this machine.
+	// The Ansible inventory: groups are DCs, host vars carry labels and, where the hosts share this machine's
+	// filesystem, per-host install prefixes (with --host-root each host has its own root: the role's defaults); the
+	// controller group is this machine.
 	const std::string adir = dir + "/ansible";
 	::mkdir(adir.c_str(), 0755);
 	std::string inv = fmt::format("# Ansible inventory of lab {} (written by xdc lab up --sshd)\n"
@@ -155,9 +206,13 @@ Result<void> startSshd(lab::LabState &st, const std::string &dir, const std::str
 		inv += fmt::format("    dc{}:\n      hosts:\n", d);
 		for (const auto &h : st.hosts)
 			if (h.dc == d)
-				inv += fmt::format("        {}:\n          ansible_host: {}\n          xdc_agent_prefix: {}/hosts/{}\n"
+				inv += fmt::format("        {}:\n          ansible_host: {}\n{}"
 						   "          xdc_agent_labels: {{role: streams, lab: {}, rack: r{}}}\n",
-						   h.name, h.mgmt4, dir, h.name, st.name, h.index);
+						   h.name, h.mgmt4,
+						   st.hostRoot.empty()
+							   ? fmt::format("          xdc_agent_prefix: {}/hosts/{}\n", dir, h.name)
+							   : "",
+						   st.name, h.index);
 	}
 	XDC_TRY(writeText(adir + "/inventory.yml", inv, 0644));
 	progress(js, fmt::format("sshd on {} hosts; Ansible inventory {}/inventory.yml", st.hosts.size(), adir));
@@ -262,6 +317,8 @@ json labStatusJson(const lab::LabState &st)
 		for (const auto &p : st.processes)
 			if (p.role == "agent" && p.name == h.name)
 				j["agent"] = {{"pid", p.pid}, {"running", sys::processAlive(p.pid, p.startTime)}};
+		if (!st.hostRoot.empty())
+			j["root"] = lab::hostRootPath(st.name, h.name);
 		hosts.push_back(j);
 	}
 	json ctl = nullptr;
@@ -279,6 +336,7 @@ json labStatusJson(const lab::LabState &st)
 		  {"process", ctl}}},
 		{"state_dir", lab::stateDir(st.name)},
 		{"created", st.created},
+		{"host_root", st.hostRoot.empty() ? json(nullptr) : json(st.hostRoot)},
 		{"hosts", hosts}};
 }
 
@@ -294,6 +352,9 @@ void printStatus(const json &s)
 				      : fmt::format("{}{}", c["process"]["pid"].get<int>(),
 						    c["process"]["running"].get<bool>() ? "" : " (dead)")
 						.c_str());
+	if (s.contains("host_root") && !s["host_root"].is_null())
+		printf("each host's own root: an overlay of %s at %s/roots/HOST/root\n",
+		       s["host_root"].get<std::string>().c_str(), s["state_dir"].get<std::string>().c_str());
 	printf("%-10s %-4s %-18s %-14s %-22s %-14s %s\n", "HOST", "DC", "NETNS", "DATA4", "DATA6", "MGMT4", "AGENT");
 	for (const auto &h : s["hosts"]) {
 		std::string agent = "-";
@@ -316,6 +377,7 @@ struct LabUpOptions {
 	bool js = false;
 	bool agents = true;
 	bool withStreams = false;
+	std::string hostRoot; // --host-root, resolved
 };
 
 // Reads and checks the flags of `xdc lab up` (before anything is built).
@@ -349,6 +411,24 @@ Result<LabUpOptions> labUpOptions(const Args &a)
 	o.streams = *streamsSpec;
 	if (o.withStreams && o.spec.dcs != 2)
 		return makeError(Errc::Invalid, "--streams needs --dcs 2 (the cross-DC toolkit pairs two DCs)");
+	if (a.has("--host-root")) {
+		const std::string given = a.get("--host-root");
+		if (!a.has("--sshd"))
+			return makeError(Errc::Invalid, "--host-root needs --sshd (the roots are what each host's sshd "
+							"chroots into)");
+		std::error_code ec;
+		const fs::path real = fs::canonical(given, ec);
+		if (ec || !fs::is_directory(real))
+			return makeError(Errc::Invalid, "--host-root {}: not a directory{}", given,
+					 ec ? " (" + ec.message() + ")" : "");
+		if (!fs::exists(real / "bin/sh"))
+			return makeError(Errc::Invalid, "--host-root {}: no bin/sh in it (a root filesystem, e.g. from "
+							"scripts/make-root.sh)", given);
+		if (real.string().find_first_of(",:\\") != std::string::npos)
+			return makeError(Errc::Invalid, "--host-root {}: the path may not hold ',', ':' or '\\' (an "
+							"overlay mount option)", given);
+		o.hostRoot = real.string();
+	}
 	return o;
 }
 
@@ -507,6 +587,7 @@ int labUp(const Args &a)
 		return built.error().code == Errc::Exists ? kUsage : kFailed;
 	}
 	lab::LabState st = *built;
+	st.hostRoot = o->hostRoot;
 	for (const auto &[h, ms] : o->skews) {
 		if (lab::hostNetns(st, h).empty()) {
 			fprintf(stderr, "xdc lab up: --skew: no host '%s' in this lab\n", h.c_str());
@@ -674,6 +755,8 @@ int cmdLab(const std::vector<std::string> &argv)
 		{"--skew", true, "HOST=+MS: test clock skew for one agent (up; repeatable)"},
 		{"--no-agents", false, "build the network and start the controller only (up)"},
 		{"--sshd", false, "start a lab-private sshd in every host and write an Ansible inventory (up; docs/DEPLOYMENT.md)"},
+		{"--host-root", true, "DIR: give every host its own root filesystem, an overlay of DIR that its sshd chroots "
+				      "into (up --sshd; e.g. scripts/make-root.sh bookworm)"},
 		{"--timeout", true, "how long up waits for agents to register (default 20s)"},
 		{"--streams", false, "also start a Streams emulator per DC on dc<d>-h1, dc1 active (up; docs/STREAMS.md)"},
 		{"--streams-pes", true, "PEs in each emulated job (up --streams; default 3)"},
@@ -702,7 +785,8 @@ int cmdLab(const std::vector<std::string> &argv)
 	}
 	const std::string sub = a->positional.empty() ? "" : a->positional[0];
 	if (a->has("--help") || sub.empty()) {
-		printf("Usage: xdc lab up [--name N] [--dcs D] [--hosts-per-dc H] [--skew HOST=+MS ...] [--no-agents] [--sshd]\n"
+		printf("Usage: xdc lab up [--name N] [--dcs D] [--hosts-per-dc H] [--skew HOST=+MS ...] [--no-agents]\n"
+		       "                 [--sshd [--host-root DIR]]\n"
 		       "                 [--streams [--streams-pes N] [--hb-interval D] [--hb-misses N] ...]\n"
 		       "       xdc lab status [--name N] [--json]\n"
 		       "       xdc lab exec HOST [--name N] -- CMD [ARGS...]\n"

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "controller/lab/topology.h"
@@ -131,6 +132,8 @@ json toJson(const LabState &s)
 	for (const auto &p : s.processes)
 		j["processes"].push_back(processToJson(p));
 	j["files"] = s.files;
+	if (!s.hostRoot.empty())
+		j["hostRoot"] = s.hostRoot;
 	return j;
 }
 
@@ -154,6 +157,7 @@ Result<LabState> fromJson(const json &doc)
 			for (const auto &p : doc.at("processes"))
 				s.processes.push_back(processFromJson(p));
 		s.files = doc.value("files", std::vector<std::string>{});
+		s.hostRoot = doc.value("hostRoot", "");
 		s.raw = doc;
 		XDC_TRY(validateLabName(s.name));
 		return s;
@@ -215,10 +219,68 @@ std::vector<std::string> listLabs()
 	return names;
 }
 
+std::string hostRootPath(const std::string &name, const std::string &host)
+{
+	return (fs::path(stateDir(name)) / "roots" / host / "root").string();
+}
+
+namespace {
+
+// Mount points from /proc/self/mountinfo (field 5, with the kernel's octal escapes of space, tab, newline and \).
+std::vector<std::string> mountPoints()
+{
+	std::vector<std::string> out;
+	std::ifstream in("/proc/self/mountinfo");
+	std::string line;
+	while (std::getline(in, line)) {
+		std::istringstream fields(line);
+		std::string id, parent, dev, root, point;
+		if (!(fields >> id >> parent >> dev >> root >> point))
+			continue;
+		std::string unescaped;
+		for (size_t i = 0; i < point.size(); i++) {
+			if (point[i] == '\\' && i + 3 < point.size()) {
+				unescaped += static_cast<char>(std::stoi(point.substr(i + 1, 3), nullptr, 8));
+				i += 3;
+			} else {
+				unescaped += point[i];
+			}
+		}
+		out.push_back(unescaped);
+	}
+	return out;
+}
+
+std::vector<std::string> mountsUnder(const std::string &dir)
+{
+	const std::string prefix = fs::path(dir).lexically_normal().string() + "/";
+	std::vector<std::string> under;
+	for (const auto &m : mountPoints())
+		if (m.rfind(prefix, 0) == 0)
+			under.push_back(m);
+	// Deepest first: a host root's /proc before the root itself.
+	std::sort(under.begin(), under.end(), [](const std::string &a, const std::string &b) { return a.size() > b.size(); });
+	return under;
+}
+
+} // namespace
+
+Result<void> unmountUnder(const std::string &dir)
+{
+	for (const auto &m : mountsUnder(dir))
+		if (::umount2(m.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+			return makeError(Errc::Io, "cannot unmount {}: {}", m, std::strerror(errno));
+	if (auto left = mountsUnder(dir); !left.empty())
+		return makeError(Errc::Io, "{} is still mounted", left.front());
+	return success();
+}
+
 Result<void> removeLabState(const std::string &name)
 {
 	// Validated so that a bad name can never make this remove something outside the state root.
 	XDC_TRY(validateLabName(name));
+	// Never walk into a mounted host root (its /proc, its lower layer).
+	XDC_TRY(unmountUnder(stateDir(name)));
 	std::error_code ec;
 	fs::remove_all(stateDir(name), ec);
 	if (ec)

@@ -45,6 +45,8 @@ struct LabState {
 	std::string created;                 // ISO 8601 UTC
 	std::vector<ProcessInfo> processes;
 	std::vector<std::string> files;      // paths the lab created outside its state dir
+	std::string hostRoot;                // `up --host-root DIR`: the lower layer of every host's own root; empty
+					     // when the hosts share this machine's filesystem
 	nlohmann::json raw;                  // the document as loaded; unknown keys are written back
 
 	// Writes stateDir(name)/lab.json atomically (temp file, fsync, rename, fsync of the directory), creating
@@ -66,7 +68,13 @@ std::string statePath(const std::string &name);
 Result<LabState> loadLab(const std::string &name);
 // Names of the labs with a record under stateRoot(), sorted. Records alone: the labs may be partly or not up.
 std::vector<std::string> listLabs();
-// Removes stateDir(name) and everything in it; missing is not an error. Call last in `lab down`, after the
+// stateDir(name)/roots/HOST/root: the host's own root filesystem when the lab has host roots.
+std::string hostRootPath(const std::string &name, const std::string &host);
+// Detaches every mount whose mount point lies under DIR (deepest first), from /proc/self/mountinfo, so that a
+// record lost in a crash cannot leave one behind. Io when one stays.
+Result<void> unmountUnder(const std::string &dir);
+// Removes stateDir(name) and everything in it, after unmountUnder() (a host root's overlay and /proc are never
+// walked into); missing is not an error. Call last in `lab down`, after the
 // processes are stopped and destroyNetwork() succeeded, since the record is what finds them.
 Result<void> removeLabState(const std::string &name);
 
