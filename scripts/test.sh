@@ -89,6 +89,9 @@ if scripts/build-agent.sh --build build-ship --out build-ship/dist > /dev/null; 
 		tests/packaging/check.sh build-ship/dist/xdc-agent $(echo "$pkgs" | grep '\.deb$') \
 			$(echo "$pkgs" | grep '\.rpm$'); then
 		passed=$((passed + 1))
+		# The Ansible suite deploys this .deb into lab hosts with their own roots (the role's package path).
+		XDC_AGENT_DEB=$(realpath "$(echo "$pkgs" | grep '\.deb$')")
+		export XDC_AGENT_DEB
 		# Installed into clean Debian 12 roots (cached debootstrap), run chrooted in lab hosts: registers,
 		# applies and reverts a partition.
 		if XDC_BIN=build-test/controller/xdc tests/packaging/install_test.sh $(echo "$pkgs" | grep '\.deb$') \

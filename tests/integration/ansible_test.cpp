@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Ansible acceptance over real SSH: `xdc lab up --no-agents --sshd` runs a lab-private sshd in each of 4 lab hosts in
 // 2 DCs; ansible-playbook deploys, redeploys (changed=0), upgrades one DC at a time (and stops on a broken build),
-// verifies and removes the agents; ansible-lint passes. The test cases run in file order against one lab.
+// verifies and removes the agents; then a second lab whose hosts have their own roots (`--host-root`) gets the
+// shipped agent's .deb through the role's package path; ansible-lint passes. The test cases run in file order.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -363,7 +365,104 @@ TEST_CASE("4. remove.yml leaves no agent process, file, key or unit; host namesp
 		CHECK(again.recap[h].changed == 0);
 }
 
-TEST_CASE("5. ansible-lint is clean")
+// Restores gLab when a test case that points it at its own lab ends, even on a failed REQUIRE.
+struct LabSwap {
+	LabFixture *saved;
+	explicit LabSwap(LabFixture &lab) : saved(gLab) { gLab = &lab; }
+	~LabSwap() { gLab = saved; }
+};
+
+// dpkg's view inside a host's own root: "install ok installed VERSION", or what dpkg-query said.
+std::string dpkgStatus(const std::string &root)
+{
+	auto r = sys::run({"chroot", root, "dpkg-query", "-W", "-f=${Status} ${Version}", "xdc-agent"});
+	return r ? (r->ok() ? r->out : "<" + r->err + ">") : "<" + r.error().message + ">";
+}
+
+std::string procRoot(int pid)
+{
+	std::error_code ec;
+	auto p = fs::read_symlink("/proc/" + std::to_string(pid) + "/root", ec);
+	return ec ? "<" + ec.message() + ">" : p.string();
+}
+
+TEST_CASE("5. deploy.yml installs the agent's .deb into each host's own root; again changes nothing; remove.yml "
+	  "purges it")
+{
+	// The shipped agent's package (scripts/test.sh builds it before the integration tests); a development build's
+	// agent links this machine's libraries, which a clean root does not have.
+	const std::string deb = std::getenv("XDC_AGENT_DEB") ? std::getenv("XDC_AGENT_DEB") : "";
+	if (deb.empty()) {
+		const char *ci = std::getenv("CI");
+		REQUIRE_MESSAGE(!(ci && std::string(ci) == "true"),
+				"XDC_AGENT_DEB is not set (scripts/build-agent.sh, then scripts/make-packages.sh)");
+		MESSAGE("skipped: set XDC_AGENT_DEB to the shipped agent's .deb to run this case");
+		return;
+	}
+	REQUIRE_MESSAGE(fs::exists(deb), deb);
+	auto version = sys::run({"dpkg-deb", "-f", deb, "Version"});
+	REQUIRE((version && version->ok()));
+	const std::string pkgver = version->out.substr(0, version->out.find('\n'));
+	// Each host's root: an overlay of a cached debootstrap root (nothing of ours in it), which its sshd chroots into.
+	auto made = sys::run({sourceRoot() + "/scripts/make-root.sh", "bookworm"},
+			     {.timeout = std::chrono::milliseconds(900000)});
+	REQUIRE((made && made->ok()));
+	const std::string lower = made->out.substr(0, made->out.find('\n'));
+	REQUIRE_MESSAGE(!fs::exists(lower + "/usr/bin/xdc-agent"), "the cached root holds an xdc-agent: ", lower);
+	const bool hostHadAgent = fs::exists("/usr/bin/xdc-agent");
+	const std::string hostAgentSha = hostHadAgent ? sha("/usr/bin/xdc-agent") : "";
+
+	LabFixture roots("anr", {"--no-agents", "--sshd", "--host-root", lower});
+	REQUIRE_MESSAGE(roots.up(), roots.upOutput());
+	LabSwap swap(roots);
+	const std::vector<std::string> pkgArgs = {"-e", "xdc_agent_install_from=package", "-e", "xdc_agent_deb=" + deb};
+	auto run = playbook("deploy.yml", pkgArgs);
+	REQUIRE_MESSAGE(run.out.exitCode == 0, tail(run.text()));
+	auto m = agentsById();
+	REQUIRE(m.size() == 4);
+	for (const auto &h : kHosts) {
+		INFO(h, " ", m[h].dump());
+		CHECK(run.recap[h].changed > 0);
+		const std::string root = lab::hostRootPath(roots.name(), h);
+		// Installed by dpkg into this host's root only, and running from it.
+		CHECK(dpkgStatus(root) == "install ok installed " + pkgver);
+		CHECK(m[h]["state"] == "live");
+		CHECK(m[h]["version"] == pkgver);
+		CHECK(procRoot(m[h].value("pid", 0)) == root);
+		struct stat st{};
+		REQUIRE(::stat((root + "/etc/xdc-agent/agent.key").c_str(), &st) == 0);
+		CHECK((st.st_mode & 0777) == 0600);
+	}
+	// Nothing reached the shared lower layer or this machine's own /usr/bin.
+	CHECK(!fs::exists(lower + "/usr/bin/xdc-agent"));
+	CHECK(fs::exists("/usr/bin/xdc-agent") == hostHadAgent);
+	if (hostHadAgent)
+		CHECK(sha("/usr/bin/xdc-agent") == hostAgentSha);
+
+	// The same package again: apt compares versions; nothing changes, no agent restarts.
+	std::map<std::string, int> before, after;
+	REQUIRE(allLiveWithPids(before));
+	auto again = playbook("deploy.yml", pkgArgs);
+	REQUIRE_MESSAGE(again.out.exitCode == 0, tail(again.text()));
+	for (const auto &h : kHosts)
+		CHECK_MESSAGE(again.recap[h].changed == 0, h, "\n", tail(again.text()));
+	REQUIRE(allLiveWithPids(after));
+	CHECK(before == after);
+
+	auto removed = playbook("remove.yml", pkgArgs);
+	REQUIRE_MESSAGE(removed.out.exitCode == 0, tail(removed.text()));
+	for (const auto &h : kHosts) {
+		INFO(h);
+		const std::string root = lab::hostRootPath(roots.name(), h);
+		CHECK(dpkgStatus(root).find("install ok installed") == std::string::npos);
+		CHECK(!fs::exists(root + "/usr/bin/xdc-agent"));
+		CHECK(!fs::exists(root + "/etc/xdc-agent"));
+		CHECK(!fs::exists(root + "/var/lib/xdc-agent"));
+		CHECK(processesIn(gLab->netns(h)).empty());
+	}
+}
+
+TEST_CASE("6. ansible-lint is clean")
 {
 	const std::string dir = sourceRoot() + "/ansible";
 	auto r = sys::run({"bash", "-c", "cd '" + dir + "' && ansible-lint --nocolor --offline -q"},

@@ -4,7 +4,8 @@
 #   - the RPM requires only the C runtime, the shell, systemd and the host tools (rpm -qp --requires);
 #   - the .deb depends only on the same, by Debian's names (Depends);
 #   - both hold exactly the agent binary given and the unit packaging/xdc-agent.service;
-#   - systemd-analyze security --offline=true scores the unit at most MAX_EXPOSURE (default 4.0).
+#   - systemd-analyze security --offline=true scores the unit at most MAX_EXPOSURE (default 4.0);
+#   - the Ansible role's unit for path installs has the same service settings but its paths.
 # Usage: tests/packaging/check.sh BINARY DEB RPM
 # Prints each finding; exit 0 when all hold, 1 otherwise.
 set -euo pipefail
@@ -61,5 +62,18 @@ score=$(systemd-analyze security --offline=true --no-pager packaging/xdc-agent.s
 if [ -n "$score" ]; then
 	awk -v s="$score" -v m="$max" 'BEGIN { exit !(s <= m) }' || bad "the unit's exposure is $score, above $max"
 	echo "packaging: the unit's exposure (systemd-analyze security --offline=true) is $score (at most $max)"
+fi
+# The Ansible role's unit for a path install (ansible/roles/xdc_agent/templates/xdc-agent.service.j2) keeps the same
+# capabilities and protections; only its paths differ (ExecStart, ReadWritePaths, and the package's own directories).
+settings() {
+	sed -n '/^\[Service\]/,/^\[/p' "$1" | grep -E '^[A-Za-z]+=' |
+		grep -vE '^(ExecStart|ReadWritePaths|StateDirectory|StateDirectoryMode|LogsDirectory|ConfigurationDirectory|ConfigurationDirectoryMode)=' |
+		sort
+}
+role_unit=ansible/roles/xdc_agent/templates/xdc-agent.service.j2
+if d=$(diff <(settings packaging/xdc-agent.service) <(settings "$role_unit")); then
+	echo "packaging: the role's unit has the package unit's $(settings "$role_unit" | wc -l) service settings"
+else
+	bad "the role's unit ($role_unit) differs from packaging/xdc-agent.service in: $(echo "$d" | grep '^[<>]' | tr '\n' ' ')"
 fi
 exit $fail
