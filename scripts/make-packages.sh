@@ -4,7 +4,7 @@
 # packaging/xdc-agent.service. Both require only the C runtime, the shell, systemd and the host tools the agent
 # drives (nft and libnftables, iptables, ip, tc), by each family's package names; libcurl (HTTP probes) is
 # recommended, not required. Installing does not enable or start the service: the role writes the config, then
-# enables it. Both own /etc/xdc-agent (0700), where the config and key pair go. (scripts/make-deb.sh packages a development build for Debian hosts only.)
+# enables it. Both own /etc/xdc-agent (0700), where the config and key pair go.
 #
 # Usage: scripts/make-packages.sh [--bin FILE] [--out DIR] [--version V] [--deb-only|--rpm-only]
 #   --bin FILE     the shipped agent (default: dist/xdc-agent)
