@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Linked only into the shipped agent (-Dship_agent=true). The static libstdc++ of Debian 12's GCC calls
+// Linked only into the shipped executables (-Dship_agent=true). The static libstdc++ of Debian 12's GCC calls
 // arc4random (std::random_device), which glibc has only since 2.36; defining it here binds those calls to this
 // definition instead of to glibc's GLIBC_2.36 version, so the agent keeps to the RHEL 9 floor (GLIBC_2.34,
 // scripts/check-agent-abi.sh). Same contract: uniformly random 32 bits from the kernel's CSPRNG, never failing.
