@@ -2,23 +2,28 @@
 # SPDX-License-Identifier: Apache-2.0
 # Builds the agent that ships in the packages: self-contained (docs/DEPLOYMENT.md, "A self-contained agent"), its
 # debug info split off, and checked against the oldest target's symbol versions (scripts/check-agent-abi.sh).
+# With --controller, the controller (xdc) too, built and checked the same way.
 #
-# Usage: scripts/build-agent.sh [--build DIR] [--out DIR] [--cache DIR]
-#   --build DIR   meson build directory for the shipped agent (default: build-ship)
-#   --out DIR     where xdc-agent and xdc-agent.debug go (default: dist)
-#   --cache DIR   scripts/static-deps.sh's cache (default: its own)
-# Prints the path of the stripped binary. Exit 1 when a step or the symbol check fails, 2 on a bad argument.
+# Usage: scripts/build-agent.sh [--build DIR] [--out DIR] [--cache DIR] [--controller]
+#   --build DIR    meson build directory for the shipped binaries (default: build-ship)
+#   --out DIR      where xdc-agent and xdc-agent.debug (and xdc, xdc.debug) go (default: dist)
+#   --cache DIR    scripts/static-deps.sh's cache (default: its own)
+#   --controller   also build the controller
+# Prints the path of each stripped binary, the agent's first. Exit 1 when a step or the symbol check fails, 2 on a
+# bad argument.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build-ship
 out=dist
 cache_args=()
+targets=(agent/xdc-agent)
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build) build=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--cache) cache_args=(--cache "$2"); shift 2 ;;
-	-h|--help) sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--controller) targets+=(controller/xdc); shift ;;
+	-h|--help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "build-agent: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -33,12 +38,15 @@ else
 	meson setup "$build" "${opts[@]}" > "$build.setup.log" 2>&1 || { cat "$build.setup.log" >&2; exit 1; }
 	rm -f "$build.setup.log"
 fi
-ninja -C "$build" agent/xdc-agent >&2
+ninja -C "$build" "${targets[@]}" >&2
 mkdir -p "$out"
-bin="$out/xdc-agent"
-cp "$build/agent/xdc-agent" "$bin.tmp"
-objcopy --only-keep-debug "$bin.tmp" "$out/xdc-agent.debug"
-objcopy --strip-all --add-gnu-debuglink="$out/xdc-agent.debug" "$bin.tmp"
-mv "$bin.tmp" "$bin"
-scripts/check-agent-abi.sh "$bin" >&2
-echo "$bin"
+for t in "${targets[@]}"; do
+	name=$(basename "$t")
+	bin="$out/$name"
+	cp "$build/$t" "$bin.tmp"
+	objcopy --only-keep-debug "$bin.tmp" "$out/$name.debug"
+	objcopy --strip-all --add-gnu-debuglink="$out/$name.debug" "$bin.tmp"
+	mv "$bin.tmp" "$bin"
+	scripts/check-agent-abi.sh "$bin" >&2
+	echo "$bin"
+done

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # A throwaway Debian root filesystem for the package install tests (tests/packaging/install_test.sh, and the
 # Ansible test's hosts with their own roots: `xdc lab up --sshd --host-root`): debootstrap's minbase of SUITE plus
-# the host tools the agent's packages require (nftables, iptables, iproute2) and what Ansible needs on a managed
+# the host tools the agent's packages require (nftables, iptables, iproute2), libcurl4 (which the controller's
+# package requires and the agent's recommends) and what Ansible needs on a managed
 # Debian host to install a .deb (python3, python3-apt), nothing of ours. Built once and cached, keyed by suite and
 # package list; tests use it as the read-only lower layer of an overlay.
 #
@@ -25,7 +26,7 @@ bookworm|bullseye) ;;
 *) echo "make-root: SUITE must be bookworm or bullseye, not '$suite'" >&2; exit 2 ;;
 esac
 command -v debootstrap > /dev/null || { echo "make-root: debootstrap not found (scripts/install-deps.sh)" >&2; exit 1; }
-include=nftables,iptables,iproute2,python3,python3-apt
+include=nftables,iptables,iproute2,libcurl4,python3,python3-apt
 key=$(printf '%s\n' "$suite" minbase "$include" | sha256sum | cut -c1-12)
 root="$cache/roots/$suite-$key"
 if [ -f "$root/.complete" ]; then

@@ -78,24 +78,26 @@ log "build"
 configure build-test -Dunity=on -Dunity_size=8 -Dcpp_args=-g1
 log "unit tests"
 run_suite build-test --suite unit
-log "shipped agent: self-contained build, symbol check, packages (docs/DEPLOYMENT.md)"
-# The agent the packages ship: static libzmq (built once per machine, cached), libstdc++ static, checked against
-# RHEL 9's symbol versions and runtime libraries (scripts/check-agent-abi.sh). Before the integration tests, so its
-# compiling does not run beside them.
-# Then its .deb and RPM, checked for what they require and hold, and the unit's systemd-analyze exposure.
-if scripts/build-agent.sh --build build-ship --out build-ship/dist > /dev/null; then
+log "shipped agent and controller: self-contained builds, symbol checks, packages (docs/DEPLOYMENT.md)"
+# The agent and controller the packages ship: static libzmq (built once per machine, cached), libstdc++ static,
+# checked against RHEL 9's symbol versions and runtime libraries (scripts/check-agent-abi.sh). Before the
+# integration tests, so their compiling does not run beside them.
+# Then their .debs and RPMs, checked for what they require and hold, and the units' systemd-analyze exposure.
+pkg() { echo "$pkgs" | grep -E "/$1[-_][0-9][^/]*\.$2\$"; }
+if scripts/build-agent.sh --build build-ship --out build-ship/dist --controller > /dev/null; then
 	passed=$((passed + 1))
-	if pkgs=$(scripts/make-packages.sh --bin build-ship/dist/xdc-agent --out build-ship/dist) &&
-		tests/packaging/check.sh build-ship/dist/xdc-agent $(echo "$pkgs" | grep '\.deb$') \
-			$(echo "$pkgs" | grep '\.rpm$'); then
+	if pkgs=$(scripts/make-packages.sh --bin build-ship/dist/xdc-agent --controller-bin build-ship/dist/xdc \
+			--out build-ship/dist) &&
+		tests/packaging/check.sh build-ship/dist/xdc-agent "$(pkg xdc-agent deb)" "$(pkg xdc-agent rpm)" \
+			build-ship/dist/xdc "$(pkg xdc deb)" "$(pkg xdc rpm)"; then
 		passed=$((passed + 1))
 		# The Ansible suite deploys this .deb into lab hosts with their own roots (the role's package path).
-		XDC_AGENT_DEB=$(realpath "$(echo "$pkgs" | grep '\.deb$')")
+		XDC_AGENT_DEB=$(realpath "$(pkg xdc-agent deb)")
 		export XDC_AGENT_DEB
-		# Installed into clean Debian 12 roots (cached debootstrap), run chrooted in lab hosts: registers,
-		# applies and reverts a partition.
-		if XDC_BIN=build-test/controller/xdc tests/packaging/install_test.sh $(echo "$pkgs" | grep '\.deb$') \
-			$(echo "$pkgs" | grep '\.rpm$'); then
+		# Installed into clean Debian 12 roots (cached debootstrap), run chrooted in lab hosts: the agents
+		# register, apply and revert a partition; then each installed controller drives the other host's agent.
+		if XDC_BIN=build-test/controller/xdc tests/packaging/install_test.sh "$(pkg xdc-agent deb)" \
+			"$(pkg xdc-agent rpm)" "$(pkg xdc deb)" "$(pkg xdc rpm)"; then
 			passed=$((passed + 1))
 		else
 			echo "FAIL: the packaged agent installed into a clean root (tests/packaging/install_test.sh)"
@@ -109,11 +111,11 @@ if scripts/build-agent.sh --build build-ship --out build-ship/dist > /dev/null; 
 			failed=$((failed + 1))
 		fi
 	else
-		echo "FAIL: the agent's packages (scripts/make-packages.sh, tests/packaging/check.sh)"
+		echo "FAIL: the packages (scripts/make-packages.sh, tests/packaging/check.sh)"
 		failed=$((failed + 1))
 	fi
 else
-	echo "FAIL: the shipped agent (scripts/build-agent.sh)"
+	echo "FAIL: the shipped agent and controller (scripts/build-agent.sh --controller)"
 	failed=$((failed + 1))
 fi
 log "integration tests (real binaries in network namespaces)"
