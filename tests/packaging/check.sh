@@ -7,7 +7,7 @@
 #   - the .deb depends only on the same, by Debian's names (Depends);
 #   - both hold exactly the binary given and its unit (packaging/xdc-agent.service, packaging/xdc-controller.service);
 #   - systemd-analyze security --offline=true scores the unit at most MAX_EXPOSURE (default 4.0);
-#   - the Ansible role's unit for path installs has the same service settings as the agent's but its paths.
+#   - the Ansible roles' units for path installs have the same service settings as the packages' but their paths.
 # Usage: tests/packaging/check.sh BINARY DEB RPM [XDC_BINARY XDC_DEB XDC_RPM]
 # Prints each finding; exit 0 when all hold, 1 otherwise.
 set -euo pipefail
@@ -85,10 +85,13 @@ settings() {
 		grep -vE '^(ExecStart|ReadWritePaths|StateDirectory|StateDirectoryMode|LogsDirectory|ConfigurationDirectory|ConfigurationDirectoryMode)=' |
 		sort
 }
-role_unit=ansible/roles/xdc_agent/templates/xdc-agent.service.j2
-if d=$(diff <(settings packaging/xdc-agent.service) <(settings "$role_unit")); then
-	echo "packaging: the role's unit has the package unit's $(settings "$role_unit" | wc -l) service settings"
-else
-	bad "the role's unit ($role_unit) differs from packaging/xdc-agent.service in: $(echo "$d" | grep '^[<>]' | tr '\n' ' ')"
-fi
+for pair in xdc-agent.service:ansible/roles/xdc_agent/templates/xdc-agent.service.j2 \
+	xdc-controller.service:ansible/roles/xdc_controller/templates/xdc-controller.service.j2; do
+	unit=packaging/${pair%%:*} role_unit=${pair#*:}
+	if d=$(diff <(settings "$unit") <(settings "$role_unit")); then
+		echo "packaging: the role's $(basename "$unit") has the package's $(settings "$role_unit" | wc -l) service settings"
+	else
+		bad "the role's unit ($role_unit) differs from $unit in: $(echo "$d" | grep '^[<>]' | tr '\n' ' ')"
+	fi
+done
 exit $fail
