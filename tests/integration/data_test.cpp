@@ -3,7 +3,8 @@
 // (HTTPJSONInjection posts, TCPSource lines, files dropped through the agent for a DirectoryScan) and leave through
 // its FileSinks, read by the agents; xdc's figures are checked against the emulators' ground truth, which xdc never
 // reads. Control runs through each shape deliver every tuple exactly once; the failover sample, through each shape
-// and 5 seeds, gives exactly the emulators' lost and duplicated counts; reading the output through HTTPTupleViews
+// and 3 seeds (XDC_DATA_SEEDS=N for more, outside CI's time budget), gives exactly the emulators' lost and
+// duplicated counts; reading the output through HTTPTupleViews
 // gives them too while the views stay readable, and a view that moved past what was read, or went with its PE, makes
 // the run a harness error; a source that cannot reach
 // a DC says what it could not write; a plain partition (split brain) duplicates without losing; the HTML report shows
@@ -11,6 +12,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -339,14 +341,17 @@ TEST_CASE("data: control runs through each ingest shape deliver every tuple exac
 	}
 }
 
-TEST_CASE("data: the failover sample through each ingest shape, 5 seeds each: lost and duplicated equal the emulators' truth")
+TEST_CASE("data: the failover sample through each ingest shape and several seeds: lost and duplicated equal the "
+	  "emulators' truth")
 {
 	requireRoot();
+	const char *seedsEnv = std::getenv("XDC_DATA_SEEDS");
+	const int seeds = seedsEnv && std::atoi(seedsEnv) > 0 ? std::atoi(seedsEnv) : 3;
 	LabFixture lab("dfo", kLab);
 	REQUIRE(lab.up());
 	for (const std::string shape : {"http_json", "tcp", "file"}) {
 		int nonZero = 0;
-		for (int seed = 1; seed <= 5; seed++) {
+		for (int seed = 1; seed <= seeds; seed++) {
 			CAPTURE(shape);
 			CAPTURE(seed);
 			TempDir tmp;
@@ -378,7 +383,8 @@ TEST_CASE("data: the failover sample through each ingest shape, 5 seeds each: lo
 				CHECK(page.find("id=\"data-summary\"") != std::string::npos);
 			}
 		}
-		CHECK(nonZero >= 4);
+		// A failover loses and duplicates in nearly every run; at most one seed may be a lucky exception.
+		CHECK(nonZero >= seeds - 1);
 	}
 	{
 		// The output read through the HTTPTupleViews: dc1's view goes with its PEs, and what it showed after the
