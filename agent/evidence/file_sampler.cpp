@@ -56,6 +56,9 @@ public:
 	{
 		const int64_t wall = clk::wallNs(), mono = clk::monoNs();
 		Listing now = list();
+		// A change is seen by the end of the listing, not its start (a file created while the directory is read
+		// can be in it): events carry the listing's end, and prev_wall_ns is the previous listing's start.
+		const int64_t seenWall = clk::wallNs(), seenMono = clk::monoNs();
 		auto base = [&](const char *kind) {
 			proto::Sample s;
 			s.kind = kind;
@@ -74,6 +77,8 @@ public:
 		// The changes since the previous round: each lies in (prev_wall_ns, wallNs].
 		auto event = [&](const char *what, const std::string &name, const FileSeen &f) {
 			proto::Sample e = base("file.event");
+			e.wallNs = seenWall;
+			e.monoNs = seenMono;
 			e.values["prev_wall_ns"] = static_cast<double>(prevWall_);
 			e.values["size_bytes"] = static_cast<double>(f.size);
 			e.values["mtime_ns"] = static_cast<double>(f.mtimeNs);

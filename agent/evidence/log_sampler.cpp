@@ -162,6 +162,7 @@ public:
 			std::rotate(files.begin(), std::upper_bound(files.begin(), files.end(), resumeAfter_), files.end());
 			resumeAfter_.clear();
 		}
+		const size_t firstLine = out.size();
 		for (size_t i = 0; i < files.size(); i++) {
 			if (r.linesLeft == 0 || r.bytesLeft == 0) { // the previous file used the budget up exactly
 				r.capped = true;
@@ -173,6 +174,14 @@ public:
 				resumeAfter_ = files[i];
 				break;
 			}
+		}
+		// A line is known to be written by the end of the round that read it, not its start: one appended while
+		// this round read the files can be read in it. So lines carry the round's end, and their prev_wall_ns is
+		// the previous round's start (a line this round read was not there yet when that round read its file).
+		const int64_t seenWall = clk::wallNs(), seenMono = clk::monoNs();
+		for (size_t i = firstLine; i < out.size(); i++) {
+			out[i].wallNs = seenWall;
+			out[i].monoNs = seenMono;
 		}
 		proto::Sample s;
 		s.kind = "log";

@@ -119,15 +119,18 @@ TEST_CASE("log sampler: starts at the end, reads new complete lines, holds a par
 
 	appendTo(path, " and ended after\nnew 1\nnew 2\nhal");
 	auto r2 = oneRound(*s);
+	const int64_t afterRound = clk::wallNs();
 	// The line in progress at the start is reported whole once complete; the partial "hal" waits.
 	CHECK(lineTags(r2) == std::vector<std::string>{"begun before and ended after", "new 1", "new 2"});
 	const auto lines2 = ofKind(r2, "log.line");
 	REQUIRE(lines2.size() == 3);
 	CHECK(lines2[0]->source == "log:trace");
 	CHECK(lines2[0]->tags.at("file") == "pe.trc");
-	for (const auto *l : lines2) { // every line of a round carries the time that round's read started
-		CHECK(l->wallNs == summaryOf(r2, "log").wallNs);
-		CHECK(l->monoNs == summaryOf(r2, "log").monoNs);
+	for (const auto *l : lines2) { // every line of a round carries the time that round's read ended
+		CHECK(l->wallNs == lines2[0]->wallNs);
+		CHECK(l->wallNs >= summaryOf(r2, "log").wallNs);
+		CHECK(l->monoNs >= summaryOf(r2, "log").monoNs);
+		CHECK(l->wallNs <= afterRound);
 	}
 	CHECK(valueOf(*lines2[0], "prev_wall_ns") == static_cast<double>(sum1.wallNs));
 	CHECK(valueOf(*lines2[0], "prev_wall_ns") < static_cast<double>(lines2[0]->wallNs));
@@ -418,6 +421,7 @@ TEST_CASE("file sampler: what exists, then created, modified and deleted events 
 	REQUIRE(::unlink((dir + "/ckpt-2").c_str()) == 0); // deleted
 	appendTo(dir + "/ckpt-3", "new!!");          // created
 	auto r2 = oneRound(*s);
+	const int64_t afterRound = clk::wallNs();
 	const auto ev = ofKind(r2, "file.event");
 	REQUIRE(ev.size() == 3);
 	CHECK(ev[0]->tags.at("event") == "deleted");
@@ -431,7 +435,9 @@ TEST_CASE("file sampler: what exists, then created, modified and deleted events 
 	CHECK(valueOf(*ev[2], "size_bytes") == 5);
 	for (const auto *e : ev) {
 		CHECK(valueOf(*e, "prev_wall_ns") == static_cast<double>(wallBefore));
-		CHECK(e->wallNs == summaryOf(r2, "file.summary").wallNs);
+		// Seen by the end of the listing: not before the round began, not after it returned.
+		CHECK(e->wallNs >= summaryOf(r2, "file.summary").wallNs);
+		CHECK(e->wallNs <= afterRound);
 		CHECK(e->values.count("mtime_ns") == 1);
 	}
 	CHECK(ofKind(r2, "file").size() == 2);
