@@ -136,21 +136,30 @@ std::vector<FlagSpec> controlFlags()
 
 std::optional<json> callController(const Args &a, const control::Request &req, int &exitCode, int timeoutMs)
 {
+	// With --json a failure is JSON on stdout too ({"ok": false, "error": {code, message}}, the controller's own
+	// answer when there is one), so a script reads one document whatever the exit code.
+	const bool js = a.has("--json");
 	auto path = controlPathFor(a);
 	if (!path) {
 		fprintf(stderr, "xdc: %s\n", path.error().message.c_str());
+		if (js)
+			printf("%s\n", control::errorJson("invalid", path.error().message).dump(2).c_str());
 		exitCode = kUsage;
 		return std::nullopt;
 	}
 	auto r = control::request(*path, req, timeoutMs);
 	if (!r) {
 		fprintf(stderr, "xdc: %s\n", r.error().message.c_str());
+		if (js)
+			printf("%s\n", control::errorJson("unreachable", r.error().message).dump(2).c_str());
 		exitCode = kUnreachable;
 		return std::nullopt;
 	}
 	if (!r->value("ok", false)) {
 		std::string msg = (*r)["error"].value("message", "unknown error");
 		fprintf(stderr, "xdc: %s\n", msg.c_str());
+		if (js)
+			printf("%s\n", r->dump(2).c_str());
 		exitCode = (*r)["error"].value("code", "") == "invalid" ? kUsage : kFailed;
 		return std::nullopt;
 	}

@@ -261,10 +261,13 @@ void waitForRecording(const Args &a, const std::string &id, const RecordTimes &t
 			continue;
 		nextProgress += clk::kSec;
 		if (!quiet && isatty(2)) {
-			int src = 0;
-			auto st = callController(a, control::RecordStatusRequest{id, 0}, src, 5000);
-			auto ans = st ? control::parseAnswer<control::RecordStatusAnswer>(*st)
-				      : Result<control::RecordStatusAnswer>(Error{Errc::Protocol, ""});
+			// Best effort and silent: a progress line must not add output (or --json documents) when it fails.
+			auto socket = controlPathFor(a);
+			auto st = socket ? control::request(*socket, control::RecordStatusRequest{id, 0}, 5000)
+					 : Result<json>(socket.error());
+			auto ans = st && st->value("ok", false)
+					   ? control::parseAnswer<control::RecordStatusAnswer>(*st)
+					   : Result<control::RecordStatusAnswer>(Error{Errc::Protocol, ""});
 			if (ans && ans->status)
 				fprintf(stderr, "\r  %.0f s, %llu samples received   ", (clk::monoNs() - startMono) / 1e9,
 					static_cast<unsigned long long>(ans->status->value("samples", uint64_t{0})));

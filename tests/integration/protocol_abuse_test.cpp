@@ -125,6 +125,19 @@ void checkControlAbuse(const std::string &ctl)
 			return {"ok", ""};
 		return {(*r)["error"].value("code", ""), (*r)["error"].value("message", "")};
 	};
+	// The console with --json: a refusal or an unreachable controller is still one JSON document on stdout.
+	auto refused = test::xdc({"fault", "revert", "no-such-fault", "--json", "--control", ctl});
+	const json rj = json::parse(refused.out, nullptr, false);
+	REQUIRE_MESSAGE(rj.is_object(), refused.out, refused.err);
+	CHECK(rj["ok"] == false);
+	CHECK(!rj["error"].value("message", "").empty());
+	CHECK(refused.exitCode == (rj["error"].value("code", "") == "invalid" ? 2 : 1));
+	auto unreachable = test::xdc({"agents", "--json", "--control", ctl + ".missing"});
+	const json uj = json::parse(unreachable.out, nullptr, false);
+	REQUIRE_MESSAGE(uj.is_object(), unreachable.out, unreachable.err);
+	CHECK(uj["error"]["code"] == "unreachable");
+	CHECK(unreachable.exitCode == 3);
+
 	CHECK(error(json::array()) == std::pair<std::string, std::string>{
 		"invalid", "expected one JSON object with a string 'cmd' per line"});
 	CHECK(error({{"cmd", "bogus"}}).second == "unknown command 'bogus'");
