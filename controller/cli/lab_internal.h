@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Helpers shared by the `xdc lab` command's files (lab_cmd.cpp, lab_streams.cpp).
+// Helpers shared by the `xdc lab` command's files (lab_cmd.cpp, lab_streams.cpp, lab_sshd.cpp).
 #pragma once
 
 #include <string>
@@ -15,6 +15,10 @@ namespace xdc::cli::labx {
 
 // The directory of the running xdc binary.
 std::string selfDir();
+// The running xdc binary.
+std::string selfExe();
+// xdc-agent next to xdc (installed), or in the build tree's agent/ folder; $XDC_AGENT_BIN first.
+std::string findAgentBinary();
 // Processes the lab starts run from "/" (spawn starts a new session there): a relative binary path must be made
 // absolute first.
 std::string absolutePath(const std::string &p);
@@ -43,6 +47,9 @@ std::string streamsAgentConfig(const std::string &dir, int dc, const StreamsLabS
 // Starts one emulator per DC (and in active/passive mode dc2's monitor), writes the lab's streams.yaml (REST over
 // the management network) and waits for the starting state (waitStreamsReady).
 Result<void> startStreams(lab::LabState &st, const std::string &dir, const StreamsLabSpec &ss, bool js);
+// `up --sshd`: an sshd in every host (in its own root with --host-root) and the lab's Ansible inventory
+// (lab_sshd.cpp).
+Result<void> startSshd(lab::LabState &st, const std::string &dir, const std::string &endpoint, bool js);
 // `xdc lab streams reset`: cancels the jobs, restarts the monitor (active/passive), submits the jobs again and waits
 // for the starting state, without rebuilding the lab.
 Result<void> resetStreams(lab::LabState &st, const std::string &dir, bool js);

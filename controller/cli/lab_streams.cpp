@@ -28,6 +28,25 @@ std::string selfDir()
 	return p.substr(0, p.rfind('/'));
 }
 
+// xdc-agent next to xdc (installed), or in the build tree's agent/ folder.
+std::string findAgentBinary()
+{
+	if (const char *e = std::getenv("XDC_AGENT_BIN"); e && *e)
+		return absolutePath(e);
+	const std::string dir = selfDir();
+	for (const auto &c : {dir + "/xdc-agent", dir + "/../agent/xdc-agent"})
+		if (::access(c.c_str(), X_OK) == 0)
+			return c;
+	return "xdc-agent";
+}
+
+std::string selfExe()
+{
+	char buf[4096];
+	ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+	return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "xdc";
+}
+
 // Processes the lab starts run from "/" (spawn starts a new session there): a relative binary path must be made
 // absolute first.
 std::string absolutePath(const std::string &p)
