@@ -377,7 +377,10 @@ TEST_CASE("resource.disk_fill, resource.cpu, resource.memory reverted: file gone
 	CHECK(rss <= memMiB + 64);
 	const uint64_t availDuring = memAvailableMiB();
 	MESSAGE("MemAvailable before " << availBefore << " MiB, during " << availDuring << " MiB");
-	CHECK(availDuring + memMiB / 2 <= availBefore); // other tenants of the machine make this approximate
+	// Machine-wide, so approximate: other tenants free and take memory meanwhile (a CI run saw 265 MiB come back
+	// over this test while the holder held 2 GiB, and the drop read 1016 MiB). The holder's own residency is the
+	// exact check above; this one only shows the machine lost a good part of it.
+	CHECK(availDuring + memMiB / 4 <= availBefore);
 
 	// cpu ends by itself at its 5 s; the other two are reverted by request.
 	REQUIRE(waitUntil([&] { return pidsNamed(ns, "xdc-cpu-").empty(); }, 8s));
@@ -391,7 +394,7 @@ TEST_CASE("resource.disk_fill, resource.cpu, resource.memory reverted: file gone
 	CHECK(pidsNamed(ns, "xdc-mem-").empty());
 	// MemAvailable is machine-wide: another tenant's allocation (a compiler, another test) can hold it down for a
 	// moment after the holder exits, so the wait is generous; the holder's exit itself is checked above.
-	CHECK(waitUntil([&] { return memAvailableMiB() >= availDuring + memMiB / 2; }, 10s));
+	CHECK(waitUntil([&] { return memAvailableMiB() >= availDuring + memMiB / 4; }, 10s));
 	MESSAGE("MemAvailable after " << memAvailableMiB() << " MiB");
 	// The controller keeps a record 2 s past its end (the agents revert at TTL on their own).
 	CHECK(waitUntil([&] {
