@@ -112,7 +112,10 @@ spec_for() { # kind host id dur
 
 echo "soak: $trials trials, seed $seed, kinds $kinds, lab $lab"
 wait_live || { echo "soak: agents not live"; exit 1; }
-pass=0; fail=0; applyfail=0
+pass=0; fail=0; applyfail=0; maxlate=0
+# Sleeps MS milliseconds (printf '0.%03d' of a moment above 999 ms slept a tenth of it: every crash landed in the
+# first second of its fault).
+sleep_ms() { [ "$1" -gt 0 ] && sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; return 0; }
 declare -A actions
 for ((i = 1; i <= trials; i++)); do
 	ensure_victims
@@ -129,8 +132,13 @@ for ((i = 1; i <= trials; i++)); do
 		echo "trial $i: $kind on $host: apply failed: $(echo "$out" | tr '\n' ' ' | cut -c1-300)"
 		continue
 	fi
+	# The random moment of the crash, in ms after the apply returned (not a synchronisation); the moment the crash
+	# really came is measured and reported beside it.
+	t_applied=$(date +%s%N)
 	at=$(( RANDOM % dur ))
-	sleep "$(printf '0.%03d' $at)" # the random moment of the crash (not a synchronisation)
+	sleep_ms $(( at - ($(date +%s%N) - t_applied) / 1000000 ))
+	crash_ms=$(( ($(date +%s%N) - t_applied) / 1000000 ))
+	[ $((crash_ms - at)) -gt $maxlate ] && maxlate=$((crash_ms - at))
 	deadline_ms=$((dur + 1000))
 	case $action in
 	1|2)
@@ -151,20 +159,20 @@ for ((i = 1; i <= trials; i++)); do
 		sleep 0.05
 	done
 	now=$(( ($(date +%s%N) - t0) / 1000000 ))
-	[ $now -lt $deadline_ms ] && sleep "$(printf '%d.%03d' $(( (deadline_ms - now) / 1000 )) $(( (deadline_ms - now) % 1000 )))"
+	[ $now -lt $deadline_ms ] && sleep_ms $((deadline_ms - now))
 	r=$(residue)
 	actions[${names[$action]}]=$(( ${actions[${names[$action]}]:-0} + 1 ))
 	if [ -z "$r" ]; then
 		pass=$((pass + 1))
-		echo "trial $i: $kind on $host for ${dur}ms, ${names[$action]} at ${at}ms: clean at ${deadline_ms}ms$([ $clean_ms -ge 0 ] && echo " (already at ${clean_ms}ms)")"
+		echo "trial $i: $kind on $host for ${dur}ms, ${names[$action]} at ${at}ms (came at ${crash_ms}ms): clean at ${deadline_ms}ms$([ $clean_ms -ge 0 ] && echo " (already at ${clean_ms}ms)")"
 	else
 		fail=$((fail + 1))
-		echo "trial $i: $kind on $host for ${dur}ms, ${names[$action]} at ${at}ms: RESIDUE after ${deadline_ms}ms:"
+		echo "trial $i: $kind on $host for ${dur}ms, ${names[$action]} at ${at}ms (came at ${crash_ms}ms): RESIDUE after ${deadline_ms}ms:"
 		echo "$r" | sed 's/^/    /'
 	fi
 	[ $action = 2 ] && start_agent "$host"
 	wait_live || { echo "soak: agents did not come back after trial $i"; fail=$((fail + 1)); break; }
 	"$xdc" halt >/dev/null 2>&1 # a kill fault with no residue may still be listed until its end
 done
-echo "soak summary: $trials trials, seed $seed: $pass clean, $fail with residue, $applyfail apply failures; actions: $(for k in "${!actions[@]}"; do printf '%s=%s ' "$k" "${actions[$k]}"; done)"
+echo "soak summary: $trials trials, seed $seed: $pass clean, $fail with residue, $applyfail apply failures; crashes at most ${maxlate} ms after their drawn moment; actions: $(for k in "${!actions[@]}"; do printf '%s=%s ' "$k" "${actions[$k]}"; done)"
 [ $fail -eq 0 ] && [ $applyfail -eq 0 ]
