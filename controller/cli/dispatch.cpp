@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "common/proto/protocol.h"
+#include "common/yaml_reader.h"
 #include "controller/cli/cli.h"
 #include "xdc_config.h"
 
@@ -87,6 +88,12 @@ int dispatch(const std::vector<std::string> &argvIn)
 	for (const auto &s : kSubs)
 		if (argv[0] == s.name)
 			return s.fn(std::vector<std::string>(argv.begin() + 1, argv.end()));
+	// A typo gets the nearest command and no page of usage; anything else the usage.
+	if (const std::string hint = didYouMean(argv[0], subcommandNames()); !hint.empty()) {
+		fprintf(stderr, "xdc: unknown command '%s' (did you mean '%s'?); see xdc --help\n", argv[0].c_str(),
+			hint.c_str());
+		return kUsage;
+	}
 	fprintf(stderr, "xdc: unknown command '%s'\n\n", argv[0].c_str());
 	usage(stderr);
 	return kUsage;

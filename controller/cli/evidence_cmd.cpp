@@ -148,7 +148,7 @@ void printRecordUsage()
 	       "  --drain DURATION       after the stop, how long to wait for samples in flight (default 30s)\n"
 	       "  --quiet                no progress lines\n"
 	       "  --json                 machine-readable result: {ok, recording, dir, meta}\n"
-	       "  --lab NAME, --socket PATH   which controller (as for every command)\n\n"
+	       "  --lab NAME, --control PATH  which controller (as for every command)\n\n"
 	       "The spec format is in docs/EVIDENCE.md. Samples that cannot reach the controller wait on the agent\n"
 	       "(memory, then a disk spool) and are delivered when it is reachable again; gaps are reported.\n"
 	       "Exit codes: 0 complete bundle, 1 bundle written with gaps or a host that did not stop cleanly,\n"

@@ -4,15 +4,19 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <random>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <sys/stat.h>
 
 #include "common/duration.h"
+#include "common/sys/file.h"
 #include "common/yaml_reader.h"
 #include "controller/scenario/assertions/assertion.h"
 #include "controller/scenario/spec_parser.h"
@@ -495,18 +499,23 @@ Result<Scenario> parseScenario(const std::string &text, const std::string &origi
 
 Result<Scenario> loadScenario(const std::string &path, const ParseOptions &opt)
 {
-	std::ifstream f(path, std::ios::binary);
-	if (!f)
-		return makeError(Errc::NotFound, "{}: cannot read the file", path);
-	f.seekg(0, std::ios::end);
-	const auto size = f.tellg();
-	if (size > static_cast<std::streamoff>(kMaxBytes))
+	struct stat st{};
+	if (::stat(path.c_str(), &st) != 0)
+		return makeError(errno == ENOENT ? Errc::NotFound : Errc::Io, "{}: cannot read the file: {}", path,
+				 std::strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return makeError(Errc::Invalid, "{}: is a directory, not a scenario file", path);
+	if (st.st_size > static_cast<off_t>(kMaxBytes))
 		return makeError(Errc::Invalid, "{}: {} bytes is larger than the {} byte limit for a scenario", path,
-				 static_cast<long long>(size), kMaxBytes);
-	f.seekg(0);
-	std::stringstream ss;
-	ss << f.rdbuf();
-	return parseScenario(ss.str(), path, opt);
+				 static_cast<long long>(st.st_size), kMaxBytes);
+	// Read up to one byte past the limit: a file that grew since stat, or a pipe, is still held to it.
+	auto text = sys::readFile(path, kMaxBytes + 1);
+	if (!text)
+		return makeError(text.error().code, "{}: cannot read the file: {}", path,
+				 text.error().message.substr(std::min(text.error().message.size(), path.size() + 2)));
+	if (text->size() > kMaxBytes)
+		return makeError(Errc::Invalid, "{}: more than the {} byte limit for a scenario", path, kMaxBytes);
+	return parseScenario(*text, path, opt);
 }
 
 } // namespace xdc::scenario

@@ -177,6 +177,25 @@ assertions:
 	CHECK(std::count(human.err.begin(), human.err.end(), '\n') == 4);
 }
 
+TEST_CASE("the console names what is wrong: a directory, a missing file, a mistyped command, a help line")
+{
+	TempDir dir;
+	auto d = test::xdc({"validate", dir.path()});
+	CHECK(d.exitCode == 2);
+	CHECK(d.err == dir.path() + ": is a directory, not a scenario file\n");
+	auto m = test::xdc({"validate", dir.path() + "/missing.yaml"});
+	CHECK(m.exitCode == 2);
+	CHECK(m.err == dir.path() + "/missing.yaml: cannot read the file: No such file or directory\n");
+	auto t = test::xdc({"fualt", "list"});
+	CHECK(t.exitCode == 2);
+	CHECK(t.err == "xdc: unknown command 'fualt' (did you mean 'fault'?); see xdc --help\n");
+	// `record --help` names the options that exist (it listed a --socket that never did).
+	auto h = test::xdc({"record", "--help"});
+	CHECK(h.exitCode == 0);
+	CHECK(h.out.find("--socket") == std::string::npos);
+	CHECK(h.out.find("--control PATH") != std::string::npos);
+}
+
 TEST_CASE("the sample scenarios validate, and variables come from --param")
 {
 	for (const auto &file : filesIn(sourceRoot() + "/scenarios")) {
