@@ -3,6 +3,7 @@
 #include "common/duration.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -100,6 +101,24 @@ std::string formatDuration(Nanos d)
 			return fmt::format("{}{:g}{}", sign, static_cast<double>(ns) / it->ns, it->name);
 	}
 	return fmt::format("{}{}ns", sign, ns);
+}
+
+std::string formatApprox(Nanos d)
+{
+	const int64_t ns = d.count();
+	const std::string sign = ns < 0 ? "-" : "";
+	const double a = std::abs(static_cast<double>(ns));
+	if (a < 10e9)
+		return fmt::format("{}{:.0f} ms", sign, a / 1e6);
+	const double s = a / 1e9;
+	if (s < 99.95)
+		return fmt::format("{}{:.1f} s", sign, s);
+	if (s < 999.5)
+		return fmt::format("{}{:.0f} s", sign, s);
+	const double min = s / 60;
+	if (min < 99.95)
+		return fmt::format("{}{:.1f} min", sign, min);
+	return fmt::format("{}{:.0f} min", sign, min);
 }
 
 } // namespace xdc

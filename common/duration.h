@@ -16,5 +16,9 @@ using Nanos = std::chrono::nanoseconds;
 Result<Nanos> parseDuration(std::string_view text);
 // The shortest exact spelling: 1500ms -> "1.5s", 120s -> "2m".
 std::string formatDuration(Nanos d);
+// A measured or planned duration for people, in one consistent style: milliseconds below 10 s ("850 ms",
+// "9999 ms"), seconds to three significant figures from 10 s ("22.8 s", "125 s"), minutes from 1000 s ("62.1 min").
+// Not exact: config values are spelled with formatDuration.
+std::string formatApprox(Nanos d);
 
 } // namespace xdc

@@ -224,7 +224,7 @@ int cmdValidate(const std::vector<std::string> &argv)
 									       s->streamsActions.size() == 1 ? "" : "s").c_str(),
 				       s->probes.size(),
 				       s->probes.size() == 1 ? "" : "s", s->assertions.size(), s->assertions.size() == 1 ? "" : "s",
-				       formatDuration(s->plannedDuration()).c_str(), note.c_str());
+				       formatApprox(s->plannedDuration()).c_str(), note.c_str());
 		}
 		results.push_back(res);
 	}
@@ -368,7 +368,7 @@ void printPlan(const json &plan, const scenario::Scenario &s, const std::string 
 	       const scenario::RunOptions &ro)
 {
 	printf("plan of %s (%s), about %s, seed %llu\n", s.name.c_str(), file.c_str(),
-	       formatDuration(s.plannedDuration()).c_str(), static_cast<unsigned long long>(seed));
+	       formatApprox(s.plannedDuration()).c_str(), static_cast<unsigned long long>(seed));
 	for (const auto &p : plan["phases"])
 		printf("  %-9s at %6.1f s for %.1f s\n", p.value("name", "").c_str(), p.value("start_ms", 0) / 1000.0,
 		       p.value("duration_ms", 0) / 1000.0);

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "common/duration.h"
 #include "controller/evidence/recording.h"
 
 namespace xdc::scenario {
@@ -342,9 +343,10 @@ std::string dataLane(const DataSection &dt, const TimeScale &ts)
 		}
 		h += "</div>\n";
 		h += fmt::format("<p id=\"data-summary\">data: {} sent, {} delivered, <b>{} lost</b>, <b>{} duplicated</b>, {} out "
-				 "of order; RPO {} s; RTO {}; latency p99 {} ms</p>\n", tot.value("sent", 0), tot.value("delivered", 0),
+				 "of order; RPO {}; RTO {}; latency p99 {} ms</p>\n", tot.value("sent", 0), tot.value("delivered", 0),
 				 tot.value("lost", 0), tot.value("duplicated", 0), tot.value("out_of_order", 0),
-				 json(dt.rpoS.value_or(0)).dump(), dt.rtoMs ? json(*dt.rtoMs).dump() + " ms" : "-",
+				 formatApprox(Nanos{static_cast<int64_t>(dt.rpoS.value_or(0) * 1e9)}),
+				 dt.rtoMs ? formatApprox(Nanos{static_cast<int64_t>(*dt.rtoMs * 1e6)}) : "-",
 				 v.value("latency_ms", json::object()).value("p99", json(nullptr)).dump());
 	}
 	return h;

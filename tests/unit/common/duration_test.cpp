@@ -40,6 +40,20 @@ TEST_CASE("formatting picks the largest exact unit")
 	CHECK(formatDuration(250ms) == "250ms");
 }
 
+TEST_CASE("formatApprox: ms below 10 s, then seconds and minutes to three significant figures")
+{
+	using namespace std::chrono_literals;
+	CHECK(formatApprox(0s) == "0 ms");
+	CHECK(formatApprox(850ms) == "850 ms");
+	CHECK(formatApprox(9999ms) == "9999 ms");
+	CHECK(formatApprox(10s) == "10.0 s");
+	CHECK(formatApprox(22754ms) == "22.8 s");
+	CHECK(formatApprox(99960ms) == "100 s");
+	CHECK(formatApprox(125s) == "125 s");
+	CHECK(formatApprox(3725s) == "62.1 min");
+	CHECK(formatApprox(-1500ms) == "-1500 ms");
+}
+
 TEST_CASE("sizes")
 {
 	CHECK(*parseSize("4MiB") == 4u << 20);
