@@ -203,6 +203,16 @@ std::string clockTimeMs(int64_t ns)
 	return fmt::format("{}.{:03d}Z", buf, static_cast<int>((ns / 1000000) % 1000));
 }
 
+std::string dateTimeUtc(int64_t ns)
+{
+	time_t s = ns / 1000000000;
+	tm t{};
+	gmtime_r(&s, &t);
+	char buf[32];
+	strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &t);
+	return buf;
+}
+
 std::string agentsTable(const control::AgentsAnswer &agents)
 {
 	std::vector<std::vector<std::string>> rows;

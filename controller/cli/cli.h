@@ -101,5 +101,7 @@ std::string agentsTable(const control::AgentsAnswer &agents);
 
 // A wall time in ns as HH:MM:SS.mmmZ (UTC), as the consoles print times on the controller's timeline.
 std::string clockTimeMs(int64_t ns);
+// The date and time of day in UTC to the second: "2026-12-07 08:43:45Z".
+std::string dateTimeUtc(int64_t ns);
 
 } // namespace xdc::cli

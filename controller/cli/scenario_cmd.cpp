@@ -596,12 +596,16 @@ int cmdHistory(const std::vector<std::string> &argv)
 		printf("%s\n", runs->dump(2).c_str());
 		return kOk;
 	}
-	if (runs->empty())
+	if (runs->empty()) {
 		printf("no runs recorded in %s\n", a->get("--db", scenario::defaultHistoryPath()).c_str());
+		return kOk;
+	}
+	printf("%-28s %-24s %-20s %9s  %-8s %s\n", "RUN", "SCENARIO", "STARTED (UTC)", "DURATION", "VERDICT",
+	       "REPORT DIR");
 	for (const auto &r : *runs) {
 		const int64_t s = r.value("started_ns", int64_t{0}), e = r.value("ended_ns", int64_t{0});
-		printf("%-28s %-24s %s %8s  %-8s %s\n", r.value("run_id", "").c_str(), r.value("scenario", "").c_str(),
-		       clockTimeMs(s).c_str(), e > s ? fmt::format("{:.1f}s", (e - s) / 1e9).c_str() : "-",
+		printf("%-28s %-24s %-20s %9s  %-8s %s\n", r.value("run_id", "").c_str(), r.value("scenario", "").c_str(),
+		       dateTimeUtc(s).c_str(), e > s ? formatApprox(Nanos{e - s}).c_str() : "-",
 		       r.value("verdict", "").c_str(), r.value("dir", "").c_str());
 	}
 	return kOk;

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -20,6 +21,17 @@ using namespace xdc::test;
 using nlohmann::json;
 
 namespace {
+
+// "YYYY-MM-DD HH:MM:SSZ" of a wall-clock time in ns, as `xdc history` prints a run's start.
+std::string dateTimeUtcForTest(int64_t ns)
+{
+	const time_t secs = ns / 1000000000;
+	tm t{};
+	gmtime_r(&secs, &t);
+	char buf[32];
+	strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &t);
+	return buf;
+}
 
 LabFixture *gLab = nullptr;
 
@@ -481,6 +493,10 @@ TEST_CASE("a runner killed mid-run shows as broken in the history")
 	CHECK(runs[0]["dir"] == dir.path() + "/run");
 	auto text = test::xdc({"history", "--limit", "1"});
 	CHECK(text.out.find("broken") != std::string::npos);
+	// A header, then the run with the date it started (UTC).
+	CHECK(text.out.rfind("RUN ", 0) == 0);
+	CHECK(text.out.find("STARTED (UTC)") != std::string::npos);
+	CHECK(text.out.find(dateTimeUtcForTest(runs[0].value("started_ns", int64_t{0}))) != std::string::npos);
 }
 
 // Last: it restarts the lab's controller.
