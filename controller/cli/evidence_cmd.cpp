@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `xdc record` (run samplers and probes, write an evidence bundle) and `xdc evidence` (read one back, with the
 // outage analysis).
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <csignal>
@@ -12,6 +13,7 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "common/evidence/spec.h"
+#include "common/yaml_reader.h"
 #include "controller/cli/cli.h"
 #include "controller/evidence/recording.h"
 
@@ -367,6 +369,22 @@ int cmdEvidence(const std::vector<std::string> &argv)
 	if (!full) {
 		fprintf(stderr, "xdc evidence: %s\n", full.error().message.c_str());
 		return kUsage;
+	}
+	// A host filter that names no host of the bundle and matches nothing is a typo, not an empty answer.
+	if (!host.empty() && full->entries.empty()) {
+		std::vector<std::string> known;
+		for (const auto &h : full->meta.value("hosts", json::array()))
+			known.push_back(h.value("host", ""));
+		if (std::find(known.begin(), known.end(), host) == known.end()) {
+			const std::string hint = didYouMean(host, known);
+			std::string list;
+			for (const auto &k : known)
+				list += (list.empty() ? "" : ", ") + k;
+			fprintf(stderr, "xdc evidence: --host %s: no such host in %s (its hosts: %s)%s\n", host.c_str(),
+				dir.c_str(), list.empty() ? "none" : list.c_str(),
+				hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint).c_str());
+			return kUsage;
+		}
 	}
 	json outages = json::array();
 	const json allOutages = full->meta.value("outages", json::array());

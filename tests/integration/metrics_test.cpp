@@ -416,6 +416,13 @@ TEST_CASE("metrics: a scenario's PromQL, JMX and Streams sources condition obser
 	auto ev = test::xdc({"evidence", out + "/evidence", "--kind", "metric", "--host", "controller", "--json"});
 	REQUIRE_MESSAGE(ev.exitCode == 0, ev.err);
 	CHECK(json::parse(ev.out)["entries"].size() == m["samples"].size());
+	// A host the bundle does not have is a usage error naming the hosts it has, not an empty answer.
+	auto typo = test::xdc({"evidence", out + "/evidence", "--host", "dc9-h1"});
+	CHECK(typo.exitCode == 2);
+	CHECK_MESSAGE(typo.err.rfind("xdc evidence: --host dc9-h1: no such host in " + out + "/evidence (its hosts: ", 0) ==
+			      0,
+		      typo.err);
+	CHECK_MESSAGE(typo.err.find("; did you mean 'dc") != std::string::npos, typo.err);
 	REQUIRE(processed.size() >= 10);
 	CHECK(processed.back() > processed.front());
 	// The HTML report shows the sources.
