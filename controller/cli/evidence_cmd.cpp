@@ -358,7 +358,8 @@ int cmdEvidence(const std::vector<std::string> &argv)
 		       "clock bounds, and the outage analysis of every probe: intervals of failure, each end as\n"
 		       "time ± (probe interval + clock bound) on the controller's clock. --host/--kind/--timeline add\n"
 		       "the matching timeline entries. --json prints {meta, outages, entries}.\n"
-		       "Exit codes: 0 complete bundle, 1 bundle with gaps, 2 not a bundle / bad arguments.\n");
+		       "Exit codes: 0 complete bundle, 1 bundle with gaps, 2 not a bundle, bad arguments or a --host\n"
+		       "the bundle does not have (its hosts are named).\n");
 		return a->has("--help") ? kOk : kUsage;
 	}
 	const std::string dir = a->positional[0];
