@@ -114,7 +114,10 @@ TEST_CASE("delay 100 ms dc1-h1 -> dc2: connect median rises by 100-115 ms, falls
 	auto during = medianConnectMs(h11.netns, h21.data4);
 	REQUIRE(during);
 	MESSAGE("connect median during the delay: " << *during << " ms (baseline " << b.connectMs << ")");
-	CHECK(*during - b.connectMs >= 100.0);
+	// At least the delay itself: a SYN held 100 ms cannot be answered sooner. Not "baseline + 100": a loaded
+	// machine's baseline (0.64 ms in one CI run, against 0.08 ms after the revert) is scheduling noise, which the
+	// held packet does not add to (that run read 100.24 ms, 99.6 above its baseline).
+	CHECK(*during >= 100.0);
 	CHECK(*during - b.connectMs <= 115.0);
 	// Only the targeted direction and peers: dc1-h1 -> dc1-h2 is untouched.
 	Listener l12(st.hosts[1].netns);
