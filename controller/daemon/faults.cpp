@@ -2,11 +2,13 @@
 // Controller side of faults: check the typed spec (read with its request, controller/control/requests.cpp) against
 // the fleet, resolve selectors, fan the typed fault commands out to agents, and keep the record behind
 // `xdc fault list/revert` and `xdc halt`.
+#include <algorithm>
 #include <set>
 
 #include "common/clock.h"
 #include "common/fault/spec.h"
 #include "common/log.h"
+#include "common/yaml_reader.h"
 #include "controller/daemon/controller.h"
 
 namespace xdc::controller {
@@ -71,6 +73,29 @@ Result<std::vector<std::string>> Controller::resolve(const fault::Selector &s, c
 	}
 	if (!s.dc.empty() && !dcs.count(s.dc))
 		return makeError(Errc::Invalid, "{}.dc: no agent in dc '{}' (known: {})", path, s.dc, fmt::join(dcs, ", "));
+	// A host no agent runs on is named with the hosts there are (and the nearest), not as an empty match.
+	std::vector<std::string> hosts;
+	for (const auto &[id, a] : agents_)
+		hosts.push_back(a.host);
+	std::sort(hosts.begin(), hosts.end());
+	hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
+	auto unknownHost = [&](const std::string &h, const std::string &key) -> Result<std::vector<std::string>> {
+		const std::string hint = didYouMean(h, hosts);
+		return makeError(Errc::Invalid, "{}.{}: no agent on host '{}' (known: {}){}", path, key, h,
+				 hosts.empty() ? "none" : fmt::format("{}", fmt::join(hosts, ", ")),
+				 hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint));
+	};
+	auto known = [&](const std::string &h) {
+		for (const auto &[id, a] : agents_)
+			if (a.host == h || id == h)
+				return true;
+		return false;
+	};
+	if (!s.host.empty() && !known(s.host))
+		return unknownHost(s.host, "host");
+	for (size_t i = 0; i < s.hosts.size(); i++)
+		if (!known(s.hosts[i]))
+			return unknownHost(s.hosts[i], fmt::format("hosts[{}]", i));
 	if (out.empty())
 		return makeError(Errc::Invalid, "{}: the selector matches no agent", path);
 	return out;

@@ -232,6 +232,11 @@ TEST_CASE("bad specs are refused with the field named, before anything is applie
 		{"{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: -3s}", "negative"},
 		{"{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5h}", "duration"},
 		{"{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc9}, duration: 5s}", "peers.dc"},
+		// A host no agent runs on: named, with the hosts there are and the nearest.
+		{"{kind: network.partition, targets: {host: dc1-h9}, peers: {dc: dc2}, duration: 5s}",
+		 "<command line>: targets.host: no agent on host 'dc1-h9' (known: dc1-h1, dc2-h1); did you mean 'dc1-h1'?"},
+		{"{kind: network.partition, targets: {dc: dc1}, peers: {hosts: [dc2-h1, dc2-hx]}, duration: 5s}",
+		 "peers.hosts[1]: no agent on host 'dc2-hx'"},
 		{"{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5s", "<command line>:"},
 		{"{kind: network.partition, targets: {dc: dc1}, duration: 5s}", "peers"},
 		{"{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 5s, percent: 3}", "percent"},
