@@ -212,7 +212,8 @@ void Controller::handle(const control::Peer &peerInfo, const control::FaultApply
 				"{}: kind: {} needs tc netem and the kernel of agent '{}' lacks sch_netem ({})", origin, kind,
 				t, caps.count("qdisc.netem") ? caps.at("qdisc.netem") : "not reported")));
 	}
-	const std::string id = spec->id.empty() ? fmt::format("f{}", ++faultSeq_) : spec->id;
+	// A dry run shows the id the fault would get, without taking it from the next apply.
+	const std::string id = spec->id.empty() ? fmt::format("f{}", dryRun ? faultSeq_ + 1 : ++faultSeq_) : spec->id;
 	if (faults_.count(id) && !dryRun)
 		return control_.reply(peer, errorJson("invalid", fmt::format("{}: id: a fault with id '{}' is in place", origin, id)));
 	auto addrsOf = [&](const std::vector<std::string> &ids) {

@@ -253,10 +253,15 @@ TEST_CASE("bad specs are refused with the field named, before anything is applie
 	CHECK(noFaultTables(lab));
 	CHECK(json::parse(test::xdc({"fault", "list", "--json", "--lab", lab.name()}).out).empty());
 
+	// A dry run names the id the apply then gets: it does not use one up.
+	const std::string spec = "{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 30s}";
+	auto dry = test::xdc({"fault", "apply", spec, "--dry-run", "--json", "--lab", lab.name()});
+	REQUIRE_MESSAGE(dry.exitCode == 0, dry.err);
+	CHECK(noFaultTables(lab));
 	// Overlap: a second partition on a host that has one is refused, never a replacement of the first.
-	auto first = test::xdc({"fault", "apply", "{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, "
-				"duration: 30s}", "--lab", lab.name()});
+	auto first = test::xdc({"fault", "apply", spec, "--json", "--lab", lab.name()});
 	REQUIRE_MESSAGE(first.exitCode == 0, first.err);
+	CHECK(json::parse(dry.out).value("id", "?") == json::parse(first.out).value("id", "!"));
 	auto second = test::xdc({"fault", "apply", "{kind: network.partition, direction: out, targets: {dc: dc2}, "
 				 "peers: {cidrs: [192.0.2.0/24]}, duration: 30s}", "--lab", lab.name()});
 	CHECK(second.exitCode == 2);
