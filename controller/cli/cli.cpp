@@ -193,25 +193,27 @@ std::string fmtMs(double ms)
 
 } // namespace
 
-std::string clockTimeMs(int64_t ns)
-{
-	time_t s = ns / 1000000000;
-	tm t{};
-	gmtime_r(&s, &t);
-	char buf[32];
-	strftime(buf, sizeof buf, "%H:%M:%S", &t);
-	return fmt::format("{}.{:03d}Z", buf, static_cast<int>((ns / 1000000) % 1000));
-}
+namespace {
 
-std::string dateTimeUtc(int64_t ns)
+// The whole seconds of a wall-clock time in ns, in UTC, through strftime's format.
+std::string utcSeconds(int64_t ns, const char *format)
 {
 	time_t s = ns / 1000000000;
 	tm t{};
 	gmtime_r(&s, &t);
 	char buf[32];
-	strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &t);
+	strftime(buf, sizeof buf, format, &t);
 	return buf;
 }
+
+} // namespace
+
+std::string clockTimeMs(int64_t ns)
+{
+	return fmt::format("{}.{:03d}Z", utcSeconds(ns, "%H:%M:%S"), static_cast<int>((ns / 1000000) % 1000));
+}
+
+std::string dateTimeUtc(int64_t ns) { return utcSeconds(ns, "%Y-%m-%d %H:%M:%SZ"); }
 
 std::string agentsTable(const control::AgentsAnswer &agents)
 {
