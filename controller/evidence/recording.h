@@ -114,6 +114,8 @@ private:
 	};
 	static constexpr int64_t kRecentNs = 120LL * 1000000000;
 	void advance(Host &h);
+	// Keeps the live view of a new sample (recording_live.cpp).
+	void track(Host &h, const proto::Sample &s);
 	std::string id_, dir_;
 	int64_t startCtlNs_ = 0;
 	json specs_;
