@@ -16,6 +16,16 @@ using clk::kMs;
 // A fixed wall time (2023-11-14T22:13:20Z) that timeline tests start from.
 constexpr int64_t kT0 = 1'700'000'000'000'000'000;
 
+// Proxies from the environment would take the unit tests' 127.0.0.1 requests elsewhere: cleared before main().
+struct NoProxy {
+	NoProxy()
+	{
+		for (const char *v : {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
+			::unsetenv(v);
+	}
+};
+inline NoProxy noProxy;
+
 inline bool contains(const std::string &hay, const std::string &needle)
 {
 	return hay.find(needle) != std::string::npos;

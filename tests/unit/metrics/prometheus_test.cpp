@@ -14,6 +14,7 @@
 
 #include "controller/metrics/prometheus.h"
 #include "tests/support/scripted_http.h"
+#include "tests/unit/unit_util.h"
 
 using namespace xdc;
 using namespace xdc::metrics;
@@ -22,15 +23,6 @@ using xdc::test::ScriptedResponse;
 using Kind = Failure::Kind;
 
 namespace {
-
-// Proxies from the environment would take 127.0.0.1 requests elsewhere.
-struct NoProxy {
-	NoProxy()
-	{
-		for (const char *v : {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
-			::unsetenv(v);
-	}
-} noProxy;
 
 HttpTarget target(const ScriptedHttpServer &s)
 {

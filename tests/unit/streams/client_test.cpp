@@ -31,15 +31,6 @@ const char *kPassword = "Pa55-w0rd-secret";
 // base64("streamsadmin:Pa55-w0rd-secret")
 const char *kBasic = "Basic c3RyZWFtc2FkbWluOlBhNTUtdzByZC1zZWNyZXQ=";
 
-// Proxies from the environment would take 127.0.0.1 requests elsewhere.
-struct NoProxy {
-	NoProxy()
-	{
-		for (const char *v : {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
-			::unsetenv(v);
-	}
-} noProxy;
-
 Endpoint endpoint(const ScriptedHttpServer &s)
 {
 	Endpoint ep;
