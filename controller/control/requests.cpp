@@ -161,7 +161,12 @@ Result<Request> readRecordStatus(Fields &f, std::string_view)
 	RecordStatusRequest r;
 	r.recording = f.str("recording");
 	r.windowMs = f.i64("window_ms", 0);
+	r.windowEndNs = f.i64("window_end_ns", 0);
 	XDC_TRY(f.done());
+	if (r.windowMs < 0 || r.windowMs > 120000)
+		return invalid("window_ms: must be within 0..120000 (the live view keeps the last 120 s)");
+	if (r.windowEndNs < 0)
+		return invalid("window_end_ns: must be a wall-clock time in ns, or 0");
 	return Request{std::move(r)};
 }
 
@@ -378,6 +383,8 @@ json body(const RecordStatusRequest &r)
 		j["recording"] = r.recording;
 	if (r.windowMs != 0)
 		j["window_ms"] = r.windowMs;
+	if (r.windowEndNs != 0)
+		j["window_end_ns"] = r.windowEndNs;
 	return j;
 }
 

@@ -93,6 +93,7 @@ struct RecordStatusRequest {
 	static constexpr std::string_view kCmd = "record.status";
 	std::string recording; // empty: the list of recordings
 	int64_t windowMs = 0;
+	int64_t windowEndNs = 0; // 0: the window ends at each source's newest delivered sample (recording.h status())
 };
 
 struct RecordStopRequest {

@@ -219,7 +219,7 @@ void Controller::handle(const control::Peer &peerInfo, const control::RecordStat
 	auto it = recordings_.find(id);
 	if (it == recordings_.end())
 		return control_.reply(peer, errorJson("invalid", fmt::format("no recording '{}' is running", id)));
-	json st = it->second.rec->status(clk::wallNs(), req.windowMs * clk::kMs);
+	json st = it->second.rec->status(clk::wallNs(), req.windowMs * clk::kMs, req.windowEndNs);
 	st["stopping"] = it->second.stopping;
 	control_.reply(peer, control::toJson(control::RecordStatusAnswer{st, std::nullopt}));
 }

@@ -83,10 +83,19 @@ public:
 	void stopFailed(const std::string &agent, const std::string &why);
 	// Every agent has answered the stop and delivered (or declared lost) everything up to its last seq.
 	bool drained() const;
-	// Counts per host; with windowNs > 0 also each probe's live health: attempts and successes in the last windowNs
-	// of its own samples, whether the last attempt succeeded, and how long the current run of equal outcomes has
-	// lasted (streak_ms). The scenario runner's steady-state checks, `until` and stop conditions read it.
-	json status(int64_t nowCtlNs, int64_t windowNs = 0) const;
+	// Counts per host; with windowNs > 0 also each probe's live health and each host or process sampler's values.
+	// Only what the agent delivered with everything before it (its sequence numbers contiguous) makes the newest
+	// attempt: last_ok, last_ns and the streak (how long the current run of equal outcomes has lasted) never rest on
+	// an attempt whose predecessors are still on the way. The window:
+	//  - windowEndNs == 0: the last windowNs of the source's delivered samples (a live view);
+	//  - windowEndNs > 0: [windowEndNs - windowNs, windowEndNs) on the controller's clock (a sample's time is when
+	//    its observation started, mapped through the agent's clock estimate). `window_complete` says whether every
+	//    sample of that window has arrived: the agent delivered, with everything before it, a sample of the same
+	//    source that began at or after the window's end (beyond the clock bound), or answered the stop with
+	//    everything delivered. A sampler takes its observations one after the other, so every earlier one has a
+	//    lower sequence number. The scenario runner's steady-state checks wait for it; `until` and the stop
+	//    conditions read the streaks.
+	json status(int64_t nowCtlNs, int64_t windowNs = 0, int64_t windowEndNs = 0) const;
 	// Writes the bundle; returns the summary that is also meta.json.
 	Result<json> finalize(int64_t stopCtlNs);
 
@@ -102,20 +111,35 @@ private:
 		std::string stopError;
 		proto::EvidenceStopReply stop;
 		ClockMap clock;
+		struct Attempt {
+			int64_t wallNs; // agent wall clock
+			uint64_t seq;
+			bool ok;
+		};
 		struct ProbeLive {
 			uint64_t attempts = 0, ok = 0;
-			bool lastOk = false;
-			int64_t lastNs = 0, streakStartNs = 0; // agent wall clock
-			std::deque<std::pair<int64_t, bool>> recent; // the last kRecentNs of attempts
+			// The newest attempt received and when its run of equal outcomes began (agent wall clock): the
+			// streak's start when it is older than `recent`.
+			bool newestOk = false;
+			int64_t newestNs = 0, streakStartNs = 0;
+			std::deque<Attempt> recent; // the last kRecentNs of attempts, ascending wallNs (resends in place)
 		};
 		std::map<std::string, ProbeLive> probes; // by source
-		// host and process samplers: the last kRecentNs of each one's numeric values, for live metric checks
-		std::map<std::string, std::deque<std::pair<int64_t, std::map<std::string, double>>>> metrics;
+		struct Values {
+			int64_t wallNs;
+			uint64_t seq;
+			std::map<std::string, double> values;
+		};
+		// host and process samplers: the last kRecentNs of each one's numeric values, ascending wallNs
+		std::map<std::string, std::deque<Values>> metrics;
 	};
 	static constexpr int64_t kRecentNs = 120LL * 1000000000;
 	void advance(Host &h);
 	// Keeps the live view of a new sample (recording_live.cpp).
 	void track(Host &h, const proto::Sample &s);
+	json probeStatus(const Host &h, const Host::ProbeLive &p, int64_t windowNs, int64_t endNs) const;
+	json metricStatus(const Host &h, const std::deque<Host::Values> &q, int64_t windowNs, int64_t endNs,
+			  json &window) const;
 	std::string id_, dir_;
 	int64_t startCtlNs_ = 0;
 	json specs_;

@@ -3,9 +3,49 @@
 // values, as the batches arrive, and the status the scenario runner's checks read.
 #include "controller/evidence/recording.h"
 
+#include <algorithm>
+
 namespace xdc::controller::evidence {
 
 using namespace xdc::proto;
+
+namespace {
+
+// Inserts by wallNs, after any equal one: the newest goes at the end at once, a resent older one in its place.
+template <typename T> void insertByTime(std::deque<T> &q, T v, int64_t keepNs)
+{
+	if (q.empty() || v.wallNs >= q.back().wallNs) {
+		q.push_back(std::move(v));
+	} else {
+		auto at = std::upper_bound(q.begin(), q.end(), v.wallNs,
+					   [](int64_t t, const T &x) { return t < x.wallNs; });
+		q.insert(at, std::move(v));
+	}
+	while (!q.empty() && q.front().wallNs < q.back().wallNs - keepNs)
+		q.pop_front();
+}
+
+// The newest entry delivered with everything before it (seq <= contiguous), as a reverse iterator; rend() if none.
+// A source's observations are taken one after another, so its sequence numbers rise with its times: the entries
+// beyond `contiguous` are a tail.
+template <typename Q> auto newestDelivered(const Q &q, uint64_t contiguous)
+{
+	auto it = q.rbegin();
+	while (it != q.rend() && it->seq > contiguous)
+		++it;
+	return it;
+}
+
+// The part of q (ascending wallNs) that can hold samples of [fromCtl, toCtl) on the controller's clock: agent times
+// within a second of the latest clock offset. Only these are mapped one by one.
+std::pair<int64_t, int64_t> agentRange(const ClockMap &clock, int64_t fromCtl, int64_t toCtl)
+{
+	const int64_t off = clock.points().empty() ? 0 : clock.points().back().offsetNs;
+	constexpr int64_t kMargin = 1000000000;
+	return {fromCtl + off - kMargin, toCtl + off + kMargin};
+}
+
+} // namespace
 
 void Recording::track(Host &h, const Sample &s)
 {
@@ -15,80 +55,143 @@ void Recording::track(Host &h, const Sample &s)
 		const bool ok = okIt != s.values.end() && okIt->second > 0.5;
 		p.attempts++;
 		p.ok += ok;
-		// Resent (older) samples count, but the streak and the window follow the newest attempt.
-		if (s.wallNs >= p.lastNs) {
-			if (p.attempts == 1 || ok != p.lastOk)
+		if (s.wallNs >= p.newestNs) {
+			if (p.attempts == 1 || ok != p.newestOk)
 				p.streakStartNs = s.wallNs;
-			p.lastOk = ok;
-			p.lastNs = s.wallNs;
-			p.recent.emplace_back(s.wallNs, ok);
-			while (!p.recent.empty() && p.recent.front().first < s.wallNs - kRecentNs)
-				p.recent.pop_front();
+			p.newestOk = ok;
+			p.newestNs = s.wallNs;
 		}
+		insertByTime(p.recent, Host::Attempt{s.wallNs, s.seq, ok}, kRecentNs);
 	}
-	if (s.kind == "host" || s.kind == "process") {
-		auto &q = h.metrics[s.source];
-		if (q.empty() || s.wallNs >= q.back().first) {
-			q.emplace_back(s.wallNs, s.values);
-			while (!q.empty() && q.front().first < s.wallNs - kRecentNs)
-				q.pop_front();
-		}
-	}
+	if (s.kind == "host" || s.kind == "process")
+		insertByTime(h.metrics[s.source], Host::Values{s.wallNs, s.seq, s.values}, kRecentNs);
 }
 
-json Recording::status(int64_t nowCtlNs, int64_t windowNs) const
+json Recording::probeStatus(const Host &h, const Host::ProbeLive &p, int64_t windowNs, int64_t endNs) const
+{
+	json j = {{"attempts", p.attempts}, {"ok", p.ok}};
+	const bool drained = h.stopAnswered && h.stopError.empty() && h.contiguous >= h.stop.lastSeq;
+	const auto last = newestDelivered(p.recent, h.contiguous);
+	if (last == p.recent.rend()) {
+		j.update({{"last_ok", false}, {"streak_ms", 0}, {"window_attempts", 0}, {"window_ok", 0}});
+		if (endNs > 0)
+			j.update({{"window_complete", drained}, {"delivered_through_ns", nullptr}});
+		return j;
+	}
+	// The streak: back from the newest delivered attempt while the outcome stays the same. When it reaches the
+	// oldest attempt kept, it began where the agent's newest run began, if that is the same run.
+	auto it = last;
+	int64_t streakStart = last->wallNs;
+	for (; it != p.recent.rend() && it->ok == last->ok; ++it)
+		streakStart = it->wallNs;
+	if (it == p.recent.rend() && p.newestOk == last->ok)
+		streakStart = std::min(streakStart, p.streakStartNs);
+	const auto lastMapped = h.clock.map(last->wallNs);
+	j.update({{"last_ok", last->ok}, {"streak_ms", (last->wallNs - streakStart) / 1000000},
+		  {"last_agent_ns", last->wallNs},
+		  // on the controller's clock
+		  {"last_ns", lastMapped.tNs}, {"streak_start_ns", h.clock.map(streakStart).tNs}});
+	uint64_t wn = 0, wok = 0;
+	if (endNs == 0) {
+		for (auto w = last; w != p.recent.rend() && w->wallNs >= last->wallNs - windowNs; ++w) {
+			wn++;
+			wok += w->ok;
+		}
+	} else {
+		const auto [lo, hi] = agentRange(h.clock, endNs - windowNs, endNs);
+		for (auto w = p.recent.rbegin(); w != p.recent.rend() && w->wallNs >= lo; ++w) {
+			if (w->wallNs > hi)
+				continue;
+			const int64_t t = h.clock.map(w->wallNs).tNs;
+			if (t >= endNs - windowNs && t < endNs) {
+				wn++;
+				wok += w->ok;
+			}
+		}
+		const bool complete = drained || lastMapped.tNs - std::max<int64_t>(lastMapped.boundNs, 0) >= endNs;
+		j.update({{"window_complete", complete}, {"delivered_through_ns", lastMapped.tNs}});
+	}
+	j.update({{"window_attempts", wn}, {"window_ok", wok}});
+	return j;
+}
+
+json Recording::metricStatus(const Host &h, const std::deque<Host::Values> &q, int64_t windowNs, int64_t endNs,
+			     json &window) const
+{
+	struct Acc {
+		uint64_t n = 0;
+		double sum = 0, lo = 0, hi = 0, last = 0;
+	};
+	std::map<std::string, Acc> acc;
+	auto add = [&acc](const Host::Values &v) {
+		for (const auto &[k, x] : v.values) {
+			Acc &a = acc[k];
+			if (a.n == 0)
+				a.lo = a.hi = a.last = x; // newest first
+			a.n++;
+			a.sum += x;
+			a.lo = std::min(a.lo, x);
+			a.hi = std::max(a.hi, x);
+		}
+	};
+	const bool drained = h.stopAnswered && h.stopError.empty() && h.contiguous >= h.stop.lastSeq;
+	const auto last = newestDelivered(q, h.contiguous);
+	if (endNs == 0) {
+		for (auto it = last; it != q.rend() && it->wallNs >= last->wallNs - windowNs; ++it)
+			add(*it);
+	} else {
+		const auto [lo, hi] = agentRange(h.clock, endNs - windowNs, endNs);
+		for (auto it = q.rbegin(); it != q.rend() && it->wallNs >= lo; ++it) {
+			if (it->wallNs > hi)
+				continue;
+			const int64_t t = h.clock.map(it->wallNs).tNs;
+			if (t >= endNs - windowNs && t < endNs)
+				add(*it);
+		}
+		bool complete = drained;
+		json through = nullptr;
+		if (last != q.rend()) {
+			const auto m = h.clock.map(last->wallNs);
+			complete = complete || m.tNs - std::max<int64_t>(m.boundNs, 0) >= endNs;
+			through = m.tNs;
+		}
+		window = {{"complete", complete}, {"delivered_through_ns", through}};
+	}
+	json m = json::object();
+	for (const auto &[k, a] : acc)
+		m[k] = {{"n", a.n}, {"last", a.last}, {"mean", a.sum / static_cast<double>(a.n)}, {"min", a.lo},
+			{"max", a.hi}};
+	return m;
+}
+
+json Recording::status(int64_t nowCtlNs, int64_t windowNs, int64_t endNs) const
 {
 	json hosts = json::object();
 	uint64_t total = 0;
 	for (const auto &[a, h] : hosts_) {
-		hosts[h.info.host] = {{"agent", a}, {"received", h.received}, {"contiguous_seq", h.contiguous},
-				      {"duplicates", h.duplicates}, {"stopped", h.stopAnswered}};
+		json &hj = hosts[h.info.host];
+		hj = {{"agent", a}, {"received", h.received}, {"contiguous_seq", h.contiguous},
+		      {"duplicates", h.duplicates}, {"stopped", h.stopAnswered}};
 		if (windowNs > 0) {
 			json probes = json::object();
-			for (const auto &[src, p] : h.probes) {
-				uint64_t wn = 0, wok = 0;
-				for (auto it = p.recent.rbegin(); it != p.recent.rend() && it->first >= p.lastNs - windowNs; ++it) {
-					wn++;
-					wok += it->second;
-				}
-				probes[src] = {{"attempts", p.attempts}, {"ok", p.ok}, {"last_ok", p.lastOk},
-					       {"streak_ms", (p.lastNs - p.streakStartNs) / 1000000}, {"window_attempts", wn},
-					       {"window_ok", wok}, {"last_agent_ns", p.lastNs},
-					       // on the controller's clock
-					       {"last_ns", h.clock.map(p.lastNs).tNs},
-					       {"streak_start_ns", h.clock.map(p.streakStartNs).tNs}};
-			}
-			hosts[h.info.host]["probes"] = probes;
-			json metrics = json::object();
+			for (const auto &[src, p] : h.probes)
+				probes[src] = probeStatus(h, p, windowNs, endNs);
+			hj["probes"] = probes;
+			json metrics = json::object(), windows = json::object();
 			for (const auto &[src, q] : h.metrics) {
 				if (q.empty())
 					continue;
-				struct Acc {
-					uint64_t n = 0;
-					double sum = 0, lo = 0, hi = 0, last = 0;
-				};
-				std::map<std::string, Acc> acc;
-				for (auto it = q.rbegin(); it != q.rend() && it->first >= q.back().first - windowNs; ++it)
-					for (const auto &[k, v] : it->second) {
-						Acc &x = acc[k];
-						if (x.n == 0) {
-							x.lo = x.hi = x.last = v; // newest first
-						}
-						x.n++;
-						x.sum += v;
-						x.lo = std::min(x.lo, v);
-						x.hi = std::max(x.hi, v);
-					}
-				json m = json::object();
-				for (const auto &[k, x] : acc)
-					m[k] = {{"n", x.n}, {"last", x.last}, {"mean", x.sum / static_cast<double>(x.n)}, {"min", x.lo},
-						{"max", x.hi}};
-				metrics[src] = m;
+				json w;
+				metrics[src] = metricStatus(h, q, windowNs, endNs, w);
+				if (!w.is_null())
+					windows[src] = w;
 			}
-			hosts[h.info.host]["metrics"] = metrics;
+			hj["metrics"] = metrics;
+			if (endNs > 0)
+				hj["metric_windows"] = windows;
 		}
 		if (h.stopAnswered && h.stopError.empty())
-			hosts[h.info.host]["last_seq"] = h.stop.lastSeq;
+			hj["last_seq"] = h.stop.lastSeq;
 		total += h.received;
 	}
 	return {{"recording", id_}, {"dir", dir_}, {"elapsed_ms", (nowCtlNs - startCtlNs_) / 1000000},

@@ -199,6 +199,9 @@ json steadyJson(const SteadyResult &s)
 	put(j, "observed", s.observed);
 	put(j, "host", s.host);
 	put(j, "window_ms", s.windowMs);
+	put(j, "window_end_ns", s.windowEndNs);
+	put(j, "complete", s.complete);
+	put(j, "note", s.note);
 	put(j, "streams", s.streams);
 	return j;
 }
@@ -219,6 +222,9 @@ SteadyResult readSteady(const json &j, const std::string &at)
 	take(j, at, "observed", s.observed);
 	take(j, at, "host", s.host);
 	take(j, at, "window_ms", s.windowMs);
+	take(j, at, "window_end_ns", s.windowEndNs);
+	take(j, at, "complete", s.complete);
+	take(j, at, "note", s.note);
 	take(j, at, "streams", s.streams);
 	return s;
 }

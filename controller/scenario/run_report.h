@@ -87,6 +87,11 @@ struct SteadyResult {
 	// Both.
 	std::optional<std::string> host;
 	std::optional<int64_t> windowMs;
+	// The window judged, [window_end_ns - window_ms, window_end_ns) on the controller's clock, and whether every
+	// sample of it had arrived when it was judged (false: `note` says what was missing).
+	std::optional<int64_t> windowEndNs;
+	std::optional<bool> complete;
+	std::optional<std::string> note;
 	// The Streams check: {active, split_brain, unreachable}.
 	std::optional<json> streams;
 	bool operator==(const SteadyResult &) const = default;

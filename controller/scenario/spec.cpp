@@ -283,6 +283,9 @@ void Parser::readSteady(MapReader &top, const YAML::Node &n, Scenario &s)
 		c.window = w;
 		if (r.ok() && c.window < 100ms)
 			r.fail(n[i]["window"], r.keyPath("window"), "must be at least 100ms");
+		if (r.ok() && c.window > 120s)
+			r.fail(n[i]["window"], r.keyPath("window"),
+			       "must be at most 120s (the controller keeps each source's last 120 s live)");
 		r.rejectUnknown();
 		carry(top, r);
 		s.steadyState.push_back(c);

@@ -47,7 +47,7 @@ json fullReport()
     {"when": "before inject", "streams": {"active": "dc1", "split_brain": false, "unreachable": []},
      "status": "passed"},
     {"when": "after recover", "probe": "wan", "host": "dc1-h1", "window_ms": 2000, "attempts": 40, "ratio": 0.95,
-     "min": 0.9, "status": "passed"},
+     "min": 0.9, "window_end_ns": 9000, "complete": false, "note": "late", "status": "passed"},
     {"when": "after recover", "sampler": "cpu", "value": "busy", "stat": "mean", "host": "dc1-h1",
      "window_ms": 2000, "samples": 20, "observed": 0.25, "status": "passed"}
   ],
@@ -107,6 +107,9 @@ TEST_CASE("run report: the typed fields hold what the JSON said")
 	CHECK(r->assertions[0].bounds == json{{"probe", "wan"}, {"max_ms", 7000}});
 	CHECK(r->outages[0].outages[0].failed == 50);
 	CHECK(r->steadyState[1].ratio == 0.95);
+	CHECK(r->steadyState[1].windowEndNs == 9000);
+	CHECK(r->steadyState[1].complete == false);
+	CHECK(r->steadyState[1].note == "late");
 	CHECK(r->streams->rounds == 17u);
 	CHECK(r->streams->failoverMs == json(nullptr));
 	CHECK_FALSE(r->data->rampFrom.has_value());
