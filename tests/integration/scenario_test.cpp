@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <tuple>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,6 +121,73 @@ pid_t startLongRun(const LabFixture &lab, const std::string &dir)
 	::waitpid(*pid, nullptr, 0);
 	return 0;
 }
+
+// The probe's attempts on one host in [from, to) on the controller's timeline, from a run's evidence bundle: those
+// surely inside (with their clock bound) and those that may be.
+struct WindowCount {
+	uint64_t surely = 0, maybe = 0, surelyFailed = 0, maybeFailed = 0;
+};
+
+WindowCount countWindow(const std::string &bundle, const std::string &host, const std::string &probe, int64_t from,
+			int64_t to)
+{
+	WindowCount c;
+	std::ifstream f(bundle + "/timeline.jsonl");
+	REQUIRE(f.good());
+	std::string line;
+	while (std::getline(f, line)) {
+		const json e = json::parse(line, nullptr, false);
+		if (e.is_discarded() || e.value("kind", "") != "probe.tcp" || e.value("host", "") != host ||
+		    e.value("source", "") != probe)
+			continue;
+		const int64_t t = e.value("t_ns", int64_t{0}), b = std::max<int64_t>(e.value("bound_ns", int64_t{0}), 0);
+		const bool failed = e["values"].value("ok", 1.0) < 0.5;
+		if (t - b >= from && t + b < to) {
+			c.surely++;
+			c.surelyFailed += failed;
+		}
+		if (t + b >= from && t - b < to) {
+			c.maybe++;
+			c.maybeFailed += failed;
+		}
+	}
+	return c;
+}
+
+// The steady state after recovery of one run of lab-dc-loss.yaml: judged on a complete window, and its counts are
+// the bundle's attempts in that window. Returns the failed fraction the report gives.
+double checkRecoveryWindow(const std::string &runDir, const std::string &host)
+{
+	const json rep = readJson(runDir + "/report.json");
+	INFO(runDir << ": " << rep.value("reason", ""));
+	json steady;
+	for (const auto &s : rep["steady_state"])
+		if (s["when"] == "after recovery" && s.value("probe", "") == "wan" && s.value("host", "") == host)
+			steady = s;
+	REQUIRE(steady.is_object());
+	CHECK(steady["complete"] == true);
+	CHECK_FALSE(steady.contains("note"));
+	const int64_t end = steady["window_end_ns"], from = end - steady["window_ms"].get<int64_t>() * 1000000;
+	// The window ends when recover does, after its 2 s.
+	int64_t recoverStart = 0;
+	for (const auto &p : rep["phases"])
+		if (p["name"] == "recover")
+			recoverStart = p["start_ns"];
+	CHECK(from >= recoverStart);
+	CHECK(from - recoverStart < 500000000);
+	const uint64_t n = steady["attempts"];
+	const auto failed = static_cast<uint64_t>(std::llround((1.0 - steady["ratio"].get<double>()) * static_cast<double>(n)));
+	const WindowCount c = countWindow(runDir + "/evidence", host, "wan", from, end);
+	INFO("report: " << steady.dump() << "; bundle: " << c.surely << ".." << c.maybe << " attempts, " << c.surelyFailed
+			<< ".." << c.maybeFailed << " failed");
+	CHECK(n >= 35); // 20 Hz for 2 s
+	CHECK(c.surely <= n);
+	CHECK(n <= c.maybe);
+	CHECK(c.surelyFailed <= failed);
+	CHECK(failed <= c.maybeFailed);
+	return 1.0 - steady["ratio"].get<double>();
+}
+
 
 } // namespace
 
@@ -530,6 +598,59 @@ TEST_CASE("the controller dies mid-run: the run ends as broken (exit 3), the age
 	REQUIRE(runs.size() == 1);
 	CHECK(runs[0]["verdict"] == "broken");
 	CHECK(noScenarioFaults(lab));
+}
+
+// Precision #24, item 0: the samples of a window arrive in the agents' batches, up to a batch after the window ends.
+// Judged at once, the steady state after recovery used to count the fault's last second and miss its own.
+TEST_CASE("the steady state after recovery is judged on its whole window: 30 % loss for 5 s then recover 2 s passes "
+	  "10 of 10; with the target blocked late in that window it fails 10 of 10")
+{
+	auto &lab = theLab();
+	const std::string file = sourceRoot() + "/scenarios/lab-dc-loss.yaml";
+	TempDir dir;
+	// Both campaigns at once, on the two dc1 hosts: the plain one on dc1-h1 and, on dc1-h2, the one whose
+	// recovery window the test spoils.
+	const std::string passLog = dir.path() + "/pass.log", failLog = dir.path() + "/fail.log";
+	auto pass = sys::spawn({xdcBin(), "run", file, "--lab", lab.name(), "--out", dir.path() + "/pass", "--repeat",
+				"10", "--param", "host=dc1-h1"},
+			       {.stdoutFile = passLog, .newSession = true});
+	auto fail = sys::spawn({xdcBin(), "run", file, "--lab", lab.name(), "--out", dir.path() + "/fail", "--repeat",
+				"10", "--param", "host=dc1-h2"},
+			       {.stdoutFile = failLog, .newSession = true});
+	REQUIRE(pass.ok());
+	REQUIRE(fail.ok());
+	// dc1-h2 is cut from dc2-h1 from outside its run for 0.9 s, from 1 s into each recover phase: the last part of
+	// the judged window, the part that had not arrived when it was judged at once.
+	for (int i = 1; i <= 10; i++) {
+		INFO("repetition " << i << "\n" << readText(failLog));
+		REQUIRE(waitUntil([&] { return countOf(readText(failLog), "phase recover") >= i; }, 60s, 10ms));
+		// The block is placed by time on purpose: 1 s after the phase began, whatever the run is doing.
+		const auto at = std::chrono::steady_clock::now() + 1000ms;
+		waitUntil([&] { return std::chrono::steady_clock::now() >= at; }, 2s, 5ms);
+		auto block = test::xdc({"fault", "apply", "--lab", lab.name(), "--no-sync",
+					"{kind: network.partition, targets: {host: dc1-h2}, peers: {host: dc2-h1}, "
+					"action: reject, duration: 900ms}"});
+		CHECK(block.exitCode == 0);
+	}
+	for (const auto &[pid, log, code] : {std::tuple{*pass, passLog, 0}, std::tuple{*fail, failLog, 1}}) {
+		int status = -1;
+		CHECK(waitUntil([&, pid = pid] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 120s, 50ms));
+		INFO(readText(log));
+		CHECK(WIFEXITED(status));
+		CHECK(WEXITSTATUS(status) == code);
+	}
+	for (int i = 1; i <= 10; i++) {
+		const std::string run = fmt::format("{}/pass/rep-{}", dir.path(), i);
+		CHECK(readJson(run + "/report.json")["verdict"] == "passed");
+		CHECK(checkRecoveryWindow(run, "dc1-h1") <= 0.05);
+	}
+	for (int i = 1; i <= 10; i++) {
+		const std::string run = fmt::format("{}/fail/rep-{}", dir.path(), i);
+		const json rep = readJson(run + "/report.json");
+		CHECK(rep["verdict"] == "failed");
+		CHECK(rep.value("reason", "").rfind("steady state after recovery: probe wan on dc1-h2: ", 0) == 0);
+		CHECK(checkRecoveryWindow(run, "dc1-h2") > 0.05);
+	}
 }
 
 int main(int argc, char **argv)
