@@ -300,6 +300,7 @@ void Agent::onFrame(const zmq::message_t &msg, int64_t recvWallNs)
 		if (recorder_)
 			recorder_->onConnected();
 		protoVersion_ = w->protoVersion;
+		controllerFaultEvents_ = w->faultEvents;
 		heartbeatMs_ = std::clamp<int64_t>(w->heartbeatMs, 100, 60000);
 		leaseMs_ = std::clamp<int64_t>(w->leaseMs, 2 * heartbeatMs_, 600000);
 		backoffMs_ = 100;
@@ -517,6 +518,20 @@ int Agent::run()
 		return 0;
 	}
 	faults_->setObserver([this](Sample s) {
+		// Every end of a fault goes to the controller at once, so its record, `fault list` and a new apply agree
+		// with this host (an older controller does not ask for it).
+		if (state_ == State::Registered && controllerFaultEvents_ && s.kind == "fault" &&
+		    (s.tags["event"] == "reverted" || s.tags["event"] == "revert_failed")) {
+			FaultEvent e;
+			e.id = s.source;
+			e.kind = s.tags["fault_kind"];
+			e.event = s.tags["event"];
+			e.why = s.tags["why"];
+			e.error = s.tags.count("error") ? s.tags["error"] : std::string();
+			e.revertedNs = static_cast<int64_t>(s.values["reverted_ns"]);
+			e.verifiedNs = static_cast<int64_t>(s.values["verified_ns"]);
+			send(e);
+		}
 		if (recorder_)
 			recorder_->event(std::move(s));
 	});

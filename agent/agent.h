@@ -79,6 +79,7 @@ private:
 	uint64_t hbSeq_ = 0;
 	uint8_t protoVersion_ = proto::kVersion;
 	std::string controllerId_;
+	bool controllerFaultEvents_ = false; // the controller's Welcome asked for FaultEvent
 	std::unique_ptr<FaultManager> faults_;
 	std::unique_ptr<Recorder> recorder_;
 	std::unique_ptr<DataGenerators> generators_; // data.generate.*: test tuples made on this host

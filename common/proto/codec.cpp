@@ -42,6 +42,7 @@ std::string_view msgTypeName(MsgType t)
 	case MsgType::ClockPong: return "clock_pong";
 	case MsgType::EvidenceBatch: return "evidence_batch";
 	case MsgType::EvidenceAck: return "evidence_ack";
+	case MsgType::FaultEvent: return "fault_event";
 	case MsgType::Bye: return "bye";
 	}
 	return "unknown";

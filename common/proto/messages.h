@@ -53,7 +53,25 @@ struct Welcome {
 	uint8_t protoVersion = kVersion;
 	int64_t heartbeatMs = 1000;
 	int64_t leaseMs = 5000;
-	MSGPACK_DEFINE_MAP(accepted, reason, controllerId, protoVersion, heartbeatMs, leaseMs)
+	// The controller takes FaultEvent: the agent pushes every end of a fault as it happens. A controller that does
+	// not send the key (an older one) gets none, and learns of ends as before (a fault's record outlives its
+	// duration by a grace period).
+	bool faultEvents = false;
+	MSGPACK_DEFINE_MAP(accepted, reason, controllerId, protoVersion, heartbeatMs, leaseMs, faultEvents)
+};
+
+// agent -> controller, sent at once when a fault ends on the agent for any reason (its duration elapsed, the
+// controller's lease ran out, a revert was asked) or its revert could not be verified; only to a controller whose
+// Welcome set faultEvents. Times are the agent's wall clock.
+struct FaultEvent {
+	static constexpr MsgType kType = MsgType::FaultEvent;
+	std::string id, kind;
+	std::string event;       // "reverted" | "revert_failed"
+	std::string why;         // "duration elapsed", "lease expired: ...", the controller's request, ...
+	int64_t revertedNs = 0;  // when the revert took effect
+	int64_t verifiedNs = 0;  // when it was verified gone (or found still there)
+	std::string error;       // revert_failed: what is left
+	MSGPACK_DEFINE_MAP(id, kind, event, why, revertedNs, verifiedNs, error)
 };
 
 struct Heartbeat {

@@ -37,8 +37,9 @@ enum class MsgType : uint8_t {
 	EvidenceBatch = 9, // agent -> controller: samples with per-agent sequence numbers
 	Bye = 10,          // either way: orderly goodbye
 	EvidenceAck = 11,  // controller -> agent: every sample of a recording up to ackSeq is stored
+	FaultEvent = 12,   // agent -> controller: a fault ended on the agent, or its revert failed (when Welcome asks)
 };
-constexpr uint8_t kMaxMsgType = 11;
+constexpr uint8_t kMaxMsgType = 12;
 
 std::string_view msgTypeName(MsgType t);
 

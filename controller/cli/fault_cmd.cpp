@@ -98,14 +98,24 @@ int faultList(const Args &a)
 	auto r = callController(a, control::FaultListRequest{}, rc);
 	if (!r)
 		return rc;
+	const bool ended = a.has("--ended");
 	if (a.has("--json")) {
-		printf("%s\n", (*r)["faults"].dump(2).c_str());
+		printf("%s\n", (*r)[ended ? "ended" : "faults"].dump(2).c_str());
 		return kOk;
 	}
 	auto list = control::parseAnswer<control::FaultListAnswer>(*r);
 	if (!list) {
 		fprintf(stderr, "xdc: %s\n", list.error().message.c_str());
 		return kFailed;
+	}
+	if (ended) {
+		if (list->ended.empty())
+			printf("no fault has ended since the controller started (or its agents do not report ends)\n");
+		for (const auto &e : list->ended)
+			printf("%-10s %-20s on %-12s ended %s (%s), learned %.3f ms later\n", e.id.c_str(), e.kind.c_str(),
+			       e.agent.c_str(), clockTimeMs(e.revertedNs).c_str(), e.why.c_str(),
+			       static_cast<double>(e.learnedNs - e.revertedNs) / 1e6);
+		return kOk;
 	}
 	if (list->faults.empty())
 		printf("no faults in place\n");
@@ -148,6 +158,7 @@ int cmdFault(const std::vector<std::string> &argv)
 	specs.push_back({"-f", true, "read the spec from FILE (apply)"});
 	specs.push_back({"--dry-run", false, "print per host the exact rules without applying them (apply)"});
 	specs.push_back({"--no-sync", false, "each agent applies as its command arrives, not at one shared instant (apply)"});
+	specs.push_back({"--ended", false, "the latest ends the agents reported, not the faults in place (list)"});
 	auto a = parseArgs(argv, specs);
 	if (!a) {
 		fprintf(stderr, "xdc fault: %s\n", a.error().message.c_str());
@@ -156,13 +167,15 @@ int cmdFault(const std::vector<std::string> &argv)
 	const std::string sub = a->positional.empty() ? "" : a->positional[0];
 	if (a->has("--help") || sub.empty()) {
 		printf("Usage: xdc fault apply SPEC | -f FILE [--dry-run] [--no-sync] [--json]\n"
-		       "       xdc fault list [--json]\n"
+		       "       xdc fault list [--ended] [--json]\n"
 		       "       xdc fault revert ID [--json]\n\n"
 		       "SPEC is inline YAML flow, e.g.\n"
 		       "  xdc fault apply '{kind: network.partition, targets: {dc: dc1}, peers: {dc: dc2}, duration: 10s}'\n"
 		       "The spec format is in docs/FAULTS.md. apply prints the fault id and, per agent, the verified time it\n"
 		       "took effect on the controller's timeline. Every fault ends by itself after its duration, when the\n"
-		       "controller's lease lapses, or with `xdc fault revert ID` / `xdc halt`.\n"
+		       "controller's lease lapses, or with `xdc fault revert ID` / `xdc halt`. The agents tell the\n"
+		       "controller of every end at once; `fault list --ended` shows the latest 1000 ends, each with when\n"
+		       "the revert took effect on its host and when the controller learned of it.\n"
 		       "A fault on several agents starts at one instant a margin (>= 150 ms) ahead, so the hosts change\n"
 		       "together; --no-sync skips the margin (each applies on arrival; spread_ns shows the difference).\n"
 		       "Exit codes: 0 ok, 1 a fault could not be applied or a revert not verified, 2 refused spec,\n"

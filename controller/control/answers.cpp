@@ -163,6 +163,10 @@ FaultListAnswer read<FaultListAnswer>(const json &j)
 				    field<std::string>(e, "spec", ""), field<std::vector<std::string>>(e, "agents", {}),
 				    field<int64_t>(e, "created_ns", 0), field<int64_t>(e, "duration_ms", 0),
 				    field<int64_t>(e, "remaining_ms", 0)});
+	for (const auto &e : j.value("ended", json::array()))
+		a.ended.push_back({field<std::string>(e, "id", ""), field<std::string>(e, "kind", ""),
+				   field<std::string>(e, "agent", ""), field<std::string>(e, "why", ""),
+				   field<int64_t>(e, "reverted_ns", 0), field<int64_t>(e, "learned_ns", 0)});
 	return a;
 }
 
@@ -513,7 +517,11 @@ json toJson(const FaultListAnswer &a)
 	for (const auto &f : a.faults)
 		arr.push_back({{"id", f.id}, {"kind", f.kind}, {"agents", f.agents}, {"spec", f.spec},
 			       {"created_ns", f.createdNs}, {"duration_ms", f.durationMs}, {"remaining_ms", f.remainingMs}});
-	return {{"ok", true}, {"faults", arr}};
+	json ended = json::array();
+	for (const auto &e : a.ended)
+		ended.push_back({{"id", e.id}, {"kind", e.kind}, {"agent", e.agent}, {"why", e.why},
+				 {"reverted_ns", e.revertedNs}, {"learned_ns", e.learnedNs}});
+	return {{"ok", true}, {"faults", arr}, {"ended", ended}};
 }
 
 json toJson(const RecordStartAnswer &a)

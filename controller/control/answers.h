@@ -94,6 +94,13 @@ struct FaultListAnswer {
 		int64_t createdNs = 0, durationMs = 0, remainingMs = 0;
 	};
 	std::vector<Fault> faults;
+	// The latest ends the agents pushed (FaultEvent), oldest first: when the revert took effect on the agent and
+	// when the controller learned of it, both on the controller's clock.
+	struct Ended {
+		std::string id, kind, agent, why;
+		int64_t revertedNs = 0, learnedNs = 0;
+	};
+	std::vector<Ended> ended;
 };
 
 struct RecordStartAnswer {

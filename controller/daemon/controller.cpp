@@ -192,6 +192,7 @@ void Controller::onHello(const std::string &routingId, const std::string &zapUse
 	w.controllerId = controllerId_;
 	w.heartbeatMs = cfg_.heartbeat.count();
 	w.leaseMs = cfg_.lease.count();
+	w.faultEvents = true;
 	// Identity comes from the key the transport authenticated, never from what the message claims.
 	if (!cfg_.insecure && hello->agentId != zapUser) {
 		w.accepted = false;
@@ -240,6 +241,16 @@ void Controller::onHello(const std::string &routingId, const std::string &zapUse
 	a.runningFaults.clear();
 	for (const auto &rf : hello->runningFaults)
 		a.runningFaults.push_back(rf.id);
+	// What the agent runs is what it says: a restart cleaned up the rest, so no record keeps it.
+	for (auto it = faults_.begin(); it != faults_.end();) {
+		auto &ags = it->second.agents;
+		if (std::find(ags.begin(), ags.end(), a.id) != ags.end() &&
+		    std::find(a.runningFaults.begin(), a.runningFaults.end(), it->first) == a.runningFaults.end()) {
+			std::erase(ags, a.id);
+			lg->info("agent {} registered without fault {}: no longer in place there", a.id, it->first);
+		}
+		it = ags.empty() ? faults_.erase(it) : std::next(it);
+	}
 	learnFaults(a.id, hello->runningFaults);
 	a.startedNs = hello->startedNs;
 	a.proto = top;
@@ -332,6 +343,15 @@ void Controller::onAgentMessage(std::vector<zmq::message_t> &parts, int64_t recv
 		a.agentDrops = hb->drops;
 		a.rssBytes = hb->rssBytes;
 		sendMsg(routingId, HeartbeatAck{hb->seq, controllerId_, cfg_.lease.count()}, a.proto);
+		return;
+	}
+	case MsgType::FaultEvent: {
+		auto ev = decodeBody<FaultEvent>(f.body);
+		if (!ev) {
+			drops_.add(Drop::BadBody);
+			return;
+		}
+		onFaultEvent(a, *ev, recvWall);
 		return;
 	}
 	case MsgType::ClockPong: {

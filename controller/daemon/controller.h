@@ -138,12 +138,15 @@ private:
 		std::string id, kind, text;
 		bool dryRun = false, sync = true;
 		int64_t durationMs = 0, startAt = 0;
+		int64_t requestedWall = 0; // when the request came
 	};
 	void setApplyStart(std::vector<std::pair<std::string, proto::FaultApplyArgs>> &sends, const FaultApplyJob &job);
 	void sendApply(const FaultApplyJob &job, std::vector<std::pair<std::string, proto::FaultApplyArgs>> sends);
 	void answerApply(const FaultApplyJob &job, json results);
 	void pruneFaults();
 	void learnFaults(const std::string &agent, const std::vector<proto::FaultInfo> &running);
+	// An agent's FaultEvent: a fault ended there (or its revert failed).
+	void onFaultEvent(AgentRecord &a, const proto::FaultEvent &e, int64_t recvWall);
 	// Reverts fault id on its agents, or (halt) every fault on every live agent.
 	void onFaultRevert(uint64_t peer, const std::string &id, bool halt);
 
@@ -177,6 +180,9 @@ private:
 		int64_t durationMs = 0;
 	};
 	std::map<std::string, FaultRecord> faults_;
+	// The latest fault ends the agents pushed (FaultEvent), for `fault list --ended`.
+	std::deque<control::FaultListAnswer::Ended> ended_;
+	static constexpr size_t kEndedKept = 1000;
 	uint64_t faultSeq_ = 0;
 
 	ControllerConfig cfg_;

@@ -173,6 +173,34 @@ void Controller::learnFaults(const std::string &agent, const std::vector<FaultIn
 	}
 }
 
+void Controller::onFaultEvent(AgentRecord &a, const FaultEvent &e, int64_t recvWall)
+{
+	auto lg = log::get("faults");
+	if (e.event == "revert_failed") {
+		lg->error("agent {}: the revert of fault {} ({}) was not verified: {}", a.id, e.id, e.why, e.error);
+		return;
+	}
+	if (e.event != "reverted") {
+		lg->warn("agent {}: fault {}: unknown event '{}' ignored", a.id, e.id, e.event);
+		return;
+	}
+	// The agent no longer has the fault: neither does its record here (a record with no agent left goes), so
+	// `fault list`, a new apply and a run agree with the agents at once.
+	std::erase(a.runningFaults, e.id);
+	if (auto it = faults_.find(e.id); it != faults_.end()) {
+		std::erase(it->second.agents, a.id);
+		if (it->second.agents.empty())
+			faults_.erase(it);
+	}
+	const auto est = a.clock.estimate(clk::monoNs());
+	const int64_t reverted = e.revertedNs - (est.valid ? est.offsetNs : 0);
+	ended_.push_back({e.id, e.kind, a.id, e.why, reverted, recvWall});
+	if (ended_.size() > kEndedKept)
+		ended_.pop_front();
+	lg->info("fault {} ({}) ended on agent {}: {}; learned {:.3f} ms after the revert took effect", e.id, e.kind,
+		 a.id, e.why, static_cast<double>(recvWall - reverted) / 1e6);
+}
+
 void Controller::handle(const control::Peer &peerInfo, const control::FaultApplyRequest &req)
 {
 	// The spec was read and checked with the request (controller/control/requests.cpp); what is left here needs the
@@ -265,7 +293,7 @@ void Controller::handle(const control::Peer &peerInfo, const control::FaultApply
 						"{}: kind: fault '{}' ({}) is already in place on agent '{}'; {}", origin, fid,
 						f.kind, a, fault::unstackableReason(*other, spec->kind))));
 		}
-	const FaultApplyJob job{peer, id, kind, text, dryRun, sync, durationMs, startAt};
+	const FaultApplyJob job{peer, id, kind, text, dryRun, sync, durationMs, startAt, clk::wallNs()};
 	// A kill cannot be taken back: on several agents, every one first checks the spec against its host (a dry
 	// run resolves the matches) and the kill goes out only if all of them accept it.
 	if (spec->kind == fault::Kind::ProcessKill && plan.size() > 1 && !dryRun) {
@@ -399,7 +427,15 @@ void Controller::answerApply(const FaultApplyJob &job, json results)
 		return control_.reply(peer, control::toJson(answer));
 	}
 	if (!dryRun) {
-		FaultRecord rec{id, kind, text, applied, clk::wallNs(), durationMs};
+		// An agent whose end of this fault has already arrived (a short fault, a slower agent) does not have it.
+		std::vector<std::string> holding;
+		for (const auto &a : applied)
+			if (std::none_of(ended_.begin(), ended_.end(),
+					 [&](const control::FaultListAnswer::Ended &e) {
+						 return e.id == id && e.agent == a && e.learnedNs >= job.requestedWall;
+					 }))
+				holding.push_back(a);
+		FaultRecord rec{id, kind, text, holding, clk::wallNs(), durationMs};
 		faults_[id] = rec;
 		log::get("faults")->info("fault {} ({}) in place on {}", id, kind, fmt::join(applied, ", "));
 	}
@@ -466,6 +502,7 @@ control::FaultListAnswer Controller::faultList() const
 		out.faults.push_back({id, f.kind, f.spec, f.agents, f.createdWall, f.durationMs,
 				      std::max<int64_t>(0, left / clk::kMs)});
 	}
+	out.ended.assign(ended_.begin(), ended_.end());
 	return out;
 }
 

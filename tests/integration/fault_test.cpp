@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <csignal>
+#include <set>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -71,6 +72,26 @@ TEST_CASE("partition dc1 <-> dc2: in effect on both sides for IPv4 and IPv6, gon
 	CHECK(healed >= 4.0);
 	CHECK(healed <= 6.5);
 	CHECK(waitUntil([&] { return tcpConnect(h11.netns, h21.data6); }, 2s));
+	// Precision #24 item 1: each agent pushed its expiry as it reverted, so as soon as traffic flows again the
+	// controller lists nothing and the same fault can go in again (it used to be refused as "already in place"
+	// until a grace period after the duration had passed).
+	list = test::xdc({"fault", "list", "--json", "--lab", lab.name()});
+	CHECK_MESSAGE(json::parse(list.out).empty(), list.out);
+	auto ended = test::xdc({"fault", "list", "--ended", "--json", "--lab", lab.name()});
+	const json ends = json::parse(ended.out);
+	std::set<std::string> endedOn;
+	for (const auto &e : ends) {
+		CHECK(e["why"] == "duration elapsed");
+		// Learned after the revert took effect, within one round trip here: not a timing check, a sanity bound.
+		CHECK(e["learned_ns"].get<int64_t>() - e["reverted_ns"].get<int64_t>() > -1000000);
+		CHECK(e["learned_ns"].get<int64_t>() - e["reverted_ns"].get<int64_t>() < 1000000000);
+		endedOn.insert(e["agent"].get<std::string>());
+	}
+	CHECK_MESSAGE(endedOn.size() == 4, ended.out);
+	r = test::xdc({"fault", "apply", kPartition, "--json", "--lab", lab.name()});
+	CHECK_MESSAGE(r.exitCode == 0, r.out << r.err);
+	CHECK_FALSE(tcpConnect(h11.netns, h21.data4));
+	CHECK(test::xdc({"halt", "--lab", lab.name()}).exitCode == 0);
 	CHECK(waitUntil([&] { return noFaultTables(lab); }, 2s));
 	CHECK(allLive(lab));
 }
@@ -191,6 +212,13 @@ TEST_CASE("SIGKILL an agent during a partition: its restart removes the leftover
 	lab.startAgent("dc1-h1");
 	REQUIRE(waitUntil([&] { return tables().find("xdc_") == std::string::npos; }, 3s));
 	CHECK(secondsSince(t0) <= 1.0);
+	// The controller learns it from the agent's registration: the fault stays on dc2's side only.
+	auto onlyDc2 = [&] {
+		const json l = json::parse(test::xdc({"fault", "list", "--json", "--lab", lab.name()}).out, nullptr, false);
+		return !l.is_discarded() && l.size() == 1 && l[0]["agents"].size() == 2 &&
+		       l[0]["agents"].dump().find("dc1-h1") == std::string::npos;
+	};
+	CHECK(waitUntil(onlyDc2, 5s, 50ms));
 	(void)test::xdc({"halt", "--lab", lab.name()});
 }
 

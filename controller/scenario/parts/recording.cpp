@@ -2,6 +2,7 @@
 // The run's evidence recording (see recording.h).
 #include "controller/scenario/parts/recording.h"
 
+#include <map>
 #include <set>
 #include <unistd.h>
 
@@ -117,11 +118,11 @@ std::vector<std::string> RecordingPart::touchedHostsWithoutSamplers() const
 	return out;
 }
 
-std::optional<json> RecordingPart::status(int64_t windowMs)
+std::optional<json> RecordingPart::status(int64_t windowMs, int64_t windowEndNs)
 {
 	if (recording_.empty())
 		return std::nullopt;
-	auto r = c_.call(control::RecordStatusRequest{recording_, windowMs}, 5000);
+	auto r = c_.call(control::RecordStatusRequest{recording_, windowMs, windowEndNs}, 5000);
 	auto ans = r ? control::parseAnswer<control::RecordStatusAnswer>(*r) : r.error();
 	if (!ans || !ans->status)
 		return std::nullopt;
@@ -164,15 +165,91 @@ std::string RecordingPart::probeHealth(const json &st) const
 	return probes.empty() ? " no probes" : probes;
 }
 
+// How long a check waits for its window's samples: the slowest source's interval and timeout (its first
+// observation after the window's end), plus the agents' batching (a partial batch waits at most 0.5 s), a resend and
+// the clock bound.
+int64_t RecordingPart::windowWaitNs(const SteadyCheck &c) const
+{
+	int64_t slowest = 0;
+	for (const auto *list : {&c_.s.probes, &c_.s.samplers})
+		for (const auto &sp : *list)
+			if (sp.name == (c.isMetric() ? c.sampler : c.ref.probe))
+				slowest = std::max<int64_t>(slowest, ns(sp.interval) + ns(sp.timeout));
+	return slowest + 3 * clk::kSec;
+}
+
+// The hosts a check reads.
+std::vector<std::string> RecordingPart::checkHosts(const SteadyCheck &c) const
+{
+	if (!c.isMetric())
+		return c_.probeHosts(c.ref);
+	if (!c.ref.host.empty())
+		return {c.ref.host};
+	for (const auto &sm : c_.s.samplers)
+		if (sm.name == c.sampler)
+			return selectHosts(sm.on, c_.hosts);
+	return {};
+}
+
+// Whether a host has delivered every sample of the check's window (status asked with the window's end), and if not,
+// what is missing.
+std::optional<std::string> RecordingPart::windowMissing(const SteadyCheck &c, const std::optional<json> &st,
+							const std::string &host, int64_t endNs) const
+{
+	if (!st)
+		return "the recording's status could not be read";
+	const json hs = st->value("hosts", json::object()).value(host, json::object());
+	const json w = c.isMetric() ? hs.value("metric_windows", json::object()).value(c.sampler, json::object())
+				    : probeOf(*st, host, c.ref.probe);
+	const std::string what = c.isMetric() ? "sampler " + c.sampler : "probe " + c.ref.probe;
+	if (w.value(c.isMetric() ? "complete" : "window_complete", false))
+		return std::nullopt;
+	const json through = w.value("delivered_through_ns", json());
+	if (!through.is_number())
+		return fmt::format("{} on {} had delivered no sample", what, host);
+	return fmt::format("{} on {} had delivered its samples only up to {} before the window's end", what, host,
+			   formatApprox(Nanos(endNs - through.get<int64_t>())));
+}
+
 bool RecordingPart::steadyState(const std::string &when)
 {
 	if (c_.s.steadyState.empty())
 		return true;
+	// Every window ends now. The agents send their samples in batches, so what has arrived ends up to a batch
+	// earlier: each check waits, bounded, until every host it reads has delivered its source's samples past the
+	// window's end, and a window judged incomplete says so.
+	const int64_t end = clk::wallNs();
 	bool all = true;
 	std::string first;
 	for (const auto &c : c_.s.steadyState) {
-		auto st = status(ns(c.window) / kMs);
+		const int64_t deadline = clk::monoNs() + windowWaitNs(c);
+		std::optional<json> st;
+		std::map<std::string, std::string> missing;
+		for (;;) {
+			st = status(ns(c.window) / kMs, end);
+			missing.clear();
+			for (const auto &h : checkHosts(c))
+				if (auto why = windowMissing(c, st, h, end))
+					missing[h] = *why;
+			if (missing.empty() || clk::monoNs() >= deadline || c_.interrupted() || c_.controllerLost)
+				break;
+			::usleep(50000);
+		}
+		const size_t from = c_.report.steadyState.size();
+		const bool firstBefore = first.empty();
 		const bool pass = c.isMetric() ? metricSteady(c, st, when, first) : probeSteady(c, st, when, first);
+		for (size_t i = from; i < c_.report.steadyState.size(); i++) {
+			auto &r = c_.report.steadyState[i];
+			r.windowEndNs = end;
+			const auto m = missing.find(r.host.value_or(""));
+			r.complete = m == missing.end();
+			if (m != missing.end()) {
+				r.note = "judged an incomplete window: " + m->second;
+				c_.say(fmt::format("steady state {}: {}", when, *r.note));
+			}
+		}
+		if (firstBefore && !first.empty() && !missing.empty())
+			first += fmt::format(" (judged an incomplete window: {})", missing.begin()->second);
 		all = all && pass;
 	}
 	if (!all)
@@ -184,13 +261,8 @@ bool RecordingPart::steadyState(const std::string &when)
 bool RecordingPart::metricSteady(const SteadyCheck &c, const std::optional<json> &st, const std::string &when,
 				 std::string &first)
 {
-	std::vector<std::string> hosts{c.ref.host};
-	if (c.ref.host.empty())
-		for (const auto &sm : c_.s.samplers)
-			if (sm.name == c.sampler)
-				hosts = selectHosts(sm.on, c_.hosts);
 	bool all = true;
-	for (const auto &h : hosts) {
+	for (const auto &h : checkHosts(c)) {
 		json m = json::object();
 		if (st && (*st)["hosts"].contains(h) && (*st)["hosts"][h].contains("metrics") &&
 		    (*st)["hosts"][h]["metrics"].contains(c.sampler) && (*st)["hosts"][h]["metrics"][c.sampler].contains(c.value))

@@ -29,8 +29,9 @@ public:
 	void report() override;
 
 	bool recording() const { return !recording_.empty(); }
-	// The recording's status over the last windowMs (record.status); nullopt without a recording or an answer.
-	std::optional<json> status(int64_t windowMs);
+	// The recording's status (record.status) over the last windowMs of each source, or with windowEndNs over
+	// [windowEndNs - windowMs, windowEndNs) on the controller's clock; nullopt without a recording or an answer.
+	std::optional<json> status(int64_t windowMs, int64_t windowEndNs = 0);
 	// A stop condition that holds in st, if any.
 	std::optional<std::string> stopCondition(const json &st) const;
 	// " probe@host ok|FAIL 1.2s" for each probe, or " no probes".
@@ -43,7 +44,12 @@ public:
 private:
 	bool start();
 	std::vector<std::string> touchedHostsWithoutSamplers() const;
+	// The steady-state checks over windows ending now, each judged once its samples have arrived (bounded).
 	bool steadyState(const std::string &when);
+	int64_t windowWaitNs(const SteadyCheck &c) const;
+	std::vector<std::string> checkHosts(const SteadyCheck &c) const;
+	std::optional<std::string> windowMissing(const SteadyCheck &c, const std::optional<json> &st,
+						 const std::string &host, int64_t endNs) const;
 	bool metricSteady(const SteadyCheck &c, const std::optional<json> &st, const std::string &when,
 			  std::string &first);
 	bool probeSteady(const SteadyCheck &c, const std::optional<json> &st, const std::string &when,
