@@ -13,6 +13,7 @@
 #include "common/result.h"
 #include "controller/control/answers.h"
 #include "controller/control/control_server.h"
+#include "controller/streams/toolkit_view.h"
 
 namespace xdc::cli {
 
@@ -103,5 +104,9 @@ std::string agentsTable(const control::AgentsAnswer &agents);
 std::string clockTimeMs(int64_t ns);
 // The date and time of day in UTC to the second: "2026-12-07 08:43:45Z".
 std::string dateTimeUtc(int64_t ns);
+
+// One `xdc streams watch` event line: when, the DC, the kind, what it says and the interval it lies in; an event
+// of the first look (nothing earlier to bound it) says so instead of an interval.
+std::string toolkitEventLine(const streams::ToolkitEvent &e);
 
 } // namespace xdc::cli

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -340,6 +341,39 @@ int cmdRecord(const std::vector<std::string> &argv)
 	return meta.value("complete", false) ? kOk : kFailed;
 }
 
+namespace {
+
+// A sample's value as the timeline prints it: a time (a key ending in _ns whose value is a date, already on the
+// controller's clock in the bundle) as a clock time, a whole number without an exponent, anything else as is.
+std::string valueText(const std::string &key, const json &v)
+{
+	if (!v.is_number())
+		return v.dump();
+	const double d = v.get<double>();
+	if ((key.ends_with("_ns") || key == "mtime_ns") && d > 1e17)
+		return clockTimeMs(static_cast<int64_t>(d));
+	if (std::abs(d) < 1e15 && d == std::floor(d))
+		return fmt::format("{:.0f}", d);
+	return fmt::format("{:g}", d);
+}
+
+// A tag on one line: a multi-line value (an nft read-back) shows its first line and how many follow (--json has
+// all of it); long values are cut.
+std::string tagText(const std::string &key, const std::string &v)
+{
+	const size_t limit = key == "line" ? 300 : 80;
+	const size_t nl = v.find('\n');
+	std::string first = v.substr(0, std::min(nl, limit));
+	if (nl == std::string::npos)
+		return v.size() > limit ? first + "..." : first;
+	size_t more = 0;
+	for (size_t i = nl; i != std::string::npos && i + 1 < v.size(); i = v.find('\n', i + 1))
+		more++;
+	return fmt::format("{} (+{} lines; --json has all)", first, more);
+}
+
+} // namespace
+
 int cmdEvidence(const std::vector<std::string> &argv)
 {
 	std::vector<FlagSpec> specs = {{"--help", false, "this text"},
@@ -404,17 +438,11 @@ int cmdEvidence(const std::vector<std::string> &argv)
 		for (const auto &e : entries) {
 			std::string vals;
 			const json values = e.value("values", json::object()), tags = e.value("tags", json::object());
-			for (const auto &[k, v] : values.items()) {
-				// Times (already on the controller's clock in the bundle) read as clock times; 0 = none.
-				const bool time = k.ends_with("wall_ns") || k == "mtime_ns";
-				if (time && v.is_number() && v.get<double>() > 0)
-					vals += fmt::format(" {}={}", k, clockTimeMs(static_cast<int64_t>(v.get<double>())));
-				else
-					vals += fmt::format(" {}={}", k, v.dump());
-			}
+			for (const auto &[k, v] : values.items())
+				vals += fmt::format(" {}={}", k, valueText(k, v));
 			for (const auto &[k, v] : tags.items())
 				if (!v.get<std::string>().empty())
-					vals += fmt::format(" {}={}", k, v.get<std::string>().substr(0, k == "line" ? 300 : 80));
+					vals += fmt::format(" {}={}", k, tagText(k, v.get<std::string>()));
 			printf("%s %s %-8s %-12s %-24s%s\n", clockTimeMs(e.value("t_ns", int64_t{0})).c_str(),
 			       pm(e.value("bound_ns", int64_t{-1})).c_str(), e.value("host", "").c_str(),
 			       e.value("kind", "").c_str(), e.value("source", "").c_str(), vals.c_str());

@@ -624,7 +624,9 @@ int cmdCompare(const std::vector<std::string> &argv)
 	if (a->has("--help") || a->positional.size() != 2) {
 		printf("Usage: xdc compare RUN_A RUN_B [--db PATH] [--json]\n\n"
 		       "Shows two recorded runs figure by figure (outage lengths and counts per probe and host, fault\n"
-		       "windows and start spreads, phase lengths, steady-state ratios): A, B, B - A and the change in %%.\n"
+		       "windows and start spreads, phase lengths, steady-state ratios): A, B, B - A and the change in %%,\n"
+		       "after the parameters that differ between them (--param values, matrix cells, random draws;\n"
+		       "runs recorded before this version show none).\n"
 		       "A unique prefix of a run id is enough. Exit codes: 0 ok, 2 unknown run or bad arguments.\n");
 		return a->has("--help") ? kOk : kUsage;
 	}
@@ -646,6 +648,20 @@ int cmdCompare(const std::vector<std::string> &argv)
 		keys.insert(k);
 	for (const auto &[k, v] : fb.items())
 		keys.insert(k);
+	// The parameters that differ (the runs' variables: --param values, matrix cells, random draws) come first:
+	// they are usually why the figures differ.
+	const json va = (*ra).value("variables", json::object()), vb = (*rb).value("variables", json::object());
+	std::set<std::string> names;
+	for (const auto *v : {&va, &vb})
+		if (v->is_object())
+			for (const auto &[k, x] : v->items())
+				names.insert(k);
+	json params = json::array();
+	for (const auto &n : names) {
+		const json x = va.is_object() ? va.value(n, json()) : json(), y = vb.is_object() ? vb.value(n, json()) : json();
+		if (x != y)
+			params.push_back({{"name", n}, {"a", x}, {"b", y}});
+	}
 	json rows = json::array();
 	for (const auto &k : keys) {
 		json row = {{"figure", k}};
@@ -662,13 +678,23 @@ int cmdCompare(const std::vector<std::string> &argv)
 		rows.push_back(row);
 	}
 	if (a->has("--json")) {
-		printf("%s\n", json{{"a", *ra}, {"b", *rb}, {"figures", rows}}.dump(2).c_str());
+		printf("%s\n", json{{"a", *ra}, {"b", *rb}, {"parameters", params}, {"figures", rows}}.dump(2).c_str());
 		return kOk;
 	}
 	printf("A: %s  %s  %s\nB: %s  %s  %s\n\n", (*ra)["run_id"].get<std::string>().c_str(),
 	       (*ra)["scenario"].get<std::string>().c_str(), (*ra)["verdict"].get<std::string>().c_str(),
 	       (*rb)["run_id"].get<std::string>().c_str(), (*rb)["scenario"].get<std::string>().c_str(),
 	       (*rb)["verdict"].get<std::string>().c_str());
+	auto text = [](const json &v) { return v.is_null() ? std::string("(unset)") : v.is_string() ? v.get<std::string>() : v.dump(); };
+	if (params.empty())
+		printf("parameters: the same\n\n");
+	else {
+		printf("parameters that differ:\n");
+		for (const auto &p : params)
+			printf("  %-30s A: %-16s B: %s\n", p["name"].get<std::string>().c_str(), text(p["a"]).c_str(),
+			       text(p["b"]).c_str());
+		printf("\n");
+	}
 	printf("%-44s %12s %12s %12s %9s\n", "figure", "A", "B", "B - A", "change");
 	auto num = [](const json &row, const char *k) {
 		return row.contains(k) ? fmt::format("{:.2f}", row[k].get<double>()) : std::string("-");

@@ -284,9 +284,7 @@ int streamsWatch(const Args &a)
 			if (js)
 				printf("%s\n", json({{"event", streams::toJson(e)}}).dump().c_str());
 			else
-				printf("%s  %-6s %-18s %s (between %s and %s; from the %s)\n", clockTimeMs(e.tNs).c_str(),
-				       e.dc.c_str(), e.kind.c_str(), e.detail.c_str(), clockTimeMs(e.sinceNs).c_str(),
-				       clockTimeMs(e.tNs).c_str(), e.source.c_str());
+				printf("%s\n", toolkitEventLine(e).c_str());
 		}
 		fflush(stdout);
 		// Absolute schedule: a slow round does not push every later one back.
@@ -500,6 +498,14 @@ int streamsSubmit(const Args &a)
 }
 
 } // namespace
+
+std::string toolkitEventLine(const streams::ToolkitEvent &e)
+{
+	const std::string when = e.sinceNs > 0 ? fmt::format("between {} and {}", clockTimeMs(e.sinceNs), clockTimeMs(e.tNs))
+						: "already so at the first look";
+	return fmt::format("{}  {:<6} {:<18} {} ({}; from the {})", clockTimeMs(e.tNs), e.dc, e.kind, e.detail, when,
+			   e.source);
+}
 
 int cmdStreams(const std::vector<std::string> &argv)
 {

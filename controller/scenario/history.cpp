@@ -167,6 +167,17 @@ Result<void> History::exec(const std::string &sql)
 	return success();
 }
 
+bool History::hasColumn(const std::string &name)
+{
+	sqlite3_stmt *s = nullptr;
+	if (sqlite3_prepare_v2(db_, "SELECT 1 FROM pragma_table_info('runs') WHERE name = ?", -1, &s, nullptr) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(s, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+	const bool found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
 Result<std::unique_ptr<History>> History::open(const std::string &path)
 {
 	std::error_code ec;
@@ -191,6 +202,11 @@ Result<std::unique_ptr<History>> History::open(const std::string &path)
 			 "CREATE INDEX IF NOT EXISTS runs_started ON runs(started_ns);");
 	if (!r)
 		return r.error().context(fmt::format("cannot set up {}", path));
+	// Each run's variables (its --param values and random draws), for `xdc compare`: a column added to databases
+	// written before it existed.
+	if (!h->hasColumn("variables"))
+		if (auto v = h->exec("ALTER TABLE runs ADD COLUMN variables TEXT;"); !v)
+			return v.error().context(fmt::format("cannot set up {}", path));
 	return h;
 }
 
@@ -237,15 +253,16 @@ Result<void> History::begin(const json &run)
 Result<void> History::finish(const RunReport &r)
 {
 	Stmt st;
-	if (sqlite3_prepare_v2(db_, "UPDATE runs SET ended_ns = ?, verdict = ?, exit_code = ?, reason = ?, figures = ? "
-			       "WHERE run_id = ?", -1, &st.s, nullptr) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db_, "UPDATE runs SET ended_ns = ?, verdict = ?, exit_code = ?, reason = ?, figures = ?, "
+			       "variables = ? WHERE run_id = ?", -1, &st.s, nullptr) != SQLITE_OK)
 		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
 	bindValue(st.s, 1, r.endedNs.value_or(0));
 	bindValue(st.s, 2, r.verdict.value_or(""));
 	bindValue(st.s, 3, static_cast<int64_t>(r.exitCode.value_or(3)));
 	bindValue(st.s, 4, r.reason.value_or(""));
 	bindValue(st.s, 5, figures(r).dump());
-	bindValue(st.s, 6, r.runId);
+	bindValue(st.s, 6, r.variables.dump());
+	bindValue(st.s, 7, r.runId);
 	if (sqlite3_step(st.s) != SQLITE_DONE)
 		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
 	return success();
@@ -271,6 +288,8 @@ json rowJson(sqlite3_stmt *s)
 	}
 	const std::string figs = col(s, 13);
 	j["figures"] = figs.empty() ? json::object() : json::parse(figs, nullptr, false);
+	const std::string vars = col(s, 14);
+	j["variables"] = vars.empty() ? json::object() : json::parse(vars, nullptr, false);
 	return j;
 }
 
@@ -280,7 +299,7 @@ Result<json> History::list(int limit, const std::string &scenario)
 {
 	Stmt st;
 	const std::string sql = std::string("SELECT run_id, scenario, file, started_ns, ended_ns, verdict, exit_code, reason,"
-					    " seed, user, dir, pid, pid_start, figures FROM runs") +
+					    " seed, user, dir, pid, pid_start, figures, variables FROM runs") +
 				(scenario.empty() ? "" : " WHERE scenario = ?") + " ORDER BY started_ns DESC LIMIT ?";
 	if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK)
 		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
@@ -301,7 +320,7 @@ Result<json> History::get(const std::string &runId)
 {
 	Stmt st;
 	if (sqlite3_prepare_v2(db_, "SELECT run_id, scenario, file, started_ns, ended_ns, verdict, exit_code, reason, seed,"
-			       " user, dir, pid, pid_start, figures FROM runs WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\'"
+			       " user, dir, pid, pid_start, figures, variables FROM runs WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\'"
 			       " ORDER BY run_id = ? DESC LIMIT 3", -1, &st.s, nullptr) != SQLITE_OK)
 		return makeError(Errc::Io, "history database: {}", sqlite3_errmsg(db_));
 	std::string like;

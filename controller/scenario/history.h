@@ -48,6 +48,7 @@ public:
 private:
 	explicit History(sqlite3 *db) : db_(db) {}
 	Result<void> exec(const std::string &sql);
+	bool hasColumn(const std::string &name);
 	sqlite3 *db_ = nullptr;
 };
 

@@ -261,6 +261,25 @@ TEST_CASE("the sample partition scenario passes: one outage per direction as lon
 	CHECK(noFaultTables(lab));
 	CHECK(noScenarioFaults(lab));
 
+	// The console prints each assertion with what it measured.
+	CHECK(r.err.find("assertion the partition cut dc1 -> dc2 for as long as it lasted: passed (measured: ") !=
+	      std::string::npos);
+	// The fault records on the timeline: times as clock times (never floats such as 1.79e+18), and a multi-line
+	// nft read-back as its first line with the count of the rest, so every entry stays on one line.
+	auto tl = test::xdc({"evidence", out + "/evidence", "--kind", "fault", "--host", "dc1-h1"});
+	INFO(tl.out << tl.err);
+	CHECK(tl.exitCode == 0);
+	CHECK(tl.out.find("e+1") == std::string::npos);
+	CHECK(std::regex_search(tl.out, std::regex(" reverted_ns=\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z")));
+	CHECK(std::regex_search(tl.out, std::regex(" readback=table inet [^\\n]* \\(\\+\\d+ lines; --json has all\\)")));
+	int faultLines = 0;
+	for (size_t at = tl.out.find(" fault "); at != std::string::npos; at = tl.out.find(" fault ", at + 1)) {
+		const size_t bol = tl.out.rfind('\n', at) + 1;
+		CHECK(std::regex_match(tl.out.substr(bol, 13), std::regex("\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z")));
+		faultLines++;
+	}
+	CHECK(faultLines >= 2); // applied and reverted
+
 	// report.html, rendered: one fault window per fault, its times those of report.json (within 1 ms), and one
 	// timeline per host.
 	const std::string dom = renderedDom(out + "/report.html");
@@ -508,6 +527,19 @@ TEST_CASE("random choices come from the seed; --repeat gives statistics; the run
 			CHECK(std::abs(row["delta"].get<double>() - (row["b"].get<double>() - row["a"].get<double>())) < 1e-6);
 		}
 	CHECK(sawWindow);
+	// The parameters that differ come first: the repetitions drew their own partition lengths from their seeds.
+	REQUIRE(c["parameters"].is_array());
+	bool sawLength = false;
+	for (const auto &p : c["parameters"]) {
+		CHECK(p["a"] != p["b"]);
+		sawLength = sawLength || p["name"] == "length";
+	}
+	CHECK_MESSAGE(sawLength, c["parameters"].dump());
+	auto human = test::xdc({"compare", ida, idb});
+	INFO(human.out);
+	CHECK(human.out.find("parameters that differ:\n") != std::string::npos);
+	CHECK(human.out.find("\n  length ") != std::string::npos);
+	CHECK(human.out.find("parameters that differ:") < human.out.find("\nfigure "));
 	auto unknown = test::xdc({"compare", ida, "r-no-such-run"});
 	CHECK(unknown.exitCode == 2);
 	CHECK(unknown.err.find("no run 'r-no-such-run'") != std::string::npos);

@@ -7,6 +7,9 @@
 
 namespace xdc::scenario {
 
+// What an assertion measured (its `observed`), on one line for the console.
+std::string measuredText(const json &observed);
+
 class RunTimeline;
 
 class AssertionsPart : public RunPart {

@@ -2,6 +2,7 @@
 // The typed run report (controller/scenario/run_report.h): report.json's one printer and reader.
 #include <doctest/doctest.h>
 
+#include "controller/scenario/parts/assertions_part.h"
 #include "controller/scenario/run_report.h"
 
 using namespace xdc::scenario;
@@ -147,4 +148,16 @@ TEST_CASE("run report: a minimal report prints only what was set; a bad one name
 	auto p = reportFromJson(noPhaseName);
 	REQUIRE_FALSE(p.ok());
 	CHECK_MESSAGE(p.error().message.find("phases[0].name is missing") != std::string::npos, p.error().message);
+}
+
+TEST_CASE("the console's measured values: per host, ratios in %, durations without the _ms suffix, a cap")
+{
+	using xdc::scenario::measuredText;
+	CHECK(measuredText(json::parse(R"({"dc1-h1": {"ratio": 0.985, "attempts": 200, "longest_ms": 5012.3}})")) ==
+	      "dc1-h1 attempts 200, dc1-h1 longest 5012 ms, dc1-h1 ratio 98.5%");
+	CHECK(measuredText(json::object()).empty());
+	json many = json::object();
+	for (int i = 0; i < 10; i++)
+		many[fmt::format("h{}", i)] = i;
+	CHECK(measuredText(many) == "h0 0, h1 1, h2 2, h3 3, h4 4, h5 5, h6 6, h7 7, ... (2 more in report.json)");
 }

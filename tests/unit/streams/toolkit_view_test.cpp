@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "controller/streams/poll.h"
+#include "controller/cli/cli.h"
 #include "controller/streams/toolkit_view.h"
 
 #include "tests/unit/unit_util.h"
@@ -353,4 +354,20 @@ TEST_CASE("operator discovery: the toolkit's operators under any prefix, and the
 	Endpoint named;
 	named.sinkOperator = "Missing";
 	CHECK(findOperators(app, named).sink.empty());
+}
+
+TEST_CASE("streams watch: an event line gives the interval it lies in, or says it was seen at the first look")
+{
+	xdc::streams::ToolkitEvent e;
+	e.tNs = xdc::test::kT0 + 1500 * kMs; // 22:13:21.500Z
+	e.sinceNs = xdc::test::kT0 + 1300 * kMs;
+	e.kind = "remote_down";
+	e.dc = "dc2";
+	e.detail = "dc2 declared dc1 down";
+	e.source = "watchdog output port";
+	CHECK(xdc::cli::toolkitEventLine(e) == "22:13:21.500Z  dc2    remote_down        dc2 declared dc1 down (between "
+					       "22:13:21.300Z and 22:13:21.500Z; from the watchdog output port)");
+	e.sinceNs = 0;
+	CHECK(xdc::cli::toolkitEventLine(e) == "22:13:21.500Z  dc2    remote_down        dc2 declared dc1 down (already "
+					       "so at the first look; from the watchdog output port)");
 }
