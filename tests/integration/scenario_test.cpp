@@ -685,6 +685,33 @@ TEST_CASE("the steady state after recovery is judged on its whole window: 30 % l
 	}
 }
 
+TEST_CASE("on a terminal xdc run keeps one live line: phase, time left, faults in place per host, probe health")
+{
+	auto &lab = theLab();
+	REQUIRE(::access("/usr/bin/script", X_OK) == 0);
+	TempDir dir;
+	const std::string file = sourceRoot() + "/scenarios/lab-random-host-partition.yaml";
+	// script(1) gives the run a pseudo-terminal; its output is what a person at a terminal sees.
+	const std::string cmd = fmt::format("{} run {} --lab {} --out {} --seed 42", xdcBin(), file,
+					    lab.name(), dir.path() + "/run");
+	sys::RunOptions o;
+	o.timeout = 120s;
+	auto r = sys::run({"/usr/bin/script", "-qfec", cmd, "/dev/null"}, o);
+	REQUIRE(r.ok());
+	INFO(r->out);
+	CHECK(r->exitCode == 0);
+	// The line is rewritten in place (carriage return, erase line) and shows, during observe, the time left
+	// before the timeout, the partition in place on the victim and both dc2 hosts, and each probe's health.
+	CHECK(r->out.find("\r\033[K") != std::string::npos);
+	CHECK(std::regex_search(r->out, std::regex("\r\033\\[Kobserve \\d+\\.\\ds, \\d+\\.\\ds left \\| faults dc1-h[12]:1 "
+						   "dc2-h1:1 dc2-h2:1 \\| dc1-h1@dc1-h1 (ok|FAIL \\d+\\.\\ds) "
+						   "dc1-h2@dc1-h2 (ok|FAIL \\d+\\.\\ds)")));
+	CHECK(std::regex_search(r->out, std::regex("\r\033\\[Kbaseline \\d+\\.\\ds, \\d+\\.\\ds left \\| faults none \\|")));
+	// Progress lines and the measured values still come as lines.
+	CHECK(r->out.find("phase recover") != std::string::npos);
+	CHECK(r->out.find("passed (measured: ") != std::string::npos);
+}
+
 int main(int argc, char **argv)
 {
 	requireRoot();

@@ -135,6 +135,7 @@ RunContext::Wait RunContext::waitUntil(int64_t untilWall, const std::function<bo
 			return Wait::Aborted;
 		if (controllerLost)
 			return Wait::Lost;
+		waitingUntil = untilWall;
 		const bool needStatus = !s.stopConditions.empty() || pred || opt.status;
 		if (needStatus) {
 			auto st = recording->status(10000);
@@ -159,13 +160,22 @@ RunContext::Wait RunContext::waitUntil(int64_t untilWall, const std::function<bo
 	}
 }
 
-std::string RunContext::statusLine(const json &st) const
+std::string statusLineText(const std::string &phase, int64_t elapsedNs, int64_t leftNs,
+			   const std::map<std::string, int> &faultsPerHost, const std::string &probeHealth)
 {
 	std::string faultsNow;
-	for (const auto &[dc, n] : faults->activePerDc())
-		faultsNow += fmt::format("{}{}:{}", faultsNow.empty() ? "" : " ", dc, n);
-	return fmt::format("{} {} | faults {} |{}", phase, secs(clk::wallNs() - t0), faultsNow.empty() ? "none" : faultsNow,
-			   recording->probeHealth(st));
+	for (const auto &[host, n] : faultsPerHost)
+		faultsNow += fmt::format(" {}:{}", host, n);
+	return fmt::format("{} {}{} | faults{} |{}", phase, secs(elapsedNs),
+			   leftNs > 0 ? fmt::format(", {} left", secs(leftNs)) : "", faultsNow.empty() ? " none" : faultsNow,
+			   probeHealth);
+}
+
+std::string RunContext::statusLine(const json &st) const
+{
+	const int64_t now = clk::wallNs();
+	return statusLineText(phase, now - t0, waitingUntil > now ? waitingUntil - now : 0, faults->activePerHost(),
+			      recording->probeHealth(st));
 }
 
 bool RunContext::waited(Wait w)

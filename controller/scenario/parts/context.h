@@ -32,6 +32,10 @@ constexpr int64_t kTickNs = 100 * kMs; // how often waits look at interrupts, pr
 
 inline int64_t ns(Nanos d) { return d.count(); }
 std::string secs(int64_t ns);
+// "observe 12.3s, 2.7s left | faults dc1-h1:1 dc2-h1:1 | wan@dc1-h1 ok": the line `xdc run` keeps rewriting on a
+// terminal (leftNs 0: no time left shown; probeHealth as RecordingPart::probeHealth gives it).
+std::string statusLineText(const std::string &phase, int64_t elapsedNs, int64_t leftNs,
+			   const std::map<std::string, int> &faultsPerHost, const std::string &probeHealth);
 
 class RunContext {
 public:
@@ -83,8 +87,9 @@ public:
 	std::vector<std::string> probeHosts(const ProbeRef &r) const;
 	// A phase's [start, end); {0, 0} when it did not run to its end.
 	std::pair<int64_t, int64_t> phaseWindow(const std::string &name) const;
-	// The live status line: phase, elapsed, active faults per DC, probe health.
+	// The live status line: phase, elapsed, time left in the current wait, faults in place per host, probe health.
 	std::string statusLine(const json &st) const;
+	int64_t waitingUntil = 0; // the end of the current wait (wall clock)
 
 	// Waits until untilWall (controller wall clock) or pred() holds, watching interrupts, the controller and stop
 	// conditions; pred sees the recording's status (an empty object without a recording).

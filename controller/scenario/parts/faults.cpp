@@ -233,17 +233,15 @@ std::pair<int64_t, int64_t> FaultsPart::window() const
 	return {start, end};
 }
 
-std::map<std::string, int> FaultsPart::activePerDc() const
+std::map<std::string, int> FaultsPart::activePerHost() const
 {
-	std::map<std::string, int> perDc;
+	std::map<std::string, int> perHost;
 	const int64_t now = clk::wallNs();
 	for (const auto &[id, f] : active_)
 		if (now < f.endNs)
-			for (const auto &h : f.hosts) {
-				auto dc = c_.dcOf.find(h);
-				perDc[dc == c_.dcOf.end() ? std::string() : dc->second]++;
-			}
-	return perDc;
+			for (const auto &h : f.hosts)
+				perHost[h]++;
+	return perHost;
 }
 
 } // namespace xdc::scenario

@@ -33,7 +33,7 @@ public:
 	// The faults' span from the report's windows: {INT64_MAX, 0} when nothing took effect.
 	std::pair<int64_t, int64_t> window() const;
 	// Per DC, how many faults are in place now (for the status line).
-	std::map<std::string, int> activePerDc() const;
+	std::map<std::string, int> activePerHost() const;
 
 private:
 	struct Active {

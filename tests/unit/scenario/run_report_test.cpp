@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "controller/scenario/parts/assertions_part.h"
+#include "controller/scenario/parts/context.h"
 #include "controller/scenario/run_report.h"
 
 using namespace xdc::scenario;
@@ -160,4 +161,13 @@ TEST_CASE("the console's measured values: per host, ratios in %, durations witho
 	for (int i = 0; i < 10; i++)
 		many[fmt::format("h{}", i)] = i;
 	CHECK(measuredText(many) == "h0 0, h1 1, h2 2, h3 3, h4 4, h5 5, h6 6, h7 7, ... (2 more in report.json)");
+}
+
+TEST_CASE("the live status line: phase, elapsed and time left, faults in place per host, probe health")
+{
+	using xdc::scenario::statusLineText;
+	CHECK(statusLineText("observe", 12'340'000'000, 2'700'000'000, {{"dc1-h1", 1}, {"dc2-h1", 2}},
+			     " wan@dc1-h1 ok wan-back@dc2-h1 FAIL 1.2s") ==
+	      "observe 12.3s, 2.7s left | faults dc1-h1:1 dc2-h1:2 | wan@dc1-h1 ok wan-back@dc2-h1 FAIL 1.2s");
+	CHECK(statusLineText("baseline", 1'000'000'000, 0, {}, " no probes") == "baseline 1.0s | faults none | no probes");
 }
