@@ -36,7 +36,8 @@ void ResiduePart::report()
 		if (ch == '-' || ch == '.')
 			ch = '_';
 	std::vector<std::string> left;
-	// The agents report their running faults with each heartbeat; give them a few to catch up.
+	// An agent tells the controller of each end of a fault as it happens (FaultEvent); an older agent's record
+	// lasts until its grace period. Give them a few seconds to catch up.
 	const int64_t deadline = clk::monoNs() + 5 * clk::kSec;
 	for (;;) {
 		left.clear();
