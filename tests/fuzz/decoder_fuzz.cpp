@@ -29,6 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case MsgType::ClockPong: (void)decodeBody<ClockPong>(body); break;
 	case MsgType::EvidenceBatch: (void)decodeBody<EvidenceBatch>(body); break;
 	case MsgType::EvidenceAck: (void)decodeBody<EvidenceAck>(body); break;
+	case MsgType::FaultEvent: (void)decodeBody<FaultEvent>(body); break;
 	case MsgType::Bye: (void)decodeBody<Bye>(body); break;
 	}
 	return 0;

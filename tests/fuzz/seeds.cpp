@@ -24,7 +24,7 @@ int main(int argc, char **argv)
 	hello.labels = {{"role", "streams"}};
 	hello.capabilities = {{"nft", "yes"}};
 	put(encode(hello, h));
-	put(encode(Welcome{true, "", "c1", 1, 1000, 5000}, h));
+	put(encode(Welcome{true, "", "c1", 1, 1000, 5000, true}, h));
 	put(encode(Heartbeat{1, 2, {{"bad_magic", 3}}, 0, 4096}, h));
 	put(encode(HeartbeatAck{1, "c1", 5000}, h));
 	put(encode(Command{1, 2, 3, "ping", packBytes(PingArgs{"x"})}, h));
@@ -35,6 +35,7 @@ int main(int argc, char **argv)
 	eb.samples.push_back(Sample{1, "host", "cpu", 1, 2, {{"cpu", 0.5}}, {{"if", "eth0"}}});
 	put(encode(eb, h));
 	put(encode(EvidenceAck{"r1", 42}, h));
+	put(encode(FaultEvent{"f1", "network.partition", "reverted", "duration elapsed", 1, 2, ""}, h));
 	put(encode(Bye{"bye"}, h));
 	return 0;
 }
