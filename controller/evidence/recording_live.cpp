@@ -45,6 +45,17 @@ std::pair<int64_t, int64_t> agentRange(const ClockMap &clock, int64_t fromCtl, i
 	return {fromCtl + off - kMargin, toCtl + off + kMargin};
 }
 
+// The agent answered the stop and everything up to its last seq has arrived: nothing more can come. (A template
+// because Recording::Host is private.)
+template <typename Host> bool delivered(const Host &h)
+{
+	return h.stopAnswered && h.stopError.empty() && h.contiguous >= h.stop.lastSeq;
+}
+
+// Whether a delivered sample mapped to m began at or after endNs even at the far edge of its clock bound: then
+// every sample of its source that began before endNs has a lower seq.
+bool beganAfter(const ClockMap::Mapped &m, int64_t endNs) { return m.tNs - std::max<int64_t>(m.boundNs, 0) >= endNs; }
+
 } // namespace
 
 void Recording::track(Host &h, const Sample &s)
@@ -70,7 +81,7 @@ void Recording::track(Host &h, const Sample &s)
 json Recording::probeStatus(const Host &h, const Host::ProbeLive &p, int64_t windowNs, int64_t endNs) const
 {
 	json j = {{"attempts", p.attempts}, {"ok", p.ok}};
-	const bool drained = h.stopAnswered && h.stopError.empty() && h.contiguous >= h.stop.lastSeq;
+	const bool drained = delivered(h);
 	const auto last = newestDelivered(p.recent, h.contiguous);
 	if (last == p.recent.rend()) {
 		j.update({{"last_ok", false}, {"streak_ms", 0}, {"window_attempts", 0}, {"window_ok", 0}});
@@ -108,7 +119,7 @@ json Recording::probeStatus(const Host &h, const Host::ProbeLive &p, int64_t win
 				wok += w->ok;
 			}
 		}
-		const bool complete = drained || lastMapped.tNs - std::max<int64_t>(lastMapped.boundNs, 0) >= endNs;
+		const bool complete = drained || beganAfter(lastMapped, endNs);
 		j.update({{"window_complete", complete}, {"delivered_through_ns", lastMapped.tNs}});
 	}
 	j.update({{"window_attempts", wn}, {"window_ok", wok}});
@@ -134,7 +145,7 @@ json Recording::metricStatus(const Host &h, const std::deque<Host::Values> &q, i
 			a.hi = std::max(a.hi, x);
 		}
 	};
-	const bool drained = h.stopAnswered && h.stopError.empty() && h.contiguous >= h.stop.lastSeq;
+	const bool drained = delivered(h);
 	const auto last = newestDelivered(q, h.contiguous);
 	if (endNs == 0) {
 		for (auto it = last; it != q.rend() && it->wallNs >= last->wallNs - windowNs; ++it)
@@ -152,7 +163,7 @@ json Recording::metricStatus(const Host &h, const std::deque<Host::Values> &q, i
 		json through = nullptr;
 		if (last != q.rend()) {
 			const auto m = h.clock.map(last->wallNs);
-			complete = complete || m.tNs - std::max<int64_t>(m.boundNs, 0) >= endNs;
+			complete = complete || beganAfter(m, endNs);
 			through = m.tNs;
 		}
 		window = {{"complete", complete}, {"delivered_through_ns", through}};
