@@ -9,8 +9,9 @@
 
 namespace xdc::sys {
 
-// Runs nft commands (the `nft -f` language) and returns what nft printed. One context per call: cheap, and safe in
-// a forked child. Errors carry nft's own message.
+// Runs nft commands (the `nft -f` language) and returns what nft printed. Each thread keeps one libnftables context
+// (its netlink socket) for as long as it stays in the same process and network namespace; a forked child or a
+// thread in another namespace gets its own. Errors carry nft's own message.
 Result<std::string> nft(const std::string &commands);
 
 } // namespace xdc::sys
