@@ -59,6 +59,11 @@ public:
 	// The steps that remove the fault; journaled (fsynced) before apply() and again after it. Must cover a partial
 	// apply.
 	virtual Undo undo() const = 0;
+	// Before a synchronised start's instant (after the journal is written): puts in place whatever does not take
+	// effect yet, so that apply() at the instant makes only the last, smallest change (the nft kinds commit their
+	// table with empty peer sets). Optional: a kind without it does everything in apply(). On failure it leaves
+	// nothing behind.
+	[[nodiscard]] virtual Result<void> stage() { return success(); }
 	// Puts the fault in place and reads it back; fails unless the read-back shows it in effect. Returns the
 	// read-back. On failure it leaves nothing behind.
 	[[nodiscard]] virtual Result<std::string> apply() = 0;

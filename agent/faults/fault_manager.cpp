@@ -168,7 +168,14 @@ Result<FaultApplyReply> FaultManager::apply(const FaultApplyArgs &args)
 	e.fault = std::move(fault);
 	const int64_t startWall = rep.requestedNs + std::max<int64_t>(0, waitNs);
 	XDC_TRY(journal(args.id, e, startWall + req.ttlMs * clk::kMs));
+	int64_t wokeLateNs = 0, wokeWall = 0;
 	if (waitNs > 0) {
+		// Everything that takes no effect yet goes in before the instant, so that the instant's change is the
+		// smallest one (docs/PERFORMANCE.md, synchronised start).
+		if (auto st = e.fault->stage(); !st) {
+			::unlink(journalPath(args.id).c_str());
+			return st.error().context(fmt::format("Failed to stage '{}'", kind));
+		}
 		// Synchronised start: sleep on the monotonic clock to the agreed instant (converted once, here).
 		// Slept to the instant itself: the agent runs with a 1 ns timer slack (main.cpp), so the wake-up is as
 		// punctual as the scheduler allows. (Spinning the last stretch was tried: with several agents per core,
@@ -184,11 +191,17 @@ Result<FaultApplyReply> FaultManager::apply(const FaultApplyArgs &args)
 		ts.tv_nsec = target % clk::kSec;
 		while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
 		}
+		wokeLateNs = clk::monoNs() - target;
+		wokeWall = clk::wallNs();
 	}
 	auto applied = e.fault->apply();
 	rep.appliedNs = e.fault->effectiveNs > 0 ? e.fault->effectiveNs : clk::wallNs();
 	if (args.startAtNs > 0)
 		rep.lateNs = std::max<int64_t>(0, rep.appliedNs - args.startAtNs);
+	if (wokeWall > 0 && applied)
+		// Where a synchronised start's lateness goes (bench/fault_bench reads this line).
+		log::get("faults")->info("synchronised start of '{}': woke {} us after the instant, in effect {} us later",
+					 args.id, wokeLateNs / 1000, (rep.appliedNs - wokeWall) / 1000);
 	if (!applied) {
 		::unlink(journalPath(args.id).c_str());
 		return applied.error().context(fmt::format("Failed to apply '{}'", kind));

@@ -48,23 +48,11 @@ std::string NetworkLoss::mechanism() const
 			   "after {} ms)", table_, p_.percent, p_.ttlMs + 1000);
 }
 
-std::string NetworkLoss::ruleset() const
+std::string NetworkLoss::ruleset(bool withPeers) const
 {
-	std::vector<std::string> v4, v6;
-	// Kernel-side expiry: one extra second lets the agent's own revert (at TTL) run first and be the one verified.
-	const std::string t = fmt::format(" timeout {}ms", p_.ttlMs + 1000);
-	for (const auto &c : p_.peers)
-		(isV6(c) ? v6 : v4).push_back(c + t);
 	std::ostringstream o;
 	o << "table inet " << table_ << " {\n";
-	o << "\tset peers4 { type ipv4_addr; flags interval,timeout;";
-	if (!v4.empty())
-		o << " elements = { " << fmt::format("{}", fmt::join(v4, ", ")) << " };";
-	o << " }\n";
-	o << "\tset peers6 { type ipv6_addr; flags interval,timeout;";
-	if (!v6.empty())
-		o << " elements = { " << fmt::format("{}", fmt::join(v6, ", ")) << " };";
-	o << " }\n";
+	o << peerSets(withPeers ? peerElements(p_.peers, p_.ttlMs) : PeerElements{});
 	const bool v6Exempt = isV6(p_.exemptAddr);
 	// "accept" in our base chain only means "not ours to drop": other tables' chains still see the packet.
 	std::string select;
@@ -125,7 +113,9 @@ Undo NetworkLoss::undo() const { return Undo::array({{{"op", "nft_table"}, {"nam
 Result<std::string> NetworkLoss::apply()
 {
 	XDC_TRY(validate(p_));
-	auto back = commitPeerTable(table_, ruleset(), p_.peers, effectiveNs);
+	auto back = staged_ ? armPeerTable(table_, p_.peers, p_.ttlMs, effectiveNs)
+			    : commitPeerTable(table_, ruleset(), p_.peers, effectiveNs);
+	staged_ = false;
 	if (!back)
 		return back.error().context("loss");
 	// Verified: every peer is in a set (above) and each hooked chain has its drop rules with our threshold.
@@ -141,6 +131,14 @@ Result<std::string> NetworkLoss::apply()
 				 want, rule);
 	}
 	return text;
+}
+
+Result<void> NetworkLoss::stage()
+{
+	XDC_TRY(validate(p_));
+	XDC_TRY(stagePeerTable(table_, ruleset(false)));
+	staged_ = true;
+	return success();
 }
 
 Result<void> NetworkLoss::revert() { return runUndo(undo(), &revertEffectiveNs); }

@@ -34,11 +34,13 @@ public:
 	std::string mechanism() const override;
 	std::vector<std::string> plan() const override;
 	Undo undo() const override;
+	Result<void> stage() override;
 	Result<std::string> apply() override;
 	Result<void> revert() override;
 
 	const std::string &table() const { return table_; }
-	std::string ruleset() const;
+	// The table as apply() commits it; without peers (empty sets) as stage() does.
+	std::string ruleset(bool withPeers = true) const;
 	// percent as the numgen threshold out of 10000.
 	int threshold() const;
 
@@ -46,6 +48,7 @@ private:
 	std::string id_;
 	std::string table_;
 	LossParams p_;
+	bool staged_ = false;
 };
 
 LossParams lossParams(const FaultRequest &req, const FaultEnv &env);

@@ -3,6 +3,7 @@
 #include "agent/faults/network_partition.h"
 
 #include <arpa/inet.h>
+#include <sched.h>
 #include <sstream>
 
 #include "agent/faults/undo.h"
@@ -65,23 +66,11 @@ std::string NetworkPartition::mechanism() const
 	return fmt::format("nft table inet {} (set elements expire in the kernel after {} ms)", table_, p_.ttlMs);
 }
 
-std::string NetworkPartition::ruleset() const
+std::string NetworkPartition::ruleset(bool withPeers) const
 {
-	std::vector<std::string> v4, v6;
-	// Kernel-side expiry: one extra second lets the agent's own revert (at TTL) run first and be the one verified.
-	const std::string t = fmt::format(" timeout {}ms", p_.ttlMs + 1000);
-	for (const auto &c : p_.peers)
-		(isV6(c) ? v6 : v4).push_back(c + t);
 	std::ostringstream o;
 	o << "table inet " << table_ << " {\n";
-	o << "\tset peers4 { type ipv4_addr; flags interval,timeout;";
-	if (!v4.empty())
-		o << " elements = { " << fmt::format("{}", fmt::join(v4, ", ")) << " };";
-	o << " }\n";
-	o << "\tset peers6 { type ipv6_addr; flags interval,timeout;";
-	if (!v6.empty())
-		o << " elements = { " << fmt::format("{}", fmt::join(v6, ", ")) << " };";
-	o << " }\n";
+	o << peerSets(withPeers ? peerElements(p_.peers, p_.ttlMs) : PeerElements{});
 	const bool v6Exempt = isV6(p_.exemptAddr);
 	auto block = [&](const char *dirKw) {
 		std::string r;
@@ -136,24 +125,25 @@ PartitionParams partitionParams(const FaultRequest &req, const FaultEnv &env)
 
 Undo NetworkPartition::undo() const { return Undo::array({{{"op", "nft_table"}, {"name", table_}}}); }
 
-Result<std::string> commitPeerTable(const std::string &table, const std::string &ruleset,
-				    const std::vector<std::string> &peers, int64_t &effectiveNs)
+namespace {
+
+// A table of this name can only be a leftover of this same fault id. It is removed in a transaction of its own, and
+// only when present: a delete in the same transaction makes the kernel wait out an RCU grace period (milliseconds)
+// before the new rules take effect.
+void removeLeftover(const std::string &table)
 {
-	const Undo undo = Undo::array({{{"op", "nft_table"}, {"name", table}}});
-	// A table of this name can only be a leftover of this same fault id. It is removed in a transaction of its
-	// own, and only when present: a delete in the same transaction makes the kernel wait out an RCU grace period
-	// (milliseconds) before the new rules take effect.
 	if (sys::nft(fmt::format("list table inet {}", table)))
 		(void)sys::nft(fmt::format("delete table inet {}", table));
-	auto r = sys::nft(ruleset);
-	effectiveNs = clk::wallNs(); // the transaction is committed: in effect from here
-	if (!r) {
-		(void)runUndo(undo);
-		return r.error().context("nft refused the rules");
-	}
+}
+
+Undo tableUndo(const std::string &table) { return Undo::array({{{"op", "nft_table"}, {"name", table}}}); }
+
+// Reads the table back and checks that every peer is in it; removes the table when not.
+Result<std::string> readBackPeers(const std::string &table, const std::vector<std::string> &peers)
+{
 	auto back = sys::nft(fmt::format("list table inet {}", table));
 	if (!back) {
-		(void)runUndo(undo);
+		(void)runUndo(tableUndo(table));
 		return back.error().context("cannot read the rules back");
 	}
 	for (const auto &c : peers) {
@@ -164,17 +154,93 @@ Result<std::string> commitPeerTable(const std::string &table, const std::string 
 		if (shown.size() > 4 && shown.substr(shown.size() - 4) == "/128")
 			shown.resize(shown.size() - 4);
 		if (back->find(shown) == std::string::npos) {
-			(void)runUndo(undo);
+			(void)runUndo(tableUndo(table));
 			return makeError(Errc::Io, "read-back of table {} lacks peer {}", table, c);
 		}
 	}
 	return *back;
 }
 
+} // namespace
+
+PeerElements peerElements(const std::vector<std::string> &peers, int64_t ttlMs)
+{
+	PeerElements e;
+	// Kernel-side expiry: one extra second lets the agent's own revert (at TTL) run first and be the one verified.
+	const std::string t = fmt::format(" timeout {}ms", ttlMs + 1000);
+	for (const auto &c : peers)
+		(isV6(c) ? e.v6 : e.v4).push_back(c + t);
+	return e;
+}
+
+std::string peerSets(const PeerElements &e)
+{
+	std::ostringstream o;
+	o << "\tset peers4 { type ipv4_addr; flags interval,timeout;";
+	if (!e.v4.empty())
+		o << " elements = { " << fmt::format("{}", fmt::join(e.v4, ", ")) << " };";
+	o << " }\n";
+	o << "\tset peers6 { type ipv6_addr; flags interval,timeout;";
+	if (!e.v6.empty())
+		o << " elements = { " << fmt::format("{}", fmt::join(e.v6, ", ")) << " };";
+	o << " }\n";
+	return o.str();
+}
+
+Result<std::string> commitPeerTable(const std::string &table, const std::string &ruleset,
+				    const std::vector<std::string> &peers, int64_t &effectiveNs)
+{
+	removeLeftover(table);
+	auto r = sys::nft(ruleset);
+	effectiveNs = clk::wallNs(); // the transaction is committed: in effect from here
+	if (!r) {
+		(void)runUndo(tableUndo(table));
+		return r.error().context("nft refused the rules");
+	}
+	return readBackPeers(table, peers);
+}
+
+Result<void> stagePeerTable(const std::string &table, const std::string &emptyRuleset)
+{
+	removeLeftover(table);
+	if (auto r = sys::nft(emptyRuleset); !r) {
+		(void)runUndo(tableUndo(table));
+		return r.error().context("nft refused the staged rules");
+	}
+	if (auto back = sys::nft(fmt::format("list table inet {}", table)); !back) {
+		(void)runUndo(tableUndo(table));
+		return back.error().context("cannot read the staged rules back");
+	}
+	return success();
+}
+
+Result<std::string> armPeerTable(const std::string &table, const std::vector<std::string> &peers, int64_t ttlMs,
+				 int64_t &effectiveNs)
+{
+	const PeerElements e = peerElements(peers, ttlMs);
+	std::string cmd;
+	if (!e.v4.empty())
+		cmd += fmt::format("add element inet {} peers4 {{ {} }}\n", table, fmt::join(e.v4, ", "));
+	if (!e.v6.empty())
+		cmd += fmt::format("add element inet {} peers6 {{ {} }}\n", table, fmt::join(e.v6, ", "));
+	auto r = sys::nft(cmd);
+	effectiveNs = clk::wallNs();
+	if (!r) {
+		(void)runUndo(tableUndo(table));
+		return r.error().context("nft refused the peers");
+	}
+	// In effect. Other agents that woke at the same instant on this machine's cores (a lab) make their change
+	// before this one reads its change back; with an agent per host this returns at once.
+	::sched_yield();
+	return readBackPeers(table, peers);
+}
+
 Result<std::string> NetworkPartition::apply()
 {
 	XDC_TRY(validate(p_));
-	auto back = commitPeerTable(table_, ruleset(), p_.peers, effectiveNs);
+	auto back = staged_ ? armPeerTable(table_, p_.peers, p_.ttlMs, effectiveNs)
+			    : commitPeerTable(table_, ruleset(), p_.peers, effectiveNs);
+	staged_ = false;
 	if (!back)
 		return back.error().context("partition");
 	// Verified: every peer is in a set (above) and the blocking rules are there.
@@ -185,6 +251,14 @@ Result<std::string> NetworkPartition::apply()
 		return makeError(Errc::Io, "read-back of table {} lacks its {} rules", table_, verb);
 	}
 	return text;
+}
+
+Result<void> NetworkPartition::stage()
+{
+	XDC_TRY(validate(p_));
+	XDC_TRY(stagePeerTable(table_, ruleset(false)));
+	staged_ = true;
+	return success();
 }
 
 Result<void> NetworkPartition::revert() { return runUndo(undo(), &revertEffectiveNs); }
