@@ -192,6 +192,7 @@ void Agent::sendHello()
 	h.pid = static_cast<int32_t>(::getpid());
 	h.addresses = localAddresses();
 	h.mgmtIface = routeDevice(exemptAddr_);
+	h.clockOnHeartbeat = true;
 	if (faults_)
 		h.runningFaults = faults_->list().faults;
 	lastHelloMono_ = clk::monoNs();
@@ -207,6 +208,12 @@ void Agent::sendHeartbeat()
 		hb.drops[std::string(dropName(static_cast<Drop>(i)))] = drops_.get(static_cast<Drop>(i));
 	hb.rssBytes = readRss();
 	hb.activeFaults = faults_ ? static_cast<uint32_t>(faults_->size()) : 0;
+	if (ackT1_ > 0) {
+		hb.clockT1 = ackT1_;
+		hb.clockT2 = ackT2_;
+		ackT1_ = 0;
+		hb.clockT3 = clk::wallNs();
+	}
 	send(hb);
 }
 
@@ -301,16 +308,30 @@ void Agent::onFrame(const zmq::message_t &msg, int64_t recvWallNs)
 			recorder_->onConnected();
 		protoVersion_ = w->protoVersion;
 		controllerFaultEvents_ = w->faultEvents;
+		ackT1_ = 0;
 		heartbeatMs_ = std::clamp<int64_t>(w->heartbeatMs, 100, 60000);
 		leaseMs_ = std::clamp<int64_t>(w->leaseMs, 2 * heartbeatMs_, 600000);
 		backoffMs_ = 100;
 		nextHeartbeatMono_ = clk::monoNs() + heartbeatMs_ * clk::kMs;
 		return;
 	}
-	case MsgType::HeartbeatAck:
-		if (state_ != State::Registered)
+	case MsgType::HeartbeatAck: {
+		if (state_ != State::Registered) {
 			drops_.add(Drop::Unexpected);
+			return;
+		}
+		auto ack = decodeBody<HeartbeatAck>(f.body);
+		if (!ack) {
+			drops_.add(Drop::BadBody);
+			return;
+		}
+		// Echoed, with when it arrived, in the next heartbeat: the controller's clock exchange.
+		if (ack->t1 > 0) {
+			ackT1_ = ack->t1;
+			ackT2_ = recvWallNs;
+		}
 		return;
+	}
 	case MsgType::ClockPing: {
 		auto p = decodeBody<ClockPing>(f.body);
 		if (!p) {

@@ -77,6 +77,7 @@ private:
 	int64_t startWall_ = 0;
 	uint64_t msgId_ = 0;
 	uint64_t hbSeq_ = 0;
+	int64_t ackT1_ = 0, ackT2_ = 0; // the last HeartbeatAck's t1 and when it arrived, for the next heartbeat
 	uint8_t protoVersion_ = proto::kVersion;
 	std::string controllerId_;
 	bool controllerFaultEvents_ = false; // the controller's Welcome asked for FaultEvent

@@ -41,8 +41,11 @@ struct Hello {
 	// through: the controller resolves fault peers to data addresses from these.
 	std::vector<std::string> addresses;
 	std::string mgmtIface;
+	// The agent echoes a HeartbeatAck's t1 with its own stamps in its next Heartbeat (the clock exchange rides on
+	// the heartbeats), so the controller need not send it periodic ClockPings. Absent (an older agent): false.
+	bool clockOnHeartbeat = false;
 	MSGPACK_DEFINE_MAP(agentId, host, dc, labels, version, protoMin, protoMax, capabilities, startedNs, pid,
-			   runningFaults, addresses, mgmtIface)
+			   runningFaults, addresses, mgmtIface, clockOnHeartbeat)
 };
 
 struct Welcome {
@@ -81,7 +84,13 @@ struct Heartbeat {
 	std::map<std::string, uint64_t> drops; // the agent's drop counters by category name
 	uint32_t activeFaults = 0;
 	uint64_t rssBytes = 0;
-	MSGPACK_DEFINE_MAP(seq, uptimeMs, drops, activeFaults, rssBytes)
+	// A clock exchange on the heartbeats (0 = none): the t1 of the last HeartbeatAck that carried one, the agent's
+	// wall clock when that ack arrived, and when this heartbeat was sent. The controller's receipt is the fourth
+	// stamp; the hold between the second and third (about one heartbeat interval) cancels out of the offset.
+	int64_t clockT1 = 0;
+	int64_t clockT2 = 0;
+	int64_t clockT3 = 0;
+	MSGPACK_DEFINE_MAP(seq, uptimeMs, drops, activeFaults, rssBytes, clockT1, clockT2, clockT3)
 };
 
 struct HeartbeatAck {
@@ -89,7 +98,8 @@ struct HeartbeatAck {
 	uint64_t seq = 0;
 	std::string controllerId;
 	int64_t leaseMs = 5000;
-	MSGPACK_DEFINE_MAP(seq, controllerId, leaseMs)
+	int64_t t1 = 0;          // controller wall clock at send, for an agent with clockOnHeartbeat (else 0)
+	MSGPACK_DEFINE_MAP(seq, controllerId, leaseMs, t1)
 };
 
 // A command from the agent's fixed table. `args` is the msgpack encoding of the command's own argument struct,

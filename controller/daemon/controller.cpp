@@ -238,6 +238,7 @@ void Controller::onHello(const std::string &routingId, const std::string &zapUse
 	a.pid = hello->pid;
 	a.addresses = hello->addresses;
 	a.mgmtIface = hello->mgmtIface;
+	a.clockOnHeartbeat = hello->clockOnHeartbeat;
 	a.runningFaults.clear();
 	for (const auto &rf : hello->runningFaults)
 		a.runningFaults.push_back(rf.id);
@@ -342,7 +343,11 @@ void Controller::onAgentMessage(std::vector<zmq::message_t> &parts, int64_t recv
 		}
 		a.agentDrops = hb->drops;
 		a.rssBytes = hb->rssBytes;
-		sendMsg(routingId, HeartbeatAck{hb->seq, controllerId_, cfg_.lease.count()}, a.proto);
+		if (hb->clockT1 > 0)
+			a.clock.add({hb->clockT1, hb->clockT2, hb->clockT3, recvWall}, clk::monoNs());
+		sendMsg(routingId,
+			HeartbeatAck{hb->seq, controllerId_, cfg_.lease.count(), a.clockOnHeartbeat ? clk::wallNs() : 0},
+			a.proto);
 		return;
 	}
 	case MsgType::FaultEvent: {
@@ -493,6 +498,10 @@ int64_t Controller::tick()
 			if (a.burstLeft > 0) {
 				a.burstLeft--;
 				a.nextPingMono = now + 20 * clk::kMs;
+			} else if (a.clockOnHeartbeat && cfg_.heartbeat <= cfg_.clockInterval) {
+				// After the burst the exchange rides on the heartbeats, at least as often as the pings
+				// would come: half the messages of an idle agent (docs/PROTOCOL.md).
+				a.nextPingMono = INT64_MAX;
 			} else {
 				a.nextPingMono = now + cfg_.clockInterval.count() * clk::kMs;
 			}

@@ -54,6 +54,7 @@ struct AgentRecord {
 	uint64_t pingSeq = 0;
 	int64_t nextPingMono = 0;
 	int burstLeft = 0;
+	bool clockOnHeartbeat = false; // from Hello: the clock exchange rides on its heartbeats after the burst
 };
 
 class Controller {

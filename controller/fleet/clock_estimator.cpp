@@ -2,6 +2,7 @@
 // Min-RTT clock offset estimation.
 #include "controller/fleet/clock_estimator.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 
@@ -9,13 +10,14 @@ namespace xdc::fleet {
 
 bool ClockEstimator::add(const ClockExchange &ex, int64_t nowMono)
 {
-	if (ex.delay() < 0)
+	// (Over a long hold, drift alone can make a short delay come out slightly negative.)
+	if (ex.delay() < -driftNs(ex.hold()))
 		return false;
 	if (!window_.empty()) {
 		// A step: the new exchange's interval [offset - delay/2, offset + delay/2] and the current estimate's
 		// interval do not overlap. Old exchanges describe a clock that no longer exists.
 		const ClockEstimate cur = estimate(nowMono);
-		const int64_t half = ex.delay() / 2 + opt_.resolutionNs;
+		const int64_t half = std::max<int64_t>(ex.delay(), 0) / 2 + opt_.resolutionNs + driftNs(ex.hold());
 		if (cur.valid && std::llabs(ex.offset() - cur.offsetNs) > half + cur.boundNs)
 			window_.clear();
 	}
@@ -40,14 +42,14 @@ ClockEstimate ClockEstimator::estimate(int64_t nowMono) const
 		const int64_t age = nowMono - w.mono;
 		if (age > opt_.maxAgeNs)
 			continue;
-		const int64_t bound = w.ex.delay() / 2 + opt_.resolutionNs +
-				      static_cast<int64_t>(static_cast<double>(age) * opt_.driftPpm * 1e-6);
+		const int64_t bound =
+			std::max<int64_t>(w.ex.delay(), 0) / 2 + opt_.resolutionNs + driftNs(age + w.ex.hold());
 		if (bound < bestBound) {
 			bestBound = bound;
 			e.valid = true;
 			e.offsetNs = w.ex.offset();
 			e.boundNs = bound;
-			e.rttNs = w.ex.delay();
+			e.rttNs = std::max<int64_t>(w.ex.delay(), 0);
 			e.ageNs = age;
 		}
 		e.samples++;

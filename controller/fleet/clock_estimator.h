@@ -13,6 +13,9 @@ struct ClockExchange {
 	int64_t t1 = 0, t2 = 0, t3 = 0, t4 = 0;
 	int64_t offset() const { return ((t2 - t1) + (t3 - t4)) / 2; }
 	int64_t delay() const { return (t4 - t1) - (t3 - t2); }
+	// How long the agent held the exchange: microseconds for a ClockPong, a heartbeat interval for an exchange on
+	// the heartbeats. Drift over the hold adds up to drift x hold to the error (on the offset and on the delay).
+	int64_t hold() const { return t3 - t2; }
 };
 
 struct ClockEstimate {
@@ -25,8 +28,8 @@ struct ClockEstimate {
 };
 
 // Keeps a window of recent exchanges and answers with the one of least round-trip delay (the min-RTT filter): its
-// offset error is at most half its delay, whatever the asymmetry. The bound widens with the exchange's age by a
-// drift allowance, and a step of the agent's clock (a new exchange whose interval excludes the estimate) restarts
+// offset error is at most half its delay, whatever the asymmetry, plus the drift allowance over the agent's hold.
+// The bound widens with the exchange's age by the same drift allowance, and a step of the agent's clock (a new exchange whose interval excludes the estimate) restarts
 // the window so the estimate follows the step at once.
 class ClockEstimator {
 public:
@@ -56,6 +59,11 @@ private:
 		int64_t mono;
 	};
 	void prune(int64_t nowMono);
+	// The drift allowance over a span: how far apart the two clocks can move in it.
+	int64_t driftNs(int64_t spanNs) const
+	{
+		return static_cast<int64_t>(static_cast<double>(spanNs) * opt_.driftPpm * 1e-6);
+	}
 	Options opt_;
 	std::deque<Entry> window_;
 };
