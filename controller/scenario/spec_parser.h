@@ -64,6 +64,8 @@ private:
 
 	// observe.until: {metric: {source, op, value}} or {prom: {url, query, ...}} (an unnamed source of its own).
 	Result<void> readUntilMetric(MapReader &u, const YAML::Node &until, const std::string &path, Scenario &s);
+	Result<MetricPredicate> readMetricCondition(MapReader &u, const YAML::Node &n, const std::string &path,
+						    const std::string &anonName, Scenario &s);
 
 	Result<void> crossCheck(const Scenario &s);
 

@@ -139,27 +139,37 @@ Result<void> Parser::readPhases(const YAML::Node &phases, Scenario &s)
 // observe.until: {metric: {source, op, value}} or {prom: {url, query, ...}} (an unnamed source of its own).
 Result<void> Parser::readUntilMetric(MapReader &u, const YAML::Node &until, const std::string &path, Scenario &s)
 {
+	auto p = readMetricCondition(u, until, path, "observe.until", s);
+	if (!p)
+		return p.error();
+	s.observe.untilMetric = *p;
+	return success();
+}
+
+// {metric: {source, op, value, for}} or {prom: {url, query, ...}} inside the mapping `n` at `path`. A prom body
+// becomes a source of its own, named `anonName`, added to the scenario's metrics block.
+Result<MetricPredicate> Parser::readMetricCondition(MapReader &u, const YAML::Node &n, const std::string &path,
+						   const std::string &anonName, Scenario &s)
+{
 	YAML::Node body;
-	if (until["metric"] && until["prom"])
-		return failAt(origin_, until, path, "give either metric or prom, not both");
+	if (n["metric"] && n["prom"])
+		return failAt(origin_, n, path, "give either metric or prom, not both");
 	if (u.child("metric", body)) {
 		MapReader m(body, origin_, path + ".metric");
 		MetricPredicate p;
 		readMetricPredicate(m, body, p, true);
 		m.rejectUnknown();
 		XDC_TRY(m.result());
-		s.observe.untilMetric = p;
-		return success();
+		return p;
 	}
 	u.child("prom", body);
 	auto src = readMetricSourceBody("prom", body, origin_, path + ".prom");
 	if (!src)
 		return src.error();
-	src->name = "observe.until";
+	src->name = anonName;
 	s.metrics.present = true;
 	s.metrics.sources.push_back(*src);
-	s.observe.untilMetric = MetricPredicate{src->name, "", 0, src->where};
-	return success();
+	return MetricPredicate{src->name, "", 0, src->where};
 }
 
 Result<void> Parser::crossCheck(const Scenario &s)
