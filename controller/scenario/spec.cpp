@@ -350,12 +350,31 @@ void Parser::readStops(MapReader &top, const YAML::Node &n, Scenario &s)
 		return;
 	if (!n.IsSequence())
 		return void(error_ = failAt(origin_, n, "stop_conditions", "expected a list of {name, probe, failing_for} "
-								       "conditions"));
+								       "or {name, metric | prom} conditions"));
 	for (size_t i = 0; i < n.size(); i++) {
-		MapReader r(n[i], origin_, fmt::format("stop_conditions[{}]", i));
+		const std::string path = fmt::format("stop_conditions[{}]", i);
+		MapReader r(n[i], origin_, path);
 		StopCondition c;
 		c.where = r.where(n[i]);
 		r.str("name", c.name);
+		if (n[i].IsMap() && (n[i]["metric"] || n[i]["prom"])) {
+			// A metric condition: no probe; `for` inside `metric:` (a prom body holds at one sample).
+			auto p = readMetricCondition(r, n[i], path, path, s);
+			if (!p) {
+				error_ = p.error();
+				return;
+			}
+			c.metric = *p;
+			r.rejectUnknown();
+			if (c.name.empty())
+				c.name = c.metric->op.empty()
+						 ? c.metric->source
+						 : fmt::format("{} {} {:g}", c.metric->source, c.metric->op, c.metric->value);
+			carry(top, r);
+			s.stopConditions.push_back(c);
+			settle();
+			continue;
+		}
 		c.ref = readProbeRef(r, n[i]);
 		std::chrono::milliseconds d{0};
 		r.duration("failing_for", d);

@@ -89,6 +89,9 @@ struct StopCondition {
 	std::string name;
 	ProbeRef ref;
 	Nanos failingFor{0}; // the run stops when the probe has failed continuously this long
+	// Or a metric condition (`metric: {source, op, value, for}`, or `prom: {url, query}`, e.g. a firing alert): the
+	// run is aborted (exit 4) when it holds at a sample taken after the run began.
+	std::optional<MetricPredicate> metric;
 	std::string where;
 };
 

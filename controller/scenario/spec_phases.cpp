@@ -199,8 +199,13 @@ Result<void> Parser::crossCheck(const Scenario &s)
 					 "generate_on: {} the route is fixed at the agent's start", a.where, a.path,
 					 s.data.generateOn);
 	}
-	for (size_t i = 0; i < s.stopConditions.size(); i++)
-		XDC_TRY(checkProbeRef(s.stopConditions[i].ref, s, fmt::format("stop_conditions[{}]", i)));
+	for (size_t i = 0; i < s.stopConditions.size(); i++) {
+		const auto &c = s.stopConditions[i];
+		if (c.metric)
+			XDC_TRY(checkMetricRef(*c.metric, s.metrics, fmt::format("stop_conditions[{}].metric", i)));
+		else
+			XDC_TRY(checkProbeRef(c.ref, s, fmt::format("stop_conditions[{}]", i)));
+	}
 	if (s.observe.until)
 		XDC_TRY(checkProbeRef(*s.observe.until, s, "phases.observe.until"));
 	if (s.observe.untilMetric)

@@ -88,7 +88,8 @@ Result<void> checkTopology(const Scenario &s, const std::vector<Host> &hosts, bo
 		for (const auto *ref : s.assertions[i].check->probeRefs())
 			XDC_TRY(checkHost(*ref, fmt::format("assertions[{}]", i)));
 	for (size_t i = 0; i < s.stopConditions.size(); i++)
-		XDC_TRY(checkHost(s.stopConditions[i].ref, fmt::format("stop_conditions[{}]", i)));
+		if (!s.stopConditions[i].metric)
+			XDC_TRY(checkHost(s.stopConditions[i].ref, fmt::format("stop_conditions[{}]", i)));
 	for (const auto &a : s.streamsActions)
 		if (!hosts.empty() && !dcs.count(a.dc))
 			return makeError(Errc::Invalid, "{}: {}.dc: '{}' is not a DC of the topology (datacenters: {})", a.where,

@@ -77,14 +77,15 @@ int check(const std::string &url, const std::string &promql, bool unreachableExp
 
 // A Prometheus server (Debian's /usr/bin/prometheus) in the lab's dc1-h1 with its own config: both emulators scraped
 // every second over their DCs' data addresses (dc2's through the WAN a partition cuts; its management address would
-// bypass the partition, as monitoring does in a real deployment), as jobs dc1 and dc2. Returns once both targets are
-// up; the controller reaches it on dc1-h1's management address.
+// bypass the partition, as monitoring does in a real deployment), as jobs dc1 and dc2; `rules`, when given, is its
+// rule file (evaluated every second). Returns once both targets are up; the controller reaches it on dc1-h1's
+// management address.
 struct PromServer {
 	std::unique_ptr<Child> child;
 	std::string url;
 };
 
-PromServer startPrometheus(LabFixture &lab, const TempDir &tmp)
+PromServer startPrometheus(LabFixture &lab, const TempDir &tmp, const std::string &rules = "")
 {
 	const std::string prometheus = "/usr/bin/prometheus";
 	REQUIRE_MESSAGE(executable(prometheus), "needs " << prometheus
@@ -104,7 +105,13 @@ PromServer startPrometheus(LabFixture &lab, const TempDir &tmp)
 	const std::string config = tmp.path() + "/prometheus.yml";
 	{
 		std::ofstream f(config);
-		f << "global:\n  scrape_interval: 1s\n  scrape_timeout: 800ms\n  evaluation_interval: 1s\nscrape_configs:\n";
+		f << "global:\n  scrape_interval: 1s\n  scrape_timeout: 800ms\n  evaluation_interval: 1s\n";
+		if (!rules.empty()) {
+			std::ofstream r(tmp.path() + "/rules.yml");
+			r << rules;
+			f << "rule_files: ['" << tmp.path() << "/rules.yml']\n";
+		}
+		f << "scrape_configs:\n";
 		for (const auto &[job, host] : {std::pair{"dc1", h1}, std::pair{"dc2", h2}})
 			f << "  - job_name: " << job << "\n    metrics_path: /metrics\n    basic_auth:\n"
 			  << "      username: streamsadmin\n      password_file: " << pw << "\n"
@@ -315,7 +322,10 @@ TEST_CASE("metrics: a scenario's PromQL, JMX and Streams sources condition obser
 	LabFixture lab("mrs", {"--hosts-per-dc", "1", "--streams"});
 	REQUIRE(lab.up());
 	TempDir tmp;
-	auto server = startPrometheus(lab, tmp);
+	// The alert the last run stops on: dc2's scrape target down (fires at the first evaluation that sees it).
+	auto server = startPrometheus(lab, tmp,
+				      "groups:\n  - name: xdc-test\n    rules:\n      - alert: Dc2Down\n"
+				      "        expr: up{job=\"dc2\"} == 0\n");
 	INFO("prometheus log: " << server.child->log());
 	auto jvm = startJolokia(tmp);
 	const std::vector<std::string> params = {"--param", "prom=" + server.url, "--param", "jmx=" + jvm.url};
@@ -444,6 +454,45 @@ TEST_CASE("metrics: a scenario's PromQL, JMX and Streams sources condition obser
 	CHECK(bad.value("reason", "").find("expected always") != std::string::npos);
 	// The condition itself worked in that run too: it held during the faults.
 	CHECK(assertionNamed(bad, "dc2 was down in Prometheus's eyes during the partition").value("status", "") == "passed");
+
+	// A Prometheus alert stops a run: a partition meant to last 60 s is cut short once Dc2Down fires; the run is
+	// aborted (exit 4), the fault reverted and checked for residue, and the report names the condition.
+	REQUIRE(waitUntil([&] { return check(server.url, R"(up{job="dc2"} == 1)") == 0; }, 15s, 200ms));
+	const auto t2 = std::chrono::steady_clock::now();
+	const json stopped = runScenario(lab, tmp.path() + "/run-alert", "lab-alert-stop.yaml",
+					 {"--param", "prom=" + server.url}, rc);
+	const double took = secondsSince(t2);
+	MESSAGE("alert-stopped run: " << took << " s");
+	CHECK(rc == 4);
+	CHECK(stopped.value("verdict", "") == "aborted");
+	const std::string why = stopped.value("reason", "");
+	CHECK_MESSAGE(why.find("stop condition 'Prometheus alert Dc2Down firing' held: "
+			       "ALERTS{alertname=\"Dc2Down\", alertstate=\"firing\"} (from the sample at ") !=
+			      std::string::npos,
+		      why);
+	REQUIRE(stopped.contains("stop_condition"));
+	CHECK(stopped["stop_condition"].value("phase", "") == "observe");
+	// Stopped by the alert, long before the partition's 60 s: the alert fires within a few scrape and
+	// evaluation intervals of the partition, and the source samples every second.
+	int64_t cutStart = 0;
+	for (const auto &f : stopped.value("faults", json::array()))
+		cutStart = f.value("window_start_ns", int64_t{0});
+	REQUIRE(cutStart > 0);
+	const double stopAfter =
+		static_cast<double>(stopped["stop_condition"].value("at_ns", int64_t{0}) - cutStart) / 1e9;
+	MESSAGE("stopped " << stopAfter << " s after the partition began");
+	CHECK(stopAfter > 0);
+	CHECK(stopAfter < 15);
+	CHECK(took < 45);
+	// Nothing left: the fault list is empty and no xdc table remains on either side.
+	auto list = test::xdc({"fault", "list", "--json", "--lab", lab.name()});
+	REQUIRE(list.exitCode == 0);
+	CHECK(json::parse(list.out).empty());
+	for (const char *h : {"dc1-h1", "dc2-h1"}) {
+		auto t = sys::run({"nft", "list", "tables"}, {.netns = lab.netns(h)});
+		REQUIRE(t);
+		CHECK_MESSAGE(t->out.find("xdc_") == std::string::npos, h << ": " << t->out);
+	}
 }
 
 int main(int argc, char **argv)

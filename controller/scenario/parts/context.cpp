@@ -136,6 +136,14 @@ RunContext::Wait RunContext::waitUntil(int64_t untilWall, const std::function<bo
 		if (controllerLost)
 			return Wait::Lost;
 		waitingUntil = untilWall;
+		// A metric stop condition (a firing alert) aborts the run, whether or not it records.
+		if (metrics) {
+			if (auto why = metrics->stopCondition(t0)) {
+				stopReason = *why;
+				stopAborts = true;
+				return Wait::Stopped;
+			}
+		}
 		const bool needStatus = !s.stopConditions.empty() || pred || opt.status;
 		if (needStatus) {
 			auto st = recording->status(10000);
@@ -188,9 +196,12 @@ bool RunContext::waited(Wait w)
 		setVerdict(kAborted, "aborted", fmt::format("interrupted by the operator during {}", phase));
 		return false;
 	case Wait::Stopped:
-		endPhase("failed", stopReason);
+		endPhase(stopAborts ? "aborted" : "failed", stopReason);
 		report.stopCondition = ReportStop{.reason = stopReason, .phase = phase, .atNs = clk::wallNs()};
-		setVerdict(kFailed, "failed", stopReason);
+		if (stopAborts)
+			setVerdict(kAborted, "aborted", stopReason);
+		else
+			setVerdict(kFailed, "failed", stopReason);
 		return false;
 	case Wait::Lost:
 		endPhase("error", "lost the controller: " + controllerError);

@@ -49,6 +49,7 @@ public:
 	int64_t t0 = 0;
 	int exit = kPassed;
 	std::string verdict = "passed", reason, phase = "start", stopReason;
+	bool stopAborts = false; // the stop came from a metric condition: the run is aborted (exit 4), not failed
 	bool controllerLost = false;
 	std::string controllerError;
 	// The fleet (loadFleet): live hosts, lost ones, and each live host's DC.

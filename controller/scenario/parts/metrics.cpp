@@ -62,6 +62,31 @@ bool MetricsPart::observeUntil(int64_t from)
 	return true;
 }
 
+std::optional<std::string> MetricsPart::stopCondition(int64_t fromNs) const
+{
+	if (!follower_)
+		return std::nullopt;
+	for (const auto &c : c_.s.stopConditions) {
+		if (!c.metric)
+			continue;
+		const auto hit = follower_->firstHolding(*c.metric, fromNs);
+		if (!hit)
+			continue;
+		// A prom condition of its own is named after its place: show its query instead.
+		const MetricSourceSpec *src = c_.s.metrics.source(c.metric->source);
+		const std::string what =
+			src && src->name.rfind("stop_conditions[", 0) == 0 ? src->query : c.metric->source;
+		std::string cond = c.metric->op.empty()
+					   ? what
+					   : fmt::format("{} {} {:g}", what, c.metric->op, c.metric->value);
+		if (c.metric->heldFor.count() > 0)
+			cond += " for " + formatDuration(c.metric->heldFor);
+		return fmt::format("stop condition '{}' held: {} (from the sample at {:.1f} s into the run)", c.name, cond,
+				   static_cast<double>(hit->tNs - c_.t0) / 1e9);
+	}
+	return std::nullopt;
+}
+
 void MetricsPart::teardown()
 {
 	if (follower_)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "controller/scenario/metrics_follow.h"
@@ -28,6 +29,9 @@ public:
 	// observe.until a metric condition: the first sample taken after the faults began at which it holds. False when
 	// the run must go to recovery (verdict set, phase ended).
 	bool observeUntil(int64_t injectStart);
+	// The first metric stop condition that held at a sample taken at or after fromNs (a streak of `for`), as the
+	// reason the run stops; nullopt while none has.
+	std::optional<std::string> stopCondition(int64_t fromNs) const;
 	// A `metric: {source: ...}` assertion over the samples (or a Prometheus range query): "" when it held.
 	std::string check(const MetricAssertion &a, json &observed, std::pair<int64_t, int64_t> faultsWindow);
 

@@ -140,7 +140,7 @@ json RecordingPart::probeOf(const json &st, const std::string &host, const std::
 std::optional<std::string> RecordingPart::stopCondition(const json &st) const
 {
 	for (const auto &c : c_.s.stopConditions)
-		for (const auto &h : c_.probeHosts(c.ref)) {
+		for (const auto &h : c.metric ? std::vector<std::string>{} : c_.probeHosts(c.ref)) {
 			const json p = probeOf(st, h, c.ref.probe);
 			if (!p.empty() && !p.value("last_ok", true) &&
 			    p.value("streak_ms", int64_t{0}) * kMs >= ns(c.failingFor))

@@ -249,6 +249,49 @@ TEST_CASE("metrics in scenarios: errors name the file, line, key and what was ex
 			      "{source: dc2_down, during: faults, holds: sometimes, range_step: 1s}")) == "");
 }
 
+TEST_CASE("stop conditions on metrics: a named source with for, or a PromQL alert query of its own")
+{
+	const std::string stops = std::string(kScenario) +
+				  "stop_conditions:\n"
+				  "  - {name: heap too big, metric: {source: heap, op: '>', value: 4e9, for: 3s}}\n"
+				  "  - {prom: {url: \"${prom}\", query: 'ALERTS{alertstate=\"firing\"}'}}\n";
+	auto s = parseScenario(stops, "m.yaml", {.params = {{"prom", "http://10.0.0.1:9090"}}});
+	REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+	REQUIRE(s->stopConditions.size() == 2);
+	const auto &a = s->stopConditions[0], &b = s->stopConditions[1];
+	CHECK(a.name == "heap too big");
+	REQUIRE(a.metric);
+	CHECK(a.metric->source == "heap");
+	CHECK(a.metric->op == ">");
+	CHECK(a.metric->value == 4e9);
+	CHECK(a.metric->heldFor == 3s);
+	REQUIRE(b.metric);
+	// The alert query is a source of its own, named after where it stands, sampled with the others.
+	CHECK(b.metric->source == "stop_conditions[1]");
+	CHECK(b.metric->op.empty());
+	CHECK(b.name == "stop_conditions[1]");
+	const MetricSourceSpec *src = s->metrics.source("stop_conditions[1]");
+	REQUIRE(src != nullptr);
+	CHECK(src->kind == "prom");
+	CHECK(src->query == "ALERTS{alertstate=\"firing\"}");
+
+	auto err = [](const std::string &tail) {
+		auto r = parseScenario(std::string(kScenario) + "stop_conditions:\n" + tail, "m.yaml",
+				       {.params = {{"prom", "http://10.0.0.1:9090"}}});
+		return r.ok() ? std::string() : r.error().message;
+	};
+	auto has = [](const std::string &e, const std::string &what) {
+		INFO(e);
+		CHECK(e.find(what) != std::string::npos);
+	};
+	has(err("  - {metric: {source: heep}}\n"),
+	    "stop_conditions[0].metric.source: no source named 'heep' under metrics.sources; did you mean 'heap'?");
+	has(err("  - {metric: {source: heap}, prom: {url: x, query: up}}\n"), "give either metric or prom, not both");
+	has(err("  - {prom: {url: \"${prom}\"}}\n"), "stop_conditions[0].prom.query: required");
+	has(err("  - {metric: {source: heap}, failing_for: 2s}\n"), "stop_conditions[0].failing_for: unknown key");
+	has(err("  - {metric: {source: heap, op: '>'}}\n"), "stop_conditions[0].metric.value: required with op");
+}
+
 TEST_CASE("a range-query assertion: one sample per step, empty instants do not hold, the window is bounded")
 {
 	// Steps at 1000, 1001 and 1002 s: the filter `up == 0` had a series at 1001 s only.
