@@ -83,7 +83,9 @@ json figures(const RunReport &r)
 			f[fmt::format("steady.{}.streams_active_ok", when)] = s.status == "passed" ? 1 : 0;
 			continue;
 		}
-		if (s.sampler)
+		if (s.condition)
+			f[fmt::format("steady.{}.{}.held", when, *s.condition)] = s.held.value_or(0);
+		else if (s.sampler)
 			f[fmt::format("steady.{}.{}.{}@{}", when, *s.sampler, s.value.value_or(""), s.host.value_or(""))] =
 				s.observed.value_or(0.0);
 		else

@@ -197,6 +197,8 @@ json steadyJson(const SteadyResult &s)
 	put(j, "stat", s.stat);
 	put(j, "samples", s.samples);
 	put(j, "observed", s.observed);
+	put(j, "condition", s.condition);
+	put(j, "held", s.held);
 	put(j, "host", s.host);
 	put(j, "window_ms", s.windowMs);
 	put(j, "window_end_ns", s.windowEndNs);
@@ -220,6 +222,8 @@ SteadyResult readSteady(const json &j, const std::string &at)
 	take(j, at, "stat", s.stat);
 	take(j, at, "samples", s.samples);
 	take(j, at, "observed", s.observed);
+	take(j, at, "condition", s.condition);
+	take(j, at, "held", s.held);
 	take(j, at, "host", s.host);
 	take(j, at, "window_ms", s.windowMs);
 	take(j, at, "window_end_ns", s.windowEndNs);

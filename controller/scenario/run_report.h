@@ -84,7 +84,10 @@ struct SteadyResult {
 	std::optional<std::string> sampler, value, stat;
 	std::optional<int64_t> samples;
 	std::optional<double> observed;
-	// Both.
+	// Metric-source checks: the condition in words, and at how many of the window's samples it held.
+	std::optional<std::string> condition;
+	std::optional<int64_t> held;
+	// All.
 	std::optional<std::string> host;
 	std::optional<int64_t> windowMs;
 	// The window judged, [window_end_ns - window_ms, window_end_ns) on the controller's clock, and whether every

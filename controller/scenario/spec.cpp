@@ -123,9 +123,9 @@ Result<Scenario> Parser::parse(const YAML::Node &doc)
 	if (top.child("evidence", n))
 		readEvidence(top, n, s);
 	settle();
-	if (top.child("steady_state", n))
-		readSteady(top, n, s);
-	settle();
+	// Read after the metrics block: a check with a PromQL query of its own adds a source to it.
+	YAML::Node steady;
+	const bool hasSteady = top.child("steady_state", steady);
 	if (top.child("streams", n))
 		readStreams(top, n, s.streams);
 	settle();
@@ -139,6 +139,9 @@ Result<Scenario> Parser::parse(const YAML::Node &doc)
 		else
 			note(m.error());
 	}
+	if (hasSteady)
+		readSteady(top, steady, s);
+	settle();
 	YAML::Node phases;
 	const bool hasPhases = top.child("phases", phases);
 	YAML::Node assertions, stops;
@@ -238,12 +241,26 @@ void Parser::readSteady(MapReader &top, const YAML::Node &n, Scenario &s)
 		return;
 	if (!n.IsSequence())
 		return void(error_ = failAt(origin_, n, "steady_state", "expected a list of checks: {probe, min_success, "
-							"window} or {sampler, value, stat, min, max, window}"));
+							"window}, {sampler, value, stat, min, max, window} or "
+							"{metric | prom, window}"));
 	for (size_t i = 0; i < n.size(); i++) {
 		MapReader r(n[i], origin_, fmt::format("steady_state[{}]", i));
 		SteadyCheck c;
 		const bool metric = n[i].IsMap() && n[i]["sampler"];
-		if (metric) {
+		if (n[i].IsMap() && (n[i]["metric"] || n[i]["prom"])) {
+			// {metric: {source, op, value}} or {prom: {url, query}}, window: a metric-source condition.
+			const std::string path = fmt::format("steady_state[{}]", i);
+			c.ref.where = r.where(n[i]);
+			auto p = readMetricCondition(r, n[i], path, path, s);
+			if (!p) {
+				error_ = p.error();
+				return;
+			}
+			if (p->heldFor.count() > 0)
+				r.fail(n[i]["metric"]["for"], path + ".metric.for",
+				       "not used here: the check's window is how long the condition must hold");
+			c.condition = *p;
+		} else if (metric) {
 			// {sampler, value, stat, min, max, host, window}: a metric of a host/process sampler.
 			c.ref.where = r.where(n[i]);
 			r.str("sampler", c.sampler);

@@ -53,6 +53,9 @@ struct SteadyCheck {
 	std::string sampler, value, stat = "mean";
 	std::optional<double> minValue, maxValue;
 	bool isMetric() const { return !sampler.empty(); }
+	// metric-source checks (`metric: {source, op, value}` or `prom: {url, query}`): the condition held at every
+	// sample of the source taken in the window, and there was at least one
+	std::optional<MetricPredicate> condition;
 };
 
 struct Phase {

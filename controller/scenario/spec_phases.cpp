@@ -176,6 +176,10 @@ Result<void> Parser::crossCheck(const Scenario &s)
 {
 	for (size_t i = 0; i < s.steadyState.size(); i++) {
 		const auto &c = s.steadyState[i];
+		if (c.condition) {
+			XDC_TRY(checkMetricRef(*c.condition, s.metrics, fmt::format("steady_state[{}].metric", i)));
+			continue;
+		}
 		if (!c.isMetric()) {
 			XDC_TRY(checkProbeRef(c.ref, s, fmt::format("steady_state[{}]", i)));
 			continue;

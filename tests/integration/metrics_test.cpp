@@ -342,7 +342,7 @@ TEST_CASE("metrics: a scenario's PromQL, JMX and Streams sources condition obser
 	REQUIRE(rep.contains("metrics"));
 	const json &m = rep["metrics"];
 	CHECK(m["until"]["held"] == true);
-	CHECK(m["sources"].size() == 4);
+	CHECK(m["sources"].size() == 5); // the four named ones and the steady-state check's own query
 	for (const auto &src : m["sources"]) {
 		INFO(src.dump());
 		CHECK(src["samples"].get<int64_t>() >= 10);
@@ -378,6 +378,22 @@ TEST_CASE("metrics: a scenario's PromQL, JMX and Streams sources condition obser
 	CHECK(after["observed"]["samples"].get<int64_t>() >= 2);
 	CHECK(after["observed"]["held"] == 0);
 	CHECK(assertionNamed(rep, "dc2 was up before the partition").value("status", "") == "passed");
+	// The steady-state check on a PromQL condition of its own, before inject and after recovery: dc2 up at every
+	// sample of the last 2 s (the source samples at the metrics block's 500 ms).
+	std::vector<std::string> whens;
+	for (const auto &st : rep.value("steady_state", json::array())) {
+		if (!st.contains("condition"))
+			continue;
+		INFO(st.dump());
+		whens.push_back(st.value("when", ""));
+		CHECK(st["condition"] == R"(up{job="dc2"} == 1)");
+		CHECK(st.value("status", "") == "passed");
+		CHECK(st["samples"].get<int64_t>() >= 3);
+		CHECK(st["held"] == st["samples"]);
+		CHECK(st["window_ms"] == 2000);
+		CHECK(st["complete"] == true);
+	}
+	CHECK(whens == std::vector<std::string>{"before inject", "after recovery"});
 	// JMX: the heap's used bytes, > 0 at every sample, in the report.
 	const json heap = assertionNamed(rep, "the JVM's heap is in use");
 	CHECK(heap.value("status", "") == "passed");

@@ -62,6 +62,64 @@ bool MetricsPart::observeUntil(int64_t from)
 	return true;
 }
 
+std::string MetricsPart::conditionText(const MetricPredicate &p) const
+{
+	// A prom condition of its own is named after its place (stop_conditions[0], steady_state[1]): its query says
+	// more.
+	const MetricSourceSpec *src = c_.s.metrics.source(p.source);
+	const std::string what = src && src->name.find('[') != std::string::npos ? src->query : p.source;
+	std::string cond = p.op.empty() ? what : fmt::format("{} {} {:g}", what, p.op, p.value);
+	if (p.heldFor.count() > 0)
+		cond += " for " + formatDuration(p.heldFor);
+	return cond;
+}
+
+bool MetricsPart::steady(const SteadyCheck &c, const std::string &when, int64_t endNs, std::string &first)
+{
+	const MetricPredicate &p = *c.condition;
+	const MetricSourceSpec *src = c_.s.metrics.source(p.source);
+	// The sample that ends the window may still be on its way: wait, bounded by an interval and the source's
+	// timeout, for one taken at or after the window's end.
+	const int64_t deadline = clk::monoNs() + ns(c_.s.metrics.interval) + (src ? ns(src->timeout) : 2 * clk::kSec) +
+				 clk::kSec;
+	bool complete = false;
+	for (;;) {
+		const auto last = follower_ ? follower_->latest(p.source) : std::nullopt;
+		complete = last && last->tNs >= endNs;
+		if (complete || clk::monoNs() >= deadline || c_.interrupted())
+			break;
+		::usleep(50000);
+	}
+	int64_t n = 0, held = 0;
+	std::string failedWhy;
+	if (follower_)
+		for (const auto &x : follower_->samples(p.source)) {
+			if (x.tNs < endNs - ns(c.window) || x.tNs >= endNs)
+				continue;
+			n++;
+			if (predicateHolds(p, x))
+				held++;
+			else if (!x.ok && failedWhy.empty())
+				failedWhy = x.error;
+		}
+	const bool pass = n > 0 && held == n;
+	const std::string cond = conditionText(p);
+	SteadyResult r{.when = when, .status = pass ? "passed" : "failed", .samples = n, .condition = cond,
+		       .held = held, .windowMs = ns(c.window) / kMs, .windowEndNs = endNs, .complete = complete};
+	if (!complete)
+		r.note = "judged an incomplete window: no sample of " + p.source + " taken after its end had arrived";
+	c_.report.steadyState.push_back(r);
+	c_.say(fmt::format("steady state {}: {} held at {} of {} samples in the last {}{}", when, cond, held, n,
+			   formatDuration(c.window), pass ? "" : ": FAILED"));
+	if (!pass && first.empty())
+		first = n == 0 ? fmt::format("steady state {}: no sample of {} in the last {}", when, p.source,
+					     formatDuration(c.window))
+			       : fmt::format("steady state {}: {} held at {} of {} samples in the last {}{}", when, cond,
+					     held, n, formatDuration(c.window),
+					     failedWhy.empty() ? "" : " (a sample failed: " + failedWhy + ")");
+	return pass;
+}
+
 std::optional<std::string> MetricsPart::stopCondition(int64_t fromNs) const
 {
 	if (!follower_)
@@ -72,17 +130,8 @@ std::optional<std::string> MetricsPart::stopCondition(int64_t fromNs) const
 		const auto hit = follower_->firstHolding(*c.metric, fromNs);
 		if (!hit)
 			continue;
-		// A prom condition of its own is named after its place: show its query instead.
-		const MetricSourceSpec *src = c_.s.metrics.source(c.metric->source);
-		const std::string what =
-			src && src->name.rfind("stop_conditions[", 0) == 0 ? src->query : c.metric->source;
-		std::string cond = c.metric->op.empty()
-					   ? what
-					   : fmt::format("{} {} {:g}", what, c.metric->op, c.metric->value);
-		if (c.metric->heldFor.count() > 0)
-			cond += " for " + formatDuration(c.metric->heldFor);
-		return fmt::format("stop condition '{}' held: {} (from the sample at {:.1f} s into the run)", c.name, cond,
-				   static_cast<double>(hit->tNs - c_.t0) / 1e9);
+		return fmt::format("stop condition '{}' held: {} (from the sample at {:.1f} s into the run)", c.name,
+				   conditionText(*c.metric), static_cast<double>(hit->tNs - c_.t0) / 1e9);
 	}
 	return std::nullopt;
 }

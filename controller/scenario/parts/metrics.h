@@ -29,6 +29,9 @@ public:
 	// observe.until a metric condition: the first sample taken after the faults began at which it holds. False when
 	// the run must go to recovery (verdict set, phase ended).
 	bool observeUntil(int64_t injectStart);
+	// A steady-state check on a metric condition over the window that ends at endNs: it held at every sample of
+	// its source taken in the window (at least one). Adds its entry to the report; `first` gets the first failure.
+	bool steady(const SteadyCheck &c, const std::string &when, int64_t endNs, std::string &first);
 	// The first metric stop condition that held at a sample taken at or after fromNs (a streak of `for`), as the
 	// reason the run stops; nullopt while none has.
 	std::optional<std::string> stopCondition(int64_t fromNs) const;
@@ -36,6 +39,8 @@ public:
 	std::string check(const MetricAssertion &a, json &observed, std::pair<int64_t, int64_t> faultsWindow);
 
 private:
+	// A condition in words: "dc2_down > 0 for 3s", or an own prom source's query.
+	std::string conditionText(const MetricPredicate &p) const;
 	std::unique_ptr<MetricsFollower> follower_;
 };
 

@@ -222,6 +222,12 @@ bool RecordingPart::steadyState(const std::string &when)
 	bool all = true;
 	std::string first;
 	for (const auto &c : c_.s.steadyState) {
+		if (c.condition) {
+			// A metric condition: judged from the controller's own samples of the source.
+			const bool pass = c_.metrics && c_.metrics->steady(c, when, end, first);
+			all = all && pass;
+			continue;
+		}
 		const int64_t deadline = clk::monoNs() + windowWaitNs(c);
 		std::optional<json> st;
 		std::map<std::string, std::string> missing;

@@ -292,6 +292,41 @@ TEST_CASE("stop conditions on metrics: a named source with for, or a PromQL aler
 	has(err("  - {metric: {source: heap, op: '>'}}\n"), "stop_conditions[0].metric.value: required with op");
 }
 
+TEST_CASE("steady-state checks on metrics: a named source or a PromQL query of its own, over the window")
+{
+	const std::string text = std::string(kScenario) +
+				 "steady_state:\n"
+				 "  - {metric: {source: heap, op: '<', value: 4e9}, window: 3s}\n"
+				 "  - {prom: {url: \"${prom}\", query: 'up{job=\"dc2\"} == 1'}}\n";
+	auto s = parseScenario(text, "m.yaml", {.params = {{"prom", "http://10.0.0.1:9090"}}});
+	REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+	REQUIRE(s->steadyState.size() == 2);
+	REQUIRE(s->steadyState[0].condition);
+	CHECK(s->steadyState[0].condition->source == "heap");
+	CHECK(s->steadyState[0].condition->op == "<");
+	CHECK(s->steadyState[0].window == 3s);
+	CHECK_FALSE(s->steadyState[0].isMetric()); // not a sampler check
+	REQUIRE(s->steadyState[1].condition);
+	CHECK(s->steadyState[1].condition->source == "steady_state[1]");
+	CHECK(s->steadyState[1].window == 2s);
+	REQUIRE(s->metrics.source("steady_state[1]") != nullptr);
+
+	auto err = [](const std::string &tail) {
+		auto r = parseScenario(std::string(kScenario) + "steady_state:\n" + tail, "m.yaml",
+				       {.params = {{"prom", "http://10.0.0.1:9090"}}});
+		return r.ok() ? std::string() : r.error().message;
+	};
+	auto has = [](const std::string &e, const std::string &what) {
+		INFO(e);
+		CHECK(e.find(what) != std::string::npos);
+	};
+	has(err("  - {metric: {source: hep}}\n"), "steady_state[0].metric.source: no source named 'hep'");
+	has(err("  - {metric: {source: heap, for: 2s}}\n"),
+	    "steady_state[0].metric.for: not used here: the check's window is how long the condition must hold");
+	has(err("  - {metric: {source: heap}, window: 121s}\n"), "steady_state[0].window: must be at most 120s");
+	has(err("  - {metric: {source: heap}, min_success: 90%}\n"), "steady_state[0].min_success: unknown key");
+}
+
 TEST_CASE("a range-query assertion: one sample per step, empty instants do not hold, the window is bounded")
 {
 	// Steps at 1000, 1001 and 1002 s: the filter `up == 0` had a series at 1001 s only.

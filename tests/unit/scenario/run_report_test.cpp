@@ -51,7 +51,9 @@ json fullReport()
     {"when": "after recover", "probe": "wan", "host": "dc1-h1", "window_ms": 2000, "attempts": 40, "ratio": 0.95,
      "min": 0.9, "window_end_ns": 9000, "complete": false, "note": "late", "status": "passed"},
     {"when": "after recover", "sampler": "cpu", "value": "busy", "stat": "mean", "host": "dc1-h1",
-     "window_ms": 2000, "samples": 20, "observed": 0.25, "status": "passed"}
+     "window_ms": 2000, "samples": 20, "observed": 0.25, "status": "passed"},
+    {"when": "after recover", "condition": "up{job=\"dc2\"} == 1", "samples": 4, "held": 3, "window_ms": 2000,
+     "window_end_ns": 9000, "complete": true, "status": "failed"}
   ],
   "outages": [
     {"host": "dc1-h1", "source": "wan", "target": "10.0.0.2:80", "interval_ns": 100000000,
@@ -112,6 +114,10 @@ TEST_CASE("run report: the typed fields hold what the JSON said")
 	CHECK(r->steadyState[1].windowEndNs == 9000);
 	CHECK(r->steadyState[1].complete == false);
 	CHECK(r->steadyState[1].note == "late");
+	REQUIRE(r->steadyState.size() == 4);
+	CHECK(r->steadyState[3].condition == "up{job=\"dc2\"} == 1");
+	CHECK(r->steadyState[3].held == 3);
+	CHECK(r->steadyState[3].samples == 4);
 	CHECK(r->streams->rounds == 17u);
 	CHECK(r->streams->failoverMs == json(nullptr));
 	CHECK_FALSE(r->data->rampFrom.has_value());
