@@ -8,8 +8,11 @@
 #   c  b plus a 100 Hz probe.tcp from dc1-h1 to a listener on dc2-h1
 # and prints them as a table with the ratios to the baseline. Tears the lab down on exit, also on failure. Needs root.
 #
-# Usage: bench/run-evidence.sh [--quick] [--build-dir DIR] [--name LAB] [--port PORT] [--ingest]
+# Usage: bench/run-evidence.sh [--quick] [--build-dir DIR] [--agent-bin PATH] [--name LAB] [--port PORT] [--ingest]
 #   --quick   15 s windows instead of 60 s (development run; the recorded figures use the full run)
+#   --agent-bin  the agent the lab runs (default: the build's); docs/PERFORMANCE.md measures the shipped one,
+#             build-ship/dist/xdc-agent. Phase a is the agent-idle figure of bench/idle_bench, defined the same way:
+#             CPU = the run time of all threads (schedstat) over the window / its wall time, RSS = VmRSS at its end.
 #   --name    lab name (default hcev<pid mod 1000>; at most 8 characters)
 #   --ingest  also run build-bench/bench/evidence_ingest_bench (controller ingest from 100 simulated agents; it
 #             makes its own private namespace and needs no lab)
@@ -19,6 +22,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 build="$src/build-bench"
 quick=0
 ingest=0
+agentBin=""
 lab="hcev$(($$ % 1000))"
 port=7000
 while [ $# -gt 0 ]; do
@@ -28,7 +32,8 @@ while [ $# -gt 0 ]; do
 	--name) lab="$2"; shift ;;
 	--port) port="$2"; shift ;;
 	--ingest) ingest=1 ;;
-	-h|--help) sed -n '3,14p' "$0"; exit 0 ;;
+	--agent-bin) agentBin="$2"; shift ;;
+	-h|--help) sed -n '3,17p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -45,7 +50,8 @@ if [ ! -f "$build/build.ninja" ]; then
 fi
 ninja -C "$build" bench >/dev/null
 xdc="$build/controller/xdc"
-export XDC_BIN="$xdc" XDC_AGENT_BIN="$build/agent/xdc-agent"
+export XDC_BIN="$xdc" XDC_AGENT_BIN="${agentBin:-$build/agent/xdc-agent}"
+echo "== agent: $XDC_AGENT_BIN" >&2
 
 out=$(mktemp -d /tmp/xdc-evidence.XXXXXX)
 listener=""
