@@ -278,11 +278,11 @@ void printRunUsage()
 	       "Exit codes:\n"
 	       "  0  every assertion passed\n"
 	       "  1  the system under test failed: an assertion, a steady-state check, observe's condition, or a\n"
-	       "     stop condition\n"
+	       "     probe's stop condition\n"
 	       "  2  configuration or validation error (nothing was run)\n"
 	       "  3  harness failure: a fault not applied or not verified, an agent lost, residue after teardown,\n"
 	       "     or the controller unreachable or gone mid-run (verdict broken)\n"
-	       "  4  aborted by the operator\n");
+	       "  4  aborted: by the operator (Ctrl-C, SIGTERM) or by a metric stop condition (a firing alert)\n");
 }
 
 // `--seed N`, or a random seed when it is not given.
