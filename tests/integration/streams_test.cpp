@@ -415,9 +415,13 @@ void detectionRule(const std::string &prefix, const std::string &interval, int64
 			MESSAGE(dc << ": cut " << (cutAt - tick) / 1e6 << " ms after a dc2 tick; last heartbeat "
 				    << (cutAt - lastHb) / 1e6 << " ms before the cut; detection " << (det - lastHb) / 1e6
 				    << " ms after it, " << (det - predicted) / 1e6 << " ms from the predicted tick");
-			CHECK(std::llabs(det - predicted) <= 5 * kMs);
-			CHECK(det - lastHb > misses * iv - 5 * kMs);
-			CHECK(det - lastHb <= (misses + 1) * iv + 5 * kMs);
+			// Within one tick the emulator writes the detection first and the tick's own truth entry after it
+			// has handed the status on (log, snapshot store, application): on a loaded 2-core CI machine that
+			// took 6.3 ms once. A detector with the wrong rule is off by a whole interval (500 ms or more), so
+			// 10 ms still tells the rule apart.
+			CHECK(std::llabs(det - predicted) <= 10 * kMs);
+			CHECK(det - lastHb > misses * iv - 10 * kMs);
+			CHECK(det - lastHb <= (misses + 1) * iv + 10 * kMs);
 			const auto seen = watch.events("remote_down", dc, cutAt);
 			REQUIRE(seen.size() == 1);
 			checkWithin(seen[0], det, 5 * kMs, dc + " detection");
