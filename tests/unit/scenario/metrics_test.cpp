@@ -56,6 +56,19 @@ std::string parseError(const std::string &text)
 	return s.ok() ? "" : s.error().message;
 }
 
+// The error of kScenario with `section` (a top-level key) and its entries appended.
+std::string sectionError(const std::string &section, const std::string &entries)
+{
+	return parseError(std::string(kScenario) + section + ":\n" + entries);
+}
+
+// The error names what the test expects.
+void expectMentions(const std::string &err, const std::string &what)
+{
+	INFO(err);
+	CHECK(err.find(what) != std::string::npos);
+}
+
 // kScenario with one line replaced.
 std::string with(const std::string &from, const std::string &to)
 {
@@ -202,47 +215,43 @@ assertions:
 
 TEST_CASE("metrics in scenarios: errors name the file, line, key and what was expected")
 {
-	auto has = [](const std::string &err, const std::string &what) {
-		INFO(err);
-		CHECK(err.find(what) != std::string::npos);
-	};
-	has(parseError(with("prom: {url: \"${prom}\", query: 'up{job=\"dc2\"} == 0', timeout: 3s}", "prom: {url: x}")),
+	expectMentions(parseError(with("prom: {url: \"${prom}\", query: 'up{job=\"dc2\"} == 0', timeout: 3s}", "prom: {url: x}")),
 	    "m.yaml:6:36: metrics.sources[0].prom.url");
-	has(parseError(with("prom: {url: \"${prom}\", query: 'up{job=\"dc2\"} == 0', timeout: 3s}", "prom: {url: x}")),
+	expectMentions(parseError(with("prom: {url: \"${prom}\", query: 'up{job=\"dc2\"} == 0', timeout: 3s}", "prom: {url: x}")),
 	    "metrics.sources[0].prom.url: 'x' is not an http:// or https:// URL");
-	has(parseError(with(", query: 'up{job=\"dc2\"} == 0'", "")), "metrics.sources[0].prom.query: required: a PromQL");
-	has(parseError(with("{name: dc2_down, prom:", "{name: heap, prom:")), "'heap' is already the name");
-	has(parseError(with("{name: dc2_down, prom:", "{prom:")), "metrics.sources[0].name: required");
-	has(parseError(with("jmx: {url:", "jxm: {url:")), "metrics.sources[1].jxm: unknown key; did you mean 'jmx'?");
-	has(parseError(with("mbean: \"java.lang:type=Memory\", ", "")), "metrics.sources[1].jmx.mbean: required");
-	has(parseError(with("attribute: HeapMemoryUsage, ", "")), "metrics.sources[1].jmx.path: a path needs an attribute");
-	has(parseError(with("operator: Sink, ", "")), "metrics.sources[2].streams.operator: required");
-	has(parseError(with("streams: {dc: active, ", "streams: {")), "metrics.sources[2].streams.dc: required");
-	has(parseError(with("operator: Source, port: output", "operator: Source, port: sideways")),
+	expectMentions(parseError(with(", query: 'up{job=\"dc2\"} == 0'", "")), "metrics.sources[0].prom.query: required: a PromQL");
+	expectMentions(parseError(with("{name: dc2_down, prom:", "{name: heap, prom:")), "'heap' is already the name");
+	expectMentions(parseError(with("{name: dc2_down, prom:", "{prom:")), "metrics.sources[0].name: required");
+	expectMentions(parseError(with("jmx: {url:", "jxm: {url:")), "metrics.sources[1].jxm: unknown key; did you mean 'jmx'?");
+	expectMentions(parseError(with("mbean: \"java.lang:type=Memory\", ", "")), "metrics.sources[1].jmx.mbean: required");
+	expectMentions(parseError(with("attribute: HeapMemoryUsage, ", "")), "metrics.sources[1].jmx.path: a path needs an attribute");
+	expectMentions(parseError(with("operator: Sink, ", "")), "metrics.sources[2].streams.operator: required");
+	expectMentions(parseError(with("streams: {dc: active, ", "streams: {")), "metrics.sources[2].streams.dc: required");
+	expectMentions(parseError(with("operator: Source, port: output", "operator: Source, port: sideways")),
 	    "metrics.sources[4].streams.port: 'sideways' is not a port direction");
-	has(parseError(with("operator: Source, port: output", "pe: \"1\", port: output")),
+	expectMentions(parseError(with("operator: Source, port: output", "pe: \"1\", port: output")),
 	    "ports belong to operators");
-	has(parseError(with("interval: 500ms", "interval: 10ms")), "metrics.interval: expected a sampling interval");
-	has(parseError(with("until: {metric: {source: dc2_down}}", "until: {metric: {source: dc2_dwn}}")),
+	expectMentions(parseError(with("interval: 500ms", "interval: 10ms")), "metrics.interval: expected a sampling interval");
+	expectMentions(parseError(with("until: {metric: {source: dc2_down}}", "until: {metric: {source: dc2_dwn}}")),
 	    "phases.observe.until.metric.source: no source named 'dc2_dwn' under metrics.sources; did you mean 'dc2_down'?");
-	has(parseError(with("until: {metric: {source: dc2_down}}", "until: {metric: {source: dc2_down, op: '=<', value: 1}}")),
+	expectMentions(parseError(with("until: {metric: {source: dc2_down}}", "until: {metric: {source: dc2_down, op: '=<', value: 1}}")),
 	    "phases.observe.until.metric.op: '=<' is not a comparison");
-	has(parseError(with("until: {metric: {source: dc2_down}}", "until: {metric: {source: dc2_down, op: '<'}}")),
+	expectMentions(parseError(with("until: {metric: {source: dc2_down}}", "until: {metric: {source: dc2_down, op: '<'}}")),
 	    "phases.observe.until.metric.value: required with op");
-	has(parseError(with("{source: dc2_down, during: faults, holds: sometimes}", "{source: dc2_down, during: fault, holds: sometimes}")),
+	expectMentions(parseError(with("{source: dc2_down, during: faults, holds: sometimes}", "{source: dc2_down, during: fault, holds: sometimes}")),
 	    "assertions[0].metric.during: 'fault' is not a window");
-	has(parseError(with("{source: dc2_down, during: faults, holds: sometimes}", "{source: dc2_down, holds: yes}")),
+	expectMentions(parseError(with("{source: dc2_down, during: faults, holds: sometimes}", "{source: dc2_down, holds: yes}")),
 	    "assertions[0].metric.holds: 'yes' is not a frequency");
-	has(parseError(with("{source: dc2_down, during: faults, holds: sometimes}", "{source: dc2_down}")),
+	expectMentions(parseError(with("{source: dc2_down, during: faults, holds: sometimes}", "{source: dc2_down}")),
 	    "assertions[0].metric.holds: give holds");
-	has(parseError(with("{source: dc2_down, during: faults, holds: sometimes}", "{source: nope, holds: always}")),
+	expectMentions(parseError(with("{source: dc2_down, during: faults, holds: sometimes}", "{source: nope, holds: always}")),
 	    "assertions[0].metric.source: no source named 'nope'");
-	has(parseError(with("stat: increase, min: 1", "stat: rate, min: 1")), "'rate' is not a statistic");
-	has(parseError(with("stat: increase, min: 1", "stat: increase, min: lots")), "assertions[3].metric.min: expected a number");
-	has(parseError(with("{source: dc2_down, during: faults, holds: sometimes}",
+	expectMentions(parseError(with("stat: increase, min: 1", "stat: rate, min: 1")), "'rate' is not a statistic");
+	expectMentions(parseError(with("stat: increase, min: 1", "stat: increase, min: lots")), "assertions[3].metric.min: expected a number");
+	expectMentions(parseError(with("{source: dc2_down, during: faults, holds: sometimes}",
 			    "{source: dc2_down, during: faults, holds: sometimes, range_step: 0s}")),
 	    "assertions[0].metric.range_step: expected a positive duration");
-	has(parseError(with("{source: heap, op: '>', value: 0, holds: always}",
+	expectMentions(parseError(with("{source: heap, op: '>', value: 0, holds: always}",
 			    "{source: heap, op: '>', value: 0, holds: always, range_step: 1s}")),
 	    "assertions[2].metric.range_step: source heap is a jmx source; range queries are PromQL only");
 	CHECK(parseError(with("{source: dc2_down, during: faults, holds: sometimes}",
@@ -275,21 +284,13 @@ TEST_CASE("stop conditions on metrics: a named source with for, or a PromQL aler
 	CHECK(src->kind == "prom");
 	CHECK(src->query == "ALERTS{alertstate=\"firing\"}");
 
-	auto err = [](const std::string &tail) {
-		auto r = parseScenario(std::string(kScenario) + "stop_conditions:\n" + tail, "m.yaml",
-				       {.params = {{"prom", "http://10.0.0.1:9090"}}});
-		return r.ok() ? std::string() : r.error().message;
-	};
-	auto has = [](const std::string &e, const std::string &what) {
-		INFO(e);
-		CHECK(e.find(what) != std::string::npos);
-	};
-	has(err("  - {metric: {source: heep}}\n"),
+	auto err = [](const std::string &entries) { return sectionError("stop_conditions", entries); };
+	expectMentions(err("  - {metric: {source: heep}}\n"),
 	    "stop_conditions[0].metric.source: no source named 'heep' under metrics.sources; did you mean 'heap'?");
-	has(err("  - {metric: {source: heap}, prom: {url: x, query: up}}\n"), "give either metric or prom, not both");
-	has(err("  - {prom: {url: \"${prom}\"}}\n"), "stop_conditions[0].prom.query: required");
-	has(err("  - {metric: {source: heap}, failing_for: 2s}\n"), "stop_conditions[0].failing_for: unknown key");
-	has(err("  - {metric: {source: heap, op: '>'}}\n"), "stop_conditions[0].metric.value: required with op");
+	expectMentions(err("  - {metric: {source: heap}, prom: {url: x, query: up}}\n"), "give either metric or prom, not both");
+	expectMentions(err("  - {prom: {url: \"${prom}\"}}\n"), "stop_conditions[0].prom.query: required");
+	expectMentions(err("  - {metric: {source: heap}, failing_for: 2s}\n"), "stop_conditions[0].failing_for: unknown key");
+	expectMentions(err("  - {metric: {source: heap, op: '>'}}\n"), "stop_conditions[0].metric.value: required with op");
 }
 
 TEST_CASE("steady-state checks on metrics: a named source or a PromQL query of its own, over the window")
@@ -311,20 +312,12 @@ TEST_CASE("steady-state checks on metrics: a named source or a PromQL query of i
 	CHECK(s->steadyState[1].window == 2s);
 	REQUIRE(s->metrics.source("steady_state[1]") != nullptr);
 
-	auto err = [](const std::string &tail) {
-		auto r = parseScenario(std::string(kScenario) + "steady_state:\n" + tail, "m.yaml",
-				       {.params = {{"prom", "http://10.0.0.1:9090"}}});
-		return r.ok() ? std::string() : r.error().message;
-	};
-	auto has = [](const std::string &e, const std::string &what) {
-		INFO(e);
-		CHECK(e.find(what) != std::string::npos);
-	};
-	has(err("  - {metric: {source: hep}}\n"), "steady_state[0].metric.source: no source named 'hep'");
-	has(err("  - {metric: {source: heap, for: 2s}}\n"),
+	auto err = [](const std::string &entries) { return sectionError("steady_state", entries); };
+	expectMentions(err("  - {metric: {source: hep}}\n"), "steady_state[0].metric.source: no source named 'hep'");
+	expectMentions(err("  - {metric: {source: heap, for: 2s}}\n"),
 	    "steady_state[0].metric.for: not used here: the check's window is how long the condition must hold");
-	has(err("  - {metric: {source: heap}, window: 121s}\n"), "steady_state[0].window: must be at most 120s");
-	has(err("  - {metric: {source: heap}, min_success: 90%}\n"), "steady_state[0].min_success: unknown key");
+	expectMentions(err("  - {metric: {source: heap}, window: 121s}\n"), "steady_state[0].window: must be at most 120s");
+	expectMentions(err("  - {metric: {source: heap}, min_success: 90%}\n"), "steady_state[0].min_success: unknown key");
 }
 
 TEST_CASE("a range-query assertion: one sample per step, empty instants do not hold, the window is bounded")
