@@ -489,6 +489,8 @@ int cmdController(const std::vector<std::string> &argv)
 		{"--key", true, "controller key pair file (xdc keys generate)"},
 		{"--allow", true, "agent allow-list file: 'AGENT-ID PUBLIC-KEY' per line"},
 		{"--max-frame", true, "largest accepted frame, e.g. 4MiB (default)"},
+		{"--metrics-listen", true, "serve Prometheus /metrics on PORT (127.0.0.1), HOST:PORT or [V6]:PORT "
+					   "(default: off)"},
 		{"--insecure", false, "turn CURVE and the allow-list off (warned about on every start)"},
 		{"--log-level", true, "trace, debug, info, warn, error"},
 		{"--log-format", true, "text or json"},
@@ -513,6 +515,7 @@ int cmdController(const std::vector<std::string> &argv)
 	if (a->has("--key")) cfg->keyFile = a->get("--key");
 	if (a->has("--allow")) cfg->allowFile = a->get("--allow");
 	if (a->has("--insecure")) cfg->insecure = true;
+	if (a->has("--metrics-listen")) cfg->metricsListen = a->get("--metrics-listen");
 	if (a->has("--log-level")) cfg->log.level = a->get("--log-level");
 	if (a->has("--log-format")) cfg->log.format = a->get("--log-format");
 	if (a->has("--log-file")) cfg->log.file = a->get("--log-file");

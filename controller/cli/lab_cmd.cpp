@@ -30,6 +30,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kControllerPort = 7700;
+// The lab controller's /metrics, on the management address: a Prometheus in a lab host scrapes it there.
+constexpr int kMetricsPort = 7790;
 
 // Stops the lab's processes (recorded ones by pid + start time, then anything still inside its namespaces),
 // removes the network and the record. Safe to run twice.
@@ -145,6 +147,7 @@ json labStatusJson(const lab::LabState &st)
 		{"controller",
 		 {{"endpoint", fmt::format("tcp://{}:{}", lab::controllerAddress4(st.subnet), kControllerPort)},
 		  {"control", labControlPath(st.name)},
+		  {"metrics", fmt::format("http://{}:{}/metrics", lab::controllerAddress4(st.subnet), kMetricsPort)},
 		  {"process", ctl}}},
 		{"state_dir", lab::stateDir(st.name)},
 		{"created", st.created},
@@ -158,8 +161,8 @@ void printStatus(const json &s)
 	       s["dcs"].get<int>(), s["hosts_per_dc"].get<int>(), s["subnet"].get<std::string>().c_str(),
 	       s["state_dir"].get<std::string>().c_str());
 	const auto &c = s["controller"];
-	printf("controller %s  console %s  pid %s\n", c["endpoint"].get<std::string>().c_str(),
-	       c["control"].get<std::string>().c_str(),
+	printf("controller %s  console %s  metrics %s  pid %s\n", c["endpoint"].get<std::string>().c_str(),
+	       c["control"].get<std::string>().c_str(), c.value("metrics", "-").c_str(),
 	       c["process"].is_null() ? "-"
 				      : fmt::format("{}{}", c["process"]["pid"].get<int>(),
 						    c["process"]["running"].get<bool>() ? "" : " (dead)")
@@ -269,8 +272,10 @@ Result<void> startLabController(lab::LabState &st, const std::string &dir, const
 	const std::string keys = dir + "/keys";
 	XDC_TRY(writeText(dir + "/controller.yaml",
 			  fmt::format("# controller of lab {}\nlisten: {}\ncontrol: {}\nkey: {}/controller.key\n"
-				      "allow: {}/agents.allow\ndata_dir: {}/data\nlog:\n  file: {}/controller.log\n",
-				      st.name, endpoint, control, keys, keys, dir, dir)));
+				      "allow: {}/agents.allow\ndata_dir: {}/data\nmetrics_listen: {}:{}\nlog:\n  file: "
+				      "{}/controller.log\n",
+				      st.name, endpoint, control, keys, keys, dir, lab::controllerAddress4(st.subnet),
+				      kMetricsPort, dir)));
 	auto cpid = sys::spawn({selfExe(), "controller", "--config", dir + "/controller.yaml"},
 			       {.stdoutFile = dir + "/controller.out"});
 	XDC_TRY(cpid);

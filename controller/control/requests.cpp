@@ -306,6 +306,46 @@ Result<Request> readDataDrop(Fields &f, std::string_view)
 	return Request{std::move(r)};
 }
 
+Result<Request> readRunState(Fields &f, std::string_view)
+{
+	RunStateRequest r;
+	r.scenario = f.str("scenario");
+	r.runId = f.str("run_id");
+	r.phase = f.str("phase");
+	r.ended = f.flag("ended", false);
+	r.verdict = f.str("verdict");
+	r.exitCode = f.i64("exit_code", 0);
+	XDC_TRY(f.done());
+	if (r.scenario.empty() || r.scenario.size() > 256)
+		return invalid("run.state needs a scenario name of 1..256 bytes");
+	if (r.phase.size() > 64 || r.verdict.size() > 64 || r.runId.size() > 256)
+		return invalid("run.state: phase and verdict are at most 64 bytes, run_id 256");
+	if (const json *fig = f.get("figures")) {
+		if (!fig->is_object())
+			return invalid("bad request: 'figures' must be an object");
+		for (auto [key, slot] : {std::pair{"detection_ms", &r.detectionMs}, std::pair{"failover_ms", &r.failoverMs},
+					 std::pair{"rto_ms", &r.rtoMs}, std::pair{"rpo_s", &r.rpoS}}) {
+			auto it = fig->find(key);
+			if (it == fig->end() || it->is_null())
+				continue;
+			if (!it->is_number())
+				return invalid(fmt::format("bad request: 'figures.{}' must be a number", key));
+			*slot = it->get<double>();
+		}
+	}
+	if (const json *as = f.get("assertions")) {
+		if (!as->is_array() || as->size() > 10000)
+			return invalid("bad request: 'assertions' must be an array of at most 10000 {name, status}");
+		for (const auto &a : *as) {
+			if (!a.is_object() || !a.contains("name") || !a["name"].is_string() || !a.contains("status") ||
+			    !a["status"].is_string())
+				return invalid("bad request: each of 'assertions' must be {\"name\": string, \"status\": string}");
+			r.assertions.push_back({a["name"].get<std::string>(), a["status"].get<std::string>()});
+		}
+	}
+	return Request{std::move(r)};
+}
+
 template<typename T>
 Result<Request> readEmpty(Fields &, std::string_view)
 {
@@ -320,7 +360,7 @@ struct Command {
 };
 
 // Every command the controller answers, with its reader.
-constexpr std::array<Command, 20> kCommands = {{
+constexpr std::array<Command, 21> kCommands = {{
 	{AgentsRequest::kCmd, readEmpty<AgentsRequest>},
 	{StatsRequest::kCmd, readStats},
 	{"status", readStats},
@@ -341,6 +381,7 @@ constexpr std::array<Command, 20> kCommands = {{
 	{DataGenerateStopRequest::kCmd, readGenerateStop},
 	{DataTailRequest::kCmd, readDataTail},
 	{DataDropRequest::kCmd, readDataDrop},
+	{RunStateRequest::kCmd, readRunState},
 }};
 
 // ---- printers: each request's fields (toJson adds cmd and v) ----
@@ -425,6 +466,26 @@ json body(const DataTailRequest &r)
 json body(const DataDropRequest &r)
 {
 	return {{"host", r.host}, {"drop", r.drop}, {"data", r.data}, {"lines", r.lines}};
+}
+
+json body(const RunStateRequest &r)
+{
+	json j = {{"scenario", r.scenario}, {"run_id", r.runId}, {"phase", r.phase}, {"ended", r.ended}};
+	if (r.ended) {
+		j["verdict"] = r.verdict;
+		j["exit_code"] = r.exitCode;
+		json fig = json::object();
+		for (auto [key, v] : {std::pair{"detection_ms", r.detectionMs}, std::pair{"failover_ms", r.failoverMs},
+				      std::pair{"rto_ms", r.rtoMs}, std::pair{"rpo_s", r.rpoS}})
+			if (v)
+				fig[key] = *v;
+		j["figures"] = fig;
+		json as = json::array();
+		for (const auto &[name, status] : r.assertions)
+			as.push_back({{"name", name}, {"status", status}});
+		j["assertions"] = as;
+	}
+	return j;
 }
 
 } // namespace

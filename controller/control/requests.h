@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -143,11 +144,24 @@ struct DataDropRequest {
 	uint64_t lines = 0;
 };
 
+// A scenario run's progress, sent by `xdc run` as each phase begins and once when the run has ended, for the
+// controller's /metrics (docs/USER_GUIDE.md, "xdc in Prometheus"). The controller keeps the latest per scenario.
+struct RunStateRequest {
+	static constexpr std::string_view kCmd = "run.state";
+	std::string scenario, runId, phase;
+	bool ended = false;
+	std::string verdict; // ended: passed | failed | aborted | broken
+	int64_t exitCode = 0;
+	// ended: the run's headline figures, absent when it measured none
+	std::optional<double> detectionMs, failoverMs, rtoMs, rpoS;
+	std::vector<std::pair<std::string, std::string>> assertions; // ended: name and status, in order
+};
+
 using Request = std::variant<AgentsRequest, StatsRequest, ReloadRequest, ShutdownRequest, FaultApplyRequest,
 			     FaultRevertRequest, HaltRequest, FaultListRequest, ResidueRequest, RecordStartRequest,
 			     RecordStatusRequest, RecordStopRequest, PingRequest, StreamsPeRequest,
 			     StreamsOrderlyShutdownRequest, DataGenerateStartRequest, DataGenerateStopRequest,
-			     DataTailRequest, DataDropRequest>;
+			     DataTailRequest, DataDropRequest, RunStateRequest>;
 
 // The command's name on the wire ("fault.apply"; "status" for a StatsRequest that came as status).
 std::string_view commandName(const Request &r);

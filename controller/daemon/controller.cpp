@@ -97,6 +97,10 @@ Result<void> Controller::start()
 		}
 	});
 	lg->info("listening for agents on {}, console on {}", cfg_.listen, cfg_.control);
+	if (!cfg_.metricsListen.empty()) {
+		XDC_TRY(metrics_.listen(cfg_.metricsListen, [this] { return metricsText(); }));
+		lg->info("serving Prometheus metrics on http://{}/metrics", metrics_.address());
+	}
 	return success();
 }
 
@@ -510,6 +514,7 @@ int64_t Controller::tick()
 			next = std::min(next, a.nextPingMono);
 	}
 	next = std::min(next, tickRecordings(now));
+	metrics_.expire(now);
 	for (auto it = pending_.begin(); it != pending_.end();) {
 		if (now > it->second.deadlineMono) {
 			auto cb = std::move(it->second.cb);
@@ -536,6 +541,10 @@ int Controller::run()
 			items.push_back({zap_->socket().handle(), 0, ZMQ_POLLIN, 0});
 		const size_t ctlStart = items.size();
 		for (auto [fd, ev] : control_.pollFds())
+			items.push_back({nullptr, fd, static_cast<short>((ev & POLLIN ? ZMQ_POLLIN : 0) |
+									  (ev & POLLOUT ? ZMQ_POLLOUT : 0)), 0});
+		const size_t metricsStart = items.size();
+		for (auto [fd, ev] : metrics_.pollFds())
 			items.push_back({nullptr, fd, static_cast<short>((ev & POLLIN ? ZMQ_POLLIN : 0) |
 									  (ev & POLLOUT ? ZMQ_POLLOUT : 0)), 0});
 		// Sleep until the next timer (clock pings, liveness, command deadlines) or until something arrives.
@@ -590,9 +599,12 @@ int Controller::run()
 					lg->debug("handshake failed from {}", ev.address);
 			}
 		}
-		for (size_t i = ctlStart; i < items.size(); i++)
+		for (size_t i = ctlStart; i < metricsStart; i++)
 			if (items[i].revents)
 				control_.service(items[i].fd);
+		for (size_t i = metricsStart; i < items.size(); i++)
+			if (items[i].revents)
+				metrics_.service(items[i].fd);
 		if (clk::monoNs() >= nextTick_)
 			nextTick_ = tick();
 	}

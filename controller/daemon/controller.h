@@ -23,6 +23,7 @@
 #include "common/transport/zap.h"
 #include "controller/control/answers.h"
 #include "controller/control/control_server.h"
+#include "controller/control/metrics_endpoint.h"
 #include "controller/control/requests.h"
 #include "controller/daemon/controller_config.h"
 #include "controller/evidence/recording.h"
@@ -121,6 +122,7 @@ private:
 	void handle(const control::Peer &peer, const control::DataGenerateStopRequest &req);
 	void handle(const control::Peer &peer, const control::DataTailRequest &req);
 	void handle(const control::Peer &peer, const control::DataDropRequest &req);
+	void handle(const control::Peer &peer, const control::RunStateRequest &req);
 	// Runs timers that are due; returns when the next one is.
 	int64_t tick();
 	int64_t nextTick_ = 0;
@@ -184,7 +186,28 @@ private:
 	// The latest fault ends the agents pushed (FaultEvent), for `fault list --ended`.
 	std::deque<control::FaultListAnswer::Ended> ended_;
 	static constexpr size_t kEndedKept = 1000;
+	uint64_t faultEndsSeen_ = 0;
 	uint64_t faultSeq_ = 0;
+
+	// Scenario runs as `xdc run` reports them (run.state), per scenario name, for /metrics (metrics.cpp).
+	struct RunStatus {
+		bool active = false;
+		std::string phase, runId;
+		pid_t pid = 0;             // the run's process: a run whose process is gone is no longer active
+		int64_t pidStart = 0;
+		int64_t touchedWall = 0;
+		bool hasLast = false;      // the last ended run's outcome
+		std::string lastVerdict;
+		int64_t lastExit = 0, lastEndedWall = 0;
+		std::optional<double> detectionMs, failoverMs, rtoMs, rpoS;
+		std::vector<std::pair<std::string, std::string>> assertions;
+	};
+	std::map<std::string, RunStatus> runs_;
+	std::map<std::pair<std::string, std::string>, uint64_t> runsEnded_; // (scenario, verdict) -> count
+	static constexpr size_t kRunsKept = 200; // scenarios; the least recently reported goes first
+	// The /metrics page, rendered from the loop's state at each scrape.
+	std::string metricsText();
+	control::MetricsEndpoint metrics_;
 
 	ControllerConfig cfg_;
 	std::string controllerId_;

@@ -3,6 +3,7 @@
 #include "controller/daemon/controller_config.h"
 
 #include "common/yaml_reader.h"
+#include "controller/control/metrics_endpoint.h"
 
 namespace xdc::controller {
 
@@ -36,6 +37,7 @@ Result<ControllerConfig> loadControllerConfig(const std::string &file)
 	r.duration("command_ttl", c.commandTtl);
 	r.size("max_frame", c.maxFrame);
 	r.str("data_dir", c.dataDir);
+	r.str("metrics_listen", c.metricsListen);
 	XDC_TRY(readLogOptions(r, c.log));
 	r.rejectUnknown();
 	XDC_TRY(r.result());
@@ -59,6 +61,9 @@ Result<void> validateControllerConfig(const ControllerConfig &c)
 	if (c.clockInterval.count() < 100 || c.clockInterval.count() > 60000)
 		return makeError(Errc::Invalid, "clock_interval: {} ms is out of range (100ms..60s)",
 				 c.clockInterval.count());
+	if (!c.metricsListen.empty())
+		if (auto m = control::MetricsEndpoint::parseAddress(c.metricsListen); !m)
+			return makeError(Errc::Invalid, "metrics_listen: {}", m.error().message);
 	if (c.maxFrame < 4096 || c.maxFrame > (256u << 20))
 		return makeError(Errc::Invalid, "max_frame: {} is out of range (4KiB..256MiB)", c.maxFrame);
 	return success();

@@ -31,6 +31,7 @@ struct ControllerConfig {
 	milliseconds commandTtl{10000};
 	size_t maxFrame = proto::kDefaultMaxFrame;
 	std::string dataDir = "/var/lib/xdc";
+	std::string metricsListen;  // /metrics for Prometheus: "" off, PORT (127.0.0.1), HOST:PORT or [V6]:PORT
 	log::Options log;
 };
 

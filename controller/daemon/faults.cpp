@@ -184,6 +184,7 @@ void Controller::onFaultEvent(AgentRecord &a, const FaultEvent &e, int64_t recvW
 		lg->warn("agent {}: fault {}: unknown event '{}' ignored", a.id, e.id, e.event);
 		return;
 	}
+	faultEndsSeen_++;
 	// The agent no longer has the fault: neither does its record here (a record with no agent left goes), so
 	// `fault list`, a new apply and a run agree with the agents at once.
 	std::erase(a.runningFaults, e.id);

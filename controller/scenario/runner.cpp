@@ -44,6 +44,7 @@ public:
 		r.exitCode = c_.exit;
 		r.reason = c_.reason;
 		r.aborted = c_.exit == kAborted;
+		c_.publishState(true);
 		return r;
 	}
 

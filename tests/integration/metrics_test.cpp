@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/sys/process.h"
+#include "controller/lab/topology.h"
 #include "tests/support/harness.h"
 
 using namespace xdc;
@@ -78,14 +79,16 @@ int check(const std::string &url, const std::string &promql, bool unreachableExp
 // A Prometheus server (Debian's /usr/bin/prometheus) in the lab's dc1-h1 with its own config: both emulators scraped
 // every second over their DCs' data addresses (dc2's through the WAN a partition cuts; its management address would
 // bypass the partition, as monitoring does in a real deployment), as jobs dc1 and dc2; `rules`, when given, is its
-// rule file (evaluated every second). Returns once both targets are up; the controller reaches it on dc1-h1's
-// management address.
+// rule file (evaluated every second). With `scrapeController`, the lab's controller's /metrics too (job xdc, on the
+// lab's management address). Returns once every target is up; the controller reaches it on dc1-h1's management
+// address.
 struct PromServer {
 	std::unique_ptr<Child> child;
 	std::string url;
 };
 
-PromServer startPrometheus(LabFixture &lab, const TempDir &tmp, const std::string &rules = "")
+PromServer startPrometheus(LabFixture &lab, const TempDir &tmp, const std::string &rules = "",
+			   bool scrapeController = false)
 {
 	const std::string prometheus = "/usr/bin/prometheus";
 	REQUIRE_MESSAGE(executable(prometheus), "needs " << prometheus
@@ -116,6 +119,9 @@ PromServer startPrometheus(LabFixture &lab, const TempDir &tmp, const std::strin
 			f << "  - job_name: " << job << "\n    metrics_path: /metrics\n    basic_auth:\n"
 			  << "      username: streamsadmin\n      password_file: " << pw << "\n"
 			  << "    static_configs:\n      - targets: ['" << host->data4 << ":8440']\n";
+		if (scrapeController)
+			f << "  - job_name: xdc\n    static_configs:\n      - targets: ['"
+			  << lab::controllerAddress4(st.subnet) << ":7790']\n";
 	}
 	REQUIRE(::mkdir((tmp.path() + "/tsdb").c_str(), 0700) == 0);
 	PromServer s;
@@ -131,6 +137,9 @@ PromServer startPrometheus(LabFixture &lab, const TempDir &tmp, const std::strin
 	REQUIRE_MESSAGE(waitUntil([&] { return prom.alive() && check(url, R"(up{job="dc1"} == 1)", true) == 0; }, 30s, 200ms),
 			"prometheus never scraped dc1: " << prom.log());
 	REQUIRE(waitUntil([&] { return check(url, R"(up{job="dc2"} == 1)") == 0; }, 15s, 200ms));
+	if (scrapeController)
+		REQUIRE_MESSAGE(waitUntil([&] { return check(url, R"(up{job="xdc"} == 1)") == 0; }, 15s, 200ms),
+				"prometheus never scraped the controller: " << prom.log());
 	MESSAGE("prometheus ready, both targets up, after " << secondsSince(t0) << " s");
 	return s;
 }
@@ -325,7 +334,8 @@ TEST_CASE("metrics: a scenario's PromQL, JMX and Streams sources condition obser
 	// The alert the last run stops on: dc2's scrape target down (fires at the first evaluation that sees it).
 	auto server = startPrometheus(lab, tmp,
 				      "groups:\n  - name: xdc-test\n    rules:\n      - alert: Dc2Down\n"
-				      "        expr: up{job=\"dc2\"} == 0\n");
+				      "        expr: up{job=\"dc2\"} == 0\n",
+				      true);
 	INFO("prometheus log: " << server.child->log());
 	auto jvm = startJolokia(tmp);
 	const std::vector<std::string> params = {"--param", "prom=" + server.url, "--param", "jmx=" + jvm.url};
@@ -358,6 +368,68 @@ TEST_CASE("metrics: a scenario's PromQL, JMX and Streams sources condition obser
 	MESSAGE("partition lasted " << (fEnd - fStart) / 1e9 << " s; the condition held from "
 				    << (m["until"]["t_ns"].get<int64_t>() - fStart) / 1e9 << " s after its start");
 	CHECK(fEnd - fStart >= 10 * 1000000000LL);
+
+	// xdc in Prometheus: the controller's /metrics, scraped every second during the run, has the partition in place
+	// on dc1-h1 from its verified start to its revert; a range query (100 ms steps) finds each edge within one scrape
+	// interval plus a step. The run's phases and outcome are there too, labelled by scenario, never by run id.
+	{
+		constexpr int64_t kSec = 1000000000LL, kStep = kSec / 10, kScrape = kSec;
+		const std::string range = std::to_string(static_cast<int>(secondsSince(t0)) + 5) + "s";
+		auto rangeOf = [&](const std::string &q) {
+			auto r = test::xdc({"metrics", "prom", q, "--url", server.url, "--range", range, "--step", "100ms",
+					    "--json"});
+			REQUIRE_MESSAGE(r.exitCode == 0, q << ": " << r.err);
+			auto j = json::parse(r.out);
+			REQUIRE(j["resultType"] == "matrix");
+			return j["result"];
+		};
+		const json faults = rangeOf(R"(xdc_faults_in_place{kind="network.partition",host="dc1-h1",dc="dc1"})");
+		REQUIRE_MESSAGE(faults.size() == 1, faults.dump());
+		const json &pts = faults[0]["points"];
+		REQUIRE(!pts.empty());
+		const int64_t first = pts.front()["t_ns"], last = pts.back()["t_ns"];
+		MESSAGE("xdc_faults_in_place: from " << (first - fStart) / 1e6 << " ms after the verified start to "
+						     << (last - fEnd) / 1e6 << " ms from the revert");
+		CHECK(first >= fStart);
+		CHECK(first <= fStart + kScrape + kStep);
+		CHECK(last >= fEnd - kScrape - kStep);
+		CHECK(last <= fEnd + kScrape + kStep);
+		for (const auto &p : pts)
+			CHECK(p["value"] == 1);
+		// The run was in observe while the partition held (observe ends on the condition, then recover reverts).
+		const json observe = rangeOf(R"(xdc_run_phase{scenario="lab-metrics-prom-dc2",phase="observe"})");
+		REQUIRE_MESSAGE(observe.size() == 1, observe.dump());
+		CHECK(observe[0]["points"].front()["t_ns"].get<int64_t>() >= fStart);
+		CHECK(observe[0]["points"].back()["t_ns"].get<int64_t>() <= fEnd + kScrape + kStep);
+		// After the run: its outcome, per scenario.
+		const std::string sc = R"(scenario="lab-metrics-prom-dc2")";
+		CHECK(waitUntil([&] { return check(server.url, "xdc_last_run_passed{" + sc + "} == 1") == 0; }, 10s, 200ms));
+		CHECK(check(server.url, "xdc_run_active{" + sc + "} == 0") == 0);
+		CHECK(check(server.url, "xdc_last_run_assertion_passed{" + sc +
+						R"(,assertion="the partition cut dc1 from dc2"} == 1)") == 0);
+		CHECK(check(server.url, R"(xdc_agents{dc="dc2",state="live"} == 1)") == 0);
+		CHECK(check(server.url, R"(xdc_agent_clock_bound_seconds{host="dc1-h1"} < 0.01)") == 0);
+		CHECK(check(server.url, "xdc_faults_active == 0") == 0);
+		// The Grafana dashboard in docs/ asks only what Prometheus answers: every query of its panels and
+		// annotations is valid over this run's range, and the fault-window annotation finds the partition on dc1.
+		const json dash = json::parse(readFile(sourceRoot() + "/docs/grafana/xdc-dashboard.json"));
+		std::vector<std::string> exprs;
+		for (const auto &p : dash["panels"])
+			for (const auto &t : p["targets"])
+				exprs.push_back(t["expr"]);
+		for (const auto &a : dash["annotations"]["list"])
+			exprs.push_back(a["expr"]);
+		CHECK(exprs.size() >= 12);
+		for (const auto &e : exprs) {
+			INFO("dashboard query: " << e);
+			CHECK(!rangeOf(e).is_null());
+		}
+		bool windowAnnotated = false;
+		for (const auto &s : rangeOf(dash["annotations"]["list"][0]["expr"]))
+			windowAnnotated |= s["labels"].value("kind", "") == "network.partition" &&
+					   s["labels"].value("dc", "") == "dc1" && !s["points"].empty();
+		CHECK(windowAnnotated);
+	}
 	// The condition turned true during the partition, not before.
 	const int64_t until = m["until"]["t_ns"];
 	CHECK(until > fStart);

@@ -49,11 +49,37 @@ Result<json> RunContext::call(const control::Request &req, int timeoutMs, json *
 	return r;
 }
 
+void RunContext::publishState(bool ended)
+{
+	if (controllerLost || !opt.call)
+		return;
+	control::RunStateRequest st{.scenario = s.name, .runId = opt.runId, .phase = phase, .ended = ended};
+	if (ended) {
+		st.verdict = verdict;
+		st.exitCode = exit;
+		auto number = [](const std::optional<json> &v) {
+			return v && v->is_number() ? std::optional<double>(v->get<double>()) : std::nullopt;
+		};
+		if (report.streams) {
+			st.detectionMs = number(report.streams->detectionMs);
+			st.failoverMs = number(report.streams->failoverMs);
+		}
+		if (report.data) {
+			st.rtoMs = report.data->rtoMs;
+			st.rpoS = report.data->rpoS;
+		}
+		for (const auto &a : report.assertions)
+			st.assertions.push_back({a.name, a.status});
+	}
+	(void)opt.call(st, 2000);
+}
+
 ReportPhase &RunContext::beginPhase(const std::string &name)
 {
 	report.phases.push_back({.name = name, .status = "running", .startNs = clk::wallNs()});
 	say(fmt::format("phase {}", name));
 	phase = name;
+	publishState(false);
 	return report.phases.back();
 }
 

@@ -76,6 +76,11 @@ public:
 	Result<json> call(const control::Request &req, int timeoutMs = 15000, json *raw = nullptr);
 	bool interrupted() const { return opt.interrupted && opt.interrupted->load() != 0; }
 
+	// Tells the controller where the run is (run.state, for its /metrics): at each phase, and once ended with the
+	// report's verdict and headline figures. Best effort: a controller that does not answer or does not know the
+	// request (an older one) changes nothing in the run.
+	void publishState(bool ended);
+
 	// Phases: report.json's `phases`, one entry each, in order.
 	ReportPhase &beginPhase(const std::string &name);
 	void endPhase(const std::string &status, const std::string &message = "");

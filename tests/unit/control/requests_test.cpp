@@ -67,6 +67,10 @@ std::vector<Request> everyRequest()
 		DataGenerateStopRequest{"dc1-h1", "run-1"},
 		DataTailRequest{"dc2-h1", "out", 100, 7, 4096, true},
 		DataDropRequest{"dc1-h1", "in", "{\"k\":1}\n", 1},
+		RunStateRequest{.scenario = "failover", .runId = "r-1", .phase = "observe"},
+		RunStateRequest{.scenario = "failover", .runId = "r-1", .phase = "recover", .ended = true,
+				.verdict = "failed", .exitCode = 1, .detectionMs = 5012.5, .rtoMs = 7000,
+				.assertions = {{"outage", "passed"}, {"rpo", "failed"}}},
 	};
 }
 
@@ -190,6 +194,11 @@ TEST_CASE("control requests: malformed requests give the console's messages")
 	CHECK(parseErr({{"cmd", "record.stop"}, {"recording", "r"}, {"drain_ms", 1.5}}) ==
 	      "bad request: 'drain_ms' must be an integer");
 	CHECK(parseErr({{"cmd", "fault.revert"}, {"id", {"f1"}}}) == "bad request: 'id' must be a string");
+	CHECK(parseErr({{"cmd", "run.state"}, {"phase", "observe"}}) == "run.state needs a scenario name of 1..256 bytes");
+	CHECK(parseErr({{"cmd", "run.state"}, {"scenario", "s"}, {"figures", {{"rto_ms", "7s"}}}}) ==
+	      "bad request: 'figures.rto_ms' must be a number");
+	CHECK(parseErr({{"cmd", "run.state"}, {"scenario", "s"}, {"assertions", {{{"name", "a"}}}}}) ==
+	      "bad request: each of 'assertions' must be {\"name\": string, \"status\": string}");
 	CHECK(parseErr({{"cmd", "fault.apply"}, {"spec", 3}}).find("bad request: 'spec'") == 0);
 	CHECK(parseErr({{"cmd", "fault.apply"}, {"dry_run", "yes"}, {"spec", "{}"}}) ==
 	      "bad request: 'dry_run' must be true or false");
