@@ -21,6 +21,7 @@
 #include "controller/cli/lab_internal.h"
 #include "controller/lab/lab_state.h"
 #include "controller/scenario/campaign.h"
+#include "controller/scenario/campaign_report.h"
 #include "controller/scenario/history.h"
 #include "controller/scenario/report.h"
 #include "controller/scenario/runner.h"
@@ -262,7 +263,8 @@ void printRunUsage()
 	       "bundle, report.json, junit.xml and report.html.\n\n"
 	       "A campaign: --matrix NAME=V1,V2 (repeatable) runs every combination of values, each --repeat K times\n"
 	       "with seeds N, N+1, ...; summary.json (and the table printed) gives per combination and figure n, min,\n"
-	       "median, p95, p99, max, mean and a 95%% confidence interval.\n\n"
+	       "median, p95, p99, max, mean and a 95%% confidence interval; campaign.json and campaign.html add each\n"
+	       "run's value (a strip plot per figure), the pass rate per combination and links to every run's report.\n\n"
 	       "Ctrl-C or SIGTERM: every fault is reverted, teardown runs, a partial report marked aborted is written.\n\n"
 	       "Options:\n"
 	       "  --out DIR             run directory; must be new or empty (default ./xdc-runs/<scenario>-<run id>)\n"
@@ -547,7 +549,8 @@ int cmdRun(const std::vector<std::string> &argv)
 		return kUsage;
 	}
 	if (human && (*repeat > 1 || combos->size() > 1))
-		printf("summary: %s/summary.json\n", base->c_str());
+		printf("summary: %s/summary.json\ncampaign report: %s/campaign.html (and campaign.json)\n", base->c_str(),
+		       base->c_str());
 	if (!human)
 		printf("%s\n", summary->dump(2).c_str());
 	return summary->value("exit_code", 3);
@@ -615,6 +618,7 @@ int cmdCompare(const std::vector<std::string> &argv)
 {
 	std::vector<FlagSpec> specs = {{"--help", false, "this text"},
 				       {"--db", true, "history database (default $XDC_HISTORY_DB or ~/.local/share/xdc/history.db)"},
+				       {"--html", true, "also write the comparison as a self-contained HTML page to FILE"},
 				       {"--json", false, "machine-readable output"}};
 	auto a = parseArgs(argv, specs);
 	if (!a) {
@@ -622,12 +626,14 @@ int cmdCompare(const std::vector<std::string> &argv)
 		return kUsage;
 	}
 	if (a->has("--help") || a->positional.size() != 2) {
-		printf("Usage: xdc compare RUN_A RUN_B [--db PATH] [--json]\n\n"
+		printf("Usage: xdc compare RUN_A RUN_B [--db PATH] [--html FILE] [--json]\n\n"
 		       "Shows two recorded runs figure by figure (outage lengths and counts per probe and host, fault\n"
 		       "windows and start spreads, phase lengths, steady-state ratios): A, B, B - A and the change in %%,\n"
 		       "after the parameters that differ between them (--param values, matrix cells, random draws;\n"
-		       "runs recorded before this version show none).\n"
-		       "A unique prefix of a run id is enough. Exit codes: 0 ok, 2 unknown run or bad arguments.\n");
+		       "runs recorded before this version show none). --html FILE also writes it as one page (parameters\n"
+		       "first, durations in ms below 10 s and s above).\n"
+		       "A unique prefix of a run id is enough. Exit codes: 0 ok, 1 the page could not be written, 2 unknown run\n"
+		       "or bad arguments.\n");
 		return a->has("--help") ? kOk : kUsage;
 	}
 	auto h = scenario::History::open(a->get("--db", scenario::defaultHistoryPath()));
@@ -677,8 +683,14 @@ int cmdCompare(const std::vector<std::string> &argv)
 		}
 		rows.push_back(row);
 	}
+	const json comparison = {{"a", *ra}, {"b", *rb}, {"parameters", params}, {"figures", rows}};
+	if (a->has("--html"))
+		if (auto w = scenario::writeAtomic(a->get("--html"), scenario::compareHtml(comparison)); !w) {
+			fprintf(stderr, "xdc compare: %s\n", w.error().message.c_str());
+			return kFailed;
+		}
 	if (a->has("--json")) {
-		printf("%s\n", json{{"a", *ra}, {"b", *rb}, {"parameters", params}, {"figures", rows}}.dump(2).c_str());
+		printf("%s\n", comparison.dump(2).c_str());
 		return kOk;
 	}
 	printf("A: %s  %s  %s\nB: %s  %s  %s\n\n", (*ra)["run_id"].get<std::string>().c_str(),

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/clock.h"
+#include "controller/scenario/campaign_report.h"
 #include "controller/scenario/history.h"
 #include "controller/scenario/report.h"
 
@@ -78,6 +79,12 @@ Result<json> runCampaign(const CampaignOptions &o)
 			warn(fmt::format("xdc run: {} (the run is not recorded in the history)", history.error().message));
 	}
 	std::error_code ec;
+	CampaignRecord record;
+	record.file = fs::absolute(o.file).string();
+	record.dir = o.baseDir;
+	record.seed = seed;
+	record.repeat = repeat;
+	record.startedNs = clk::wallNs();
 	int worst = kPassed;
 	json runs = json::array(), cells = json::array();
 	bool stop = false;
@@ -86,6 +93,7 @@ Result<json> runCampaign(const CampaignOptions &o)
 		const std::string cellDir = combos.size() > 1 ? fmt::format("{}/{}", o.baseDir, comboLabel(combos[c]))
 							      : o.baseDir;
 		const size_t firstRun = runs.size();
+		record.cells.push_back({.params = combos[c], .dir = cellDir, .runs = {}});
 		for (int i = 1; i <= repeat; i++) {
 			RunOptions r = o.run;
 			r.outDir = cellDir;
@@ -120,6 +128,13 @@ Result<json> runCampaign(const CampaignOptions &o)
 					warn("xdc run: " + hr.error().message);
 			}
 			figs.push_back(figures(report));
+			if (record.scenario.empty())
+				record.scenario = rs->name;
+			record.cells.back().runs.push_back({.runId = r.runId, .dir = r.outDir,
+							    .verdict = report.verdict.value_or(""),
+							    .reason = report.reason.value_or(""),
+							    .exitCode = report.exitCode.value_or(kHarness), .seed = r.seed,
+							    .figures = figs.back()});
 			auto w = writeReports(report, r.outDir);
 			if (!w)
 				warn("xdc run: " + w.error().message);
@@ -153,8 +168,14 @@ Result<json> runCampaign(const CampaignOptions &o)
 		summary["cells"] = cells;
 	if (repeat > 1 && combos.size() == 1)
 		summary["statistics"] = cells[0]["statistics"];
-	if (repeat > 1 || combos.size() > 1)
+	if (repeat > 1 || combos.size() > 1) {
 		std::ofstream(o.baseDir + "/summary.json") << summary.dump(2) << "\n";
+		record.exitCode = worst;
+		record.endedNs = clk::wallNs();
+		if (auto w = writeCampaignReports(record); !w)
+			warn("xdc run: " + w.error().message);
+		summary["campaign_report"] = o.baseDir + "/campaign.html";
+	}
 	return summary;
 }
 

@@ -18,8 +18,6 @@
 
 namespace xdc::scenario {
 
-namespace {
-
 Result<void> writeAtomic(const std::string &path, const std::string &text)
 {
 	const std::string tmp = path + ".tmp";
@@ -33,6 +31,8 @@ Result<void> writeAtomic(const std::string &path, const std::string &text)
 		return makeError(Errc::Io, "cannot rename {} to {}: {}", tmp, path, strerror(errno));
 	return success();
 }
+
+namespace {
 
 std::string isoTime(int64_t ns)
 {

@@ -26,6 +26,9 @@ std::string reportHtml(const RunReport &report, const json &printed, const std::
 // then rename).
 Result<void> writeReports(const RunReport &report, const std::string &dir);
 
+// Writes text to path through a temporary file and a rename, so a reader never sees half of it.
+Result<void> writeAtomic(const std::string &path, const std::string &text);
+
 // XML text escaping (&, <, >, ", ') with control characters other than tab/newline dropped.
 std::string xmlEscape(const std::string &s);
 

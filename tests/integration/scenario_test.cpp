@@ -508,6 +508,48 @@ TEST_CASE("random choices come from the seed; --repeat gives statistics; the run
 	CHECK(rep2["random"] == b);
 	CHECK(rep2["faults"][0]["hosts"][0] == b["victim"]);
 
+	// The campaign's reports: campaign.json and campaign.html, as headless Chromium builds the page, show each run's
+	// fault window exactly as its report.json has it, and the distribution over the five.
+	const json camp = readJson(out + "/campaign.json");
+	CHECK(camp["schema"] == "xdc.campaign/1");
+	CHECK(camp["passed"] == 5);
+	REQUIRE(camp["cells"].size() == 1);
+	const json &cell = camp["cells"][0];
+	CHECK(cell["pass_rate"] == 1.0);
+	CHECK(cell["statistics"]["fault.1.window_ms"]["median"] == w["median"]);
+	const std::string dom = renderedDom(out + "/campaign.html");
+	CHECK(dom.find("5 of 5 passed") != std::string::npos);
+	std::smatch figRow;
+	REQUIRE(std::regex_search(dom, figRow, std::regex("<tr class=\"figure\" data-figure=\"fault\\.1\\.window_ms\"([^>]*)>"
+							"([\\s\\S]*?)</tr>")));
+	const std::string attrs = figRow[1], cells = figRow[2];
+	std::vector<double> windows;
+	for (int i = 1; i <= 5; i++) {
+		const json rep = readJson(out + "/rep-" + std::to_string(i) + "/report.json");
+		const json &f = rep["faults"][0];
+		const double ms = static_cast<double>(f["window_end_ns"].get<int64_t>() - f["window_start_ns"].get<int64_t>()) / 1e6;
+		windows.push_back(ms);
+		// The run's point in the strip plot carries its value; its link leads to its report.
+		std::smatch pt;
+		const std::string runId = rep["run_id"];
+		REQUIRE_MESSAGE(std::regex_search(cells, pt, std::regex("<circle class=\"run-value\" data-run=\"" + runId +
+									"\" data-value=\"([^\"]+)\"")),
+				"no point for " << runId);
+		CHECK(std::abs(std::stod(pt[1]) - ms) <= 1e-9 * ms);
+		CHECK(dom.find("<a href=\"rep-" + std::to_string(i) + "/report.html\">") != std::string::npos);
+		CHECK(std::filesystem::exists(out + "/rep-" + std::to_string(i) + "/report.html"));
+	}
+	std::sort(windows.begin(), windows.end());
+	auto attr = [&](const std::string &name) {
+		std::smatch m;
+		REQUIRE_MESSAGE(std::regex_search(attrs, m, std::regex(name + "=\"([^\"]+)\"")), name << " in " << attrs);
+		return std::stod(m[1]);
+	};
+	CHECK(attr("data-n") == 5);
+	CHECK(std::abs(attr("data-min") - windows.front()) <= 1e-9 * windows.front());
+	CHECK(std::abs(attr("data-p50") - windows[2]) <= 1e-9 * windows[2]);
+	CHECK(std::abs(attr("data-max") - windows.back()) <= 1e-9 * windows.back());
+
 	auto hist = test::xdc({"history", "--json", "--scenario", "lab-random-host-partition"});
 	INFO(hist.out << hist.err);
 	REQUIRE(hist.exitCode == 0);
@@ -540,6 +582,25 @@ TEST_CASE("random choices come from the seed; --repeat gives statistics; the run
 	CHECK(human.out.find("parameters that differ:\n") != std::string::npos);
 	CHECK(human.out.find("\n  length ") != std::string::npos);
 	CHECK(human.out.find("parameters that differ:") < human.out.find("\nfigure "));
+	// The same as a page: the parameters that differ before the figures, each figure's values as the JSON has them.
+	const std::string page = dir.path() + "/compare.html";
+	auto ch = test::xdc({"compare", ida, idb, "--html", page});
+	REQUIRE_MESSAGE(ch.exitCode == 0, ch.err);
+	const std::string cdom = renderedDom(page);
+	const auto paramsAt = cdom.find("id=\"parameters\""), figuresAt = cdom.find("id=\"figures\"");
+	REQUIRE(paramsAt != std::string::npos);
+	REQUIRE(figuresAt != std::string::npos);
+	CHECK(paramsAt < figuresAt);
+	CHECK(cdom.find("<tr class=\"parameter\" data-name=\"length\">") != std::string::npos);
+	for (const auto &row : c["figures"])
+		if (row["figure"] == "fault.1.window_ms") {
+			std::smatch m;
+			REQUIRE(std::regex_search(cdom, m, std::regex("data-figure=\"fault\\.1\\.window_ms\" data-a=\"([^\"]+)\" "
+								      "data-b=\"([^\"]+)\"")));
+			CHECK(std::stod(m[1]) == doctest::Approx(row["a"].get<double>()).epsilon(1e-12));
+			CHECK(std::stod(m[2]) == doctest::Approx(row["b"].get<double>()).epsilon(1e-12));
+		}
+	CHECK(test::xdc({"compare", ida, idb, "--html", dir.path() + "/no/such/dir/c.html"}).exitCode == 1);
 	auto unknown = test::xdc({"compare", ida, "r-no-such-run"});
 	CHECK(unknown.exitCode == 2);
 	CHECK(unknown.err.find("no run 'r-no-such-run'") != std::string::npos);
