@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/duration.h"
+#include "controller/scenario/parts/metrics.h"
 #include "controller/scenario/streams_follow.h"
 #include "controller/scenario/streams_host.h"
 
