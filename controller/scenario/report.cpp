@@ -15,6 +15,7 @@
 
 #include "common/duration.h"
 #include "controller/evidence/recording.h"
+#include "controller/scenario/report_charts.h"
 
 namespace xdc::scenario {
 
@@ -196,6 +197,16 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 .event{position:absolute;top:0;bottom:0;width:2px;background:#1f4fb3}
 .phase{position:absolute;top:0;bottom:0;border-left:1px dashed #888;font-size:10px;padding-left:2px;color:#555}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
+body{max-width:1232px}table{max-width:100%}td,th{overflow-wrap:anywhere}code{white-space:pre-wrap}
+#assertions td:nth-child(2),#steady-state td:last-child{white-space:nowrap}
+#headline{display:flex;flex-wrap:wrap;gap:8px;margin:12px 0 20px}
+.headline-item{border:1px solid #ccc;border-radius:6px;padding:6px 12px;min-width:120px}
+.headline-item .label{font-size:12px;color:#555}.headline-item .value{font-size:20px;font-weight:600}
+.headline-item .bound{font-size:12px;color:#555}.headline-item.over .value{color:#b3261e}
+figure.chart{margin:8px 0 18px}figure.chart figcaption{font-weight:600;margin-bottom:2px}
+.chart-legend span{display:inline-block;margin-right:14px;font-size:12px}
+.chart-legend i{display:inline-block;width:14px;height:3px;margin-right:4px;vertical-align:middle}
+@media print{body{margin:0;max-width:none}figure.chart,table,#headline{break-inside:avoid}}
 </style></head><body>
 )";
 	return h;
@@ -220,15 +231,83 @@ std::string runSummary(const RunReport &r, const TimeScale &ts, const std::strin
 	return h;
 }
 
-// The assertions table: each one's status and what was observed.
+// A JSON object's figures in words: "dc2-h1: attempts 100, ratio 0.4"; keys ending in _ms as durations.
+std::string figuresText(const json &j, const std::string &key = "")
+{
+	if (j.is_object()) {
+		std::string out;
+		for (const auto &[k, v] : j.items()) {
+			const std::string part = v.is_object() ? k + ": " + figuresText(v, k) : figuresText(v, k);
+			out += (out.empty() ? "" : v.is_object() ? "; " : ", ") + (v.is_object() ? part : k + " " + part);
+		}
+		return out;
+	}
+	if (j.is_number() && key.size() > 3 && key.compare(key.size() - 3, 3, "_ms") == 0)
+		return durationText(j.get<double>());
+	if (j.is_number_float())
+		return fmt::format("{:.4g}", j.get<double>());
+	if (j.is_string())
+		return j.get<std::string>();
+	if (j.is_array()) {
+		std::string out;
+		for (const auto &v : j)
+			out += (out.empty() ? "" : ", ") + figuresText(v, key);
+		return "[" + out + "]";
+	}
+	return j.dump();
+}
+
+// The assertions: each one as a sentence, with what it measured, the bounds it was held against and its verdict.
 std::string assertionsTable(const RunReport &r)
 {
 	std::string h;
-	h += "</table>\n<h2>Assertions</h2>\n<table id=\"assertions\"><tr><th>assertion</th><th>status</th><th>detail</th></tr>\n";
-	for (const auto &a : r.assertions)
-		h += fmt::format("<tr class=\"assertion {}\"><td>{}</td><td>{}</td><td>{} {}</td></tr>\n", xmlEscape(a.status),
-				 xmlEscape(a.name), xmlEscape(a.status), xmlEscape(a.message.value_or("")),
-				 xmlEscape(a.observed.dump()));
+	h += "</table>\n<h2>Assertions</h2>\n<table id=\"assertions\"><tr><th>assertion</th><th>status</th><th>measured"
+	     "</th><th>held against</th></tr>\n";
+	for (const auto &a : r.assertions) {
+		std::string measured = figuresText(a.observed);
+		if (a.message)
+			measured = *a.message + (measured.empty() ? "" : " — " + measured);
+		h += fmt::format("<tr class=\"assertion {}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+				 xmlEscape(a.status), xmlEscape(a.name), xmlEscape(a.status), xmlEscape(measured),
+				 xmlEscape(a.bounds.empty() ? std::string("-") : figuresText(a.bounds)));
+	}
+	return h;
+}
+
+// The steady-state checks: before inject and after recovery, each with what it measured and its bound.
+std::string steadyTable(const RunReport &r)
+{
+	if (r.steadyState.empty())
+		return "";
+	std::string h = "</table>\n<h2>Steady state</h2>\n<table id=\"steady-state\"><tr><th>when</th><th>check</th>"
+			"<th>host</th><th>measured</th><th>bound</th><th>window</th><th>status</th></tr>\n";
+	for (const auto &s : r.steadyState) {
+		std::string check, measured, bound;
+		if (s.streams) {
+			check = "Streams: one active DC";
+			measured = figuresText(*s.streams);
+		} else if (s.condition) {
+			check = *s.condition;
+			measured = fmt::format("held at {} of {} samples", s.held.value_or(0), s.samples.value_or(0));
+			bound = "at every sample";
+		} else if (s.probe) {
+			check = "probe " + *s.probe;
+			measured = fmt::format("{:.1f} % of {} attempts", s.ratio.value_or(0) * 100, s.attempts.value_or(0));
+			bound = fmt::format(">= {:.1f} %", s.min.value_or(0) * 100);
+		} else if (s.sampler) {
+			check = fmt::format("{} {} {}", *s.sampler, s.stat.value_or(""), s.value.value_or(""));
+			measured = fmt::format("{:.4g} over {} samples", s.observed.value_or(0), s.samples.value_or(0));
+			bound = s.min ? fmt::format("{:.4g}", *s.min) : "";
+		}
+		if (s.note)
+			measured += " (" + *s.note + ")";
+		h += fmt::format("<tr class=\"steady {}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+				 "<td>{}</td></tr>\n",
+				 xmlEscape(s.status), xmlEscape(s.when), xmlEscape(check), xmlEscape(s.host.value_or("")),
+				 xmlEscape(measured), xmlEscape(bound),
+				 s.windowMs ? xmlEscape(durationText(static_cast<double>(*s.windowMs))) : "",
+				 xmlEscape(s.status));
+	}
 	return h;
 }
 
@@ -236,15 +315,25 @@ std::string assertionsTable(const RunReport &r)
 std::string faultsTable(const RunReport &r)
 {
 	std::string h;
-	h += "</table>\n<h2>Faults</h2>\n<table id=\"faults\"><tr><th>id</th><th>kind</th><th>hosts</th><th>window "
-	     "(controller clock, ± bound)</th></tr>\n";
+	h += "</table>\n<h2>Faults</h2>\n<table id=\"faults\"><tr><th>id</th><th>kind</th><th>parameters</th><th>hosts"
+	     "</th><th>window (controller clock, ± the agents' clock bound)</th></tr>\n";
 	for (const auto &f : r.faults) {
+		// The bound: the widest of the agents' clock bounds, where the apply answer gave them.
+		int64_t boundNs = f.windowBoundNs.value_or(0);
+		if (f.agents && f.agents->is_object())
+			for (const auto &[agent, a] : f.agents->items())
+				if (a.is_object() && a.contains("bound_ns") && a["bound_ns"].is_number_integer())
+					boundNs = std::max(boundNs, a["bound_ns"].get<int64_t>());
 		std::string window = "not applied";
 		if (f.windowStartNs)
-			window = fmt::format("{} → {} (± {:.1f} ms)", isoTime(*f.windowStartNs), isoTime(f.windowEndNs.value_or(0)),
-					     f.windowBoundNs.value_or(0) / 1e6);
-		h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", xmlEscape(f.id), xmlEscape(f.kind),
-				 xmlEscape(json(f.hosts.value_or(std::vector<std::string>{})).dump()), xmlEscape(window));
+			window = fmt::format("{} → {} (± {})", isoTime(*f.windowStartNs), isoTime(f.windowEndNs.value_or(0)),
+					     durationText(static_cast<double>(boundNs) / 1e6));
+		std::string hosts;
+		for (const auto &x : f.hosts.value_or(std::vector<std::string>{}))
+			hosts += (hosts.empty() ? "" : ", ") + x;
+		h += fmt::format("<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+				 xmlEscape(f.id), xmlEscape(f.kind), xmlEscape(f.spec.value_or("")), xmlEscape(hosts),
+				 xmlEscape(window));
 	}
 	return h;
 }
@@ -484,6 +573,9 @@ std::string phasesAndData(const RunReport &r, const json &printed, const TimeSca
 	for (size_t i = data.find("</"); i != std::string::npos; i = data.find("</", i + 3))
 		data.replace(i, 2, "<\\/");
 	h += "</table>\n<script type=\"application/json\" id=\"report-data\">" + data + "</script>\n";
+	// The page's own width once laid out, for tests that check it does not scroll sideways.
+	h += "<script>window.addEventListener('load',function(){document.body.dataset.scrollWidth="
+	     "document.documentElement.scrollWidth;});</script>\n";
 	h += "</body></html>\n";
 	return h;
 }
@@ -498,8 +590,11 @@ std::string reportHtml(const RunReport &r, const json &printed, const std::strin
 	const DataSection dt = r.data.value_or(DataSection{});
 	std::string h = htmlHead(r, verdict);
 	h += runSummary(r, ts, verdict);
+	h += "</table>\n" + headlineHtml(r) + "<table style=\"display:none\">";
 	h += assertionsTable(r);
+	h += steadyTable(r);
 	h += faultsTable(r);
+	h += "</table>\n" + chartsHtml(r) + "<table style=\"display:none\">";
 	h += faultsLane(r, ts);
 	h += streamsLanes(st, ts);
 	h += dataLane(dt, ts);

@@ -358,6 +358,51 @@ MetricsSection readMetrics(const json &j, const std::string &at)
 	return m;
 }
 
+json chartJson(const ReportChart &c)
+{
+	json series = json::array();
+	for (const auto &s : c.series) {
+		json pts = json::array();
+		for (const auto &[t, v] : s.points)
+			pts.push_back(json::array({t, v ? json(*v) : json(nullptr)}));
+		series.push_back({{"name", s.name}, {"style", s.style}, {"raw", s.raw}, {"points", pts}});
+	}
+	return {{"id", c.id}, {"title", c.title}, {"unit", c.unit}, {"series", series}};
+}
+
+ReportChart readChart(const json &j, const std::string &at)
+{
+	ReportChart c;
+	need(j, at, "id", c.id);
+	maybe(j, at, "title", c.title);
+	maybe(j, at, "unit", c.unit);
+	if (!j.contains("series"))
+		return c;
+	if (!j["series"].is_array())
+		throw BadField{at + "series", "is not a list"};
+	for (size_t i = 0; i < j["series"].size(); i++) {
+		const json &s = j["series"][i];
+		const std::string sat = fmt::format("{}series[{}].", at, i);
+		ChartSeries x;
+		need(s, sat, "name", x.name);
+		maybe(s, sat, "style", x.style);
+		maybe(s, sat, "raw", x.raw);
+		if (s.contains("points")) {
+			if (!s["points"].is_array())
+				throw BadField{sat + "points", "is not a list"};
+			for (const auto &p : s["points"]) {
+				if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() ||
+				    !(p[1].is_number() || p[1].is_null()))
+					throw BadField{sat + "points", "must be [t_ns, value or null] pairs"};
+				x.points.push_back({p[0].get<int64_t>(), p[1].is_null() ? std::nullopt
+										 : std::optional<double>(p[1].get<double>())});
+			}
+		}
+		c.series.push_back(std::move(x));
+	}
+	return c;
+}
+
 template <typename T, typename F> json listJson(const std::vector<T> &v, F print)
 {
 	json a = json::array();
@@ -375,6 +420,7 @@ void readSections(const json &j, RunReport &r)
 	list(j, "", "steady_state", r.steadyState, readSteady);
 	list(j, "", "outages", r.outages, readOutages);
 	list(j, "", "hosts", r.hosts, readHost);
+	list(j, "", "charts", r.charts, readChart);
 	if (j.contains("stop_condition")) {
 		const json &s = j["stop_condition"];
 		ReportStop c;
@@ -431,7 +477,8 @@ json toJson(const RunReport &r)
 		  {"assertions", listJson(r.assertions, assertionJson)},
 		  {"steady_state", listJson(r.steadyState, steadyJson)},
 		  {"outages", listJson(r.outages, outagesJson)},
-		  {"hosts", listJson(r.hosts, hostJson)}};
+		  {"hosts", listJson(r.hosts, hostJson)},
+		  {"charts", listJson(r.charts, chartJson)}};
 	put(j, "ended_ns", r.endedNs);
 	put(j, "verdict", r.verdict);
 	put(j, "exit_code", r.exitCode);

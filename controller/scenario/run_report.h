@@ -176,6 +176,23 @@ struct MetricsSection {
 	bool operator==(const MetricsSection &) const = default;
 };
 
+// One series of a chart, thinned for drawing (charts.h): [t_ns, value] in time order on the controller's clock; a
+// null value is a gap in the data (the line breaks there). `raw`: how many points it had before thinning.
+struct ChartSeries {
+	std::string name;
+	std::string style = "line"; // line | points
+	std::vector<std::pair<int64_t, std::optional<double>>> points;
+	uint64_t raw = 0;
+	bool operator==(const ChartSeries &) const = default;
+};
+
+// One chart of report.html; every chart shares the run's time axis.
+struct ReportChart {
+	std::string id, title, unit;
+	std::vector<ChartSeries> series;
+	bool operator==(const ReportChart &) const = default;
+};
+
 struct RunReport {
 	static constexpr const char *kSchema = "xdc.report/3";
 
@@ -209,6 +226,7 @@ struct RunReport {
 	std::optional<StreamsSection> streams;
 	std::optional<DataSection> data;
 	std::optional<MetricsSection> metrics;
+	std::vector<ReportChart> charts; // what report.html plots (charts.h), written by the runner after the parts' reports
 
 	// The phase of that name, or null.
 	const ReportPhase *phase(const std::string &name) const;

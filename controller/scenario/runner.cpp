@@ -7,6 +7,7 @@
 
 #include "common/duration.h"
 #include "controller/scenario/assertions/assertion.h"
+#include "controller/scenario/charts.h"
 #include "controller/scenario/parts/assertions_part.h"
 #include "controller/scenario/parts/data.h"
 #include "controller/scenario/parts/faults.h"
@@ -40,6 +41,8 @@ public:
 		body();
 		teardown();
 		r.endedNs = clk::wallNs();
+		// What report.html plots, from what the parts recorded (charts.h).
+		r.charts = buildCharts(r, c_.recording ? c_.recording->entries() : std::vector<json>{}, outputSeries());
 		r.verdict = c_.verdict;
 		r.exitCode = c_.exit;
 		r.reason = c_.reason;

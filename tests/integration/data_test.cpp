@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 
 #include <fmt/format.h>
@@ -204,6 +205,122 @@ std::string failoverVariant(const TempDir &dir, const std::vector<std::pair<std:
 	return file;
 }
 
+std::vector<std::smatch> allMatches(const std::string &s, const std::regex &re)
+{
+	std::vector<std::smatch> out;
+	for (auto it = std::sregex_iterator(s.begin(), s.end(), re); it != std::sregex_iterator(); ++it)
+		out.push_back(*it);
+	return out;
+}
+
+// report.html as headless Chromium builds it, checked against report.json (docs/SCENARIOS.md, "report.html"): the
+// headline's figures, at least four charts on one labelled time axis, every fault marker where its verified time
+// falls on that axis as its own tick labels place it (within 1 px), the output rate's plotted points exactly
+// report.json's series, no sideways scroll at 1280 px, and a PDF export.
+void checkRenderedReport(const std::string &runDir, const json &rep)
+{
+	const std::string dom = chromiumDom(runDir + "/report.html");
+	auto headline = [&](const std::string &figure) {
+		std::smatch m;
+		REQUIRE_MESSAGE(std::regex_search(dom, m, std::regex("data-figure=\"" + figure + "\" data-value=\"([^\"]+)\"")),
+				figure << " not in the headline");
+		return std::stod(m[1]);
+	};
+	REQUIRE(rep["streams"]["detection_ms"].is_number());
+	CHECK(headline("detection_ms") == doctest::Approx(rep["streams"]["detection_ms"].get<double>()).epsilon(1e-9));
+	REQUIRE(rep["data"]["rto_ms"].is_number());
+	CHECK(headline("rto_ms") == doctest::Approx(rep["data"]["rto_ms"].get<double>()).epsilon(1e-9));
+
+	// The charts, each an <svg class="chart"> with its ticks and their labels in seconds since the faults' instant.
+	std::vector<std::pair<std::string, std::string>> charts; // id, the svg element's text
+	for (size_t at = dom.find("<svg class=\"chart\" data-chart=\""); at != std::string::npos;
+	     at = dom.find("<svg class=\"chart\" data-chart=\"", at + 1)) {
+		const size_t idAt = at + std::string("<svg class=\"chart\" data-chart=\"").size();
+		const size_t end = dom.find("</svg>", at);
+		REQUIRE(end != std::string::npos);
+		charts.push_back({dom.substr(idAt, dom.find('"', idAt) - idAt), dom.substr(at, end - at)});
+	}
+	CHECK(charts.size() >= 4);
+	int64_t origin = 0;
+	for (const auto &p : rep["phases"])
+		if (p["name"] == "inject")
+			origin = p.value("inject_start_ns", p.value("start_ns", int64_t{0}));
+	REQUIRE(origin > 0);
+	bool checkedPoints = false;
+	int markersChecked = 0;
+	for (const auto &c : charts) {
+		const std::string &id = c.first, &svg = c.second;
+		CAPTURE(id);
+		// The axis as its labels give it: x = a + b * t, from the first and the last labelled tick.
+		const auto ticks = allMatches(svg, std::regex("<text class=\"tick-label\" x=\"([0-9.]+)\"[^>]*>([-+0-9.]+) s</text>"));
+		REQUIRE(ticks.size() >= 3);
+		const double x0 = std::stod(ticks.front()[1]), x1 = std::stod(ticks.back()[1]);
+		const double t0 = origin + std::stod(ticks.front()[2]) * 1e9, t1 = origin + std::stod(ticks.back()[2]) * 1e9;
+		const double b = (x1 - x0) / (t1 - t0);
+		auto xOf = [&](double t) { return x0 + (t - t0) * b; };
+		CHECK(svg.find("class=\"tick-clock\"") != std::string::npos);
+		// Every fault marker at its verified time.
+		for (const auto &f : rep["faults"]) {
+			if (!f.contains("window_start_ns"))
+				continue;
+			for (const auto &[cls, key] : {std::pair{"fault-start", "window_start_ns"}, std::pair{"fault-end", "window_end_ns"}}) {
+				if (!f.contains(key))
+					continue;
+				std::smatch m;
+				const std::string re = std::string("class=\"marker ") + cls + "\" data-fault=\"" + f["id"].get<std::string>() +
+						       "\" data-t-ns=\"[0-9]+\" x1=\"([0-9.]+)\"";
+				if (!std::regex_search(svg, m, std::regex(re)))
+					continue; // outside the run's axis
+				CHECK(std::abs(std::stod(m[1]) - xOf(f[key].get<double>())) <= 1.0);
+				markersChecked++;
+			}
+		}
+		if (id != "output_rate")
+			continue;
+		// The plotted points of each DC's output rate are report.json's series: same count, same places.
+		const auto grid = allMatches(svg, std::regex("<line class=\"grid\" x1=\"[0-9.]+\" x2=\"[0-9.]+\" y1=\"([0-9.]+)\""));
+		REQUIRE(grid.size() >= 2);
+		std::smatch lohi;
+		REQUIRE(std::regex_search(svg, lohi, std::regex("data-y-lo=\"([-0-9.e+]+)\" data-y-hi=\"([-0-9.e+]+)\"")));
+		const double lo = std::stod(lohi[1]), hi = std::stod(lohi[2]);
+		const double ylo = std::stod(grid.front()[1]), yhi = std::stod(grid.back()[1]);
+		for (const auto &ch : rep["charts"]) {
+			if (ch["id"] != "output_rate")
+				continue;
+			for (const auto &s : ch["series"]) {
+				CAPTURE(s["name"]);
+				std::smatch path;
+				REQUIRE(std::regex_search(svg, path, std::regex("data-series=\"" + s["name"].get<std::string>() + "\" d=\"([^\"]*)\"")));
+				const std::string d = path[1].str(); // the matches point into it
+				const auto pts = allMatches(d, std::regex("[ML]([0-9.]+),([0-9.]+)"));
+				std::vector<std::pair<double, double>> want;
+				for (const auto &p : s["points"])
+					if (!p[1].is_null())
+						want.push_back({xOf(p[0].get<double>()), ylo + (p[1].get<double>() - lo) / (hi - lo) * (yhi - ylo)});
+				REQUIRE(pts.size() == want.size());
+				for (size_t i = 0; i < want.size(); i++) {
+					CHECK(std::abs(std::stod(pts[i][1]) - want[i].first) <= 0.02);
+					CHECK(std::abs(std::stod(pts[i][2]) - want[i].second) <= 0.02);
+				}
+				checkedPoints = !want.empty();
+			}
+		}
+	}
+	CHECK(checkedPoints);
+	CHECK(markersChecked >= 2);
+	// No sideways scroll at 1280 px (the page records its laid-out width on load).
+	std::smatch w;
+	REQUIRE(std::regex_search(dom, w, std::regex("data-scroll-width=\"([0-9]+)\"")));
+	CHECK(std::stoi(w[1]) <= 1280);
+	// It prints to PDF.
+	const std::string pdf = runDir + "/report.pdf";
+	chromiumPdf(runDir + "/report.html", pdf);
+	std::ifstream in(pdf, std::ios::binary);
+	const std::string bytes(std::istreambuf_iterator<char>(in), {});
+	CHECK(bytes.size() > 10000);
+	CHECK(bytes.rfind("%PDF", 0) == 0);
+}
+
 } // namespace
 
 TEST_CASE("data: control runs through each ingest shape deliver every tuple exactly once, read through the agents")
@@ -381,6 +498,8 @@ TEST_CASE("data: the failover sample through each ingest shape and several seeds
 				const std::string page(std::istreambuf_iterator<char>(html), {});
 				CHECK(page.find("class=\"output-gap\"") != std::string::npos);
 				CHECK(page.find("id=\"data-summary\"") != std::string::npos);
+				if (shape == "http_json")
+					checkRenderedReport(tmp.path() + "/run", rep);
 			}
 		}
 		// A failover loses and duplicates in nearly every run; at most one seed may be a lucky exception.

@@ -80,25 +80,9 @@ void checkJunitConsistent(const std::string &xml)
 	CHECK(std::stoi(m[4]) == countOf(xml, "<skipped "));
 }
 
-// report.html as headless Chromium renders it: the DOM after parsing (so the page must be well-formed enough for a
+// A page as headless Chromium renders it: the DOM after parsing (so the page must be well-formed enough for a
 // browser to build the elements the test counts).
-std::string renderedDom(const std::string &html)
-{
-	std::string chromium;
-	for (const char *c : {"/usr/bin/chromium", "/usr/bin/chromium-browser"})
-		if (::access(c, X_OK) == 0)
-			chromium = c;
-	REQUIRE_MESSAGE(!chromium.empty(), "headless Chromium is needed (scripts/install-deps.sh installs it)");
-	TempDir profile;
-	sys::RunOptions o;
-	o.timeout = std::chrono::seconds(90);
-	auto r = sys::run({chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-			   "--user-data-dir=" + profile.path(), "--dump-dom", "file://" + html}, o);
-	REQUIRE(r.ok());
-	INFO(r->err.substr(0, 2000));
-	REQUIRE(r->exitCode == 0);
-	return r->out;
-}
+std::string renderedDom(const std::string &html) { return chromiumDom(html); }
 
 bool noScenarioFaults(const LabFixture &lab)
 {

@@ -21,6 +21,40 @@ std::string env(const char *k, const char *def)
 }
 } // namespace
 
+namespace {
+sys::RunOutput chromium(const std::string &htmlFile, const std::vector<std::string> &what, int height = 1000)
+{
+	std::string bin;
+	for (const char *c : {"/usr/bin/chromium", "/usr/bin/chromium-browser"})
+		if (::access(c, X_OK) == 0)
+			bin = c;
+	REQUIRE_MESSAGE(!bin.empty(), "headless Chromium is needed (scripts/install-deps.sh installs it)");
+	TempDir profile;
+	std::vector<std::string> argv = {bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+					 "--hide-scrollbars", "--user-data-dir=" + profile.path(),
+					 "--window-size=1280," + std::to_string(height), "--virtual-time-budget=3000"};
+	argv.insert(argv.end(), what.begin(), what.end());
+	argv.push_back("file://" + htmlFile);
+	auto r = sys::run(argv, {.timeout = std::chrono::seconds(90)});
+	REQUIRE(r.ok());
+	INFO(r->err.substr(0, 2000));
+	REQUIRE(r->exitCode == 0);
+	return *r;
+}
+} // namespace
+
+std::string chromiumDom(const std::string &htmlFile) { return chromium(htmlFile, {"--dump-dom"}).out; }
+
+void chromiumPdf(const std::string &htmlFile, const std::string &pdfFile)
+{
+	chromium(htmlFile, {"--print-to-pdf=" + pdfFile, "--no-pdf-header-footer"});
+}
+
+void chromiumScreenshot(const std::string &htmlFile, const std::string &pngFile, int height)
+{
+	chromium(htmlFile, {"--screenshot=" + pngFile}, height);
+}
+
 std::string xdcBin() { return env("XDC_BIN", "xdc"); }
 std::string agentBin() { return env("XDC_AGENT_BIN", "xdc-agent"); }
 std::string sourceRoot() { return env("XDC_SOURCE_ROOT", "."); }

@@ -38,6 +38,13 @@ std::string uniqueName(const std::string &prefix);
 
 double secondsSince(std::chrono::steady_clock::time_point t0);
 
+// Headless Chromium (Debian's chromium; the test fails without it) on a local page, in a 1280 x 1000 window, each
+// with a profile of its own: the DOM once the page has loaded and its scripts have run; a PDF of it (print to PDF);
+// a PNG screenshot of the first `height` pixels.
+std::string chromiumDom(const std::string &htmlFile);
+void chromiumPdf(const std::string &htmlFile, const std::string &pdfFile);
+void chromiumScreenshot(const std::string &htmlFile, const std::string &pngFile, int height = 1000);
+
 // A lab brought up in the constructor and taken down in the destructor.
 class LabFixture {
 public:

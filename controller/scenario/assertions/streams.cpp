@@ -63,7 +63,13 @@ public:
 		return j;
 	}
 
-	void describe(json &) const override {}
+	// The bounds are the parameters (report.html's headline panel shows each figure beside its bound).
+	void describe(json &j) const override
+	{
+		const json params = parameters();
+		for (const auto &[k, v] : params.items())
+			j[k] = v;
+	}
 
 	AssertionOutcome evaluate(RunTimeline &run) const override
 	{

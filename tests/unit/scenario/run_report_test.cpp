@@ -61,6 +61,8 @@ json fullReport()
                   "failed": 50, "duration_ms": 0.005, "first_error": "timeout"}]}
   ],
   "hosts": [{"host": "dc1-h1", "dc": "dc1", "agent": "a1", "state": "live", "clock": {"offset_ns": 5}}],
+  "charts": [{"id": "output_rate", "title": "Output rate per DC", "unit": "tuples/s",
+              "series": [{"name": "dc1", "style": "line", "raw": 3, "points": [[1000, 1.5], [1500, null], [2000, 2]]}]}],
   "stop_condition": {"reason": "probe wan failing", "at_ns": 2400, "phase": "observe"},
   "residue": {"clean": false, "found": ["dc1-h1 runs r-1.1"]},
   "evidence_dir": "evidence",
