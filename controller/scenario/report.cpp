@@ -224,7 +224,7 @@ std::string runSummary(const RunReport &r, const TimeScale &ts, const std::strin
 		     {"run", r.runId},
 		     {"file", r.scenario.file},
 		     {"started", isoTime(ts.t0)},
-		     {"duration", fmt::format("{:.3f} s", ts.span / 1e9)},
+		     {"duration", durationText(ts.span / 1e6)},
 		     {"user", r.user},
 		     {"seed", std::to_string(r.seed)}})
 		h += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", k, xmlEscape(v));
@@ -432,11 +432,13 @@ std::string dataLane(const DataSection &dt, const TimeScale &ts)
 		}
 		h += "</div>\n";
 		h += fmt::format("<p id=\"data-summary\">data: {} sent, {} delivered, <b>{} lost</b>, <b>{} duplicated</b>, {} out "
-				 "of order; RPO {}; RTO {}; latency p99 {} ms</p>\n", tot.value("sent", 0), tot.value("delivered", 0),
+				 "of order; RPO {}; RTO {}; latency p99 {}</p>\n", tot.value("sent", 0), tot.value("delivered", 0),
 				 tot.value("lost", 0), tot.value("duplicated", 0), tot.value("out_of_order", 0),
-				 formatApprox(Nanos{static_cast<int64_t>(dt.rpoS.value_or(0) * 1e9)}),
-				 dt.rtoMs ? formatApprox(Nanos{static_cast<int64_t>(*dt.rtoMs * 1e6)}) : "-",
-				 v.value("latency_ms", json::object()).value("p99", json(nullptr)).dump());
+				 dt.rpoS ? durationText(*dt.rpoS * 1000) : "-", dt.rtoMs ? durationText(*dt.rtoMs) : "-",
+				 [&] {
+					 const json p99 = v.value("latency_ms", json::object()).value("p99", json(nullptr));
+					 return p99.is_number() ? durationText(p99.get<double>()) : std::string("-");
+				 }());
 	}
 	return h;
 }
@@ -495,7 +497,7 @@ std::string streamsTable(const StreamsSection &st, const TimeScale &ts)
 	std::string h;
 	if (st.events) {
 		auto ms = [](const std::optional<json> &v) {
-			return v && v->is_number() ? fmt::format("{:.0f} ms", v->get<double>()) : std::string("-");
+			return v && v->is_number() ? durationText(v->get<double>()) : std::string("-");
 		};
 		h += fmt::format("<h2>Streams</h2>\n<p>Toolkit view of {} polled every {} ms ({} rounds); detection {}, "
 				 "failover {} after the faults began.</p>\n<table id=\"streams-events\"><tr><th>event</th>"
