@@ -24,17 +24,18 @@ SeriesPoints thinSeries(const SeriesPoints &points, int64_t t0, int64_t t1, int 
 	auto bucketOf = [&](int64_t t) {
 		return std::min(pixels - 1, static_cast<int>(static_cast<double>(t - t0) / span * pixels));
 	};
-	// Per pixel, the lowest and the highest point of each run of values between gaps, in time order.
-	std::optional<size_t> lo, hi;
+	// Per pixel, the lowest and the highest point of each run of values between gaps, in time order (kNone: the
+	// run is empty).
+	constexpr size_t kNone = static_cast<size_t>(-1);
+	size_t lo = kNone, hi = kNone;
 	auto flush = [&] {
-		if (lo) {
-			const size_t first = std::min(*lo, *hi), last = std::max(*lo, *hi);
+		if (lo != kNone) {
+			const size_t first = std::min(lo, hi), last = std::max(lo, hi);
 			out.push_back(in[first]);
 			if (last != first)
 				out.push_back(in[last]);
 		}
-		lo.reset();
-		hi.reset();
+		lo = hi = kNone;
 	};
 	int bucket = -1;
 	for (size_t i = 0; i < in.size(); i++) {
@@ -48,9 +49,9 @@ SeriesPoints thinSeries(const SeriesPoints &points, int64_t t0, int64_t t1, int 
 			continue;
 		}
 		const double v = *in[i].second;
-		if (!lo || v < *in[*lo].second)
+		if (lo == kNone || v < *in[lo].second)
 			lo = i;
-		if (!hi || v > *in[*hi].second)
+		if (hi == kNone || v > *in[hi].second)
 			hi = i;
 	}
 	flush();

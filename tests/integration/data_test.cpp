@@ -435,11 +435,17 @@ TEST_CASE("data: control runs through each ingest shape deliver every tuple exac
 		checkAgainstTruth(lab, rep);
 	}
 	{
-		// The failover sample with no recording at all (the Streams hosts' signals would be one): the fault windows
-		// come from the reverts the agents verified at recover, not from the partition's planned 60 s end.
+		// The failover sample with no recording at all (neither its probe and samplers nor the Streams hosts'
+		// signals): the fault windows come from the reverts the agents verified at recover, not from the
+		// partition's planned 60 s end.
 		INFO("failover without host signals");
 		TempDir tmp;
-		const std::string file = failoverVariant(tmp, {{"\nstreams:\n", "\nstreams:\n  host_signals: false\n"}});
+		const std::string file = failoverVariant(
+			tmp, {{"\nstreams:\n", "\nstreams:\n  host_signals: false\n"},
+			      {"evidence:\n  probes:\n    - {name: wan, kind: probe.tcp, on: {host: dc1-h1}, target: \"dc2-h1:8440\", "
+			       "rate: 10hz, timeout: 100ms}\n  samplers:\n    - {name: hosts, kind: host, on: {dc: dc1}, interval: "
+			       "500ms}\n    - {name: hosts2, kind: host, on: {dc: dc2}, interval: 500ms}\n",
+			       ""}});
 		const json rep = run(lab, tmp, file, {"--seed", "3", "--param", "rpo_max=3s"}, rc);
 		CHECK(rc == 0);
 		REQUIRE(rep.contains("data"));
