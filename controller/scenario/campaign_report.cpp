@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "controller/scenario/history.h"
 #include "controller/scenario/report.h"
+#include "controller/scenario/report_charts.h"
 
 namespace xdc::scenario {
 
@@ -125,14 +126,8 @@ std::string cellSection(const json &cell, size_t index)
 std::string figureText(const std::string &name, double v)
 {
 	const bool ms = endsWith(name, "_ms") || endsWith(name, ".ms"), s = endsWith(name, "_s");
-	if (ms || s) {
-		const double m = s ? v * 1000 : v;
-		if (std::fabs(m) >= 10000)
-			return fmt::format("{:.3g} s", m / 1000);
-		if (std::fabs(m) >= 100)
-			return fmt::format("{:.0f} ms", m);
-		return fmt::format("{:.3g} ms", m);
-	}
+	if (ms || s)
+		return durationText(s ? v * 1000 : v);
 	if (v == std::floor(v) && std::fabs(v) < 1e15)
 		return fmt::format("{}", static_cast<int64_t>(v));
 	return fmt::format("{:.3g}", v);
