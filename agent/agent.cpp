@@ -601,6 +601,15 @@ int Agent::run()
 				continue;
 			}
 		} else if (state_ == State::Connecting && lastHelloMono_ &&
+			   now - std::max(lastHeardMono_, handshakeMono_) > 3 * cfg_.helloRetry.count() * clk::kMs) {
+			// The handshake went through but nothing came back for three hello retries: with no ZMTP PINGs
+			// on our socket (common/transport/socket.h) this is how a connection that died after its
+			// handshake is left.
+			lg->warn("no answer from the controller to {} hellos in {} ms; reconnecting", 3,
+				 (now - std::max(lastHeardMono_, handshakeMono_)) / clk::kMs);
+			scheduleReconnect();
+			continue;
+		} else if (state_ == State::Connecting && lastHelloMono_ &&
 			   now - lastHelloMono_ > cfg_.helloRetry.count() * clk::kMs) {
 			sendHello();
 		}
@@ -641,6 +650,7 @@ int Agent::run()
 			while (mon_ && mon_->read(ev)) {
 				if (ev.event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
 					state_ = State::Connecting;
+					handshakeMono_ = clk::monoNs();
 					sendHello();
 				} else if (ev.event == ZMQ_EVENT_DISCONNECTED) {
 					if (state_ == State::Registered)

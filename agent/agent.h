@@ -68,6 +68,7 @@ private:
 	int64_t nextConnectMono_ = 0;
 	int64_t backoffMs_ = 100;
 	int64_t lastHeardMono_ = 0;
+	int64_t handshakeMono_ = 0; // when the current connection's CURVE handshake succeeded
 	int64_t lastHelloMono_ = 0;
 	int64_t lastAuthLog_ = 0;
 	int64_t nextHeartbeatMono_ = 0;

@@ -37,7 +37,7 @@ int serve(const RawRouterOptions &o)
 	zmq::context_t ctx(1);
 	ctx.set(zmq::ctxopt::max_sockets, 16384);
 	zmq::socket_t router(ctx, zmq::socket_type::router);
-	transport::SocketOptions so;
+	transport::SocketOptions so = transport::serverOptions();
 	transport::applyCommon(router, so);
 	router.set(zmq::sockopt::backlog, so.backlog);
 	router.set(zmq::sockopt::router_mandatory, 1);

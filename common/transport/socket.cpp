@@ -2,6 +2,7 @@
 // Socket options and monitors.
 #include "common/transport/socket.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace xdc::transport {
@@ -11,12 +12,28 @@ size_t hardFrameCap(size_t maxFrame) { return maxFrame * 2 + 65536; }
 void applyCommon(zmq::socket_t &s, const SocketOptions &o)
 {
 	s.set(zmq::sockopt::linger, 0);
-	s.set(zmq::sockopt::heartbeat_ivl, o.heartbeatIvlMs);
-	s.set(zmq::sockopt::heartbeat_timeout, o.heartbeatTimeoutMs);
-	s.set(zmq::sockopt::heartbeat_ttl, o.heartbeatTimeoutMs);
+	if (o.heartbeatIvlMs > 0) {
+		s.set(zmq::sockopt::heartbeat_ivl, o.heartbeatIvlMs);
+		s.set(zmq::sockopt::heartbeat_timeout, o.heartbeatTimeoutMs);
+		s.set(zmq::sockopt::heartbeat_ttl, o.heartbeatTimeoutMs);
+	}
+	if (o.deadPeerMs > 0) {
+		s.set(zmq::sockopt::tcp_keepalive, 1);
+		s.set(zmq::sockopt::tcp_keepalive_idle, std::max(1, o.deadPeerMs / 3000));
+		s.set(zmq::sockopt::tcp_keepalive_intvl, std::max(1, o.deadPeerMs / 6000));
+		s.set(zmq::sockopt::tcp_keepalive_cnt, 3);
+		s.set(zmq::sockopt::tcp_maxrt, o.deadPeerMs);
+	}
 	s.set(zmq::sockopt::sndhwm, o.hwm);
 	s.set(zmq::sockopt::rcvhwm, o.hwm);
 	s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(hardFrameCap(o.maxFrame)));
+}
+
+SocketOptions serverOptions()
+{
+	SocketOptions o;
+	o.deadPeerMs = 30000;
+	return o;
 }
 
 void makeCurveServer(zmq::socket_t &s, const std::string &secretKey)
@@ -71,6 +88,7 @@ std::string eventName(uint16_t event)
 	case ZMQ_EVENT_CONNECT_RETRIED: return "connect_retried";
 	case ZMQ_EVENT_LISTENING: return "listening";
 	case ZMQ_EVENT_ACCEPTED: return "accepted";
+	case ZMQ_EVENT_ACCEPT_FAILED: return "accept_failed";
 	case ZMQ_EVENT_CLOSED: return "closed";
 	case ZMQ_EVENT_DISCONNECTED: return "disconnected";
 	case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: return "handshake_failed";

@@ -311,7 +311,7 @@ TEST_CASE("agent: 10,000 malformed, replayed and expired frames from its control
 	// A stand-in controller: the real ROUTER side of the protocol, driven by the test.
 	zmq::context_t ctx(1);
 	zmq::socket_t router(ctx, zmq::socket_type::router);
-	transport::SocketOptions so;
+	transport::SocketOptions so = transport::serverOptions();
 	transport::applyCommon(router, so);
 	router.set(zmq::sockopt::router_mandatory, 1);
 	transport::makeCurveServer(router, ctlKey.secretKey);
