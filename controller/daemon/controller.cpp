@@ -3,8 +3,11 @@
 #include "controller/daemon/controller.h"
 
 #include <fmt/ranges.h>
+#include <cstring>
+#include <malloc.h>
 #include <poll.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "common/clock.h"
@@ -21,6 +24,40 @@ namespace {
 std::string hexId(uint64_t v)
 {
 	return fmt::format("{:016x}", v);
+}
+
+// Descriptors the controller needs besides one per agent connection: console and /metrics clients, the log,
+// libzmq's own, and headroom.
+constexpr uint64_t kFdReserve = 256;
+
+// Raises the soft open-file limit to the hard one: every agent holds one TCP connection, and a distribution's
+// default soft limit (1,024) would refuse agents past about a thousand. Returns the limit in force.
+uint64_t raiseOpenFileLimit()
+{
+	auto lg = log::get("controller");
+	rlimit rl{};
+	if (::getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	rlim_t want = rl.rlim_max;
+	if (want == RLIM_INFINITY) {
+		// The kernel's per-process ceiling; setrlimit refuses more.
+		want = 1048576;
+		if (FILE *f = ::fopen("/proc/sys/fs/nr_open", "re")) {
+			unsigned long long v = 0;
+			if (::fscanf(f, "%llu", &v) == 1 && v > 0)
+				want = v;
+			::fclose(f);
+		}
+	}
+	if (rl.rlim_cur >= want)
+		return rl.rlim_cur;
+	const rlimit next{want, rl.rlim_max};
+	if (::setrlimit(RLIMIT_NOFILE, &next) != 0) {
+		lg->warn("cannot raise the open-file limit from {} to {}: {}", rl.rlim_cur, want, strerror(errno));
+		return rl.rlim_cur;
+	}
+	lg->info("open-file limit raised from {} to {} (the hard limit)", rl.rlim_cur, want);
+	return want;
 }
 
 
@@ -66,9 +103,17 @@ Result<void> Controller::start()
 		lg->warn("INSECURE: CURVE and the agent allow-list are off; any host that reaches {} can register as "
 			 "any agent", cfg_.listen);
 	}
+	fdLimit_ = raiseOpenFileLimit();
+	// One descriptor per agent connection: say now, not at the thousandth agent, when the limit cannot hold the
+	// allow-list.
+	if (fdLimit_ > 0 && !cfg_.insecure && allowedIds_.size() + kFdReserve > fdLimit_)
+		lg->warn("the open-file limit ({}, the hard limit) cannot hold the {} agents on the allow-list: each holds "
+			 "one connection and the controller keeps {} for itself, so agents past about {} will not connect; "
+			 "raise it (LimitNOFILE= in the controller's unit, `ulimit -n`, limits.conf)",
+			 fdLimit_, allowedIds_.size(), kFdReserve, fdLimit_ > kFdReserve ? fdLimit_ - kFdReserve : 0);
 	try {
 		router_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::router);
-		transport::SocketOptions so;
+		transport::SocketOptions so = transport::serverOptions();
 		so.maxFrame = cfg_.maxFrame;
 		transport::applyCommon(*router_, so);
 		router_->set(zmq::sockopt::backlog, so.backlog);
@@ -79,7 +124,7 @@ Result<void> Controller::start()
 			ctx_, *router_, "controller",
 			ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
 				ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
-				ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+				ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_ACCEPT_FAILED);
 		router_->bind(cfg_.listen);
 	} catch (const zmq::error_t &e) {
 		return makeError(Errc::Io, "cannot listen on {}: {}", cfg_.listen, e.what());
@@ -422,6 +467,7 @@ Result<void> Controller::sendCommand(const std::string &agentId, const std::stri
 	c.name = name;
 	c.args = std::move(args);
 	pending_[c.id] = {agentId, clk::monoNs() + cfg_.commandTtl.count() * clk::kMs, std::move(cb)};
+	trimAfterBurst_ |= pending_.size() >= 1000;
 	sendMsg(a.routingId, c, a.proto);
 	return success();
 }
@@ -515,6 +561,13 @@ int64_t Controller::tick()
 	}
 	next = std::min(next, tickRecordings(now));
 	metrics_.expire(now);
+	// A command to thousands of agents leaves its commands, results and answer freed but held by malloc (100 MiB
+	// at 10,000 agents): give it back once the burst is over, and every minute what smaller ones left.
+	if (pending_.empty() && (trimAfterBurst_ || now >= nextTrimMono_)) {
+		::malloc_trim(0);
+		trimAfterBurst_ = false;
+		nextTrimMono_ = now + 60 * clk::kSec;
+	}
 	for (auto it = pending_.begin(); it != pending_.end();) {
 		if (now > it->second.deadlineMono) {
 			auto cb = std::move(it->second.cb);
@@ -597,6 +650,19 @@ int Controller::run()
 				if (ev.event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
 				    ev.event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 					lg->debug("handshake failed from {}", ev.address);
+				if (ev.event == ZMQ_EVENT_ACCEPT_FAILED) {
+					// Out of descriptors, most likely: the agent retries, but the operator must know.
+					const int64_t now = clk::monoNs();
+					if (acceptFailLogged_ == 0 || now - acceptFailLogged_ > 10 * clk::kSec) {
+						size_t live = 0;
+						for (const auto &[id, a] : agents_)
+							live += a.live;
+						lg->error("cannot accept an agent's connection on {}: {} (open-file limit {}, {} "
+							  "agents live; logged at most every 10 s)",
+							  cfg_.listen, strerror(ev.value), fdLimit_, live);
+						acceptFailLogged_ = now;
+					}
+				}
 			}
 		}
 		for (size_t i = ctlStart; i < metricsStart; i++)

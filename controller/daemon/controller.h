@@ -230,6 +230,10 @@ private:
 	proto::DropCounters drops_;
 	std::map<std::string, uint64_t> transportEvents_;
 	std::map<std::string, int64_t> refusalLogged_;
+	uint64_t fdLimit_ = 0;          // the open-file limit in force after start() raised it
+	int64_t acceptFailLogged_ = 0;  // when the last failed accept was logged (monotonic)
+	bool trimAfterBurst_ = false;   // a command went to 1,000 agents or more: malloc_trim once they answered
+	int64_t nextTrimMono_ = 0;
 
 	struct Pending {
 		std::string agent;
