@@ -3,6 +3,7 @@
 #include "controller/control/answers.h"
 
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include <fmt/format.h>
@@ -441,6 +442,111 @@ json toJson(const AgentInfo &a)
 		{"capabilities", a.capabilities}, {"pid", a.pid}, {"rss_bytes", a.rssBytes},
 		{"registrations", a.registrations}, {"drops", a.drops}, {"addresses", a.addresses},
 		{"running_faults", a.runningFaults}};
+}
+
+namespace {
+
+// Pieces of agentsLine: JSON as nlohmann prints it (keys in std::map order, strings with replaced invalid UTF-8),
+// straight into one buffer.
+void putString(std::string &out, const std::string &v)
+{
+	for (unsigned char c : v)
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+			out += json(v).dump(-1, ' ', false, json::error_handler_t::replace);
+			return;
+		}
+	out += '"';
+	out += v;
+	out += '"';
+}
+
+void putStrings(std::string &out, const std::vector<std::string> &v)
+{
+	out += '[';
+	for (size_t i = 0; i < v.size(); i++) {
+		if (i)
+			out += ',';
+		putString(out, v[i]);
+	}
+	out += ']';
+}
+
+template<typename V>
+void putMap(std::string &out, const std::map<std::string, V> &m)
+{
+	out += '{';
+	bool first = true;
+	for (const auto &[k, v] : m) {
+		if (!first)
+			out += ',';
+		first = false;
+		putString(out, k);
+		out += ':';
+		if constexpr (std::is_same_v<V, std::string>)
+			putString(out, v);
+		else
+			out += std::to_string(v);
+	}
+	out += '}';
+}
+
+void putDouble(std::string &out, double v) { out += json(v).dump(); }
+
+} // namespace
+
+std::string agentsLine(const AgentsAnswer &a)
+{
+	std::string out;
+	out.reserve(64 + a.agents.size() * 400);
+	out += "{\"agents\":[";
+	for (size_t i = 0; i < a.agents.size(); i++) {
+		const AgentInfo &g = a.agents[i];
+		if (i)
+			out += ',';
+		out += "{\"addresses\":";
+		putStrings(out, g.addresses);
+		out += ",\"capabilities\":";
+		putMap(out, g.capabilities);
+		out += ",\"clock\":";
+		if (g.clock) {
+			out += "{\"bound_ms\":";
+			putDouble(out, g.clock->boundMs);
+			out += ",\"offset_ms\":";
+			putDouble(out, g.clock->offsetMs);
+			out += ",\"rtt_ms\":";
+			putDouble(out, g.clock->rttMs);
+			out += ",\"samples\":" + std::to_string(g.clock->samples) + "}";
+		} else {
+			out += "null";
+		}
+		out += ",\"dc\":";
+		putString(out, g.dc);
+		out += ",\"drops\":";
+		putMap(out, g.drops);
+		out += ",\"host\":";
+		putString(out, g.host);
+		out += ",\"id\":";
+		putString(out, g.id);
+		out += ",\"labels\":";
+		putMap(out, g.labels);
+		out += ",\"last_heartbeat_age_ms\":" + std::to_string(g.lastHeartbeatAgeMs);
+		out += ",\"lost_reason\":";
+		putString(out, g.lostReason);
+		out += ",\"pid\":" + std::to_string(g.pid);
+		out += ",\"protocol\":" + std::to_string(g.protocol);
+		out += ",\"registrations\":" + std::to_string(g.registrations);
+		out += ",\"rss_bytes\":" + std::to_string(g.rssBytes);
+		out += ",\"running_faults\":";
+		putStrings(out, g.runningFaults);
+		out += ",\"state\":";
+		putString(out, g.state);
+		out += ",\"state_since_ms\":" + std::to_string(g.stateSinceMs);
+		out += ",\"version\":";
+		putString(out, g.version);
+		out += '}';
+	}
+	out += "],\"ok\":true}";
+	return out;
 }
 
 json toJson(const AgentsAnswer &a)

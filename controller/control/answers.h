@@ -214,6 +214,9 @@ struct DataDropAnswer {
 // The answer as its JSON object, with "ok".
 json toJson(const AgentInfo &a);
 json toJson(const AgentsAnswer &a);
+// The same answer as toJson(a).dump() prints it, written without building the object (10,000 agents are 3.6 MB of
+// JSON; building it took most of `xdc agents`' time): {"agents":[...],"ok":true}.
+std::string agentsLine(const AgentsAnswer &a);
 json toJson(const PingAnswer &a);
 json toJson(const FaultApplyAnswer &a);
 json toJson(const FaultRevertAnswer &a);

@@ -178,13 +178,17 @@ void ControlServer::flush(Client &c)
 	// Never blocks the controller's loop: what the socket does not take now waits for POLLOUT. A client that
 	// lets more than kMaxQueued pile up is not reading and is dropped.
 	constexpr size_t kMaxQueued = 64 << 20;
-	while (!c.out.empty()) {
-		ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+	// c.outOff: how much of c.out is sent; the buffer is cut once, when it is all sent or the socket is full (not
+	// after every send: an answer of megabytes goes out in many sends).
+	while (c.outOff < c.out.size()) {
+		ssize_t n = ::send(c.fd, c.out.data() + c.outOff, c.out.size() - c.outOff, MSG_NOSIGNAL);
 		if (n > 0) {
-			c.out.erase(0, static_cast<size_t>(n));
+			c.outOff += static_cast<size_t>(n);
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			c.out.erase(0, c.outOff);
+			c.outOff = 0;
 			if (c.out.size() > kMaxQueued)
 				closeClient(c.fd);
 			return;
@@ -192,6 +196,8 @@ void ControlServer::flush(Client &c)
 		closeClient(c.fd);
 		return;
 	}
+	c.out.clear();
+	c.outOff = 0;
 }
 
 void ControlServer::reply(uint64_t peerId, const json &response)
@@ -204,12 +210,34 @@ void ControlServer::reply(uint64_t peerId, const json &response)
 	flush(c);
 }
 
+void ControlServer::replyLine(uint64_t peerId, const std::string &line)
+{
+	auto it = byId_.find(peerId);
+	if (it == byId_.end())
+		return;
+	Client &c = clients_[it->second];
+	c.out += line;
+	c.out += '\n';
+	flush(c);
+}
+
 Result<json> request(const std::string &socketPath, const Request &req, int timeoutMs)
 {
 	return requestLine(socketPath, toJson(req), timeoutMs);
 }
 
 Result<json> requestLine(const std::string &socketPath, const json &req, int timeoutMs)
+{
+	auto text = requestText(socketPath, req, timeoutMs);
+	if (!text)
+		return text.error();
+	json resp = json::parse(*text, nullptr, false);
+	if (resp.is_discarded())
+		return makeError(Errc::Protocol, "the controller sent an unreadable answer");
+	return resp;
+}
+
+Result<std::string> requestText(const std::string &socketPath, const json &req, int timeoutMs)
 {
 	auto addr = makeAddr(socketPath);
 	if (!addr)
@@ -237,7 +265,11 @@ Result<json> requestLine(const std::string &socketPath, const json &req, int tim
 	std::string in;
 	const int64_t deadline = clk::monoNs() + int64_t{timeoutMs} * clk::kMs;
 	char buf[65536];
-	while (in.find('\n') == std::string::npos) {
+	// Only what each read added is searched for the end of the line: an answer of megabytes (`agents` of a large
+	// fleet) arrives in many reads.
+	size_t searched = 0;
+	while (in.find('\n', searched) == std::string::npos) {
+		searched = in.size();
 		int left = static_cast<int>((deadline - clk::monoNs()) / clk::kMs);
 		if (left <= 0) {
 			::close(fd);
@@ -254,10 +286,8 @@ Result<json> requestLine(const std::string &socketPath, const json &req, int tim
 		in.append(buf, static_cast<size_t>(n));
 	}
 	::close(fd);
-	json resp = json::parse(in.substr(0, in.find('\n')), nullptr, false);
-	if (resp.is_discarded())
-		return makeError(Errc::Protocol, "the controller sent an unreadable answer");
-	return resp;
+	in.resize(in.find('\n'));
+	return in;
 }
 
 } // namespace xdc::control

@@ -41,6 +41,8 @@ public:
 	void service(int fd);
 	// Sends one response line to a peer; ignored if it has gone.
 	void reply(uint64_t peerId, const json &response);
+	// A response already printed as one line of JSON (no newline).
+	void replyLine(uint64_t peerId, const std::string &line);
 	bool hasPeer(uint64_t peerId) const { return byId_.count(peerId) != 0; }
 	const std::string &path() const { return path_; }
 
@@ -50,6 +52,7 @@ private:
 		Peer peer;
 		std::string in;
 		std::string out;
+		size_t outOff = 0; // bytes of out already sent
 	};
 	void accept();
 	void closeClient(int fd);
@@ -73,5 +76,7 @@ inline json errorJson(const std::string &code, const std::string &message)
 Result<json> request(const std::string &socketPath, const Request &req, int timeoutMs);
 // The same for a line built by hand: only for tests that send what no console would (malformed requests).
 Result<json> requestLine(const std::string &socketPath, const json &line, int timeoutMs);
+// The same, answering with the answer's line as the controller wrote it (not parsed).
+Result<std::string> requestText(const std::string &socketPath, const json &line, int timeoutMs);
 
 } // namespace xdc::control

@@ -66,7 +66,7 @@ void Controller::onControl(const control::Peer &peer, const json &line)
 
 void Controller::handle(const control::Peer &peer, const control::AgentsRequest &)
 {
-	control_.reply(peer.id, control::toJson(agentsAnswer()));
+	control_.replyLine(peer.id, control::agentsLine(agentsAnswer()));
 }
 
 void Controller::handle(const control::Peer &peer, const control::StatsRequest &)

@@ -50,6 +50,16 @@ TEST_CASE("control answers: every typed answer round-trips through its JSON")
 	lost.clock.reset();
 	roundTrip(AgentsAnswer{{a, lost}});
 	CHECK(toJson(lost)["clock"].is_null());
+	// The agents answer written directly is byte for byte what the object prints, odd strings included.
+	AgentInfo odd = a;
+	odd.id = "odd";
+	odd.lostReason = "quote \" backslash \\ tab \t ctl \x01 utf-8 \xc3\xa9 invalid \xff end";
+	odd.labels = {{"k\"ey", "v\nal"}, {"a", ""}};
+	odd.clock = AgentInfo::Clock{-0.000012, 1e-7, 1234.5, 0};
+	odd.drops = {};
+	odd.addresses = {};
+	for (const AgentsAnswer &x : {AgentsAnswer{}, AgentsAnswer{{a}}, AgentsAnswer{{a, lost, odd}}})
+		CHECK(agentsLine(x) == toJson(x).dump(-1, ' ', false, json::error_handler_t::replace));
 
 	roundTrip(PingAnswer{{{"a1", {true, 865, ""}}, {"a2", {false, 92, "no agent 'a2'"}}}});
 
