@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <random>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <yaml-cpp/yaml.h>
@@ -73,7 +74,30 @@ struct Sim {
 	uint64_t msgId = 0;
 	std::map<std::string, SimRec> recs;
 	std::string probeTarget; // the tags.target of its samples: an address of the "other DC"
+	std::map<std::string, std::string> labels;
+	// The clock exchange on heartbeats: the t1 of the last HeartbeatAck that carried one and when it arrived.
+	int64_t clockT1 = 0, clockT2 = 0;
+	bool faultEvents = false; // the controller's Welcome takes FaultEvent
+	// Simulated faults: applies waiting for their start instant (agent wall clock) and faults in place.
+	struct SimFault {
+		std::string id, kind;
+		uint64_t commandId = 0;
+		int64_t receivedNs = 0, startNs = 0, endNs = 0;
+	};
+	std::vector<SimFault> waiting, running;
 };
+
+// The kind named in a fault spec (YAML flow), read with yaml-cpp only.
+std::string specKind(const std::string &spec)
+{
+	try {
+		YAML::Node n = YAML::Load(spec);
+		if (n.IsMap() && n["kind"] && n["kind"].IsScalar())
+			return n["kind"].as<std::string>();
+	} catch (const YAML::Exception &) {
+	}
+	return "unknown";
+}
 
 } // namespace
 
@@ -138,11 +162,22 @@ void SimFleet::worker(size_t first, size_t last, int index)
 	const bool xdcMode = o_.mode == SimFleetOptions::Mode::Xdc;
 	const std::string echo(o_.echoBytes, 'e');
 
+	// Sockets to look at before the next wait: a send may have taken the socket's wake-up signal along with it
+	// (libzmq processes pending commands on any operation), so a socket we sent on is read until it is empty.
+	std::vector<char> dirty(sims.size(), 0);
+	std::vector<size_t> dirtyList;
+	auto markDirty = [&](size_t i) {
+		if (!dirty[i]) {
+			dirty[i] = 1;
+			dirtyList.push_back(i);
+		}
+	};
 	auto send = [&](Sim &s, const std::string &bytes) {
 		try {
 			(void)s.sock->send(zmq::buffer(bytes), zmq::send_flags::dontwait);
 		} catch (const zmq::error_t &) {
 		}
+		markDirty(static_cast<size_t>(&s - sims.data()));
 	};
 	auto header = [&](Sim &s) {
 		Header h;
@@ -163,6 +198,11 @@ void SimFleet::worker(size_t first, size_t last, int index)
 		h.version = "bench";
 		h.startedNs = clk::wallNs();
 		h.pid = static_cast<int32_t>(::getpid());
+		h.labels = s.labels;
+		h.clockOnHeartbeat = o_.clockOnHeartbeat;
+		s.clockT1 = 0;
+		for (const auto &f : s.running)
+			h.runningFaults.push_back({f.id, f.kind, "simulated", f.startNs, f.endNs, ""});
 		send(s, encode(h, header(s)));
 	};
 	std::vector<double> localLat;
@@ -231,6 +271,8 @@ void SimFleet::worker(size_t first, size_t last, int index)
 		s.id = o_.agents[first + i].first;
 		s.keys = o_.agents[first + i].second;
 		s.probeTarget = fmt::format("10.2.{}.{}:7000", (first + i) / 250 % 250, (first + i) % 250 + 2);
+		if (o_.groups > 0)
+			s.labels["group"] = fmt::format("g{}", (o_.indexBase + first + i) % static_cast<size_t>(o_.groups));
 		s.sock = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
 		transport::SocketOptions so;
 		so.reconnectIvlMs = std::uniform_int_distribution<int>(50, 150)(rng);
@@ -244,10 +286,18 @@ void SimFleet::worker(size_t first, size_t last, int index)
 							     ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
 		s.sock->connect(o_.endpoint);
 	}
-	std::vector<zmq::pollitem_t> items;
-	for (auto &s : sims) {
-		items.push_back({s.sock->handle(), 0, ZMQ_POLLIN, 0});
-		items.push_back({s.mon->socket().handle(), 0, ZMQ_POLLIN, 0});
+	// One epoll set over every socket's and monitor's ZMQ_FD: a wake-up costs what is ready, not the whole fleet
+	// (zmq_poll over thousands of sockets per wake-up made the simulator, not the controller, the bottleneck).
+	const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+	for (size_t i = 0; i < sims.size(); i++) {
+		for (int m = 0; m < 2; m++) {
+			zmq::socket_t &z = m ? sims[i].mon->socket() : *sims[i].sock;
+			epoll_event ev{};
+			ev.events = EPOLLIN;
+			ev.data.u64 = i * 2 + static_cast<uint64_t>(m);
+			::epoll_ctl(ep, EPOLL_CTL_ADD, z.get(zmq::sockopt::fd), &ev);
+		}
+		markDirty(i);
 	}
 
 	auto onFrame = [&](Sim &s, const zmq::message_t &m, int64_t recvWall) {
@@ -267,8 +317,17 @@ void SimFleet::worker(size_t first, size_t last, int index)
 				return;
 			}
 			s.heartbeatMs = std::clamp<int64_t>(w->heartbeatMs, 100, 60000);
+			s.faultEvents = w->faultEvents;
 			s.nextHeartbeatMono = clk::monoNs() + s.heartbeatMs * clk::kMs;
 			setRegistered(s, true);
+			return;
+		}
+		case MsgType::HeartbeatAck: {
+			auto a = decodeBody<HeartbeatAck>(f.body);
+			if (a && a->t1 > 0) {
+				s.clockT1 = a->t1;
+				s.clockT2 = recvWall;
+			}
 			return;
 		}
 		case MsgType::ClockPing: {
@@ -292,6 +351,39 @@ void SimFleet::worker(size_t first, size_t last, int index)
 					r.data = packBytes(PingReply{args->text, clk::wallNs()});
 				else
 					r.code = "protocol";
+			} else if (c->name == "fault.apply") {
+				auto args = unpackBytes<FaultApplyArgs>(c->args);
+				if (!args) {
+					r.code = "protocol";
+				} else if (args->dryRun) {
+					FaultApplyReply rep;
+					rep.id = args->id;
+					rep.mechanism = "simulated";
+					r.ok = true;
+					r.data = packBytes(rep);
+				} else {
+					// Answered at the start instant, as the agent answers once the change is made.
+					const int64_t start = std::max(args->startAtNs, recvWall);
+					s.waiting.push_back({args->id, specKind(args->spec), c->id, recvWall, start,
+							     start + args->durationMs * clk::kMs});
+					return;
+				}
+			} else if (c->name == "fault.revert") {
+				auto args = unpackBytes<FaultRevertArgs>(c->args);
+				if (!args) {
+					r.code = "protocol";
+				} else {
+					FaultRevertReply rep;
+					for (const auto &x : s.running)
+						if (args->id == "*" || x.id == args->id)
+							rep.reverted.push_back(x.id);
+					std::erase_if(s.running, [&](const auto &x) {
+						return args->id == "*" || x.id == args->id;
+					});
+					rep.verifiedNs = clk::wallNs();
+					r.ok = true;
+					r.data = packBytes(rep);
+				}
 			} else if (c->name == "evidence.start") {
 				auto args = unpackBytes<EvidenceStartArgs>(c->args);
 				if (!args) {
@@ -388,53 +480,124 @@ void SimFleet::worker(size_t first, size_t last, int index)
 		}
 	};
 
-	while (!stopping_.load()) {
-		bool recording = false;
-		for (const auto &s : sims)
-			recording |= !s.recs.empty();
-		try {
-			// While a recording runs, wake often enough to take samples and flush partial batches on time.
-			zmq::poll(items.data(), items.size(), std::chrono::milliseconds(recording ? 5 : 50));
-		} catch (const zmq::error_t &) {
-			continue;
+	// Simulated faults: an apply is answered at its start instant; a fault in place ends when its duration
+	// elapsed, pushed as a FaultEvent to a controller that takes them.
+	auto faultTimers = [&](Sim &s, int64_t wall) {
+		for (auto it = s.waiting.begin(); it != s.waiting.end();) {
+			if (it->startNs > wall) {
+				++it;
+				continue;
+			}
+			FaultApplyReply rep;
+			rep.id = it->id;
+			rep.mechanism = "simulated";
+			rep.requestedNs = it->receivedNs;
+			rep.appliedNs = wall;
+			rep.verifiedNs = wall;
+			rep.expiresNs = it->endNs;
+			rep.lateNs = wall - it->startNs;
+			CommandResult r;
+			r.commandId = it->commandId;
+			r.receivedNs = it->receivedNs;
+			r.ok = true;
+			r.data = packBytes(rep);
+			r.doneNs = clk::wallNs();
+			send(s, encode(r, header(s)));
+			commands_++;
+			faultsApplied_++;
+			s.running.push_back(*it);
+			it = s.waiting.erase(it);
 		}
-		for (size_t i = 0; i < sims.size(); i++) {
-			Sim &s = sims[i];
-			if (items[2 * i + 1].revents & ZMQ_POLLIN) {
-				transport::Monitor::Event ev;
-				while (s.mon->read(ev)) {
-					if (ev.event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-						if (!xdcMode)
-							setRegistered(s, true);
-						hello(s);
-					} else if (ev.event == ZMQ_EVENT_DISCONNECTED) {
-						setRegistered(s, false);
-						s.lastHelloMono = 0;
-						// Go-back-N: whatever was not acked goes again after the next Welcome.
-						for (auto &[rid, rec] : s.recs) {
-							rec.sent = rec.acked;
-							rec.inflight.clear();
-						}
-					}
+		for (auto it = s.running.begin(); it != s.running.end();) {
+			if (it->endNs > wall) {
+				++it;
+				continue;
+			}
+			if (s.registered && s.faultEvents)
+				send(s, encode(FaultEvent{it->id, it->kind, "reverted", "duration elapsed", wall, wall, ""},
+					       header(s)));
+			faultEnds_++;
+			it = s.running.erase(it);
+		}
+	};
+
+	auto readMonitor = [&](Sim &s) {
+		transport::Monitor::Event ev;
+		while (s.mon->read(ev)) {
+			if (ev.event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+				if (!xdcMode)
+					setRegistered(s, true);
+				hello(s);
+			} else if (ev.event == ZMQ_EVENT_DISCONNECTED) {
+				setRegistered(s, false);
+				s.lastHelloMono = 0;
+				// Go-back-N: whatever was not acked goes again after the next Welcome.
+				for (auto &[rid, rec] : s.recs) {
+					rec.sent = rec.acked;
+					rec.inflight.clear();
 				}
 			}
-			if (items[2 * i].revents & ZMQ_POLLIN) {
-				for (int k = 0; k < 100; k++) {
-					zmq::message_t m;
-					try {
-						if (!s.sock->recv(m, zmq::recv_flags::dontwait))
-							break;
-					} catch (const zmq::error_t &) {
-						break;
-					}
-					onFrame(s, m, clk::wallNs());
-				}
+		}
+	};
+	// Reads up to 100 frames; true when the socket may hold more.
+	auto readSocket = [&](Sim &s) {
+		for (int k = 0; k < 100; k++) {
+			zmq::message_t m;
+			try {
+				if (!s.sock->recv(m, zmq::recv_flags::dontwait))
+					return false;
+			} catch (const zmq::error_t &) {
+				return false;
+			}
+			onFrame(s, m, clk::wallNs());
+		}
+		return true;
+	};
+	bool recording = false, faultDue = false;
+	int64_t nextScan = 0;
+	std::vector<epoll_event> evs(512);
+	while (!stopping_.load()) {
+		// While a recording runs, wake often enough to take samples and flush partial batches on time; while an
+		// apply waits for its instant, closer still (the agent sleeps until it). Timers are scanned every 5 ms.
+		const int64_t t = clk::monoNs();
+		const int64_t cadence = faultDue ? 1 : 5;
+		if (!xdcMode)
+			nextScan = t + 50 * clk::kMs; // echo peers have no timers
+		const int waitMs = !dirtyList.empty() ? 0
+				   : static_cast<int>(std::clamp<int64_t>((nextScan - t) / clk::kMs + 1, 0,
+									  faultDue ? 1 : recording ? 5 : 50));
+		const int got = ::epoll_wait(ep, evs.data(), static_cast<int>(evs.size()), waitMs);
+		for (int e = 0; e < got; e++) {
+			const size_t i = evs[e].data.u64 / 2;
+			if (evs[e].data.u64 % 2)
+				readMonitor(sims[i]);
+			markDirty(i);
+		}
+		// Read what is ready; a socket sent on while this runs is looked at again before the next wait.
+		for (int round = 0; round < 4 && !dirtyList.empty(); round++) {
+			std::vector<size_t> work;
+			work.swap(dirtyList);
+			for (size_t i : work)
+				dirty[i] = 0;
+			for (size_t i : work) {
+				Sim &s = sims[i];
+				readMonitor(s);
+				if (readSocket(s))
+					markDirty(i);
 			}
 		}
 		if (!xdcMode)
 			continue;
 		// Timers, as in Agent::run: heartbeats while registered, hello retries while not.
 		const int64_t now = clk::monoNs();
+		if (now < nextScan)
+			continue;
+		nextScan = now + cadence * clk::kMs;
+		recording = faultDue = false;
+		for (const auto &s : sims) {
+			recording |= !s.recs.empty();
+			faultDue |= !s.waiting.empty();
+		}
 		if (recording) {
 			for (auto &s : sims) {
 				for (auto &[rid, rec] : s.recs) {
@@ -461,11 +624,21 @@ void SimFleet::worker(size_t first, size_t last, int index)
 				localLat.clear();
 			}
 		}
+		const int64_t wall = clk::wallNs();
 		for (auto &s : sims) {
+			if (!s.waiting.empty() || !s.running.empty())
+				faultTimers(s, wall);
 			if (s.registered && now >= s.nextHeartbeatMono) {
 				Heartbeat hb;
 				hb.seq = ++s.hbSeq;
 				hb.uptimeMs = 0;
+				hb.activeFaults = static_cast<uint32_t>(s.running.size());
+				if (s.clockT1 > 0) {
+					hb.clockT1 = s.clockT1;
+					hb.clockT2 = s.clockT2;
+					hb.clockT3 = clk::wallNs();
+					s.clockT1 = 0;
+				}
 				send(s, encode(hb, header(s)));
 				s.nextHeartbeatMono = now + s.heartbeatMs * clk::kMs;
 			} else if (!s.registered && s.lastHelloMono && now - s.lastHelloMono > 1000 * clk::kMs) {
@@ -473,6 +646,7 @@ void SimFleet::worker(size_t first, size_t last, int index)
 			}
 		}
 	}
+	::close(ep);
 	for (auto &s : sims) {
 		setRegistered(s, false);
 		s.mon.reset();

@@ -25,7 +25,9 @@ namespace xdc::bench {
 
 struct SimFleetOptions {
 	enum class Mode {
-		Xdc,  // Hello on each handshake, heartbeats, ClockPong, CommandResult for "ping"
+		Xdc,  // Hello on each handshake, heartbeats (with the clock exchange), ClockPong, CommandResult for
+		      // "ping", "fault.apply" (answered at its start instant, nothing changed; a FaultEvent when its
+		      // duration elapsed) and "fault.revert"
 		Echo, // "hello" on each handshake, then every message answered with echoBytes bytes
 	};
 	Mode mode = Mode::Xdc; // Xdc also answers evidence.start / evidence.stop and streams EvidenceBatch
@@ -35,6 +37,12 @@ struct SimFleetOptions {
 	size_t echoBytes = 100;
 	int threads = 2;
 	std::string dc = "bench";
+	// Labels: with groups > 0, agent i of this fleet carries group=g<(indexBase + i) % groups>, so a selector
+	// `labels: {group: g0}` picks every groups-th agent across fleets in several processes.
+	int groups = 0;
+	size_t indexBase = 0;
+	// As the real agent: the clock exchange rides on the heartbeats (Hello.clockOnHeartbeat) after the burst.
+	bool clockOnHeartbeat = true;
 	// Recordings, as the agent's RecorderOptions defaults.
 	double evidenceRate = 100;           // samples per second per agent per recording (setEvidenceRate changes it)
 	size_t evidenceBatchSamples = 400;   // per EvidenceBatch
@@ -68,6 +76,9 @@ public:
 	uint64_t commandsAnswered() const { return commands_.load(); }
 	uint64_t byes() const { return byes_.load(); }
 	uint64_t refusals() const { return refused_.load(); }
+	// fault.apply answered ok, and FaultEvents pushed when such a fault's duration elapsed.
+	uint64_t faultsApplied() const { return faultsApplied_.load(); }
+	uint64_t faultEnds() const { return faultEnds_.load(); }
 
 	// Samples per second per agent for recordings started from now on (running ones keep theirs).
 	void setEvidenceRate(double perSecond) { rate_.store(perSecond); }
@@ -87,6 +98,7 @@ private:
 	std::atomic<uint64_t> commands_{0};
 	std::atomic<uint64_t> byes_{0};
 	std::atomic<uint64_t> refused_{0};
+	std::atomic<uint64_t> faultsApplied_{0}, faultEnds_{0};
 	std::atomic<double> rate_{100};
 	std::atomic<uint64_t> evTaken_{0}, evSent_{0}, evAcked_{0}, evBatches_{0}, evAcks_{0};
 	std::atomic<uint64_t> evStarts_{0}, evStops_{0}, evRefused_{0}, evWindowFull_{0};
