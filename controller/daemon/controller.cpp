@@ -64,7 +64,7 @@ uint64_t raiseOpenFileLimit()
 
 } // namespace
 
-Controller::Controller(ControllerConfig cfg) : cfg_(std::move(cfg)), ctx_(1), rng_(std::random_device{}())
+Controller::Controller(ControllerConfig cfg) : cfg_(std::move(cfg)), ctx_(2), rng_(std::random_device{}())
 {
 	controllerId_ = hexId(rng_()).substr(0, 12);
 	startWall_ = clk::wallNs();
@@ -218,14 +218,28 @@ void Controller::markLost(AgentRecord &a, const std::string &reason)
 	a.lostReason = reason;
 	a.stateSinceWall = clk::wallNs();
 	log::get("fleet")->warn("agent {} ({}/{}) lost: {}", a.id, a.dc, a.host, reason);
+	failPending({a.id});
+}
+
+void Controller::failPending(const std::unordered_set<std::string> &lost)
+{
+	// One pass over the pending commands for any number of lost agents: a fleet lost at once (the controller's
+	// own network) with a command out to each would otherwise cost agents x commands.
+	if (lost.empty())
+		return;
+	std::vector<std::pair<std::string, CommandCallback>> failed;
 	for (auto it = pending_.begin(); it != pending_.end();) {
-		if (it->second.agent == a.id) {
-			auto cb = std::move(it->second.cb);
+		if (lost.count(it->second.agent)) {
+			failed.push_back({it->second.agent, std::move(it->second.cb)});
 			it = pending_.erase(it);
-			cb(a.id, makeError(Errc::Refused, "agent {} lost: {}", a.id, reason));
 		} else {
 			++it;
 		}
+	}
+	for (auto &[agent, cb] : failed) {
+		auto ag = agents_.find(agent);
+		cb(agent, makeError(Errc::Refused, "agent {} lost: {}", agent,
+				    ag != agents_.end() ? ag->second.lostReason : std::string("lost")));
 	}
 }
 
@@ -539,9 +553,15 @@ int64_t Controller::tick()
 	const int64_t lostNs = cfg_.heartbeat.count() * clk::kMs * cfg_.lostAfter;
 	// Liveness is checked at least every 100 ms, so "lost" is reported within that of the deadline.
 	int64_t next = now + 100 * clk::kMs;
+	std::unordered_set<std::string> lost;
 	for (auto &[id, a] : agents_) {
-		if (a.live && now - a.lastHeardMono > lostNs)
-			markLost(a, fmt::format("missed {} heartbeats", cfg_.lostAfter));
+		if (a.live && now - a.lastHeardMono > lostNs) {
+			a.live = false;
+			a.lostReason = fmt::format("missed {} heartbeats", cfg_.lostAfter);
+			a.stateSinceWall = clk::wallNs();
+			log::get("fleet")->warn("agent {} ({}/{}) lost: {}", a.id, a.dc, a.host, a.lostReason);
+			lost.insert(id);
+		}
 		if (a.live && now >= a.nextPingMono) {
 			ClockPing p{++a.pingSeq, clk::wallNs()};
 			sendMsg(a.routingId, p, a.proto);
@@ -559,6 +579,7 @@ int64_t Controller::tick()
 		if (a.live)
 			next = std::min(next, a.nextPingMono);
 	}
+	failPending(lost);
 	next = std::min(next, tickRecordings(now));
 	metrics_.expire(now);
 	// A command to thousands of agents leaves its commands, results and answer freed but held by malloc (100 MiB

@@ -130,6 +130,8 @@ private:
 	template<typename T>
 	void sendMsg(const std::string &routingId, const T &msg, uint8_t version = proto::kVersion);
 	void markLost(AgentRecord &a, const std::string &reason);
+	// Fails the pending commands of these agents (they were marked lost), in one pass.
+	void failPending(const std::unordered_set<std::string> &lost);
 	Result<std::vector<std::string>> resolve(const fault::Selector &s, const std::string &path) const;
 	// Sends one command per (agent, args) and calls done once with {agent: {ok, error | data_bytes, offset_ns,
 	// bound_ns}} when every answer or timeout is in.

@@ -4,6 +4,7 @@
 // `xdc fault list/revert` and `xdc halt`.
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include "common/clock.h"
 #include "common/fault/spec.h"
@@ -18,7 +19,9 @@ using control::errorJson;
 
 namespace {
 
-bool matches(const fault::Selector &s, const AgentRecord &a)
+// hosts: the selector's `hosts` as a set (a list of a thousand hosts, each looked for in it per agent, was
+// agents x hosts).
+bool matches(const fault::Selector &s, const std::unordered_set<std::string> &hosts, const AgentRecord &a)
 {
 	if (s.empty())
 		return false;
@@ -26,8 +29,7 @@ bool matches(const fault::Selector &s, const AgentRecord &a)
 		return false;
 	if (!s.host.empty() && s.host != a.host && s.host != a.id)
 		return false;
-	if (!s.hosts.empty() && std::find(s.hosts.begin(), s.hosts.end(), a.host) == s.hosts.end() &&
-	    std::find(s.hosts.begin(), s.hosts.end(), a.id) == s.hosts.end())
+	if (!s.hosts.empty() && !hosts.count(a.host) && !hosts.count(a.id))
 		return false;
 	for (const auto &[k, v] : s.labels) {
 		auto it = a.labels.find(k);
@@ -63,9 +65,13 @@ Result<std::vector<std::string>> Controller::resolve(const fault::Selector &s, c
 {
 	std::vector<std::string> out;
 	std::set<std::string> dcs;
+	const std::unordered_set<std::string> wanted(s.hosts.begin(), s.hosts.end());
+	std::unordered_set<std::string> knownNames; // every agent's host and id
 	for (const auto &[id, a] : agents_) {
 		dcs.insert(a.dc);
-		if (matches(s, a)) {
+		knownNames.insert(a.host);
+		knownNames.insert(id);
+		if (matches(s, wanted, a)) {
 			if (!a.live)
 				return makeError(Errc::Refused, "{}: agent '{}' matches but is lost", path, id);
 			out.push_back(id);
@@ -85,12 +91,7 @@ Result<std::vector<std::string>> Controller::resolve(const fault::Selector &s, c
 				 hosts.empty() ? "none" : fmt::format("{}", fmt::join(hosts, ", ")),
 				 hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint));
 	};
-	auto known = [&](const std::string &h) {
-		for (const auto &[id, a] : agents_)
-			if (a.host == h || id == h)
-				return true;
-		return false;
-	};
+	auto known = [&](const std::string &h) { return knownNames.count(h) != 0; };
 	if (!s.host.empty() && !known(s.host))
 		return unknownHost(s.host, "host");
 	for (size_t i = 0; i < s.hosts.size(); i++)

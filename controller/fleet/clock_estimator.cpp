@@ -22,16 +22,18 @@ bool ClockEstimator::add(const ClockExchange &ex, int64_t nowMono)
 			window_.clear();
 	}
 	window_.push_back({ex, nowMono});
-	while (window_.size() > opt_.window)
-		window_.pop_front();
+	if (window_.size() > opt_.window)
+		window_.erase(window_.begin(), window_.begin() + static_cast<std::ptrdiff_t>(window_.size() - opt_.window));
 	prune(nowMono);
 	return true;
 }
 
 void ClockEstimator::prune(int64_t nowMono)
 {
-	while (!window_.empty() && nowMono - window_.front().mono > opt_.maxAgeNs)
-		window_.pop_front();
+	size_t old = 0;
+	while (old < window_.size() && nowMono - window_[old].mono > opt_.maxAgeNs)
+		old++;
+	window_.erase(window_.begin(), window_.begin() + static_cast<std::ptrdiff_t>(old));
 }
 
 ClockEstimate ClockEstimator::estimate(int64_t nowMono) const

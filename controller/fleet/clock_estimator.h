@@ -4,7 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <vector>
 
 namespace xdc::fleet {
 
@@ -65,7 +65,9 @@ private:
 		return static_cast<int64_t>(static_cast<double>(spanNs) * opt_.driftPpm * 1e-6);
 	}
 	Options opt_;
-	std::deque<Entry> window_;
+	// A vector, not a deque: 64 entries of 40 bytes in one block per agent, where the deque took seven 512-byte
+	// nodes and freed and allocated one every dozen exchanges (10,000 agents: tens of MiB).
+	std::vector<Entry> window_;
 };
 
 } // namespace xdc::fleet
