@@ -119,6 +119,9 @@ int runBench(const Flags &f)
 	const int faultAgents = static_cast<int>(f.getInt("--fault-agents", 1000));
 	const int idleSeconds = static_cast<int>(f.getInt("--idle-seconds", 30));
 	const int listRuns = static_cast<int>(f.getInt("--list-runs", 5));
+	// Rounds of the raw baseline's fan-out; its memory grows with the messages each connection carried (libzmq's
+	// pipes), so --raw-rounds 300 compares it with a controller whose agents sent 300 heartbeats.
+	const int rawRounds = static_cast<int>(f.getInt("--raw-rounds", rounds));
 	const int groups = faultAgents > 0 ? std::max(1, n / faultAgents) : 0;
 	Environment env;
 	if (auto s = env.setUp(20000); !s) {
@@ -374,7 +377,7 @@ int runBench(const Flags &f)
 		ro.listen = rawListen;
 		ro.secretKeyFile = keys->controllerKeyFile;
 		ro.expect = n;
-		ro.rounds = rounds;
+		ro.rounds = rawRounds;
 		ro.warmup = 1;
 		ro.requestBytes = cmdBytes;
 		ro.out = d + "/raw.json";
