@@ -126,7 +126,13 @@ int runBench(const Flags &f)
 			raw.stop();
 			const auto t0 = Clock::now();
 			if (runRawRouter(raw, ro, d + "/raw.out").empty()) {
-				fprintf(stderr, "raw restart %d failed\n", r);
+				fprintf(stderr, "raw restart %d failed; its log:\n", r);
+				if (FILE *lf = fopen((d + "/raw.out").c_str(), "re")) {
+					char line[512];
+					while (fgets(line, sizeof line, lf))
+						fprintf(stderr, "  %s", line);
+					fclose(lf);
+				}
 				failed = true;
 				break;
 			}

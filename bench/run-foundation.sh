@@ -4,7 +4,7 @@
 # Each bench makes and deletes its own network namespace xdcbench<pid>; this script also sweeps one left by a bench
 # that died hard. Needs root.
 #
-# Usage: bench/run-foundation.sh [--quick] [--build-dir DIR] [--only rtt|fanout|reconnect|idle] [--shipped]
+# Usage: bench/run-foundation.sh [--quick] [--build-dir DIR] [--only rtt|fanout|reconnect|idle|scale] [--shipped]
 #   --quick     development run: fewer rounds, 10 s idle (the recorded figures use the full run)
 #   --shipped   also build the shipped agent (scripts/build-agent.sh) and measure it idle beside the dynamic one
 set -euo pipefail
@@ -38,9 +38,11 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if [ "$quick" -eq 1 ]; then
 	rtt_args=(--pings 1000 --blocks 5); fan_args=(--agents 100,1000 --rounds 10)
 	rec_args=(--agents 1000 --restarts 1); idle_args=(--seconds 10)
+	scale_args=(--agents 2000 --per-process 1000 --rounds 3 --idle-seconds 5 --list-runs 2 --fault-agents 200)
 else
 	rtt_args=(--pings 4000 --blocks 20); fan_args=(--agents 100,1000 --rounds 50)
 	rec_args=(--agents 1000 --restarts 3); idle_args=(--seconds 60)
+	scale_args=(--agents 10000)
 fi
 if [ "$shipped" -eq 1 ]; then
 	idle_args+=(--shipped-agent "$("$src/scripts/build-agent.sh" --build "$build-ship" --out "$build-ship/dist")")
@@ -94,12 +96,13 @@ run rtt 300 "${rtt_args[@]}"
 run fanout 600 "${fan_args[@]}"
 run reconnect 600 "${rec_args[@]}"
 run idle 200 "${idle_args[@]}"
+run scale 900 "${scale_args[@]}"
 
 echo
 echo "Foundation benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), nproc $(nproc), kernel $(uname -r), load average at end $(cut -d" " -f1-3 /proc/loadavg)$( [ "$quick" -eq 1 ] && echo ', QUICK')"
 {
 	echo "figure|metric|value|goal|met|note"
-	for n in rtt fanout reconnect idle; do
+	for n in rtt fanout reconnect idle scale; do
 		[ -f "$out/$n.log" ] && grep '^ROW|' "$out/$n.log" | cut -d'|' -f2-
 	done || true
 } | column -t -s '|'

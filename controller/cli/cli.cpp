@@ -262,7 +262,9 @@ int cmdAgents(const std::vector<std::string> &argv)
 		return usageError("agents", a.error());
 	if (a->has("--help")) {
 		printHelp("Usage: xdc agents [--json]\n\nOne row per agent the controller knows: id, host, dc, labels, "
-			  "version, state\n(live | lost), age of the last heartbeat, clock offset ± bound, capabilities.\n",
+			  "version, state\n(live | lost), age of the last heartbeat, clock offset ± bound, capabilities.\n"
+			  "--json prints the full records as an array: indented on a terminal, one line\notherwise "
+			  "(as the controller wrote it; fast for a large fleet).\n",
 			  specs);
 		return kOk;
 	}

@@ -459,3 +459,61 @@ int main(int argc, char **argv)
 	(void)sys::run({"ip", "netns", "del", gNetns});
 	return rc;
 }
+
+TEST_CASE("agent: a controller that takes the handshake but answers no hello is left for a new connection")
+{
+	// Neither end sends ZMTP PINGs (common/transport/socket.h): a connection that went dead after its handshake is
+	// found by the agent itself, after three unanswered hellos (hello_retry 1 s), and it connects anew.
+	TempDir tmp;
+	const std::string d = tmp.path();
+	auto ctlKey = keyIn(d, "controller");
+	keyIn(d, "a3");
+	zmq::context_t ctx(1);
+	zmq::socket_t router(ctx, zmq::socket_type::router);
+	transport::SocketOptions so = transport::serverOptions();
+	transport::applyCommon(router, so);
+	transport::makeCurveServer(router, ctlKey.secretKey);
+	router.bind("tcp://127.0.0.1:17702");
+	writeFile(d + "/a3.yaml", "id: a3\ndc: dc1\ncontroller: tcp://127.0.0.1:17702\ncontroller_key: " + d +
+					  "/controller.pub\nkey: " + d + "/a3.key\nstate_dir: " + d + "\nlog:\n  file: " + d +
+					  "/a3.log\n");
+	auto apid = sys::spawn({agentBin(), "--config", d + "/a3.yaml"});
+	REQUIRE(apid.ok());
+	struct StopA {
+		pid_t p;
+		~StopA() { (void)sys::stopProcess(p, std::nullopt, std::chrono::milliseconds(3000)); }
+	} stopAgent{*apid};
+
+	// Every hello, by the connection (routing id) it came on; none is answered.
+	std::map<std::string, int> hellosBy;
+	std::vector<std::string> order;
+	const int64_t t0 = clk::monoNs();
+	int64_t secondAt = 0;
+	while (clk::monoNs() - t0 < 20 * clk::kSec && hellosBy.size() < 2) {
+		zmq::pollitem_t it{router.handle(), 0, ZMQ_POLLIN, 0};
+		zmq::poll(&it, 1, std::chrono::milliseconds(50));
+		if (!(it.revents & ZMQ_POLLIN))
+			continue;
+		zmq::message_t id, data;
+		(void)router.recv(id);
+		(void)router.recv(data);
+		auto f = decodeFrame({static_cast<const uint8_t *>(data.data()), data.size()});
+		if (!f.ok() || f.frame().header.type != MsgType::Hello)
+			continue;
+		if (!hellosBy.count(id.to_string())) {
+			order.push_back(id.to_string());
+			if (order.size() == 2)
+				secondAt = clk::monoNs();
+		}
+		hellosBy[id.to_string()]++;
+	}
+	REQUIRE(hellosBy.size() == 2);
+	// The first connection carried the hello and its retries before the agent gave it up, not one hello.
+	CHECK(hellosBy[order[0]] >= 3);
+	CHECK(secondAt - t0 >= 3 * clk::kSec);
+	CHECK(waitUntil([&] {
+		std::ifstream f(d + "/a3.log");
+		std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+		return all.find("no answer from the controller to 3 hellos") != std::string::npos;
+	}, 5s));
+}
