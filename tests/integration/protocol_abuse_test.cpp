@@ -188,6 +188,38 @@ int tcpGarbage(int port, int connections, std::mt19937_64 &rng)
 	return sent;
 }
 
+// A stand-in controller for agent `id`: the real ROUTER side of the protocol on 127.0.0.1:port, driven by the test,
+// and the agent, configured to reach it (`extraYaml` added to its config), stopped when this goes.
+struct StandIn {
+	zmq::context_t ctx{1};
+	zmq::socket_t router{ctx, zmq::socket_type::router};
+	pid_t agent = -1;
+
+	StandIn(const std::string &d, const std::string &id, int port, const std::string &extraYaml = "")
+	{
+		auto ctlKey = keyIn(d, "controller");
+		keyIn(d, id);
+		transport::applyCommon(router, transport::serverOptions());
+		router.set(zmq::sockopt::router_mandatory, 1);
+		transport::makeCurveServer(router, ctlKey.secretKey);
+		router.bind(fmt::format("tcp://127.0.0.1:{}", port));
+		writeFile(d + "/" + id + ".yaml",
+			  fmt::format("id: {}\ndc: dc1\ncontroller: tcp://127.0.0.1:{}\ncontroller_key: {}/controller.pub\n"
+				      "key: {}/{}.key\nstate_dir: {}\n{}log:\n  file: {}/{}.log\n",
+				      id, port, d, d, id, d, extraYaml, d, id));
+		auto pid = sys::spawn({agentBin(), "--config", d + "/" + id + ".yaml"});
+		REQUIRE(pid.ok());
+		agent = *pid;
+	}
+	~StandIn()
+	{
+		if (agent > 0)
+			(void)sys::stopProcess(agent, std::nullopt, std::chrono::milliseconds(3000));
+	}
+	StandIn(const StandIn &) = delete;
+	StandIn &operator=(const StandIn &) = delete;
+};
+
 } // namespace
 
 TEST_CASE("controller: 10,000 malformed frames from an allowed key and raw TCP garbage")
@@ -306,25 +338,9 @@ TEST_CASE("agent: 10,000 malformed, replayed and expired frames from its control
 {
 	TempDir tmp;
 	const std::string d = tmp.path();
-	auto ctlKey = keyIn(d, "controller");
-	keyIn(d, "a2");
 	// A stand-in controller: the real ROUTER side of the protocol, driven by the test.
-	zmq::context_t ctx(1);
-	zmq::socket_t router(ctx, zmq::socket_type::router);
-	transport::SocketOptions so = transport::serverOptions();
-	transport::applyCommon(router, so);
-	router.set(zmq::sockopt::router_mandatory, 1);
-	transport::makeCurveServer(router, ctlKey.secretKey);
-	router.bind("tcp://127.0.0.1:17701");
-	writeFile(d + "/a2.yaml", "id: a2\ndc: dc1\ncontroller: tcp://127.0.0.1:17701\ncontroller_key: " + d +
-					  "/controller.pub\nkey: " + d + "/a2.key\nstate_dir: " + d +
-					  "\nmax_frame: " + std::to_string(kMaxFrame) + "\nlog:\n  file: " + d + "/a2.log\n");
-	auto apid = sys::spawn({agentBin(), "--config", d + "/a2.yaml"});
-	REQUIRE(apid.ok());
-	struct StopA {
-		pid_t p;
-		~StopA() { (void)sys::stopProcess(p, std::nullopt, std::chrono::milliseconds(3000)); }
-	} stopAgent{*apid};
+	StandIn standIn(d, "a2", 17701, "max_frame: " + std::to_string(kMaxFrame) + "\n");
+	zmq::socket_t &router = standIn.router;
 
 	std::string rid;
 	Heartbeat lastHb;
@@ -434,7 +450,7 @@ TEST_CASE("agent: 10,000 malformed, replayed and expired frames from its control
 	CHECK(serve([&] { return results.size() > before; }, 5000));
 	CHECK(results.size() == before + 1);
 	CHECK(results.back().commandId == 1'000'000);
-	CHECK(sys::processAlive(*apid));
+	CHECK(sys::processAlive(standIn.agent));
 }
 
 int main(int argc, char **argv)
@@ -466,23 +482,8 @@ TEST_CASE("agent: a controller that takes the handshake but answers no hello is 
 	// found by the agent itself, after three unanswered hellos (hello_retry 1 s), and it connects anew.
 	TempDir tmp;
 	const std::string d = tmp.path();
-	auto ctlKey = keyIn(d, "controller");
-	keyIn(d, "a3");
-	zmq::context_t ctx(1);
-	zmq::socket_t router(ctx, zmq::socket_type::router);
-	transport::SocketOptions so = transport::serverOptions();
-	transport::applyCommon(router, so);
-	transport::makeCurveServer(router, ctlKey.secretKey);
-	router.bind("tcp://127.0.0.1:17702");
-	writeFile(d + "/a3.yaml", "id: a3\ndc: dc1\ncontroller: tcp://127.0.0.1:17702\ncontroller_key: " + d +
-					  "/controller.pub\nkey: " + d + "/a3.key\nstate_dir: " + d + "\nlog:\n  file: " + d +
-					  "/a3.log\n");
-	auto apid = sys::spawn({agentBin(), "--config", d + "/a3.yaml"});
-	REQUIRE(apid.ok());
-	struct StopA {
-		pid_t p;
-		~StopA() { (void)sys::stopProcess(p, std::nullopt, std::chrono::milliseconds(3000)); }
-	} stopAgent{*apid};
+	StandIn standIn(d, "a3", 17702);
+	zmq::socket_t &router = standIn.router;
 
 	// Every hello, by the connection (routing id) it came on; none is answered.
 	std::map<std::string, int> hellosBy;
